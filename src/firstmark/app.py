@@ -1,0 +1,152 @@
+"""create_app(settings): the ASGI application, its routes, errors and lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from firstmark import __version__
+from firstmark.cache import LinkCache
+from firstmark.config import Settings
+from firstmark.errors import FirstmarkError, StoreUnavailable
+from firstmark.geo import GeoLookup
+from firstmark.store import create_store
+from firstmark.store.base import Store
+from firstmark.store.writer import HitWriter
+from firstmark.web import api
+from firstmark.web.pages import Pages
+from firstmark.web.redirect import RedirectApp
+
+log = logging.getLogger("firstmark")
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+async def readyz(request: Request) -> Response:
+    store: Store = request.app.state.store
+    writer: HitWriter = request.app.state.writer
+    try:
+        await store.ping()
+        pending = await store.pending_migrations()
+    except StoreUnavailable as exc:
+        return JSONResponse({"status": "unavailable", "store": exc.message}, status_code=503)
+    if pending:
+        return JSONResponse({"status": "unavailable", "pending_migrations": pending}, 503)
+    return JSONResponse({"status": "ready", "hit_queue": writer.depth})
+
+
+async def metrics(request: Request) -> Response:
+    writer: HitWriter = request.app.state.writer
+    cache: LinkCache = request.app.state.cache
+    lines = [
+        "# TYPE firstmark_hits_written_total counter",
+        f"firstmark_hits_written_total {writer.written}",
+        "# TYPE firstmark_hit_queue_depth gauge",
+        f"firstmark_hit_queue_depth {writer.depth}",
+        "# TYPE firstmark_hit_flushes_total counter",
+        f"firstmark_hit_flushes_total {writer.flushes}",
+        "# TYPE firstmark_hit_flush_failures_total counter",
+        f"firstmark_hit_flush_failures_total {writer.failures}",
+        "# TYPE firstmark_hit_flush_seconds gauge",
+        f"firstmark_hit_flush_seconds {writer.last_flush_s:.6f}",
+        "# TYPE firstmark_link_cache_hits_total counter",
+        f"firstmark_link_cache_hits_total {cache.hits}",
+        "# TYPE firstmark_link_cache_misses_total counter",
+        f"firstmark_link_cache_misses_total {cache.misses}",
+    ]
+    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+
+async def on_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FirstmarkError)
+    headers = {"www-authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse(exc.to_json(), status_code=exc.status, headers=headers)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return JSONResponse(
+        {"error": {"code": code, "message": exc.detail}},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def on_crash(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(
+        {"error": {"code": "internal_error", "message": "something went wrong on our side"}},
+        status_code=500,
+    )
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Any:
+    """The ASGI app. Pass an opened `store` to manage it yourself (tests); else the lifespan
+    opens, migrates and closes one from FIRSTMARK_DATABASE_URL."""
+    own_store = store is None
+    store = store or create_store(settings.database_url, timeout=settings.db_timeout)
+    geo = GeoLookup(settings.geoip_db)
+    writer = HitWriter(
+        store,
+        geo,
+        capacity=settings.hit_buffer,
+        batch=settings.hit_batch,
+        flush_ms=settings.hit_flush_ms,
+    )
+    cache = LinkCache(
+        store,
+        token_param=settings.click_token_param,
+        ttl=settings.link_cache_ttl,
+        size=settings.link_cache_size,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if own_store:
+            await store.open()
+            await store.migrate()
+        writer.start()
+        try:
+            yield
+        finally:
+            await writer.stop()
+            geo.close()
+            if own_store:
+                await store.close()
+
+    static = resources.files("firstmark.static")
+    router = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+            *api.routes,
+            Mount("/static", StaticFiles(directory=str(static)), name="static"),
+        ],
+        exception_handlers={
+            FirstmarkError: on_error,
+            HTTPException: on_http_error,
+            Exception: on_crash,
+        },
+        lifespan=lifespan,
+    )
+    router.state.settings = settings
+    router.state.store = store
+    router.state.writer = writer
+    router.state.cache = cache
+    app = RedirectApp(router, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages())
+    app.state = router.state  # type: ignore[attr-defined]
+    return app

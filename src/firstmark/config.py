@@ -1,0 +1,189 @@
+"""One frozen Settings built from FIRSTMARK_* environment variables (and an optional .env file).
+
+Every field here is documented in docs/configuration.md; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from firstmark.errors import ConfigError
+
+PREFIX = "FIRSTMARK_"
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./firstmark.db"
+    secret_key: str = ""
+    secret_key_file: str = "./firstmark.secret"
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    trusted_proxies: tuple[Network, ...] = ()
+    geoip_db: str = ""
+    click_tokens: bool = True
+    click_token_param: str = "fm_click"
+    link_cache_ttl: float = 5.0
+    link_cache_size: int = 100_000
+    hit_buffer: int = 10_000
+    hit_batch: int = 1_000
+    hit_flush_ms: int = 50
+    db_timeout: float = 5.0
+    utm_sources: tuple[str, ...] = ()
+    utm_mediums: tuple[str, ...] = ()
+    allowed_destination_hosts: tuple[str, ...] = ()
+    log_level: str = "info"
+    extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def default_host(self) -> str:
+        """Host part of BASE_URL: where links without a domain of their own are shared."""
+        return (urlsplit(self.base_url).hostname or "").lower()
+
+
+def setting_names() -> list[str]:
+    """The environment variable of every setting, for docs and the documentation test."""
+    return [PREFIX + f.name.upper() for f in fields(Settings) if f.name != "extra"]
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{PREFIX}{name.upper()} must be true or false, not {raw!r}", field=name)
+
+
+def _parse_number(name: str, raw: str, kind: type[int] | type[float]) -> int | float:
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{PREFIX}{name.upper()} must be a number, not {raw!r}", field=name
+        ) from None
+    if value < 0:
+        raise ConfigError(f"{PREFIX}{name.upper()} must not be negative", field=name)
+    return value
+
+
+def _parse_list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _parse_networks(raw: str) -> tuple[Network, ...]:
+    nets: list[Network] = []
+    for item in _parse_list(raw):
+        try:
+            nets.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{PREFIX}TRUSTED_PROXIES: {item!r} is not an IP address or CIDR network",
+                field="trusted_proxies",
+            ) from None
+    return tuple(nets)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a .env file; only FIRSTMARK_* keys are kept."""
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        if key.startswith(PREFIX):
+            values[key] = value.strip().strip("'\"")
+    return values
+
+
+def load_secret(path: Path) -> str:
+    """Read the server secret, creating it (mode 0600) on first run."""
+    try:
+        secret = path.read_text().strip()
+        if secret:
+            return secret
+    except FileNotFoundError:
+        pass
+    secret = secrets.token_urlsafe(48)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secret + "\n")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the secret key file {path}: {exc.strerror}") from None
+    return secret
+
+
+def from_env(
+    environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Build Settings from the environment; a .env file fills in what the environment lacks."""
+    env: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        env.update(read_env_file(env_file))
+    env.update(os.environ if environ is None else environ)
+
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        if f.name == "extra":
+            continue
+        raw = env.get(PREFIX + f.name.upper())
+        if raw is None:
+            continue
+        default = f.default
+        if f.name == "trusted_proxies":
+            values[f.name] = _parse_networks(raw)
+        elif isinstance(default, bool):
+            values[f.name] = _parse_bool(f.name, raw)
+        elif isinstance(default, int):
+            values[f.name] = int(_parse_number(f.name, raw, int))
+        elif isinstance(default, float):
+            values[f.name] = float(_parse_number(f.name, raw, float))
+        elif isinstance(default, tuple):
+            values[f.name] = _parse_list(raw)
+        else:
+            values[f.name] = raw.strip()
+
+    settings = Settings(**values)  # type: ignore[arg-type]  # each value parsed for its field
+    _check(settings)
+    if not settings.secret_key:
+        secret = load_secret(Path(settings.secret_key_file))
+        settings = replace(settings, secret_key=secret)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    url = urlsplit(settings.base_url)
+    if url.scheme not in {"http", "https"} or not url.hostname:
+        raise ConfigError(
+            f"{PREFIX}BASE_URL must be an http(s) URL, not {settings.base_url!r}", field="base_url"
+        )
+    if not settings.database_url.startswith(("sqlite:", "postgresql:", "postgres:")):
+        raise ConfigError(
+            f"{PREFIX}DATABASE_URL must start with sqlite:/// or postgresql://, "
+            f"not {settings.database_url!r}",
+            field="database_url",
+        )
+    if settings.hit_batch < 1 or settings.hit_buffer < settings.hit_batch:
+        raise ConfigError(
+            f"{PREFIX}HIT_BUFFER must be at least {PREFIX}HIT_BATCH (and both above 0)",
+            field="hit_buffer",
+        )
+    param = settings.click_token_param
+    if not param or not param.replace("_", "").replace("-", "").isalnum():
+        raise ConfigError(
+            f"{PREFIX}CLICK_TOKEN_PARAM must be letters, digits, '_' or '-', not {param!r}",
+            field="click_token_param",
+        )

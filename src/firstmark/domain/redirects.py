@@ -1,0 +1,118 @@
+"""Where a click goes: a link compiled once for the hot path, and the per-request decision.
+
+Compiling merges the UTM tags into every destination up front, so a plain click costs a dict
+lookup, a few comparisons and (optionally) one appended click token.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from firstmark.domain.links import Link
+from firstmark.domain.rules import Rule, Visit, matches
+from firstmark.domain.urls import append_param, split_fragment, with_params
+
+
+class Outcome(enum.Enum):
+    REDIRECT = "redirect"
+    PASSWORD = "password"
+    NOT_YET = "not_yet"  # before valid_from: behaves as unknown
+    EXPIRED = "expired"
+    EXHAUSTED = "exhausted"
+    ARCHIVED = "archived"
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """A destination with the link's UTM tags merged in, split around its fragment."""
+
+    base: str
+    fragment: str
+
+    @classmethod
+    def of(cls, url: str, utm: Sequence[tuple[str, str]]) -> Destination:
+        base, fragment = split_fragment(with_params(to_ascii(url), utm))
+        return cls(base, fragment)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    link: Link
+    default: Destination
+    rules: tuple[tuple[Rule, Destination], ...]
+    valid_from: float | None
+    expires_at: float | None
+    needs_device: bool  # a rule looks at device or OS: parse the UA on the path
+    protected_params: frozenset[str]  # forwarded query may not override these
+
+
+def to_ascii(url: str) -> str:
+    """Percent-encode any non-ASCII character, so the URL fits a Location header as is."""
+    if url.isascii():
+        return url
+    return "".join(c if c.isascii() else quote(c, safe="") for c in url)
+
+
+def _ts(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def compile_link(link: Link, token_param: str) -> Target:
+    utm = link.utm_params()
+    return Target(
+        link=link,
+        default=Destination.of(link.destination, utm),
+        rules=tuple((rule, Destination.of(rule.destination, utm)) for rule in link.rules),
+        valid_from=_ts(link.valid_from),
+        expires_at=_ts(link.expires_at),
+        needs_device=any(rule.needs_device for rule in link.rules),
+        protected_params=frozenset({name for name, _ in utm} | {token_param}),
+    )
+
+
+def outcome(target: Target, now: float, hits_so_far: int) -> Outcome:
+    """Whether the link redirects now, before looking at who is asking."""
+    link = target.link
+    if link.archived:
+        return Outcome.ARCHIVED
+    if target.valid_from is not None and now < target.valid_from:
+        return Outcome.NOT_YET
+    if target.expires_at is not None and now >= target.expires_at:
+        return Outcome.EXPIRED
+    if link.max_hits is not None and hits_so_far >= link.max_hits:
+        return Outcome.EXHAUSTED
+    if link.password_hash is not None:
+        return Outcome.PASSWORD
+    return Outcome.REDIRECT
+
+
+def choose(target: Target, visit: Visit | None) -> Destination:
+    """The first matching rule's destination, else the link's own."""
+    if visit is not None:
+        for rule, destination in target.rules:
+            if matches(rule, visit):
+                return destination
+    return target.default
+
+
+def location(
+    destination: Destination,
+    forwarded: Sequence[tuple[str, str]] = (),
+    token: tuple[str, str] | None = None,
+) -> str:
+    """The Location header: destination (+ forwarded query) (+ click token) + fragment."""
+    url = destination.base
+    if forwarded:
+        url = with_params(url, forwarded)
+    if token is not None:
+        url = append_param(url, token[0], token[1])
+    return url + destination.fragment
+
+
+def forwardable(target: Target, query: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Incoming query parameters that may pass on: never the link's own UTM tags or token."""
+    return [(k, v) for k, v in query if k not in target.protected_params]

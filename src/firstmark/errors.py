@@ -1,0 +1,88 @@
+"""Named errors. app.py maps them to JSON answers; the CLI to a message and an exit code."""
+
+from __future__ import annotations
+
+
+class FirstmarkError(Exception):
+    """Base of every error a user may see. `status` is the HTTP status the API answers with."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+    def to_json(self) -> dict[str, object]:
+        body: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            body["field"] = self.field
+        return {"error": body}
+
+
+class InvalidField(FirstmarkError):
+    """A value in a request is missing, of the wrong type or refused by a rule."""
+
+    status = 422
+    code = "invalid_field"
+
+    def __init__(self, field: str, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, field=field, code=code)
+
+
+class InvalidBody(FirstmarkError):
+    """The body is not a JSON object we can read."""
+
+    status = 400
+    code = "invalid_body"
+
+
+class BodyTooLarge(FirstmarkError):
+    status = 413
+    code = "body_too_large"
+
+
+class NotFound(FirstmarkError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(FirstmarkError):
+    status = 409
+    code = "conflict"
+
+
+class SlugTaken(Conflict):
+    """The short code is already used on that domain."""
+
+    code = "code_taken"
+
+    def __init__(self, domain: str, code: str) -> None:
+        where = f" on {domain}" if domain else ""
+        super().__init__(f"the code {code!r} is already taken{where}", field="code")
+
+
+class Unauthorized(FirstmarkError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(FirstmarkError):
+    status = 403
+    code = "forbidden"
+
+
+class StoreUnavailable(FirstmarkError):
+    """The database cannot be opened, read or locked for writing."""
+
+    status = 503
+    code = "store_unavailable"
+
+
+class ConfigError(FirstmarkError):
+    """A FIRSTMARK_* setting has a value we cannot use."""
+
+    code = "invalid_setting"

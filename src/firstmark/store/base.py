@@ -1,0 +1,249 @@
+"""The Store protocol: every question the app asks of its database, one method each.
+
+Each engine (sqlite.py, postgres.py) implements all of it; one contract suite tests both.
+Rows become domain objects here, so callers never see SQL or engine types.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from firstmark.domain.hits import Hit
+from firstmark.domain.keys import ApiKey
+from firstmark.domain.links import Link
+from firstmark.domain.rules import parse_rules, rules_to_json
+from firstmark.errors import InvalidField
+
+LINK_COLUMNS = (
+    "id", "domain", "code", "destination", "utm_source", "utm_medium", "utm_campaign", "utm_term",
+    "utm_content", "utm_id", "campaign", "tags", "kind", "placement", "redirect_status",
+    "forward_query", "click_token", "valid_from", "expires_at", "max_hits", "fallback_url",
+    "password_hash", "rules", "noindex", "archived", "created_at", "updated_at", "version",
+)  # fmt: skip
+BREAKDOWNS = ("country", "city", "device_type", "os", "browser", "referrer_host", "lang")
+GROUPS = ("utm_source", "utm_medium", "utm_campaign", "campaign", "tag")
+LINK_FILTERS = ("domain", "campaign", "utm_source", "utm_medium", "utm_campaign", "tag", "kind")
+
+
+@dataclass(frozen=True)
+class LinkQuery:
+    filters: Mapping[str, str]
+    search: str | None = None  # substring of code or destination
+    archived: bool | None = False  # None: both
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RollupRow:
+    hour: int  # epoch seconds at the start of the hour
+    kind: str
+    hits: int
+    bot_hits: int
+    uniques: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    value: str | None
+    links: int
+    hits: int
+    bot_hits: int
+    uniques: int
+    clicks: int  # human clicks
+    scans: int  # human scans
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    host: str
+    fallback_url: str | None = None
+
+
+class Store(Protocol):
+    url: str
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def migrate(self) -> list[str]: ...
+    async def pending_migrations(self) -> list[str]: ...
+    async def ping(self) -> None: ...
+
+    async def insert_link(self, link: Link) -> Link: ...
+    async def update_link(self, link: Link) -> Link: ...
+    async def get_link(self, link_id: int) -> Link | None: ...
+    async def link_by_code(self, host: str, code: str) -> Link | None: ...
+    async def list_links(self, query: LinkQuery) -> tuple[list[Link], int]: ...
+    async def count_links(self) -> int: ...
+    async def utm_values_in_use(self) -> dict[str, list[str]]: ...
+
+    async def write_hits(self, hits: Sequence[Hit]) -> None: ...
+    async def count_hits(self, link_id: int | None = None) -> int: ...
+    async def human_hit_count(self, link_id: int) -> int: ...
+    async def rollups(
+        self, link_ids: Sequence[int] | None, start: float, end: float
+    ) -> list[RollupRow]: ...
+    async def breakdown(
+        self, link_id: int, column: str, start: float, end: float, limit: int
+    ) -> list[tuple[str | None, int, int]]: ...
+    async def group_totals(self, group_by: str, start: float, end: float) -> list[GroupRow]: ...
+    async def salt_for_day(self, day: int) -> bytes: ...
+    async def forget_salts(self, before_day: int) -> int: ...
+
+    async def insert_api_key(self, key: ApiKey) -> ApiKey: ...
+    async def api_key_by_prefix(self, prefix: str) -> ApiKey | None: ...
+    async def list_api_keys(self) -> list[ApiKey]: ...
+    async def touch_api_key(self, key_id: int, when: datetime) -> None: ...
+    async def revoke_api_key(self, prefix: str) -> bool: ...
+    async def insert_user(self, username: str, password_hash: str, is_admin: bool) -> int: ...
+    async def count_users(self) -> int: ...
+
+    async def upsert_domain(self, domain: Domain) -> None: ...
+    async def get_domain(self, host: str) -> Domain | None: ...
+    async def list_domains(self) -> list[Domain]: ...
+
+
+# --- row conversion shared by the engines ---------------------------------------------------
+
+
+def epoch(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+def from_epoch(value: int | float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def link_params(link: Link) -> dict[str, Any]:
+    """A link as column values (without id)."""
+    return {
+        "domain": link.domain,
+        "code": link.code,
+        "destination": link.destination,
+        "utm_source": link.utm_source,
+        "utm_medium": link.utm_medium,
+        "utm_campaign": link.utm_campaign,
+        "utm_term": link.utm_term,
+        "utm_content": link.utm_content,
+        "utm_id": link.utm_id,
+        "campaign": link.campaign,
+        "tags": json.dumps(list(link.tags)),
+        "kind": link.kind,
+        "placement": link.placement,
+        "redirect_status": link.redirect_status,
+        "forward_query": link.forward_query,
+        "click_token": link.click_token,
+        "valid_from": epoch(link.valid_from),
+        "expires_at": epoch(link.expires_at),
+        "max_hits": link.max_hits,
+        "fallback_url": link.fallback_url,
+        "password_hash": link.password_hash,
+        "rules": json.dumps(rules_to_json(link.rules)),
+        "noindex": link.noindex,
+        "archived": link.archived,
+        "created_at": epoch(link.created_at),
+        "updated_at": epoch(link.updated_at),
+        "version": link.version,
+    }
+
+
+def link_from_row(row: Sequence[Any]) -> Link:
+    values = dict(zip(LINK_COLUMNS, row, strict=True))
+    try:
+        rules = parse_rules(json.loads(values["rules"]))
+    except InvalidField:  # a rule the current code no longer accepts: keep the link working
+        rules = ()
+    return Link(
+        id=values["id"],
+        domain=values["domain"],
+        code=values["code"],
+        destination=values["destination"],
+        utm_source=values["utm_source"],
+        utm_medium=values["utm_medium"],
+        utm_campaign=values["utm_campaign"],
+        utm_term=values["utm_term"],
+        utm_content=values["utm_content"],
+        utm_id=values["utm_id"],
+        campaign=values["campaign"],
+        tags=tuple(json.loads(values["tags"])),
+        kind=values["kind"],
+        placement=values["placement"],
+        redirect_status=values["redirect_status"],
+        forward_query=bool(values["forward_query"]),
+        click_token=bool(values["click_token"]),
+        valid_from=from_epoch(values["valid_from"]),
+        expires_at=from_epoch(values["expires_at"]),
+        max_hits=values["max_hits"],
+        fallback_url=values["fallback_url"],
+        password_hash=values["password_hash"],
+        rules=rules,
+        noindex=bool(values["noindex"]),
+        archived=bool(values["archived"]),
+        created_at=from_epoch(values["created_at"]),
+        updated_at=from_epoch(values["updated_at"]),
+        version=values["version"],
+    )
+
+
+def hit_params(hit: Hit) -> tuple[Any, ...]:
+    return (
+        hit.link_id, hit.ts, hit.kind, hit.visitor_day_hash, hit.country, hit.region, hit.city,
+        hit.device_type, hit.os, hit.browser, hit.referrer_host, hit.is_bot, hit.bot_reason,
+        hit.lang,
+    )  # fmt: skip
+
+
+HIT_COLUMNS = (
+    "link_id, ts, kind, visitor_day_hash, country, region, city, device_type, os, browser, "
+    "referrer_host, is_bot, bot_reason, lang"
+)
+
+
+@dataclass
+class RollupDelta:
+    hits: int = 0
+    bot_hits: int = 0
+    uniques: int = 0
+
+
+def rollup_deltas(
+    hits: Sequence[Hit], first_seen: set[tuple[int, int, str]]
+) -> dict[tuple[int, int, str], RollupDelta]:
+    """Per (link, hour, kind) increments for a batch. `first_seen` holds the (link, day, hash)
+    keys that are new today; each counts as a unique once, in the hour of its first hit."""
+    deltas: dict[tuple[int, int, str], RollupDelta] = {}
+    pending = set(first_seen)
+    for hit in hits:
+        hour = int(hit.ts // 3600) * 3600
+        delta = deltas.setdefault((hit.link_id, hour, hit.kind), RollupDelta())
+        delta.hits += 1
+        if hit.is_bot:
+            delta.bot_hits += 1
+            continue
+        key = (hit.link_id, int(hit.ts // 86400), hit.visitor_day_hash)
+        if key in pending:
+            pending.discard(key)
+            delta.uniques += 1
+    return deltas
+
+
+def visitor_keys(hits: Sequence[Hit]) -> list[tuple[int, int, str]]:
+    """Distinct (link, day, hash) of the human hits in a batch, in order of first appearance."""
+    seen: dict[tuple[int, int, str], None] = {}
+    for hit in hits:
+        if not hit.is_bot:
+            seen.setdefault((hit.link_id, int(hit.ts // 86400), hit.visitor_day_hash), None)
+    return list(seen)
+
+
+def key_scopes(raw: str) -> tuple[str, ...]:
+    return tuple(s for s in raw.split(" ") if s)
+
+
+def check_column(column: str, allowed: Sequence[str], field: str) -> None:
+    if column not in allowed:
+        raise InvalidField(field, f"{field} must be one of {', '.join(allowed)}")

@@ -1,0 +1,207 @@
+"""REST API under /api/v1: links and their stats. Handlers parse, call actions/store, answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from firstmark import actions
+from firstmark.cache import LinkCache
+from firstmark.config import Settings
+from firstmark.domain import links, stats
+from firstmark.domain.links import Prepared
+from firstmark.domain.times import iso
+from firstmark.errors import InvalidField
+from firstmark.store.base import BREAKDOWNS, GROUPS, LINK_FILTERS, LinkQuery, Store
+from firstmark.web.auth import require
+from firstmark.web.http import json_response, query_int, read_json
+
+BREAKDOWN_NAMES = {
+    "country": "country",
+    "city": "city",
+    "device": "device_type",
+    "os": "os",
+    "browser": "browser",
+    "referrer": "referrer_host",
+    "language": "lang",
+}
+BREAKDOWN_LIMIT = 20
+assert set(BREAKDOWN_NAMES.values()) == set(BREAKDOWNS)
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _cache(request: Request) -> LinkCache:
+    cache: LinkCache = request.app.state.cache
+    return cache
+
+
+def _link_id(request: Request) -> int:
+    link_id: int = request.path_params["link_id"]
+    return link_id
+
+
+def _answer(request: Request, prepared: Prepared, status: int = 200) -> JSONResponse:
+    body = links.to_json(prepared.link, _settings(request).base_url)
+    body["warnings"] = [w.to_json() for w in prepared.warnings]
+    return json_response(body, status)
+
+
+async def create_link(request: Request) -> Response:
+    await require(request, "links:write")
+    data = await read_json(request)
+    prepared = await actions.create_link(_store(request), actions.policy(_settings(request)), data)
+    _cache(request).invalidate(prepared.link)
+    return _answer(request, prepared, 201)
+
+
+async def list_links(request: Request) -> Response:
+    await require(request, "links:read")
+    params = request.query_params
+    unknown = set(params) - {*LINK_FILTERS, "q", "archived", "page", "per_page"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidField(name, f"unknown filter {name!r}", code="unknown_field")
+    archived_raw = params.get("archived", "false")
+    archived: bool | None = {"true": True, "false": False, "all": None}.get(archived_raw, False)
+    if archived_raw not in ("true", "false", "all"):
+        raise InvalidField("archived", "archived must be true, false or all")
+    page = query_int(request, "page", 1, 1, 1_000_000)
+    per_page = query_int(request, "per_page", 50, 1, 500)
+    filters = {name: params[name] for name in LINK_FILTERS if params.get(name)}
+    if "domain" in filters:
+        host = links.normalise_host(filters["domain"])
+        filters["domain"] = "" if host == _settings(request).default_host else host
+    found, total = await _store(request).list_links(
+        LinkQuery(
+            filters=filters,
+            search=params.get("q") or None,
+            archived=archived,
+            limit=per_page,
+            offset=(page - 1) * per_page,
+        )
+    )
+    base = _settings(request).base_url
+    return json_response(
+        {
+            "items": [links.to_json(link, base) for link in found],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+        }
+    )
+
+
+async def get_link(request: Request) -> Response:
+    await require(request, "links:read")
+    link = await actions.get_link(_store(request), _link_id(request))
+    return json_response(links.to_json(link, _settings(request).base_url))
+
+
+async def update_link(request: Request) -> Response:
+    await require(request, "links:write")
+    data = await read_json(request)
+    store = _store(request)
+    before = await actions.get_link(store, _link_id(request))
+    prepared = await actions.update_link(
+        store, actions.policy(_settings(request)), before.id or 0, data
+    )
+    _cache(request).invalidate(before, prepared.link)
+    return _answer(request, prepared)
+
+
+async def archive_link(request: Request) -> Response:
+    await require(request, "links:write")
+    link = await actions.archive_link(_store(request), _link_id(request))
+    _cache(request).invalidate(link)
+    return Response(status_code=204)
+
+
+def _check_params(request: Request, allowed: set[str]) -> dict[str, str]:
+    params = dict(request.query_params)
+    unknown = set(params) - allowed
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidField(name, f"unknown parameter {name!r}", code="unknown_field")
+    return params
+
+
+async def link_stats(request: Request) -> Response:
+    await require(request, "reports:read")
+    params = _check_params(request, {"from", "to", "interval"})
+    store = _store(request)
+    link = await actions.get_link(store, _link_id(request))
+    assert link.id is not None
+    span = stats.parse_range(params, datetime.now(UTC))
+    start, end = span.start.timestamp(), span.end.timestamp()
+    rows = await store.rollups([link.id], start, end)
+    breakdowns: dict[str, Any] = {}
+    for name, column in BREAKDOWN_NAMES.items():
+        found = await store.breakdown(link.id, column, start, end, BREAKDOWN_LIMIT)
+        breakdowns[name] = [{"value": v, "hits": h, "uniques": u} for v, h, u in found]
+    return json_response(
+        {
+            "link_id": link.id,
+            "from": iso(span.start),
+            "to": iso(span.end),
+            "interval": span.interval,
+            "totals": stats.totals(rows),
+            "series": stats.series(rows, span),
+            "breakdowns": breakdowns,
+        }
+    )
+
+
+async def group_stats(request: Request) -> Response:
+    await require(request, "reports:read")
+    params = _check_params(request, {"from", "to", "group_by"})
+    group_by = params.get("group_by", "")
+    if group_by not in GROUPS:
+        raise InvalidField("group_by", f"group_by must be one of {', '.join(GROUPS)}")
+    span = stats.parse_range({**params, "interval": "day"}, datetime.now(UTC))
+    rows = await _store(request).group_totals(
+        group_by, span.start.timestamp(), span.end.timestamp()
+    )
+    return json_response(
+        {
+            "group_by": group_by,
+            "from": iso(span.start),
+            "to": iso(span.end),
+            "rows": [
+                {
+                    "value": r.value,
+                    "links": r.links,
+                    "hits": r.hits,
+                    "humans": r.hits - r.bot_hits,
+                    "bots": r.bot_hits,
+                    "uniques": r.uniques,
+                    "clicks": r.clicks,
+                    "scans": r.scans,
+                }
+                for r in rows
+            ],
+        }
+    )
+
+
+routes = [
+    Route("/api/v1/links", create_link, methods=["POST"]),
+    Route("/api/v1/links", list_links, methods=["GET"]),
+    Route("/api/v1/links/{link_id:int}", get_link, methods=["GET"]),
+    Route("/api/v1/links/{link_id:int}", update_link, methods=["PATCH"]),
+    Route("/api/v1/links/{link_id:int}", archive_link, methods=["DELETE"]),
+    Route("/api/v1/links/{link_id:int}/stats", link_stats, methods=["GET"]),
+    Route("/api/v1/stats", group_stats, methods=["GET"]),
+]

@@ -1,0 +1,44 @@
+"""Reading request bodies and writing JSON answers, strictly."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from firstmark.errors import BodyTooLarge, InvalidBody, InvalidField
+
+BODY_LIMIT = 64 * 1024
+
+
+async def read_json(request: Request, limit: int = BODY_LIMIT) -> Any:
+    """The JSON body, refusing anything over `limit` bytes before reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"the body is larger than {limit // 1024} KB")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge(f"the body is larger than {limit // 1024} KB")
+    if not body.strip():
+        raise InvalidBody("the body is empty; send a JSON object")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidBody(f"the body is not valid JSON: {exc}") from None
+
+
+def json_response(data: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status)
+
+
+def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidField(name, f"{name} must be a whole number from {low} to {high}")
+    return int(raw)

@@ -1,0 +1,1 @@
+"""CSS and JavaScript served under /static, shipped as package data."""
