@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from crawlerdetect import CrawlerDetect
+from crawlerdetect.providers.crawlers import data as crawler_patterns
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from firstmark.domain import devices
 from firstmark.domain.devices import (
     DEVICE_TYPES,
     MAX_FIELD_CHARS,
@@ -477,3 +480,48 @@ def test_classify_never_raises_and_never_echoes_the_user_agent(ua: str) -> None:
     assert all(len(field) <= MAX_FIELD_CHARS for field in fields)
     if len(ua) > MAX_FIELD_CHARS:
         assert not any(ua in field for field in fields)
+
+
+# --- the crawlerdetect prefilter gives crawlerdetect's own verdict ---------------------------
+
+_reference = CrawlerDetect()
+_crawler_texts = [text for text in map(devices._as_literal, crawler_patterns) if text is not None]
+
+
+def test_prefilter_is_built_from_the_installed_crawlerdetect() -> None:
+    assert devices._crawler_fast is not None
+    assert len(_crawler_texts) > 1000  # most of crawlerdetect's patterns are plain strings
+
+
+def test_prefilter_agrees_with_crawlerdetect_on_every_literal_pattern() -> None:
+    fast = devices._crawler_fast
+    assert fast is not None
+    host = HUMANS[0][0]
+    disagreements = [
+        ua
+        for text in _crawler_texts
+        for ua in (text, text.upper(), f"{host} {text}/1.0", f"Mozilla/5.0 (compatible; {text})")
+        if fast(ua) != _reference.isCrawler(ua)
+    ]
+    assert disagreements == []
+
+
+@pytest.mark.parametrize(
+    "ua",
+    [ua for ua, *_ in HUMANS] + IN_APP_HUMANS + [ua for ua, _ in BOTS] + CRAWLERDETECT_BOTS,
+)
+def test_prefilter_agrees_with_crawlerdetect_on_the_tables(ua: str) -> None:
+    assert devices._crawler_fast is not None
+    assert devices._crawler_fast(ua) == _reference.isCrawler(ua)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    st.one_of(
+        _USER_AGENTS,
+        st.tuples(_USER_AGENTS, st.sampled_from(crawler_patterns), _USER_AGENTS).map(" ".join),
+    )
+)
+def test_prefilter_agrees_with_crawlerdetect_on_arbitrary_text(ua: str) -> None:
+    assert devices._crawler_fast is not None
+    assert devices._crawler_fast(ua) == _reference.isCrawler(ua)

@@ -36,9 +36,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
 import ua_parser
 from crawlerdetect import CrawlerDetect
@@ -76,7 +77,8 @@ class Device:
 # --- bots ------------------------------------------------------------------------------------
 
 # (category, canonical name, pattern). Patterns are literal, matched case-insensitively anywhere
-# in the UA; the leftmost hit in the UA wins. Human in-app browsers must not match: Pinterest's
+# in the UA; the leftmost hit in the UA wins (iMessage sends "… facebookexternalhit/1.1 Facebot
+# Twitterbot/1.0": preview:facebookexternalhit). Human in-app browsers must not match: Pinterest's
 # app sends "[Pinterest/iOS]", hence "Pinterestbot" / "pinterest.com/bot" rather than "Pinterest".
 _OWN_BOTS: Final[tuple[tuple[str, str, str], ...]] = (
     # link previews (unfurlers)
@@ -131,18 +133,105 @@ _OWN_BOTS: Final[tuple[tuple[str, str, str], ...]] = (
     ("headless", "HeadlessChrome", "HeadlessChrome"),
     ("headless", "PhantomJS", "PhantomJS"),
 )
-_OWN_BOT_RE: Final = re.compile(
-    "|".join(re.escape(pattern) for _, _, pattern in _OWN_BOTS),
-    re.IGNORECASE,
-)
-_OWN_BOT_REASON: Final[dict[str, str]] = {
-    pattern.lower(): f"{category}:{name}" for category, name, pattern in _OWN_BOTS
-}
-
 # CrawlerDetect keeps the last verdict on the instance (getMatches), so one instance, used only
 # under this lock, from the cached functions below.
 _crawler_detect: Final = CrawlerDetect()
 _crawler_lock: Final = threading.Lock()
+
+_REGEX_META: Final = frozenset(".^$*+?{}[]|()")
+# crawlerdetect's catch-all, e.g. "[a-z0-9\-_]*(bot|crawl|…)": it matches exactly where one of
+# the words does, since the class may match nothing.
+_ANY_WORD_RE: Final = re.compile(r"\[[^\]]*\]\*\(([A-Za-z|]+)\)")
+
+
+def _as_literal(pattern: str) -> str | None:
+    """The text a regex matches if it is a plain string with escaped punctuation, else None."""
+    out: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            escaped = next(chars, "")
+            if not escaped or escaped.isalnum():  # \d, \w, … are classes
+                return None
+            out.append(escaped)
+        elif char in _REGEX_META:
+            return None
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _trie_pattern(words: list[str]) -> str:
+    """One regex matching wherever any of `words` occurs (a trie: a position costs ~1 test)."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        if "" in node:  # a word ends here; longer words add nothing to a yes/no search
+            return ""
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return build(trie)
+
+
+def _crawler_prefilter() -> Callable[[str], bool] | None:
+    """A fast yes/no with exactly crawlerdetect's verdict, built from its own pattern list.
+
+    crawlerdetect searches one ~1,460-branch case-insensitive alternation, which costs Python's
+    `re` ~0.4-2.4 ms for an unseen human UA (bench/ua.py). Split into a trie of its literal
+    patterns (on the lower-cased UA), a `match` of its `^`-anchored ones and a search of the ~20
+    real regexes, the same verdict costs tens of µs. CrawlerDetect itself still runs on a "yes",
+    for its match label. None (plain CrawlerDetect) if the package's layout changes.
+    """
+    try:
+        from crawlerdetect.crawlerdetect import get_compiled_exclusions_regex
+        from crawlerdetect.providers.crawlers import data as crawler_patterns
+    except ImportError:  # pragma: no cover - depends on the installed crawlerdetect
+        return None
+    literals: list[str] = []
+    anchored: list[str] = []
+    others: list[str] = []
+    for pattern in crawler_patterns:
+        literal = _as_literal(pattern)
+        if literal is not None:
+            literals.append(literal.lower())
+        elif words := _ANY_WORD_RE.fullmatch(pattern):
+            literals.extend(word.lower() for word in words.group(1).split("|"))
+        elif pattern.startswith("^") and "|" not in pattern:
+            anchored.append(pattern)
+        else:
+            others.append(pattern)
+    exclusions = get_compiled_exclusions_regex()
+    literal_re = re.compile(_trie_pattern(literals))
+    never = "(?!)"
+    anchored_re = re.compile("|".join(f"(?:{p})" for p in anchored) or never, re.IGNORECASE)
+    others_re = re.compile("|".join(f"(?:{p})" for p in others) or never, re.IGNORECASE)
+
+    def is_crawler(user_agent: str) -> bool:
+        agent = exclusions.sub("", user_agent.strip())  # what CrawlerDetect.isCrawler does
+        if not agent:
+            return False
+        return bool(
+            literal_re.search(agent.lower()) or anchored_re.match(agent) or others_re.search(agent)
+        )
+
+    return is_crawler
+
+
+_crawler_fast: Final = _crawler_prefilter()
+
+# Our list as one trie regex over the lower-cased UA (a case-insensitive alternation of the same
+# ~50 strings costs ~50 µs on a long UA; the trie ~2 µs). A hit is the shortest listed string
+# that starts at the leftmost matching position, so it is always a key of _OWN_BOT_REASON.
+_OWN_BOT_REASON: Final[dict[str, str]] = {
+    pattern.lower(): f"{category}:{name}" for category, name, pattern in _OWN_BOTS
+}
+_OWN_BOT_RE: Final = re.compile(_trie_pattern(list(_OWN_BOT_REASON)))
 
 
 def _clip(value: str) -> str:
@@ -158,8 +247,10 @@ def _bot_reason(user_agent: str) -> str | None:
     stripped = user_agent.strip()
     if not stripped or stripped == "-":
         return "empty"
-    if hit := _OWN_BOT_RE.search(stripped):
+    if hit := _OWN_BOT_RE.search(stripped.lower()):
         return _OWN_BOT_REASON[hit.group(0).lower()]
+    if _crawler_fast is not None and not _crawler_fast(stripped):
+        return None
     with _crawler_lock:
         if not _crawler_detect.isCrawler(stripped):
             return None
