@@ -104,7 +104,10 @@ def generate(rng: random.Random) -> str:
         )
     if kind == 7:
         model = rng.choice(ANDROID_TABLETS)
-        return f"Mozilla/5.0 (Linux; Android {android}; {model}) {webkit} Chrome/{chrome} Safari/537.36"
+        return (
+            f"Mozilla/5.0 (Linux; Android {android}; {model}) {webkit} Chrome/{chrome} "
+            "Safari/537.36"
+        )
     if kind == 8:
         model = rng.choice([m for m in ANDROID_PHONES if m.startswith("SM-")])
         samsung = f"{rng.randint(18, 26)}.{rng.randint(0, 9)}"
@@ -116,7 +119,8 @@ def generate(rng: random.Random) -> str:
         fbav = f"{rng.randint(400, 480)}.0.0.{rng.randint(10, 60)}.{rng.randint(100, 120)}"
         return (
             f"Mozilla/5.0 (iPhone; CPU iPhone OS {ios} like Mac OS X) AppleWebKit/605.1.15 "
-            f"(KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/{fbav};FBBV/{rng.randint(10**8, 10**9)};"
+            f"(KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/{fbav};"
+            f"FBBV/{rng.randint(10**8, 10**9)};"
             f"FBDV/{rng.choice(FB_DEVICES)};FBMD/iPhone;FBSN/iOS;FBSV/{major}.{minor};FBSS/3;FBCR/;"
             "FBID/phone;FBLC/en_US;FBOP/80]"
         )
@@ -131,14 +135,33 @@ def generate(rng: random.Random) -> str:
     return f"Mozilla/5.0 (X11; CrOS x86_64 {cros}) {webkit} Chrome/{chrome} Safari/537.36"
 
 
-def distinct_sets(count: int, size: int, seed: int) -> Iterator[list[str]]:
+CRAWLERS = [  # on crawlerdetect's list, not on ours: the slow "yes" path
+    "Mozilla/5.0 (compatible; AhrefsBot/{v}; +http://ahrefs.com/robot/)",
+    "Mozilla/5.0 (compatible; SemrushBot/{v}~bl; +http://www.semrush.com/bot.html)",
+    "Mozilla/5.0 (compatible; MJ12bot/v{v}; http://mj12bot.com/)",
+    "Mozilla/5.0 (compatible; DotBot/{v}; https://opensiteexplorer.org/dotbot)",
+    "Mozilla/5.0 (Linux; Android 7.0;) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 "
+    "(compatible; PetalBot;+https://webmaster.petalsearch.com/site/petalbot) {v}",
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; ClaudeBot/{v}; "
+    "+claudebot@anthropic.com)",
+]
+
+
+def generate_crawler(rng: random.Random) -> str:
+    version = f"{rng.randint(1, 9)}.{rng.randint(0, 99)}.{rng.randint(0, 9999)}"
+    return rng.choice(CRAWLERS).format(v=version)
+
+
+def distinct_sets(
+    count: int, size: int, seed: int, make: Callable[[random.Random], str] = generate
+) -> Iterator[list[str]]:
     """`count` disjoint lists of `size` distinct UAs."""
     rng = random.Random(seed)
     seen: set[str] = set()
     for _ in range(count):
         batch: list[str] = []
         while len(batch) < size:
-            ua = generate(rng)
+            ua = make(rng)
             if ua not in seen:
                 seen.add(ua)
                 batch.append(ua)
@@ -223,6 +246,13 @@ def main() -> None:
     bot_set = next(sets)
     rows.append(("devices.bot_reason, unseen", per_call(devices.bot_reason, bot_set)))
     rows.append(("devices.bot_reason, cached", mean_of_loop(devices.bot_reason, bot_set)))
+    crawlers = next(distinct_sets(1, args.n, args.seed, generate_crawler))
+    rows.append(
+        (
+            "devices.bot_reason, unseen crawlerdetect-only bots",
+            per_call(devices.bot_reason, crawlers),
+        )
+    )
     classify_set = next(sets)
     rows.append(("devices.classify, unseen", per_call(devices.classify, classify_set)))
     rows.append(("devices.classify, cached", mean_of_loop(devices.classify, classify_set)))

@@ -198,7 +198,7 @@ def _encode(value: Any) -> bytes:
         raw = value.encode()
         return _control(2, len(raw)) + raw
     if isinstance(value, tuple):  # (type, int): 5 uint16, 6 uint32, 9 uint64
-        type_, number = value
+        type_, number = int(value[0]), int(value[1])
         raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
         return _control(type_, len(raw)) + raw
     if isinstance(value, list):

@@ -113,14 +113,14 @@ def is_reserved(code: str) -> bool:
 def validate_code(value: object, field_name: str = "code") -> str:
     if not isinstance(value, str):
         raise InvalidField(field_name, "code must be a string", code="invalid_type")
+    if is_reserved(value):
+        raise InvalidField(field_name, f"{value!r} is a reserved word", code="reserved_code")
     if not CODE_PATTERN.fullmatch(value):
         raise InvalidField(
             field_name,
             "code must be 1 to 64 characters of letters, digits, '_' or '-'",
             code="invalid_code",
         )
-    if is_reserved(value):
-        raise InvalidField(field_name, f"{value!r} is a reserved word", code="reserved_code")
     return value
 
 

@@ -7,6 +7,7 @@ Rows become domain objects here, so callers never see SQL or engine types.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -119,7 +120,8 @@ def from_epoch(value: int | float | None) -> datetime | None:
 
 
 def link_params(link: Link) -> dict[str, Any]:
-    """A link as column values (without id)."""
+    """A link as column values (without id); missing times are now."""
+    now = int(time.time())
     return {
         "domain": link.domain,
         "code": link.code,
@@ -145,8 +147,8 @@ def link_params(link: Link) -> dict[str, Any]:
         "rules": json.dumps(rules_to_json(link.rules)),
         "noindex": link.noindex,
         "archived": link.archived,
-        "created_at": epoch(link.created_at),
-        "updated_at": epoch(link.updated_at),
+        "created_at": epoch(link.created_at) or now,
+        "updated_at": epoch(link.updated_at) or now,
         "version": link.version,
     }
 

@@ -58,6 +58,13 @@ def _unavailable(path: str, exc: Exception) -> StoreUnavailable:
     return StoreUnavailable(f"cannot use the database {path}: {exc}")
 
 
+def _integrity(exc: sqlite3.IntegrityError, link: Link) -> Exception:
+    """A taken code is the user's to fix; any other constraint is our bug and stays loud."""
+    if "UNIQUE" in str(exc) and "links.code" in str(exc):
+        return SlugTaken(link.domain, link.code)
+    return exc
+
+
 class SQLiteStore:
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
@@ -206,8 +213,8 @@ class SQLiteStore:
                 link_id = cur.lastrowid
                 assert link_id is not None
                 await self._write_tags(conn, link_id, link.tags)
-        except sqlite3.IntegrityError:
-            raise SlugTaken(link.domain, link.code) from None
+        except sqlite3.IntegrityError as exc:
+            raise _integrity(exc, link) from None
         saved = await self.get_link(link_id)
         assert saved is not None
         return saved
@@ -240,8 +247,8 @@ class SQLiteStore:
                         raise NotFound(f"no link with id {link.id}")
                     raise Conflict("the link was changed meanwhile; fetch it and try again")
                 await self._write_tags(conn, link.id, link.tags)
-        except sqlite3.IntegrityError:
-            raise SlugTaken(link.domain, link.code) from None
+        except sqlite3.IntegrityError as exc:
+            raise _integrity(exc, link) from None
         saved = await self.get_link(link.id)
         assert saved is not None
         return saved

@@ -1,0 +1,79 @@
+"""Migrations reach the expected schema, run once, and a bad database fails clearly."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from firstmark.errors import StoreUnavailable
+from firstmark.store.sqlite import SQLiteStore
+
+EXPECTED = {
+    "domains": ["host", "fallback_url", "created_at"],
+    "links": [
+        "id", "domain", "code", "destination", "utm_source", "utm_medium", "utm_campaign",
+        "utm_term", "utm_content", "utm_id", "campaign", "tags", "kind", "placement",
+        "redirect_status", "forward_query", "click_token", "valid_from", "expires_at", "max_hits",
+        "fallback_url", "password_hash", "rules", "noindex", "archived", "created_at",
+        "updated_at", "version",
+    ],
+    "link_tags": ["tag", "link_id"],
+    "hits": [
+        "id", "link_id", "ts", "kind", "visitor_day_hash", "country", "region", "city",
+        "device_type", "os", "browser", "referrer_host", "is_bot", "bot_reason", "lang",
+    ],
+    "hit_visitors": ["link_id", "day", "visitor_day_hash"],
+    "rollup_hourly": ["link_id", "hour", "kind", "hits", "bot_hits", "uniques"],
+    "salts": ["day", "salt"],
+    "users": ["id", "username", "password_hash", "is_admin", "created_at"],
+    "api_keys": ["id", "prefix", "hash", "scopes", "name", "created_at", "last_used_at", "revoked"],
+    "schema_migrations": ["version", "name", "applied_at"],
+}  # fmt: skip
+
+
+async def test_migrations_reach_the_expected_schema_once(tmp_path: Path) -> None:
+    path = tmp_path / "fm.db"
+    store = SQLiteStore(f"sqlite:///{path}")
+    await store.open()
+    assert await store.migrate() == ["0001_initial"]
+    assert await store.migrate() == []
+    assert await store.pending_migrations() == []
+    await store.close()
+    with sqlite3.connect(path) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        schema = {t: [c[1] for c in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert schema == EXPECTED
+
+
+async def test_a_file_that_is_not_a_database_fails_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "fm.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    store = SQLiteStore(f"sqlite:///{path}")
+    with pytest.raises(StoreUnavailable, match="not a database"):
+        await store.open()
+    assert path.read_bytes() == b"this is not sqlite" * 100
+
+
+async def test_a_missing_folder_fails_clearly(tmp_path: Path) -> None:
+    store = SQLiteStore(f"sqlite:///{tmp_path}/nope/fm.db")
+    with pytest.raises(StoreUnavailable, match="does not exist"):
+        await store.open()
+
+
+async def test_a_locked_database_fails_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "fm.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        store = SQLiteStore(f"sqlite:///{path}", timeout=0.2)
+        with pytest.raises(StoreUnavailable, match="locked"):
+            await store.open()
+            await store.migrate()
+        await store.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

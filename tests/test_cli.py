@@ -1,0 +1,176 @@
+"""The firstmark command as an operator uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from firstmark.cli import main
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("FIRSTMARK_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("FIRSTMARK_BASE_URL", "https://fm.example")
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_init_prints_only_the_key_and_runs_once(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "init")
+    assert code == 0
+    assert out.strip().startswith("fm_") and len(out.strip().splitlines()) == 1
+    assert "admin" in err
+    assert (env / "firstmark.db").exists() and (env / "firstmark.secret").exists()
+    code, out, err = run(capsys, "init")
+    assert code == 1 and out == "" and "already initialised" in err
+
+
+def test_keys(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "keys", "create", "--scope", "links:read,reports:read", "--name", "bi"
+    )
+    assert code == 0 and out.startswith("fm_") and out.count("\n") == 1
+    code, out, _ = run(capsys, "keys", "list")
+    assert "links:read reports:read" in out and "bi" in out
+    code, _, err = run(capsys, "keys", "create", "--scope", "links:destroy")
+    assert code == 1 and "unknown scope" in err
+
+
+def test_link_lifecycle(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "link", "create", "https://shop.example/p", "--code", "spring",
+        "--utm-source", "Newsletter", "--utm-medium", "e-mail", "--tag", "print", "--tag", "oslo",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.strip() == "https://fm.example/spring"
+    assert "warning: utm_medium" in err and "email" in err
+
+    code, out, _ = run(capsys, "link", "show", "spring", "--json")
+    shown = json.loads(out)
+    assert shown["utm_source"] == "newsletter" and shown["tags"] == ["print", "oslo"]
+
+    code, out, _ = run(
+        capsys,
+        "link",
+        "update",
+        "spring",
+        "--destination",
+        "https://shop.example/q",
+        "--max-hits",
+        "5",
+    )
+    assert code == 0
+    code, out, _ = run(capsys, "link", "show", str(shown["id"]), "--json")
+    assert json.loads(out)["destination"] == "https://shop.example/q"
+    assert json.loads(out)["max_hits"] == 5
+
+    code, out, _ = run(capsys, "link", "list")
+    assert "https://fm.example/spring" in out
+    code, out, _ = run(capsys, "link", "archive", "spring")
+    assert code == 0
+    code, out, err = run(capsys, "link", "list")
+    assert "spring" not in out and "0 of 0" in err
+    code, out, _ = run(capsys, "link", "list", "--all", "--json")
+    assert json.loads(out)["items"][0]["archived"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["link", "create", "javascript:alert(1)"],
+            "firstmark: destination: destination must be an http or https URL",
+        ),
+        (
+            ["link", "create", "https://a.example/", "--code", "api"],
+            "firstmark: code: 'api' is a reserved word",
+        ),
+        (
+            ["link", "create", "https://a.example/", "--rules", "[{"],
+            "firstmark: rules: --rules must be JSON",
+        ),
+        (["link", "show", "nope"], "firstmark: no link with id or code 'nope'"),
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(
+    env: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, *args)
+    assert code == 1
+    assert err.startswith(message)
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_duplicate_code_keeps_the_first(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "link", "create", "https://a.example/", "--code", "x")[0] == 0
+    code, _, err = run(capsys, "link", "create", "https://b.example/", "--code", "x")
+    assert code == 1 and "already taken" in err
+    _, out, _ = run(capsys, "link", "show", "x", "--json")
+    assert json.loads(out)["destination"] == "https://a.example/"
+
+
+def test_domain_fallback(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "domain", "set", "Go.Brand.example", "--fallback-url", "https://brand.example/"
+    )
+    assert code == 0 and out.startswith("go.brand.example")
+    _, out, _ = run(capsys, "domain", "list")
+    assert "https://brand.example/" in out
+
+
+def test_migrate(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "migrate")
+    assert code == 0 and "up to date" in out
+
+
+@pytest.mark.parametrize("content", [b"not a database at all" * 50])
+def test_serve_with_an_unreadable_database_is_one_clear_line(
+    tmp_path: Path, content: bytes
+) -> None:
+    db = tmp_path / "fm.db"
+    db.write_bytes(content)
+    proc = subprocess.run(
+        [sys.executable, "-m", "firstmark", "serve", "--port", "1"],
+        env={
+            **os.environ,
+            "FIRSTMARK_DATABASE_URL": f"sqlite:///{db}",
+            "FIRSTMARK_SECRET_KEY": "x",
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 3
+    assert proc.stderr.strip().splitlines() == [
+        f"firstmark: cannot use the database {db}: file is not a database"
+    ]
+    assert db.read_bytes() == content
+
+
+def test_bad_setting_is_one_clear_line(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "firstmark", "migrate"],
+        env={**os.environ, "FIRSTMARK_PORT": "eighty", "FIRSTMARK_SECRET_KEY": "x"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "firstmark: FIRSTMARK_PORT must be a number, not 'eighty'"
