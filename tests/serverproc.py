@@ -24,7 +24,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -48,6 +48,40 @@ def sqlite_url(path: Path) -> str:
 
 class ServerError(RuntimeError):
     pass
+
+
+@contextlib.asynccontextmanager
+async def load_clients(
+    base_url: str,
+    connections: int,
+    *,
+    per_client: int = 15,
+    headers: Mapping[str, str] | None = None,
+) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """Enough httpx.AsyncClients for `connections` concurrent connections, `per_client` each.
+
+    One AsyncClient with a big pool is the bottleneck of a load test, not the server: httpcore
+    scans every queued request against every connection each time a request finishes, so 1,000
+    requests over one 150-connection pool take ~10-20 s of client CPU (py-spy:
+    `_assign_requests_to_connections`). Give each worker one client of these, and keep at most
+    `per_client` requests in flight per client.
+    """
+    count = max(1, -(-connections // per_client))
+    clients = [
+        httpx.AsyncClient(
+            base_url=base_url,
+            follow_redirects=False,
+            headers=dict(headers or {}),
+            limits=httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client),
+            timeout=httpx.Timeout(30.0),
+        )
+        for _ in range(count)
+    ]
+    try:
+        yield clients
+    finally:
+        for client in clients:
+            await client.aclose()
 
 
 class ServerProcess:

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import secrets
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -59,6 +60,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"firstmark {__version__} serving on http://{host}:{port}", file=sys.stderr)
+    # uvicorn drains on SIGTERM, then re-raises it; a drained stop is a clean exit (status 0).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     uvicorn.run(
         create_app(settings),
         host=host,
