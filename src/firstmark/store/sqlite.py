@@ -169,10 +169,15 @@ class SQLiteStore:
             return {row[0] for row in await cur.fetchall()}
 
     async def pending_migrations(self) -> list[str]:
-        try:
-            applied = await self._applied()
-        except sqlite3.Error as exc:
-            raise _unavailable(self.path, exc) from None
+        """Read-only (it backs /readyz): a database never migrated has every migration pending."""
+        tables = await self._all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        )
+        applied = (
+            {r[0] for r in await self._all("SELECT version FROM schema_migrations")}
+            if tables
+            else set()
+        )
         return [
             f"{m.version:04d}_{m.name}" for m in schema.load("sqlite") if m.version not in applied
         ]
