@@ -10,19 +10,11 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
+from agents import DESKTOP, IPHONE
 from firstmark.app import create_app
 from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
 from firstmark.store.base import Domain, Store
-
-IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
-)
-DESKTOP = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0.0.0 Safari/537.36"
-)
 
 
 async def make(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
