@@ -1,9 +1,14 @@
-"""A hit is one click or scan. `Visit` is what the response path captures (in memory only);
-`Hit` is what is stored: derived fields, never the address or the user agent itself."""
+"""A hit is one click or scan. `RawHit` is what the response path captures (in memory only);
+`Hit` is what is stored: derived fields, never the address or the user agent itself.
+
+Both are named tuples: the hot path builds one per click, and a `Hit` is already the row of
+parameters the store binds, in column order.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from firstmark.domain.devices import Device
@@ -14,8 +19,7 @@ from firstmark.geo import Geo
 KINDS = ("click", "scan")
 
 
-@dataclass(slots=True)
-class RawHit:
+class RawHit(NamedTuple):
     link_id: int
     ts: float
     kind: str
@@ -26,8 +30,9 @@ class RawHit:
     accept_language: str
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
+    """Field order is the column order of the `hits` table."""
+
     link_id: int
     ts: float
     kind: str
@@ -44,6 +49,7 @@ class Hit:
     lang: str | None
 
 
+@lru_cache(maxsize=4096)
 def referrer_host(referer: str, own_host: str = "") -> str | None:
     """Only the host of the referring page is kept; the path may carry personal data."""
     if not referer:
@@ -60,25 +66,26 @@ def referrer_host(referer: str, own_host: str = "") -> str | None:
     return host
 
 
+@lru_cache(maxsize=1024)
 def primary_language(accept_language: str) -> str | None:
-    langs = parse_languages(accept_language)
+    langs = parse_languages(accept_language[:512])
     return langs[0].split("-")[0][:8] if langs else None
 
 
 def to_hit(raw: RawHit, *, salt: bytes, device: Device, geo: Geo) -> Hit:
     return Hit(
-        link_id=raw.link_id,
-        ts=raw.ts,
-        kind=raw.kind,
-        visitor_day_hash=visitor_day_hash(salt, raw.host, raw.ip, raw.user_agent),
-        country=geo.country,
-        region=geo.region,
-        city=geo.city,
-        device_type=device.device_type,
-        os=device.os,
-        browser=device.browser,
-        referrer_host=referrer_host(raw.referer, raw.host),
-        is_bot=device.is_bot,
-        bot_reason=device.bot_reason,
-        lang=primary_language(raw.accept_language),
+        raw.link_id,
+        raw.ts,
+        raw.kind,
+        visitor_day_hash(salt, raw.host, raw.ip, raw.user_agent),
+        geo.country,
+        geo.region,
+        geo.city,
+        device.device_type,
+        device.os,
+        device.browser,
+        referrer_host(raw.referer[:2048], raw.host),
+        device.is_bot,
+        device.bot_reason,
+        primary_language(raw.accept_language),
     )

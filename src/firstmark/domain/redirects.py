@@ -48,6 +48,9 @@ class Target:
     expires_at: float | None
     needs_device: bool  # a rule looks at device or OS: parse the UA on the path
     protected_params: frozenset[str]  # forwarded query may not override these
+    link_id: int
+    id62: str  # the link id in base62, as click tokens carry it
+    simple: bool  # no window, limit, password, rules or forwarded query: redirect at once
 
 
 def to_ascii(url: str) -> str:
@@ -62,7 +65,18 @@ def _ts(value: datetime | None) -> float | None:
 
 
 def compile_link(link: Link, token_param: str) -> Target:
+    from firstmark.domain.clicks import b62
+
     utm = link.utm_params()
+    simple = not (
+        link.archived
+        or link.valid_from
+        or link.expires_at
+        or link.max_hits is not None
+        or link.password_hash
+        or link.rules
+        or link.forward_query
+    )
     return Target(
         link=link,
         default=Destination.of(link.destination, utm),
@@ -71,6 +85,9 @@ def compile_link(link: Link, token_param: str) -> Target:
         expires_at=_ts(link.expires_at),
         needs_device=any(rule.needs_device for rule in link.rules),
         protected_params=frozenset({name for name, _ in utm} | {token_param}),
+        link_id=link.id or 0,
+        id62=b62(link.id or 0),
+        simple=simple,
     )
 
 

@@ -191,14 +191,6 @@ def link_from_row(row: Sequence[Any]) -> Link:
     )
 
 
-def hit_params(hit: Hit) -> tuple[Any, ...]:
-    return (
-        hit.link_id, hit.ts, hit.kind, hit.visitor_day_hash, hit.country, hit.region, hit.city,
-        hit.device_type, hit.os, hit.browser, hit.referrer_host, hit.is_bot, hit.bot_reason,
-        hit.lang,
-    )  # fmt: skip
-
-
 HIT_COLUMNS = (
     "link_id, ts, kind, visitor_day_hash, country, region, city, device_type, os, browser, "
     "referrer_host, is_bot, bot_reason, lang"

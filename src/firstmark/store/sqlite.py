@@ -33,7 +33,6 @@ from firstmark.store.base import (
     check_column,
     epoch,
     from_epoch,
-    hit_params,
     key_scopes,
     link_from_row,
     link_params,
@@ -44,6 +43,8 @@ from firstmark.store.base import (
 READERS = 2
 # SQLite allows 32,766 bound variables per statement; three per visitor row.
 VISITOR_CHUNK = 10_000
+# Visitor keys (link, day, hash) remembered as already counted today: about 15 MB at most.
+SEEN_VISITORS = 100_000
 
 
 def sqlite_path(url: str) -> str:
@@ -74,6 +75,8 @@ class SQLiteStore:
         self._readers: list[aiosqlite.Connection] = []
         self._next_reader = itertools.cycle(range(READERS))
         self._write_lock = asyncio.Lock()
+        self._seen: set[tuple[int, int, str]] = set()
+        self._seen_day = -1
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -316,12 +319,13 @@ class SQLiteStore:
         """One transaction: the hit rows, today's first-seen visitors, and the hourly rollups."""
         if not hits:
             return
-        keys = visitor_keys(hits)
+        # Visitors this process has already stored today need no round trip to the database.
+        keys = [k for k in visitor_keys(hits) if k not in self._seen]
         try:
             async with self._transaction() as conn:
                 await conn.executemany(
                     f"INSERT INTO hits ({HIT_COLUMNS}) VALUES ({', '.join('?' * 14)})",
-                    [hit_params(h) for h in hits],
+                    hits,
                 )
                 first_seen: set[tuple[int, int, str]] = set()
                 for start in range(0, len(keys), VISITOR_CHUNK):
@@ -343,6 +347,19 @@ class SQLiteStore:
                 )
         except sqlite3.Error as exc:
             raise _unavailable(self.path, exc) from None
+        self._remember(keys)
+
+    def _remember(self, keys: list[tuple[int, int, str]]) -> None:
+        """Keep today's stored visitor keys in memory, bounded; older days are dropped."""
+        if not keys:
+            return
+        newest = max(k[1] for k in keys)
+        if newest > self._seen_day or len(self._seen) + len(keys) > SEEN_VISITORS:
+            self._seen_day = max(newest, self._seen_day)
+            self._seen = {k for k in self._seen if k[1] == self._seen_day}
+            if len(self._seen) + len(keys) > SEEN_VISITORS:
+                self._seen.clear()
+        self._seen.update(k for k in keys if k[1] == self._seen_day)
 
     async def count_hits(self, link_id: int | None = None) -> int:
         if link_id is None:

@@ -157,15 +157,24 @@ class HitWriter:
         return salt
 
     async def _enrich(self, raws: list[RawHit]) -> list[Hit]:
+        """Raw hits → stored hits. Identical requests in a batch (same visitor, page, day) are
+        enriched once; the address and user agent end here."""
+        salts = {day: await self._salt(day) for day in {day_of(raw.ts) for raw in raws}}
+        done: dict[tuple[object, ...], tuple[object, ...]] = {}
         hits: list[Hit] = []
         for raw in raws:
-            salt = await self._salt(day_of(raw.ts))
-            hits.append(
-                to_hit(
+            day = day_of(raw.ts)
+            key = (day, raw.host, raw.ip, raw.user_agent, raw.referer, raw.accept_language)
+            derived = done.get(key)
+            if derived is None:
+                hit = to_hit(
                     raw,
-                    salt=salt,
+                    salt=salts[day],
                     device=self.classify_ua(raw.user_agent),
                     geo=self.geo.lookup(raw.ip),
                 )
-            )
+                done[key] = derived = hit[3:]
+                hits.append(hit)
+            else:
+                hits.append(Hit(raw.link_id, raw.ts, raw.kind, *derived))  # type: ignore[arg-type]
         return hits

@@ -25,6 +25,7 @@ from firstmark.domain.links import RESERVED_CODES
 from firstmark.domain.passwords import check_password
 from firstmark.domain.redirects import Outcome, Target, choose, forwardable, location, outcome
 from firstmark.domain.rules import Visit, parse_languages
+from firstmark.domain.urls import append_param
 from firstmark.geo import GeoLookup
 from firstmark.store.writer import HitWriter
 from firstmark.web.clientip import ClientIP
@@ -34,11 +35,34 @@ Scope = dict[str, Any]
 CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 FORM_LIMIT = 4096
 
-_COMMON = [
+
+_EMPTY_BODY = {"type": "http.response.body", "body": b""}
+_NOINDEX = (b"x-robots-tag", b"noindex")
+# Every click must reach us (no caching), and destinations see only our origin as referrer.
+_NO_STORE = (
     (b"cache-control", b"private, no-store"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
-]
-_NOINDEX = (b"x-robots-tag", b"noindex")
+)
+_HEADERS = ((b"content-length", b"0"), *_NO_STORE)
+_HEADERS_NOINDEX = (*_HEADERS, _NOINDEX)
+
+
+def target_headers(target: Target) -> tuple[tuple[bytes, bytes], ...]:
+    return _HEADERS_NOINDEX if target.link.noindex else _HEADERS
+
+
+def _bare_host(host: str) -> str:
+    """'Go.Example.com:8080' → 'go.example.com'; IPv6 literals keep their brackets."""
+    if ":" in host and not host.endswith("]"):
+        host = host.rsplit(":", 1)[0]
+    return host.lower()
+
+
+def _host_of(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return _bare_host(value.decode("latin-1"))
+    return ""
 
 
 def match(path: str) -> tuple[str, str] | None:
@@ -99,11 +123,7 @@ class RedirectApp:
                 lang = value.decode("latin-1")
             elif name == b"x-forwarded-for":
                 forwarded_for = value.decode("latin-1")
-        host = (
-            host.rsplit(":", 1)[0].lower()
-            if ":" in host and not host.endswith("]")
-            else host.lower()
-        )
+        host = _bare_host(host)
 
         target = self.cache.peek(host, code)
         if target is MISSING:
@@ -112,30 +132,71 @@ class RedirectApp:
             await self.not_found(send, host, code)
             return
         assert isinstance(target, Target)
-        link = target.link
         now = time.time()
         method = scope["method"]
         client = scope.get("client")
-        peer = client[0] if client else ""
-        ip = self.client_ip.resolve(peer, forwarded_for) if forwarded_for else peer
+        ip = client[0] if client else ""
+        if forwarded_for:
+            ip = self.client_ip.resolve(ip, forwarded_for)
 
-        assert link.id is not None
-        state = outcome(target, now, self.cache.hit_count(link.id) if link.max_hits else 0)
+        if target.simple and method != "POST":
+            # The common case: no conditions to check, nothing to parse.
+            where = target.default.base
+            if self.tokens and target.link.click_token:
+                where = append_param(where, self.token_param, self.signer.token(target.id62, now))
+            where += target.default.fragment
+        else:
+            found = await self._conditional(scope, receive, send, target, now, ip, ua, lang)
+            if found is None:
+                return
+            where = found
+
+        if method != "HEAD":
+            raw = RawHit(target.link_id, now, kind, host, ip, ua, referer, lang)
+            if not self.writer.offer(raw):
+                await self.writer.put(raw)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": target.link.redirect_status,
+                "headers": [(b"location", where.encode("latin-1")), *target_headers(target)],
+            }
+        )
+        await send(_EMPTY_BODY)
+
+    async def _conditional(
+        self,
+        scope: Scope,
+        receive: Any,
+        send: Any,
+        target: Target,
+        now: float,
+        ip: str,
+        ua: str,
+        lang: str,
+    ) -> str | None:
+        """Location for a link with a window, limit, password, rules or forwarded query; None
+        when this request was answered otherwise (a form, a fallback, a 410)."""
+        link = target.link
+        method = scope["method"]
+        hits = self.cache.hit_count(target.link_id) if link.max_hits else 0
+        state = outcome(target, now, hits)
         if state is Outcome.PASSWORD:
             if method != "POST":
                 await self.page(send, 200, "password.html", error=None)
-                return
+                return None
             password = await _read_password(receive)
             assert link.password_hash is not None
             if not await asyncio.to_thread(check_password, password, link.password_hash):
                 await self.page(send, 403, "password.html", error="That password is not right.")
-                return
+                return None
         elif state is not Outcome.REDIRECT:
+            host, code = _host_of(scope), scope["path"].rsplit("/", 1)[-1]
             await self.unavailable(send, target, state, host, code)
-            return
+            return None
         elif method == "POST":
             await self.app(scope, receive, send)  # only protected links take a form post
-            return
+            return None
 
         visit = None
         if target.rules:
@@ -148,25 +209,10 @@ class RedirectApp:
             )
         token = None
         if self.tokens and link.click_token:
-            assert link.id is not None
-            token = (self.token_param, self.signer.token(link.id, now))
-        where = location(destination, forwarded, token)
-
-        if method != "HEAD":
-            assert link.id is not None
-            if link.max_hits is not None and not bot_reason(ua):
-                self.cache.count_hit(link.id)
-            raw = RawHit(link.id, now, kind, host, ip, ua, referer, lang)
-            if not self.writer.offer(raw):
-                await self.writer.put(raw)
-
-        headers = [(b"location", where.encode("latin-1")), (b"content-length", b"0"), *_COMMON]
-        if link.noindex:
-            headers.append(_NOINDEX)
-        await send(
-            {"type": "http.response.start", "status": link.redirect_status, "headers": headers}
-        )
-        await send({"type": "http.response.body", "body": b""})
+            token = (self.token_param, self.signer.token(target.id62, now))
+        if method != "HEAD" and link.max_hits is not None and not bot_reason(ua):
+            self.cache.count_hit(target.link_id)
+        return location(destination, forwarded, token)
 
     def _visit(self, target: Target, now: float, ip: str, ua: str, lang: str, qs: bytes) -> Visit:
         device = classify(ua) if target.needs_device else None
@@ -188,7 +234,7 @@ class RedirectApp:
                 "headers": [
                     (b"content-type", b"text/html; charset=utf-8"),
                     (b"content-length", str(len(body)).encode()),
-                    *_COMMON,
+                    *_NO_STORE,
                     _NOINDEX,
                 ],
             }
@@ -196,7 +242,7 @@ class RedirectApp:
         await send({"type": "http.response.body", "body": body})
 
     async def to(self, send: Any, url: str) -> None:
-        headers = [(b"location", url.encode("latin-1")), (b"content-length", b"0"), *_COMMON]
+        headers = [(b"location", url.encode("latin-1")), *_HEADERS]
         await send({"type": "http.response.start", "status": 302, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
