@@ -439,12 +439,14 @@ def sqlite_file(url: str) -> Path:
 
 
 def count_hits(db: Path) -> tuple[int, int]:
-    """(rows, bot rows) in `hits`; (0, 0) if the database does not exist yet."""
+    """(rows, bot rows) of hits (the hit_details view); (0, 0) if there is no database yet."""
     if not db.exists():
         return 0, 0
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         try:
-            row = conn.execute("SELECT count(*), coalesce(sum(is_bot), 0) FROM hits").fetchone()
+            row = conn.execute(
+                "SELECT count(*), coalesce(sum(is_bot), 0) FROM hit_details"
+            ).fetchone()
         except sqlite3.OperationalError:  # not migrated yet
             return 0, 0
     rows, bots = row

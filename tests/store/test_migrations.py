@@ -20,12 +20,14 @@ EXPECTED = {
         "updated_at", "version",
     ],
     "link_tags": ["tag", "link_id"],
-    "hits": [
-        "id", "link_id", "ts", "kind", "visitor_day_hash", "country", "region", "city",
-        "device_type", "os", "browser", "referrer_host", "is_bot", "bot_reason", "lang",
+    "hit_dims": [
+        "id", "key", "country", "region", "city", "device_type", "os", "browser",
+        "referrer_host", "is_bot", "bot_reason", "lang",
     ],
+    "hits": ["id", "link_id", "ts", "kind", "visitor_day_hash", "dims_id"],
     "hit_visitors": ["link_id", "day", "visitor_day_hash"],
     "rollup_hourly": ["link_id", "hour", "kind", "hits", "bot_hits", "uniques"],
+    "rollup_daily": ["link_id", "day", "kind", "dims_id", "hits", "bot_hits", "uniques"],
     "salts": ["day", "salt"],
     "users": ["id", "username", "password_hash", "is_admin", "created_at"],
     "api_keys": ["id", "prefix", "hash", "scopes", "name", "created_at", "last_used_at", "revoked"],

@@ -67,7 +67,7 @@ async def test_scan_path_counts_as_scan_and_head_is_not_counted(
     assert (await anon.get("/q/poster", headers={"user-agent": IPHONE})).status_code == 302
     assert (await anon.head("/poster")).status_code == 302
     await app.state.writer.drain()
-    assert sorted(rows(settings, "SELECT kind FROM hits")) == [("click",), ("scan",)]
+    assert sorted(rows(settings, "SELECT kind FROM hit_details")) == [("click",), ("scan",)]
 
 
 async def test_hits_keep_no_address_and_no_user_agent(
@@ -83,12 +83,12 @@ async def test_hits_keep_no_address_and_no_user_agent(
         },
     )
     await app.state.writer.drain()
-    (row,) = rows(settings, "SELECT * FROM hits")
+    (row,) = rows(settings, "SELECT * FROM hit_details")
     text = " ".join(str(v) for v in row)
     assert "203.0.113.7" not in text
     assert "Mozilla" not in text and "AppleWebKit" not in text
     assert "alice" not in text and "/story" not in text
-    named = dict(zip([c[1] for c in rows(settings, "PRAGMA table_info(hits)")], row, strict=True))
+    named = dict(zip([c[1] for c in rows(settings, "PRAGMA table_info(hit_details)")], row, strict=True))
     assert named["device_type"] == "mobile"
     assert named["os"] == "iOS"
     assert named["referrer_host"] == "news.example.org"
@@ -107,7 +107,7 @@ async def test_bots_are_recorded_flagged(
     )
     await anon.get("/shared", headers={"user-agent": "curl/8.5.0"})
     await app.state.writer.drain()
-    flagged = rows(settings, "SELECT is_bot, bot_reason FROM hits ORDER BY id")
+    flagged = rows(settings, "SELECT is_bot, bot_reason FROM hit_details ORDER BY id")
     assert [f[0] for f in flagged] == [1, 1]
     assert flagged[0][1].startswith("preview:") and flagged[1][1].startswith("tool:")
 

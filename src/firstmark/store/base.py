@@ -191,10 +191,26 @@ def link_from_row(row: Sequence[Any]) -> Link:
     )
 
 
-HIT_COLUMNS = (
-    "link_id, ts, kind, visitor_day_hash, country, region, city, device_type, os, browser, "
-    "referrer_host, is_bot, bot_reason, lang"
-)
+# The derived facts of a hit (everything but link, time, kind and visitor) are few distinct
+# combinations: they are stored once in hit_dims and each hit row points at them.
+DIM_COLUMNS = (
+    "country", "region", "city", "device_type", "os", "browser", "referrer_host", "is_bot",
+    "bot_reason", "lang",
+)  # fmt: skip
+Dims = tuple[Any, ...]  # values in DIM_COLUMNS order
+
+
+def dims_of(hit: Hit) -> Dims:
+    return (
+        hit.country, hit.region, hit.city, hit.device_type, hit.os, hit.browser,
+        hit.referrer_host, hit.is_bot, hit.bot_reason, hit.lang,
+    )  # fmt: skip
+
+
+def dims_key(dims: Dims) -> str:
+    """One text value naming a combination, for the UNIQUE lookup (NULL-safe, unlike a
+    multi-column UNIQUE)."""
+    return "\x1f".join("" if v is None else str(int(v)) if isinstance(v, bool) else v for v in dims)
 
 
 @dataclass
@@ -204,25 +220,41 @@ class RollupDelta:
     uniques: int = 0
 
 
+@dataclass
+class Deltas:
+    """What one batch adds to the rollups."""
+
+    hourly: dict[tuple[int, int, str], RollupDelta]  # (link, hour, kind)
+    daily: dict[tuple[int, int, str, int], RollupDelta]  # (link, day, kind, dims id)
+
+
 def rollup_deltas(
-    hits: Sequence[Hit], first_seen: set[tuple[int, int, str]]
-) -> dict[tuple[int, int, str], RollupDelta]:
-    """Per (link, hour, kind) increments for a batch. `first_seen` holds the (link, day, hash)
-    keys that are new today; each counts as a unique once, in the hour of its first hit."""
-    deltas: dict[tuple[int, int, str], RollupDelta] = {}
+    hits: Sequence[Hit], dims_ids: Sequence[int], first_seen: set[tuple[int, int, str]]
+) -> Deltas:
+    """Increments for a batch. `first_seen` holds the (link, day, hash) keys new today; each
+    counts as one unique, in the hour (and with the dims) of its first hit in the batch."""
+    out = Deltas({}, {})
     pending = set(first_seen)
-    for hit in hits:
-        hour = int(hit.ts // 3600) * 3600
-        delta = deltas.setdefault((hit.link_id, hour, hit.kind), RollupDelta())
-        delta.hits += 1
+    for hit, dims_id in zip(hits, dims_ids, strict=True):
+        day = int(hit.ts // 86400)
+        hourly = out.hourly.get((hit.link_id, int(hit.ts // 3600) * 3600, hit.kind))
+        if hourly is None:
+            hourly = out.hourly[(hit.link_id, int(hit.ts // 3600) * 3600, hit.kind)] = RollupDelta()
+        daily = out.daily.get((hit.link_id, day, hit.kind, dims_id))
+        if daily is None:
+            daily = out.daily[(hit.link_id, day, hit.kind, dims_id)] = RollupDelta()
+        hourly.hits += 1
+        daily.hits += 1
         if hit.is_bot:
-            delta.bot_hits += 1
+            hourly.bot_hits += 1
+            daily.bot_hits += 1
             continue
-        key = (hit.link_id, int(hit.ts // 86400), hit.visitor_day_hash)
+        key = (hit.link_id, day, hit.visitor_day_hash)
         if key in pending:
             pending.discard(key)
-            delta.uniques += 1
-    return deltas
+            hourly.uniques += 1
+            daily.uniques += 1
+    return out
 
 
 def visitor_keys(hits: Sequence[Hit]) -> list[tuple[int, int, str]]:

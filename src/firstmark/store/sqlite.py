@@ -23,14 +23,17 @@ from firstmark.errors import Conflict, NotFound, SlugTaken, StoreUnavailable
 from firstmark.store import schema
 from firstmark.store.base import (
     BREAKDOWNS,
+    DIM_COLUMNS,
     GROUPS,
-    HIT_COLUMNS,
     LINK_COLUMNS,
+    Dims,
     Domain,
     GroupRow,
     LinkQuery,
     RollupRow,
     check_column,
+    dims_key,
+    dims_of,
     epoch,
     from_epoch,
     key_scopes,
@@ -76,6 +79,7 @@ class SQLiteStore:
         self._next_reader = itertools.cycle(range(READERS))
         self._write_lock = asyncio.Lock()
         self._seen: set[tuple[int, int, str]] = set()
+        self._dims: dict[Dims, int] = {}
         self._seen_day = -1
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -316,16 +320,20 @@ class SQLiteStore:
     # --- hits -----------------------------------------------------------------------------
 
     async def write_hits(self, hits: Sequence[Hit]) -> None:
-        """One transaction: the hit rows, today's first-seen visitors, and the hourly rollups."""
+        """One transaction: the hit rows, any new fact combinations, today's first-seen
+        visitors, and both rollups."""
         if not hits:
             return
         # Visitors this process has already stored today need no round trip to the database.
         keys = [k for k in visitor_keys(hits) if k not in self._seen]
         try:
             async with self._transaction() as conn:
+                new_dims = await self._dims_ids(conn, hits)
+                ids = [self._dims.get(d) or new_dims[d] for d in map(dims_of, hits)]
                 await conn.executemany(
-                    f"INSERT INTO hits ({HIT_COLUMNS}) VALUES ({', '.join('?' * 14)})",
-                    hits,
+                    "INSERT INTO hits (link_id, ts, kind, visitor_day_hash, dims_id) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [(h[0], h[1], h[2], h[3], i) for h, i in zip(hits, ids, strict=True)],
                 )
                 first_seen: set[tuple[int, int, str]] = set()
                 for start in range(0, len(keys), VISITOR_CHUNK):
@@ -337,17 +345,49 @@ class SQLiteStore:
                         [v for key in chunk for v in key],
                     )
                     first_seen.update((r[0], r[1], r[2]) for r in rows)
-                deltas = rollup_deltas(hits, first_seen)
+                deltas = rollup_deltas(hits, ids, first_seen)
                 await conn.executemany(
                     "INSERT INTO rollup_hourly (link_id, hour, kind, hits, bot_hits, uniques) "
                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, hour, kind) DO UPDATE SET "
                     "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
                     "uniques = uniques + excluded.uniques",
-                    [(k[0], k[1], k[2], d.hits, d.bot_hits, d.uniques) for k, d in deltas.items()],
+                    [(*k, d.hits, d.bot_hits, d.uniques) for k, d in deltas.hourly.items()],
+                )
+                await conn.executemany(
+                    "INSERT INTO rollup_daily (link_id, day, kind, dims_id, hits, bot_hits, "
+                    "uniques) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (link_id, day, kind, dims_id) DO UPDATE SET "
+                    "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
+                    "uniques = uniques + excluded.uniques",
+                    [(*k, d.hits, d.bot_hits, d.uniques) for k, d in deltas.daily.items()],
                 )
         except sqlite3.Error as exc:
             raise _unavailable(self.path, exc) from None
+        self._dims.update(new_dims)
         self._remember(keys)
+
+    async def _dims_ids(self, conn: aiosqlite.Connection, hits: Sequence[Hit]) -> dict[Dims, int]:
+        """Ids of the fact combinations in a batch that this process has not seen yet; they are
+        inserted when missing. The caller caches them only once the transaction commits."""
+        missing = {d for d in map(dims_of, hits) if d not in self._dims}
+        if not missing:
+            return {}
+        by_key = {dims_key(d): d for d in missing}
+        await conn.executemany(
+            f"INSERT INTO hit_dims (key, {', '.join(DIM_COLUMNS)}) "
+            f"VALUES (?, {', '.join('?' * len(DIM_COLUMNS))}) ON CONFLICT (key) DO NOTHING",
+            [(k, *d) for k, d in by_key.items()],
+        )
+        found: dict[Dims, int] = {}
+        keys = list(by_key)
+        for start in range(0, len(keys), VISITOR_CHUNK):
+            chunk = keys[start : start + VISITOR_CHUNK]
+            rows = await conn.execute_fetchall(
+                f"SELECT key, id FROM hit_dims WHERE key IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((by_key[r[0]], r[1]) for r in rows)
+        return found
 
     def _remember(self, keys: list[tuple[int, int, str]]) -> None:
         """Keep today's stored visitor keys in memory, bounded; older days are dropped."""
@@ -390,12 +430,14 @@ class SQLiteStore:
     async def breakdown(
         self, link_id: int, column: str, start: float, end: float, limit: int
     ) -> list[tuple[str | None, int, int]]:
+        """Top values of one fact for a link's human hits, by whole UTC days."""
         check_column(column, BREAKDOWNS, "breakdown")
         rows = await self._all(
-            f"SELECT {column}, count(*), count(DISTINCT visitor_day_hash) FROM hits "
-            "WHERE link_id = ? AND ts >= ? AND ts < ? AND is_bot = 0 "
-            f"GROUP BY {column} ORDER BY 2 DESC, 1 LIMIT ?",
-            (link_id, start, end, limit),
+            f"SELECT d.{column}, sum(r.hits - r.bot_hits), sum(r.uniques) "
+            "FROM rollup_daily r JOIN hit_dims d ON d.id = r.dims_id "
+            "WHERE r.link_id = ? AND r.day >= ? AND r.day < ? AND d.is_bot = 0 "
+            f"GROUP BY d.{column} ORDER BY 2 DESC, 1 LIMIT ?",
+            (link_id, int(start // 86400), -int(-end // 86400), limit),
         )
         return [(r[0], r[1], r[2]) for r in rows]
 

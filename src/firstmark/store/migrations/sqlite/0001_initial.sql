@@ -47,26 +47,39 @@ CREATE TABLE link_tags (
     PRIMARY KEY (tag, link_id)
 ) WITHOUT ROWID;
 
--- One row per click or scan. Never an IP address, never a full user agent.
+-- The derived facts of hits, each distinct combination stored once. Never an IP address,
+-- never a full user agent: only what was derived from them.
+CREATE TABLE hit_dims (
+    id            INTEGER PRIMARY KEY,
+    key           TEXT    NOT NULL UNIQUE,
+    country       TEXT,
+    region        TEXT,
+    city          TEXT,
+    device_type   TEXT,
+    os            TEXT,
+    browser       TEXT,
+    referrer_host TEXT,
+    is_bot        INTEGER NOT NULL DEFAULT 0,
+    bot_reason    TEXT,
+    lang          TEXT
+);
+
+-- One narrow row per click or scan, appended in time order. No secondary index: each index is
+-- paid on every click, and reports read the rollups below. Purges by age walk the rowid.
 CREATE TABLE hits (
     id               INTEGER PRIMARY KEY,
     link_id          INTEGER NOT NULL,
     ts               REAL    NOT NULL,
-    kind             TEXT    NOT NULL CHECK (kind IN ('click', 'scan')),
+    kind             TEXT    NOT NULL,
     visitor_day_hash TEXT    NOT NULL,
-    country          TEXT,
-    region           TEXT,
-    city             TEXT,
-    device_type      TEXT,
-    os               TEXT,
-    browser          TEXT,
-    referrer_host    TEXT,
-    is_bot           INTEGER NOT NULL DEFAULT 0,
-    bot_reason       TEXT,
-    lang             TEXT
+    dims_id          INTEGER NOT NULL
 );
--- One index only: every extra index is paid on each click. Purges by age walk the rowid.
-CREATE INDEX hits_link_ts ON hits (link_id, ts);
+
+-- Hits with their facts, for reading and exporting.
+CREATE VIEW hit_details AS
+SELECT h.id, h.link_id, h.ts, h.kind, h.visitor_day_hash, d.country, d.region, d.city,
+       d.device_type, d.os, d.browser, d.referrer_host, d.is_bot, d.bot_reason, d.lang
+FROM hits h JOIN hit_dims d ON d.id = h.dims_id;
 
 -- Visitors already counted as unique for a link on a day; kept two days, like the salts.
 CREATE TABLE hit_visitors (
@@ -76,6 +89,7 @@ CREATE TABLE hit_visitors (
     PRIMARY KEY (link_id, day, visitor_day_hash)
 ) WITHOUT ROWID;
 
+-- Counts per link, hour and kind (click or scan): time series and totals.
 CREATE TABLE rollup_hourly (
     link_id  INTEGER NOT NULL,
     hour     INTEGER NOT NULL,
@@ -84,6 +98,18 @@ CREATE TABLE rollup_hourly (
     bot_hits INTEGER NOT NULL DEFAULT 0,
     uniques  INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (link_id, hour, kind)
+) WITHOUT ROWID;
+
+-- Counts per link, day, kind and combination of facts: breakdowns by country, device, ...
+CREATE TABLE rollup_daily (
+    link_id  INTEGER NOT NULL,
+    day      INTEGER NOT NULL,
+    kind     TEXT    NOT NULL,
+    dims_id  INTEGER NOT NULL,
+    hits     INTEGER NOT NULL DEFAULT 0,
+    bot_hits INTEGER NOT NULL DEFAULT 0,
+    uniques  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (link_id, day, kind, dims_id)
 ) WITHOUT ROWID;
 
 CREATE TABLE salts (
