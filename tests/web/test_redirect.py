@@ -88,7 +88,9 @@ async def test_hits_keep_no_address_and_no_user_agent(
     assert "203.0.113.7" not in text
     assert "Mozilla" not in text and "AppleWebKit" not in text
     assert "alice" not in text and "/story" not in text
-    named = dict(zip([c[1] for c in rows(settings, "PRAGMA table_info(hit_details)")], row, strict=True))
+    named = dict(
+        zip([c[1] for c in rows(settings, "PRAGMA table_info(hit_details)")], row, strict=True)
+    )
     assert named["device_type"] == "mobile"
     assert named["os"] == "iOS"
     assert named["referrer_host"] == "news.example.org"

@@ -201,10 +201,8 @@ Dims = tuple[Any, ...]  # values in DIM_COLUMNS order
 
 
 def dims_of(hit: Hit) -> Dims:
-    return (
-        hit.country, hit.region, hit.city, hit.device_type, hit.os, hit.browser,
-        hit.referrer_host, hit.is_bot, hit.bot_reason, hit.lang,
-    )  # fmt: skip
+    """The facts of a hit: its last fields, in DIM_COLUMNS order."""
+    return hit[4:]
 
 
 def dims_key(dims: Dims) -> str:
@@ -213,48 +211,49 @@ def dims_key(dims: Dims) -> str:
     return "\x1f".join("" if v is None else str(int(v)) if isinstance(v, bool) else v for v in dims)
 
 
-@dataclass
-class RollupDelta:
-    hits: int = 0
-    bot_hits: int = 0
-    uniques: int = 0
+Counts = list[int]  # [hits, bot_hits, uniques]
 
 
 @dataclass
 class Deltas:
     """What one batch adds to the rollups."""
 
-    hourly: dict[tuple[int, int, str], RollupDelta]  # (link, hour, kind)
-    daily: dict[tuple[int, int, str, int], RollupDelta]  # (link, day, kind, dims id)
+    hourly: dict[tuple[int, int, str], Counts]  # (link, hour, kind)
+    daily: dict[tuple[int, int, str, int], Counts]  # (link, day, kind, dims id)
 
 
 def rollup_deltas(
     hits: Sequence[Hit], dims_ids: Sequence[int], first_seen: set[tuple[int, int, str]]
 ) -> Deltas:
     """Increments for a batch. `first_seen` holds the (link, day, hash) keys new today; each
-    counts as one unique, in the hour (and with the dims) of its first hit in the batch."""
-    out = Deltas({}, {})
+    counts as one unique, in the hour (and with the facts) of its first hit in the batch.
+    One pass, plain lists: this runs for every click."""
+    hourly: dict[tuple[int, int, str], Counts] = {}
+    daily: dict[tuple[int, int, str, int], Counts] = {}
     pending = set(first_seen)
     for hit, dims_id in zip(hits, dims_ids, strict=True):
-        day = int(hit.ts // 86400)
-        hourly = out.hourly.get((hit.link_id, int(hit.ts // 3600) * 3600, hit.kind))
-        if hourly is None:
-            hourly = out.hourly[(hit.link_id, int(hit.ts // 3600) * 3600, hit.kind)] = RollupDelta()
-        daily = out.daily.get((hit.link_id, day, hit.kind, dims_id))
-        if daily is None:
-            daily = out.daily[(hit.link_id, day, hit.kind, dims_id)] = RollupDelta()
-        hourly.hits += 1
-        daily.hits += 1
+        link_id, ts, kind = hit[0], hit[1], hit[2]
+        day = int(ts // 86400)
+        hour_key = (link_id, int(ts // 3600) * 3600, kind)
+        per_hour = hourly.get(hour_key)
+        if per_hour is None:
+            per_hour = hourly[hour_key] = [0, 0, 0]
+        day_key = (link_id, day, kind, dims_id)
+        per_day = daily.get(day_key)
+        if per_day is None:
+            per_day = daily[day_key] = [0, 0, 0]
+        per_hour[0] += 1
+        per_day[0] += 1
         if hit.is_bot:
-            hourly.bot_hits += 1
-            daily.bot_hits += 1
-            continue
-        key = (hit.link_id, day, hit.visitor_day_hash)
-        if key in pending:
-            pending.discard(key)
-            hourly.uniques += 1
-            daily.uniques += 1
-    return out
+            per_hour[1] += 1
+            per_day[1] += 1
+        elif pending:
+            key = (link_id, day, hit.visitor_day_hash)
+            if key in pending:
+                pending.discard(key)
+                per_hour[2] += 1
+                per_day[2] += 1
+    return Deltas(hourly, daily)
 
 
 def visitor_keys(hits: Sequence[Hit]) -> list[tuple[int, int, str]]:

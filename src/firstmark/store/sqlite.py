@@ -329,7 +329,8 @@ class SQLiteStore:
         try:
             async with self._transaction() as conn:
                 new_dims = await self._dims_ids(conn, hits)
-                ids = [self._dims.get(d) or new_dims[d] for d in map(dims_of, hits)]
+                known = {**self._dims, **new_dims} if new_dims else self._dims
+                ids = [known[h[4:]] for h in hits]
                 await conn.executemany(
                     "INSERT INTO hits (link_id, ts, kind, visitor_day_hash, dims_id) "
                     "VALUES (?, ?, ?, ?, ?)",
@@ -351,7 +352,7 @@ class SQLiteStore:
                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, hour, kind) DO UPDATE SET "
                     "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
                     "uniques = uniques + excluded.uniques",
-                    [(*k, d.hits, d.bot_hits, d.uniques) for k, d in deltas.hourly.items()],
+                    [(*k, *counts) for k, counts in deltas.hourly.items()],
                 )
                 await conn.executemany(
                     "INSERT INTO rollup_daily (link_id, day, kind, dims_id, hits, bot_hits, "
@@ -359,7 +360,7 @@ class SQLiteStore:
                     "ON CONFLICT (link_id, day, kind, dims_id) DO UPDATE SET "
                     "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
                     "uniques = uniques + excluded.uniques",
-                    [(*k, d.hits, d.bot_hits, d.uniques) for k, d in deltas.daily.items()],
+                    [(*k, *counts) for k, counts in deltas.daily.items()],
                 )
         except sqlite3.Error as exc:
             raise _unavailable(self.path, exc) from None
