@@ -50,6 +50,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from firstmark.app import create_app
     from firstmark.logs import configure
+    from firstmark.web.fastpath import click_protocol
 
     async def preflight(args: argparse.Namespace, settings: Settings, store: Store) -> int:
         return 0
@@ -62,8 +63,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     print(f"firstmark {__version__} serving on http://{host}:{port}", file=sys.stderr)
     # uvicorn drains on SIGTERM, then re-raises it; a drained stop is a clean exit (status 0).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    app = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        app,
+        http=click_protocol(app),
         host=host,
         port=port,
         access_log=False,  # an access log would write client addresses

@@ -1,0 +1,116 @@
+"""Warm clicks answered inside the HTTP protocol, before an ASGI request is made.
+
+For each request uvicorn builds a scope, a request/response cycle and an asyncio task, and the
+app answers through two `send` messages whose headers are checked and joined one by one. That
+is most of the cost of a plain redirect. A warm click on a simple link needs none of it: the
+answer is known the moment the headers are parsed.
+
+`click_protocol(app)` returns a subclass of uvicorn's httptools protocol. When the request
+line and headers of a request are complete, it asks `RedirectApp.quick` for the whole response;
+if there is one (GET or HEAD of a cached simple link, hit buffer not full), it is written at
+once and the request ends there. Anything else, including every request that arrives while
+an ASGI response is still in progress on the connection, goes the usual way, so ordering,
+pipelining, back-pressure and shutdown keep uvicorn's behaviour.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from firstmark.web.redirect import RedirectApp
+
+log = logging.getLogger("firstmark")
+
+
+def click_protocol(app: RedirectApp) -> type[Any] | str:
+    """The protocol class for uvicorn's `http=` option, or "auto" when httptools is missing
+    or uvicorn's protocol no longer has the shape this relies on."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # uvicorn without httptools: the ASGI path serves every click
+        return "auto"
+    needed = ("on_headers_complete", "on_body", "on_message_complete", "on_response_complete")
+    if not all(hasattr(HttpToolsProtocol, name) for name in needed):
+        log.warning("unexpected uvicorn protocol; clicks take the ASGI path")
+        return "auto"
+
+    class ClickProtocol(HttpToolsProtocol):
+        """uvicorn's protocol with warm clicks answered in place."""
+
+        _answered = False  # the current request was answered here; ignore its body
+        _defaults: Any = None  # uvicorn's default headers (the date), renewed every second
+        _defaults_bytes = b""
+
+        def on_headers_complete(self) -> None:
+            cycle = self.cycle
+            if (cycle is None or cycle.response_complete) and not self.pipeline:
+                parser = self.parser
+                version = parser.get_http_version()
+                keep_alive = version == "1.1" and parser.should_keep_alive()
+                defaults = self.server_state.default_headers
+                if defaults is not self._defaults:
+                    self._defaults = defaults
+                    self._defaults_bytes = b"".join(b"%s: %s\r\n" % pair for pair in defaults)
+                response = app.quick(
+                    parser.get_method(),
+                    self.url,
+                    self.headers,
+                    self.client,
+                    self._defaults_bytes,
+                    keep_alive,
+                )
+                if response is not None:
+                    self._answered = True
+                    self.transport.write(response)
+                    if not keep_alive:
+                        self.transport.close()
+                    return
+            self._answered = False
+            super().on_headers_complete()
+
+        def on_body(self, body: bytes) -> None:
+            if not self._answered:
+                super().on_body(body)
+
+        def on_message_complete(self) -> None:
+            if not self._answered:
+                super().on_message_complete()
+                return
+            self._answered = False
+            self.server_state.total_requests += 1
+            if self.timeout_keep_alive_task is None and not self.transport.is_closing():
+                self.timeout_keep_alive_task = self.loop.call_later(
+                    self.timeout_keep_alive, self.timeout_keep_alive_handler
+                )
+
+        # Keep-alive: uvicorn cancels a timer on every read and starts one after every response.
+        # At tens of thousands of clicks a second that churn costs more than the click itself,
+        # so one timer per connection notes the last activity and, when it fires, closes the
+        # connection only if it has been idle for the whole timeout (else it waits the rest).
+        _last_active = 0.0
+
+        def _unset_keepalive_if_required(self) -> None:
+            self._last_active = self.loop.time()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self.timeout_keep_alive_task is not None:
+                self.timeout_keep_alive_task.cancel()
+                self.timeout_keep_alive_task = None
+            super().connection_lost(exc)
+
+        def timeout_keep_alive_handler(self) -> None:
+            self.timeout_keep_alive_task = None
+            if self.transport.is_closing():
+                return
+            if self.cycle is not None and not self.cycle.response_complete:
+                return  # a response is under way; its end starts a new timer
+            idle = self.loop.time() - self._last_active
+            if idle >= self.timeout_keep_alive:
+                self.transport.close()
+            else:
+                self.timeout_keep_alive_task = self.loop.call_later(
+                    self.timeout_keep_alive - idle, self.timeout_keep_alive_handler
+                )
+
+    return ClickProtocol
