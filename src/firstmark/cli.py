@@ -74,6 +74,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         server_header=False,
         log_config=None,
         timeout_graceful_shutdown=30,
+        timeout_keep_alive=settings.keep_alive,  # type: ignore[arg-type]  # uvicorn takes float
     )
     return 0
 

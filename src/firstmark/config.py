@@ -28,6 +28,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    keep_alive: float = 5.0
     trusted_proxies: tuple[Network, ...] = ()
     geoip_db: str = ""
     click_tokens: bool = True
@@ -181,6 +182,8 @@ def _check(settings: Settings) -> None:
             f"{PREFIX}HIT_BUFFER must be at least {PREFIX}HIT_BATCH (and both above 0)",
             field="hit_buffer",
         )
+    if settings.keep_alive <= 0:
+        raise ConfigError(f"{PREFIX}KEEP_ALIVE must be above 0 seconds", field="keep_alive")
     param = settings.click_token_param
     if not param or not param.replace("_", "").replace("-", "").isalnum():
         raise ConfigError(

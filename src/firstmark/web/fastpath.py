@@ -44,8 +44,12 @@ def click_protocol(app: RedirectApp) -> type[Any] | str:
 
         def on_headers_complete(self) -> None:
             cycle = self.cycle
-            if (cycle is None or cycle.response_complete) and not self.pipeline:
-                parser = self.parser
+            parser = self.parser
+            if (
+                (cycle is None or cycle.response_complete)
+                and not self.pipeline
+                and not parser.should_upgrade()
+            ):
                 version = parser.get_http_version()
                 keep_alive = version == "1.1" and parser.should_keep_alive()
                 defaults = self.server_state.default_headers
