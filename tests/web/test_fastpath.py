@@ -227,20 +227,20 @@ def server(tmp_path: Path) -> Any:
         proc.kill()
 
 
-def warm_up(base_url: str, *paths: str) -> None:
-    with httpx.Client(base_url=base_url) as http:
-        for path in paths:
-            assert http.get(path).status_code in (302, 307), path
+def serve(server: ServerProcess, **links: dict[str, Any]) -> tuple[str, int]:
+    """Start the server, create `links` (code → fields) and click each once to cache it."""
+    base_url, api_key = server.start()
+    assert server.port is not None
+    for code, fields in links.items():
+        create(base_url, api_key, code=code, **fields)
+        assert httpx.get(f"{base_url}/{code}").status_code == 302, code
+    return base_url, server.port
 
 
 @pytest.mark.slow
 def test_keep_alive_pipelining_and_order_on_a_real_server(server: ServerProcess) -> None:
-    base_url, api_key = server.start()
-    port = server.port
-    assert port is not None
-    create(base_url, api_key, code="hot")
-    create(base_url, api_key, code="ruled", max_hits=100)  # not simple: the ASGI path
-    warm_up(base_url, "/hot", "/ruled")
+    # "ruled" has a hit limit, so it is not simple: its clicks take the ASGI path.
+    base_url, port = serve(server, hot={}, ruled={"max_hits": 100})
 
     with socket.create_connection((HOST, port)) as sock:
         # 50 clicks one after another on one connection.
@@ -289,11 +289,9 @@ def test_keep_alive_pipelining_and_order_on_a_real_server(server: ServerProcess)
 
 @pytest.mark.slow
 def test_http10_closes_and_idle_connections_time_out(server: ServerProcess) -> None:
-    base_url, api_key = server.start()
+    serve(server, idle={})
     port = server.port
     assert port is not None
-    create(base_url, api_key, code="idle")
-    warm_up(base_url, "/idle")
 
     with socket.create_connection((HOST, port)) as sock:
         sock.sendall(get("/idle", port, version="1.0"))

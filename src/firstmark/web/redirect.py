@@ -76,6 +76,26 @@ def _host_of(scope: Scope) -> str:
     return ""
 
 
+def read_headers(
+    headers: Sequence[tuple[bytes, bytes]],
+) -> tuple[str, str, str, str, str | None]:
+    """(bare host, user agent, referer, accept-language, x-forwarded-for): all a click reads."""
+    host = ua = referer = lang = ""
+    forwarded_for: str | None = None
+    for name, value in headers:
+        if name == b"host":
+            host = value.decode("latin-1")
+        elif name == b"user-agent":
+            ua = value.decode("latin-1")
+        elif name == b"referer":
+            referer = value.decode("latin-1")
+        elif name == b"accept-language":
+            lang = value.decode("latin-1")
+        elif name == b"x-forwarded-for":
+            forwarded_for = value.decode("latin-1")
+    return _bare_host(host), ua, referer, lang, forwarded_for
+
+
 def match(path: str) -> tuple[str, str] | None:
     """('code', 'click') for /code, ('code', 'scan') for /q/code, else None."""
     rest = path[1:]
@@ -140,20 +160,7 @@ class RedirectApp:
         found = match(path.decode("ascii"))
         if found is None:
             return None
-        host = ua = referer = lang = ""
-        forwarded_for: str | None = None
-        for name, value in headers:
-            if name == b"host":
-                host = value.decode("latin-1")
-            elif name == b"user-agent":
-                ua = value.decode("latin-1")
-            elif name == b"referer":
-                referer = value.decode("latin-1")
-            elif name == b"accept-language":
-                lang = value.decode("latin-1")
-            elif name == b"x-forwarded-for":
-                forwarded_for = value.decode("latin-1")
-        host = _bare_host(host)
+        host, ua, referer, lang, forwarded_for = read_headers(headers)
         code, kind = found
         target = self.cache.peek(host, code)
         if target.__class__ is not Target:
@@ -186,20 +193,7 @@ class RedirectApp:
         )
 
     async def redirect(self, scope: Scope, receive: Any, send: Any, code: str, kind: str) -> None:
-        host = ua = referer = lang = ""
-        forwarded_for: str | None = None
-        for name, value in scope["headers"]:
-            if name == b"host":
-                host = value.decode("latin-1")
-            elif name == b"user-agent":
-                ua = value.decode("latin-1")
-            elif name == b"referer":
-                referer = value.decode("latin-1")
-            elif name == b"accept-language":
-                lang = value.decode("latin-1")
-            elif name == b"x-forwarded-for":
-                forwarded_for = value.decode("latin-1")
-        host = _bare_host(host)
+        host, ua, referer, lang, forwarded_for = read_headers(scope["headers"])
 
         target = self.cache.peek(host, code)
         if target is MISSING:
