@@ -1,0 +1,155 @@
+"""Attribution models: who gets how much of a conversion."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from firstmark.domain.attribution import (
+    DAY,
+    MODELS,
+    Conversion,
+    Touch,
+    attribute,
+    compare,
+    journey,
+    shares,
+    split_value,
+)
+from firstmark.errors import InvalidField
+
+T0 = 1_764_000_000.0
+EMAIL = Touch(T0 - 10 * DAY, "newsletter", "email", "spring")
+DIRECT = Touch(T0 - 5 * DAY)
+SEARCH = Touch(T0 - 3 * DAY, "google", "cpc", "brand")
+POSTER = Touch(T0 - 1 * DAY, link_id=7, placement="poster-oslo-s", source="print", medium="qr")
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("first_touch", [1, 0, 0, 0]),
+        ("last_non_direct", [0, 0, 0, 1]),
+        ("linear", [Fraction(1, 4)] * 4),
+        ("position_based", [Fraction(2, 5), Fraction(1, 10), Fraction(1, 10), Fraction(2, 5)]),
+    ],
+)
+def test_models_on_a_four_touch_journey(model: str, expected: list[Fraction]) -> None:
+    assert shares(model, [EMAIL, DIRECT, SEARCH, POSTER], T0) == expected
+
+
+def test_last_non_direct_skips_a_direct_return_visit() -> None:
+    assert shares("last_non_direct", [EMAIL, SEARCH, DIRECT], T0) == [0, 1, 0]
+    assert shares("last_non_direct", [DIRECT, DIRECT], T0) == [0, 1]  # all direct: the last
+
+
+def test_position_based_with_one_and_two_touches() -> None:
+    assert shares("position_based", [SEARCH], T0) == [1]
+    assert shares("position_based", [EMAIL, SEARCH], T0) == [Fraction(1, 2)] * 2
+
+
+def test_time_decay_halves_per_half_life() -> None:
+    week_ago = Touch(T0 - 7 * DAY, "a", "b")
+    today = Touch(T0, "c", "d")
+    assert shares("time_decay", [week_ago, today], T0) == [Fraction(1, 3), Fraction(2, 3)]
+    two_days = shares("time_decay", [week_ago, today], T0, half_life_days=3.5)
+    assert two_days == [Fraction(1, 5), Fraction(4, 5)]
+
+
+def test_time_decay_needs_a_positive_half_life() -> None:
+    with pytest.raises(InvalidField) as err:
+        shares("time_decay", [SEARCH], T0, half_life_days=0)
+    assert err.value.field == "half_life_days"
+
+
+def test_unknown_model_names_the_field() -> None:
+    with pytest.raises(InvalidField) as err:
+        shares("data_driven", [SEARCH], T0)
+    assert err.value.field == "model"
+
+
+def test_journey_keeps_the_window_and_orders_by_time() -> None:
+    late = Touch(T0 + 60, "after", "conversion")
+    old = Touch(T0 - 31 * DAY, "too", "old")
+    assert journey([POSTER, late, EMAIL, old, SEARCH], T0, 30) == [EMAIL, SEARCH, POSTER]
+
+
+def test_value_split_gives_the_odd_cent_to_the_largest_remainder() -> None:
+    thirds = [Fraction(1, 3)] * 3
+    assert split_value(Decimal("100.00"), thirds, Decimal("0.01")) == [
+        Decimal("33.34"),
+        Decimal("33.33"),
+        Decimal("33.33"),
+    ]
+    assert split_value(Decimal("-10"), [Fraction(1, 4), Fraction(3, 4)], Decimal(1)) == [
+        Decimal(-3),
+        Decimal(-7),
+    ]
+
+
+def test_attribute_leaves_out_touches_without_credit() -> None:
+    credits = attribute("first_touch", [EMAIL, SEARCH], T0, Decimal("49.90"))
+    assert [(c.touch, c.share, c.value) for c in credits] == [(EMAIL, 1, Decimal("49.90"))]
+
+
+def test_comparison_puts_models_side_by_side_with_equal_totals() -> None:
+    conversions = [
+        Conversion(T0, Decimal("100.00"), [EMAIL, SEARCH, POSTER]),
+        Conversion(T0, Decimal("50.00"), [SEARCH]),
+        Conversion(T0, Decimal("20.00"), []),  # no touch at all: direct
+    ]
+    table = compare(conversions)
+    assert table[("google", "cpc")]["last_non_direct"].conversions == 1
+    assert table[("print", "qr")]["last_non_direct"].value == Decimal("100.00")
+    assert table[("newsletter", "email")]["first_touch"].value == Decimal("100.00")
+    assert table[("(direct)", "(none)")]["linear"].value == Decimal("20.00")
+    assert table[("google", "cpc")]["linear"].conversions == Fraction(4, 3)
+    for model in MODELS:
+        column = [row[model] for row in table.values() if model in row]
+        assert sum((t.conversions for t in column), Fraction(0)) == 3
+        assert sum(t.value for t in column) == Decimal("170.00")
+
+
+touches = st.builds(
+    Touch,
+    ts=st.floats(min_value=T0 - 90 * DAY, max_value=T0, allow_nan=False),
+    source=st.sampled_from([None, "google", "meta", "newsletter"]),
+    medium=st.sampled_from([None, "cpc", "social", "email"]),
+    link_id=st.sampled_from([None, 1, 2]),
+)
+values = st.decimals(min_value=Decimal("-1000"), max_value=Decimal("100000"), places=2)
+
+
+@given(
+    path=st.lists(touches, min_size=1, max_size=40),
+    model=st.sampled_from(MODELS),
+    value=values,
+    half_life=st.floats(min_value=0.01, max_value=365),
+)
+def test_credits_sum_to_one_and_values_to_the_value(
+    path: list[Touch], model: str, value: Decimal, half_life: float
+) -> None:
+    ordered = journey(path, T0, 90)
+    parts = shares(model, ordered, T0, half_life_days=half_life)
+    assert sum(parts, Fraction(0)) == 1
+    assert all(p >= 0 for p in parts)
+    credits = attribute(model, ordered, T0, value, half_life_days=half_life)
+    assert sum(c.share for c in credits) == 1
+    assert sum(c.value for c in credits) == value
+
+
+@given(
+    parts=st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=30).filter(any),
+    value=values,
+)
+def test_split_never_strays_more_than_one_unit(parts: list[int], value: Decimal) -> None:
+    total = sum(parts)
+    fractions = [Fraction(p, total) for p in parts]
+    split = split_value(value, fractions, Decimal("0.01"))
+    assert sum(split) == value
+    for amount, share in zip(split, fractions, strict=True):
+        assert abs(Fraction(amount) - Fraction(value) * share) < Fraction(1, 100)
