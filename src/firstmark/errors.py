@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class FirstmarkError(Exception):
     """Base of every error a user may see. `status` is the HTTP status the API answers with."""
@@ -31,6 +33,40 @@ class InvalidField(FirstmarkError):
 
     def __init__(self, field: str, message: str, *, code: str | None = None) -> None:
         super().__init__(message, field=field, code=code)
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem in one row of an uploaded file (rows count from 1, the header included)."""
+
+    row: int
+    column: str
+    message: str
+
+
+class InvalidFile(FirstmarkError):
+    """An uploaded file has bad rows; nothing of it was stored. Each row error is listed."""
+
+    status = 422
+    code = "invalid_file"
+    shown = 100  # row errors listed in an answer at most
+
+    def __init__(self, errors: list[RowError]) -> None:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(
+            f"row {first.row}, {first.column}: {first.message}{more}; nothing was imported",
+            field="file",
+        )
+        self.errors = errors
+
+    def to_json(self) -> dict[str, object]:
+        body = super().to_json()
+        body["error"]["rows"] = [  # type: ignore[index]
+            {"row": e.row, "column": e.column, "message": e.message}
+            for e in self.errors[: self.shown]
+        ]
+        return body
 
 
 class InvalidBody(FirstmarkError):
