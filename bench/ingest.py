@@ -172,9 +172,11 @@ def main() -> int:
         if not http:
             print("http: skipped (wrk is not installed)")
         else:
-            print(f"http: POST /e {http['req_per_s']:,.0f} req/s over {args.seconds} s "
-                  f"({http['requests']:,} requests, {http['non_2xx']} non-2xx); "
-                  f"{http['rows']:,} rows stored, drained {http['drain_s']:.2f} s after load")  # fmt: skip
+            print(
+                f"http: POST /e {http['req_per_s']:,.0f} req/s over {args.seconds} s "
+                f"({http['requests']:,} requests, {http['non_2xx']} non-2xx); "
+                f"{http['rows']:,} rows stored, drained {http['drain_s']:.2f} s after load"
+            )
             print(f"  command: {http['command']}")
     print(f"  cmd: flock /tmp/fm-bench.lock {sys.executable} bench/ingest.py "
           f"--events {args.events} --seconds {args.seconds}")  # fmt: skip
