@@ -43,6 +43,14 @@ MAX_PROPS_BYTES = 2048
 MAX_URL = 2048
 MAX_LANDING_VALUE = 512
 MAX_PATH = 512
+REDACTED = "[email]"
+_EMAIL = re.compile(r"[^\s@/?&=:;,\"'<>]+@[^\s@/?&=:;,\"'<>]+\.[A-Za-z]{2,}")
+
+
+def redact(text: str) -> str:
+    """Email addresses in free text (a path, a prop, a UTM value) become '[email]': pages and
+    campaign links leak them more often than anyone intends."""
+    return _EMAIL.sub(REDACTED, text) if "@" in text else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +182,8 @@ def _props(value: object) -> str | None:
             )  # fmt: skip
     if not value:
         return None
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    clean = {k: redact(v) if isinstance(v, str) else v for k, v in value.items()}
+    text = json.dumps(clean, separators=(",", ":"), ensure_ascii=False)
     if len(text.encode()) > MAX_PROPS_BYTES:
         raise InvalidField("props", f"props are larger than {MAX_PROPS_BYTES} bytes")
     return text
@@ -211,7 +220,7 @@ def _page(url: str) -> tuple[str, str]:
         raise InvalidField("url", "url is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not host:
         raise InvalidField("url", "url must be the page's http(s) URL")
-    return host, (parts.path or "/")[:MAX_PATH]
+    return host, redact((parts.path or "/")[:MAX_PATH])
 
 
 def parse(data: object, *, token_param: str = "fm_click") -> EventInput:
@@ -275,7 +284,7 @@ def parse(data: object, *, token_param: str = "fm_click") -> EventInput:
 def utm_of(landing: Mapping[str, str]) -> dict[str, str | None]:
     """The five stored UTM fields of a landing, normalised like link UTM values."""
     return {
-        name: normalise_utm(landing[name])[:200] if landing.get(name) else None
+        name: redact(normalise_utm(landing[name]))[:200] if landing.get(name) else None
         for name in UTM_FIELDS
         if name != "utm_id"
     }
