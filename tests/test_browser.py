@@ -192,10 +192,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         server.kill()
 
 
-def new_page(world: dict[str, Any], *, gpc: bool = False) -> tuple[Any, Any, list[str]]:
+def new_page(
+    world: dict[str, Any], *, gpc: bool = False, webdriver: bool = False
+) -> tuple[Any, Any, list[str]]:
     headers = {"Sec-GPC": "1"} if gpc else {}
     context = world["browser"].new_context(user_agent=UA, extra_http_headers=headers)
-    context.add_init_script(NOT_WEBDRIVER + (GPC if gpc else ""))
+    context.add_init_script(("" if webdriver else NOT_WEBDRIVER) + (GPC if gpc else ""))
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -296,6 +298,17 @@ def test_a_click_on_a_short_link_attributes_the_later_conversions(world: dict[st
         assert by_source[source]["placement"] == "poster-oslo-s"
         assert by_source[source]["utm_source"] == "poster"
     assert errors == []
+    context.close()
+
+
+def test_an_automated_browser_sends_nothing(world: dict[str, Any]) -> None:
+    start = last_id(world)
+    context, page, errors = new_page(world, webdriver=True)
+    assert page.goto(f"{world['site'].url}/consent.html") is not None
+    assert page.evaluate("navigator.webdriver") is True
+    page.click("#buy")
+    page.wait_for_timeout(300)
+    assert events(world, start) == [] and errors == []
     context.close()
 
 

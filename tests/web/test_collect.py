@@ -159,6 +159,9 @@ async def test_events_reaching_a_goal_become_conversions_once(
         "evt-1", "signup", "web", 5.0, "EUR",
     )  # fmt: skip
     assert conv["visitor_id"] == "visitor-123456"
+    metrics = (await anon.get("/metrics")).text
+    assert "firstmark_events_written_total 3" in metrics
+    assert "firstmark_web_conversions_total 1" in metrics
 
 
 def too_many_props() -> dict[str, int]:
@@ -294,3 +297,26 @@ def scan(db: Path, needles: list[str]) -> list[str]:
                     hits += [f"{table}.{column}: {n}" for n in needles if n in text]
     conn.close()
     return hits
+
+
+@pytest.mark.parametrize(("honour", "label"), [(False, "full"), (True, "gpc")])
+async def test_dnt_counts_as_gpc_only_when_the_operator_opts_in(
+    settings: Settings, store: Store, honour: bool, label: str
+) -> None:
+    app = create_app(replace(settings, honour_dnt=honour), store)
+    app.state.event_writer.start()
+    try:
+        shown, key_row = new_key(("admin",))
+        await store.insert_api_key(key_row)
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5))
+        auth = {"authorization": f"Bearer {shown}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://fm.test", headers=auth
+        ) as client:
+            key = await make_site(client)
+            body = event(key, consent=GRANTED, vid="visitor-123456")
+            assert (await post_event(client, body, dnt="1")).status_code == 202
+        [row] = await stored(app, store, key)
+        assert row.consent == label and (row.visitor_id is None) == honour
+    finally:
+        await app.state.event_writer.stop()
