@@ -187,6 +187,10 @@ def test_sites_and_goals(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and "hosts" in err
     code, out, _ = run(capsys, "site", "list")
     assert key in out and "shop.example, www.shop.example" in out
+    code, out, _ = run(capsys, "site", "hosts", key, "--host", "m.shop.example")
+    assert code == 0 and out.strip() == f"{key}: m.shop.example"
+    code, _, err = run(capsys, "site", "hosts", "42", "--host", "x.example")
+    assert code == 1 and "no site" in err
     code, out, _ = run(
         capsys, "goal", "add", "purchase", "--value", "49", "--currency", "eur", "--json"
     )

@@ -271,6 +271,16 @@ async def cmd_site_add(args: argparse.Namespace, settings: Settings, store: Stor
     return 0
 
 
+async def cmd_site_hosts(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    found = [s for s in await store.list_sites() if args.site in (str(s.id), s.key)]
+    if not found or found[0].id is None:
+        print(f"firstmark: no site with id or key {args.site!r}", file=sys.stderr)
+        return 1
+    saved = await store.set_site_hosts(found[0].id, sites.parse_hosts(args.host))
+    print(f"{saved.key}: {', '.join(saved.hosts)}")
+    return 0
+
+
 async def cmd_site_list(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     for site in await store.list_sites():
         print(f"{site.id:>4}  {site.key}  {site.name:30}  {', '.join(site.hosts)}")
@@ -409,6 +419,10 @@ def build_parser() -> argparse.ArgumentParser:
     sadd.add_argument("--json", action="store_true")
     sadd.set_defaults(run=cmd_site_add)
     site.add_parser("list", help="list sites and their keys").set_defaults(run=cmd_site_list)
+    shosts = site.add_parser("hosts", help="replace the hosts of a site (by id or key)")
+    shosts.add_argument("site")
+    shosts.add_argument("--host", action="append", required=True, help="repeat for every host")
+    shosts.set_defaults(run=cmd_site_hosts)
 
     goal = sub.add_parser("goal", help="conversion goals").add_subparsers(
         dest="action", required=True

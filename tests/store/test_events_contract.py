@@ -12,7 +12,7 @@ from firstmark.domain.conversions import Conversion
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.sites import Site, new_key
-from firstmark.errors import Conflict
+from firstmark.errors import Conflict, NotFound
 from firstmark.store.base import Store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -49,6 +49,18 @@ async def test_sites_round_trip_and_hosts_are_unique(any_store: Store) -> None:
         await any_store.insert_site(Site("Other", new_key(), ("shop.example",), created_at=NOW))
     assert caught.value.field == "hosts"
     assert await any_store.list_sites() == [saved]
+    assert saved.id is not None
+    moved = await any_store.set_site_hosts(saved.id, ["shop.example", "m.shop.example"])
+    assert moved.hosts == ("m.shop.example", "shop.example") and moved.key == site.key
+    other = await any_store.insert_site(
+        Site("Other", new_key(), ("other.example",), created_at=NOW)
+    )
+    assert other.id is not None
+    with pytest.raises(Conflict):
+        await any_store.set_site_hosts(other.id, ["other.example", "m.shop.example"])
+    assert await any_store.site_by_key(other.key) == other  # unchanged
+    with pytest.raises(NotFound):
+        await any_store.set_site_hosts(other.id + 1, ["x.example"])
 
 
 async def test_goals_round_trip_and_names_are_unique(any_store: Store) -> None:

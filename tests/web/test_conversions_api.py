@@ -241,6 +241,14 @@ async def test_sites_and_goals_are_listed_and_names_stay_unique(
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "hosts"
     listed = await client.get("/api/v1/sites")
     assert [s["name"] for s in listed.json()["items"]] == ["Shop"]
+    site_id = made.json()["id"]
+    moved = await client.patch(f"/api/v1/sites/{site_id}", json={"hosts": ["m.shop.example"]})
+    assert moved.status_code == 200 and moved.json()["hosts"] == ["m.shop.example"]
+    assert (
+        await client.patch("/api/v1/sites/99", json={"hosts": ["x.example"]})
+    ).status_code == 404
+    wrong = await client.patch(f"/api/v1/sites/{site_id}", json={"name": "x"})
+    assert wrong.status_code == 422
     assert (await client.post("/api/v1/goals", json={"name": "lead"})).status_code == 201
     assert (await client.post("/api/v1/goals", json={"name": "lead"})).status_code == 409
     goals = await client.get("/api/v1/goals")

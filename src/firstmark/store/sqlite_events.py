@@ -14,7 +14,7 @@ from firstmark.domain.conversions import Conversion
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.sites import Site
-from firstmark.errors import Conflict, StoreUnavailable
+from firstmark.errors import Conflict, NotFound, StoreUnavailable
 from firstmark.store.base import epoch, from_epoch
 from firstmark.store.eventrows import (
     CONVERSION_COLUMNS,
@@ -76,6 +76,31 @@ class SQLiteEvents:
                 ) from None
             raise
         saved = await self.site_by_key(site.key)
+        assert saved is not None
+        return saved
+
+    async def set_site_hosts(self, site_id: int, hosts: Sequence[str]) -> Site:
+        """Replace a site's hosts (NotFound, or Conflict when one belongs to another site)."""
+        try:
+            async with self._transaction() as conn:
+                found = await conn.execute_fetchall(
+                    "SELECT key FROM sites WHERE id = ?", (site_id,)
+                )
+                rows = list(found)
+                if not rows:
+                    raise NotFound(f"no site with id {site_id}")
+                await conn.execute("DELETE FROM site_hosts WHERE site_id = ?", (site_id,))
+                await conn.executemany(
+                    "INSERT INTO site_hosts (host, site_id) VALUES (?, ?)",
+                    [(h, site_id) for h in hosts],
+                )
+        except sqlite3.IntegrityError as exc:
+            if "site_hosts.host" in str(exc):
+                raise Conflict(
+                    "a host of this site belongs to another site", field="hosts"
+                ) from None
+            raise
+        saved = await self.site_by_key(rows[0][0])
         assert saved is not None
         return saved
 

@@ -42,6 +42,18 @@ async def create_site(request: Request) -> Response:
     return json_response(sites.to_json(saved, _settings(request).base_url), 201)
 
 
+async def update_site(request: Request) -> Response:
+    """Replace the hosts of a site: `{"hosts": [...]}`."""
+    await require(request, "admin")
+    data = await read_json(request)
+    if not isinstance(data, dict) or set(data) != {"hosts"}:
+        raise InvalidField("hosts", 'send {"hosts": [...]}', code="invalid_type")
+    site_id: int = request.path_params["site_id"]
+    saved = await _store(request).set_site_hosts(site_id, sites.parse_hosts(data["hosts"]))
+    request.app.state.sites.invalidate(saved.key)
+    return json_response(sites.to_json(saved, _settings(request).base_url))
+
+
 async def list_sites(request: Request) -> Response:
     await require(request, "admin")
     base = _settings(request).base_url
@@ -142,6 +154,7 @@ async def get_conversion(request: Request) -> Response:
 routes = [
     Route("/api/v1/sites", create_site, methods=["POST"]),
     Route("/api/v1/sites", list_sites, methods=["GET"]),
+    Route("/api/v1/sites/{site_id:int}", update_site, methods=["PATCH"]),
     Route("/api/v1/goals", create_goal, methods=["POST"]),
     Route("/api/v1/goals", list_goals, methods=["GET"]),
     Route("/api/v1/conversions", create_conversions, methods=["POST"]),
