@@ -147,7 +147,7 @@ class EventWriter(BatchWriter[RawEvent]):
             earlier = await self.store.touches_for(visitor, None, since, raw.ts)
             here = [t for t in batch if t.visitor_id == visitor]
             touch = conversion_rules.last_touch([*earlier, *here], raw.ts, goal.window_days)
-        value, money = given.value, given.currency
+        value, money = given.value, given.currency or goal.currency
         if value is None and goal.default_value is not None:
             value, money = goal.default_value, goal.currency
         return Conversion(
