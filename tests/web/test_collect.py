@@ -172,6 +172,7 @@ def too_many_props() -> dict[str, int]:
     ("body", "status", "field"),
     [
         (b"{not json", 400, None),
+        (b"[" * 8000, 400, None),
         (b"", 400, None),
         (b"x" * 9000, 413, None),
         ({"site": "K", "url": "https://shop.example/", "extra": 1}, 422, "extra"),

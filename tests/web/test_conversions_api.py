@@ -253,3 +253,9 @@ async def test_sites_and_goals_are_listed_and_names_stay_unique(
     assert (await client.post("/api/v1/goals", json={"name": "lead"})).status_code == 409
     goals = await client.get("/api/v1/goals")
     assert [g["name"] for g in goals.json()["items"]] == ["lead"]
+
+
+async def test_deeply_nested_json_is_a_bad_body(client: httpx.AsyncClient, store: Store) -> None:
+    answer = await client.post("/api/v1/conversions", content=b"[" * 20_000)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_body"
+    assert await count(store) == 0

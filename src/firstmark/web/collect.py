@@ -139,7 +139,7 @@ class CollectApp:
             body = await _read(receive, length)
             try:
                 data = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 raise InvalidBody("the body is not valid JSON") from None
             given = events.parse(data, token_param=self.token_param)
             site = (
