@@ -60,3 +60,12 @@ def test_path_props_and_utm_lose_emails_and_the_query() -> None:
     assert given_event.path == "/u/[email]"
     assert given_event.props == '{"who":"[email]","n":1}'
     assert events.utm_of(given_event.landing)["utm_content"] == "[email]"
+
+
+@pytest.mark.parametrize("name", ["value", "ts"])
+def test_huge_numbers_are_refused_by_name(name: str) -> None:
+    with pytest.raises(FirstmarkError) as caught:
+        conversions.parse({"event_id": "e", "goal": "g", "currency": "EUR", name: 10**400})
+    assert caught.value.field == name
+    with pytest.raises(FirstmarkError):
+        events.parse({"site": "k", "url": "https://s.example/", "value": 10**400})

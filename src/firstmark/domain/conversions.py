@@ -87,7 +87,10 @@ def parse_ts(value: object, now: float, field_name: str = "ts") -> float:
     if isinstance(value, bool):
         raise InvalidField(field_name, f"{field_name} must be ISO 8601 or epoch seconds")
     if isinstance(value, int | float):
-        ts = float(value)
+        try:
+            ts = float(value)
+        except OverflowError:
+            ts = math.inf
         if not math.isfinite(ts) or ts < 946684800:  # 2000-01-01
             raise InvalidField(field_name, f"{field_name} is not a plausible epoch time")
     elif isinstance(value, str):
