@@ -65,7 +65,7 @@
   function firstmark(cmd, a, b) {
     try {
       if (cmd == "consent") {
-        for (k in a || {}) { if (k == "tcf_string") tcf = a[k]; else C[k] = a[k]; }
+        for (k in a || {}) { if (k == "tcf_string") tcf = a[k]; else if (/_storage$|^ad_/.test(k)) C[k] = a[k]; }
         if (!ok("analytics_storage")) forget();
       } else if (cmd == "event" || cmd == "conversion") send(cmd, a, b);
       else if (cmd == "pageview") { at = 0; page(); }

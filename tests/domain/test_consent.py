@@ -42,6 +42,8 @@ def test_tcf_purposes_round_trip(purposes: set[int]) -> None:
         ({"analytics_storage": "granted"}, tc_string({1}), False, "none", False, False, False),
         ({"analytics_storage": "denied"}, tc_string({1, 7}), False, "none", False, False, False),
         ({"functionality_storage": "granted"}, None, False, "none", False, False, False),
+        ({"analytics_storage": "granted", "wait_for_update": 500, "region": ["NO"]}, None, False,
+         "analytics", True, False, False),
     ],
 )  # fmt: skip
 def test_page_consent(

@@ -17,6 +17,8 @@ from firstmark.errors import InvalidField
 MODE_NAMES = ("analytics_storage", "ad_storage", "ad_user_data", "ad_personalization")
 # Consent Mode also names these; they change nothing here, but a CMP may send them.
 OTHER_MODE_NAMES = ("functionality_storage", "personalization_storage", "security_storage")
+# Options of gtag's consent command that a CMP may pass along with the states.
+MODE_OPTIONS = ("wait_for_update", "region")
 BACKEND_NAMES = ("ad_user_data", "ad_personalization", "analytics_storage")
 STATES = ("granted", "denied")
 
@@ -91,7 +93,7 @@ def _states(value: object, field: str, names: tuple[str, ...]) -> dict[str, bool
         raise InvalidField(field, f"{field} must be an object", code="invalid_type")
     out: dict[str, bool] = {}
     for name, raw in value.items():
-        if name in OTHER_MODE_NAMES and name not in names:
+        if (name in OTHER_MODE_NAMES or name in MODE_OPTIONS) and name not in names:
             continue
         if name not in names:
             raise InvalidField(
