@@ -23,8 +23,11 @@
       return v;
     } catch (e) {}
   }
+  function keep(t) { // the landing, for the next page once consent allows storage
+    try { if (t) w.sessionStorage.setItem("fm_land", JSON.stringify(t)); else w.sessionStorage.removeItem("fm_land"); } catch (e) {}
+  }
   function forget() {
-    try { w.localStorage.removeItem("fm_vid"); w.sessionStorage.removeItem("fm_sid"); } catch (e) {}
+    try { w.localStorage.removeItem("fm_vid"); w.sessionStorage.removeItem("fm_sid"); keep(); } catch (e) {}
   }
   function landing() {
     var p = new URLSearchParams(L.search), o = {}, found;
@@ -49,7 +52,7 @@
       if (T) {
         for (key in T) if (IDS.indexOf(key) < 0 || ok("ad_storage") || ok("ad_user_data")) o[key] = T[key];
         b.landing = o;
-        if (vid) T = 0; // the touch is stored; later pages need not repeat it
+        if (vid) { T = 0; keep(); } // the touch is stored; later pages need not repeat it
       }
       var body = JSON.stringify(b);
       if (w.fetch) w.fetch(api, { method: "POST", body: body, keepalive: true, credentials: "omit" })["catch"](function () {});
@@ -67,6 +70,7 @@
       if (cmd == "consent") {
         for (k in a || {}) { if (k == "tcf_string") tcf = a[k]; else if (/_storage$|^ad_/.test(k)) C[k] = a[k]; }
         if (!ok("analytics_storage")) forget();
+        else if (T) keep(T);
       } else if (cmd == "event" || cmd == "conversion") send(cmd, a, b);
       else if (cmd == "pageview") { at = 0; page(); }
     } catch (e) {}
@@ -75,6 +79,7 @@
     q = (w.firstmark && w.firstmark.q) || [];
     w.firstmark = firstmark;
     T = landing();
+    if (!T) try { T = JSON.parse(w.sessionStorage.getItem("fm_land")); } catch (e) {}
     if (gpc) forget();
     if (w.__tcfapi) w.__tcfapi("addEventListener", 2, function (t, good) { if (good && t && t.tcString) tcf = t.tcString; });
     q.forEach(function (c) { if (c[0] == "consent") firstmark.apply(w, c); });

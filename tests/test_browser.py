@@ -59,6 +59,7 @@ def page_html(key: str, *, consent: bool, script: str = "/fm.js", api: str = "")
 <script defer src="{script}" data-site="{key}" data-local{api_attr}></script></head>
 <body><h1 id="h">Test shop</h1>
 <button id="next" onclick="history.pushState({{}}, '', '/step2')">next</button>
+<button id="grant" onclick="{GRANT}">grant</button>
 <button id="buy" onclick="firstmark('conversion','purchase',{{value:10,currency:'EUR',plan:'pro'}});
 document.getElementById('h').textContent='bought'">buy</button>
 </body></html>"""
@@ -309,6 +310,24 @@ def test_an_automated_browser_sends_nothing(world: dict[str, Any]) -> None:
     page.click("#buy")
     page.wait_for_timeout(300)
     assert events(world, start) == [] and errors == []
+    context.close()
+
+
+def test_consent_given_later_carries_the_landing_to_the_next_page(world: dict[str, Any]) -> None:
+    start = last_id(world)
+    context, page, errors = new_page(world)
+    page.goto(f"{world['site'].url}/plain.html?utm_source=late-consent&utm_medium=social")
+    wait_for(lambda: events(world, start))
+    assert page.evaluate("sessionStorage.length + localStorage.length") == 0
+    page.click("#grant")
+    page.goto(f"{world['site'].url}/consent.html")
+    found = wait_for(lambda: len(events(world, start)) >= 2 and events(world, start))
+    vid = page.evaluate("localStorage.getItem('fm_vid')")
+    assert [(e[4], e[7]) for e in found] == [(None, "late-consent"), (vid, "late-consent")]
+    touches = rows(world["db"], "SELECT visitor_id FROM touches WHERE utm_source = 'late-consent'")
+    assert touches == [(vid,)]
+    assert page.evaluate("sessionStorage.getItem('fm_land')") is None
+    assert errors == []
     context.close()
 
 
