@@ -68,10 +68,12 @@ async def any_store(request: pytest.FixtureRequest, settings: Settings) -> Async
 async def app(settings: Settings, store: Store) -> AsyncIterator[Any]:
     application = create_app(settings, store)
     application.state.writer.start()
+    application.state.event_writer.start()
     try:
         yield application
     finally:
         await application.state.writer.stop()
+        await application.state.event_writer.stop()
 
 
 @pytest.fixture

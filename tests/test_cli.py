@@ -174,3 +174,28 @@ def test_bad_setting_is_one_clear_line(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "firstmark: FIRSTMARK_PORT must be a number, not 'eighty'"
+
+
+def test_sites_and_goals(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "site", "add", "--host", "Shop.Example", "--host", "www.shop.example"
+    )
+    assert code == 0 and out.startswith('<script defer src="https://fm.example/fm.js"')
+    key = err.split("site key: ")[1].strip()
+    assert key in out
+    code, _, err = run(capsys, "site", "add", "--host", "shop.example")
+    assert code == 1 and "hosts" in err
+    code, out, _ = run(capsys, "site", "list")
+    assert key in out and "shop.example, www.shop.example" in out
+    code, out, _ = run(capsys, "site", "hosts", key, "--host", "m.shop.example")
+    assert code == 0 and out.strip() == f"{key}: m.shop.example"
+    code, _, err = run(capsys, "site", "hosts", "42", "--host", "x.example")
+    assert code == 1 and "no site" in err
+    code, out, _ = run(
+        capsys, "goal", "add", "purchase", "--value", "49", "--currency", "eur", "--json"
+    )
+    assert code == 0 and json.loads(out)["currency"] == "EUR"
+    code, _, err = run(capsys, "goal", "add", "lead", "--window-days", "400")
+    assert code == 1 and "window_days" in err
+    code, out, _ = run(capsys, "goal", "list")
+    assert "purchase" in out and "49 EUR" in out and "lead" not in out

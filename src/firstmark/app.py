@@ -18,12 +18,15 @@ from starlette.staticfiles import StaticFiles
 from firstmark import __version__
 from firstmark.cache import LinkCache
 from firstmark.config import Settings
+from firstmark.domain.clicks import ClickSigner
 from firstmark.errors import FirstmarkError, StoreUnavailable
 from firstmark.geo import GeoLookup
 from firstmark.store import create_store
 from firstmark.store.base import Store
+from firstmark.store.event_writer import EventWriter, GoalCache
 from firstmark.store.writer import HitWriter
-from firstmark.web import api
+from firstmark.web import api, events_api
+from firstmark.web.collect import CollectApp, SiteCache
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
 
@@ -50,6 +53,7 @@ async def readyz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     writer: HitWriter = request.app.state.writer
     cache: LinkCache = request.app.state.cache
+    events: EventWriter = request.app.state.event_writer
     lines = [
         "# TYPE firstmark_hits_written_total counter",
         f"firstmark_hits_written_total {writer.written}",
@@ -65,6 +69,14 @@ async def metrics(request: Request) -> Response:
         f"firstmark_link_cache_hits_total {cache.hits}",
         "# TYPE firstmark_link_cache_misses_total counter",
         f"firstmark_link_cache_misses_total {cache.misses}",
+        "# TYPE firstmark_events_written_total counter",
+        f"firstmark_events_written_total {events.written}",
+        "# TYPE firstmark_event_queue_depth gauge",
+        f"firstmark_event_queue_depth {events.depth}",
+        "# TYPE firstmark_event_flush_failures_total counter",
+        f"firstmark_event_flush_failures_total {events.failures}",
+        "# TYPE firstmark_web_conversions_total counter",
+        f"firstmark_web_conversions_total {events.conversions}",
     ]
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
@@ -106,6 +118,19 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
         batch=settings.hit_batch,
         flush_ms=settings.hit_flush_ms,
     )
+    signer = ClickSigner(settings.secret_key)
+    goals = GoalCache(store)
+    event_writer = EventWriter(
+        store,
+        geo,
+        signer,
+        goals,
+        token_param=settings.click_token_param,
+        capacity=settings.hit_buffer,
+        batch=settings.hit_batch,
+        flush_ms=settings.hit_flush_ms,
+    )
+    sites = SiteCache(store, settings.link_cache_ttl)
     cache = LinkCache(
         store,
         token_param=settings.click_token_param,
@@ -119,10 +144,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
             await store.open()
             await store.migrate()
         writer.start()
+        event_writer.start()
         try:
             yield
         finally:
             await writer.stop()
+            await event_writer.stop()
             geo.close()
             if own_store:
                 await store.close()
@@ -134,6 +161,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             *api.routes,
+            *events_api.routes,
             Mount("/static", StaticFiles(directory=str(static)), name="static"),
         ],
         exception_handlers={
@@ -147,6 +175,13 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
     router.state.store = store
     router.state.writer = writer
     router.state.cache = cache
-    app = RedirectApp(router, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages())
+    router.state.event_writer = event_writer
+    router.state.goals = goals
+    router.state.sites = sites
+    router.state.signer = signer
+    collect = CollectApp(router, settings=settings, writer=event_writer, sites=sites)
+    app = RedirectApp(
+        collect, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages()
+    )
     app.state = router.state  # type: ignore[attr-defined]
     return app

@@ -1,4 +1,4 @@
-"""The `firstmark` command: serve, migrate, init, keys, link, domain.
+"""The `firstmark` command: serve, migrate, init, keys, link, domain, site, goal.
 
 Errors print one line to stderr and exit non-zero: 1 for a refused request, 2 for bad usage or
 settings, 3 when the database cannot be used.
@@ -17,7 +17,7 @@ from typing import Any
 
 from firstmark import __version__, actions
 from firstmark.config import Settings, from_env
-from firstmark.domain import links
+from firstmark.domain import goals, links, sites
 from firstmark.domain.keys import new_key, parse_scopes
 from firstmark.domain.passwords import hash_password
 from firstmark.domain.utm import UTM_FIELDS
@@ -258,6 +258,62 @@ async def cmd_domain_list(args: argparse.Namespace, settings: Settings, store: S
     return 0
 
 
+# --- sites and goals ------------------------------------------------------------------------
+
+
+async def cmd_site_add(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    body: dict[str, Any] = {"hosts": args.host}
+    if args.name:
+        body["name"] = args.name
+    saved = await store.insert_site(sites.new_site(body, actions.now()))
+    data = sites.to_json(saved, settings.base_url)
+    if args.json:
+        _print_json(data)
+    else:
+        print(f"site key: {saved.key}", file=sys.stderr)
+        print(data["snippet"])
+    return 0
+
+
+async def cmd_site_hosts(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    found = [s for s in await store.list_sites() if args.site in (str(s.id), s.key)]
+    if not found or found[0].id is None:
+        print(f"firstmark: no site with id or key {args.site!r}", file=sys.stderr)
+        return 1
+    saved = await store.set_site_hosts(found[0].id, sites.parse_hosts(args.host))
+    print(f"{saved.key}: {', '.join(saved.hosts)}")
+    return 0
+
+
+async def cmd_site_list(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    for site in await store.list_sites():
+        print(f"{site.id:>4}  {site.key}  {site.name:30}  {', '.join(site.hosts)}")
+    return 0
+
+
+async def cmd_goal_add(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    body: dict[str, Any] = {"name": args.name, "kind": args.kind, "window_days": args.window_days}
+    if args.event:
+        body["event_name"] = args.event
+    if args.value is not None:
+        body["default_value"] = args.value
+    if args.currency:
+        body["currency"] = args.currency
+    saved = await store.insert_goal(goals.new_goal(body, actions.now()))
+    print(json.dumps(goals.to_json(saved)) if args.json else f"goal {saved.name} ({saved.kind})")
+    return 0
+
+
+async def cmd_goal_list(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    for goal in await store.list_goals():
+        value = f"{goal.default_value:g} {goal.currency}" if goal.default_value is not None else "-"
+        print(
+            f"{goal.name:24}  {goal.kind:5}  event {goal.matches:24}  value {value:14}  "
+            f"window {goal.window_days} d"
+        )
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 
@@ -357,6 +413,34 @@ def build_parser() -> argparse.ArgumentParser:
     dset.add_argument("--fallback-url", help="redirect unknown codes here instead of a 404 page")
     dset.set_defaults(run=cmd_domain_set)
     domain.add_parser("list", help="list registered hosts").set_defaults(run=cmd_domain_list)
+
+    site = sub.add_parser("site", help="websites that send events").add_subparsers(
+        dest="action", required=True
+    )
+    sadd = site.add_parser("add", help="register a site; prints its <script> tag")
+    sadd.add_argument("--host", action="append", required=True, help="repeat for every host")
+    sadd.add_argument("--name", help="default: the first host")
+    sadd.add_argument("--json", action="store_true")
+    sadd.set_defaults(run=cmd_site_add)
+    site.add_parser("list", help="list sites and their keys").set_defaults(run=cmd_site_list)
+    shosts = site.add_parser("hosts", help="replace the hosts of a site (by id or key)")
+    shosts.add_argument("site")
+    shosts.add_argument("--host", action="append", required=True, help="repeat for every host")
+    shosts.set_defaults(run=cmd_site_hosts)
+
+    goal = sub.add_parser("goal", help="conversion goals").add_subparsers(
+        dest="action", required=True
+    )
+    gadd = goal.add_parser("add", help="add a goal")
+    gadd.add_argument("name")
+    gadd.add_argument("--kind", choices=["macro", "micro"], default="macro")
+    gadd.add_argument("--event", help="script event that reaches it (default: the name)")
+    gadd.add_argument("--value", type=float, help="default value of a conversion")
+    gadd.add_argument("--currency", help="ISO 4217 code of the value")
+    gadd.add_argument("--window-days", type=int, default=30, help="attribution window")
+    gadd.add_argument("--json", action="store_true")
+    gadd.set_defaults(run=cmd_goal_add)
+    goal.add_parser("list", help="list goals").set_defaults(run=cmd_goal_list)
     return parser
 
 

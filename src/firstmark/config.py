@@ -39,6 +39,9 @@ class Settings:
     hit_batch: int = 1_000
     hit_flush_ms: int = 50
     db_timeout: float = 5.0
+    event_rate_limit: float = 20.0
+    event_rate_burst: int = 200
+    honour_dnt: bool = False
     utm_sources: tuple[str, ...] = ()
     utm_mediums: tuple[str, ...] = ()
     allowed_destination_hosts: tuple[str, ...] = ()

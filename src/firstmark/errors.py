@@ -122,3 +122,8 @@ class ConfigError(FirstmarkError):
     """A FIRSTMARK_* setting has a value we cannot use."""
 
     code = "invalid_setting"
+
+
+class RateLimited(FirstmarkError):
+    status = 429
+    code = "rate_limited"

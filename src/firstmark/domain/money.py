@@ -40,7 +40,10 @@ def amount(value: object, field: str = "value") -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidField(field, f"{field} must be a number", code="invalid_type")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        number = math.inf
     if not math.isfinite(number) or not 0 <= number <= MAX_VALUE:
         raise InvalidField(field, f"{field} must be a number from 0 to {MAX_VALUE:.0e}")
     return number

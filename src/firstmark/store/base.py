@@ -13,10 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from firstmark.domain.conversions import Conversion
+from firstmark.domain.events import Event, Touch
+from firstmark.domain.goals import Goal
 from firstmark.domain.hits import Hit
 from firstmark.domain.keys import ApiKey
 from firstmark.domain.links import Link
 from firstmark.domain.rules import parse_rules, rules_to_json
+from firstmark.domain.sites import Site
 from firstmark.errors import InvalidField
 
 LINK_COLUMNS = (
@@ -106,6 +110,29 @@ class Store(Protocol):
     async def upsert_domain(self, domain: Domain) -> None: ...
     async def get_domain(self, host: str) -> Domain | None: ...
     async def list_domains(self) -> list[Domain]: ...
+
+    # Sites, events, touches, goals, conversions.
+    async def insert_site(self, site: Site) -> Site: ...  # Conflict when a host is taken
+    async def site_by_key(self, key: str) -> Site | None: ...
+    async def set_site_hosts(self, site_id: int, hosts: Sequence[str]) -> Site: ...
+    async def list_sites(self) -> list[Site]: ...
+    async def insert_goal(self, goal: Goal) -> Goal: ...  # Conflict when the name is taken
+    async def list_goals(self) -> list[Goal]: ...
+    async def write_events(
+        self, events: Sequence[Event], touches: Sequence[Touch], conversions: Sequence[Conversion]
+    ) -> int: ...  # one transaction; returns the conversions stored (repeats are skipped)
+    async def count_events(self, site_id: int | None = None) -> int: ...
+    async def list_events(self, site_id: int, limit: int = 100) -> list[Event]: ...
+    async def touches_for(
+        self, visitor_id: str | None, click_token: str | None, since: float, until: float
+    ) -> list[Touch]: ...
+    async def insert_conversions(
+        self, conversions: Sequence[Conversion]
+    ) -> list[tuple[Conversion, bool]]: ...  # one transaction; (stored or existing, duplicate)
+    async def get_conversion(self, conversion_id: int) -> Conversion | None: ...
+    async def list_conversions(
+        self, goal_id: int | None, limit: int, offset: int
+    ) -> tuple[list[Conversion], int]: ...
 
 
 # --- row conversion shared by the engines ---------------------------------------------------

@@ -1,4 +1,4 @@
-"""The batched hit writer: the response path appends, one task enriches and writes.
+"""The batched writers: the response path appends, one task enriches and writes.
 
 A click costs the response path one deque append. Every `flush_ms` (or as soon as a batch is
 full) the writer turns raw hits into stored hits (device, bot flag, country, daily visitor hash:
@@ -15,6 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from firstmark.domain.devices import Device, classify
 from firstmark.domain.hits import Hit, RawHit, to_hit
@@ -23,26 +24,27 @@ from firstmark.geo import GeoLookup
 from firstmark.store.base import Store
 
 log = logging.getLogger("firstmark.writer")
+T = TypeVar("T")
 
 
-class HitWriter:
+class BatchWriter(Generic[T]):
+    """A bounded buffer and the one task that empties it in batches through `_write`."""
+
+    what = "rows"
+
     def __init__(
         self,
         store: Store,
-        geo: GeoLookup,
         *,
         capacity: int = 10_000,
         batch: int = 1_000,
         flush_ms: int = 50,
-        classify_ua: Callable[[str], Device] = classify,
     ) -> None:
         self.store = store
-        self.geo = geo
         self.capacity = capacity
         self.batch = batch
         self.flush_s = flush_ms / 1000
-        self.classify_ua = classify_ua
-        self._buf: deque[RawHit] = deque()
+        self._buf: deque[T] = deque()
         self._wake = asyncio.Event()
         self._space = asyncio.Event()
         self._space.set()
@@ -62,7 +64,7 @@ class HitWriter:
     def depth(self) -> int:
         return len(self._buf)
 
-    def offer(self, raw: RawHit) -> bool:
+    def offer(self, raw: T) -> bool:
         """Append without waiting; False when the buffer is full (then await `put`)."""
         if len(self._buf) >= self.capacity:
             return False
@@ -71,7 +73,7 @@ class HitWriter:
             self._wake.set()
         return True
 
-    async def put(self, raw: RawHit) -> None:
+    async def put(self, raw: T) -> None:
         while not self.offer(raw):
             self.waits += 1
             self._space.clear()
@@ -79,7 +81,9 @@ class HitWriter:
             await self._space.wait()
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="firstmark-writer")
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"firstmark-{self.what}-writer"
+        )
 
     async def stop(self, timeout: float = 30.0) -> None:
         """Write everything buffered, then end the task."""
@@ -91,7 +95,10 @@ class HitWriter:
             await asyncio.wait_for(self._task, timeout)
         except TimeoutError:
             log.error(
-                "hit writer could not drain in %.0f s; %d hits not written", timeout, self.depth
+                "%s writer could not drain in %.0f s; %d not written",
+                self.what,
+                timeout,
+                self.depth,
             )
 
     async def _run(self) -> None:
@@ -116,7 +123,11 @@ class HitWriter:
                 self.failures += 1
                 delay = min(0.1 * 2**failures, 5.0)
                 log.warning(
-                    "writing %d hits failed (%s); retrying in %.1f s", self.depth, exc, delay
+                    "writing %d %s failed (%s); retrying in %.1f s",
+                    self.depth,
+                    self.what,
+                    exc,
+                    delay,
                 )
                 await asyncio.sleep(delay)
 
@@ -127,8 +138,7 @@ class HitWriter:
             if not raws:
                 return 0
             started = time.perf_counter()
-            hits = await self._enrich(raws)
-            await self.store.write_hits(hits)
+            await self._write(raws)
             for _ in raws:
                 self._buf.popleft()
         self.written += len(raws)
@@ -143,6 +153,9 @@ class HitWriter:
         while self._buf:
             await self.flush_once()
 
+    async def _write(self, raws: list[T]) -> None:
+        raise NotImplementedError
+
     async def _salt(self, day: int) -> bytes:
         salt = self._salts.get(day)
         if salt is None:
@@ -155,6 +168,30 @@ class HitWriter:
             for old in [d for d in self._salts if d <= day - SALT_KEEP_DAYS]:
                 del self._salts[old]
         return salt
+
+
+class HitWriter(BatchWriter[RawHit]):
+    """Clicks and scans: enriched (device, bot flag, country, daily hash) and written with the
+    rollups."""
+
+    what = "hits"
+
+    def __init__(
+        self,
+        store: Store,
+        geo: GeoLookup,
+        *,
+        capacity: int = 10_000,
+        batch: int = 1_000,
+        flush_ms: int = 50,
+        classify_ua: Callable[[str], Device] = classify,
+    ) -> None:
+        super().__init__(store, capacity=capacity, batch=batch, flush_ms=flush_ms)
+        self.geo = geo
+        self.classify_ua = classify_ua
+
+    async def _write(self, raws: list[RawHit]) -> None:
+        await self.store.write_hits(await self._enrich(raws))
 
     async def _enrich(self, raws: list[RawHit]) -> list[Hit]:
         """Raw hits → stored hits. Identical requests in a batch (same visitor, page, day) are

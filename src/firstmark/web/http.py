@@ -29,6 +29,8 @@ async def read_json(request: Request, limit: int = BODY_LIMIT) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidBody(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:  # thousands of nested brackets
+        raise InvalidBody("the body is nested too deeply") from None
 
 
 def json_response(data: Any, status: int = 200) -> JSONResponse:

@@ -1,0 +1,187 @@
+"""Benchmark of site events: the batched writer into SQLite, and `POST /e` over HTTP.
+
+    flock /tmp/fm-bench.lock .venv/bin/python bench/ingest.py [--events 100000] [--seconds 5]
+
+1. writer: RawEvents (as `POST /e` queues them) go through the EventWriter into a fresh SQLite
+   file; the clock stops when every row is committed. Events/s with every row written.
+2. http: `firstmark serve` (rate limit off) on CPU 0, `wrk -t1 -c64` posting text/plain event
+   bodies on CPU 1 for `--seconds`; then the server is stopped (it drains) and the rows are
+   counted, so every 202 is checked to have become a row.
+3. the size of fm.js, raw and gzipped (level 9, as served).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from firstmark.domain.clicks import ClickSigner  # noqa: E402
+from firstmark.domain.consent import Consent  # noqa: E402
+from firstmark.domain.events import RawEvent, parse  # noqa: E402
+from firstmark.domain.sites import Site, new_key  # noqa: E402
+from firstmark.geo import GeoLookup  # noqa: E402
+from firstmark.store.event_writer import EventWriter, GoalCache  # noqa: E402
+from firstmark.store.sqlite import SQLiteStore  # noqa: E402
+
+UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.0.0 Safari/537.36"
+)
+PATHS = [f"/products/{i}" for i in range(50)]
+
+
+async def bench_writer(total: int, folder: Path) -> tuple[float, int]:
+    store = SQLiteStore(f"sqlite:///{folder / 'writer.db'}")
+    await store.open()
+    await store.migrate()
+    site = await store.insert_site(Site("bench", new_key(), ("shop.example",)))
+    assert site.id is not None
+    granted = Consent(analytics=True)
+    inputs = [
+        parse(
+            {
+                "site": site.key,
+                "type": "pageview",
+                "url": f"https://shop.example{p}",
+                "referrer": "https://news.example/",
+                "vid": f"visitor-{i:06d}",
+            }
+        )
+        for i, p in enumerate(PATHS * 20)
+    ]
+    writer = EventWriter(store, GeoLookup(""), ClickSigner("bench"), GoalCache(store))
+    writer.start()
+    started = time.perf_counter()
+    for n in range(total):
+        given = inputs[n % len(inputs)]
+        raw = RawEvent(given, site.id, granted, time.time(), f"203.0.{n % 200}.{n % 250}", UA)
+        if not writer.offer(raw):
+            await writer.put(raw)
+    await writer.stop()
+    elapsed = time.perf_counter() - started
+    written = await store.count_events()
+    await store.close()
+    return total / elapsed, written
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bench_http(seconds: int, folder: Path) -> dict[str, float]:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return {}
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTMARK_")}
+    env.update(
+        FIRSTMARK_DATABASE_URL=f"sqlite:///{folder / 'http.db'}",
+        FIRSTMARK_SECRET_KEY="bench",
+        FIRSTMARK_BASE_URL=f"http://127.0.0.1:{port}",
+        FIRSTMARK_EVENT_RATE_LIMIT="0",
+        FIRSTMARK_LOG_LEVEL="warning",
+    )
+    fm = [sys.executable, "-m", "firstmark"]
+    out = subprocess.run([*fm, "site", "add", "--host", "shop.example", "--json"], env=env,
+                         cwd=folder, capture_output=True, text=True, check=True)  # fmt: skip
+    key = json.loads(out.stdout)["key"]
+    pin = shutil.which("taskset") and (os.cpu_count() or 1) > 1
+    server = subprocess.Popen(
+        [*(["taskset", "-c", "0"] if pin else []), *fm, "serve", "--port", str(port)],
+        env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        import httpx
+
+        for _ in range(200):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        body = json.dumps({"site": key, "type": "pageview", "url": "https://shop.example/p"})
+        lua = folder / "post.lua"
+        lua.write_text(
+            'wrk.method = "POST"\n'
+            f"wrk.body = {json.dumps(body)}\n"
+            'wrk.headers["Content-Type"] = "text/plain;charset=UTF-8"\n'
+            'wrk.headers["Origin"] = "https://shop.example"\n'
+            f'wrk.headers["User-Agent"] = "{UA}"\n'
+        )
+        command = [
+            *(["taskset", "-c", "1"] if pin else []), wrk, "-t1", "-c64", f"-d{seconds}s",
+            "-s", str(lua), f"http://127.0.0.1:{port}/e",
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result).group(1))  # type: ignore[union-attr]
+        sent = int(re.search(r"(\d+) requests in", result).group(1))  # type: ignore[union-attr]
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
+        stop = time.perf_counter()
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+        drained = time.perf_counter() - stop
+    finally:
+        if server.poll() is None:
+            server.kill()
+    with sqlite3.connect(folder / "http.db") as conn:
+        rows = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    conn.close()
+    return {
+        "req_per_s": rate,
+        "requests": sent,
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "rows": rows,
+        "drain_s": drained,
+        "command": " ".join(command),  # type: ignore[dict-item]
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--seconds", type=int, default=5)
+    args = parser.parse_args()
+    script = (ROOT / "static" / "fm.js").read_bytes()
+    print(f"fm.js: {len(script)} bytes, {len(gzip.compress(script, 9, mtime=0))} bytes gzipped")
+    with tempfile.TemporaryDirectory(prefix="fm-ingest-") as tmp:
+        folder = Path(tmp)
+        rate, written = asyncio.run(bench_writer(args.events, folder))
+        print(f"writer: {args.events:,} events in SQLite at {rate:,.0f} events/s "
+              f"({written:,} rows written)")  # fmt: skip
+        http = bench_http(args.seconds, folder)
+        if not http:
+            print("http: skipped (wrk is not installed)")
+        else:
+            print(
+                f"http: POST /e {http['req_per_s']:,.0f} req/s over {args.seconds} s "
+                f"({http['requests']:,} requests, {http['non_2xx']} non-2xx); "
+                f"{http['rows']:,} rows stored, drained {http['drain_s']:.2f} s after load"
+            )
+            print(f"  command: {http['command']}")
+    print(f"  cmd: flock /tmp/fm-bench.lock {sys.executable} bench/ingest.py "
+          f"--events {args.events} --seconds {args.seconds}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""Conversions: a goal reached, from the site script, a backend or a call.
+
+`event_id` is the idempotency key end to end. A backend conversion is read strictly by
+`parse`; user data is hashed there (and kept only with ad consent), so no clear email or phone
+number ever leaves this module.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from firstmark.domain import consent as consent_rules
+from firstmark.domain.consent import Consent
+from firstmark.domain.events import ID, Touch
+from firstmark.domain.goals import Goal
+from firstmark.domain.goals import name as goal_name
+from firstmark.domain.money import amount, currency
+from firstmark.domain.times import iso
+from firstmark.domain.userdata import hash_user_data
+from firstmark.errors import InvalidField
+
+SOURCES = ("web", "server", "call")
+EVENT_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
+FIELDS = frozenset(
+    {
+        "event_id", "goal", "ts", "value", "currency", "order_id", "click_token", "visitor_id",
+        "consent", "user_data", "client_ip", "user_agent", "gpc",
+    }
+)  # fmt: skip
+MAX_BATCH = 1000
+FUTURE_SKEW_S = 300
+MAX_ORDER_ID = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    event_id: str
+    goal_id: int
+    ts: float
+    consent: Consent
+    source: str
+    value: float | None = None
+    currency: str | None = None
+    order_id: str | None = None
+    visitor_id: str | None = None
+    click_token: str | None = None
+    link_id: int | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    user_data: Mapping[str, str] = field(default_factory=dict)
+    site_id: int | None = None
+    id: int | None = None
+    goal: str = ""  # the goal's name, filled in on reading
+    created_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionInput:
+    """A backend conversion, checked. `client_ip` and `user_agent` are for forwarding only;
+    they are never stored with the conversion."""
+
+    event_id: str
+    goal: str
+    ts: float
+    consent: Consent
+    value: float | None
+    currency: str | None
+    order_id: str | None
+    click_token: str | None
+    visitor_id: str | None
+    user_data: Mapping[str, str]
+    client_ip: str | None = None
+    user_agent: str | None = None
+
+
+def parse_ts(value: object, now: float, field_name: str = "ts") -> float:
+    """ISO 8601 with an offset, or Unix epoch seconds; the future is refused."""
+    if value is None:
+        return now
+    if isinstance(value, bool):
+        raise InvalidField(field_name, f"{field_name} must be ISO 8601 or epoch seconds")
+    if isinstance(value, int | float):
+        try:
+            ts = float(value)
+        except OverflowError:
+            ts = math.inf
+        if not math.isfinite(ts) or ts < 946684800:  # 2000-01-01
+            raise InvalidField(field_name, f"{field_name} is not a plausible epoch time")
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidField(
+                field_name, f"{field_name} must be ISO 8601 like 2026-11-25T12:00:00+01:00"
+            ) from None
+        if parsed.tzinfo is None:
+            raise InvalidField(field_name, f"{field_name} needs a UTC offset (Z or +hh:mm)")
+        ts = parsed.timestamp()
+    else:
+        raise InvalidField(field_name, f"{field_name} must be ISO 8601 or epoch seconds")
+    if ts > now + FUTURE_SKEW_S:
+        raise InvalidField(field_name, f"{field_name} is in the future")
+    return ts
+
+
+def _text(data: Mapping[str, Any], name: str, limit: int) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidField(name, f"{name} must be a string", code="invalid_type")
+    if not value.strip() or len(value) > limit:
+        raise InvalidField(name, f"{name} must be 1-{limit} characters")
+    return value.strip()
+
+
+def parse(data: object, now: float | None = None) -> ConversionInput:
+    """Check one conversion from a backend."""
+    now = time.time() if now is None else now
+    if not isinstance(data, Mapping):
+        raise InvalidField("body", "a conversion must be a JSON object", code="invalid_type")
+    unknown = set(data) - FIELDS
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidField(name, f"unknown field {name!r}", code="unknown_field")
+    event_id = data.get("event_id")
+    if event_id is None:
+        raise InvalidField(
+            "event_id", "event_id is required (the idempotency key)", code="required"
+        )
+    if not isinstance(event_id, str) or not EVENT_ID.fullmatch(event_id):
+        raise InvalidField("event_id", "event_id must be 1-128 letters, digits or _ . : @ -")
+    if data.get("goal") is None:
+        raise InvalidField("goal", "goal is required", code="required")
+    goal = goal_name(data.get("goal"), "goal")
+    value = amount(data.get("value"))
+    money = currency(data.get("currency"))
+    if value is not None and money is None:
+        raise InvalidField("currency", "a value needs a currency", code="required")
+    gpc = data.get("gpc", False)
+    if not isinstance(gpc, bool):
+        raise InvalidField("gpc", "gpc must be true or false", code="invalid_type")
+    visitor_id = _text(data, "visitor_id", 64)
+    if visitor_id is not None and not ID.fullmatch(visitor_id):
+        raise InvalidField("visitor_id", "visitor_id must be 8-64 letters, digits or _ . : -")
+    agreed = consent_rules.from_backend(data.get("consent"), gpc=gpc)
+    hashed = hash_user_data(data.get("user_data"))  # checked (and hashed) whatever the consent
+    return ConversionInput(
+        event_id=event_id,
+        goal=goal,
+        ts=parse_ts(data.get("ts"), now),
+        consent=agreed,
+        value=value,
+        currency=money,
+        order_id=_text(data, "order_id", MAX_ORDER_ID),
+        click_token=_text(data, "click_token", 256),
+        visitor_id=visitor_id,
+        user_data=hashed if agreed.forwarding else {},
+        client_ip=_text(data, "client_ip", 64),
+        user_agent=_text(data, "user_agent", 1024),
+    )
+
+
+def parse_batch(data: object, now: float | None = None) -> list[ConversionInput]:
+    """`{"conversions": [...]}`: every item is checked before any is stored."""
+    if not isinstance(data, Mapping) or set(data) != {"conversions"}:
+        raise InvalidField("conversions", 'send {"conversions": [...]}', code="invalid_type")
+    items = data["conversions"]
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+        raise InvalidField("conversions", f"conversions must be a list of 1-{MAX_BATCH} items")
+    out: list[ConversionInput] = []
+    for index, item in enumerate(items):
+        try:
+            out.append(parse(item, now))
+        except InvalidField as exc:
+            raise InvalidField(f"conversions[{index}].{exc.field}", exc.message) from None
+    return out
+
+
+def last_touch(touches: Sequence[Touch], at: float, window_days: int) -> Touch | None:
+    """Last non-direct touch inside the window before `at`; else the last touch at all."""
+    inside = [t for t in touches if at - window_days * 86400 <= t.ts <= at]
+    inside.sort(key=lambda t: t.ts)
+    for touch in reversed(inside):
+        if not touch.direct:
+            return touch
+    return inside[-1] if inside else None
+
+
+def build(
+    checked: ConversionInput, goal: Goal, *, link_id: int | None, touch: Touch | None
+) -> Conversion:
+    """The stored conversion: the goal's value when none was given; identifiers only with
+    analytics consent; channel from the attributed touch."""
+    assert goal.id is not None
+    keep = checked.consent.identifiers
+    value, money = checked.value, checked.currency
+    if value is None and goal.default_value is not None:
+        value, money = goal.default_value, goal.currency
+    return Conversion(
+        event_id=checked.event_id,
+        goal_id=goal.id,
+        goal=goal.name,
+        ts=checked.ts,
+        consent=checked.consent,
+        source="server",
+        value=value,
+        currency=money,
+        order_id=checked.order_id,
+        visitor_id=checked.visitor_id if keep else None,
+        click_token=checked.click_token if keep else None,
+        link_id=link_id if link_id is not None else touch.link_id if touch else None,
+        utm_source=touch.utm_source if touch else None,
+        utm_medium=touch.utm_medium if touch else None,
+        utm_campaign=touch.utm_campaign if touch else None,
+        user_data=checked.user_data,
+    )
+
+
+def to_json(conv: Conversion, link: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "id": conv.id,
+        "event_id": conv.event_id,
+        "goal": conv.goal,
+        "ts": iso(datetime.fromtimestamp(conv.ts, UTC)),
+        "value": conv.value,
+        "currency": conv.currency,
+        "order_id": conv.order_id,
+        "source": conv.source,
+        "visitor_id": conv.visitor_id,
+        "consent": conv.consent.to_json(),
+        "user_data": sorted(conv.user_data),  # which hashes are held, never the hashes
+        "attribution": {
+            "model": "last_touch",
+            "link_id": conv.link_id,
+            "utm_source": conv.utm_source,
+            "utm_medium": conv.utm_medium,
+            "utm_campaign": conv.utm_campaign,
+            **(link or {}),
+        },
+    }

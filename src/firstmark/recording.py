@@ -1,0 +1,45 @@
+"""Recording server-side conversions: what the API (and later the CLI) do, in one place.
+
+Every conversion of a request is checked (goal known, click token genuine) before any is
+stored, so bad input never changes the store; then all are written in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from firstmark.domain import conversions as rules
+from firstmark.domain.clicks import ClickSigner
+from firstmark.domain.conversions import Conversion, ConversionInput
+from firstmark.errors import InvalidField
+from firstmark.store.base import Store
+
+
+async def record(
+    store: Store, signer: ClickSigner, inputs: Sequence[ConversionInput], *, batch: bool = False
+) -> list[tuple[Conversion, bool]]:
+    """Store conversions; each result is (the stored or earlier conversion, duplicate)."""
+    goals = {g.name: g for g in await store.list_goals()}
+    built: list[Conversion] = []
+    for index, given in enumerate(inputs):
+        where = f"conversions[{index}]." if batch else ""
+        goal = goals.get(given.goal)
+        if goal is None:
+            raise InvalidField(f"{where}goal", f"no goal named {given.goal!r}", code="unknown_goal")
+        link_id = None
+        if given.click_token is not None:
+            click = signer.verify(given.click_token)
+            if click is None:
+                raise InvalidField(
+                    f"{where}click_token", "click_token was not issued by this server"
+                )
+            link_id = click.link_id
+        since = given.ts - goal.window_days * 86400
+        touches = (
+            await store.touches_for(given.visitor_id, given.click_token, since, given.ts)
+            if given.consent.identifiers
+            else []
+        )
+        touch = rules.last_touch(touches, given.ts, goal.window_days)
+        built.append(rules.build(given, goal, link_id=link_id, touch=touch))
+    return await store.insert_conversions(built)

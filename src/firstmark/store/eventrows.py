@@ -1,0 +1,75 @@
+"""Rows of the event tables as domain objects and back, shared by the engines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from firstmark.domain.consent import Consent
+from firstmark.domain.conversions import Conversion
+from firstmark.domain.events import Event, Touch
+from firstmark.domain.goals import Goal
+from firstmark.store.base import from_epoch
+
+EVENT_COLUMNS = (
+    "site_id", "ts", "kind", "name", "path", "visitor_day_hash", "consent", "referrer_host",
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "link_id",
+    "visitor_id", "session_id", "value", "currency", "country", "device_type", "is_bot", "props",
+)  # fmt: skip
+TOUCH_COLUMNS = (
+    "site_id", "ts", "visitor_id", "click_token", "link_id", "utm_source", "utm_medium",
+    "utm_campaign", "utm_term", "utm_content", "click_ids",
+)  # fmt: skip
+GOAL_COLUMNS = (
+    "id", "name", "kind", "event_name", "default_value", "currency", "window_days", "created_at",
+)  # fmt: skip
+CONVERSION_COLUMNS = (
+    "event_id", "goal_id", "ts", "value", "currency", "order_id", "visitor_id", "click_token",
+    "link_id", "utm_source", "utm_medium", "utm_campaign", "user_data", "consent", "source",
+    "site_id", "created_at",
+)  # fmt: skip
+
+
+def event_params(event: Event) -> tuple[Any, ...]:
+    return tuple(getattr(event, c) for c in EVENT_COLUMNS)
+
+
+def event_from_row(row: Sequence[Any]) -> Event:
+    values = dict(zip(EVENT_COLUMNS, row, strict=True))
+    values["is_bot"] = bool(values["is_bot"])
+    return Event(**values)
+
+
+def touch_params(touch: Touch) -> tuple[Any, ...]:
+    values = [getattr(touch, c) for c in TOUCH_COLUMNS[:-1]]
+    return (*values, json.dumps(dict(touch.click_ids), sort_keys=True))
+
+
+def touch_from_row(row: Sequence[Any]) -> Touch:
+    """Row: id, then TOUCH_COLUMNS."""
+    values = dict(zip(TOUCH_COLUMNS, row[1:], strict=True))
+    values["click_ids"] = json.loads(values["click_ids"])
+    return Touch(id=row[0], **values)
+
+
+def goal_from_row(row: Sequence[Any]) -> Goal:
+    values = dict(zip(GOAL_COLUMNS, row, strict=True))
+    values["created_at"] = from_epoch(values["created_at"])
+    return Goal(**values)
+
+
+def conversion_params(conv: Conversion, now: int) -> tuple[Any, ...]:
+    values: dict[str, Any] = {c: getattr(conv, c, None) for c in CONVERSION_COLUMNS}
+    values["user_data"] = json.dumps(dict(conv.user_data), sort_keys=True)
+    values["consent"] = json.dumps(conv.consent.to_json(), sort_keys=True)
+    values["created_at"] = now
+    return tuple(values[c] for c in CONVERSION_COLUMNS)
+
+
+def conversion_from_row(row: Sequence[Any]) -> Conversion:
+    """Row: id, goal name, then CONVERSION_COLUMNS."""
+    values = dict(zip(CONVERSION_COLUMNS, row[2:], strict=True))
+    values["user_data"] = json.loads(values["user_data"])
+    values["consent"] = Consent.from_json(json.loads(values["consent"]))
+    return Conversion(id=row[0], goal=row[1], **values)

@@ -1,0 +1,247 @@
+"""`POST /e` and `GET /fm.js`: a raw ASGI handler in front of the router, like the redirect.
+
+An event costs the response path: read at most 8 KB, parse and check the JSON, one site lookup
+(cached), one deque append, 202. The script is served from memory, gzipped when the client
+accepts it. Errors are the same JSON as the API's; the input is never echoed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+from firstmark.config import Settings
+from firstmark.domain import consent as consent_rules
+from firstmark.domain import events
+from firstmark.domain.events import RawEvent
+from firstmark.domain.sites import KEY_PATTERN, Site
+from firstmark.errors import BodyTooLarge, FirstmarkError, Forbidden, InvalidBody, RateLimited
+from firstmark.store.base import Store
+from firstmark.store.event_writer import EventWriter
+from firstmark.web.clientip import ClientIP
+from firstmark.web.ratelimit import RateLimiter
+
+Scope = dict[str, Any]
+UNKNOWN_TTL_S = 5.0
+
+
+class SiteCache:
+    """Sites by public key, from memory; unknown keys are remembered briefly too."""
+
+    def __init__(self, store: Store, ttl: float) -> None:
+        self.store = store
+        self.ttl = max(ttl, 0.5)
+        self._sites: dict[str, tuple[Site | None, float]] = {}
+
+    async def get(self, key: str) -> Site | None:
+        now = time.monotonic()
+        found = self._sites.get(key)
+        if found is not None and found[1] > now:
+            return found[0]
+        site = await self.store.site_by_key(key)
+        if len(self._sites) > 10_000:
+            self._sites.clear()
+        self._sites[key] = (site, now + (self.ttl if site else min(self.ttl, UNKNOWN_TTL_S)))
+        return site
+
+    def invalidate(self, key: str | None = None) -> None:
+        if key is None:
+            self._sites.clear()
+        else:
+            self._sites.pop(key, None)
+
+
+def load_script() -> bytes:
+    return resources.files("firstmark.static").joinpath("fm.js").read_bytes()
+
+
+def _origin_host(origin: str) -> str | None:
+    if not origin or origin == "null":
+        return None
+    try:
+        return (urlsplit(origin).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+class CollectApp:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        settings: Settings,
+        writer: EventWriter,
+        sites: SiteCache,
+    ) -> None:
+        self.app = app
+        self.writer = writer
+        self.sites = sites
+        self.token_param = settings.click_token_param
+        self.honour_dnt = settings.honour_dnt
+        self.client_ip = ClientIP(settings.trusted_proxies)
+        self.limiter = (
+            RateLimiter(settings.event_rate_limit, settings.event_rate_burst)
+            if settings.event_rate_limit > 0
+            else None
+        )
+        self.script = load_script()
+        self.script_gz = gzip.compress(self.script, 9, mtime=0)
+        self.accepted = 0
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path, method = scope["path"], scope["method"]
+            if path == "/e":
+                if method == "POST":
+                    await self.ingest(scope, receive, send)
+                    return
+                if method == "OPTIONS":
+                    await self.preflight(scope, send)
+                    return
+            elif path == "/fm.js" and method in ("GET", "HEAD"):
+                await self.serve_script(scope, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def ingest(self, scope: Scope, receive: Any, send: Any) -> None:
+        origin = ua = ""
+        forwarded_for: str | None = None
+        gpc = False
+        length = -1
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1")
+            elif name == b"user-agent":
+                ua = value.decode("latin-1")
+            elif name == b"sec-gpc":
+                gpc = gpc or value.strip() == b"1"
+            elif name == b"dnt":
+                gpc = gpc or (self.honour_dnt and value.strip() == b"1")
+            elif name == b"content-length" and value.isdigit():
+                length = int(value)
+            elif name == b"x-forwarded-for":
+                forwarded_for = value.decode("latin-1")
+        client = scope.get("client")
+        ip = client[0] if client else ""
+        if forwarded_for:
+            ip = self.client_ip.resolve(ip, forwarded_for)
+        cors = _cors(origin)
+        try:
+            if self.limiter is not None and not self.limiter.allow(ip):
+                wait = str(self.limiter.retry_after(ip)).encode()
+                limited = RateLimited("too many events from your network; slow down")
+                await _json(send, 429, limited.to_json(), [*cors, (b"retry-after", wait)])
+                return
+            body = await _read(receive, length)
+            try:
+                data = json.loads(body)
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                raise InvalidBody("the body is not valid JSON") from None
+            given = events.parse(data, token_param=self.token_param)
+            site = (
+                await self.sites.get(given.site_key)
+                if KEY_PATTERN.fullmatch(given.site_key)
+                else None
+            )
+            if site is None:
+                raise Forbidden("unknown site key", field="site", code="unknown_site")
+            from_host = _origin_host(origin)
+            if (from_host is not None and not site.allows(from_host)) or not site.allows(
+                given.host
+            ):
+                raise Forbidden(
+                    "this host is not registered for the site", field="url", code="unknown_host"
+                )
+            agreed = consent_rules.from_page(given.consent, tcf=given.tcf, gpc=given.gpc or gpc)
+        except FirstmarkError as exc:
+            await _json(send, exc.status, exc.to_json(), cors)
+            return
+        assert site.id is not None
+        raw = RawEvent(given, site.id, agreed, time.time(), ip, ua)
+        if not self.writer.offer(raw):
+            await self.writer.put(raw)
+        self.accepted += 1
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 202,
+                "headers": [(b"content-length", b"0"), *cors],
+            }
+        )
+        await send(_EMPTY)
+
+    async def preflight(self, scope: Scope, send: Any) -> None:
+        origin = ""
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1")
+        headers = [
+            *_cors(origin),
+            (b"access-control-allow-methods", b"POST"),
+            (b"access-control-allow-headers", b"content-type"),
+            (b"access-control-max-age", b"86400"),
+            (b"content-length", b"0"),
+        ]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send(_EMPTY)
+
+    async def serve_script(self, scope: Scope, send: Any) -> None:
+        zipped = any(
+            name == b"accept-encoding" and b"gzip" in value for name, value in scope["headers"]
+        )
+        body = self.script_gz if zipped else self.script
+        headers = [
+            (b"content-type", b"text/javascript; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"public, max-age=3600"),
+            (b"vary", b"accept-encoding"),
+            (b"x-content-type-options", b"nosniff"),
+        ]
+        if zipped:
+            headers.append((b"content-encoding", b"gzip"))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+
+
+_EMPTY = {"type": "http.response.body", "body": b""}
+
+
+def _cors(origin: str) -> list[tuple[bytes, bytes]]:
+    """The page may read our answer (no cookies are involved: credentials are never allowed)."""
+    if not origin or origin == "null":
+        return []
+    return [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"origin")]
+
+
+async def _read(receive: Any, declared: int) -> bytes:
+    limit = events.BODY_LIMIT
+    if declared > limit:
+        raise BodyTooLarge(f"an event is at most {limit // 1024} KB")
+    body: bytes = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if len(body) > limit:
+            raise BodyTooLarge(f"an event is at most {limit // 1024} KB")
+        if not message.get("more_body"):
+            break
+    if not body.strip():
+        raise InvalidBody("the body is empty; send a JSON object")
+    return body
+
+
+async def _json(send: Any, status: int, data: Any, extra: list[tuple[bytes, bytes]]) -> None:
+    body = json.dumps(data).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
