@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from firstmark.domain import conversions as rules
+from firstmark.domain.attribution import last_non_direct
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.conversions import Conversion, ConversionInput
 from firstmark.errors import InvalidField
@@ -40,6 +41,6 @@ async def record(
             if given.consent.identifiers
             else []
         )
-        touch = rules.last_touch(touches, given.ts, goal.window_days)
+        touch = last_non_direct(touches, given.ts, goal.window_days)
         built.append(rules.build(given, goal, link_id=link_id, touch=touch))
     return await store.insert_conversions(built)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -13,20 +14,28 @@ from firstmark.domain.attribution import (
     DAY,
     MODELS,
     Conversion,
-    Touch,
     attribute,
     compare,
     journey,
+    last_non_direct,
     shares,
     split_value,
 )
+from firstmark.domain.events import Touch
 from firstmark.errors import InvalidField
 
 T0 = 1_764_000_000.0
-EMAIL = Touch(T0 - 10 * DAY, "newsletter", "email", "spring")
-DIRECT = Touch(T0 - 5 * DAY)
-SEARCH = Touch(T0 - 3 * DAY, "google", "cpc", "brand")
-POSTER = Touch(T0 - 1 * DAY, link_id=7, placement="poster-oslo-s", source="print", medium="qr")
+
+
+def touch(ts: float, source: str | None = None, medium: str | None = None, **more: Any) -> Touch:
+    return Touch(ts, utm_source=source, utm_medium=medium, **more)
+
+
+EMAIL = touch(T0 - 10 * DAY, "newsletter", "email", utm_campaign="spring")
+DIRECT = touch(T0 - 5 * DAY)
+SEARCH = touch(T0 - 3 * DAY, "google", "cpc", utm_campaign="brand")
+POSTER = touch(T0 - 1 * DAY, "print", "qr", link_id=7)
+GCLID_ONLY = touch(T0 - 2 * DAY, click_ids={"gclid": "Cj0KCQ"})
 
 
 @pytest.mark.parametrize(
@@ -47,14 +56,20 @@ def test_last_non_direct_skips_a_direct_return_visit() -> None:
     assert shares("last_non_direct", [DIRECT, DIRECT], T0) == [0, 1]  # all direct: the last
 
 
+def test_a_click_id_alone_is_not_direct() -> None:
+    assert last_non_direct([SEARCH, GCLID_ONLY, DIRECT], T0, 30) == GCLID_ONLY
+    assert last_non_direct([DIRECT], T0, 30) == DIRECT
+    assert last_non_direct([], T0, 30) is None
+
+
 def test_position_based_with_one_and_two_touches() -> None:
     assert shares("position_based", [SEARCH], T0) == [1]
     assert shares("position_based", [EMAIL, SEARCH], T0) == [Fraction(1, 2)] * 2
 
 
 def test_time_decay_halves_per_half_life() -> None:
-    week_ago = Touch(T0 - 7 * DAY, "a", "b")
-    today = Touch(T0, "c", "d")
+    week_ago = touch(T0 - 7 * DAY, "a", "b")
+    today = touch(T0, "c", "d")
     assert shares("time_decay", [week_ago, today], T0) == [Fraction(1, 3), Fraction(2, 3)]
     two_days = shares("time_decay", [week_ago, today], T0, half_life_days=3.5)
     assert two_days == [Fraction(1, 5), Fraction(4, 5)]
@@ -73,8 +88,8 @@ def test_unknown_model_names_the_field() -> None:
 
 
 def test_journey_keeps_the_window_and_orders_by_time() -> None:
-    late = Touch(T0 + 60, "after", "conversion")
-    old = Touch(T0 - 31 * DAY, "too", "old")
+    late = touch(T0 + 60, "after", "conversion")
+    old = touch(T0 - 31 * DAY, "too", "old")
     assert journey([POSTER, late, EMAIL, old, SEARCH], T0, 30) == [EMAIL, SEARCH, POSTER]
 
 
@@ -117,8 +132,8 @@ def test_comparison_puts_models_side_by_side_with_equal_totals() -> None:
 touches = st.builds(
     Touch,
     ts=st.floats(min_value=T0 - 90 * DAY, max_value=T0, allow_nan=False),
-    source=st.sampled_from([None, "google", "meta", "newsletter"]),
-    medium=st.sampled_from([None, "cpc", "social", "email"]),
+    utm_source=st.sampled_from([None, "google", "meta", "newsletter"]),
+    utm_medium=st.sampled_from([None, "cpc", "social", "email"]),
     link_id=st.sampled_from([None, 1, 2]),
 )
 values = st.decimals(min_value=Decimal("-1000"), max_value=Decimal("100000"), places=2)

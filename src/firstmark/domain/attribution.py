@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from firstmark.domain.events import Touch
 from firstmark.errors import InvalidField
 
 MODELS = ("first_touch", "last_non_direct", "linear", "time_decay", "position_based")
@@ -32,28 +33,11 @@ DIRECT = "(direct)"
 NONE = "(none)"
 
 
-@dataclass(frozen=True, slots=True)
-class Touch:
-    """One arrival of a visitor: through a short link, a QR placement, a tagged URL, or direct."""
-
-    ts: float
-    source: str | None = None
-    medium: str | None = None
-    campaign: str | None = None
-    content: str | None = None
-    link_id: int | None = None
-    placement: str | None = None
-
-    @property
-    def is_direct(self) -> bool:
-        return self.link_id is None and not self.source and not self.medium
-
-    @property
-    def channel(self) -> tuple[str, str]:
-        """(source, medium) as reports group it; direct visits read "(direct) / (none)"."""
-        if self.is_direct:
-            return DIRECT, NONE
-        return self.source or NONE, self.medium or NONE
+def channel(touch: Touch) -> tuple[str, str]:
+    """(source, medium) as reports group a touch; direct visits read "(direct) / (none)"."""
+    if touch.direct:
+        return DIRECT, NONE
+    return touch.utm_source or NONE, touch.utm_medium or NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +51,16 @@ def journey(touches: Iterable[Touch], converted_at: float, window_days: int) -> 
     """The touches that may share a conversion: inside the window, not after it, oldest first."""
     start = converted_at - window_days * DAY
     return sorted((t for t in touches if start <= t.ts <= converted_at), key=lambda t: t.ts)
+
+
+def last_non_direct(
+    touches: Iterable[Touch], converted_at: float, window_days: int
+) -> Touch | None:
+    """The touch the last-non-direct model credits in full; None without any touch."""
+    path = journey(touches, converted_at, window_days)
+    if not path:
+        return None
+    return path[shares("last_non_direct", path, converted_at).index(Fraction(1))]
 
 
 def shares(
@@ -83,7 +77,7 @@ def shares(
     if model == "first_touch":
         return [Fraction(1 if i == 0 else 0) for i in range(n)]
     if model == "last_non_direct":
-        chosen = next((i for i in range(n - 1, -1, -1) if not path[i].is_direct), n - 1)
+        chosen = next((i for i in range(n - 1, -1, -1) if not path[i].direct), n - 1)
         return [Fraction(1 if i == chosen else 0) for i in range(n)]
     if model == "linear":
         return [Fraction(1, n)] * n
@@ -155,15 +149,11 @@ class Tally:
     value: Decimal
 
 
-def by_channel(touch: Touch) -> tuple[str, ...]:
-    return touch.channel
-
-
 def compare(
     conversions: Iterable[Conversion],
     *,
     models: Sequence[str] = MODELS,
-    key: Callable[[Touch], Hashable] = by_channel,
+    key: Callable[[Touch], Hashable] = channel,
     quantum: Decimal = Decimal("0.01"),
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
 ) -> dict[Hashable, dict[str, Tally]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -182,16 +182,6 @@ def parse_batch(data: object, now: float | None = None) -> list[ConversionInput]
         except InvalidField as exc:
             raise InvalidField(f"conversions[{index}].{exc.field}", exc.message) from None
     return out
-
-
-def last_touch(touches: Sequence[Touch], at: float, window_days: int) -> Touch | None:
-    """Last non-direct touch inside the window before `at`; else the last touch at all."""
-    inside = [t for t in touches if at - window_days * 86400 <= t.ts <= at]
-    inside.sort(key=lambda t: t.ts)
-    for touch in reversed(inside):
-        if not touch.direct:
-            return touch
-    return inside[-1] if inside else None
 
 
 def build(

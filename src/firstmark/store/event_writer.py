@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 
-from firstmark.domain import conversions as conversion_rules
+from firstmark.domain.attribution import last_non_direct
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.devices import Device, classify
@@ -146,7 +146,7 @@ class EventWriter(BatchWriter[RawEvent]):
             since = raw.ts - goal.window_days * 86400
             earlier = await self.store.touches_for(visitor, None, since, raw.ts)
             here = [t for t in batch if t.visitor_id == visitor]
-            touch = conversion_rules.last_touch([*earlier, *here], raw.ts, goal.window_days)
+            touch = last_non_direct([*earlier, *here], raw.ts, goal.window_days)
         value, money = given.value, given.currency or goal.currency
         if value is None and goal.default_value is not None:
             value, money = goal.default_value, goal.currency
