@@ -199,3 +199,26 @@ def test_sites_and_goals(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and "window_days" in err
     code, out, _ = run(capsys, "goal", "list")
     assert "purchase" in out and "49 EUR" in out and "lead" not in out
+
+
+def test_costs_import(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = env / "google.csv"
+    export.write_text(
+        "Campaign report\nDay,Campaign,Currency code,Cost,Impr.,Clicks\n"
+        "2026-11-01,Spring Sale,EUR,12.50,1000,20\n"
+    )
+    code, out, _ = run(capsys, "costs", "import", str(export))
+    assert code == 0
+    assert out.strip() == "imported 1 rows (google_ads): 12.50 EUR"
+    code, out, _ = run(capsys, "costs", "import", str(export), "--json")
+    assert code == 0 and json.loads(out)["replaced"] == 1
+
+    export.write_text("date,campaign,spend\n2026-11-01,x,ten\n2026-11-02,y,5\n")
+    code, _, err = run(capsys, "costs", "import", str(export), "--source", "partner")
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("firstmark: row 2, medium: medium is empty")
+    assert "  row 2, spend: 'ten' is not an amount" in lines
+    assert "  row 3, currency: currency is missing" in lines[-1]
+    code, _, err = run(capsys, "costs", "import", str(env / "missing.csv"))
+    assert code == 1 and "cannot read" in err

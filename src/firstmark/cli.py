@@ -13,15 +13,23 @@ import secrets
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from firstmark import __version__, actions
 from firstmark.config import Settings, from_env
-from firstmark.domain import goals, links, sites
+from firstmark.domain import costs, goals, links, sites
+from firstmark.domain.costs import PRESETS, parse_costs
 from firstmark.domain.keys import new_key, parse_scopes
 from firstmark.domain.passwords import hash_password
 from firstmark.domain.utm import UTM_FIELDS
-from firstmark.errors import ConfigError, FirstmarkError, InvalidField, StoreUnavailable
+from firstmark.errors import (
+    ConfigError,
+    FirstmarkError,
+    InvalidField,
+    InvalidFile,
+    StoreUnavailable,
+)
 from firstmark.store import create_store
 from firstmark.store.base import LINK_FILTERS, Domain, LinkQuery, Store
 
@@ -43,6 +51,29 @@ async def _with_store(settings: Settings, handler: Handler, args: argparse.Names
 
 
 # --- serve / migrate / init / keys ----------------------------------------------------------
+
+
+async def cmd_costs_import(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    path: Path = args.file
+    try:
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as exc:
+        print(f"firstmark: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    parsed = parse_costs(
+        data, args.preset, source=args.source, medium=args.medium, currency=args.currency
+    )
+    replaced, _ = await store.replace_costs(parsed.rows)
+    summary = costs.to_json(parsed, replaced)
+    if args.json:
+        _print_json(summary)
+        return 0
+    spend = ", ".join(f"{amount} {currency}" for currency, amount in summary["spend"].items())
+    print(
+        f"imported {summary['imported']} rows ({summary['preset']}): {spend}"
+        + (f"; replaced {replaced} earlier rows of the same period" if replaced else "")
+    )
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -441,6 +472,18 @@ def build_parser() -> argparse.ArgumentParser:
     gadd.add_argument("--json", action="store_true")
     gadd.set_defaults(run=cmd_goal_add)
     goal.add_parser("list", help="list goals").set_defaults(run=cmd_goal_list)
+
+    cost = sub.add_parser("costs", help="ad costs").add_subparsers(dest="action", required=True)
+    cimport = cost.add_parser(
+        "import", help="import an ad platform's cost export (replaces the same period)"
+    )
+    cimport.add_argument("file", type=Path, help="CSV export; '-' reads stdin")
+    cimport.add_argument("--preset", default="auto", choices=["auto", *PRESETS])
+    cimport.add_argument("--source", help="utm_source the spend belongs to (overrides the preset)")
+    cimport.add_argument("--medium", help="utm_medium the spend belongs to (overrides the preset)")
+    cimport.add_argument("--currency", help="ISO 4217 code when the file has none")
+    cimport.add_argument("--json", action="store_true")
+    cimport.set_defaults(run=cmd_costs_import)
     return parser
 
 
@@ -458,6 +501,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"firstmark: {exc.message}", file=sys.stderr)
         return 2
+    except InvalidFile as exc:
+        print(f"firstmark: {exc.message}", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  row {error.row}, {error.column}: {error.message}", file=sys.stderr)
+        return 1
     except FirstmarkError as exc:
         where = f"{exc.field}: " if exc.field else ""
         print(f"firstmark: {where}{exc.message}", file=sys.stderr)

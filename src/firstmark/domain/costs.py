@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from firstmark.domain.money import CURRENCIES
 from firstmark.domain.utm import normalise_utm
@@ -155,6 +156,21 @@ class CostFile:
         for row in self.rows:
             out[row.currency] = out.get(row.currency, Decimal(0)) + row.spend
         return out
+
+
+def to_json(parsed: CostFile, replaced: int) -> dict[str, Any]:
+    """What an import did, for the API and the CLI."""
+    return {
+        "preset": parsed.preset,
+        "imported": len(parsed.rows),
+        "replaced": replaced,
+        "skipped_rows": parsed.skipped,
+        "spend": {currency: str(amount) for currency, amount in sorted(parsed.spend.items())},
+        "periods": [
+            {"source": s, "medium": m, "from": first.isoformat(), "to": last.isoformat()}
+            for s, m, first, last in parsed.periods
+        ],
+    }
 
 
 def periods(rows: Iterable[CostRow]) -> list[tuple[str, str, date, date]]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from firstmark.domain.links import BASE62
 from firstmark.errors import InvalidField
 
-SCOPES = ("links:read", "links:write", "reports:read", "events:write", "admin")
+SCOPES = ("links:read", "links:write", "reports:read", "events:write", "costs:write", "admin")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,12 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from firstmark.domain.conversions import Conversion
+from firstmark.domain.costs import CostRow
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.hits import Hit
@@ -111,6 +113,12 @@ class Store(Protocol):
     async def get_domain(self, host: str) -> Domain | None: ...
     async def list_domains(self) -> list[Domain]: ...
 
+    # Imported ad costs.
+    async def replace_costs(self, rows: Sequence[CostRow]) -> tuple[int, int]: ...
+    async def cost_totals(
+        self, start_day: int, end_day: int, group_by: Sequence[str]
+    ) -> list[CostTotal]: ...
+
     # Sites, events, touches, goals, conversions.
     async def insert_site(self, site: Site) -> Site: ...  # Conflict when a host is taken
     async def site_by_key(self, key: str) -> Site | None: ...
@@ -136,6 +144,52 @@ class Store(Protocol):
 
 
 # --- row conversion shared by the engines ---------------------------------------------------
+
+COST_GROUPS = ("source", "medium", "campaign")
+MICROS = Decimal(1_000_000)
+
+
+@dataclass(frozen=True, slots=True)
+class CostTotal:
+    key: tuple[str, ...]  # values of the group_by columns, in order
+    currency: str
+    spend: Decimal
+    impressions: int | None  # None when no row of the group had the figure
+    clicks: int | None
+    rows: int
+
+
+def epoch_day(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+def cost_params(row: CostRow) -> tuple[Any, ...]:
+    micros = (row.spend * MICROS).to_integral_value()
+    return (
+        epoch_day(row.day), row.source, row.medium, row.campaign, row.currency, int(micros),
+        row.impressions, row.clicks,
+    )  # fmt: skip
+
+
+def from_micros(micros: int) -> Decimal:
+    """Millionths back to an amount, with two decimals unless it has more (0.004 stays)."""
+    value = Decimal(micros).scaleb(-6)
+    cents = value.quantize(Decimal("0.01"))
+    return cents if cents == value else value.normalize()
+
+
+def cost_total_from_row(row: Sequence[Any], keys: int) -> CostTotal:
+    spend = (Decimal(int(row[keys + 1])) / MICROS).normalize()
+    return CostTotal(
+        key=tuple(row[:keys]),
+        currency=row[keys],
+        spend=spend.quantize(Decimal("0.01"))
+        if spend == spend.quantize(Decimal("0.01"))
+        else spend,
+        impressions=None if row[keys + 2] is None else int(row[keys + 2]),
+        clicks=None if row[keys + 3] is None else int(row[keys + 3]),
+        rows=int(row[keys + 4]),
+    )
 
 
 def epoch(value: datetime | None) -> int | None:

@@ -42,6 +42,7 @@ from firstmark.store.base import (
     rollup_deltas,
     visitor_keys,
 )
+from firstmark.store.sqlite_costs import SQLiteCosts
 from firstmark.store.sqlite_events import SQLiteEvents
 
 READERS = 2
@@ -70,7 +71,7 @@ def _integrity(exc: sqlite3.IntegrityError, link: Link) -> Exception:
     return exc
 
 
-class SQLiteStore(SQLiteEvents):
+class SQLiteStore(SQLiteEvents, SQLiteCosts):
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
         self.path = sqlite_path(url)
