@@ -25,7 +25,7 @@ from firstmark.store import create_store
 from firstmark.store.base import Store
 from firstmark.store.event_writer import EventWriter, GoalCache
 from firstmark.store.writer import HitWriter
-from firstmark.web import api, costs_api, events_api
+from firstmark.web import api, costs_api, events_api, reports_api
 from firstmark.web.collect import CollectApp, SiteCache
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
@@ -163,6 +163,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
             *api.routes,
             *events_api.routes,
             *costs_api.routes,
+            *reports_api.routes,
             Mount("/static", StaticFiles(directory=str(static)), name="static"),
         ],
         exception_handlers={

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from firstmark.errors import InvalidField
 
@@ -47,3 +48,9 @@ def amount(value: object, field: str = "value") -> float | None:
     if not math.isfinite(number) or not 0 <= number <= MAX_VALUE:
         raise InvalidField(field, f"{field} must be a number from 0 to {MAX_VALUE:.0e}")
     return number
+
+
+def tidy(amount: Decimal) -> Decimal:
+    """An amount as people write it: two decimals, more only when it has more (0.004 stays)."""
+    cents = amount.quantize(Decimal("0.01"))
+    return cents if cents == amount else amount.normalize()

@@ -21,6 +21,8 @@ from firstmark.domain.goals import Goal
 from firstmark.domain.hits import Hit
 from firstmark.domain.keys import ApiKey
 from firstmark.domain.links import Link
+from firstmark.domain.money import tidy
+from firstmark.domain.reports import ConversionTotal, CostTotal, Journey, TrafficTotal
 from firstmark.domain.rules import parse_rules, rules_to_json
 from firstmark.domain.sites import Site
 from firstmark.errors import InvalidField
@@ -113,6 +115,15 @@ class Store(Protocol):
     async def get_domain(self, host: str) -> Domain | None: ...
     async def list_domains(self) -> list[Domain]: ...
 
+    # Reports.
+    async def traffic_totals(
+        self, dims: Sequence[str], start: float, end: float
+    ) -> list[TrafficTotal]: ...
+    async def conversion_totals(
+        self, dims: Sequence[str], start: float, end: float
+    ) -> list[ConversionTotal]: ...
+    async def conversion_journeys(self, start: float, end: float) -> list[Journey]: ...
+
     # Imported ad costs.
     async def replace_costs(self, rows: Sequence[CostRow]) -> tuple[int, int]: ...
     async def cost_totals(
@@ -145,18 +156,15 @@ class Store(Protocol):
 
 # --- row conversion shared by the engines ---------------------------------------------------
 
-COST_GROUPS = ("source", "medium", "campaign")
+COST_GROUPS = ("source", "medium", "campaign", "day")
+
+
+def money(value: Any) -> Decimal:
+    """A stored amount (REAL on SQLite) as an exact Decimal to the cent and beyond."""
+    return tidy(Decimal(repr(float(value))).quantize(Decimal("0.000001")))
+
+
 MICROS = Decimal(1_000_000)
-
-
-@dataclass(frozen=True, slots=True)
-class CostTotal:
-    key: tuple[str, ...]  # values of the group_by columns, in order
-    currency: str
-    spend: Decimal
-    impressions: int | None  # None when no row of the group had the figure
-    clicks: int | None
-    rows: int
 
 
 def epoch_day(day: date) -> int:
@@ -173,9 +181,7 @@ def cost_params(row: CostRow) -> tuple[Any, ...]:
 
 def from_micros(micros: int) -> Decimal:
     """Millionths back to an amount, with two decimals unless it has more (0.004 stays)."""
-    value = Decimal(micros).scaleb(-6)
-    cents = value.quantize(Decimal("0.01"))
-    return cents if cents == value else value.normalize()
+    return tidy(Decimal(micros).scaleb(-6))
 
 
 def cost_total_from_row(row: Sequence[Any], keys: int) -> CostTotal:

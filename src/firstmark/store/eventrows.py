@@ -10,7 +10,8 @@ from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
-from firstmark.store.base import from_epoch
+from firstmark.domain.reports import Journey
+from firstmark.store.base import from_epoch, money
 
 EVENT_COLUMNS = (
     "site_id", "ts", "kind", "name", "path", "visitor_day_hash", "consent", "referrer_host",
@@ -73,3 +74,23 @@ def conversion_from_row(row: Sequence[Any]) -> Conversion:
     values["user_data"] = json.loads(values["user_data"])
     values["consent"] = Consent.from_json(json.loads(values["consent"]))
     return Conversion(id=row[0], goal=row[1], **values)
+
+
+def journeys_from_rows(
+    conversions: Sequence[Sequence[Any]], touches: Sequence[Sequence[Any]]
+) -> list[Journey]:
+    """Conversion rows (id, ts, value, currency, window_days, link_id, utm_source, utm_medium,
+    utm_campaign) and touch rows (conversion id, touch id, TOUCH_COLUMNS) → journeys."""
+    by_conversion: dict[int, list[Touch]] = {}
+    for row in touches:
+        by_conversion.setdefault(row[0], []).append(touch_from_row(row[1:]))
+    out = []
+    for cid, ts, value, currency, window, link_id, source, medium, campaign in conversions:
+        credited = None
+        if link_id is not None or source or medium:
+            credited = Touch(
+                ts, link_id=link_id, utm_source=source, utm_medium=medium, utm_campaign=campaign
+            )
+        path = sorted(by_conversion.get(cid, []), key=lambda t: (t.ts, t.id or 0))
+        out.append(Journey(cid, ts, money(value or 0), currency, int(window), path, credited))
+    return out

@@ -44,6 +44,7 @@ from firstmark.store.base import (
 )
 from firstmark.store.sqlite_costs import SQLiteCosts
 from firstmark.store.sqlite_events import SQLiteEvents
+from firstmark.store.sqlite_reports import SQLiteReports
 
 READERS = 2
 # SQLite allows 32,766 bound variables per statement; three per visitor row.
@@ -71,7 +72,7 @@ def _integrity(exc: sqlite3.IntegrityError, link: Link) -> Exception:
     return exc
 
 
-class SQLiteStore(SQLiteEvents, SQLiteCosts):
+class SQLiteStore(SQLiteEvents, SQLiteCosts, SQLiteReports):
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
         self.path = sqlite_path(url)

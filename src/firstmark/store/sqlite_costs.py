@@ -10,9 +10,9 @@ from typing import Any
 import aiosqlite
 
 from firstmark.domain.costs import CostRow, periods
+from firstmark.domain.reports import CostTotal
 from firstmark.store.base import (
     COST_GROUPS,
-    CostTotal,
     check_column,
     cost_params,
     cost_total_from_row,
@@ -53,7 +53,7 @@ class SQLiteCosts:
     ) -> list[CostTotal]:
         for column in group_by:
             check_column(column, COST_GROUPS, "group_by")
-        keys = "".join(f"{c}, " for c in group_by)
+        keys = "".join(f"{c}, " for c in group_by)  # each one checked against COST_GROUPS
         rows = await self._all(
             f"SELECT {keys}currency, sum(spend_micros), sum(impressions), sum(clicks), "
             f"count(*) FROM costs WHERE day BETWEEN ? AND ? "

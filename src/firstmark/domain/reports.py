@@ -1,0 +1,339 @@
+"""Reports: traffic, ad costs and conversions side by side, with KPIs, as tables and CSV.
+
+Rows are keyed by report dimensions (source, medium, campaign, content, link). Traffic comes
+from the links' UTM tags, spend from imported costs (which know source, medium and campaign
+only: a table by content or link has no spend), conversions from the touch each was credited
+to. Money is reported in one currency at a time; rows in other currencies are left out and
+named, never added up.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from firstmark.domain import attribution
+from firstmark.domain.events import Touch
+from firstmark.domain.kpis import KPI_NAMES, Totals, kpis, shown
+from firstmark.errors import InvalidField
+
+DIMENSIONS = ("source", "medium", "campaign", "content", "link", "day")
+COSTED = frozenset({"source", "medium", "campaign", "day"})  # what imported costs know
+EPOCH = date(1970, 1, 1)
+TABLES = {
+    "channels": ("source", "medium"),
+    "sources": ("source",),
+    "mediums": ("medium",),
+    "campaigns": ("campaign",),
+    "contents": ("content",),
+    "links": ("link",),
+    "days": ("day",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficTotal:
+    key: tuple[Any, ...]
+    hits: int
+    bot_hits: int
+    uniques: int
+    clicks: int  # human clicks
+    scans: int  # human scans
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionTotal:
+    key: tuple[Any, ...]
+    currency: str | None
+    conversions: int
+    revenue: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CostTotal:
+    key: tuple[str, ...]  # values of the group_by columns, in order
+    currency: str
+    spend: Decimal
+    impressions: int | None  # None when no row of the group had the figure
+    clicks: int | None
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class Journey:
+    """A conversion as attribution sees it: when, how much, and the touches before it. `credited`
+    is the touch stored with the conversion (its link and UTM tags), used when no touch row
+    exists (a backend conversion carrying a click token, say)."""
+
+    conversion_id: int
+    ts: float
+    value: Decimal
+    currency: str | None
+    window_days: int
+    touches: list[Touch]
+    credited: Touch | None
+
+
+@dataclass
+class ReportRow:
+    key: tuple[Any, ...]
+    hits: int = 0
+    bots: int = 0
+    uniques: int = 0
+    clicks: int = 0
+    scans: int = 0
+    impressions: int | None = None
+    ad_clicks: int | None = None
+    spend: Decimal | None = None
+    conversions: Decimal = Decimal(0)
+    revenue: Decimal = Decimal(0)
+    kpis: dict[str, Decimal | None] = field(default_factory=dict)
+
+    @property
+    def humans(self) -> int:
+        return self.hits - self.bots
+
+    def totals(self) -> Totals:
+        return Totals(
+            impressions=self.impressions or 0,
+            # CTR and CPC count the platform's clicks when the cost export had them.
+            clicks=self.ad_clicks if self.ad_clicks is not None else self.clicks + self.scans,
+            visitors=self.uniques,
+            conversions=self.conversions,
+            revenue=self.revenue,
+            spend=self.spend,
+        )
+
+
+def parse_dimensions(raw: str) -> tuple[str, ...]:
+    dims = tuple(d.strip() for d in raw.split(",") if d.strip())
+    if not dims or len(set(dims)) != len(dims) or not set(dims) <= set(DIMENSIONS):
+        raise InvalidField(
+            "group_by", f"group_by takes one or more of {', '.join(DIMENSIONS)}, each once"
+        )
+    return dims
+
+
+def pick_currency(
+    requested: str | None, costs: Iterable[CostTotal], conversions: Iterable[ConversionTotal]
+) -> str | None:
+    """The currency asked for, else the one with the most spend, else with most revenue."""
+    if requested:
+        return requested
+    spend: dict[str, Decimal] = {}
+    for cost in costs:
+        spend[cost.currency] = spend.get(cost.currency, Decimal(0)) + cost.spend
+    if spend:
+        return max(sorted(spend), key=lambda c: spend[c])
+    revenue: dict[str, Decimal] = {}
+    for conv in conversions:
+        if conv.currency:
+            revenue[conv.currency] = revenue.get(conv.currency, Decimal(0)) + conv.revenue
+    return max(sorted(revenue), key=lambda c: revenue[c]) if revenue else None
+
+
+def other_currencies(
+    currency: str | None, costs: Iterable[CostTotal], conversions: Iterable[ConversionTotal]
+) -> list[str]:
+    found = {c.currency for c in costs} | {c.currency for c in conversions if c.currency}
+    return sorted(found - {currency} if currency else found)
+
+
+def table(
+    dims: Sequence[str],
+    traffic: Iterable[TrafficTotal],
+    conversions: Iterable[ConversionTotal],
+    costs: Iterable[CostTotal],
+    currency: str | None,
+) -> list[ReportRow]:
+    """One row per key seen in any source, KPIs filled in, busiest first. Conversions without
+    a currency count, but bring no revenue."""
+    rows: dict[tuple[Any, ...], ReportRow] = {}
+
+    def row(key: tuple[Any, ...]) -> ReportRow:
+        found = rows.get(key)
+        if found is None:
+            found = rows[key] = ReportRow(key)
+        return found
+
+    for t in traffic:
+        r = row(t.key)
+        r.hits += t.hits
+        r.bots += t.bot_hits
+        r.uniques += t.uniques
+        r.clicks += t.clicks
+        r.scans += t.scans
+    for c in conversions:
+        if c.currency not in (None, currency):
+            continue
+        r = row(c.key)
+        r.conversions += c.conversions
+        if c.currency == currency:
+            r.revenue += c.revenue
+    if set(dims) <= COSTED:
+        costed_rows = [c for c in costs if c.currency == currency]
+        for cost in costed_rows:
+            r = row(cost.key)
+            r.spend = (r.spend or Decimal(0)) + cost.spend
+            if cost.impressions is not None:
+                r.impressions = (r.impressions or 0) + cost.impressions
+            if cost.clicks is not None:
+                r.ad_clicks = (r.ad_clicks or 0) + cost.clicks
+    for r in rows.values():
+        r.kpis = kpis(r.totals())
+    return sorted(
+        rows.values(),
+        key=lambda r: (-(r.clicks + r.scans), -r.revenue, -(r.spend or 0), str(r.key)),
+    )
+
+
+def total(rows: Iterable[ReportRow]) -> ReportRow:
+    """All rows added up, with the KPIs of the sum (not the average of the KPIs)."""
+    out = ReportRow(())
+    for r in rows:
+        out.hits += r.hits
+        out.bots += r.bots
+        out.uniques += r.uniques
+        out.clicks += r.clicks
+        out.scans += r.scans
+        out.conversions += r.conversions
+        out.revenue += r.revenue
+        if r.spend is not None:
+            out.spend = (out.spend or Decimal(0)) + r.spend
+        if r.impressions is not None:
+            out.impressions = (out.impressions or 0) + r.impressions
+        if r.ad_clicks is not None:
+            out.ad_clicks = (out.ad_clicks or 0) + r.ad_clicks
+    out.kpis = kpis(out.totals())
+    return out
+
+
+COLUMNS = (
+    "hits", "humans", "bots", "uniques", "clicks", "scans", "impressions", "ad_clicks", "spend",
+    "conversions", "revenue", *KPI_NAMES,
+)  # fmt: skip
+
+
+def _value(row: ReportRow, column: str) -> Any:
+    if column in KPI_NAMES:
+        return row.kpis.get(column)
+    return getattr(row, column)
+
+
+def key_json(dims: Sequence[str], key: Sequence[Any]) -> dict[str, Any]:
+    """A row's key by dimension name; days as ISO dates."""
+    return {
+        d: (EPOCH + timedelta(days=int(v))).isoformat() if d == "day" and v is not None else v
+        for d, v in zip(dims, key, strict=True)
+    }
+
+
+def to_json(row: ReportRow, dims: Sequence[str]) -> dict[str, Any]:
+    """Numbers as numbers, money and KPIs as exact decimal strings, no value as null."""
+    out: dict[str, Any] = key_json(dims, row.key)
+    for column in COLUMNS:
+        value = _value(row, column)
+        out[column] = (
+            str(value.normalize() if column == "conversions" else value)
+            if isinstance(value, Decimal)
+            else value
+        )
+    return out
+
+
+def to_csv(rows: Iterable[ReportRow], dims: Sequence[str]) -> str:
+    """The table as CSV; a value that does not exist reads "—"."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*dims, *COLUMNS])
+    for row in rows:
+        key = key_json(dims, row.key).values()
+        writer.writerow(
+            [*("" if v is None else v for v in key), *(shown(_value(row, c)) for c in COLUMNS)]
+        )
+    return buffer.getvalue()
+
+
+# --- attribution, model by model --------------------------------------------------------
+
+
+def model_comparison(
+    journeys: Iterable[Journey],
+    dims: Sequence[str],
+    currency: str | None,
+    *,
+    half_life_days: float = attribution.DEFAULT_HALF_LIFE_DAYS,
+) -> list[dict[str, Any]]:
+    """Conversions and revenue credited to each key under each model, side by side. A journey
+    without touch rows falls back to the touch its conversion was credited to."""
+    conversions = [
+        attribution.Conversion(
+            j.ts,
+            j.value if j.currency == currency else Decimal(0),
+            attribution.journey(j.touches, j.ts, j.window_days)
+            or ([j.credited] if j.credited else []),
+        )
+        for j in journeys
+        if j.currency in (None, currency)
+    ]
+    tallies = attribution.compare(
+        conversions, key=lambda t: touch_key(t, dims), half_life_days=half_life_days
+    )
+    out = []
+    for key, by_model in tallies.items():
+        assert isinstance(key, tuple)
+        entry: dict[str, Any] = key_json(dims, key)
+        for model in attribution.MODELS:
+            tally = by_model.get(model)
+            entry[model] = {
+                "conversions": _fraction(tally.conversions if tally else Fraction(0)),
+                "revenue": str(tally.value if tally else Decimal("0.00")),
+            }
+        out.append(entry)
+    out.sort(key=lambda e: (-Decimal(e["last_non_direct"]["revenue"]), str(e)))
+    return out
+
+
+def touch_key(touch: Touch, dims: Sequence[str]) -> tuple[Any, ...]:
+    source: str | None
+    medium: str | None
+    if touch.direct:
+        source, medium = attribution.DIRECT, attribution.NONE
+    else:
+        source, medium = touch.utm_source, touch.utm_medium
+    values = {
+        "source": source,
+        "medium": medium,
+        "campaign": touch.utm_campaign,
+        "content": touch.utm_content,
+        "link": touch.link_id,
+        "day": int(touch.ts // 86400),
+    }
+    return tuple(values[d] for d in dims)
+
+
+def _fraction(value: Fraction) -> float:
+    return round(float(value), 6)
+
+
+def attribution_csv(entries: list[dict[str, Any]], dims: Sequence[str]) -> str:
+    """The model comparison as CSV: each model's conversions and revenue side by side."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        [*dims, *(f"{m}_{k}" for m in attribution.MODELS for k in ("conversions", "revenue"))]
+    )
+    for entry in entries:
+        writer.writerow(
+            [
+                *("" if entry[d] is None else entry[d] for d in dims),
+                *(entry[m][k] for m in attribution.MODELS for k in ("conversions", "revenue")),
+            ]
+        )
+    return buffer.getvalue()

@@ -1,0 +1,103 @@
+"""SQLite: the sums reports are made of (mixed into SQLiteStore).
+
+Traffic comes from the hourly rollups joined to the links' UTM tags, conversions from the
+conversions table (credited to their last non-direct touch when they were stored), journeys
+from the touches of each converting visitor or click token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from firstmark.domain.reports import DIMENSIONS, ConversionTotal, Journey, TrafficTotal
+from firstmark.store.base import (
+    check_column,
+    money,
+)
+from firstmark.store.eventrows import TOUCH_COLUMNS, journeys_from_rows
+
+# A report dimension as (links column, conversions column); conversions keep the UTM tags of
+# the touch they were credited to, else take their link's (a click token names only a link).
+REPORT_DIMENSIONS = {
+    "source": ("l.utm_source", "coalesce(c.utm_source, l.utm_source)"),
+    "medium": ("l.utm_medium", "coalesce(c.utm_medium, l.utm_medium)"),
+    "campaign": ("l.utm_campaign", "coalesce(c.utm_campaign, l.utm_campaign)"),
+    "content": ("l.utm_content", "l.utm_content"),
+    "link": ("l.id", "c.link_id"),
+    "day": ("r.hour / 86400", "CAST(c.ts / 86400 AS INTEGER)"),  # days since the epoch
+}
+assert set(REPORT_DIMENSIONS) == set(DIMENSIONS)
+
+
+def _dimensions(dims: Sequence[str], side: int) -> tuple[str, str]:
+    """(select list with a trailing comma, GROUP BY list) of report dimensions for one table
+    (side 0: links, side 1: conversions)."""
+    for dim in dims:
+        check_column(dim, tuple(REPORT_DIMENSIONS), "group_by")
+    columns = [REPORT_DIMENSIONS[d][side] for d in dims]
+    return "".join(f"{c}, " for c in columns), ", ".join(columns)
+
+
+class SQLiteReports:
+    """Needs the host store's `_all`."""
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    async def traffic_totals(
+        self, dims: Sequence[str], start: float, end: float
+    ) -> list[TrafficTotal]:
+        select, group = _dimensions(dims, 0)
+        rows = await self._all(
+            f"SELECT {select}coalesce(sum(r.hits), 0), coalesce(sum(r.bot_hits), 0), "
+            "coalesce(sum(r.uniques), 0), "
+            "coalesce(sum(CASE WHEN r.kind = 'click' THEN r.hits - r.bot_hits END), 0), "
+            "coalesce(sum(CASE WHEN r.kind = 'scan' THEN r.hits - r.bot_hits END), 0) "
+            "FROM rollup_hourly r JOIN links l ON l.id = r.link_id "
+            "WHERE r.hour >= ? AND r.hour < ?" + (f" GROUP BY {group}" if group else ""),
+            (int(start // 3600) * 3600, end),
+        )
+        n = len(dims)
+        return [TrafficTotal(tuple(r[:n]), *(int(v) for v in r[n:])) for r in rows if r[n]]
+
+    async def conversion_totals(
+        self, dims: Sequence[str], start: float, end: float
+    ) -> list[ConversionTotal]:
+        select, group = _dimensions(dims, 1)
+        rows = await self._all(
+            f"SELECT {select}c.currency, count(*), coalesce(sum(c.value), 0) "
+            "FROM conversions c LEFT JOIN links l ON l.id = c.link_id "
+            "WHERE c.ts >= ? AND c.ts < ? GROUP BY "
+            + (f"{group}, " if group else "")
+            + "c.currency",
+            (start, end),
+        )
+        n = len(dims)
+        return [ConversionTotal(tuple(r[:n]), r[n], int(r[n + 1]), money(r[n + 2])) for r in rows]
+
+    async def conversion_journeys(self, start: float, end: float) -> list[Journey]:
+        """Every conversion in [start, end) with the touches of its visitor or click token
+        inside its goal's window, oldest first."""
+        conversions = await self._all(
+            "SELECT c.id, c.ts, c.value, c.currency, g.window_days, c.link_id, "
+            "coalesce(c.utm_source, l.utm_source), coalesce(c.utm_medium, l.utm_medium), "
+            "coalesce(c.utm_campaign, l.utm_campaign) FROM conversions c "
+            "JOIN goals g ON g.id = c.goal_id LEFT JOIN links l ON l.id = c.link_id "
+            "WHERE c.ts >= ? AND c.ts < ? ORDER BY c.id",
+            (start, end),
+        )
+        touch_columns = ", ".join(f"t.{c}" for c in TOUCH_COLUMNS)
+        window = "t.ts >= c.ts - g.window_days * 86400 AND t.ts <= c.ts"
+        touches = await self._all(
+            f"SELECT c.id, t.id, {touch_columns} FROM conversions c "
+            "JOIN goals g ON g.id = c.goal_id "
+            f"JOIN touches t ON t.visitor_id = c.visitor_id AND {window} "
+            "WHERE c.ts >= ? AND c.ts < ? AND c.visitor_id IS NOT NULL "
+            f"UNION SELECT c.id, t.id, {touch_columns} FROM conversions c "
+            "JOIN goals g ON g.id = c.goal_id "
+            f"JOIN touches t ON t.click_token = c.click_token AND {window} "
+            "WHERE c.ts >= ? AND c.ts < ? AND c.click_token IS NOT NULL",
+            (start, end, start, end),
+        )
+        return journeys_from_rows(conversions, touches)
