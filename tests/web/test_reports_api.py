@@ -81,7 +81,9 @@ async def seeded(client: httpx.AsyncClient, app: Any, store: Store) -> dict[str,
     token = ClickSigner("test-secret").token(google, now - 120)
     await convert(client, "o-1", value=100, currency="EUR", click_token=token)
     analytics = {"analytics_storage": "granted"}
-    await convert(client, "o-2", value=50, currency="EUR", visitor_id="visitor-0001", consent=analytics)
+    await convert(
+        client, "o-2", value=50, currency="EUR", visitor_id="visitor-0001", consent=analytics
+    )
     await convert(client, "o-3", value=9, currency="USD")
     return {"google": google, "news": news}
 
