@@ -118,15 +118,17 @@ def test_comparison_puts_models_side_by_side_with_equal_totals() -> None:
         Conversion(T0, Decimal("20.00"), []),  # no touch at all: direct
     ]
     table = compare(conversions)
+    cents = Decimal("0.01")
     assert table[("google", "cpc")]["last_non_direct"].conversions == 1
-    assert table[("print", "qr")]["last_non_direct"].value == Decimal("100.00")
-    assert table[("newsletter", "email")]["first_touch"].value == Decimal("100.00")
-    assert table[("(direct)", "(none)")]["linear"].value == Decimal("20.00")
-    assert table[("google", "cpc")]["linear"].conversions == Fraction(4, 3)
+    assert table[("print", "qr")]["last_non_direct"].value(cents) == Decimal("100.00")
+    assert table[("newsletter", "email")]["first_touch"].value(cents) == Decimal("100.00")
+    assert table[("(direct)", "(none)")]["linear"].value(cents) == Decimal("20.00")
+    assert table[("google", "cpc")]["linear"].conversions == pytest.approx(4 / 3)
+    assert table[("google", "cpc")]["linear"].value(cents) == Decimal("83.33")
     for model in MODELS:
         column = [row[model] for row in table.values() if model in row]
-        assert sum((t.conversions for t in column), Fraction(0)) == 3
-        assert sum(t.value for t in column) == Decimal("170.00")
+        assert sum(t.conversions for t in column) == pytest.approx(3)
+        assert sum(t.value(cents) for t in column) == Decimal("170.00")
 
 
 touches = st.builds(
@@ -155,6 +157,18 @@ def test_credits_sum_to_one_and_values_to_the_value(
     credits = attribute(model, ordered, T0, value, half_life_days=half_life)
     assert sum(c.share for c in credits) == 1
     assert sum(c.value for c in credits) == value
+
+
+@given(
+    path=st.lists(touches, min_size=0, max_size=12),
+    value=values,
+)
+def test_comparison_splits_every_value_exactly(path: list[Touch], value: Decimal) -> None:
+    table = compare([Conversion(T0, value, journey(path, T0, 90))])
+    for model in MODELS:
+        column = [row[model] for row in table.values() if model in row]
+        assert sum(t.units for t in column) * Decimal("0.01") == value
+        assert sum(t.conversions for t in column) == pytest.approx(1)
 
 
 @given(

@@ -22,8 +22,8 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple, Protocol, TypeVar
 
-from firstmark.domain.events import Touch
 from firstmark.errors import InvalidField
 
 MODELS = ("first_touch", "last_non_direct", "linear", "time_decay", "position_based")
@@ -33,7 +33,41 @@ DIRECT = "(direct)"
 NONE = "(none)"
 
 
-def channel(touch: Touch) -> tuple[str, str]:
+class Visit(Protocol):
+    """What attribution reads of a touch (a stored `events.Touch`, or a report's `Step`)."""
+
+    @property
+    def ts(self) -> float: ...
+    @property
+    def direct(self) -> bool: ...
+    @property
+    def link_id(self) -> int | None: ...
+    @property
+    def utm_source(self) -> str | None: ...
+    @property
+    def utm_medium(self) -> str | None: ...
+    @property
+    def utm_campaign(self) -> str | None: ...
+    @property
+    def utm_content(self) -> str | None: ...
+
+
+class Step(NamedTuple):
+    """A touch as reports load it: only what attribution and grouping need, cheap to build."""
+
+    ts: float
+    direct: bool
+    link_id: int | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_content: str | None = None
+
+
+V = TypeVar("V", bound=Visit)
+
+
+def channel(touch: Visit) -> tuple[str, str]:
     """(source, medium) as reports group a touch; direct visits read "(direct) / (none)"."""
     if touch.direct:
         return DIRECT, NONE
@@ -42,20 +76,18 @@ def channel(touch: Touch) -> tuple[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Credit:
-    touch: Touch
+    touch: Visit
     share: Fraction
     value: Decimal
 
 
-def journey(touches: Iterable[Touch], converted_at: float, window_days: int) -> list[Touch]:
+def journey(touches: Iterable[V], converted_at: float, window_days: int) -> list[V]:
     """The touches that may share a conversion: inside the window, not after it, oldest first."""
     start = converted_at - window_days * DAY
     return sorted((t for t in touches if start <= t.ts <= converted_at), key=lambda t: t.ts)
 
 
-def last_non_direct(
-    touches: Iterable[Touch], converted_at: float, window_days: int
-) -> Touch | None:
+def last_non_direct(touches: Iterable[V], converted_at: float, window_days: int) -> V | None:
     """The touch the last-non-direct model credits in full; None without any touch."""
     path = journey(touches, converted_at, window_days)
     if not path:
@@ -63,61 +95,82 @@ def last_non_direct(
     return path[shares("last_non_direct", path, converted_at).index(Fraction(1))]
 
 
+def weights(
+    model: str,
+    path: Sequence[Visit],
+    converted_at: float,
+    *,
+    half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+) -> tuple[list[int], int]:
+    """Each touch's share as whole numbers over one denominator (numerators sum to it exactly),
+    in `path` order: exact like fractions, at the speed of integers."""
+    n = len(path)
+    if model not in MODELS:
+        raise InvalidField("model", f"model must be one of {', '.join(MODELS)}")
+    if model == "time_decay" and (not half_life_days > 0 or math.isinf(half_life_days)):
+        raise InvalidField("half_life_days", "half_life_days must be a positive number")
+    if n <= 1:
+        return [1] * n, 1
+    if model == "first_touch":
+        return [1] + [0] * (n - 1), 1
+    if model == "last_non_direct":
+        chosen = next((i for i in range(n - 1, -1, -1) if not path[i].direct), n - 1)
+        return [1 if i == chosen else 0 for i in range(n)], 1
+    if model == "linear" or (model == "position_based" and n == 2):
+        return [1] * n, n
+    if model == "position_based":  # 40 % + 20 % shared by the n - 2 between + 40 %
+        return [2 * (n - 2), *([1] * (n - 2)), 2 * (n - 2)], 5 * (n - 2)
+    # time_decay: 2^-(age / half-life), in units of 2^-52 of the newest possible weight.
+    half_life = half_life_days * DAY
+    nums = [round(2.0 ** (52 - max(0.0, converted_at - t.ts) / half_life)) for t in path]
+    total = sum(nums)
+    if total == 0:  # every weight underflowed: the latest touch is the only one left
+        return [0] * (n - 1) + [1], 1
+    return nums, total
+
+
 def shares(
     model: str,
-    path: Sequence[Touch],
+    path: Sequence[Visit],
     converted_at: float,
     *,
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
 ) -> list[Fraction]:
     """Each touch's share of one conversion, in `path` order; empty for an empty path."""
-    n = len(path)
-    if n == 0:
-        return []
-    if model == "first_touch":
-        return [Fraction(1 if i == 0 else 0) for i in range(n)]
-    if model == "last_non_direct":
-        chosen = next((i for i in range(n - 1, -1, -1) if not path[i].direct), n - 1)
-        return [Fraction(1 if i == chosen else 0) for i in range(n)]
-    if model == "linear":
-        return [Fraction(1, n)] * n
-    if model == "position_based":
-        if n <= 2:
-            return [Fraction(1, n)] * n
-        middle = Fraction(1, 5) / (n - 2)
-        return [Fraction(2, 5), *([middle] * (n - 2)), Fraction(2, 5)]
-    if model == "time_decay":
-        if not half_life_days > 0 or math.isinf(half_life_days):
-            raise InvalidField("half_life_days", "half_life_days must be a positive number")
-        half_life = half_life_days * DAY
-        weights = [Fraction(2.0 ** (-max(0.0, converted_at - t.ts) / half_life)) for t in path]
-        total = sum(weights, Fraction(0))
-        if total == 0:  # every weight underflowed: the latest touch is the only one left
-            return [Fraction(1 if i == n - 1 else 0) for i in range(n)]
-        return [w / total for w in weights]
-    raise InvalidField("model", f"model must be one of {', '.join(MODELS)}")
+    nums, den = weights(model, path, converted_at, half_life_days=half_life_days)
+    return [Fraction(num, den) for num in nums]
+
+
+def split_units(units: int, nums: Sequence[int], den: int) -> list[int]:
+    """`units` split as nums/den (nums sum to den) in whole units that sum to `units`; leftover
+    units go to the largest remainders, earlier parts first on ties."""
+    sign, units = (-1 if units < 0 else 1), abs(units)
+    if den == 1:
+        return [sign * units * num for num in nums]
+    parts = [divmod(units * num, den) for num in nums]
+    out = [whole for whole, _ in parts]
+    left = units - sum(out)
+    if left:
+        order = sorted(range(len(parts)), key=lambda i: (-parts[i][1], i))
+        for i in order[:left]:
+            out[i] += 1
+    return [sign * o for o in out] if sign < 0 else out
 
 
 def split_value(value: Decimal, parts: Sequence[Fraction], quantum: Decimal) -> list[Decimal]:
     """`value` split by `parts` (which sum to 1) in whole units of `quantum`; the rounded parts
-    sum to exactly `value` (rounded to `quantum`). Leftover units go to the largest remainders,
-    earlier parts first on ties."""
+    sum to exactly `value` (rounded to `quantum`)."""
     if not parts:
         return []
+    den = math.lcm(*(p.denominator for p in parts))
+    nums = [p.numerator * (den // p.denominator) for p in parts]
     units = int((value / quantum).to_integral_value())
-    sign, units = (-1 if units < 0 else 1), abs(units)
-    exact = [units * p for p in parts]
-    floors = [math.floor(x) for x in exact]
-    left = units - sum(floors)
-    order = sorted(range(len(parts)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[:left]:
-        floors[i] += 1
-    return [sign * f * quantum for f in floors]
+    return [u * quantum for u in split_units(units, nums, den)]
 
 
 def attribute(
     model: str,
-    path: Sequence[Touch],
+    path: Sequence[Visit],
     converted_at: float,
     value: Decimal,
     *,
@@ -140,40 +193,61 @@ class Conversion:
 
     ts: float
     value: Decimal
-    path: Sequence[Touch]
+    path: Sequence[Visit]
 
 
 @dataclass(slots=True)
 class Tally:
-    conversions: Fraction
-    value: Decimal
+    conversions: float  # credited conversions, each conversion's shares summing to exactly 1
+    units: int  # credited value in whole units of the quantum, exact
+
+    def value(self, quantum: Decimal) -> Decimal:
+        return self.units * quantum
 
 
 def compare(
     conversions: Iterable[Conversion],
     *,
     models: Sequence[str] = MODELS,
-    key: Callable[[Touch], Hashable] = channel,
+    key: Callable[[Visit], Hashable] = channel,
     quantum: Decimal = Decimal("0.01"),
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
 ) -> dict[Hashable, dict[str, Tally]]:
     """Conversions and value credited to each `key` (a channel by default) under each model,
     side by side. A conversion without any touch counts as direct under every model, so each
-    model's column sums to the same totals."""
+    model's column sums to the same totals. Integer arithmetic throughout: this runs over every
+    conversion of a report."""
+    for model in models:  # refuse a bad model or half-life even if no journey needs it
+        weights(model, (), 0.0, half_life_days=half_life_days)
     out: dict[Hashable, dict[str, Tally]] = {}
     for conversion in conversions:
-        path = conversion.path or [Touch(conversion.ts)]
-        for model in models:
-            credits = attribute(
-                model, path, conversion.ts, conversion.value,
-                quantum=quantum, half_life_days=half_life_days,
-            )  # fmt: skip
-            for credit in credits:
-                row = out.setdefault(key(credit.touch), {})
+        path = conversion.path or [Step(conversion.ts, True)]
+        keys = [key(t) for t in path]
+        units = int((conversion.value / quantum).to_integral_value())
+        if len(path) == 1:  # one touch (the usual case): every model gives it everything
+            row = out.get(keys[0])
+            if row is None:
+                row = out[keys[0]] = {}
+            for model in models:
                 tally = row.get(model)
                 if tally is None:
-                    row[model] = Tally(credit.share, credit.value)
+                    row[model] = Tally(1.0, units)
                 else:
-                    tally.conversions += credit.share
-                    tally.value += credit.value
+                    tally.conversions += 1.0
+                    tally.units += units
+            continue
+        for model in models:
+            nums, den = weights(model, path, conversion.ts, half_life_days=half_life_days)
+            for k, num, part in zip(keys, nums, split_units(units, nums, den), strict=True):
+                if not num:
+                    continue
+                row = out.get(k)
+                if row is None:
+                    row = out[k] = {}
+                tally = row.get(model)
+                if tally is None:
+                    row[model] = Tally(num / den, part)
+                else:
+                    tally.conversions += num / den
+                    tally.units += part
     return out

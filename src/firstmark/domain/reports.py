@@ -15,17 +15,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from firstmark.domain import attribution
-from firstmark.domain.events import Touch
 from firstmark.domain.kpis import KPI_NAMES, Totals, kpis, shown
 from firstmark.errors import InvalidField
 
 DIMENSIONS = ("source", "medium", "campaign", "content", "link", "day")
 COSTED = frozenset({"source", "medium", "campaign", "day"})  # what imported costs know
 EPOCH = date(1970, 1, 1)
+CENTS = Decimal("0.01")
 TABLES = {
     "channels": ("source", "medium"),
     "sources": ("source",),
@@ -76,8 +75,8 @@ class Journey:
     value: Decimal
     currency: str | None
     window_days: int
-    touches: list[Touch]
-    credited: Touch | None
+    touches: list[attribution.Step]
+    credited: attribution.Step | None
 
 
 @dataclass
@@ -292,15 +291,15 @@ def model_comparison(
         for model in attribution.MODELS:
             tally = by_model.get(model)
             entry[model] = {
-                "conversions": _fraction(tally.conversions if tally else Fraction(0)),
-                "revenue": str(tally.value if tally else Decimal("0.00")),
+                "conversions": round(tally.conversions, 6) if tally else 0.0,
+                "revenue": str(tally.value(CENTS) if tally else Decimal("0.00")),
             }
         out.append(entry)
     out.sort(key=lambda e: (-Decimal(e["last_non_direct"]["revenue"]), str(e)))
     return out
 
 
-def touch_key(touch: Touch, dims: Sequence[str]) -> tuple[Any, ...]:
+def touch_key(touch: attribution.Visit, dims: Sequence[str]) -> tuple[Any, ...]:
     source: str | None
     medium: str | None
     if touch.direct:
@@ -316,10 +315,6 @@ def touch_key(touch: Touch, dims: Sequence[str]) -> tuple[Any, ...]:
         "day": int(touch.ts // 86400),
     }
     return tuple(values[d] for d in dims)
-
-
-def _fraction(value: Fraction) -> float:
-    return round(float(value), 6)
 
 
 def attribution_csv(entries: list[dict[str, Any]], dims: Sequence[str]) -> str:

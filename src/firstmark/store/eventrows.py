@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from firstmark.domain.attribution import Step
 from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.events import Event, Touch
@@ -76,21 +77,44 @@ def conversion_from_row(row: Sequence[Any]) -> Conversion:
     return Conversion(id=row[0], goal=row[1], **values)
 
 
+def merge_steps(
+    by_visitor: Sequence[Sequence[Any]], by_token: Sequence[Sequence[Any]]
+) -> list[Sequence[Any]]:
+    """Step rows (conversion id, touch id, Step fields) found through the visitor and through
+    the click token, each touch once, ordered by conversion and time, touch id dropped."""
+    if not by_token:
+        return [(row[0], *row[2:]) for row in by_visitor]
+    unique = {(row[0], row[1]): row for row in (*by_visitor, *by_token)}
+    ordered = sorted(unique.values(), key=lambda row: (row[0], row[2], row[1]))
+    return [(row[0], *row[2:]) for row in ordered]
+
+
 def journeys_from_rows(
-    conversions: Sequence[Sequence[Any]], touches: Sequence[Sequence[Any]]
+    conversions: Sequence[Sequence[Any]], steps: Sequence[Sequence[Any]]
 ) -> list[Journey]:
     """Conversion rows (id, ts, value, currency, window_days, link_id, utm_source, utm_medium,
-    utm_campaign) and touch rows (conversion id, touch id, TOUCH_COLUMNS) → journeys."""
-    by_conversion: dict[int, list[Touch]] = {}
-    for row in touches:
-        by_conversion.setdefault(row[0], []).append(touch_from_row(row[1:]))
+    utm_campaign) and step rows (conversion id, then the fields of a `Step`), the steps of
+    each conversion in time order → journeys."""
+    by_conversion: dict[int, list[Step]] = {}
+    for row in steps:
+        found = by_conversion.get(row[0])
+        if found is None:
+            found = by_conversion[row[0]] = []
+        found.append(Step._make(row[1:]))
     out = []
     for cid, ts, value, currency, window, link_id, source, medium, campaign in conversions:
         credited = None
         if link_id is not None or source or medium:
-            credited = Touch(
-                ts, link_id=link_id, utm_source=source, utm_medium=medium, utm_campaign=campaign
+            credited = Step(ts, False, link_id, source, medium, campaign)
+        out.append(
+            Journey(
+                cid,
+                ts,
+                money(value or 0),
+                currency,
+                int(window),
+                by_conversion.get(cid, []),
+                credited,
             )
-        path = sorted(by_conversion.get(cid, []), key=lambda t: (t.ts, t.id or 0))
-        out.append(Journey(cid, ts, money(value or 0), currency, int(window), path, credited))
+        )
     return out

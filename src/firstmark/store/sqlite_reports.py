@@ -15,7 +15,7 @@ from firstmark.store.base import (
     check_column,
     money,
 )
-from firstmark.store.eventrows import TOUCH_COLUMNS, journeys_from_rows
+from firstmark.store.eventrows import journeys_from_rows, merge_steps
 
 # A report dimension as (links column, conversions column); conversions keep the UTM tags of
 # the touch they were credited to, else take their link's (a click token names only a link).
@@ -87,17 +87,25 @@ class SQLiteReports:
             "WHERE c.ts >= ? AND c.ts < ? ORDER BY c.id",
             (start, end),
         )
-        touch_columns = ", ".join(f"t.{c}" for c in TOUCH_COLUMNS)
-        window = "t.ts >= c.ts - g.window_days * 86400 AND t.ts <= c.ts"
-        touches = await self._all(
-            f"SELECT c.id, t.id, {touch_columns} FROM conversions c "
-            "JOIN goals g ON g.id = c.goal_id "
-            f"JOIN touches t ON t.visitor_id = c.visitor_id AND {window} "
-            "WHERE c.ts >= ? AND c.ts < ? AND c.visitor_id IS NOT NULL "
-            f"UNION SELECT c.id, t.id, {touch_columns} FROM conversions c "
-            "JOIN goals g ON g.id = c.goal_id "
-            f"JOIN touches t ON t.click_token = c.click_token AND {window} "
-            "WHERE c.ts >= ? AND c.ts < ? AND c.click_token IS NOT NULL",
-            (start, end, start, end),
+        # A Step per touch; "direct" as events.Touch.direct reads it.
+        step = (
+            "t.ts, (t.link_id IS NULL AND coalesce(t.utm_source, '') = '' "
+            "AND t.click_ids = '{}'), t.link_id, t.utm_source, t.utm_medium, t.utm_campaign, "
+            "t.utm_content"
         )
+        window = "t.ts >= c.ts - g.window_days * 86400 AND t.ts <= c.ts"
+        by_visitor = await self._all(
+            f"SELECT c.id, t.id, {step} FROM conversions c JOIN goals g ON g.id = c.goal_id "
+            f"JOIN touches t ON t.visitor_id = c.visitor_id AND {window} "
+            "WHERE c.ts >= ? AND c.ts < ? AND c.visitor_id IS NOT NULL ORDER BY c.id, t.ts",
+            (start, end),
+        )
+        # CROSS JOIN keeps the order: from the few conversions with a token to their touches.
+        by_token = await self._all(
+            f"SELECT c.id, t.id, {step} FROM conversions c JOIN goals g ON g.id = c.goal_id "
+            f"CROSS JOIN touches t ON t.click_token = c.click_token AND {window} "
+            "WHERE c.ts >= ? AND c.ts < ? AND c.click_token IS NOT NULL",
+            (start, end),
+        )
+        touches = merge_steps(by_visitor, by_token)
         return journeys_from_rows(conversions, touches)

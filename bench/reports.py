@@ -1,0 +1,208 @@
+"""Time the reports on a large SQLite database: 10 million hits, 100,000 conversions.
+
+Usage (from the repository root):
+
+    .venv/bin/python bench/reports.py [--hits 10000000] [--conversions 100000] [--links 1000]
+                                      [--days 90] [--keep FOLDER]
+
+Seeding writes straight into the tables with bulk inserts (hits, the rollups computed from
+them by SQL, links, costs, goals, touches, conversions); it is not what is measured. Then it
+times, through the store and the pure report code the API uses (no HTTP), each of:
+
+- the overview over the whole period (target < 100 ms),
+- the campaigns table (target < 200 ms),
+- attribution over all conversions, five models side by side (target < 2 s).
+
+Each is run 5 times after one warm-up; the median and the worst are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from firstmark.domain import reports  # noqa: E402
+from firstmark.store import create_store  # noqa: E402
+from firstmark.store.base import Store  # noqa: E402
+
+DAY = 86_400
+SOURCES = [("google", "cpc"), ("facebook", "paid-social"), ("newsletter", "email"),
+           ("print", "qr"), ("linkedin", "paid-social"), ("bing", "cpc")]  # fmt: skip
+CAMPAIGNS = [f"campaign-{i:02d}" for i in range(40)]
+
+
+def seed(path: Path, hits: int, conversions: int, links: int, days: int) -> float:
+    started = time.perf_counter()
+    rng = random.Random(7)
+    now = int(time.time()) // DAY * DAY
+    first = now - days * DAY
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = OFF")
+    with conn:
+        link_rows = []
+        for i in range(links):
+            source, medium = SOURCES[i % len(SOURCES)]
+            link_rows.append((
+                i + 1, f"b{i:05d}", "https://shop.example/", source, medium,
+                CAMPAIGNS[i % len(CAMPAIGNS)], f"content-{i % 7}", now, now,
+            ))  # fmt: skip
+        conn.executemany(
+            "INSERT INTO links (id, code, destination, utm_source, utm_medium, utm_campaign, "
+            "utm_content, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            link_rows,
+        )
+        conn.execute(
+            "INSERT INTO hit_dims (id, key, country, device_type, os, browser, is_bot) "
+            "VALUES (1, 'h', 'NO', 'mobile', 'iOS', 'Safari', 0), "
+            "(2, 'b', 'US', 'bot', 'Other', 'Other', 1)"
+        )
+        batch = 200_000
+        for start in range(0, hits, batch):
+            conn.executemany(
+                "INSERT INTO hits (link_id, ts, kind, visitor_day_hash, dims_id) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    (
+                        rng.randint(1, links),
+                        first + rng.random() * days * DAY,
+                        "scan" if rng.random() < 0.2 else "click",
+                        f"{rng.getrandbits(40):010x}",
+                        2 if rng.random() < 0.05 else 1,
+                    )
+                    for _ in range(min(batch, hits - start))
+                ),
+            )
+            print(f"  hits {start + batch:,}", end="\r", file=sys.stderr)
+        print(file=sys.stderr)
+        conn.execute(
+            "INSERT INTO rollup_hourly (link_id, hour, kind, hits, bot_hits, uniques) "
+            "SELECT h.link_id, CAST(h.ts / 3600 AS INTEGER) * 3600, h.kind, count(*), "
+            "sum(d.is_bot), count(DISTINCT h.visitor_day_hash) FROM hits h "
+            "JOIN hit_dims d ON d.id = h.dims_id GROUP BY 1, 2, 3"
+        )
+        conn.executemany(
+            "INSERT INTO costs (day, source, medium, campaign, currency, spend_micros, "
+            "impressions, clicks, imported_at) VALUES (?, ?, ?, ?, 'EUR', ?, ?, ?, ?)",
+            [
+                (epoch_day_of(first + d * DAY), s, m, c, rng.randint(1, 500) * 10**6,
+                 rng.randint(100, 10_000), rng.randint(1, 300), now)
+                for d in range(days) for (s, m) in SOURCES[:2] + SOURCES[4:] for c in CAMPAIGNS[:10]
+            ],
+        )  # fmt: skip
+        conn.execute(
+            "INSERT INTO goals (id, name, kind, window_days, created_at) "
+            "VALUES (1, 'order', 'macro', 30, ?)",
+            (now,),
+        )
+        touches, convs = [], []
+        for i in range(conversions):
+            visitor = f"visitor-{i:08d}"
+            ts = first + rng.random() * days * DAY
+            for k in range(rng.randint(1, 4)):
+                link = rng.randint(1, links)
+                source, medium = SOURCES[(link - 1) % len(SOURCES)]
+                touches.append((ts - rng.random() * 20 * DAY - k, visitor, link, source, medium,
+                                CAMPAIGNS[(link - 1) % len(CAMPAIGNS)]))  # fmt: skip
+            link = rng.randint(1, links)
+            source, medium = SOURCES[(link - 1) % len(SOURCES)]
+            convs.append((f"e{i}", ts, round(rng.uniform(5, 500), 2), visitor, link, source,
+                          medium, CAMPAIGNS[(link - 1) % len(CAMPAIGNS)], now))  # fmt: skip
+        conn.executemany(
+            "INSERT INTO touches (ts, visitor_id, link_id, utm_source, utm_medium, utm_campaign) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            touches,
+        )
+        conn.executemany(
+            "INSERT INTO conversions (event_id, goal_id, ts, value, currency, visitor_id, "
+            "link_id, utm_source, utm_medium, utm_campaign, consent, source, created_at) "
+            "VALUES (?, 1, ?, ?, 'EUR', ?, ?, ?, ?, ?, '{}', 'server', ?)",
+            convs,
+        )
+    conn.execute("ANALYZE")
+    conn.close()
+    return time.perf_counter() - started
+
+
+def epoch_day_of(ts: float) -> int:
+    return int(ts // DAY)
+
+
+async def timed(label: str, target_ms: float, run: Callable[[], Awaitable[Any]]) -> None:
+    await run()
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        await run()
+        times.append((time.perf_counter() - started) * 1000)
+    median = statistics.median(times)
+    verdict = "PASS" if median < target_ms else "MISS"
+    print(f"{label:<34}{median:>10.1f}{max(times):>10.1f}{target_ms:>10.0f}  {verdict}")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hits", type=int, default=10_000_000)
+    parser.add_argument("--conversions", type=int, default=100_000)
+    parser.add_argument("--links", type=int, default=1_000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--keep", type=Path, help="keep the database in this folder")
+    args = parser.parse_args()
+
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="fm-reports-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{folder / 'fm.db'}"
+    store: Store = create_store(url)
+    await store.open()
+    await store.migrate()
+    await store.close()
+    print(f"seeding {args.hits:,} hits, {args.conversions:,} conversions into {folder}")
+    took = seed(folder / "fm.db", args.hits, args.conversions, args.links, args.days)
+    print(f"seeded in {took:.0f} s")
+
+    store = create_store(url)
+    await store.open()
+    end = (time.time() // DAY + 1) * DAY
+    start = end - (args.days + 1) * DAY
+    first, last = epoch_day_of(start), epoch_day_of(end) - 1
+
+    async def table(dims: tuple[str, ...]) -> list[reports.ReportRow]:
+        traffic = await store.traffic_totals(dims, start, end)
+        conversions = await store.conversion_totals(dims, start, end)
+        costs = await store.cost_totals(first, last, [d for d in dims if d in reports.COSTED])
+        return reports.table(dims, traffic, conversions, costs, "EUR")
+
+    async def overview() -> None:
+        reports.total(await table(("day",)))
+
+    async def campaigns() -> None:
+        await table(("campaign",))
+
+    async def attribution() -> None:
+        journeys = await store.conversion_journeys(start, end)
+        reports.model_comparison(journeys, ("source", "medium"), "EUR")
+
+    print(f"\n# bench/reports.py --hits {args.hits} --conversions {args.conversions}")
+    print(f"{'report':<34}{'median ms':>10}{'max ms':>10}{'target':>10}")
+    await timed("overview (by day, KPIs)", 100, overview)
+    await timed("campaigns table", 200, campaigns)
+    await timed("attribution, 5 models", 2000, attribution)
+    size = (folder / "fm.db").stat().st_size / 2**20
+    print(f"database: {size:,.0f} MB in {folder}")
+    await store.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
