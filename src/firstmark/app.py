@@ -97,7 +97,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
     """The ASGI app. Pass an opened `store` to manage it yourself (tests); else the lifespan
     opens, migrates and closes one from FIRSTMARK_DATABASE_URL."""
     own_store = store is None
-    store = store or create_store(settings.database_url, timeout=settings.db_timeout)
+    store = store or create_store(
+        settings.database_url,
+        timeout=settings.db_timeout,
+        pool_size=settings.db_pool_size,
+        startup_wait=settings.db_startup_wait,
+    )
     geo = GeoLookup(settings.geoip_db)
     writer = HitWriter(
         store,

@@ -33,7 +33,12 @@ def _print_json(data: Any) -> None:
 
 
 async def _with_store(settings: Settings, handler: Handler, args: argparse.Namespace) -> int:
-    store = create_store(settings.database_url, timeout=settings.db_timeout)
+    store = create_store(
+        settings.database_url,
+        timeout=settings.db_timeout,
+        pool_size=settings.db_pool_size,
+        startup_wait=settings.db_startup_wait,
+    )
     await store.open()
     try:
         await store.migrate()

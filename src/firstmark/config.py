@@ -38,6 +38,8 @@ class Settings:
     hit_batch: int = 1_000
     hit_flush_ms: int = 50
     db_timeout: float = 5.0
+    db_pool_size: int = 10
+    db_startup_wait: float = 30.0
     utm_sources: tuple[str, ...] = ()
     utm_mediums: tuple[str, ...] = ()
     allowed_destination_hosts: tuple[str, ...] = ()

@@ -31,15 +31,20 @@ EXPECTED = {
     "salts": ["day", "salt"],
     "users": ["id", "username", "password_hash", "is_admin", "created_at"],
     "api_keys": ["id", "prefix", "hash", "scopes", "name", "created_at", "last_used_at", "revoked"],
+    "jobs": [
+        "id", "queue", "payload", "run_at", "attempts", "lease_owner", "lease_until",
+        "created_at", "done_at",
+    ],
     "schema_migrations": ["version", "name", "applied_at"],
 }  # fmt: skip
+MIGRATIONS = ["0001_initial", "0002_claims"]
 
 
 async def test_migrations_reach_the_expected_schema_once(tmp_path: Path) -> None:
     path = tmp_path / "fm.db"
     store = SQLiteStore(f"sqlite:///{path}")
     await store.open()
-    assert await store.migrate() == ["0001_initial"]
+    assert await store.migrate() == MIGRATIONS
     assert await store.migrate() == []
     assert await store.pending_migrations() == []
     await store.close()

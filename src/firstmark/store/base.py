@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -65,6 +65,22 @@ class Domain:
     fallback_url: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A claimed job: its payload and the lease the claiming worker holds until lease_until."""
+
+    id: int
+    queue: str
+    payload: str
+    attempts: int  # claims so far, this one included
+    lease_until: float
+
+
+# Called with ("link", code) or ("domain", host) when another process changed one, and with
+# ("*", "") when changes may have been missed (the listening connection was lost).
+ChangeCallback = Callable[[str, str], None]
+
+
 class Store(Protocol):
     url: str
 
@@ -106,6 +122,17 @@ class Store(Protocol):
     async def upsert_domain(self, domain: Domain) -> None: ...
     async def get_domain(self, host: str) -> Domain | None: ...
     async def list_domains(self) -> list[Domain]: ...
+
+    async def enqueue_jobs(
+        self, queue: str, payloads: Sequence[str], run_at: float | None = None
+    ) -> list[int]: ...
+    async def claim_jobs(
+        self, queue: str, worker: str, limit: int, lease_s: float
+    ) -> list[Job]: ...
+    async def finish_jobs(self, worker: str, job_ids: Sequence[int]) -> int: ...
+    async def retry_job(self, worker: str, job_id: int, run_at: float) -> bool: ...
+
+    async def watch_changes(self, callback: ChangeCallback) -> None: ...
 
 
 # --- row conversion shared by the engines ---------------------------------------------------

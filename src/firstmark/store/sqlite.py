@@ -26,9 +26,11 @@ from firstmark.store.base import (
     DIM_COLUMNS,
     GROUPS,
     LINK_COLUMNS,
+    ChangeCallback,
     Dims,
     Domain,
     GroupRow,
+    Job,
     LinkQuery,
     RollupRow,
     check_column,
@@ -560,3 +562,62 @@ class SQLiteStore:
         return [
             Domain(r[0], r[1]) for r in await self._all("SELECT host, fallback_url FROM domains")
         ]
+
+    # --- jobs (claimable, leased) ---------------------------------------------------------
+
+    async def enqueue_jobs(
+        self, queue: str, payloads: Sequence[str], run_at: float | None = None
+    ) -> list[int]:
+        now = time.time()
+        due = now if run_at is None else run_at
+        ids: list[int] = []
+        async with self._transaction() as conn:
+            for payload in payloads:
+                cur = await conn.execute(
+                    "INSERT INTO jobs (queue, payload, run_at, created_at) VALUES (?, ?, ?, ?)",
+                    (queue, payload, due, now),
+                )
+                assert cur.lastrowid is not None
+                ids.append(cur.lastrowid)
+        return ids
+
+    async def claim_jobs(self, queue: str, worker: str, limit: int, lease_s: float) -> list[Job]:
+        """Due jobs, leased to `worker` until now + lease_s. The claim is one BEGIN IMMEDIATE
+        transaction, so claimers in any number of processes never share a job."""
+        now = time.time()
+        async with self._transaction() as conn:
+            rows = await conn.execute_fetchall(
+                "UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 "
+                "WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND done_at IS NULL "
+                "AND run_at <= ? AND (lease_until IS NULL OR lease_until <= ?) "
+                "ORDER BY run_at, id LIMIT ?) "
+                "RETURNING id, queue, payload, attempts, lease_until",
+                (worker, now + lease_s, queue, now, now, limit),
+            )
+        return sorted((Job(*r) for r in rows), key=lambda j: j.id)
+
+    async def finish_jobs(self, worker: str, job_ids: Sequence[int]) -> int:
+        """Mark jobs done; only those `worker` still holds (a reclaimed job is not its own)."""
+        if not job_ids:
+            return 0
+        async with self._transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE jobs SET done_at = ?, lease_until = NULL WHERE lease_owner = ? "
+                f"AND done_at IS NULL AND id IN ({', '.join('?' * len(job_ids))})",
+                (time.time(), worker, *job_ids),
+            )
+            return cur.rowcount
+
+    async def retry_job(self, worker: str, job_id: int, run_at: float) -> bool:
+        """Give a held job back, due again at run_at."""
+        async with self._transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE jobs SET run_at = ?, lease_owner = NULL, lease_until = NULL "
+                "WHERE id = ? AND lease_owner = ? AND done_at IS NULL",
+                (run_at, job_id, worker),
+            )
+            return cur.rowcount > 0
+
+    async def watch_changes(self, callback: ChangeCallback) -> None:
+        """One SQLite database serves one node: edits made through it invalidate the cache
+        directly, and the cache TTL covers edits made by the CLI."""
