@@ -65,6 +65,8 @@ async def metrics(request: Request) -> Response:
         f"firstmark_link_cache_hits_total {cache.hits}",
         "# TYPE firstmark_link_cache_misses_total counter",
         f"firstmark_link_cache_misses_total {cache.misses}",
+        "# TYPE firstmark_link_cache_stale_total counter",
+        f"firstmark_link_cache_stale_total {cache.stale}",
     ]
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
@@ -123,6 +125,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
         if own_store:
             await store.open()
             await store.migrate()
+        await store.watch_changes(cache.on_change)
         writer.start()
         try:
             yield

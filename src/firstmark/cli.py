@@ -59,9 +59,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     async def preflight(args: argparse.Namespace, settings: Settings, store: Store) -> int:
         return 0
 
-    # Open and migrate before uvicorn starts, so a bad database is one clear line, not a trace.
-    asyncio.run(_with_store(settings, preflight, args))
+    # Open and migrate before uvicorn starts, so a bad database is one clear line, not a trace
+    # (retries while the database is not reachable yet are logged as JSON like the rest).
     configure(settings.log_level)
+    asyncio.run(_with_store(settings, preflight, args))
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"firstmark {__version__} serving on http://{host}:{port}", file=sys.stderr)
