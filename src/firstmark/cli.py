@@ -1,4 +1,4 @@
-"""The `firstmark` command: serve, migrate, init, keys, link, domain.
+"""The `firstmark` command: serve, migrate, copy, init, keys, link, domain.
 
 Errors print one line to stderr and exit non-zero: 1 for a refused request, 2 for bad usage or
 settings, 3 when the database cannot be used.
@@ -79,6 +79,40 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         timeout_graceful_shutdown=30,
     )
     return 0
+
+
+def _open_store(settings: Settings, url: str) -> Store:
+    return create_store(
+        url,
+        timeout=settings.db_timeout,
+        pool_size=settings.db_pool_size,
+        startup_wait=settings.db_startup_wait,
+    )
+
+
+def cmd_copy(args: argparse.Namespace, settings: Settings) -> int:
+    """Move an install to another database: every table, ids kept, counts verified."""
+    from firstmark.transfer import copy_store
+
+    async def run() -> int:
+        source, target = _open_store(settings, args.source), _open_store(settings, args.target)
+        await source.open()
+        try:
+            await target.open()
+            try:
+                await source.migrate()
+                await target.migrate()
+                copied = await copy_store(source, target)
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+        for item in copied:
+            print(f"{item.table:16} {item.target:>12,} rows")
+        print(f"copied {sum(c.target for c in copied):,} rows; counts match", file=sys.stderr)
+        return 0
+
+    return asyncio.run(run())
 
 
 async def cmd_migrate(args: argparse.Namespace, settings: Settings, store: Store) -> int:
@@ -305,6 +339,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(sync=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+
+    copy = sub.add_parser(
+        "copy", help="copy every table to another (empty) database, e.g. SQLite → PostgreSQL"
+    )
+    copy.add_argument("--from", dest="source", required=True, metavar="URL")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL")
+    copy.set_defaults(sync=cmd_copy)
 
     init = sub.add_parser("init", help="create the admin user and print an admin API key")
     init.add_argument("--username", default="admin")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -133,6 +133,16 @@ class Store(Protocol):
     async def retry_job(self, worker: str, job_id: int, run_at: float) -> bool: ...
 
     async def watch_changes(self, callback: ChangeCallback) -> None: ...
+
+    # Whole-table access for `firstmark copy` (moving an install between engines).
+    async def tables(self) -> dict[str, list[str]]: ...
+    def dump_table(
+        self, table: str, columns: Sequence[str], batch: int
+    ) -> AsyncIterator[list[tuple[Any, ...]]]: ...
+    async def load_table(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None: ...
+    async def count_rows(self, table: str) -> int: ...
 
 
 # --- row conversion shared by the engines ---------------------------------------------------
@@ -290,6 +300,11 @@ def visitor_keys(hits: Sequence[Hit]) -> list[tuple[int, int, str]]:
         if not hit.is_bot:
             seen.setdefault((hit.link_id, int(hit.ts // 86400), hit.visitor_day_hash), None)
     return list(seen)
+
+
+def quote_ident(name: str) -> str:
+    """A table or column name as a quoted SQL identifier (both engines)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def key_scopes(raw: str) -> tuple[str, ...]:

@@ -41,6 +41,7 @@ from firstmark.store.base import (
     key_scopes,
     link_from_row,
     link_params,
+    quote_ident,
     rollup_deltas,
     visitor_keys,
 )
@@ -621,3 +622,38 @@ class SQLiteStore:
     async def watch_changes(self, callback: ChangeCallback) -> None:
         """One SQLite database serves one node: edits made through it invalidate the cache
         directly, and the cache TTL covers edits made by the CLI."""
+
+    # --- whole tables (firstmark copy) ----------------------------------------------------
+
+    async def tables(self) -> dict[str, list[str]]:
+        """Data tables in creation order (referenced tables come first), with their columns."""
+        names = await self._all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name != 'schema_migrations' ORDER BY rowid"
+        )
+        out: dict[str, list[str]] = {}
+        for (name,) in names:
+            columns = await self._all(f"PRAGMA table_info({quote_ident(name)})")
+            out[name] = [c[1] for c in columns]
+        return out
+
+    async def dump_table(
+        self, table: str, columns: Sequence[str], batch: int
+    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+        cols = ", ".join(map(quote_ident, columns))
+        async with self._reader().execute(f"SELECT {cols} FROM {quote_ident(table)}") as cur:
+            while rows := await cur.fetchmany(batch):
+                yield [tuple(r) for r in rows]
+
+    async def load_table(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        cols = ", ".join(map(quote_ident, columns))
+        marks = ", ".join("?" * len(columns))
+        async with self._transaction() as conn:
+            await conn.executemany(
+                f"INSERT INTO {quote_ident(table)} ({cols}) VALUES ({marks})", rows
+            )
+
+    async def count_rows(self, table: str) -> int:
+        return int((await self._one(f"SELECT count(*) FROM {quote_ident(table)}"))[0])
