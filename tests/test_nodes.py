@@ -104,6 +104,8 @@ def test_a_lost_database_keeps_redirects_and_hits(tmp_path: Path, pg_url: str) -
         answers = [http.get("/sale") for _ in range(100)]
         assert {a.status_code for a in answers} == {302}
         assert all(a.headers["location"].startswith("https://shop.example/") for a in answers)
+        unknown = http.get("/never-seen")
+        assert unknown.status_code == 503 and "try again" in unknown.text
         ready = http.get("/readyz")
         assert ready.status_code == 503 and "cannot use the database" in ready.json()["store"]
         assert http.get("/metrics").text.count("firstmark_link_cache_stale_total 0") == 0
