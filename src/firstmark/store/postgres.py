@@ -24,7 +24,7 @@ from firstmark.domain.links import Link
 from firstmark.domain.utm import UTM_FIELDS
 from firstmark.domain.visitors import new_salt
 from firstmark.errors import Conflict, NotFound, SlugTaken, StoreUnavailable
-from firstmark.store import pg_hits, schema
+from firstmark.store import pg_hits, pg_jobs, pg_listen, pg_tables, schema
 from firstmark.store.base import (
     LINK_COLUMNS,
     ChangeCallback,
@@ -40,22 +40,12 @@ from firstmark.store.base import (
     link_params,
     quote_ident,
 )
+from firstmark.store.pg_listen import CONNECTION_ERRORS
 
 log = logging.getLogger("firstmark.store")
 
-CHANNEL = "firstmark_changes"
 # Serialises migrations when several nodes start at once.
 MIGRATION_LOCK = 0x66_6D_6D_69  # "fmmi"
-# Errors that mean "the database is not there right now", as opposed to a bad statement.
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-)
 _KEY_COLUMNS = "id, prefix, hash, scopes, name, created_at, last_used_at, revoked"
 
 
@@ -121,7 +111,9 @@ class PostgresStore:
                     min_size=1,
                     max_size=self.pool_size,
                     timeout=self.timeout,
-                    command_timeout=max(self.timeout, 30.0),
+                    # A partitioned network hangs instead of failing: give up after the timeout
+                    # so redirects fall back to the cache and the writer retries.
+                    command_timeout=self.timeout,
                 )
                 return
             except CONNECTION_ERRORS as exc:
@@ -192,7 +184,9 @@ class PostgresStore:
     async def migrate(self) -> list[str]:
         done: list[str] = []
         async with self._conn() as conn:
-            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+            await conn.execute(
+                "SELECT pg_advisory_lock($1)", MIGRATION_LOCK, timeout=pg_tables.LONG
+            )
             try:
                 await conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
@@ -203,7 +197,7 @@ class PostgresStore:
                     if m.version in applied:
                         continue
                     async with conn.transaction():
-                        await conn.execute(m.sql)
+                        await conn.execute(m.sql, timeout=pg_tables.LONG)
                         await conn.execute(
                             "INSERT INTO schema_migrations VALUES ($1, $2, $3)",
                             m.version,
@@ -226,41 +220,8 @@ class PostgresStore:
         notifications sent meanwhile are gone."""
         if self._watcher is None:
             self._watcher = asyncio.get_running_loop().create_task(
-                self._listen(callback), name="firstmark-listen"
+                pg_listen.listen(self.url, self.timeout, callback), name="firstmark-listen"
             )
-
-    async def _listen(self, callback: ChangeCallback) -> None:
-        def deliver(conn: object, pid: int, channel: str, payload: str) -> None:
-            kind, _, key = payload.partition(":")
-            callback(kind, key)
-
-        delay = 0.2
-        first = True
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self.url, timeout=self.timeout)
-                await conn.add_listener(CHANNEL, deliver)
-                if not first:
-                    callback("*", "")
-                first, delay = False, 0.2
-                while not conn.is_closed():
-                    await asyncio.sleep(0.5)
-                    # A cheap query notices a dead peer that never closed the socket.
-                    await asyncio.wait_for(conn.execute("SELECT 1"), self.timeout)
-            except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
-                log.warning("change notifications interrupted (%s); reconnecting", exc)
-                first = False
-            finally:
-                if conn is not None:
-                    conn.terminate()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
-
-    @staticmethod
-    async def _notify(conn: asyncpg.Connection, kind: str, key: str) -> None:
-        """Sent inside the editing transaction: delivered on commit, never for a rollback."""
-        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{kind}:{key}")
 
     # --- links ----------------------------------------------------------------------------
 
@@ -275,7 +236,7 @@ class PostgresStore:
                     *params.values(),
                 )
                 await self._write_tags(conn, link_id, link.tags)
-                await self._notify(conn, "link", link.code)
+                await pg_listen.notify(conn, "link", link.code)
         except asyncpg.UniqueViolationError:
             raise SlugTaken(link.domain, link.code) from None
         saved = await self.get_link(link_id)
@@ -314,9 +275,9 @@ class PostgresStore:
                         raise NotFound(f"no link with id {link.id}")
                     raise Conflict("the link was changed meanwhile; fetch it and try again")
                 await self._write_tags(conn, link.id, link.tags)
-                await self._notify(conn, "link", link.code)
+                await pg_listen.notify(conn, "link", link.code)
                 if old_code != link.code:
-                    await self._notify(conn, "link", old_code)
+                    await pg_listen.notify(conn, "link", old_code)
         except asyncpg.UniqueViolationError:
             raise SlugTaken(link.domain, link.code) from None
         saved = await self.get_link(link.id)
@@ -498,7 +459,7 @@ class PostgresStore:
                 domain.fallback_url,
                 int(time.time()),
             )
-            await self._notify(conn, "domain", domain.host)
+            await pg_listen.notify(conn, "domain", domain.host)
 
     async def get_domain(self, host: str) -> Domain | None:
         row = await self._one("SELECT host, fallback_url FROM domains WHERE host = $1", host)
@@ -508,129 +469,46 @@ class PostgresStore:
         rows = await self._all("SELECT host, fallback_url FROM domains ORDER BY host")
         return [Domain(r[0], r[1]) for r in rows]
 
-    # --- jobs (claimable, leased) ---------------------------------------------------------
+    # --- jobs (claimable, leased; pg_jobs.py) --------------------------------------------
 
     async def enqueue_jobs(
         self, queue: str, payloads: Sequence[str], run_at: float | None = None
     ) -> list[int]:
-        rows = await self._all(
-            "INSERT INTO jobs (queue, payload, run_at, created_at) "
-            "SELECT $1, t.p, coalesce($3::float8, c.now), c.now "
-            "FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) "
-            "CROSS JOIN (SELECT extract(epoch FROM clock_timestamp())::float8 AS now) c "
-            "ORDER BY t.n RETURNING id",
-            queue,
-            list(payloads),
-            run_at,
-        )
-        return [r[0] for r in rows]
+        async with self._conn() as conn:
+            return await pg_jobs.enqueue(conn, queue, payloads, run_at)
 
     async def claim_jobs(self, queue: str, worker: str, limit: int, lease_s: float) -> list[Job]:
-        """Due jobs, leased to `worker` until now + lease_s by the database clock. Rows other
-        claimers hold are skipped, not waited for (FOR UPDATE SKIP LOCKED)."""
-        rows = await self._all(
-            "WITH now AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS t), "
-            "due AS (SELECT id FROM jobs, now WHERE queue = $1 AND done_at IS NULL "
-            "AND run_at <= now.t AND (lease_until IS NULL OR lease_until <= now.t) "
-            "ORDER BY run_at, id LIMIT $2 FOR UPDATE OF jobs SKIP LOCKED) "
-            "UPDATE jobs j SET lease_owner = $3, lease_until = now.t + $4, "
-            "attempts = j.attempts + 1 FROM due, now WHERE j.id = due.id "
-            "RETURNING j.id, j.queue, j.payload, j.attempts, j.lease_until",
-            queue,
-            limit,
-            worker,
-            lease_s,
-        )
-        return sorted((Job(*r) for r in rows), key=lambda j: j.id)
+        async with self._conn() as conn:
+            return await pg_jobs.claim(conn, queue, worker, limit, lease_s)
 
     async def finish_jobs(self, worker: str, job_ids: Sequence[int]) -> int:
-        """Mark jobs done; only those `worker` still holds (a reclaimed job is not its own)."""
         if not job_ids:
             return 0
         async with self._conn() as conn:
-            status = await conn.execute(
-                "UPDATE jobs SET done_at = extract(epoch FROM clock_timestamp()), "
-                "lease_until = NULL WHERE id = ANY($1::bigint[]) AND lease_owner = $2 "
-                "AND done_at IS NULL",
-                list(job_ids),
-                worker,
-            )
-        return rowcount(status)
+            return await pg_jobs.finish(conn, worker, job_ids)
 
     async def retry_job(self, worker: str, job_id: int, run_at: float) -> bool:
-        """Give a held job back, due again at run_at."""
         async with self._conn() as conn:
-            status = await conn.execute(
-                "UPDATE jobs SET run_at = $1, lease_owner = NULL, lease_until = NULL "
-                "WHERE id = $2 AND lease_owner = $3 AND done_at IS NULL",
-                run_at,
-                job_id,
-                worker,
-            )
-        return rowcount(status) > 0
+            return await pg_jobs.retry(conn, worker, job_id, run_at)
 
-    # --- whole tables (firstmark copy) ----------------------------------------------------
+    # --- whole tables (firstmark copy; pg_tables.py) --------------------------------------
 
     async def tables(self) -> dict[str, list[str]]:
-        """Data tables of the current schema in creation order, with their columns."""
-        rows = await self._all(
-            "SELECT c.relname, a.attname FROM pg_class c "
-            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-            "WHERE c.relkind IN ('r', 'p') AND c.relnamespace = current_schema()::regnamespace "
-            "AND c.relname != 'schema_migrations' AND NOT c.relispartition "
-            "ORDER BY c.oid, a.attnum"
-        )
-        out: dict[str, list[str]] = {}
-        for table, column in rows:
-            out.setdefault(table, []).append(column)
-        return out
+        async with self._conn() as conn:
+            return await pg_tables.tables(conn)
 
     async def dump_table(
         self, table: str, columns: Sequence[str], batch: int
     ) -> AsyncIterator[list[tuple[Any, ...]]]:
-        cols = ", ".join(map(quote_ident, columns))
-        async with self._conn() as conn, conn.transaction():
-            rows: list[tuple[Any, ...]] = []
-            async for record in conn.cursor(
-                f"SELECT {cols} FROM {quote_ident(table)}", prefetch=batch
-            ):
-                rows.append(tuple(record))
-                if len(rows) >= batch:
-                    yield rows
-                    rows = []
-            if rows:
+        async with self._conn() as conn:
+            async for rows in pg_tables.dump(conn, table, columns, batch):
                 yield rows
 
     async def load_table(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
-        """COPY rows in, keeping their ids; identity sequences move past the highest id.
-        SQLite's 0/1 become booleans where the column is one."""
-        async with self._transaction() as conn:
-            types = dict(
-                await conn.fetch(
-                    "SELECT attname, atttypid::regtype::text FROM pg_attribute "
-                    "WHERE attrelid = $1::regclass AND attnum > 0",
-                    quote_ident(table),
-                )
-            )
-            flags = [types.get(c) == "boolean" for c in columns]
-            records = [
-                tuple(bool(v) if f and v is not None else v for v, f in zip(r, flags, strict=True))
-                for r in rows
-            ]
-            await conn.copy_records_to_table(table, records=records, columns=list(columns))
-            if "id" in columns and records:
-                seq = await conn.fetchval(
-                    "SELECT pg_get_serial_sequence($1, 'id')", quote_ident(table)
-                )
-                top = max(r[list(columns).index("id")] for r in records)
-                if seq is not None:
-                    await conn.execute(
-                        f"SELECT setval($1, greatest($2, (SELECT last_value FROM {seq})))",
-                        seq,
-                        top,
-                    )
+        async with self._conn() as conn:
+            await pg_tables.load(conn, table, columns, rows)
 
     async def count_rows(self, table: str) -> int:
         return int(await self._value(f"SELECT count(*) FROM {quote_ident(table)}"))
