@@ -41,9 +41,6 @@ def engines() -> list[Any]:
     ]
 
 
-needs_postgres = pytest.mark.skipif(not PG_URL, reason="FIRSTMARK_TEST_POSTGRES_URL is not set")
-
-
 @contextlib.asynccontextmanager
 async def pg_schema() -> AsyncIterator[str]:
     """A fresh, empty schema in the test database, dropped afterwards: the URL to use it."""
