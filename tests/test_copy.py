@@ -4,6 +4,7 @@ verified, and a non-empty target is refused untouched."""
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from firstmark.domain.keys import new_key
 from firstmark.domain.links import Link
 from firstmark.store import create_store
 from firstmark.store.base import Domain, Store
+from firstmark.transfer import ProgressBar
 
 HOUR = 1_764_072_000  # 2025-11-25 12:00 UTC
 
@@ -105,3 +107,22 @@ def test_copy_to_an_unreachable_database_is_one_line(
     asyncio.run(_fill(sqlite))
     assert main(["copy", "--from", sqlite, "--to", "postgresql://u@127.0.0.1:9/x"]) == 3
     assert capsys.readouterr().err.startswith("firstmark: cannot use the database postgresql://")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_redraws_one_line_on_a_terminal() -> None:
+    out = _Terminal()
+    bar = ProgressBar(200, out=out, width=10)
+    bar.advance("links", 50, 50, 50)
+    bar._drawn = 0.0  # redraw at once, whatever the clock says
+    bar.advance("hits", 150, 150, 150)
+    bar.table_done("hits", 150)
+    bar.close()
+    text = out.getvalue()
+    assert text.startswith("\r[##........]  25%  links 50/50")
+    assert "\r[##########] 100%  hits 150/150" in text
+    assert text.endswith("\n") and text.count("\n") == 1  # one line, finished once
