@@ -35,12 +35,12 @@ class Copied:
 class ProgressBar:
     """One line redrawn in place on a terminal; a line per table otherwise (logs, CI)."""
 
-    def __init__(self, total: int, out: TextIO = sys.stderr, width: int = 30) -> None:
+    def __init__(self, total: int, out: TextIO | None = None, width: int = 30) -> None:
         self.total = max(total, 1)
         self.done = 0
-        self.out = out
+        self.out = out or sys.stderr
         self.width = width
-        self.tty = out.isatty()
+        self.tty = self.out.isatty()
         self._drawn = 0.0
 
     def advance(self, table: str, rows: int, table_done: int, table_total: int) -> None:
