@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -99,11 +100,22 @@ def test_a_lost_database_keeps_redirects_and_hits(tmp_path: Path, pg_url: str) -
         assert made.status_code == 201, made.text
         assert http.get("/sale").status_code == 302  # cached now
 
+        # Clicks keep coming from another thread while the database is cut off under them.
+        statuses: list[int] = []
+        done = threading.Event()
+
+        def load() -> None:
+            with httpx.Client(base_url=base_url, headers=HEADERS, timeout=10) as clicker:
+                while not done.is_set():
+                    answer = clicker.get("/sale")
+                    ok = answer.headers.get("location", "").startswith("https://shop.example/")
+                    statuses.append(answer.status_code if ok else -1)
+
+        loader = threading.Thread(target=load)
+        loader.start()
+        time.sleep(0.3)
         proxy.stop()  # the network to the database is gone, open connections included
-        time.sleep(0.5)  # past the TTL: the cache must answer from its stale entry
-        answers = [http.get("/sale") for _ in range(100)]
-        assert {a.status_code for a in answers} == {302}
-        assert all(a.headers["location"].startswith("https://shop.example/") for a in answers)
+        time.sleep(0.6)  # past the TTL: the cache must answer from its stale entry
         unknown = http.get("/never-seen")
         assert unknown.status_code == 503 and "try again" in unknown.text
         ready = http.get("/readyz")
@@ -112,11 +124,17 @@ def test_a_lost_database_keeps_redirects_and_hits(tmp_path: Path, pg_url: str) -
 
         proxy.start()
         _wait_for(lambda: http.get("/readyz").status_code == 200, 15)
-        total = 101
+        done.set()
+        loader.join()
+        assert len(statuses) > 50 and set(statuses) == {302}, set(statuses)
+        total = 1 + len(statuses)
         deadline = time.monotonic() + 15
         while asyncio.run(_hits(pg_url)) < total and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert asyncio.run(_hits(pg_url)) == total  # every click, none lost, none twice
+        stored = asyncio.run(_hits(pg_url))
+        # No click lost. (A batch whose COMMIT went through just as the line was cut is written
+        # again on retry, see docs/adr/0003-postgresql-layout.md: at most one batch extra.)
+        assert total <= stored <= total + 1000, (total, stored)
         http.close()
     finally:
         node.kill()
