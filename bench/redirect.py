@@ -431,15 +431,36 @@ def firstmark_argv() -> list[str]:
 
 
 def sqlite_file(url: str) -> Path:
-    if not url.startswith("sqlite:///"):
-        raise BenchError(
-            f"--db must be a sqlite:/// URL (the hits are counted with sqlite3): {url}"
-        )
     return Path(url.removeprefix("sqlite:///")).resolve()
 
 
-def count_hits(db: Path) -> tuple[int, int]:
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def count_hits(db_url: str) -> tuple[int, int]:
     """(rows, bot rows) of hits (the hit_details view); (0, 0) if there is no database yet."""
+    if is_postgres(db_url):
+        import asyncio
+
+        import asyncpg
+
+        async def query() -> tuple[int, int]:
+            conn = await asyncpg.connect(db_url)
+            try:
+                if not await conn.fetchval("SELECT to_regclass('hit_details') IS NOT NULL"):
+                    return 0, 0
+                row = await conn.fetchrow(
+                    "SELECT count(*), count(*) FILTER (WHERE is_bot) FROM hit_details"
+                )
+                return int(row[0]), int(row[1])
+            finally:
+                await conn.close()
+
+        return asyncio.run(query())
+    if not db_url.startswith("sqlite:///"):
+        raise BenchError(f"--db must be a sqlite:/// or postgresql:// URL: {db_url}")
+    db = sqlite_file(db_url)
     if not db.exists():
         return 0, 0
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
@@ -514,6 +535,18 @@ class ServerResult:
     requests_total: int | None = None
 
 
+def firstmark_env(port: int, db_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTMARK_")}
+    env.update({k: os.environ[k] for k in HIT_SETTINGS if k in os.environ})
+    env.update(
+        FIRSTMARK_DATABASE_URL=db_url,
+        FIRSTMARK_SECRET_KEY="bench-redirect-not-a-secret",
+        FIRSTMARK_BASE_URL=f"http://{HOST}:{port}",
+        FIRSTMARK_LOG_LEVEL="warning",
+    )
+    return env
+
+
 def bench_firstmark(
     args: argparse.Namespace,
     wrk: Wrk,
@@ -526,17 +559,11 @@ def bench_firstmark(
     """One firstmark process on `db_url`; with `half_of` (the full-load rates measured so far,
     this run's included), also the half-load run at `args.half` of their median."""
     port = free_port()
-    db = sqlite_file(db_url)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    rows_before, bots_before = count_hits(db)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTMARK_")}
-    env.update({k: os.environ[k] for k in HIT_SETTINGS if k in os.environ})
-    env.update(
-        FIRSTMARK_DATABASE_URL=f"sqlite:///{db}",
-        FIRSTMARK_SECRET_KEY="bench-redirect-not-a-secret",
-        FIRSTMARK_BASE_URL=f"http://{HOST}:{port}",
-        FIRSTMARK_LOG_LEVEL="warning",
-    )
+    if not is_postgres(db_url):
+        db_url = f"sqlite:///{sqlite_file(db_url)}"
+        sqlite_file(db_url).parent.mkdir(parents=True, exist_ok=True)
+    rows_before, bots_before = count_hits(db_url)
+    env = firstmark_env(port, db_url)
     key = firstmark_key(env, workdir)
     argv = [*firstmark_argv(), "serve", "--host", HOST, "--port", str(port)]
     server = Server("firstmark", argv, env, workdir, pin)
@@ -557,7 +584,7 @@ def bench_firstmark(
         exit_code = server.stop(signal.SIGINT)
     finally:
         server.kill()
-    rows, bots = count_hits(db)
+    rows, bots = count_hits(db_url)
     return ServerResult(
         "firstmark",
         rnd,
@@ -843,6 +870,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--order", default="starlette,firstmark,raw",
         help="servers to run, comma-separated; reversed every other round",
     )  # fmt: skip
+    add(
+        "--nodes", type=int, default=1,
+        help="with 2 or more: that many firstmark nodes on one --db postgresql:// database, "
+        "loaded at once (bench/nodes.py); per-node and total req/s",
+    )  # fmt: skip
     add("--no-pin", action="store_true", help="do not pin with taskset")
     add("--keep", action="store_true", help="keep the temporary folder (logs, Lua, database)")
     add(
@@ -875,6 +907,10 @@ def main(argv: list[str] | None = None) -> int:
     server_pin, client_pin, pin_text = pinning(not args.no_pin)
     workdir = Path(tempfile.mkdtemp(prefix="fm-bench-"))
     db_url = args.db or f"sqlite:///{workdir / 'fm.db'}"
+    if args.nodes > 1:
+        from nodes import bench_nodes
+
+        return bench_nodes(args, command, workdir, db_url)
     rounds = [args.order if i % 2 == 0 else args.order[::-1] for i in range(args.rounds)]
     meta: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),

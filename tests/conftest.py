@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from firstmark.store import create_store
 from firstmark.store.base import Store
 
 BASE_URL = "http://fm.test"
+PG_URL = os.environ.get("FIRSTMARK_TEST_POSTGRES_URL", "")
 
 
 @pytest.fixture
@@ -31,12 +34,36 @@ def settings(tmp_path: Path) -> Settings:
 
 def engines() -> list[Any]:
     """The store engines to run the contract against; a skipped one says why."""
-    params: list[Any] = [pytest.param("sqlite", id="sqlite")]
-    reason = "FIRSTMARK_TEST_POSTGRES_URL is not set"
-    if os.environ.get("FIRSTMARK_TEST_POSTGRES_URL"):
-        reason = "the PostgreSQL engine is not part of this version yet"
-    params.append(pytest.param("postgres", id="postgres", marks=pytest.mark.skip(reason=reason)))
-    return params
+    marks = [] if PG_URL else [pytest.mark.skip(reason="FIRSTMARK_TEST_POSTGRES_URL is not set")]
+    return [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=marks),
+    ]
+
+
+@contextlib.asynccontextmanager
+async def pg_schema() -> AsyncIterator[str]:
+    """A fresh, empty schema in the test database, dropped afterwards: the URL to use it."""
+    import asyncpg
+
+    name = f"fm_pg_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(PG_URL)
+    try:
+        await admin.execute(f"CREATE SCHEMA {name}")
+        sep = "&" if "?" in PG_URL else "?"
+        yield f"{PG_URL}{sep}search_path={name}"
+    finally:
+        await admin.execute(f"DROP SCHEMA {name} CASCADE")
+        await admin.close()
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A scratch PostgreSQL schema (skips without FIRSTMARK_TEST_POSTGRES_URL)."""
+    if not PG_URL:
+        pytest.skip("FIRSTMARK_TEST_POSTGRES_URL is not set")
+    async with pg_schema() as url:
+        yield url
 
 
 async def _opened(url: str) -> AsyncIterator[Store]:
@@ -58,10 +85,14 @@ async def store(settings: Settings) -> AsyncIterator[Store]:
 
 @pytest.fixture(params=engines())
 async def any_store(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Store]:
-    """Each engine in turn, for the store contract suite."""
-    url = settings.database_url if request.param == "sqlite" else ""
-    async for opened in _opened(url):
-        yield opened
+    """Each engine in turn, for the store contract suite; PostgreSQL on a fresh schema."""
+    if request.param == "sqlite":
+        async for opened in _opened(settings.database_url):
+            yield opened
+        return
+    async with pg_schema() as url:
+        async for opened in _opened(url):
+            yield opened
 
 
 @pytest.fixture

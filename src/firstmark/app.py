@@ -77,6 +77,8 @@ async def metrics(request: Request) -> Response:
         f"firstmark_event_flush_failures_total {events.failures}",
         "# TYPE firstmark_web_conversions_total counter",
         f"firstmark_web_conversions_total {events.conversions}",
+        "# TYPE firstmark_link_cache_stale_total counter",
+        f"firstmark_link_cache_stale_total {cache.stale}",
     ]
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
@@ -109,7 +111,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
     """The ASGI app. Pass an opened `store` to manage it yourself (tests); else the lifespan
     opens, migrates and closes one from FIRSTMARK_DATABASE_URL."""
     own_store = store is None
-    store = store or create_store(settings.database_url, timeout=settings.db_timeout)
+    store = store or create_store(
+        settings.database_url,
+        timeout=settings.db_timeout,
+        pool_size=settings.db_pool_size,
+        startup_wait=settings.db_startup_wait,
+    )
     geo = GeoLookup(settings.geoip_db)
     writer = HitWriter(
         store,
@@ -143,6 +150,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
         if own_store:
             await store.open()
             await store.migrate()
+        await store.watch_changes(cache.on_change)
         writer.start()
         event_writer.start()
         try:

@@ -1,17 +1,24 @@
 """The in-process link cache: (host, code) → compiled link, or a brief negative entry.
 
-Edits made through this process invalidate their codes at once; a TTL bounds how long an edit
-made elsewhere (the CLI, another node) can take to show. The cache also keeps the running
-human-hit count of links with `max_hits`, so a limit holds before the writer has flushed.
+Edits made through this process invalidate their codes at once; on PostgreSQL every node also
+hears every other node's edits (LISTEN/NOTIFY, `on_change`). A TTL bounds how long an edit the
+cache did not hear of (the CLI on SQLite, a lost notification) can take to show. When the
+database is unreachable, expired entries keep serving rather than failing the redirect. The cache
+also keeps the running human-hit count of links with `max_hits`, so a limit holds before the
+writer has flushed.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from firstmark.domain.links import Link
 from firstmark.domain.redirects import Target, compile_link
+from firstmark.errors import StoreUnavailable
 from firstmark.store.base import Domain, Store
+
+log = logging.getLogger("firstmark.cache")
 
 _MISSING = object()
 
@@ -30,6 +37,7 @@ class LinkCache:
         self._domains: dict[str, tuple[float, Domain | None]] = {}
         self.hits = 0
         self.misses = 0
+        self.stale = 0  # answers served past their TTL because the database was unreachable
 
     def peek(self, host: str, code: str) -> Target | object | None:
         """The cached entry, or _MISSING; no await, so a warm click never yields."""
@@ -47,13 +55,22 @@ class LinkCache:
 
     async def load(self, host: str, code: str) -> Target | None:
         self.misses += 1
-        link = await self.store.link_by_code(host, code)
-        target = None
-        if link is not None:
-            target = compile_link(link, self.token_param)
-            if link.max_hits is not None and link.id is not None:
-                stored = await self.store.human_hit_count(link.id)
-                self._counts[link.id] = max(self._counts.get(link.id, 0), stored)
+        try:
+            link = await self.store.link_by_code(host, code)
+            target = None
+            if link is not None:
+                target = compile_link(link, self.token_param)
+                if link.max_hits is not None and link.id is not None:
+                    stored = await self.store.human_hit_count(link.id)
+                    self._counts[link.id] = max(self._counts.get(link.id, 0), stored)
+        except StoreUnavailable:
+            stale = self._entries.get((host, code))
+            if stale is None:
+                raise
+            # The database is away: the last known answer is better than an error page.
+            self.stale += 1
+            self._entries[(host, code)] = (time.monotonic() + min(self.ttl, 1.0), stale[1])
+            return stale[1]
         if len(self._entries) >= self.size:
             self._evict()
         self._entries[(host, code)] = (time.monotonic() + self.ttl, target)
@@ -72,8 +89,21 @@ class LinkCache:
 
     def invalidate(self, *links: Link) -> None:
         for link in links:
-            for host in self._hosts.pop(link.code, set()):
-                self._entries.pop((host, link.code), None)
+            self.invalidate_code(link.code)
+
+    def invalidate_code(self, code: str) -> None:
+        for host in self._hosts.pop(code, set()):
+            self._entries.pop((host, code), None)
+
+    def on_change(self, kind: str, key: str) -> None:
+        """A change another process made (store.watch_changes)."""
+        if kind == "link":
+            self.invalidate_code(key)
+        elif kind == "domain":
+            self._domains.pop(key, None)
+        else:
+            log.info("link cache cleared: change notifications may have been missed")
+            self.clear()
 
     def clear(self) -> None:
         self._entries.clear()
@@ -90,7 +120,12 @@ class LinkCache:
         entry = self._domains.get(host)
         if entry is not None and entry[0] >= time.monotonic():
             return entry[1]
-        found = await self.store.get_domain(host)
+        try:
+            found = await self.store.get_domain(host)
+        except StoreUnavailable:
+            if entry is None:
+                raise
+            found = entry[1]
         self._domains[host] = (time.monotonic() + self.ttl, found)
         return found
 

@@ -1,4 +1,4 @@
-"""The `firstmark` command: serve, migrate, init, keys, link, domain, site, goal.
+"""The `firstmark` command: serve, migrate, copy, init, keys, link, domain, site, goal, costs.
 
 Errors print one line to stderr and exit non-zero: 1 for a refused request, 2 for bad usage or
 settings, 3 when the database cannot be used.
@@ -41,7 +41,12 @@ def _print_json(data: Any) -> None:
 
 
 async def _with_store(settings: Settings, handler: Handler, args: argparse.Namespace) -> int:
-    store = create_store(settings.database_url, timeout=settings.db_timeout)
+    store = create_store(
+        settings.database_url,
+        timeout=settings.db_timeout,
+        pool_size=settings.db_pool_size,
+        startup_wait=settings.db_startup_wait,
+    )
     await store.open()
     try:
         await store.migrate()
@@ -86,9 +91,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     async def preflight(args: argparse.Namespace, settings: Settings, store: Store) -> int:
         return 0
 
-    # Open and migrate before uvicorn starts, so a bad database is one clear line, not a trace.
-    asyncio.run(_with_store(settings, preflight, args))
+    # Open and migrate before uvicorn starts, so a bad database is one clear line, not a trace
+    # (retries while the database is not reachable yet are logged as JSON like the rest).
     configure(settings.log_level)
+    asyncio.run(_with_store(settings, preflight, args))
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"firstmark {__version__} serving on http://{host}:{port}", file=sys.stderr)
@@ -108,6 +114,40 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         timeout_keep_alive=settings.keep_alive,  # type: ignore[arg-type]  # uvicorn takes float
     )
     return 0
+
+
+def _open_store(settings: Settings, url: str) -> Store:
+    return create_store(
+        url,
+        timeout=settings.db_timeout,
+        pool_size=settings.db_pool_size,
+        startup_wait=settings.db_startup_wait,
+    )
+
+
+def cmd_copy(args: argparse.Namespace, settings: Settings) -> int:
+    """Move an install to another database: every table, ids kept, counts verified."""
+    from firstmark.transfer import copy_store
+
+    async def run() -> int:
+        source, target = _open_store(settings, args.source), _open_store(settings, args.target)
+        await source.open()
+        try:
+            await target.open()
+            try:
+                await source.migrate()
+                await target.migrate()
+                copied = await copy_store(source, target)
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+        for item in copied:
+            print(f"{item.table:16} {item.target:>12,} rows")
+        print(f"copied {sum(c.target for c in copied):,} rows; counts match", file=sys.stderr)
+        return 0
+
+    return asyncio.run(run())
 
 
 async def cmd_migrate(args: argparse.Namespace, settings: Settings, store: Store) -> int:
@@ -390,6 +430,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(sync=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+
+    copy = sub.add_parser(
+        "copy", help="copy every table to another (empty) database, e.g. SQLite → PostgreSQL"
+    )
+    copy.add_argument("--from", dest="source", required=True, metavar="URL")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL")
+    copy.set_defaults(sync=cmd_copy)
 
     init = sub.add_parser("init", help="create the admin user and print an admin API key")
     init.add_argument("--username", default="admin")

@@ -42,6 +42,8 @@ class Settings:
     event_rate_limit: float = 20.0
     event_rate_burst: int = 200
     honour_dnt: bool = False
+    db_pool_size: int = 10
+    db_startup_wait: float = 30.0
     utm_sources: tuple[str, ...] = ()
     utm_mediums: tuple[str, ...] = ()
     allowed_destination_hosts: tuple[str, ...] = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from firstmark.domain.keys import new_key
 from firstmark.domain.links import Link
 from firstmark.domain.rules import Rule
 from firstmark.errors import Conflict, NotFound, SlugTaken
+from firstmark.store import create_store
 from firstmark.store.base import Domain, LinkQuery, Store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -162,3 +164,30 @@ async def test_users_and_domains(any_store: Store) -> None:
     await any_store.upsert_domain(Domain("go.example", None))
     assert await any_store.get_domain("go.example") == Domain("go.example", None)
     assert await any_store.list_domains() == [Domain("go.example", None)]
+
+
+async def test_nodes_writing_at_once_count_each_visitor_once(any_store: Store) -> None:
+    """Several processes flush overlapping batches at the same moment (as nodes behind a load
+    balancer do): every hit is stored once, a visitor seen by two of them is one unique, and
+    their rollup upserts do not deadlock."""
+    saved = await any_store.insert_link(link("busy"))
+    lid = saved.id or 0
+    hour = int(NOW.timestamp())
+    writers = [create_store(any_store.url) for _ in range(4)]
+    for writer in writers:
+        await writer.open()
+    try:
+        batches = [
+            [hit(lid, hour + n, f"v{(n + w) % 30}") for n in range(200)]
+            + [hit(lid, hour + 7200 + n, f"late{n}") for n in range(w)]
+            for w in range(len(writers))
+        ]
+        for _ in range(3):
+            await asyncio.gather(*(w.write_hits(b) for w, b in zip(writers, batches, strict=True)))
+    finally:
+        for writer in writers:
+            await writer.close()
+    assert await any_store.count_hits(lid) == 3 * sum(len(b) for b in batches)
+    rollups = await any_store.rollups([lid], hour, hour + 3 * 3600)
+    by_hour = {r.hour - hour: (r.hits, r.uniques) for r in rollups}
+    assert by_hour == {0: (3 * 800, 30), 7200: (3 * 6, 3)}

@@ -32,7 +32,15 @@ EXPECTED = {
     "salts": ["day", "salt"],
     "users": ["id", "username", "password_hash", "is_admin", "created_at"],
     "api_keys": ["id", "prefix", "hash", "scopes", "name", "created_at", "last_used_at", "revoked"],
+    "jobs": [
+        "id", "queue", "payload", "run_at", "attempts", "lease_owner", "lease_until",
+        "created_at", "done_at",
+    ],
     "schema_migrations": ["version", "name", "applied_at"],
+    "costs": [
+        "id", "day", "source", "medium", "campaign", "currency", "spend_micros", "impressions",
+        "clicks", "imported_at",
+    ],
     "sites": ["id", "key", "name", "created_at"],
     "site_hosts": ["host", "site_id"],
     "events": [
@@ -55,15 +63,20 @@ EXPECTED = {
         "consent", "source", "site_id", "created_at",
     ],
 }  # fmt: skip
+# Both engines have the same migrations, by number and name.
+MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]
+
+
+def test_engines_have_the_same_migrations() -> None:
+    assert [f"{m.version:04d}_{m.name}" for m in schema.load("postgres")] == MIGRATIONS
 
 
 async def test_migrations_reach_the_expected_schema_once(tmp_path: Path) -> None:
     path = tmp_path / "fm.db"
     store = SQLiteStore(f"sqlite:///{path}")
     await store.open()
-    every = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]
-    assert every[0] == "0001_initial"
-    assert await store.migrate() == every
+    assert MIGRATIONS[0] == "0001_initial"
+    assert await store.migrate() == MIGRATIONS
     assert await store.migrate() == []
     assert await store.pending_migrations() == []
     await store.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -71,6 +71,22 @@ class GroupRow:
 class Domain:
     host: str
     fallback_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A claimed job: its payload and the lease the claiming worker holds until lease_until."""
+
+    id: int
+    queue: str
+    payload: str
+    attempts: int  # claims so far, this one included
+    lease_until: float
+
+
+# Called with ("link", code) or ("domain", host) when another process changed one, and with
+# ("*", "") when changes may have been missed (the listening connection was lost).
+ChangeCallback = Callable[[str, str], None]
 
 
 class Store(Protocol):
@@ -152,6 +168,26 @@ class Store(Protocol):
     async def list_conversions(
         self, goal_id: int | None, limit: int, offset: int
     ) -> tuple[list[Conversion], int]: ...
+    async def enqueue_jobs(
+        self, queue: str, payloads: Sequence[str], run_at: float | None = None
+    ) -> list[int]: ...
+    async def claim_jobs(
+        self, queue: str, worker: str, limit: int, lease_s: float
+    ) -> list[Job]: ...
+    async def finish_jobs(self, worker: str, job_ids: Sequence[int]) -> int: ...
+    async def retry_job(self, worker: str, job_id: int, run_at: float) -> bool: ...
+
+    async def watch_changes(self, callback: ChangeCallback) -> None: ...
+
+    # Whole-table access for `firstmark copy` (moving an install between engines).
+    async def tables(self) -> dict[str, list[str]]: ...
+    def dump_table(
+        self, table: str, columns: Sequence[str], batch: int
+    ) -> AsyncIterator[list[tuple[Any, ...]]]: ...
+    async def load_table(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None: ...
+    async def count_rows(self, table: str) -> int: ...
 
 
 # --- row conversion shared by the engines ---------------------------------------------------
@@ -350,6 +386,11 @@ def visitor_keys(hits: Sequence[Hit]) -> list[tuple[int, int, str]]:
         if not hit.is_bot:
             seen.setdefault((hit.link_id, int(hit.ts // 86400), hit.visitor_day_hash), None)
     return list(seen)
+
+
+def quote_ident(name: str) -> str:
+    """A table or column name as a quoted SQL identifier (both engines)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def key_scopes(raw: str) -> tuple[str, ...]:

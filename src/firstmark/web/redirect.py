@@ -26,6 +26,7 @@ from firstmark.domain.passwords import check_password
 from firstmark.domain.redirects import Outcome, Target, choose, forwardable, location, outcome
 from firstmark.domain.rules import Visit, parse_languages
 from firstmark.domain.urls import append_param
+from firstmark.errors import StoreUnavailable
 from firstmark.geo import GeoLookup
 from firstmark.store.writer import HitWriter
 from firstmark.web.clientip import ClientIP
@@ -197,7 +198,12 @@ class RedirectApp:
 
         target = self.cache.peek(host, code)
         if target is MISSING:
-            target = await self.cache.load(host, code)
+            try:
+                target = await self.cache.load(host, code)
+            except StoreUnavailable:
+                # A code never seen before, while the database is away: say so, briefly.
+                await self.page(send, 503, "unavailable.html")
+                return
         if target is None:
             await self.not_found(send, host, code)
             return
@@ -317,7 +323,10 @@ class RedirectApp:
         await send({"type": "http.response.body", "body": b""})
 
     async def not_found(self, send: Any, host: str, code: str) -> None:
-        domain = await self.cache.domain(host)
+        try:
+            domain = await self.cache.domain(host)
+        except StoreUnavailable:
+            domain = None
         if domain is not None and domain.fallback_url:
             await self.to(send, domain.fallback_url)
             return

@@ -1,0 +1,109 @@
+"""PostgreSQL specifics: the same schema as SQLite, a layout ready for distribution, one
+migration run among nodes starting together, and clear errors for a database that is not there."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+import pytest
+from test_migrations import EXPECTED, MIGRATIONS
+
+from firstmark.errors import StoreUnavailable
+from firstmark.store.postgres import PostgresStore, redact
+
+HOT_TABLES = ("hits", "hit_visitors", "rollup_hourly", "rollup_daily")
+
+
+async def _columns(url: str) -> dict[str, list[str]]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name IN "
+            "(SELECT table_name FROM information_schema.tables "
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE') "
+            "ORDER BY table_name, ordinal_position"
+        )
+    finally:
+        await conn.close()
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        out.setdefault(row[0], []).append(row[1])
+    return out
+
+
+async def test_migrations_reach_the_sqlite_schema_once(pg_url: str) -> None:
+    store = PostgresStore(pg_url)
+    await store.open()
+    try:
+        assert await store.pending_migrations() == MIGRATIONS
+        assert await store.migrate() == MIGRATIONS
+        assert await store.migrate() == []
+        assert await store.pending_migrations() == []
+    finally:
+        await store.close()
+    assert await _columns(pg_url) == EXPECTED
+
+
+async def test_nodes_starting_together_migrate_once(pg_url: str) -> None:
+    stores = [PostgresStore(pg_url) for _ in range(3)]
+    for store in stores:
+        await store.open()
+    try:
+        results = await asyncio.gather(*(s.migrate() for s in stores))
+    finally:
+        for store in stores:
+            await store.close()
+    assert sorted(results, key=len) == [[], [], MIGRATIONS]
+
+
+async def test_hot_tables_are_distributable_by_link(pg_url: str) -> None:
+    """Keys of hot tables start with link_id, nothing references them or is referenced by
+    them, and hits carry only a BRIN index (no per-click B-tree)."""
+    store = PostgresStore(pg_url)
+    await store.open()
+    await store.migrate()
+    await store.close()
+    conn = await asyncpg.connect(pg_url)
+    try:
+        for table in HOT_TABLES:
+            fks = await conn.fetchval(
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+                "AND (conrelid = $1::regclass OR confrelid = $1::regclass)",
+                table,
+            )
+            assert fks == 0, table
+            pk = await conn.fetchval(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE contype = 'p' AND conrelid = $1::regclass",
+                table,
+            )
+            assert pk is None or pk.startswith("PRIMARY KEY (link_id"), (table, pk)
+        methods = await conn.fetch(
+            "SELECT am.amname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_am am ON am.oid = c.relam WHERE i.indrelid = 'hits'::regclass"
+        )
+        assert [m[0] for m in methods] == ["brin"]
+    finally:
+        await conn.close()
+
+
+async def test_an_unreachable_server_is_retried_then_one_clear_line() -> None:
+    url = "postgresql://postgres:secret@127.0.0.1:9/firstmark"  # port 9: nothing listens
+    store = PostgresStore(url, startup_wait=0.7)
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable) as caught:
+        await store.open()
+    elapsed = time.monotonic() - started
+    assert 0.5 < elapsed < 3  # it retried (0.2 + 0.4 s of backoff) before giving up
+    message = caught.value.message
+    assert "\n" not in message and "secret" not in message
+    assert message.startswith("cannot use the database postgresql://postgres:***@127.0.0.1:9/")
+
+
+def test_redact_hides_only_the_password() -> None:
+    assert redact("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+    assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
+    assert redact("postgresql://h/db") == "postgresql://h/db"

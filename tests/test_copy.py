@@ -1,0 +1,128 @@
+"""`firstmark copy`: an SQLite install moves to PostgreSQL (and back) whole, ids kept, counts
+verified, and a non-empty target is refused untouched."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from pathlib import Path
+
+import pytest
+
+from firstmark.cli import main
+from firstmark.domain.hits import Hit
+from firstmark.domain.keys import new_key
+from firstmark.domain.links import Link
+from firstmark.store import create_store
+from firstmark.store.base import Domain, Store
+from firstmark.transfer import ProgressBar
+
+HOUR = 1_764_072_000  # 2025-11-25 12:00 UTC
+
+
+def _hit(link_id: int, n: int) -> Hit:
+    return Hit(
+        link_id, HOUR + n, "scan" if n % 3 else "click", f"v{n % 7}", "NO", None, None,
+        "mobile", "iOS", "Mobile Safari", None, n % 5 == 0, "crawler:x" if n % 5 == 0 else None,
+        "nb",
+    )  # fmt: skip
+
+
+async def _fill(url: str) -> str:
+    store = create_store(url)
+    await store.open()
+    await store.migrate()
+    try:
+        a = await store.insert_link(Link(destination="https://a.example/", code="a", tags=("x",)))
+        b = await store.insert_link(
+            Link(destination="https://b.example/", code="b", forward_query=True, archived=True)
+        )
+        assert a.id and b.id
+        await store.write_hits([_hit(a.id, n) for n in range(300)])
+        await store.write_hits([_hit(b.id, n) for n in range(40)])
+        await store.salt_for_day(int(time.time() // 86400))
+        await store.insert_user("admin", "scrypt$x", True)
+        _, key = new_key(("admin",), name="ci")
+        await store.insert_api_key(key)
+        await store.upsert_domain(Domain("go.example", "https://fallback.example/"))
+        await store.enqueue_jobs("outbox", ["one", "two"])
+        return key.prefix
+    finally:
+        await store.close()
+
+
+async def _summary(url: str) -> dict[str, object]:
+    store: Store = create_store(url)
+    await store.open()
+    try:
+        tables = await store.tables()
+        link = await store.link_by_code("", "b")
+        made = await store.insert_link(Link(destination="https://c.example/", code="c"))
+        return {
+            "counts": {t: await store.count_rows(t) for t in tables if t != "links"},
+            "b": (link.id, link.forward_query, link.archived) if link else None,
+            "rollups": await store.rollups(None, HOUR - 3600, HOUR + 7200),
+            "countries": await store.breakdown(1, "country", HOUR - 10, HOUR + 3600, 5),
+            "next_id": made.id,
+            "domains": await store.list_domains(),
+        }
+    finally:
+        await store.close()
+
+
+def test_copy_sqlite_to_postgres_and_back(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FIRSTMARK_SECRET_KEY", "s")
+    sqlite = f"sqlite:///{tmp_path}/fm.db"
+    asyncio.run(_fill(sqlite))
+
+    assert main(["copy", "--from", sqlite, "--to", pg_url]) == 0
+    out, err = capsys.readouterr()
+    assert "hits                      340 rows" in out
+    assert "counts match" in err and "copied hits: 340 rows" in err  # one line per table off a tty
+
+    # Copying again would double everything: refused, and the target is left as it was.
+    assert main(["copy", "--from", sqlite, "--to", pg_url]) == 1
+    assert "not empty" in capsys.readouterr().err
+
+    back = f"sqlite:///{tmp_path}/back.db"
+    assert main(["copy", "--from", pg_url, "--to", back]) == 0
+    original, on_pg, round_trip = (asyncio.run(_summary(u)) for u in (sqlite, pg_url, back))
+    assert on_pg == original == round_trip
+    assert original["next_id"] == 3  # identities continue after the copied ids
+    assert original["counts"]["hits"] == 340  # type: ignore[index]
+    assert original["counts"]["jobs"] == 2  # type: ignore[index]
+
+
+def test_copy_to_an_unreachable_database_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FIRSTMARK_SECRET_KEY", "s")
+    monkeypatch.setenv("FIRSTMARK_DB_STARTUP_WAIT", "0")
+    sqlite = f"sqlite:///{tmp_path}/fm.db"
+    asyncio.run(_fill(sqlite))
+    assert main(["copy", "--from", sqlite, "--to", "postgresql://u@127.0.0.1:9/x"]) == 3
+    assert capsys.readouterr().err.startswith("firstmark: cannot use the database postgresql://")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_redraws_one_line_on_a_terminal() -> None:
+    out = _Terminal()
+    bar = ProgressBar(200, out=out, width=10)
+    bar.advance("links", 50, 50, 50)
+    bar._drawn = 0.0  # redraw at once, whatever the clock says
+    bar.advance("hits", 150, 150, 150)
+    bar.table_done("hits", 150)
+    bar.close()
+    text = out.getvalue()
+    assert text.startswith("\r[##........]  25%  links 50/50")
+    assert "\r[##########] 100%  hits 150/150" in text
+    assert text.endswith("\n") and text.count("\n") == 1  # one line, finished once
