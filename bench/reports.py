@@ -93,6 +93,15 @@ def seed(path: Path, hits: int, conversions: int, links: int, days: int) -> floa
             "sum(d.is_bot), count(DISTINCT h.visitor_day_hash) FROM hits h "
             "JOIN hit_dims d ON d.id = h.dims_id GROUP BY 1, 2, 3"
         )
+        conn.execute(
+            "INSERT INTO rollup_day (link_id, day, kind, hits, bot_hits, uniques) "
+            "SELECT link_id, hour / 86400, kind, sum(hits), sum(bot_hits), sum(uniques) "
+            "FROM rollup_hourly GROUP BY 1, 2, 3"
+        )
+        conn.execute(
+            "INSERT INTO rollup_totals (day, kind, hits, bot_hits, uniques) "
+            "SELECT day, kind, sum(hits), sum(bot_hits), sum(uniques) FROM rollup_day GROUP BY 1, 2"
+        )
         conn.executemany(
             "INSERT INTO costs (day, source, medium, campaign, currency, spend_micros, "
             "impressions, clicks, imported_at) VALUES (?, ?, ?, ?, 'EUR', ?, ?, ?, ?)",

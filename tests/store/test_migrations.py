@@ -29,6 +29,8 @@ EXPECTED = {
     "hit_visitors": ["link_id", "day", "visitor_day_hash"],
     "rollup_hourly": ["link_id", "hour", "kind", "hits", "bot_hits", "uniques"],
     "rollup_daily": ["link_id", "day", "kind", "dims_id", "hits", "bot_hits", "uniques"],
+    "rollup_day": ["link_id", "day", "kind", "hits", "bot_hits", "uniques"],
+    "rollup_totals": ["day", "kind", "hits", "bot_hits", "uniques"],
     "salts": ["day", "salt"],
     "users": ["id", "username", "password_hash", "is_admin", "created_at"],
     "api_keys": ["id", "prefix", "hash", "scopes", "name", "created_at", "last_used_at", "revoked"],

@@ -13,7 +13,7 @@ from test_migrations import EXPECTED, MIGRATIONS
 from firstmark.errors import StoreUnavailable
 from firstmark.store.postgres import PostgresStore, redact
 
-HOT_TABLES = ("hits", "hit_visitors", "rollup_hourly", "rollup_daily")
+HOT_TABLES = ("hits", "hit_visitors", "rollup_hourly", "rollup_daily", "rollup_day")
 
 
 async def _columns(url: str) -> dict[str, list[str]]:

@@ -220,34 +220,36 @@ def compare(
     for model in models:  # refuse a bad model or half-life even if no journey needs it
         weights(model, (), 0.0, half_life_days=half_life_days)
     out: dict[Hashable, dict[str, Tally]] = {}
+
+    def add(k: Hashable, model: str, credit: float, part: int) -> None:
+        row = out.get(k)
+        if row is None:
+            row = out[k] = {}
+        tally = row.get(model)
+        if tally is None:
+            row[model] = Tally(credit, part)
+        else:
+            tally.conversions += credit
+            tally.units += part
+
     for conversion in conversions:
         path = conversion.path or [Step(conversion.ts, True)]
+        n = len(path)
         keys = [key(t) for t in path]
         units = int((conversion.value / quantum).to_integral_value())
-        if len(path) == 1:  # one touch (the usual case): every model gives it everything
-            row = out.get(keys[0])
-            if row is None:
-                row = out[keys[0]] = {}
+        if n == 1:  # one touch (the usual case): every model gives it everything
             for model in models:
-                tally = row.get(model)
-                if tally is None:
-                    row[model] = Tally(1.0, units)
-                else:
-                    tally.conversions += 1.0
-                    tally.units += units
+                add(keys[0], model, 1.0, units)
             continue
         for model in models:
-            nums, den = weights(model, path, conversion.ts, half_life_days=half_life_days)
-            for k, num, part in zip(keys, nums, split_units(units, nums, den), strict=True):
-                if not num:
-                    continue
-                row = out.get(k)
-                if row is None:
-                    row = out[k] = {}
-                tally = row.get(model)
-                if tally is None:
-                    row[model] = Tally(num / den, part)
-                else:
-                    tally.conversions += num / den
-                    tally.units += part
+            if model == "first_touch":
+                add(keys[0], model, 1.0, units)
+            elif model == "last_non_direct":
+                chosen = next((i for i in range(n - 1, -1, -1) if not path[i].direct), n - 1)
+                add(keys[chosen], model, 1.0, units)
+            else:
+                nums, den = weights(model, path, conversion.ts, half_life_days=half_life_days)
+                for k, num, part in zip(keys, nums, split_units(units, nums, den), strict=True):
+                    if num:
+                        add(k, model, num / den, part)
     return out

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.costs import CostRow
@@ -343,6 +343,33 @@ class Deltas:
 
     hourly: dict[tuple[int, int, str], Counts]  # (link, hour, kind)
     daily: dict[tuple[int, int, str, int], Counts]  # (link, day, kind, dims id)
+
+    def per_day(self) -> dict[tuple[int, int, str], Counts]:
+        """(link, day, kind) → counts, added up from the hours: what reports read."""
+        return _sum_counts(
+            ((link, hour // 86400, kind), c) for (link, hour, kind), c in self.hourly.items()
+        )
+
+    def all_links_per_day(self) -> dict[tuple[int, str], Counts]:
+        """(day, kind) → counts over every link: the overview's series."""
+        hours = self.hourly.items()
+        return _sum_counts(((hour // 86400, kind), c) for (_, hour, kind), c in hours)
+
+
+K = TypeVar("K")
+
+
+def _sum_counts(items: Iterable[tuple[K, Counts]]) -> dict[K, Counts]:
+    out: dict[K, Counts] = {}
+    for key, counts in items:
+        found = out.get(key)
+        if found is None:
+            out[key] = list(counts)
+        else:
+            found[0] += counts[0]
+            found[1] += counts[1]
+            found[2] += counts[2]
+    return out
 
 
 def rollup_deltas(

@@ -97,6 +97,24 @@ class HitTables:
                 "uniques = r.uniques + excluded.uniques",
                 *_columns([(*k, *c) for k, c in daily], 7),
             )
+            per_day = sorted(deltas.per_day().items())
+            await conn.execute(
+                "INSERT INTO rollup_day AS r (link_id, day, kind, hits, bot_hits, uniques) "
+                "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], "
+                "$5::bigint[], $6::bigint[]) ON CONFLICT (link_id, day, kind) DO UPDATE SET "
+                "hits = r.hits + excluded.hits, bot_hits = r.bot_hits + excluded.bot_hits, "
+                "uniques = r.uniques + excluded.uniques",
+                *_columns([(*k, *c) for k, c in per_day], 6),
+            )
+            totals = sorted(deltas.all_links_per_day().items())
+            await conn.execute(
+                "INSERT INTO rollup_totals AS r (day, kind, hits, bot_hits, uniques) "
+                "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], "
+                "$5::bigint[]) ON CONFLICT (day, kind) DO UPDATE SET "
+                "hits = r.hits + excluded.hits, bot_hits = r.bot_hits + excluded.bot_hits, "
+                "uniques = r.uniques + excluded.uniques",
+                *_columns([(*k, *c) for k, c in totals], 5),
+            )
         self.dims.update(new_dims)
         self._remember(keys)
 

@@ -368,6 +368,20 @@ class SQLiteStore(SQLiteEvents, SQLiteCosts, SQLiteReports):
                     "uniques = uniques + excluded.uniques",
                     [(*k, *counts) for k, counts in deltas.daily.items()],
                 )
+                await conn.executemany(
+                    "INSERT INTO rollup_day (link_id, day, kind, hits, bot_hits, uniques) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, day, kind) DO UPDATE SET "
+                    "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
+                    "uniques = uniques + excluded.uniques",
+                    [(*k, *counts) for k, counts in deltas.per_day().items()],
+                )
+                await conn.executemany(
+                    "INSERT INTO rollup_totals (day, kind, hits, bot_hits, uniques) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (day, kind) DO UPDATE SET "
+                    "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
+                    "uniques = uniques + excluded.uniques",
+                    [(*k, *counts) for k, counts in deltas.all_links_per_day().items()],
+                )
         except sqlite3.Error as exc:
             raise _unavailable(self.path, exc) from None
         self._dims.update(new_dims)

@@ -1,6 +1,7 @@
 """SQLite: the sums reports are made of (mixed into SQLiteStore).
 
-Traffic comes from the hourly rollups joined to the links' UTM tags, conversions from the
+Traffic comes from the daily rollups (rollup_day) joined to the links' UTM tags, so reports
+work in whole days, conversions from the
 conversions table (credited to their last non-direct touch when they were stored), journeys
 from the touches of each converting visitor or click token.
 """
@@ -25,7 +26,7 @@ REPORT_DIMENSIONS = {
     "campaign": ("l.utm_campaign", "coalesce(c.utm_campaign, l.utm_campaign)"),
     "content": ("l.utm_content", "l.utm_content"),
     "link": ("l.id", "c.link_id"),
-    "day": ("r.hour / 86400", "CAST(c.ts / 86400 AS INTEGER)"),  # days since the epoch
+    "day": ("r.day", "CAST(c.ts / 86400 AS INTEGER)"),  # days since the epoch
 }
 assert set(REPORT_DIMENSIONS) == set(DIMENSIONS)
 
@@ -49,14 +50,21 @@ class SQLiteReports:
         self, dims: Sequence[str], start: float, end: float
     ) -> list[TrafficTotal]:
         select, group = _dimensions(dims, 0)
+        # By day alone (the overview), the all-links table has a row a day instead of a row
+        # per link and day.
+        source = (
+            "rollup_totals r"
+            if set(dims) <= {"day"}
+            else "rollup_day r JOIN links l ON l.id = r.link_id"
+        )
         rows = await self._all(
             f"SELECT {select}coalesce(sum(r.hits), 0), coalesce(sum(r.bot_hits), 0), "
             "coalesce(sum(r.uniques), 0), "
             "coalesce(sum(CASE WHEN r.kind = 'click' THEN r.hits - r.bot_hits END), 0), "
             "coalesce(sum(CASE WHEN r.kind = 'scan' THEN r.hits - r.bot_hits END), 0) "
-            "FROM rollup_hourly r JOIN links l ON l.id = r.link_id "
-            "WHERE r.hour >= ? AND r.hour < ?" + (f" GROUP BY {group}" if group else ""),
-            (int(start // 3600) * 3600, end),
+            f"FROM {source} WHERE r.day >= ? AND r.day < ?"
+            + (f" GROUP BY {group}" if group else ""),
+            (int(start // 86400), -(-end // 86400)),
         )
         n = len(dims)
         return [TrafficTotal(tuple(r[:n]), *(int(v) for v in r[n:])) for r in rows if r[n]]
