@@ -222,3 +222,14 @@ def test_costs_import(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "  row 3, currency: currency is missing" in lines[-1]
     code, _, err = run(capsys, "costs", "import", str(env / "missing.csv"))
     assert code == 1 and "cannot read" in err
+
+
+def test_demo_fills_a_fresh_database_once(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "demo")
+    assert code == 0
+    assert out.startswith("demo data: 10 links,") and "conversions" in out
+    code, out, _ = run(capsys, "link", "list", "--json")
+    listed = json.loads(out)
+    assert {link["code"] for link in listed["items"]} >= {"brand-search", "poster-oslo"}
+    code, _, err = run(capsys, "demo")
+    assert code == 1 and "already has links" in err

@@ -13,6 +13,7 @@ import secrets
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,21 @@ async def _with_store(settings: Settings, handler: Handler, args: argparse.Names
 
 
 # --- serve / migrate / init / keys ----------------------------------------------------------
+
+
+async def cmd_demo(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    from firstmark import demo_data
+
+    if await store.count_links() and not args.force:
+        print(
+            "firstmark: the database already has links; the demo fills a fresh one "
+            "(point FIRSTMARK_DATABASE_URL at a new file, or pass --force)",
+            file=sys.stderr,
+        )
+        return 1
+    summary = await demo_data.seed(store, datetime.now(UTC).date())
+    print(summary)
+    return 0
 
 
 async def cmd_costs_import(args: argparse.Namespace, settings: Settings, store: Store) -> int:
@@ -519,6 +535,10 @@ def build_parser() -> argparse.ArgumentParser:
     gadd.add_argument("--json", action="store_true")
     gadd.set_defaults(run=cmd_goal_add)
     goal.add_parser("list", help="list goals").set_defaults(run=cmd_goal_list)
+
+    demo = sub.add_parser("demo", help="fill a fresh database with 90 days of demo data")
+    demo.add_argument("--force", action="store_true", help="even if the database has links")
+    demo.set_defaults(run=cmd_demo)
 
     cost = sub.add_parser("costs", help="ad costs").add_subparsers(dest="action", required=True)
     cimport = cost.add_parser(
