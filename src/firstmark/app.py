@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from firstmark import __version__
+from firstmark import __version__, healthcheck
 from firstmark.cache import LinkCache
 from firstmark.config import Settings
 from firstmark.errors import FirstmarkError, StoreUnavailable
@@ -23,7 +25,7 @@ from firstmark.geo import GeoLookup
 from firstmark.store import create_store
 from firstmark.store.base import Store
 from firstmark.store.writer import HitWriter
-from firstmark.web import api
+from firstmark.web import api, qrapi
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
 
@@ -119,9 +121,23 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
             await store.open()
             await store.migrate()
         writer.start()
+        checker = None
+        if own_store and settings.healthcheck_interval > 0:
+            checker = asyncio.create_task(
+                healthcheck.run_forever(
+                    store,
+                    interval=settings.healthcheck_interval,
+                    timeout=settings.healthcheck_timeout,
+                    allow_private=settings.healthcheck_allow_private,
+                )
+            )
         try:
             yield
         finally:
+            if checker is not None:
+                checker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checker
             await writer.stop()
             geo.close()
             if own_store:
@@ -134,6 +150,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             *api.routes,
+            *qrapi.routes,
             Mount("/static", StaticFiles(directory=str(static)), name="static"),
         ],
         exception_handlers={

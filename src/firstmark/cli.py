@@ -1,4 +1,4 @@
-"""The `firstmark` command: serve, migrate, init, keys, link, domain.
+"""The `firstmark` command: serve, migrate, init, keys, link, domain, qr, links.
 
 Errors print one line to stderr and exit non-zero: 1 for a refused request, 2 for bad usage or
 settings, 3 when the database cannot be used.
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from firstmark import __version__, actions
+from firstmark import __version__, actions, cli_qr, qractions
 from firstmark.config import Settings, from_env
 from firstmark.domain import links
 from firstmark.domain.keys import new_key, parse_scopes
@@ -181,6 +181,7 @@ async def cmd_link_update(args: argparse.Namespace, settings: Settings, store: S
     link = await actions.find_link(store, args.link)
     assert link.id is not None
     prepared = await actions.update_link(store, actions.policy(settings), link.id, _link_body(args))
+    await qractions.follow_parent(store, prepared.link)
     _show_link(prepared.link, settings, args.json, prepared.warnings)
     return 0
 
@@ -201,7 +202,7 @@ async def cmd_link_show(args: argparse.Namespace, settings: Settings, store: Sto
 async def cmd_link_archive(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     link = await actions.find_link(store, args.link)
     assert link.id is not None
-    await actions.archive_link(store, link.id)
+    await qractions.follow_parent(store, await actions.archive_link(store, link.id))
     print(f"archived {links.short_url(link, settings.base_url)}")
     return 0
 
@@ -353,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     dset.add_argument("--fallback-url", help="redirect unknown codes here instead of a 404 page")
     dset.set_defaults(run=cmd_domain_set)
     domain.add_parser("list", help="list registered hosts").set_defaults(run=cmd_domain_list)
+    cli_qr.add_commands(sub)
     return parser
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from firstmark.errors import StoreUnavailable
+from firstmark.store import schema as migrations
 from firstmark.store.sqlite import SQLiteStore
 
 EXPECTED = {
@@ -32,6 +33,18 @@ EXPECTED = {
     "users": ["id", "username", "password_hash", "is_admin", "created_at"],
     "api_keys": ["id", "prefix", "hash", "scopes", "name", "created_at", "last_used_at", "revoked"],
     "schema_migrations": ["version", "name", "applied_at"],
+    "qr_logos": ["id", "sha256", "media_type", "data", "width", "height", "created_at"],
+    "qr_placements": [
+        "link_id", "parent_id", "name", "venue", "medium", "quantity", "print_cost", "currency",
+        "starts_on", "ends_on", "created_at",
+    ],
+    "qr_events": [
+        "link_id", "starts_at", "ends_at", "before_url", "during_url", "after_url", "retire_at",
+        "fallback_url", "summary", "updated_at",
+    ],
+    "link_health": [
+        "link_id", "checked_at", "ok", "status", "error", "final_url", "destination",
+    ],
 }  # fmt: skip
 
 
@@ -39,7 +52,9 @@ async def test_migrations_reach_the_expected_schema_once(tmp_path: Path) -> None
     path = tmp_path / "fm.db"
     store = SQLiteStore(f"sqlite:///{path}")
     await store.open()
-    assert await store.migrate() == ["0001_initial"]
+    every = [f"{m.version:04d}_{m.name}" for m in migrations.load("sqlite")]
+    assert every[0] == "0001_initial"
+    assert await store.migrate() == every
     assert await store.migrate() == []
     assert await store.pending_migrations() == []
     await store.close()

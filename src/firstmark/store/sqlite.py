@@ -42,6 +42,7 @@ from firstmark.store.base import (
     rollup_deltas,
     visitor_keys,
 )
+from firstmark.store.sqlite_qr import SQLiteQr
 
 READERS = 2
 # SQLite allows 32,766 bound variables per statement; three per visitor row.
@@ -69,7 +70,7 @@ def _integrity(exc: sqlite3.IntegrityError, link: Link) -> Exception:
     return exc
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteQr):
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
         self.path = sqlite_path(url)
