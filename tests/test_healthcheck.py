@@ -60,7 +60,7 @@ class Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def origin() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     SEEN.clear()
     try:
