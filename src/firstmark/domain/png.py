@@ -138,6 +138,33 @@ def decode(data: bytes) -> Image:
     return Image(width, height, bytes(rgba))
 
 
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    crc = struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    return struct.pack(">I", len(body)) + kind + body + crc
+
+
+def encode_two_colour(
+    matrix: Sequence[Sequence[int]], scale: int, dark: bytes, light: bytes
+) -> bytes:
+    """A 1-bit palette PNG of a module matrix (quiet zone included), each module scale by scale
+    pixels: a fraction of the size and time of an RGB image."""
+    size = len(matrix[0]) * scale
+    raw = bytearray()
+    for row in matrix:
+        bits = "".join(("1" if bit else "0") * scale for bit in row)
+        bits += "0" * (-len(bits) % 8)
+        line = b"\x00" + int(bits, 2).to_bytes(len(bits) // 8, "big")
+        raw += line * scale
+    header = struct.pack(">IIBBBBB", size, len(matrix) * scale, 1, 3, 0, 0, 0)
+    return (
+        SIGNATURE
+        + _chunk(b"IHDR", header)
+        + _chunk(b"PLTE", light + dark)
+        + _chunk(b"IDAT", zlib.compress(bytes(raw), 6))
+        + _chunk(b"IEND", b"")
+    )
+
+
 def encode_rgb(width: int, height: int, rows: Sequence[bytes | bytearray]) -> bytes:
     """An 8-bit RGB PNG from `height` rows of `width * 3` bytes."""
 

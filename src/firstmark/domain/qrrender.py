@@ -108,6 +108,9 @@ def render(url: str, options: QrOptions, logo: Logo | None = None) -> Rendered:
         body = text.getvalue().encode("ascii")
     elif logo is not None and options.format == "png":
         body = _png_with_logo(qr, options, logo)
+    elif options.format == "png":
+        matrix = [list(row) for row in qr.matrix_iter(scale=1, border=options.border)]
+        body = png.encode_two_colour(matrix, options.scale, _rgb(options.dark), _rgb(options.light))
     else:
         out = io.BytesIO()
         qr.save(out, kind=options.format, scale=options.scale, border=options.border, **colours)
