@@ -108,10 +108,14 @@ def _zip(
     # PNG is compressed already; deflating it again costs time and saves nothing.
     method = zipfile.ZIP_STORED if options.format == "png" else zipfile.ZIP_DEFLATED
     out = io.BytesIO()
+    checks: list[str] = []
     with zipfile.ZipFile(out, "w", method) as archive:
         for _, url, name in rows:
-            archive.writestr(name, render(url, options, logo).body)
-        archive.writestr("manifest.csv", placements.manifest(rows), zipfile.ZIP_DEFLATED)
+            rendered = render(url, options, logo)
+            archive.writestr(name, rendered.body)
+            checks.append(rendered.check.header())
+        manifest = placements.manifest(rows, checks)
+        archive.writestr("manifest.csv", manifest, zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 

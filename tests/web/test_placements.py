@@ -190,6 +190,7 @@ async def test_zip_export_has_a_file_per_placement_and_a_manifest(
     ]
     for row in rows:
         assert row["short_url"] == f"http://fm.test/q/{row['code']}"
+        assert row["print_check"] == "ok"
         body = archive.read(row["file"])
         if fmt == "png":
             assert decode_png(body) == [row["short_url"]]

@@ -175,3 +175,13 @@ async def test_scans_through_q_count_as_scans(
 async def test_reading_needs_a_key(anon: httpx.AsyncClient, client: httpx.AsyncClient) -> None:
     link = await _link(client)
     assert (await anon.get(f"/api/v1/links/{link['id']}/qr")).status_code == 401
+
+
+async def test_an_oversized_multipart_logo_is_refused(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    big = b"\x89PNG\r\n\x1a\n" + b"\x00" * (700 * 1024)
+    r = await client.post("/api/v1/qr/logos", files={"file": ("big.png", big, "image/png")})
+    assert r.status_code == 422
+    assert (r.json()["error"]["field"], r.json()["error"]["code"]) == ("logo", "too_large")
+    assert await store.get_logo(1) is None

@@ -236,17 +236,18 @@ def file_name(p: Placement, fmt: str, taken: set[str]) -> str:
     return name
 
 
-def manifest(rows: Sequence[tuple[Placement, str, str]]) -> str:
-    """manifest.csv: placement, code, short URL, file name (and the print details)."""
+def manifest(rows: Sequence[tuple[Placement, str, str]], checks: Sequence[str]) -> str:
+    """manifest.csv: placement, code, short URL, file name, the print details, and each
+    code's print check summary (as in the X-Print-Check header)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
         ["placement", "code", "short_url", "file", "venue", "medium", "quantity", "print_cost",
-         "currency"]
+         "currency", "print_check"]
     )  # fmt: skip
-    for p, url, name in rows:
+    for (p, url, name), check in zip(rows, checks, strict=True):
         writer.writerow(
             [p.name, p.code, url, name, p.venue or "", p.medium or "", p.quantity or "",
-             "" if p.print_cost is None else str(p.print_cost), p.currency or ""]
+             "" if p.print_cost is None else str(p.print_cost), p.currency or "", check]
         )  # fmt: skip
     return out.getvalue()

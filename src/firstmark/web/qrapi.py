@@ -100,6 +100,9 @@ async def upload_logo(request: Request) -> Response:
     await require(request, "links:write")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_LOGO_BYTES + 16 * 1024:
+            raise InvalidField("logo", "the logo must be at most 512 KB", code="too_large")
         async with request.form(max_files=1, max_fields=5) as form:
             upload = form.get("file") or form.get("logo")
             if upload is None or isinstance(upload, str):
