@@ -135,6 +135,26 @@ async def test_check_links_stores_health_for_every_link(store: Store, origin: st
     assert stored[bad.id or 0].status == 404 and not stored[bad.id or 0].ok
 
 
+async def test_an_event_window_is_what_gets_checked(store: Store, origin: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from firstmark.domain.schedules import Schedule
+
+    link = await store.insert_link(Link(destination=origin + "/ok", code="fest"))
+    now = datetime.now(UTC)
+    await store.set_schedule(
+        Schedule(
+            link_id=link.id or 0,
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(hours=1),
+            during_url=origin + "/gone",
+        )
+    )
+    async with httpx.AsyncClient(timeout=1) as http:
+        found = await healthcheck.check_links(store, http, [link], allow_private=True)
+    assert (found[0].destination, found[0].ok) == (origin + "/gone", False)
+
+
 async def test_api_shows_failing_links(
     client: httpx.AsyncClient, app: Any, origin: str, store: Store
 ) -> None:

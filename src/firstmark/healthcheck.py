@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from firstmark.domain import schedules
 from firstmark.domain.health import Health, forbidden_address, is_ok
 from firstmark.domain.links import Link
 from firstmark.store.base import LinkQuery, Store
@@ -104,9 +105,13 @@ async def check_links(
 ) -> list[Health]:
     """Check each distinct destination once and record the result for every link using it."""
     by_destination: dict[str, list[int]] = {}
+    now = datetime.now(UTC)
     for link in links:
         if link.id is not None:
-            by_destination.setdefault(link.destination, []).append(link.id)
+            # An event schedule decides where the printed code leads right now.
+            schedule = await store.schedule_for_link(link.id)
+            url = schedules.current_url(link, schedule, now)
+            by_destination.setdefault(url, []).append(link.id)
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(destination: str) -> list[Health]:

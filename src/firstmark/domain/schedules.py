@@ -109,6 +109,20 @@ def apply(link: Link, schedule: Schedule | None) -> Link:
     return changed
 
 
+def current_url(link: Link, schedule: Schedule | None, now: datetime) -> str:
+    """Where the link's printed codes lead at `now` (ignoring per-visitor rules)."""
+    if schedule is None:
+        return link.destination
+    phase = schedule.phase(now)
+    url = {
+        "before": schedule.before_url,
+        "during": schedule.during_url,
+        "after": schedule.after_url,
+        "retired": schedule.fallback_url,
+    }[phase]
+    return url or link.destination
+
+
 def summarise(
     schedule: Schedule,
     hourly: Sequence[tuple[int, int, int]],
