@@ -195,3 +195,37 @@ def test_cli_links_check(
     capsys.readouterr()
     assert main(["links", "check", "--link", "fine"]) == 0
     assert "refused: loopback address" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_serve_checks_destinations_in_the_background(tmp_path: Path, origin: str) -> None:
+    import signal
+
+    from serverproc import ServerProcess
+
+    server = ServerProcess(
+        tmp_path,
+        env={"FIRSTMARK_HEALTHCHECK_INTERVAL": "0.3", "FIRSTMARK_HEALTHCHECK_ALLOW_PRIVATE": "1"},
+    )
+    try:
+        base_url, key = server.start()
+        headers = {"authorization": f"Bearer {key}"}
+        made = httpx.post(
+            f"{base_url}/api/v1/links",
+            json={"destination": origin + "/gone", "code": "poster"},
+            headers=headers,
+        )
+        link_id = made.json()["id"]
+        deadline = time.monotonic() + 15
+        health = None
+        while health is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            answer = httpx.get(f"{base_url}/api/v1/links/{link_id}/health", headers=headers)
+            health = answer.json()["health"]
+        assert health is not None, server.log_tail()
+        assert (health["ok"], health["status"]) == (False, 404)
+        failing = httpx.get(f"{base_url}/api/v1/health/failing", headers=headers).json()
+        assert [f["link_id"] for f in failing["failing"]] == [link_id]
+        assert server.stop(signal.SIGTERM) == 0
+    finally:
+        server.kill()
