@@ -18,7 +18,7 @@ from firstmark.domain.links import Link
 from firstmark.domain.qr import parse_options
 from firstmark.domain.qrrender import MAX_LOGO_BYTES, Rendered, read_logo
 from firstmark.domain.urls import validate_destination
-from firstmark.errors import InvalidBody, InvalidField
+from firstmark.errors import InvalidBody, InvalidField, NotFound
 from firstmark.store.base import Store
 from firstmark.web.auth import require
 from firstmark.web.http import json_response, read_json
@@ -228,7 +228,7 @@ async def delete_event(request: Request) -> Response:
     link = await _link(request)
     assert link.id is not None
     if not await _store(request).delete_schedule(link.id):
-        raise InvalidField("link", "the link has no event")
+        raise NotFound(f"link {link.id} has no event")
     await _invalidate_family(request, link)
     return Response(status_code=204)
 
