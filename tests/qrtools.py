@@ -80,3 +80,95 @@ def eps_cells(eps: str) -> Cells:
             _runs(cells, round(height - 0.5 - y), x, x + float(dx))
             x += float(dx)
     return cells
+
+
+# --- rasterising the PDF and EPS files firstmark writes for codes with a logo ----------------
+# A tiny renderer for the few operators those files use (filled rectangles in RGB, one image
+# placed by a scale + translate), so a real decoder can read them as a printer would.
+
+
+def _colour(values: list[str]) -> tuple[int, int, int]:
+    r, g, b = (round(float(v) * 255) for v in values)
+    return r, g, b
+
+
+def _paint(
+    size: int,
+    rects: list[tuple[tuple[int, int, int], float, float, float, float]],
+    image: tuple[Image.Image, float, float, float, float] | None,
+) -> bytes:
+    canvas = Image.new("RGB", (size, size))
+    for colour, x, y, w, h in rects:
+        top = size - (y + h)  # PDF and PostScript count y from the bottom
+        canvas.paste(colour, (round(x), round(top), round(x + w), round(top + h)))
+    if image is not None:
+        logo, x, y, w, h = image
+        placed = logo.convert("RGBA").resize((max(1, round(w)), max(1, round(h))))
+        canvas.paste(placed, (round(x), round(size - (y + h))), placed)
+    out = io.BytesIO()
+    canvas.save(out, "PNG")
+    return out.getvalue()
+
+
+def _pdf_objects(pdf: bytes) -> dict[int, tuple[bytes, bytes]]:
+    """Object number → (dictionary, decoded stream) for every stream object."""
+    found: dict[int, tuple[bytes, bytes]] = {}
+    for match in re.finditer(rb"(\d+) 0 obj\n(<<.*?>>)\nstream\n", pdf, re.S):
+        length = int(re.search(rb"/Length (\d+)", match[2])[1])  # type: ignore[index]
+        data = pdf[match.end() : match.end() + length]
+        found[int(match[1])] = (match[2], zlib.decompress(data))
+    return found
+
+
+def rasterise_pdf(pdf: bytes) -> bytes:
+    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
+    size = int(float(re.search(rb"/MediaBox \[0 0 ([\d.]+)", pdf)[1]))  # type: ignore[index]
+    objects = _pdf_objects(pdf)
+    content = next(d for head, d in objects.values() if b"/Subtype /Image" not in head).decode()
+    rects = []
+    colour = (0, 0, 0)
+    image = None
+    for line in content.splitlines():
+        words = line.split()
+        if "rg" in words:
+            colour = _colour(words[words.index("rg") - 3 : words.index("rg")])
+            words = words[words.index("rg") + 1 :]
+        if words[-2:] == ["re", "f"]:
+            x, y, w, h = (float(v) for v in words[-6:-2])
+            rects.append((colour, x, y, w, h))
+        if words[-2:] == ["Do", "Q"]:
+            w, _, _, h, x, y = (float(v) for v in words[1:7])
+            head, rgb = next((h2, d) for h2, d in objects.values() if b"/SMask" in h2)
+            _, alpha = next((h2, d) for h2, d in objects.values() if b"/DeviceGray" in h2)
+            width = int(re.search(rb"/Width (\d+)", head)[1])  # type: ignore[index]
+            height = int(re.search(rb"/Height (\d+)", head)[1])  # type: ignore[index]
+            logo = Image.frombytes("RGB", (width, height), rgb)
+            logo.putalpha(Image.frombytes("L", (width, height), alpha))
+            image = (logo, x, y, w, h)
+    return _paint(size, rects, image)
+
+
+def rasterise_eps(eps: str) -> bytes:
+    assert eps.startswith("%!PS-Adobe-3.0 EPSF-3.0") and eps.rstrip().endswith("%%EOF")
+    size = int(re.search(r"%%BoundingBox: 0 0 (\d+)", eps)[1])  # type: ignore[index]
+    rects = []
+    colour = (0, 0, 0)
+    image = None
+    lines = eps.splitlines()
+    for index, line in enumerate(lines):
+        words = line.split()
+        if "setrgbcolor" in words:
+            at = words.index("setrgbcolor")
+            colour = _colour(words[at - 3 : at])
+            words = words[at + 1 :]
+        if words and words[-1] == "rectfill":
+            x, y, w, h = (float(v) for v in words[-5:-1])
+            rects.append((colour, x, y, w, h))
+        if "translate" in words and "scale" in words:
+            x, y, _, w, h, _ = words
+            width, height = (int(v) for v in lines[index + 1].split()[:2])
+            end = lines.index(">", index)
+            data = bytes.fromhex("".join(lines[index + 3 : end]))
+            logo = Image.frombytes("RGB", (width, height), data)
+            image = (logo, float(x), float(y), float(w), float(h))
+    return _paint(size, rects, image)

@@ -18,7 +18,15 @@ from firstmark.domain.qr import (
 )
 from firstmark.domain.qrrender import read_logo, render
 from firstmark.errors import InvalidField
-from qrtools import decode_png, eps_cells, matrix_cells, pdf_cells, svg_cells
+from qrtools import (
+    decode_png,
+    eps_cells,
+    matrix_cells,
+    pdf_cells,
+    rasterise_eps,
+    rasterise_pdf,
+    svg_cells,
+)
 
 URL = "http://fm.test/q/Ab3xY9z"
 
@@ -220,9 +228,26 @@ def test_logo_formats_and_size_caps() -> None:
     svg_logo = read_logo(b'<svg xmlns="http://www.w3.org/2000/svg"/>')
     with pytest.raises(InvalidField, match="PNG logo"):
         render(URL, parse_options({"format": "png", "logo": "1"}), svg_logo)
-    with pytest.raises(InvalidField, match="SVG and PNG"):
+    with pytest.raises(InvalidField, match="PDF output takes a PNG logo"):
         render(URL, parse_options({"format": "pdf", "logo": "1"}), svg_logo)
     with pytest.raises(InvalidField) as caught:
         render(URL, parse_options({"format": "png", "scale": "100", "border": "20"}))
     assert caught.value.field == "scale"
     assert render(URL, parse_options({"format": "png", "scale": "80"})).pixels <= 4000
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "eps"])
+@pytest.mark.parametrize("logo_size", [15, 25])
+def test_pdf_and_eps_with_a_logo_decode_once_rasterised(fmt: str, logo_size: int) -> None:
+    logo = read_logo(_logo_png((50, 30)))
+    options = parse_options({"format": fmt, "logo": "1", "logo_size": str(logo_size), "scale": "6"})
+    rendered = render(URL, options, logo)
+    assert rendered.check.version.endswith("-H")
+    if fmt == "pdf":
+        assert rendered.media_type == "application/pdf"
+        picture = rasterise_pdf(rendered.body)
+    else:
+        picture = rasterise_eps(rendered.body.decode("ascii"))
+    assert decode_png(picture) == [URL]
+    image = Image.open(io.BytesIO(picture)).convert("RGB")
+    assert image.getpixel((image.width // 2, image.height // 2 - 4)) == (220, 30, 30)

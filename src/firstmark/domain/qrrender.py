@@ -2,7 +2,7 @@
 
 segno draws every format. A logo is placed on a light box over the centre of the symbol at
 error level H: as an embedded image in SVG, composited pixel by pixel in PNG (domain/png.py, no
-imaging library). PDF and EPS take no logo yet and say so.
+imaging library), and drawn with the modules in PDF and EPS (domain/qrvector.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 
 import segno
 
-from firstmark.domain import png
+from firstmark.domain import png, qrvector
 from firstmark.domain.qr import FORMATS, MAX_BYTES, MAX_PIXELS, PrintCheck, QrOptions, print_check
 from firstmark.errors import InvalidField
 
@@ -96,13 +96,25 @@ def render(url: str, options: QrOptions, logo: Logo | None = None) -> Rendered:
             f"the code would be {pixels} px wide; at most {MAX_PIXELS} px (scale ≤ {most})",
             code="too_large",
         )
-    if logo is not None and options.format not in ("svg", "png"):
-        raise InvalidField("logo", "a logo can be placed in SVG and PNG output only")
-    if logo is not None and options.format == "png" and logo.media_type != "image/png":
-        raise InvalidField("logo", "PNG output takes a PNG logo; use SVG output for an SVG logo")
+    if logo is not None and options.format != "svg" and logo.media_type != "image/png":
+        raise InvalidField(
+            "logo",
+            f"{options.format.upper()} output takes a PNG logo; an SVG logo needs SVG output",
+        )
     check = print_check(options, modules, qr.designator)
     colours = {"dark": options.dark, "light": options.light}
-    if options.format == "eps":
+    if logo is not None and options.format in ("pdf", "eps"):
+        matrix = [list(row) for row in qr.matrix_iter(scale=1, border=options.border)]
+        write = qrvector.pdf if options.format == "pdf" else qrvector.eps
+        body = write(
+            matrix,
+            options.scale,
+            _rgb(options.dark),
+            _rgb(options.light),
+            _box(modules, options),
+            png.decode(logo.data),
+        )
+    elif options.format == "eps":
         text = io.StringIO()
         qr.save(text, kind="eps", scale=options.scale, border=options.border, **colours)
         body = text.getvalue().encode("ascii")
