@@ -137,6 +137,12 @@ async def test_logo_is_stored_once_and_forces_level_h(
         f"/api/v1/links/{link['id']}/qr", params={"format": "svg", "logo": str(logo_id)}
     )
     assert b"data:image/png;base64," in svg.content
+    for fmt, magic in (("pdf", b"%PDF-"), ("eps", b"%!PS-Adobe-3.0 EPSF-3.0")):
+        r = await client.get(
+            f"/api/v1/links/{link['id']}/qr", params={"format": fmt, "logo": str(logo_id)}
+        )
+        assert r.status_code == 200 and r.content.startswith(magic)
+        assert r.headers["x-print-check"] == "ok"
 
 
 @pytest.mark.parametrize(
