@@ -6,6 +6,8 @@ import io
 
 import pytest
 import segno
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from firstmark.domain import png
@@ -251,3 +253,26 @@ def test_pdf_and_eps_with_a_logo_decode_once_rasterised(fmt: str, logo_size: int
     assert decode_png(picture) == [URL]
     image = Image.open(io.BytesIO(picture)).convert("RGB")
     assert image.getpixel((image.width // 2, image.height // 2 - 4)) == (220, 30, 30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    width=st.integers(1, 40),
+    height=st.integers(1, 40),
+    mode=st.sampled_from(["RGB", "RGBA", "L", "LA", "P"]),
+    seed=st.integers(0, 2**16),
+)
+def test_png_reader_matches_pillow_for_any_image(
+    width: int, height: int, mode: str, seed: int
+) -> None:
+    pixels = [
+        ((seed + x * 37) % 256, (seed * 3 + y * 11) % 256, (x ^ y) % 256, (seed + x + y) % 256)
+        for y in range(height)
+        for x in range(width)
+    ]
+    source = Image.new("RGBA", (width, height))
+    source.putdata(pixels)
+    image = source.convert(mode)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    assert png.decode(buffer.getvalue()).rgba == image.convert("RGBA").tobytes()

@@ -155,6 +155,8 @@ async def create_placements(request: Request) -> Response:
                     f"[{index}].{exc.field}", f"item {index}: {exc.message}", code=exc.code
                 ) from None
     saved = await qractions.create_placements(_store(request), link, drafts)
+    # A code scanned before it existed may sit in the cache as unknown.
+    _cache(request).invalidate(*(Link(destination="", code=p.code, domain=p.domain) for p in saved))
     settings = _settings(request)
     return json_response({"items": [qractions.placement_json(p, settings) for p in saved]}, 201)
 
