@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from firstmark import actions
 from firstmark.config import Settings
@@ -191,6 +192,16 @@ async def event_summary(store: Store, link: Link, schedule: Schedule) -> dict[st
 BREAKDOWNS = {"country": "country", "city": "city", "device": "device_type", "os": "os"}
 
 
+def _zone(name: str) -> ZoneInfo:
+    """The heatmap's time zone: people scan by their local clock, not by UTC."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidField(
+            "tz", f"unknown time zone {name!r}; use a name like Europe/Oslo"
+        ) from None
+
+
 def cost_per_scan(cost: Decimal | None, uniques: int) -> str | None:
     if cost is None or uniques == 0:
         return None
@@ -206,6 +217,7 @@ async def scan_report(
 ) -> dict[str, Any]:
     """Scans of some links (a link and its placements, or one placement): totals, where, on
     what device, when, and cost per scan."""
+    zone = _zone(params.pop("tz", "") or "UTC")
     span = stats.parse_range(params, datetime.now(UTC))
     start, end = span.start.timestamp(), span.end.timestamp()
     rows = [r for r in await store.rollups(link_ids, start, end) if r.kind == "scan"]
@@ -214,7 +226,7 @@ async def scan_report(
     uniques = sum(t[1] for t in totals.values())
     heatmap = [[0] * 24 for _ in WEEKDAYS]
     for r in rows:
-        when = datetime.fromtimestamp(r.hour, UTC)
+        when = datetime.fromtimestamp(r.hour, zone)
         heatmap[when.weekday()][when.hour] += r.hits - r.bot_hits
     breakdowns: dict[str, Any] = {}
     for name, column in BREAKDOWNS.items():
@@ -250,7 +262,7 @@ async def scan_report(
             {"t": p["t"], "scans": p["humans"], "unique_scans": p["uniques"]}
             for p in stats.series(rows, span)
         ],
-        "heatmap": {"timezone": "UTC", "weekdays": list(WEEKDAYS), "hours": heatmap},
+        "heatmap": {"timezone": str(zone), "weekdays": list(WEEKDAYS), "hours": heatmap},
         "breakdowns": breakdowns,
         "placements": per_placement,
     }

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -66,6 +68,18 @@ async def test_placement_scans_are_attributed_and_share_the_destination(
     assert {b["value"] for b in mine["breakdowns"]["device"]} == {"mobile", "desktop"}
     assert sum(sum(row) for row in mine["heatmap"]["hours"]) == 3
     assert sum(p["scans"] for p in mine["series"]) == 3
+
+    zone = ZoneInfo("Asia/Kolkata")
+    local = (
+        await client.get(f"/api/v1/placements/{placement['id']}/scans", params={"tz": str(zone)})
+    ).json()["heatmap"]
+    assert local["timezone"] == "Asia/Kolkata"
+    now = datetime.now(UTC)
+    hour = datetime.fromtimestamp(now.timestamp() // 3600 * 3600, zone)
+    if (now.minute, now.second) > (0, 5):  # all three scans fell in this UTC hour
+        assert local["hours"][hour.weekday()][hour.hour] == 3
+    bad = await client.get(f"/api/v1/links/{link['id']}/scans", params={"tz": "Mars/Olympus"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "tz"
 
     whole = (await client.get(f"/api/v1/links/{link['id']}/scans")).json()
     assert (whole["scans"], whole["unique_scans"]) == (4, 3)

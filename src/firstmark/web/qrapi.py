@@ -260,7 +260,7 @@ async def retire_event(request: Request) -> Response:
 
 def _range_params(request: Request) -> dict[str, str]:
     params = dict(request.query_params)
-    unknown = set(params) - {"from", "to", "interval"}
+    unknown = set(params) - {"from", "to", "interval", "tz"}
     if unknown:
         name = sorted(unknown)[0]
         raise InvalidField(name, f"unknown parameter {name!r}", code="unknown_field")
