@@ -133,7 +133,7 @@ def test_a_lost_database_keeps_redirects_and_hits(tmp_path: Path, pg_url: str) -
             time.sleep(0.2)
         stored = asyncio.run(_hits(pg_url))
         # No click lost. (A batch whose COMMIT went through just as the line was cut is written
-        # again on retry, see docs/adr/0003-postgresql-layout.md: at most one batch extra.)
+        # again on retry, see docs/adr/0005-postgresql-layout.md: at most one batch extra.)
         assert total <= stored <= total + 1000, (total, stored)
         http.close()
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from firstmark import __version__
+from firstmark import __version__, healthcheck
 from firstmark.cache import LinkCache
 from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
@@ -25,7 +27,7 @@ from firstmark.store import create_store
 from firstmark.store.base import Store
 from firstmark.store.event_writer import EventWriter, GoalCache
 from firstmark.store.writer import HitWriter
-from firstmark.web import api, costs_api, events_api, reports_api
+from firstmark.web import api, costs_api, events_api, qrapi, reports_api
 from firstmark.web.collect import CollectApp, SiteCache
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
@@ -153,9 +155,23 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
         await store.watch_changes(cache.on_change)
         writer.start()
         event_writer.start()
+        checker = None
+        if own_store and settings.healthcheck_interval > 0:
+            checker = asyncio.create_task(
+                healthcheck.run_forever(
+                    store,
+                    interval=settings.healthcheck_interval,
+                    timeout=settings.healthcheck_timeout,
+                    allow_private=settings.healthcheck_allow_private,
+                )
+            )
         try:
             yield
         finally:
+            if checker is not None:
+                checker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checker
             await writer.stop()
             await event_writer.stop()
             geo.close()
@@ -172,6 +188,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
             *events_api.routes,
             *costs_api.routes,
             *reports_api.routes,
+            *qrapi.routes,
             Mount("/static", StaticFiles(directory=str(static)), name="static"),
         ],
         exception_handlers={

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 
+from firstmark.domain import schedules
 from firstmark.domain.links import Link
 from firstmark.domain.redirects import Target, compile_link
 from firstmark.errors import StoreUnavailable
@@ -59,6 +60,10 @@ class LinkCache:
             link = await self.store.link_by_code(host, code)
             target = None
             if link is not None:
+                if link.id is not None:
+                    # An event schedule (the link's own, or its parent's for a placement) becomes
+                    # time-window rules and an expiry here, once, not on every scan.
+                    link = schedules.apply(link, await self.store.schedule_for_link(link.id))
                 target = compile_link(link, self.token_param)
                 if link.max_hits is not None and link.id is not None:
                     stored = await self.store.human_hit_count(link.id)

@@ -1,4 +1,5 @@
-"""The `firstmark` command: serve, migrate, copy, init, keys, link, domain, site, goal, costs.
+"""The `firstmark` command: serve, migrate, copy, init, keys, link, links, domain, qr, site, goal,
+costs, demo.
 
 Errors print one line to stderr and exit non-zero: 1 for a refused request, 2 for bad usage or
 settings, 3 when the database cannot be used.
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from firstmark import __version__, actions
+from firstmark import __version__, actions, cli_qr, qractions
 from firstmark.config import Settings, from_env
 from firstmark.domain import costs, goals, links, sites
 from firstmark.domain.costs import PRESETS, parse_costs
@@ -272,6 +273,7 @@ async def cmd_link_update(args: argparse.Namespace, settings: Settings, store: S
     link = await actions.find_link(store, args.link)
     assert link.id is not None
     prepared = await actions.update_link(store, actions.policy(settings), link.id, _link_body(args))
+    await qractions.follow_parent(store, prepared.link)
     _show_link(prepared.link, settings, args.json, prepared.warnings)
     return 0
 
@@ -292,7 +294,7 @@ async def cmd_link_show(args: argparse.Namespace, settings: Settings, store: Sto
 async def cmd_link_archive(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     link = await actions.find_link(store, args.link)
     assert link.id is not None
-    await actions.archive_link(store, link.id)
+    await qractions.follow_parent(store, await actions.archive_link(store, link.id))
     print(f"archived {links.short_url(link, settings.base_url)}")
     return 0
 
@@ -551,6 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
     cimport.add_argument("--currency", help="ISO 4217 code when the file has none")
     cimport.add_argument("--json", action="store_true")
     cimport.set_defaults(run=cmd_costs_import)
+
+    cli_qr.add_commands(sub)
     return parser
 
 

@@ -48,6 +48,9 @@ class Settings:
     utm_mediums: tuple[str, ...] = ()
     allowed_destination_hosts: tuple[str, ...] = ()
     log_level: str = "info"
+    healthcheck_interval: float = 3600.0
+    healthcheck_timeout: float = 10.0
+    healthcheck_allow_private: bool = False
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

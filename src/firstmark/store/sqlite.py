@@ -47,6 +47,7 @@ from firstmark.store.base import (
 )
 from firstmark.store.sqlite_costs import SQLiteCosts
 from firstmark.store.sqlite_events import SQLiteEvents
+from firstmark.store.sqlite_qr import SQLiteQr
 from firstmark.store.sqlite_reports import SQLiteReports
 
 READERS = 2
@@ -75,7 +76,7 @@ def _integrity(exc: sqlite3.IntegrityError, link: Link) -> Exception:
     return exc
 
 
-class SQLiteStore(SQLiteEvents, SQLiteCosts, SQLiteReports):
+class SQLiteStore(SQLiteEvents, SQLiteCosts, SQLiteReports, SQLiteQr):
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
         self.path = sqlite_path(url)

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from firstmark import actions
+from firstmark import actions, qractions
 from firstmark.cache import LinkCache
 from firstmark.config import Settings
 from firstmark.domain import links, stats
@@ -118,14 +118,16 @@ async def update_link(request: Request) -> Response:
     prepared = await actions.update_link(
         store, actions.policy(_settings(request)), before.id or 0, data
     )
-    _cache(request).invalidate(before, prepared.link)
+    children = await qractions.follow_parent(store, prepared.link)
+    _cache(request).invalidate(before, prepared.link, *children)
     return _answer(request, prepared)
 
 
 async def archive_link(request: Request) -> Response:
     await require(request, "links:write")
     link = await actions.archive_link(_store(request), _link_id(request))
-    _cache(request).invalidate(link)
+    children = await qractions.follow_parent(_store(request), link)
+    _cache(request).invalidate(link, *children)
     return Response(status_code=204)
 
 
