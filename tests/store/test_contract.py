@@ -13,7 +13,7 @@ from firstmark.domain.keys import new_key
 from firstmark.domain.links import Link
 from firstmark.domain.rules import Rule
 from firstmark.errors import Conflict, NotFound, SlugTaken
-from firstmark.store.base import Domain, LinkQuery, Store
+from firstmark.store.base import Domain, LinkQuery, Store, User
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -162,3 +162,13 @@ async def test_users_and_domains(any_store: Store) -> None:
     await any_store.upsert_domain(Domain("go.example", None))
     assert await any_store.get_domain("go.example") == Domain("go.example", None)
     assert await any_store.list_domains() == [Domain("go.example", None)]
+
+
+async def test_user_by_name(any_store: Store) -> None:
+    assert await any_store.user_by_name("admin") is None
+    user_id = await any_store.insert_user("admin", "scrypt$x", True)
+    await any_store.insert_user("viewer", "scrypt$y", False)
+    assert await any_store.user_by_name("admin") == User(user_id, "admin", "scrypt$x", True)
+    found = await any_store.user_by_name("viewer")
+    assert found is not None and not found.is_admin and found.password_hash == "scrypt$y"
+    assert await any_store.user_by_name("Admin") is None  # names are exact
