@@ -23,7 +23,7 @@ from firstmark.geo import GeoLookup
 from firstmark.store import create_store
 from firstmark.store.base import Store
 from firstmark.store.writer import HitWriter
-from firstmark.web import api
+from firstmark.web import api, dashboard
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
 
@@ -134,6 +134,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             *api.routes,
+            *dashboard.routes,
             Mount("/static", StaticFiles(directory=str(static)), name="static"),
         ],
         exception_handlers={
@@ -147,6 +148,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
     router.state.store = store
     router.state.writer = writer
     router.state.cache = cache
+    router.state.dashboard = dashboard.setup(settings)
     app = RedirectApp(router, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages())
     app.state = router.state  # type: ignore[attr-defined]
     return app
