@@ -66,11 +66,19 @@
           var slot = form.querySelector('[data-warning-for="' + input.name + '"]');
           if (!slot) return;
           slot.textContent = "";
-          (byField[input.name] || []).forEach(function (message) {
+          var messages = byField[input.name] || [];
+          messages.forEach(function (message) {
             var p = document.createElement("p");
             p.textContent = message;
             slot.appendChild(p);
           });
+          // Tie the notes to the field for screen readers only while there are some.
+          var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+            return id && id !== slot.id;
+          });
+          if (messages.length) ids.push(slot.id);
+          if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
+          else input.removeAttribute("aria-describedby");
         });
       })
       .catch(function () { /* notes are a help, never a blocker */ });

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from firstmark.domain.stats import WEEKDAYS
 
-WIDTH, HEIGHT = 720, 220
+WIDTH, HEIGHT = 960, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 8, 12, 28
 
 
