@@ -417,8 +417,9 @@ async def test_link_list_search_filters_and_pages(dash: httpx.AsyncClient, store
 async def test_live_utm_check(dash: httpx.AsyncClient) -> None:
     answer = await dash.get("/dashboard/links/check", params={"utm_source": "Linkedln"})
     assert answer.status_code == 200
-    suggestions = {w["suggestion"] for w in answer.json()["warnings"]}
-    assert "linkedin" in suggestions
+    warnings = answer.json()["warnings"]
+    assert "linkedin" in {w["suggestion"] for w in warnings}
+    assert "'Linkedln' will be stored as 'linkedln'" in {w["message"] for w in warnings}
 
 
 # --- stats pages ----------------------------------------------------------------------------

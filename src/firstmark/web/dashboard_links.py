@@ -190,9 +190,13 @@ async def utm_check(ctx: Ctx) -> Response:
     policy = actions.policy(ctx.settings)
     assert policy.taxonomy is not None
     found = taxonomy_warnings(raw, policy.taxonomy, await ctx.store.utm_values_in_use())
-    return JSONResponse(
-        {"warnings": [w.to_json() for w in found]}, headers={"cache-control": "no-store"}
-    )
+    notes = []
+    for warning in found:
+        note = warning.to_json()
+        # Nothing is stored yet while the user types: say what saving will do.
+        note["message"] = warning.message.replace(" was stored as ", " will be stored as ")
+        notes.append(note)
+    return JSONResponse({"warnings": notes}, headers={"cache-control": "no-store"})
 
 
 # --- detail and archive ---------------------------------------------------------------------
