@@ -393,9 +393,11 @@ async def test_archive_a_link(app: Any, dash: httpx.AsyncClient, store: Store) -
     assert (await dash.get("/old")).status_code == 410
 
 
-async def test_unknown_link_is_a_404_page(dash: httpx.AsyncClient) -> None:
-    answer = await dash.get("/dashboard/links/999")
+@pytest.mark.parametrize("path", ["/dashboard/links/999", "/dashboard/nothing/here"])
+async def test_unknown_pages_are_404_pages(dash: httpx.AsyncClient, path: str) -> None:
+    answer = await dash.get(path)
     assert answer.status_code == 404 and "text/html" in answer.headers["content-type"]
+    assert "<h1>Not found</h1>" in answer.text
 
 
 async def test_link_list_search_filters_and_pages(dash: httpx.AsyncClient, store: Store) -> None:

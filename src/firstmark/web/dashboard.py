@@ -19,7 +19,7 @@ from firstmark.domain import kpis, stats
 from firstmark.domain.keys import SCOPES, new_key, parse_scopes
 from firstmark.domain.passwords import check_password, hash_password
 from firstmark.domain.utm import taxonomy
-from firstmark.errors import InvalidField
+from firstmark.errors import InvalidField, NotFound
 from firstmark.store.base import GroupRow
 from firstmark.web import charts, dashboard_links
 from firstmark.web.clientip import ClientIP
@@ -283,6 +283,10 @@ async def settings_page(ctx: Ctx) -> Response:
     return ctx.render("settings.html", rows=public_settings(ctx.settings))
 
 
+async def unknown(ctx: Ctx) -> Response:
+    raise NotFound(f"There is no dashboard page at {ctx.request.url.path}.")
+
+
 async def root_slash(request: Request) -> Response:
     return RedirectResponse("/dashboard", status_code=308)
 
@@ -298,4 +302,5 @@ routes = [
     Route("/dashboard/keys", page(keys), methods=["GET", "POST"]),
     Route("/dashboard/keys/{prefix}/revoke", page(revoke_key), methods=["POST"]),
     Route("/dashboard/settings", page(settings_page), methods=["GET"]),
+    Route("/dashboard/{rest:path}", page(unknown), methods=["GET"]),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
@@ -100,7 +100,6 @@ class Ctx:
     form: FormData | None = None
     new_session: bool = False
     flash: dict[str, Any] | None = None
-    _after: list[Callable[[Response], None]] = field(default_factory=list)
 
     @property
     def store(self) -> Store:
@@ -133,10 +132,6 @@ class Ctx:
         if flash is not None:
             self.dashboard.sessions.set_flash(response, dict(flash))
         return response
-
-    def after(self, step: Callable[[Response], None]) -> None:
-        """Something to do to the response once the handler made it (set a cookie)."""
-        self._after.append(step)
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]
@@ -238,8 +233,6 @@ def page(handler: Handler, *, login: bool = True) -> Callable[[Request], Awaitab
             sessions.save(response, ctx.session)
         if flash_raw and request.method == "GET":
             sessions.clear_flash(response)
-        for step in ctx._after:
-            step(response)
         return response
 
     endpoint.__name__ = handler.__name__
