@@ -27,7 +27,7 @@ from firstmark.store import create_store
 from firstmark.store.base import Store
 from firstmark.store.event_writer import EventWriter, GoalCache
 from firstmark.store.writer import HitWriter
-from firstmark.web import api, costs_api, events_api, qrapi, reports_api
+from firstmark.web import api, costs_api, dashboard, events_api, qrapi, reports_api
 from firstmark.web.collect import CollectApp, SiteCache
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
@@ -189,6 +189,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
             *costs_api.routes,
             *reports_api.routes,
             *qrapi.routes,
+            *dashboard.routes,
             Mount("/static", StaticFiles(directory=str(static)), name="static"),
         ],
         exception_handlers={
@@ -206,6 +207,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
     router.state.goals = goals
     router.state.sites = sites
     router.state.signer = signer
+    router.state.dashboard = dashboard.setup(settings)
     collect = CollectApp(router, settings=settings, writer=event_writer, sites=sites)
     app = RedirectApp(
         collect, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages()

@@ -47,6 +47,7 @@ class Settings:
     utm_sources: tuple[str, ...] = ()
     utm_mediums: tuple[str, ...] = ()
     allowed_destination_hosts: tuple[str, ...] = ()
+    session_hours: float = 12.0
     log_level: str = "info"
     healthcheck_interval: float = 3600.0
     healthcheck_timeout: float = 10.0
@@ -190,6 +191,8 @@ def _check(settings: Settings) -> None:
             f"{PREFIX}HIT_BUFFER must be at least {PREFIX}HIT_BATCH (and both above 0)",
             field="hit_buffer",
         )
+    if settings.session_hours <= 0:
+        raise ConfigError(f"{PREFIX}SESSION_HOURS must be above 0", field="session_hours")
     if settings.keep_alive <= 0:
         raise ConfigError(f"{PREFIX}KEEP_ALIVE must be above 0 seconds", field="keep_alive")
     param = settings.click_token_param

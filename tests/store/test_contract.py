@@ -15,7 +15,7 @@ from firstmark.domain.links import Link
 from firstmark.domain.rules import Rule
 from firstmark.errors import Conflict, NotFound, SlugTaken
 from firstmark.store import create_store
-from firstmark.store.base import Domain, LinkQuery, Store
+from firstmark.store.base import Domain, LinkQuery, Store, User
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -191,3 +191,13 @@ async def test_nodes_writing_at_once_count_each_visitor_once(any_store: Store) -
     rollups = await any_store.rollups([lid], hour, hour + 3 * 3600)
     by_hour = {r.hour - hour: (r.hits, r.uniques) for r in rollups}
     assert by_hour == {0: (3 * 800, 30), 7200: (3 * 6, 3)}
+
+
+async def test_user_by_name(any_store: Store) -> None:
+    assert await any_store.user_by_name("admin") is None
+    user_id = await any_store.insert_user("admin", "scrypt$x", True)
+    await any_store.insert_user("viewer", "scrypt$y", False)
+    assert await any_store.user_by_name("admin") == User(user_id, "admin", "scrypt$x", True)
+    found = await any_store.user_by_name("viewer")
+    assert found is not None and not found.is_admin and found.password_hash == "scrypt$y"
+    assert await any_store.user_by_name("Admin") is None  # names are exact

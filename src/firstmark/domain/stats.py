@@ -116,3 +116,23 @@ def series(rows: Iterable[RollupLike], span: Range) -> list[dict[str, object]]:
         {"t": iso(datetime.fromtimestamp(start + i * step, UTC)), **bucket}
         for i, bucket in enumerate(buckets)
     ]
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def heatmap(rows: Iterable[RollupLike]) -> list[list[int]]:
+    """Human hits by weekday (Monday first) by hour of day, in UTC, from hourly rollups.
+
+    The rollups are hourly in UTC, so the grid is exact; a viewer's own time zone would need
+    rollups in that zone and is left to the reader of the axis labels.
+    """
+    grid = [[0] * 24 for _ in WEEKDAYS]
+    for row in rows:
+        humans = row.hits - row.bot_hits
+        if humans <= 0:
+            continue
+        # 1970-01-01 was a Thursday (weekday 3 with Monday = 0).
+        day, hour = divmod(row.hour // 3600, 24)
+        grid[(day + 3) % 7][hour] += humans
+    return grid

@@ -72,6 +72,16 @@ class GroupRow:
 
 
 @dataclass(frozen=True, slots=True)
+class User:
+    """A dashboard user. `password_hash` is scrypt (domain/passwords.py), never plaintext."""
+
+    id: int
+    username: str
+    password_hash: str
+    is_admin: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Domain:
     host: str
     fallback_url: str | None = None
@@ -130,6 +140,7 @@ class Store(Protocol):
     async def revoke_api_key(self, prefix: str) -> bool: ...
     async def insert_user(self, username: str, password_hash: str, is_admin: bool) -> int: ...
     async def count_users(self) -> int: ...
+    async def user_by_name(self, username: str) -> User | None: ...
 
     async def upsert_domain(self, domain: Domain) -> None: ...
     async def get_domain(self, host: str) -> Domain | None: ...

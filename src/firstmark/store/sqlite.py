@@ -33,6 +33,7 @@ from firstmark.store.base import (
     Job,
     LinkQuery,
     RollupRow,
+    User,
     check_column,
     dims_key,
     dims_of,
@@ -564,6 +565,13 @@ class SQLiteStore(SQLiteEvents, SQLiteCosts, SQLiteReports, SQLiteQr):
 
     async def count_users(self) -> int:
         return int((await self._one("SELECT count(*) FROM users"))[0])
+
+    async def user_by_name(self, username: str) -> User | None:
+        row = await self._one(
+            "SELECT id, username, password_hash, is_admin FROM users WHERE username = ?",
+            (username,),
+        )
+        return User(row[0], row[1], row[2], bool(row[3])) if row else None
 
     async def upsert_domain(self, domain: Domain) -> None:
         async with self._transaction() as conn:

@@ -1,0 +1,100 @@
+// firstmark dashboard: the UTM builder's live preview and taxonomy notes. No framework.
+// The preview follows the server's rules (domain/utm.py normalise_utm, domain/urls.py
+// with_params): values trimmed, lower case, inner spaces as "-"; a link's UTM tags replace
+// parameters of the same name in the destination, whose other parameters keep their bytes.
+(function () {
+  "use strict";
+  var form = document.querySelector(".link-form");
+  if (!form) return;
+  var output = document.getElementById("final-url");
+  var destination = form.querySelector('[data-utm="destination"]');
+  var fields = Array.prototype.slice.call(form.querySelectorAll('[data-utm^="utm_"]'));
+
+  function normalise(value) {
+    return value.trim().split(/\s+/).filter(Boolean).join("-").toLowerCase();
+  }
+
+  function encode(value) {
+    // Python's quote(safe=""): encodeURIComponent plus the five characters it leaves alone.
+    return encodeURIComponent(value).replace(/[!'()*]/g, function (c) {
+      return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+    });
+  }
+
+  function decodeName(piece) {
+    var name = piece.split("=")[0].replace(/\+/g, " ");
+    try { return decodeURIComponent(name); } catch (e) { return name; }
+  }
+
+  function finalUrl() {
+    var url = destination.value.trim();
+    if (!url) return "";
+    var params = [];
+    fields.forEach(function (input) {
+      var value = normalise(input.value);
+      if (value) params.push([input.name, value]);
+    });
+    if (!params.length) return url;
+    var hash = url.indexOf("#");
+    var fragment = hash >= 0 ? url.slice(hash) : "";
+    var base = hash >= 0 ? url.slice(0, hash) : url;
+    var q = base.indexOf("?");
+    var path = q >= 0 ? base.slice(0, q) : base;
+    var query = q >= 0 ? base.slice(q + 1) : "";
+    var names = params.map(function (p) { return p[0]; });
+    var kept = query.split("&").filter(function (piece) {
+      return piece && names.indexOf(decodeName(piece)) < 0;
+    });
+    params.forEach(function (p) { kept.push(p[0] + "=" + encode(p[1])); });
+    return path + "?" + kept.join("&") + fragment;
+  }
+
+  function render() { output.textContent = finalUrl(); }
+
+  // Taxonomy notes while typing: the same check the server runs on save.
+  var timer = null;
+  function check() {
+    var query = new URLSearchParams();
+    fields.forEach(function (input) { if (input.value.trim()) query.set(input.name, input.value); });
+    fetch("/dashboard/links/check?" + query.toString(), {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body) return;
+        var byField = {};
+        body.warnings.forEach(function (w) { (byField[w.field] = byField[w.field] || []).push(w.message); });
+        fields.forEach(function (input) {
+          var slot = form.querySelector('[data-warning-for="' + input.name + '"]');
+          if (!slot) return;
+          slot.textContent = "";
+          var messages = byField[input.name] || [];
+          messages.forEach(function (message) {
+            var p = document.createElement("p");
+            p.textContent = message;
+            slot.appendChild(p);
+          });
+          // Tie the notes to the field for screen readers only while there are some.
+          var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+            return id && id !== slot.id;
+          });
+          if (messages.length) ids.push(slot.id);
+          if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
+          else input.removeAttribute("aria-describedby");
+        });
+      })
+      .catch(function () { /* notes are a help, never a blocker */ });
+  }
+
+  [destination].concat(fields).forEach(function (input) {
+    input.addEventListener("input", function () {
+      render();
+      if (input !== destination) {
+        clearTimeout(timer);
+        timer = setTimeout(check, 300);
+      }
+    });
+  });
+  render();
+
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+})();
