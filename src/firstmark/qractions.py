@@ -203,6 +203,8 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def cost_per_scan(cost: Decimal | None, uniques: int) -> str | None:
+    """Print cost over unique scans (or over conversions); null when there is nothing to divide
+    by."""
     if cost is None or uniques == 0:
         return None
     return str((cost / uniques).quantize(Decimal("0.0001")))
@@ -232,6 +234,13 @@ async def scan_report(
     for name, column in BREAKDOWNS.items():
         top = await store.scan_breakdown(link_ids, column, start, end, 20)
         breakdowns[name] = [{"value": v, "scans": s, "unique_scans": u} for v, s, u in top]
+    # Conversions credited to these codes (by their click token or last touch), any currency.
+    wanted = set(link_ids)
+    converted: dict[int, int] = {}
+    for row in await store.conversion_totals(("link",), start, end):
+        if row.key[0] in wanted:
+            converted[row.key[0]] = converted.get(row.key[0], 0) + row.conversions
+    conversions = sum(converted.values())
     currencies = {p.currency for p in found if p.print_cost is not None}
     cost = None
     if len(currencies) == 1:
@@ -245,6 +254,10 @@ async def scan_report(
                 "scans": s,
                 "unique_scans": u,
                 "cost_per_scan": cost_per_scan(p.print_cost, u),
+                "conversions": converted.get(p.link_id or 0, 0),
+                "cost_per_conversion": cost_per_scan(
+                    p.print_cost, converted.get(p.link_id or 0, 0)
+                ),
             }
         )
     return {
@@ -256,8 +269,8 @@ async def scan_report(
         "print_cost": None if cost is None else str(cost),
         "currency": currencies.pop() if len(currencies) == 1 else None,
         "cost_per_scan": cost_per_scan(cost, uniques),
-        # Conversions are not recorded yet; this stays null until they are.
-        "cost_per_conversion": None,
+        "conversions": conversions,
+        "cost_per_conversion": cost_per_scan(cost, conversions),
         "series": [
             {"t": p["t"], "scans": p["humans"], "unique_scans": p["uniques"]}
             for p in stats.series(rows, span)

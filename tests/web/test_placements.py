@@ -7,6 +7,7 @@ import io
 import zipfile
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -64,8 +65,21 @@ async def test_placement_scans_are_attributed_and_share_the_destination(
     mine = (await client.get(f"/api/v1/placements/{placement['id']}/scans")).json()
     assert (mine["scans"], mine["unique_scans"]) == (3, 2)
     assert mine["cost_per_scan"] == "150.0000"
-    assert mine["cost_per_conversion"] is None
+    assert mine["cost_per_conversion"] is None and mine["conversions"] == 0
     assert {b["value"] for b in mine["breakdowns"]["device"]} == {"mobile", "desktop"}
+
+    # Two sales come back with the placement's click token: 300 NOK of print, 150 a sale.
+    goal = {"name": "sale", "kind": "macro"}
+    assert (await client.post("/api/v1/goals", json=goal)).status_code == 201
+    token = dict(parse_qsl(urlsplit(location).query))["fm_click"]
+    for event_id in ("s1", "s2"):
+        body = {"event_id": event_id, "goal": "sale", "click_token": token}
+        assert (await client.post("/api/v1/conversions", json=body)).status_code == 201
+    after = (await client.get(f"/api/v1/placements/{placement['id']}/scans")).json()
+    assert after["conversions"] == 2 and after["cost_per_conversion"] == "150.0000"
+    whole = (await client.get(f"/api/v1/links/{link['id']}/scans")).json()
+    assert whole["conversions"] == 2
+    assert whole["placements"][0]["cost_per_conversion"] == "150.0000"
     assert sum(sum(row) for row in mine["heatmap"]["hours"]) == 3
     assert sum(p["scans"] for p in mine["series"]) == 3
 
