@@ -6,14 +6,22 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from firstmark.cli import main
+from firstmark.domain.consent import Consent
+from firstmark.domain.conversions import Conversion
+from firstmark.domain.costs import CostRow
+from firstmark.domain.events import Event, Touch
+from firstmark.domain.goals import Goal
 from firstmark.domain.hits import Hit
 from firstmark.domain.keys import new_key
 from firstmark.domain.links import Link
+from firstmark.domain.sites import Site
 from firstmark.store import create_store
 from firstmark.store.base import Domain, Store
 from firstmark.transfer import ProgressBar
@@ -47,6 +55,17 @@ async def _fill(url: str) -> str:
         await store.insert_api_key(key)
         await store.upsert_domain(Domain("go.example", "https://fallback.example/"))
         await store.enqueue_jobs("outbox", ["one", "two"])
+        site = await store.insert_site(Site("Shop", "k" * 16, ("shop.example",)))
+        goal = await store.insert_goal(Goal("purchase"))
+        assert site.id and goal.id
+        event = Event(site.id, HOUR + 1.5, "pageview", "pageview", "/", "h", "none", is_bot=True)
+        touch = Touch(HOUR, site.id, "v", click_ids={"gclid": "G"})
+        consent = Consent(analytics=True, ad_storage=False, ad_user_data=False)
+        conv = Conversion("e1", goal.id, HOUR + 2, consent, "web", value=9.5, visitor_id="v")
+        assert await store.write_events([event], [touch], [conv]) == 1
+        await store.replace_costs(
+            [CostRow(date(2025, 11, 25), "google", "cpc", "x", Decimal("1.25"), "EUR", 10, 1)]
+        )
         return key.prefix
     finally:
         await store.close()
@@ -66,6 +85,9 @@ async def _summary(url: str) -> dict[str, object]:
             "countries": await store.breakdown(1, "country", HOUR - 10, HOUR + 3600, 5),
             "next_id": made.id,
             "domains": await store.list_domains(),
+            "events": await store.list_events(1),
+            "journeys": await store.conversion_journeys(HOUR, HOUR + 3600),
+            "costs": await store.cost_totals(0, 30_000, ["campaign"]),
         }
     finally:
         await store.close()
@@ -95,6 +117,8 @@ def test_copy_sqlite_to_postgres_and_back(
     assert original["next_id"] == 3  # identities continue after the copied ids
     assert original["counts"]["hits"] == 340  # type: ignore[index]
     assert original["counts"]["jobs"] == 2  # type: ignore[index]
+    assert original["counts"]["conversions"] == 1  # type: ignore[index]
+    assert original["journeys"] and original["events"] and original["costs"]
 
 
 def test_copy_to_an_unreachable_database_is_one_line(

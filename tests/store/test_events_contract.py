@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -128,3 +129,14 @@ async def test_conversions_are_idempotent_by_event_id_and_order_per_goal(any_sto
     assert total_b == 1 and only_b[0].goal == "refund"
     assert await any_store.get_conversion(saved.id) == saved
     assert await any_store.get_conversion(saved.id + 100) is None
+
+
+async def test_a_conversion_sent_twice_at_once_is_stored_once(any_store: Store) -> None:
+    goal = await any_store.insert_goal(Goal("purchase", created_at=NOW))
+    assert goal.id is not None
+    sends = [conversion(goal.id, "same", order_id=f"o{n}", value=float(n)) for n in range(4)]
+    results = await asyncio.gather(*(any_store.insert_conversions([c]) for c in sends))
+    outcomes = [r for [r] in results]
+    assert sorted(dup for _, dup in outcomes) == [False, True, True, True]
+    assert len({saved.id for saved, _ in outcomes}) == 1  # each answer names the stored one
+    assert (await any_store.list_conversions(goal.id, 10, 0))[1] == 1

@@ -14,6 +14,7 @@ from firstmark.errors import StoreUnavailable
 from firstmark.store.postgres import PostgresStore, redact
 
 HOT_TABLES = ("hits", "hit_visitors", "rollup_hourly", "rollup_daily", "rollup_day")
+EVENT_TABLES = ("events", "touches")
 
 
 async def _columns(url: str) -> dict[str, list[str]]:
@@ -61,7 +62,7 @@ async def test_nodes_starting_together_migrate_once(pg_url: str) -> None:
 
 async def test_hot_tables_are_distributable_by_link(pg_url: str) -> None:
     """Keys of hot tables start with link_id, nothing references them or is referenced by
-    them, and hits carry only a BRIN index (no per-click B-tree)."""
+    them (nor the event tables), and hits carry only a BRIN index (no per-click B-tree)."""
     store = PostgresStore(pg_url)
     await store.open()
     await store.migrate()
@@ -81,6 +82,13 @@ async def test_hot_tables_are_distributable_by_link(pg_url: str) -> None:
                 table,
             )
             assert pk is None or pk.startswith("PRIMARY KEY (link_id"), (table, pk)
+        for table in EVENT_TABLES:  # distributable too (by site or visitor): no foreign keys
+            fks = await conn.fetchval(
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+                "AND (conrelid = $1::regclass OR confrelid = $1::regclass)",
+                table,
+            )
+            assert fks == 0, table
         methods = await conn.fetch(
             "SELECT am.amname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
             "JOIN pg_am am ON am.oid = c.relam WHERE i.indrelid = 'hits'::regclass"

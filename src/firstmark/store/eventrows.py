@@ -11,8 +11,10 @@ from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
-from firstmark.domain.reports import Journey
-from firstmark.store.base import from_epoch, money
+from firstmark.domain.reports import DIMENSIONS, ConversionTotal, Journey, TrafficTotal
+from firstmark.domain.sites import Site
+from firstmark.errors import Conflict
+from firstmark.store.base import check_column, from_epoch, money
 
 EVENT_COLUMNS = (
     "site_id", "ts", "kind", "name", "path", "visitor_day_hash", "consent", "referrer_host",
@@ -31,6 +33,32 @@ CONVERSION_COLUMNS = (
     "link_id", "utm_source", "utm_medium", "utm_campaign", "user_data", "consent", "source",
     "site_id", "created_at",
 )  # fmt: skip
+CONVERSION_SELECT = (
+    "SELECT c.id, g.name, "
+    + ", ".join(f"c.{c}" for c in CONVERSION_COLUMNS)
+    + " FROM conversions c JOIN goals g ON g.id = c.goal_id"
+)
+# Sites with their hosts, one row per host (or one with a NULL host); then a WHERE clause and
+# ORDER BY s.id and host.
+SITE_SELECT = (
+    "SELECT s.id, s.key, s.name, s.created_at, h.host FROM sites s "
+    "LEFT JOIN site_hosts h ON h.site_id = s.id"
+)
+
+
+def host_taken() -> Conflict:
+    return Conflict("a host of this site belongs to another site", field="hosts")
+
+
+def sites_from_rows(rows: Sequence[Sequence[Any]]) -> list[Site]:
+    """Rows of SITE_SELECT, ordered by site and host → sites with their hosts."""
+    sites: dict[int, Site] = {}
+    hosts: dict[int, list[str]] = {}
+    for site_id, key, name, created, host in rows:
+        sites.setdefault(site_id, Site(name, key, (), site_id, from_epoch(created)))
+        if host is not None:
+            hosts.setdefault(site_id, []).append(host)
+    return [Site(s.name, s.key, tuple(hosts.get(i, ())), i, s.created_at) for i, s in sites.items()]
 
 
 def event_params(event: Event) -> tuple[Any, ...]:
@@ -118,3 +146,83 @@ def journeys_from_rows(
             )
         )
     return out
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+def report_dimensions(day: str) -> dict[str, tuple[str, str]]:
+    """A report dimension as (links column, conversions column); conversions keep the UTM tags
+    of the touch they were credited to, else take their link's (a click token names only a
+    link). `day` is the engine's expression for the day (since the epoch) of `c.ts`."""
+    found = {
+        "source": ("l.utm_source", "coalesce(c.utm_source, l.utm_source)"),
+        "medium": ("l.utm_medium", "coalesce(c.utm_medium, l.utm_medium)"),
+        "campaign": ("l.utm_campaign", "coalesce(c.utm_campaign, l.utm_campaign)"),
+        "content": ("l.utm_content", "l.utm_content"),
+        "link": ("l.id", "c.link_id"),
+        "day": ("r.day", day),  # days since the epoch
+    }
+    assert set(found) == set(DIMENSIONS)
+    return found
+
+
+def dimension_columns(
+    dimensions: dict[str, tuple[str, str]], dims: Sequence[str], side: int
+) -> list[str]:
+    """The SQL expressions of report dimensions for one table (side 0: links, side 1:
+    conversions), each checked against the known ones."""
+    for dim in dims:
+        check_column(dim, tuple(dimensions), "group_by")
+    return [dimensions[d][side] for d in dims]
+
+
+# Traffic from the hourly rollups joined to the links (the dimensions go before it).
+TRAFFIC_SUMS = (
+    "coalesce(sum(r.hits), 0), coalesce(sum(r.bot_hits), 0), coalesce(sum(r.uniques), 0), "
+    "coalesce(sum(CASE WHEN r.kind = 'click' THEN r.hits - r.bot_hits END), 0), "
+    "coalesce(sum(CASE WHEN r.kind = 'scan' THEN r.hits - r.bot_hits END), 0) "
+)
+
+
+def traffic_source(dims: Sequence[str]) -> str:
+    """Where traffic sums come from: the daily rollup per link, joined to the links' tags; by
+    day alone (the overview), the all-links table with one row a day."""
+    if set(dims) <= {"day"}:
+        return "FROM rollup_totals r"
+    return "FROM rollup_day r JOIN links l ON l.id = r.link_id"
+
+
+def day_span(start: float, end: float) -> tuple[int, int]:
+    """[first day, day after the last) of a time range; reports work in whole days."""
+    return int(start // 86400), -int(-end // 86400)
+
+
+# The conversions of a journey report, with the channel they were credited to.
+JOURNEY_CONVERSIONS = (
+    "SELECT c.id, c.ts, c.value, c.currency, g.window_days, c.link_id, "
+    "coalesce(c.utm_source, l.utm_source), coalesce(c.utm_medium, l.utm_medium), "
+    "coalesce(c.utm_campaign, l.utm_campaign) FROM conversions c "
+    "JOIN goals g ON g.id = c.goal_id LEFT JOIN links l ON l.id = c.link_id"
+)
+# Step rows (see merge_steps) of touch t for conversion c of goal g: conversion id, touch id,
+# then the fields of a Step; "direct" as events.Touch.direct reads it.
+JOURNEY_STEP = (
+    "c.id, t.id, t.ts, (t.link_id IS NULL AND coalesce(t.utm_source, '') = '' "
+    "AND t.click_ids = '{}'), t.link_id, t.utm_source, t.utm_medium, t.utm_campaign, "
+    "t.utm_content"
+)
+JOURNEY_WINDOW = "t.ts >= c.ts - g.window_days * 86400 AND t.ts <= c.ts"
+
+
+def traffic_from_rows(rows: Sequence[Sequence[Any]], keys: int) -> list[TrafficTotal]:
+    """Rows of (dimensions, TRAFFIC_SUMS) → totals, groups without hits left out."""
+    return [TrafficTotal(tuple(r[:keys]), *(int(v) for v in r[keys:])) for r in rows if r[keys]]
+
+
+def conversion_totals_from_rows(rows: Sequence[Sequence[Any]], keys: int) -> list[ConversionTotal]:
+    """Rows of (dimensions, currency, count, sum of values) → totals."""
+    return [
+        ConversionTotal(tuple(r[:keys]), r[keys], int(r[keys + 1]), money(r[keys + 2]))
+        for r in rows
+    ]

@@ -2,8 +2,10 @@
 
 A connection pool serves reads and writes; one more connection LISTENs for link and domain
 edits made by other nodes. Hits and their rollups are written by `pg_hits.py` in one
-transaction per batch with set-based statements. Connection errors become StoreUnavailable,
-so the writer keeps its batch and retries, and /readyz reports the outage.
+transaction per batch with set-based statements; sites, events and conversions, ad costs and
+report sums come from the mixins in `pg_events.py`, `pg_costs.py` and `pg_reports.py`.
+Connection errors become StoreUnavailable, so the writer keeps its batch and retries, and
+/readyz reports the outage.
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ from firstmark.store.base import (
     link_params,
     quote_ident,
 )
+from firstmark.store.pg_costs import PostgresCosts
+from firstmark.store.pg_events import PostgresEvents
 from firstmark.store.pg_listen import CONNECTION_ERRORS
+from firstmark.store.pg_reports import PostgresReports
 
 log = logging.getLogger("firstmark.store")
 
@@ -76,7 +81,7 @@ def _key(row: Sequence[Any]) -> ApiKey:
     )
 
 
-class PostgresStore:
+class PostgresStore(PostgresEvents, PostgresCosts, PostgresReports):
     def __init__(
         self,
         url: str,

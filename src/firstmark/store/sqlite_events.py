@@ -15,26 +15,25 @@ from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.sites import Site
 from firstmark.errors import Conflict, NotFound, StoreUnavailable
-from firstmark.store.base import epoch, from_epoch
+from firstmark.store.base import epoch
 from firstmark.store.eventrows import (
     CONVERSION_COLUMNS,
+    CONVERSION_SELECT,
     EVENT_COLUMNS,
     GOAL_COLUMNS,
+    SITE_SELECT,
     TOUCH_COLUMNS,
     conversion_from_row,
     conversion_params,
     event_from_row,
     event_params,
     goal_from_row,
+    host_taken,
+    sites_from_rows,
     touch_from_row,
     touch_params,
 )
 
-_CONVERSION_SELECT = (
-    "SELECT c.id, g.name, "
-    + ", ".join(f"c.{c}" for c in CONVERSION_COLUMNS)
-    + " FROM conversions c JOIN goals g ON g.id = c.goal_id"
-)
 _INSERT_CONVERSION = (
     f"INSERT INTO conversions ({', '.join(CONVERSION_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(CONVERSION_COLUMNS))}) ON CONFLICT DO NOTHING RETURNING id"
@@ -71,9 +70,7 @@ class SQLiteEvents:
                 )
         except sqlite3.IntegrityError as exc:
             if "site_hosts.host" in str(exc):
-                raise Conflict(
-                    "a host of this site belongs to another site", field="hosts"
-                ) from None
+                raise host_taken() from None
             raise
         saved = await self.site_by_key(site.key)
         assert saved is not None
@@ -96,29 +93,15 @@ class SQLiteEvents:
                 )
         except sqlite3.IntegrityError as exc:
             if "site_hosts.host" in str(exc):
-                raise Conflict(
-                    "a host of this site belongs to another site", field="hosts"
-                ) from None
+                raise host_taken() from None
             raise
         saved = await self.site_by_key(rows[0][0])
         assert saved is not None
         return saved
 
     async def _sites(self, where: str, params: Sequence[Any]) -> list[Site]:
-        rows = await self._all(
-            "SELECT s.id, s.key, s.name, s.created_at, h.host FROM sites s "
-            f"LEFT JOIN site_hosts h ON h.site_id = s.id {where} ORDER BY s.id, h.host",
-            params,
-        )
-        sites: dict[int, Site] = {}
-        hosts: dict[int, list[str]] = {}
-        for site_id, key, name, created, host in rows:
-            sites.setdefault(site_id, Site(name, key, (), site_id, from_epoch(created)))
-            if host is not None:
-                hosts.setdefault(site_id, []).append(host)
-        return [
-            Site(s.name, s.key, tuple(hosts.get(i, ())), i, s.created_at) for i, s in sites.items()
-        ]
+        rows = await self._all(f"{SITE_SELECT} {where} ORDER BY s.id, h.host", params)
+        return sites_from_rows(rows)
 
     async def site_by_key(self, key: str) -> Site | None:
         found = await self._sites("WHERE s.key = ?", (key,))
@@ -249,7 +232,7 @@ class SQLiteEvents:
         return out
 
     async def get_conversion(self, conversion_id: int) -> Conversion | None:
-        row = await self._one(f"{_CONVERSION_SELECT} WHERE c.id = ?", (conversion_id,))
+        row = await self._one(f"{CONVERSION_SELECT} WHERE c.id = ?", (conversion_id,))
         return conversion_from_row(row) if row else None
 
     async def list_conversions(
@@ -258,7 +241,7 @@ class SQLiteEvents:
         where, params = ("WHERE c.goal_id = ?", [goal_id]) if goal_id is not None else ("", [])
         total = (await self._one(f"SELECT count(*) FROM conversions c {where}", params))[0]
         rows = await self._all(
-            f"{_CONVERSION_SELECT} {where} ORDER BY c.ts DESC, c.id DESC LIMIT ? OFFSET ?",
+            f"{CONVERSION_SELECT} {where} ORDER BY c.ts DESC, c.id DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
         return [conversion_from_row(r) for r in rows], int(total)
