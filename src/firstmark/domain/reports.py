@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -271,18 +272,20 @@ def model_comparison(
 ) -> list[dict[str, Any]]:
     """Conversions and revenue credited to each key under each model, side by side. A journey
     without touch rows falls back to the touch its conversion was credited to."""
+    # The store hands over each journey's touches inside the goal's window already; only
+    # their order is made sure of here.
+    by_time = operator.attrgetter("ts")
     conversions = [
         attribution.Conversion(
             j.ts,
             j.value if j.currency == currency else Decimal(0),
-            attribution.journey(j.touches, j.ts, j.window_days)
-            or ([j.credited] if j.credited else []),
+            sorted(j.touches, key=by_time) or ([j.credited] if j.credited else []),
         )
         for j in journeys
         if j.currency in (None, currency)
     ]
     tallies = attribution.compare(
-        conversions, key=lambda t: touch_key(t, dims), half_life_days=half_life_days
+        conversions, key=key_function(dims), half_life_days=half_life_days
     )
     out = []
     for key, by_model in tallies.items():
@@ -300,21 +303,47 @@ def model_comparison(
 
 
 def touch_key(touch: attribution.Visit, dims: Sequence[str]) -> tuple[Any, ...]:
-    source: str | None
-    medium: str | None
+    """The report row a touch's credit goes to; direct visits read "(direct) / (none)"."""
+    return key_function(dims)(touch)
+
+
+def _channel(touch: attribution.Visit) -> tuple[Any, ...]:
     if touch.direct:
-        source, medium = attribution.DIRECT, attribution.NONE
-    else:
-        source, medium = touch.utm_source, touch.utm_medium
-    values = {
-        "source": source,
-        "medium": medium,
-        "campaign": touch.utm_campaign,
-        "content": touch.utm_content,
-        "link": touch.link_id,
-        "day": int(touch.ts // 86400),
+        return attribution.DIRECT, attribution.NONE
+    return touch.utm_source, touch.utm_medium
+
+
+def key_function(dims: Sequence[str]) -> Callable[[attribution.Visit], tuple[Any, ...]]:
+    """touch_key for fixed dimensions, built once: it runs for every touch of a report."""
+    direct = {"source": attribution.DIRECT, "medium": attribution.NONE}
+    getters = {
+        "source": operator.attrgetter("utm_source"),
+        "medium": operator.attrgetter("utm_medium"),
+        "campaign": operator.attrgetter("utm_campaign"),
+        "content": operator.attrgetter("utm_content"),
+        "link": operator.attrgetter("link_id"),
+        "day": lambda t: int(t.ts // 86400),
     }
-    return tuple(values[d] for d in dims)
+    for dim in dims:
+        if dim not in getters:
+            raise InvalidField("group_by", f"group_by takes {', '.join(DIMENSIONS)}")
+    if tuple(dims) == ("source", "medium"):  # the attribution report's default, kept lean
+        return lambda t: (
+            (attribution.DIRECT, attribution.NONE) if t.direct else (t.utm_source, t.utm_medium)
+        )
+    picks = [(getters[d], direct.get(d, _KEEP)) for d in dims]
+
+    def key(touch: attribution.Visit) -> tuple[Any, ...]:
+        is_direct = touch.direct
+        return tuple(
+            fallback if is_direct and fallback is not _KEEP else get(touch)
+            for get, fallback in picks
+        )
+
+    return key
+
+
+_KEEP = object()
 
 
 def attribution_csv(entries: list[dict[str, Any]], dims: Sequence[str]) -> str:

@@ -177,20 +177,38 @@ def dimension_columns(
     return [dimensions[d][side] for d in dims]
 
 
-# Traffic from the hourly rollups joined to the links (the dimensions go before it).
-TRAFFIC_SUMS = (
-    "coalesce(sum(r.hits), 0), coalesce(sum(r.bot_hits), 0), coalesce(sum(r.uniques), 0), "
-    "coalesce(sum(CASE WHEN r.kind = 'click' THEN r.hits - r.bot_hits END), 0), "
-    "coalesce(sum(CASE WHEN r.kind = 'scan' THEN r.hits - r.bot_hits END), 0) "
-)
-
-
-def traffic_source(dims: Sequence[str]) -> str:
-    """Where traffic sums come from: the daily rollup per link, joined to the links' tags; by
-    day alone (the overview), the all-links table with one row a day."""
+def traffic_query(select: str, dims: Sequence[str], first: str, last: str) -> str:
+    """SELECT … FROM … of traffic sums by report dimensions (`select` lists them, with a
+    trailing comma) for days in [first, last), given as the engine's placeholders; the caller
+    adds GROUP BY. By day alone (the overview) the all-links table has one row a day; otherwise
+    each link's days are summed first (in key order, no sort) and then joined to its tags."""
+    clicks = "CASE WHEN r.kind = 'click' THEN r.hits - r.bot_hits END"
+    scans = "CASE WHEN r.kind = 'scan' THEN r.hits - r.bot_hits END"
     if set(dims) <= {"day"}:
-        return "FROM rollup_totals r"
-    return "FROM rollup_day r JOIN links l ON l.id = r.link_id"
+        return (
+            f"SELECT {select}coalesce(sum(r.hits), 0), coalesce(sum(r.bot_hits), 0), "
+            f"coalesce(sum(r.uniques), 0), coalesce(sum({clicks}), 0), "
+            f"coalesce(sum({scans}), 0) FROM rollup_totals r "
+            f"WHERE r.day >= {first} AND r.day < {last}"
+        )
+    per = "r.link_id, r.day" if "day" in dims else "r.link_id"
+    per_link = (
+        f"SELECT {per}, sum(r.hits) AS hits, sum(r.bot_hits) AS bot_hits, "
+        f"sum(r.uniques) AS uniques, sum({clicks}) AS clicks, sum({scans}) AS scans "
+        f"FROM rollup_day r WHERE r.day >= {first} AND r.day < {last} GROUP BY {per}"
+    )
+    return (
+        f"SELECT {select}coalesce(sum(r.hits), 0), coalesce(sum(r.bot_hits), 0), "
+        "coalesce(sum(r.uniques), 0), coalesce(sum(r.clicks), 0), coalesce(sum(r.scans), 0) "
+        f"FROM ({per_link}) r JOIN links l ON l.id = r.link_id"
+    )
+
+
+def conversions_source(columns: Sequence[str]) -> str:
+    """FROM of conversion sums: the links are joined only when a dimension reads them."""
+    if any("l." in column for column in columns):
+        return "FROM conversions c LEFT JOIN links l ON l.id = c.link_id"
+    return "FROM conversions c"
 
 
 def day_span(start: float, end: float) -> tuple[int, int]:

@@ -15,15 +15,15 @@ from firstmark.store.eventrows import (
     JOURNEY_CONVERSIONS,
     JOURNEY_STEP,
     JOURNEY_WINDOW,
-    TRAFFIC_SUMS,
     conversion_totals_from_rows,
+    conversions_source,
     day_span,
     dimension_columns,
     journeys_from_rows,
     merge_steps,
     report_dimensions,
     traffic_from_rows,
-    traffic_source,
+    traffic_query,
 )
 
 REPORT_DIMENSIONS = report_dimensions("floor(c.ts / 86400)::int")
@@ -53,7 +53,7 @@ class PostgresReports:
     ) -> list[TrafficTotal]:
         select, group, order = _dimensions(dims, 0)
         rows = await self._all(
-            f"SELECT {select}{TRAFFIC_SUMS}{traffic_source(dims)} WHERE r.day >= $1 AND r.day < $2"
+            traffic_query(select, dims, "$1", "$2")
             + (f" GROUP BY {group} ORDER BY {order.removesuffix(', ')}" if group else ""),
             *day_span(start, end),
         )
@@ -65,8 +65,7 @@ class PostgresReports:
         select, group, order = _dimensions(dims, 1)
         rows = await self._all(
             f"SELECT {select}c.currency, count(*), coalesce(sum(c.value), 0) "
-            "FROM conversions c LEFT JOIN links l ON l.id = c.link_id "
-            "WHERE c.ts >= $1 AND c.ts < $2 GROUP BY "
+            f"{conversions_source([select])} WHERE c.ts >= $1 AND c.ts < $2 GROUP BY "
             + (f"{group}, " if group else "")
             + f'c.currency ORDER BY {order}c.currency COLLATE "C" NULLS FIRST',
             float(start),

@@ -16,15 +16,15 @@ from firstmark.store.eventrows import (
     JOURNEY_CONVERSIONS,
     JOURNEY_STEP,
     JOURNEY_WINDOW,
-    TRAFFIC_SUMS,
     conversion_totals_from_rows,
+    conversions_source,
     day_span,
     dimension_columns,
     journeys_from_rows,
     merge_steps,
     report_dimensions,
     traffic_from_rows,
-    traffic_source,
+    traffic_query,
 )
 
 REPORT_DIMENSIONS = report_dimensions("CAST(c.ts / 86400 AS INTEGER)")
@@ -48,8 +48,7 @@ class SQLiteReports:
     ) -> list[TrafficTotal]:
         select, group = _dimensions(dims, 0)
         rows = await self._all(
-            f"SELECT {select}{TRAFFIC_SUMS}{traffic_source(dims)} WHERE r.day >= ? AND r.day < ?"
-            + (f" GROUP BY {group}" if group else ""),
+            traffic_query(select, dims, "?", "?") + (f" GROUP BY {group}" if group else ""),
             day_span(start, end),
         )
         return traffic_from_rows(rows, len(dims))
@@ -60,8 +59,7 @@ class SQLiteReports:
         select, group = _dimensions(dims, 1)
         rows = await self._all(
             f"SELECT {select}c.currency, count(*), coalesce(sum(c.value), 0) "
-            "FROM conversions c LEFT JOIN links l ON l.id = c.link_id "
-            "WHERE c.ts >= ? AND c.ts < ? GROUP BY "
+            f"{conversions_source([select])} WHERE c.ts >= ? AND c.ts < ? GROUP BY "
             + (f"{group}, " if group else "")
             + "c.currency",
             (start, end),

@@ -30,3 +30,7 @@ CREATE TABLE rollup_totals (
 
 INSERT INTO rollup_totals (day, kind, hits, bot_hits, uniques)
 SELECT day, kind, sum(hits), sum(bot_hits), sum(uniques) FROM rollup_day GROUP BY 1, 2;
+
+-- Conversion sums by day, channel and currency read this index alone, never the table.
+CREATE INDEX conversions_report ON conversions
+    (ts, currency, value, link_id, utm_source, utm_medium, utm_campaign);
