@@ -33,6 +33,7 @@ from firstmark.store.base import (
     Job,
     LinkQuery,
     RollupRow,
+    User,
     epoch,
     from_epoch,
     key_scopes,
@@ -41,6 +42,7 @@ from firstmark.store.base import (
     quote_ident,
 )
 from firstmark.store.pg_listen import CONNECTION_ERRORS
+from firstmark.store.pg_qr import PostgresQr
 
 log = logging.getLogger("firstmark.store")
 
@@ -76,7 +78,7 @@ def _key(row: Sequence[Any]) -> ApiKey:
     )
 
 
-class PostgresStore:
+class PostgresStore(PostgresQr):
     def __init__(
         self,
         url: str,
@@ -449,6 +451,13 @@ class PostgresStore:
 
     async def count_users(self) -> int:
         return int(await self._value("SELECT count(*) FROM users"))
+
+    async def user_by_name(self, username: str) -> User | None:
+        row = await self._one(
+            "SELECT id, username, password_hash, is_admin FROM users WHERE username = $1",
+            username,
+        )
+        return User(row[0], row[1], row[2], row[3]) if row else None
 
     async def upsert_domain(self, domain: Domain) -> None:
         async with self._transaction() as conn:
