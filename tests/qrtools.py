@@ -50,7 +50,9 @@ def pdf_cells(pdf: bytes) -> Cells:
     """Dark modules of a segno PDF at scale 1: '1 0 0 1 0 top cm' then 'x y m x2 y l' pairs."""
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     start = pdf.index(b"stream\r\n") + 8
-    content = zlib.decompress(pdf[start : pdf.index(b"endstream")].rstrip(b"\r\n")).decode()
+    # segno ends the stream with exactly "\r\nendstream"; stripping more would cut into the
+    # compressed bytes whenever they happen to end in \r or \n.
+    content = zlib.decompress(pdf[start : pdf.index(b"\r\nendstream")]).decode()
     height = float(re.search(rb"/MediaBox \[0 0 [\d.]+ ([\d.]+)\]", pdf)[1])  # type: ignore[index]
     shift = re.search(r"1 0 0 1 (-?[\d.]+) (-?[\d.]+) cm", content)
     tx, ty = (float(shift[1]), float(shift[2])) if shift else (0.0, 0.0)

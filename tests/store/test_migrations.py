@@ -64,6 +64,18 @@ EXPECTED = {
         "click_token", "link_id", "utm_source", "utm_medium", "utm_campaign", "user_data",
         "consent", "source", "site_id", "created_at",
     ],
+    "qr_logos": ["id", "sha256", "media_type", "data", "width", "height", "created_at"],
+    "qr_placements": [
+        "link_id", "parent_id", "name", "venue", "medium", "quantity", "print_cost", "currency",
+        "starts_on", "ends_on", "created_at",
+    ],
+    "qr_events": [
+        "link_id", "starts_at", "ends_at", "before_url", "during_url", "after_url", "retire_at",
+        "fallback_url", "summary", "updated_at",
+    ],
+    "link_health": [
+        "link_id", "checked_at", "ok", "status", "error", "final_url", "destination",
+    ],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

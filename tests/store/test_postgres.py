@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 from test_migrations import EXPECTED, MIGRATIONS
 
+from firstmark.domain.links import Link
+from firstmark.domain.placements import Draft, Placement, placement_link
+from firstmark.domain.schedules import Schedule
 from firstmark.errors import StoreUnavailable
+from firstmark.store.base import Domain
 from firstmark.store.postgres import PostgresStore, redact
 
 HOT_TABLES = ("hits", "hit_visitors", "rollup_hourly", "rollup_daily", "rollup_day")
@@ -115,3 +120,56 @@ def test_redact_hides_only_the_password() -> None:
     assert redact("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
     assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
     assert redact("postgresql://h/db") == "postgresql://h/db"
+
+
+async def _heard(heard: list[tuple[str, str]], want: set[tuple[str, str]]) -> None:
+    deadline = time.monotonic() + 5.0
+    while not want <= set(heard):
+        assert time.monotonic() < deadline, (heard, want)
+        await asyncio.sleep(0.02)
+
+
+async def test_qr_edits_notify_the_codes_they_redirect(pg_url: str) -> None:
+    """Other nodes cache a code's target with its event schedule applied: placements synced to
+    their parent, and schedules set or removed, notify the parent's and every placement's code."""
+    editor, other = PostgresStore(pg_url), PostgresStore(pg_url)
+    await editor.open()
+    await editor.migrate()
+    await other.open()
+    heard: list[tuple[str, str]] = []
+    try:
+        await other.watch_changes(lambda kind, key: heard.append((kind, key)))
+        # The listening connection is up once a probe edit is heard.
+        deadline = time.monotonic() + 5.0
+        while ("domain", "probe.example") not in heard:
+            assert time.monotonic() < deadline, "LISTEN never started"
+            await editor.upsert_domain(Domain("probe.example", None))
+            await asyncio.sleep(0.05)
+        heard.clear()
+        parent = await editor.insert_link(Link(destination="https://a.example/", code="fair"))
+        assert parent.id is not None
+        lonely = await editor.insert_link(Link(destination="https://b.example/", code="lonely"))
+        draft = Draft(Placement(parent_id=parent.id, name="Gate"), "gate")
+        await editor.insert_placements(
+            [(placement_link(parent, draft, datetime.now(UTC)), draft.placement)]
+        )
+        await _heard(heard, {("link", "gate")})  # a node may have cached it as missing
+        family = {("link", "fair"), ("link", "gate")}
+        heard.clear()
+        await editor.sync_placements(parent)
+        await _heard(heard, {("link", "gate")})
+        heard.clear()
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        await editor.set_schedule(Schedule(parent.id, start, datetime(2026, 1, 2, tzinfo=UTC)))
+        await _heard(heard, family)
+        heard.clear()
+        assert await editor.delete_schedule(parent.id) is True
+        await _heard(heard, family)
+        heard.clear()
+        await editor.sync_placements(lonely)  # no placements: nothing to tell
+        assert await editor.delete_schedule(parent.id) is False
+        await asyncio.sleep(0.2)
+        assert heard == []
+    finally:
+        await editor.close()
+        await other.close()

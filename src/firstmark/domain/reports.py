@@ -316,7 +316,12 @@ def _channel(touch: attribution.Visit) -> tuple[Any, ...]:
 def key_function(dims: Sequence[str]) -> Callable[[attribution.Visit], tuple[Any, ...]]:
     """touch_key for fixed dimensions, built once: it runs for every touch of a report."""
     direct = {"source": attribution.DIRECT, "medium": attribution.NONE}
-    getters = {
+    for dim in dims:
+        if dim not in DIMENSIONS:
+            raise InvalidField("group_by", f"group_by takes {', '.join(DIMENSIONS)}")
+    if tuple(dims) == ("source", "medium"):  # the attribution report's default, kept lean
+        return _channel
+    getters: dict[str, Callable[[Any], Any]] = {
         "source": operator.attrgetter("utm_source"),
         "medium": operator.attrgetter("utm_medium"),
         "campaign": operator.attrgetter("utm_campaign"),
@@ -324,26 +329,14 @@ def key_function(dims: Sequence[str]) -> Callable[[attribution.Visit], tuple[Any
         "link": operator.attrgetter("link_id"),
         "day": lambda t: int(t.ts // 86400),
     }
-    for dim in dims:
-        if dim not in getters:
-            raise InvalidField("group_by", f"group_by takes {', '.join(DIMENSIONS)}")
-    if tuple(dims) == ("source", "medium"):  # the attribution report's default, kept lean
-        return lambda t: (
-            (attribution.DIRECT, attribution.NONE) if t.direct else (t.utm_source, t.utm_medium)
-        )
-    picks = [(getters[d], direct.get(d, _KEEP)) for d in dims]
+    picks = [(getters[d], direct.get(d)) for d in dims]
 
     def key(touch: attribution.Visit) -> tuple[Any, ...]:
-        is_direct = touch.direct
-        return tuple(
-            fallback if is_direct and fallback is not _KEEP else get(touch)
-            for get, fallback in picks
-        )
+        if touch.direct:
+            return tuple(get(touch) if fixed is None else fixed for get, fixed in picks)
+        return tuple(get(touch) for get, _ in picks)
 
     return key
-
-
-_KEEP = object()
 
 
 def attribution_csv(entries: list[dict[str, Any]], dims: Sequence[str]) -> str:

@@ -35,6 +35,7 @@ from firstmark.store.base import (
     Job,
     LinkQuery,
     RollupRow,
+    User,
     epoch,
     from_epoch,
     key_scopes,
@@ -45,6 +46,7 @@ from firstmark.store.base import (
 from firstmark.store.pg_costs import PostgresCosts
 from firstmark.store.pg_events import PostgresEvents
 from firstmark.store.pg_listen import CONNECTION_ERRORS
+from firstmark.store.pg_qr import PostgresQr
 from firstmark.store.pg_reports import PostgresReports
 
 log = logging.getLogger("firstmark.store")
@@ -81,7 +83,7 @@ def _key(row: Sequence[Any]) -> ApiKey:
     )
 
 
-class PostgresStore(PostgresEvents, PostgresCosts, PostgresReports):
+class PostgresStore(PostgresEvents, PostgresCosts, PostgresReports, PostgresQr):
     def __init__(
         self,
         url: str,
@@ -454,6 +456,13 @@ class PostgresStore(PostgresEvents, PostgresCosts, PostgresReports):
 
     async def count_users(self) -> int:
         return int(await self._value("SELECT count(*) FROM users"))
+
+    async def user_by_name(self, username: str) -> User | None:
+        row = await self._one(
+            "SELECT id, username, password_hash, is_admin FROM users WHERE username = $1",
+            username,
+        )
+        return User(row[0], row[1], row[2], row[3]) if row else None
 
     async def upsert_domain(self, domain: Domain) -> None:
         async with self._transaction() as conn:

@@ -5,13 +5,10 @@ Mixed into SQLiteStore; kept apart so the link and hit queries stay readable.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
@@ -22,53 +19,20 @@ from firstmark.domain.placements import SHARED, Placement
 from firstmark.domain.qrrender import Logo
 from firstmark.domain.schedules import Schedule
 from firstmark.errors import Conflict, SlugTaken
-from firstmark.store.base import BREAKDOWNS, check_column, epoch, from_epoch, link_params
-
-PLACEMENT_SELECT = (
-    "SELECT p.link_id, p.parent_id, p.name, l.code, l.domain, l.utm_content, p.venue, p.medium, "
-    "p.quantity, p.print_cost, p.currency, p.starts_on, p.ends_on, p.created_at "
-    "FROM qr_placements p JOIN links l ON l.id = p.link_id"
+from firstmark.store.base import BREAKDOWNS, check_column, epoch, link_params
+from firstmark.store.qrrows import (
+    HEALTH_SELECT,
+    LOGO_SELECT,
+    PLACEMENT_SELECT,
+    SCHEDULE_COLUMNS,
+    health_from_row,
+    health_values,
+    logo_from_row,
+    placement_from_row,
+    placement_values,
+    schedule_from_row,
+    schedule_values,
 )
-SCHEDULE_COLUMNS = (
-    "link_id, starts_at, ends_at, before_url, during_url, after_url, retire_at, fallback_url, "
-    "summary, updated_at"
-)
-
-
-def _placement(row: Sequence[Any]) -> Placement:
-    return Placement(
-        link_id=row[0],
-        parent_id=row[1],
-        name=row[2],
-        code=row[3],
-        domain=row[4],
-        utm_content=row[5],
-        venue=row[6],
-        medium=row[7],
-        quantity=row[8],
-        print_cost=None if row[9] is None else Decimal(row[9]),
-        currency=row[10],
-        starts_on=None if row[11] is None else date.fromisoformat(row[11]),
-        ends_on=None if row[12] is None else date.fromisoformat(row[12]),
-        created_at=from_epoch(row[13]),
-    )
-
-
-def _schedule(row: Sequence[Any]) -> Schedule:
-    starts, ends = from_epoch(row[1]), from_epoch(row[2])
-    assert starts is not None and ends is not None
-    return Schedule(
-        link_id=row[0],
-        starts_at=starts,
-        ends_at=ends,
-        before_url=row[3],
-        during_url=row[4],
-        after_url=row[5],
-        retire_at=from_epoch(row[6]),
-        fallback_url=row[7],
-        summary=None if row[8] is None else json.loads(row[8]),
-        updated_at=from_epoch(row[9]),
-    )
 
 
 def _marks(items: Sequence[Any]) -> str:
@@ -109,13 +73,8 @@ class SQLiteQr:
         return found
 
     async def get_logo(self, logo_id: int) -> Logo | None:
-        row = await self._one(
-            "SELECT id, media_type, data, width, height, sha256 FROM qr_logos WHERE id = ?",
-            (logo_id,),
-        )
-        if row is None:
-            return None
-        return Logo(row[1], bytes(row[2]), row[3], row[4], row[5], id=row[0])
+        row = await self._one(f"{LOGO_SELECT} WHERE id = ?", (logo_id,))
+        return None if row is None else logo_from_row(row)
 
     # --- placements -----------------------------------------------------------------------
 
@@ -138,14 +97,8 @@ class SQLiteQr:
                         "INSERT INTO qr_placements (link_id, parent_id, name, venue, medium, "
                         "quantity, print_cost, currency, starts_on, ends_on, created_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            link_id, p.parent_id, p.name, p.venue, p.medium, p.quantity,
-                            None if p.print_cost is None else str(p.print_cost), p.currency,
-                            None if p.starts_on is None else p.starts_on.isoformat(),
-                            None if p.ends_on is None else p.ends_on.isoformat(),
-                            epoch(link.created_at) or int(time.time()),
-                        ),
-                    )  # fmt: skip
+                        placement_values(link_id, p, epoch(link.created_at) or int(time.time())),
+                    )
                     ids.append(link_id)
         except sqlite3.IntegrityError as exc:
             text = str(exc)
@@ -157,7 +110,7 @@ class SQLiteQr:
         found = await self._all(
             f"{PLACEMENT_SELECT} WHERE p.link_id IN ({_marks(ids)}) ORDER BY p.link_id", ids
         )
-        return [_placement(r) for r in found]
+        return [placement_from_row(r) for r in found]
 
     async def _taken(self, items: Sequence[tuple[Link, Placement]]) -> SlugTaken:
         """SQLite does not say which code collided: look for the first one already stored
@@ -179,11 +132,11 @@ class SQLiteQr:
         rows = await self._all(
             f"{PLACEMENT_SELECT} WHERE p.parent_id = ? ORDER BY p.link_id", (parent_id,)
         )
-        return [_placement(r) for r in rows]
+        return [placement_from_row(r) for r in rows]
 
     async def get_placement(self, link_id: int) -> Placement | None:
         row = await self._one(f"{PLACEMENT_SELECT} WHERE p.link_id = ?", (link_id,))
-        return None if row is None else _placement(row)
+        return None if row is None else placement_from_row(row)
 
     async def sync_placements(self, parent: Link) -> list[Link]:
         """Copy the parent's shared fields to each of its placements' links."""
@@ -213,13 +166,7 @@ class SQLiteQr:
     # --- event schedules ------------------------------------------------------------------
 
     async def set_schedule(self, schedule: Schedule) -> None:
-        values = (
-            schedule.link_id, epoch(schedule.starts_at), epoch(schedule.ends_at),
-            schedule.before_url, schedule.during_url, schedule.after_url,
-            epoch(schedule.retire_at), schedule.fallback_url,
-            None if schedule.summary is None else json.dumps(schedule.summary),
-            epoch(schedule.updated_at) or int(time.time()),
-        )  # fmt: skip
+        values = schedule_values(schedule, int(time.time()))
         names = SCHEDULE_COLUMNS.split(", ")
         updates = ", ".join(f"{n} = excluded.{n}" for n in names[1:])
         async with self._transaction() as conn:
@@ -233,7 +180,7 @@ class SQLiteQr:
         row = await self._one(
             f"SELECT {SCHEDULE_COLUMNS} FROM qr_events WHERE link_id = ?", (link_id,)
         )
-        return None if row is None else _schedule(row)
+        return None if row is None else schedule_from_row(row)
 
     async def schedule_for_link(self, link_id: int) -> Schedule | None:
         """The schedule of the link itself, or of the link its placement belongs to."""
@@ -242,7 +189,7 @@ class SQLiteQr:
             "(SELECT parent_id FROM qr_placements WHERE link_id = ?) ORDER BY link_id = ? DESC",
             (link_id, link_id, link_id),
         )
-        return None if row is None else _schedule(row)
+        return None if row is None else schedule_from_row(row)
 
     async def delete_schedule(self, link_id: int) -> bool:
         async with self._transaction() as conn:
@@ -292,24 +239,13 @@ class SQLiteQr:
                 "checked_at = excluded.checked_at, ok = excluded.ok, status = excluded.status, "
                 "error = excluded.error, final_url = excluded.final_url, "
                 "destination = excluded.destination",
-                [
-                    (h.link_id, epoch(h.checked_at), h.ok, h.status, h.error, h.final_url,
-                     h.destination)
-                    for h in results
-                ],
-            )  # fmt: skip
+                [health_values(h) for h in results],
+            )
 
     async def health_for(self, link_ids: Sequence[int]) -> dict[int, Health]:
         if not link_ids:
             return {}
         rows = await self._all(
-            "SELECT link_id, destination, checked_at, ok, status, error, final_url "
-            f"FROM link_health WHERE link_id IN ({_marks(link_ids)})",
-            list(link_ids),
+            f"{HEALTH_SELECT} WHERE link_id IN ({_marks(link_ids)})", list(link_ids)
         )
-        out: dict[int, Health] = {}
-        for r in rows:
-            checked = from_epoch(r[2])
-            assert checked is not None
-            out[r[0]] = Health(r[0], r[1], checked, bool(r[3]), r[4], r[5], r[6])
-        return out
+        return {r[0]: health_from_row(r) for r in rows}
