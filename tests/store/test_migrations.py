@@ -54,6 +54,19 @@ EXPECTED = {
         "click_token", "link_id", "utm_source", "utm_medium", "utm_campaign", "user_data",
         "consent", "source", "site_id", "created_at",
     ],
+    "destinations": [
+        "id", "platform", "name", "credentials", "credential_fields", "goals", "endpoint_base",
+        "test_mode", "options", "enabled", "created_at", "updated_at",
+    ],
+    "outbox": [
+        "id", "destination_id", "conversion_id", "event_name", "status", "attempts",
+        "next_attempt_at", "lease_owner", "last_status", "last_error", "click_ids",
+        "sealed_client", "created_at", "sent_at",
+    ],
+    "deliveries": [
+        "id", "outbox_id", "destination_id", "ts", "status", "http_status", "latency_ms",
+        "error",
+    ],
 }  # fmt: skip
 
 

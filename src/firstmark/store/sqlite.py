@@ -43,6 +43,7 @@ from firstmark.store.base import (
     visitor_keys,
 )
 from firstmark.store.sqlite_events import SQLiteEvents
+from firstmark.store.sqlite_outbox import SQLiteOutbox
 
 READERS = 2
 # SQLite allows 32,766 bound variables per statement; three per visitor row.
@@ -70,7 +71,7 @@ def _integrity(exc: sqlite3.IntegrityError, link: Link) -> Exception:
     return exc
 
 
-class SQLiteStore(SQLiteEvents):
+class SQLiteStore(SQLiteOutbox, SQLiteEvents):
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
         self.path = sqlite_path(url)
