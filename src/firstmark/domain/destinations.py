@@ -253,22 +253,26 @@ def parse(data: object, current: Destination | None = None, *,
     return DestinationInput(
         platform=platform,
         name=_name(data["name"]) if "name" in data else current.name if current else "",
-        credentials=_credentials(
-            platform, data.get("credentials", {}), current_credentials or {}
-        ),
+        credentials=_credentials(platform, data.get("credentials", {}), current_credentials or {}),
         goals=_goals(data["goals"]) if "goals" in data else dict(current.goals) if current else {},
         endpoint_base=_endpoint(data.get("endpoint_base"))
         if "endpoint_base" in data or current is None
-        else current.endpoint_base if current else None,
+        else current.endpoint_base
+        if current
+        else None,
         test_mode=_flag(data, "test_mode", current.test_mode if current else False),
         options=_options(platform, data["options"])
         if "options" in data
-        else dict(current.options) if current else {},
+        else dict(current.options)
+        if current
+        else {},
         enabled=_flag(data, "enabled", current.enabled if current else True),
     )
 
 
-def build(checked: DestinationInput, sealed: str, current: Destination | None = None) -> Destination:
+def build(
+    checked: DestinationInput, sealed: str, current: Destination | None = None
+) -> Destination:
     base = Destination(
         platform=checked.platform,
         name=checked.name,

@@ -151,9 +151,7 @@ class SQLiteOutbox:
     async def delete_destination(self, destination_id: int) -> bool:
         """Remove a destination with its outbox rows and delivery log."""
         async with self._transaction() as conn:
-            await conn.execute(
-                "DELETE FROM deliveries WHERE destination_id = ?", (destination_id,)
-            )
+            await conn.execute("DELETE FROM deliveries WHERE destination_id = ?", (destination_id,))
             await conn.execute("DELETE FROM outbox WHERE destination_id = ?", (destination_id,))
             cur = await conn.execute("DELETE FROM destinations WHERE id = ?", (destination_id,))
             return cur.rowcount > 0
@@ -265,7 +263,9 @@ class SQLiteOutbox:
         return len(done)
 
     async def outbox_counts(self, destination_id: int | None = None) -> dict[str, int]:
-        where, params = ("WHERE destination_id = ?", [destination_id]) if destination_id else ("", [])
+        where, params = (
+            ("WHERE destination_id = ?", [destination_id]) if destination_id else ("", [])
+        )
         rows = await self._all(
             f"SELECT status, count(*) FROM outbox {where} GROUP BY status", params
         )
@@ -310,4 +310,3 @@ class SQLiteOutbox:
             [*params, limit],
         )
         return [Delivery(*r) for r in rows]
-
