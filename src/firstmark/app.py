@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -20,12 +21,14 @@ from firstmark.cache import LinkCache
 from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
 from firstmark.errors import FirstmarkError, StoreUnavailable
+from firstmark.forward.worker import Forwarder
 from firstmark.geo import GeoLookup
+from firstmark.sealing import Sealer
 from firstmark.store import create_store
 from firstmark.store.base import Store
 from firstmark.store.event_writer import EventWriter, GoalCache
 from firstmark.store.writer import HitWriter
-from firstmark.web import api, events_api
+from firstmark.web import api, destinations_api, events_api
 from firstmark.web.collect import CollectApp, SiteCache
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
@@ -78,6 +81,22 @@ async def metrics(request: Request) -> Response:
         "# TYPE firstmark_web_conversions_total counter",
         f"firstmark_web_conversions_total {events.conversions}",
     ]
+    forwarder: Forwarder = request.app.state.forwarder
+    try:
+        counts = await request.app.state.store.outbox_counts()
+    except StoreUnavailable:
+        counts = {}
+    lines.append("# TYPE firstmark_outbox_rows gauge")
+    lines += [f'firstmark_outbox_rows{{status="{k}"}} {v}' for k, v in counts.items()]
+    c = forwarder.counters
+    lines += [
+        "# TYPE firstmark_forward_requests_total counter",
+        f"firstmark_forward_requests_total {c.requests}",
+        "# TYPE firstmark_forward_events_total counter",
+        f'firstmark_forward_events_total{{result="sent"}} {c.sent}',
+        f'firstmark_forward_events_total{{result="retry"}} {c.retried}',
+        f'firstmark_forward_events_total{{result="dead"}} {c.dead}',
+    ]
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 
@@ -105,10 +124,14 @@ async def on_crash(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(settings: Settings, store: Store | None = None) -> Any:
+def create_app(
+    settings: Settings, store: Store | None = None, forward_client: httpx.AsyncClient | None = None
+) -> Any:
     """The ASGI app. Pass an opened `store` to manage it yourself (tests); else the lifespan
-    opens, migrates and closes one from FIRSTMARK_DATABASE_URL."""
+    opens, migrates and closes one from FIRSTMARK_DATABASE_URL. `forward_client` is the HTTP
+    client that speaks to ad platforms (tests pass one over a mock transport)."""
     own_store = store is None
+    own_client = forward_client is None
     store = store or create_store(settings.database_url, timeout=settings.db_timeout)
     geo = GeoLookup(settings.geoip_db)
     writer = HitWriter(
@@ -131,6 +154,18 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
         flush_ms=settings.hit_flush_ms,
     )
     sites = SiteCache(store, settings.link_cache_ttl)
+    credentials_sealer = Sealer(settings.secret_key, "destination-credentials")
+    client_sealer = Sealer(settings.secret_key, "outbox-client")
+    client = forward_client or httpx.AsyncClient(timeout=settings.forward_timeout_s)
+    forwarder = Forwarder(
+        store,
+        client,
+        credentials=credentials_sealer,
+        client_data=client_sealer,
+        batch=settings.forward_batch,
+        lease_s=settings.forward_lease_s,
+        max_attempts=settings.forward_max_attempts,
+    )
     cache = LinkCache(
         store,
         token_param=settings.click_token_param,
@@ -145,9 +180,14 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
             await store.migrate()
         writer.start()
         event_writer.start()
+        if settings.forward_enabled:
+            forwarder.start(settings.forward_poll_s)
         try:
             yield
         finally:
+            await forwarder.stop()
+            if own_client:
+                await client.aclose()
             await writer.stop()
             await event_writer.stop()
             geo.close()
@@ -162,6 +202,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
             Route("/metrics", metrics),
             *api.routes,
             *events_api.routes,
+            *destinations_api.routes,
             Mount("/static", StaticFiles(directory=str(static)), name="static"),
         ],
         exception_handlers={
@@ -179,6 +220,10 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
     router.state.goals = goals
     router.state.sites = sites
     router.state.signer = signer
+    router.state.credentials_sealer = credentials_sealer
+    router.state.client_sealer = client_sealer
+    router.state.forwarder = forwarder
+    router.state.probe_forwarder = forwarder
     collect = CollectApp(router, settings=settings, writer=event_writer, sites=sites)
     app = RedirectApp(
         collect, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages()

@@ -46,6 +46,12 @@ class Settings:
     utm_mediums: tuple[str, ...] = ()
     allowed_destination_hosts: tuple[str, ...] = ()
     log_level: str = "info"
+    forward_enabled: bool = True
+    forward_batch: int = 1000
+    forward_lease_s: float = 60.0
+    forward_poll_s: float = 1.0
+    forward_timeout_s: float = 10.0
+    forward_max_attempts: int = 12
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -184,6 +190,17 @@ def _check(settings: Settings) -> None:
         raise ConfigError(
             f"{PREFIX}HIT_BUFFER must be at least {PREFIX}HIT_BATCH (and both above 0)",
             field="hit_buffer",
+        )
+    if settings.forward_batch < 1 or settings.forward_max_attempts < 1:
+        raise ConfigError(
+            f"{PREFIX}FORWARD_BATCH and {PREFIX}FORWARD_MAX_ATTEMPTS must be at least 1",
+            field="forward_batch",
+        )
+    if settings.forward_lease_s <= settings.forward_timeout_s:
+        raise ConfigError(
+            f"{PREFIX}FORWARD_LEASE_S must be longer than {PREFIX}FORWARD_TIMEOUT_S, or a slow "
+            "platform would see its rows claimed twice",
+            field="forward_lease_s",
         )
     if settings.keep_alive <= 0:
         raise ConfigError(f"{PREFIX}KEEP_ALIVE must be above 0 seconds", field="keep_alive")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -83,7 +83,7 @@ class DestinationInput:
 
     platform: str
     name: str
-    credentials: Mapping[str, str]
+    credentials: Mapping[str, str] | None  # None: unchanged (PATCH)
     goals: Mapping[str, str]
     endpoint_base: str | None
     test_mode: bool
@@ -253,7 +253,9 @@ def parse(data: object, current: Destination | None = None, *,
     return DestinationInput(
         platform=platform,
         name=_name(data["name"]) if "name" in data else current.name if current else "",
-        credentials=_credentials(platform, data.get("credentials", {}), current_credentials or {}),
+        credentials=_credentials(platform, data["credentials"], current_credentials or {})
+        if "credentials" in data
+        else None,
         goals=_goals(data["goals"]) if "goals" in data else dict(current.goals) if current else {},
         endpoint_base=_endpoint(data.get("endpoint_base"))
         if "endpoint_base" in data or current is None
@@ -271,22 +273,28 @@ def parse(data: object, current: Destination | None = None, *,
 
 
 def build(
-    checked: DestinationInput, sealed: str, current: Destination | None = None
+    checked: DestinationInput, sealed: str | None, current: Destination | None = None
 ) -> Destination:
-    base = Destination(
+    """The destination to store; `sealed` holds the sealed credentials, None to keep the
+    current ones."""
+    if sealed is None or checked.credentials is None:
+        assert current is not None, "a new destination needs credentials"
+        sealed, fields = current.credentials_sealed, current.credential_fields
+    else:
+        fields = tuple(sorted(checked.credentials))
+    return Destination(
         platform=checked.platform,
         name=checked.name,
         credentials_sealed=sealed,
-        credential_fields=tuple(sorted(checked.credentials)),
+        credential_fields=fields,
         goals=dict(checked.goals),
         endpoint_base=checked.endpoint_base,
         test_mode=checked.test_mode,
         options=dict(checked.options),
         enabled=checked.enabled,
+        id=current.id if current else None,
+        created_at=current.created_at if current else None,
     )
-    if current is None:
-        return base
-    return replace(base, id=current.id, created_at=current.created_at)
 
 
 def to_json(dest: Destination, counts: Mapping[str, int] | None = None) -> dict[str, Any]:

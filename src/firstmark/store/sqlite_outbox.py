@@ -197,14 +197,15 @@ class SQLiteOutbox:
     async def claim_outbox(
         self, worker: str, limit: int, lease_s: float, now: float | None = None
     ) -> list[OutboxItem]:
-        """Due rows (pending, retry, or sending with a lapsed lease), leased to `worker` until
-        now + lease_s. Each claim counts as an attempt."""
+        """Due rows (pending, retry, or sending with a lapsed lease) of enabled destinations,
+        leased to `worker` until now + lease_s. Each claim counts as an attempt."""
         now = time.time() if now is None else now
         async with self._transaction() as conn:
             claimed = await conn.execute_fetchall(
                 "UPDATE outbox SET status = 'sending', lease_owner = ?, next_attempt_at = ?, "
                 "attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox "
                 "WHERE status IN ('pending', 'retry', 'sending') AND next_attempt_at <= ? "
+                "AND destination_id IN (SELECT id FROM destinations WHERE enabled = 1) "
                 "ORDER BY next_attempt_at, id LIMIT ?) RETURNING id",
                 (worker, now + lease_s, now, limit),
             )
