@@ -1,4 +1,5 @@
-"""The `firstmark` command: serve, migrate, init, keys, link, domain, site, goal.
+"""The `firstmark` command: serve, migrate, init, keys, link, domain, site, goal, destination,
+outbox.
 
 Errors print one line to stderr and exit non-zero: 1 for a refused request, 2 for bad usage or
 settings, 3 when the database cannot be used.
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from firstmark import __version__, actions
+from firstmark import __version__, actions, forward_cli
 from firstmark.config import Settings, from_env
 from firstmark.domain import goals, links, sites
 from firstmark.domain.keys import new_key, parse_scopes
@@ -441,6 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     gadd.add_argument("--json", action="store_true")
     gadd.set_defaults(run=cmd_goal_add)
     goal.add_parser("list", help="list goals").set_defaults(run=cmd_goal_list)
+
+    forward_cli.add_parsers(sub)
     return parser
 
 

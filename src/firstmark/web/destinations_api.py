@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from firstmark import connecting
 from firstmark.domain import destinations
 from firstmark.domain.destinations import Destination
 from firstmark.errors import InvalidField, NotFound
@@ -35,13 +36,6 @@ async def _found(request: Request) -> Destination:
     return dest
 
 
-async def _check_goals(request: Request, checked: destinations.DestinationInput) -> None:
-    known = {g.name for g in await _store(request).list_goals()}
-    for goal in checked.goals:
-        if goal not in known:
-            raise InvalidField(f"goals.{goal}", f"no goal named {goal!r}", code="unknown_goal")
-
-
 async def _answer(request: Request, dest: Destination, status: int = 200) -> Response:
     assert dest.id is not None
     counts = await _store(request).outbox_counts(dest.id)
@@ -50,11 +44,7 @@ async def _answer(request: Request, dest: Destination, status: int = 200) -> Res
 
 async def create_destination(request: Request) -> Response:
     await require(request, "admin")
-    checked = destinations.parse(await read_json(request))
-    await _check_goals(request, checked)
-    assert checked.credentials is not None
-    sealed = _sealer(request).seal(checked.credentials)
-    saved = await _store(request).insert_destination(destinations.build(checked, sealed))
+    saved = await connecting.create(_store(request), _sealer(request), await read_json(request))
     return await _answer(request, saved, 201)
 
 
@@ -76,13 +66,7 @@ async def update_destination(request: Request) -> Response:
     await require(request, "admin")
     current = await _found(request)
     data = await read_json(request)
-    opened: dict[str, str] = {}
-    if isinstance(data, dict) and "credentials" in data:
-        opened = {k: str(v) for k, v in _sealer(request).open(current.credentials_sealed).items()}
-    checked = destinations.parse(data, current, current_credentials=opened)
-    await _check_goals(request, checked)
-    sealed = _sealer(request).seal(checked.credentials) if checked.credentials else None
-    saved = await _store(request).update_destination(destinations.build(checked, sealed, current))
+    saved = await connecting.update(_store(request), _sealer(request), current, data)
     return await _answer(request, saved)
 
 
