@@ -385,7 +385,7 @@ def test_google_blames_single_events_and_resends_the_rest() -> None:
                 {"elements": [{"status": 201}, {"status": 400, "error": {"message": "bad rule"}}]},
             ),
             ["sent", "dead"],
-        ),  # fmt: skip
+        ),
         (
             "pinterest",
             answer(
@@ -398,14 +398,14 @@ def test_google_blames_single_events_and_resends_the_rest() -> None:
                 },
             ),
             ["sent", "dead"],
-        ),  # fmt: skip
+        ),
         (
             "ga4",
             answer(
                 200, {"validationMessages": [{"fieldPath": "events", "description": "bad name"}]}
             ),
             ["dead", "dead"],
-        ),  # fmt: skip
+        ),
         ("ga4", answer(204), ["sent", "sent"]),
         (
             "microsoft",
@@ -413,7 +413,7 @@ def test_google_blames_single_events_and_resends_the_rest() -> None:
                 200, {"eventsReceived": 1, "errors": [{"index": 0, "message": "bad eventTime"}]}
             ),
             ["dead", "sent"],
-        ),  # fmt: skip
+        ),
         ("reddit", answer(423), ["retry", "retry"]),
         ("snapchat", answer(408), ["retry", "retry"]),
         ("snapchat", answer(403, {"message": "forbidden"}), ["dead", "dead"]),
