@@ -118,7 +118,9 @@ class Forwarder:
 
     async def run_once(self) -> int:
         """Claim one round of due rows and deliver them; returns the rows claimed."""
-        items = await self.store.claim_outbox(self.worker, self.batch, self.lease_s)
+        items = await self.store.claim_outbox(
+            self.worker, self.batch, self.lease_s, now=self.clock()
+        )
         if not items:
             return 0
         by_destination: dict[int, list[OutboxItem]] = {}
