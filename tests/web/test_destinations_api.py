@@ -13,7 +13,6 @@ import pytest
 
 from firstmark.config import Settings
 from firstmark.forward.worker import Forwarder
-from firstmark.store.base import Store
 
 TOKEN = "EAAB-very-secret-token-987"
 META = {
