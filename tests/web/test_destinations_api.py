@@ -72,7 +72,7 @@ async def test_credentials_are_sealed_at_rest_and_never_returned(
             {"credentials": {**META["credentials"], "password": "x"}},
             "credentials.password",
             "unknown_field",
-        ),  # fmt: skip
+        ),
         ({"goals": {"signup": "Lead"}}, "goals.signup", "unknown_goal"),
         ({"goals": {"purchase": ""}}, "goals.purchase", "invalid_field"),
         ({"endpoint_base": "ftp://proxy"}, "endpoint_base", "invalid_field"),
