@@ -165,6 +165,7 @@ def create_app(
         batch=settings.forward_batch,
         lease_s=settings.forward_lease_s,
         max_attempts=settings.forward_max_attempts,
+        backoff_s=settings.forward_backoff_s,
     )
     cache = LinkCache(
         store,

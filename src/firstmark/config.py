@@ -52,6 +52,7 @@ class Settings:
     forward_poll_s: float = 1.0
     forward_timeout_s: float = 10.0
     forward_max_attempts: int = 12
+    forward_backoff_s: float = 10.0
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -49,6 +49,7 @@ def _forwarder(settings: Settings, store: Store, client: Any) -> Any:
         batch=settings.forward_batch,
         lease_s=settings.forward_lease_s,
         max_attempts=settings.forward_max_attempts,
+        backoff_s=settings.forward_backoff_s,
     )
 
 

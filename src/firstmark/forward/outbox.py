@@ -22,9 +22,11 @@ MAX_ATTEMPTS = 12
 JITTER = 0.2  # ± a fifth, so rows failed together do not come back together
 
 
-def backoff(attempts: int, dice: Callable[[], float] = random.random) -> float:
+def backoff(
+    attempts: int, dice: Callable[[], float] = random.random, base_s: float = BASE_DELAY_S
+) -> float:
     """Seconds before attempt `attempts + 1`: 10 s · 2^(attempts - 1), capped at 6 h, ±20 %."""
-    delay: float = min(MAX_DELAY_S, BASE_DELAY_S * 2.0 ** max(0, attempts - 1))
+    delay: float = min(MAX_DELAY_S, base_s * 2.0 ** max(0, attempts - 1))
     return delay * (1 - JITTER + 2 * JITTER * dice())
 
 
@@ -38,6 +40,7 @@ def decide(
     latency_ms: float | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     dice: Callable[[], float] = random.random,
+    base_s: float = BASE_DELAY_S,
 ) -> Attempt:
     """The row's next state. `attempts` counts this one."""
     if outcome.status == "sent":
@@ -50,7 +53,7 @@ def decide(
     delay = (
         min(MAX_DELAY_S, outcome.retry_after)
         if outcome.retry_after is not None
-        else backoff(attempts, dice)
+        else backoff(attempts, dice, base_s)
     )
     return Attempt(outbox_id, "retry", now + delay, http_status, outcome.message, latency_ms)
 

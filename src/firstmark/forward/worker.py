@@ -65,6 +65,7 @@ class Forwarder:
         batch: int = 1000,
         lease_s: float = 60.0,
         max_attempts: int = outbox.MAX_ATTEMPTS,
+        backoff_s: float = outbox.BASE_DELAY_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -75,6 +76,7 @@ class Forwarder:
         self.batch = batch
         self.lease_s = lease_s
         self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
         self.clock = clock
         self.counters = Counters()
         self._task: asyncio.Task[None] | None = None
@@ -211,6 +213,7 @@ class Forwarder:
             http_status=status,
             latency_ms=latency_ms,
             max_attempts=self.max_attempts,
+            base_s=self.backoff_s,
         )
 
     # --- the loop -------------------------------------------------------------------------
