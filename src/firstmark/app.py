@@ -143,6 +143,8 @@ def create_app(
     )
     signer = ClickSigner(settings.secret_key)
     goals = GoalCache(store)
+    credentials_sealer = Sealer(settings.secret_key, "destination-credentials")
+    client_sealer = Sealer(settings.secret_key, "outbox-client")
     event_writer = EventWriter(
         store,
         geo,
@@ -152,10 +154,9 @@ def create_app(
         capacity=settings.hit_buffer,
         batch=settings.hit_batch,
         flush_ms=settings.hit_flush_ms,
+        seal_client=client_sealer.seal,
     )
     sites = SiteCache(store, settings.link_cache_ttl)
-    credentials_sealer = Sealer(settings.secret_key, "destination-credentials")
-    client_sealer = Sealer(settings.secret_key, "outbox-client")
     client = forward_client or httpx.AsyncClient(timeout=settings.forward_timeout_s)
     forwarder = Forwarder(
         store,

@@ -199,3 +199,40 @@ async def test_a_test_event_goes_in_the_platforms_test_mode(
     assert seen[0]["data"][0]["event_id"] == data["event_id"]
     assert TOKEN not in answer.text
     await forwarder.client.aclose()
+
+
+async def test_a_web_conversion_is_forwarded_with_its_click_ids_and_client_data(
+    client: httpx.AsyncClient, anon: httpx.AsyncClient, dest: dict[str, Any], app: Any,
+    settings: Settings,
+) -> None:  # fmt: skip
+    site = await client.post("/api/v1/sites", json={"hosts": ["shop.example"]})
+    consent = {"analytics_storage": "granted", "ad_storage": "granted", "ad_user_data": "granted"}
+    body = {"site": site.json()["key"], "type": "conversion", "name": "purchase",
+            "url": "https://shop.example/thanks?order=9&email=a@b.c", "event_id": "web-9",
+            "consent": consent, "vid": "visitor-123456", "value": 30, "currency": "EUR",
+            "landing": {"fbclid": "IwAR-web"}}  # fmt: skip
+    ua = "Mozilla/5.0 (X11; Linux x86_64) WebConversionAgent/1.0"
+    answer = await anon.post(
+        "/e", content=json.dumps(body).encode(),
+        headers={"content-type": "text/plain", "origin": "https://shop.example", "user-agent": ua},
+    )  # fmt: skip
+    assert answer.status_code == 202
+    await app.state.event_writer.drain()
+    db = Path(settings.database_url.removeprefix("sqlite:///"))
+    stored = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+    assert b"WebConversionAgent" not in stored and b"203.0.113.7" not in stored
+    seen: list[dict[str, Any]] = []
+
+    def platform(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(200, json={"events_received": 1})
+
+    forwarder = use_platform(app, platform)
+    assert await forwarder.drain() == 1
+    [event] = seen[0]["data"]
+    assert event["event_id"] == "web-9" and event["action_source"] == "website"
+    assert event["event_source_url"] == "https://shop.example/thanks"
+    user = event["user_data"]
+    assert user["client_ip_address"] == "203.0.113.7" and user["client_user_agent"] == ua
+    assert user["fbc"].startswith("fb.1.") and user["fbc"].endswith(".IwAR-web")
+    await forwarder.client.aclose()

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from urllib.parse import urlsplit
 
 from firstmark.domain import conversions as conversion_rules
 from firstmark.domain.clicks import ClickSigner
@@ -62,8 +63,10 @@ class EventWriter(BatchWriter[RawEvent]):
         batch: int = 1_000,
         flush_ms: int = 50,
         classify_ua: Callable[[str], Device] = classify,
+        seal_client: Callable[[Mapping[str, str]], str] | None = None,
     ) -> None:
         super().__init__(store, capacity=capacity, batch=batch, flush_ms=flush_ms)
+        self.seal_client = seal_client
         self.geo = geo
         self.signer = signer
         self.goals = goals
@@ -150,6 +153,16 @@ class EventWriter(BatchWriter[RawEvent]):
         value, money = given.value, given.currency or goal.currency
         if value is None and goal.default_value is not None:
             value, money = goal.default_value, goal.currency
+        click_ids: dict[str, str] = {}
+        if agreed.click_ids:  # the attributed touch's, then this page's own
+            click_ids = {**(dict(touch.click_ids) if touch else {}), **click_ids_of(given.landing)}
+        sealed = None
+        if agreed.forwarding and self.seal_client is not None:
+            # For platforms that take them (Meta, TikTok, …): sealed in the outbox row only,
+            # erased once it is sent or dead. The page without its query.
+            page = f"{urlsplit(given.url).scheme}://{given.host}{given.path}"
+            found = {"ip": raw.ip, "ua": raw.user_agent, "url": page}
+            sealed = self.seal_client({k: v for k, v in found.items() if v})
         return Conversion(
             event_id=given.event_id or f"web-{uuid.uuid4().hex}",
             goal_id=goal.id,
@@ -165,4 +178,6 @@ class EventWriter(BatchWriter[RawEvent]):
             utm_medium=touch.utm_medium if touch else None,
             utm_campaign=touch.utm_campaign if touch else None,
             site_id=raw.site_id,
+            click_ids=click_ids,
+            sealed_client=sealed,
         )
