@@ -25,9 +25,9 @@ JITTER = 0.2  # ± a fifth, so rows failed together do not come back together
 def backoff(
     attempts: int, dice: Callable[[], float] = random.random, base_s: float = BASE_DELAY_S
 ) -> float:
-    """Seconds before attempt `attempts + 1`: 10 s · 2^(attempts - 1), capped at 6 h, ±20 %."""
-    delay: float = min(MAX_DELAY_S, base_s * 2.0 ** max(0, attempts - 1))
-    return delay * (1 - JITTER + 2 * JITTER * dice())
+    """Seconds before attempt `attempts + 1`: 10 s · 2^(attempts - 1) ± 20 %, at most 6 h."""
+    delay: float = base_s * 2.0 ** max(0, attempts - 1)
+    return min(MAX_DELAY_S, delay * (1 - JITTER + 2 * JITTER * dice()))
 
 
 def decide(
