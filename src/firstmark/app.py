@@ -167,6 +167,7 @@ def create_app(
         lease_s=settings.forward_lease_s,
         max_attempts=settings.forward_max_attempts,
         backoff_s=settings.forward_backoff_s,
+        request_timeout_s=settings.forward_timeout_s,
     )
     cache = LinkCache(
         store,

@@ -50,6 +50,7 @@ def _forwarder(settings: Settings, store: Store, client: Any) -> Any:
         lease_s=settings.forward_lease_s,
         max_attempts=settings.forward_max_attempts,
         backoff_s=settings.forward_backoff_s,
+        request_timeout_s=settings.forward_timeout_s,
     )
 
 

@@ -157,7 +157,25 @@ async def test_batches_stay_within_the_platform_limit(
         await convert(store, sealers, f"e-{n}")
     platform = Platform()
     await make_forwarder(platform).drain()
-    assert [len(json.loads(r.content)["data"]) for r in platform.requests] == [2, 2, 1]
+    sizes = sorted(len(json.loads(r.content)["data"]) for r in platform.requests)
+    assert sizes == [1, 2, 2] and sorted(platform.event_ids()) == [f"e-{n}" for n in range(5)]
+
+
+async def test_no_request_starts_that_could_outlive_the_lease(
+    store: Store, sealers: Any, goal: Goal, make_forwarder: Any
+) -> None:
+    await add_destination(store, sealers)
+    await convert(store, sealers, "e-1")
+    clock = Clock()
+    platform = Platform()
+    short = make_forwarder(platform, clock, lease_s=5, request_timeout_s=10)
+    assert await short.run_once() == 1
+    assert platform.requests == []
+    found = await row(store, "e-1")
+    assert found["status"] == "retry" and "lease ran short" in found["last_error"]
+    assert found["next_attempt_at"] <= clock.now and found["sealed"] is not None
+    await make_forwarder(platform, clock).drain()
+    assert platform.event_ids() == ["e-1"]
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,8 @@ class Forwarder:
         lease_s: float = 60.0,
         max_attempts: int = outbox.MAX_ATTEMPTS,
         backoff_s: float = outbox.BASE_DELAY_S,
+        request_timeout_s: float = 10.0,
+        concurrency: int = 4,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -77,6 +79,8 @@ class Forwarder:
         self.lease_s = lease_s
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
+        self.request_timeout_s = request_timeout_s
+        self.concurrency = concurrency  # requests in flight per destination
         self.clock = clock
         self.counters = Counters()
         self._task: asyncio.Task[None] | None = None
@@ -120,16 +124,18 @@ class Forwarder:
 
     async def run_once(self) -> int:
         """Claim one round of due rows and deliver them; returns the rows claimed."""
-        items = await self.store.claim_outbox(
-            self.worker, self.batch, self.lease_s, now=self.clock()
-        )
+        claimed_at = self.clock()
+        items = await self.store.claim_outbox(self.worker, self.batch, self.lease_s, now=claimed_at)
         if not items:
             return 0
         by_destination: dict[int, list[OutboxItem]] = {}
         for item in items:
             by_destination.setdefault(item.destination_id, []).append(item)
         results = await asyncio.gather(
-            *(self._destination(dest_id, rows) for dest_id, rows in by_destination.items())
+            *(
+                self._destination(dest_id, rows, claimed_at + self.lease_s)
+                for dest_id, rows in by_destination.items()
+            )
         )
         attempts = [a for group in results for a in group]
         await self.store.finish_outbox(self.worker, attempts)
@@ -142,7 +148,9 @@ class Forwarder:
                 self.counters.dead += 1
         return len(items)
 
-    async def _destination(self, dest_id: int, items: list[OutboxItem]) -> list[Attempt]:
+    async def _destination(
+        self, dest_id: int, items: list[OutboxItem], deadline: float
+    ) -> list[Attempt]:
         now = self.clock()
         dest = await self.store.get_destination(dest_id)
         if dest is None:
@@ -163,8 +171,19 @@ class Forwarder:
                 attempts.append(Attempt(item.id, "dead", error=message))
             else:
                 ready.append(item)
-        for chunk in batches(adapter, ready):
-            attempts.extend(await self._send(adapter, target, chunk, secrets))
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def send(chunk: list[OutboxItem]) -> list[Attempt]:
+            async with gate:
+                # Never start a request that could outlive the lease: another worker may
+                # claim these rows then. They go back, due at once, for the next round.
+                if self.clock() + self.request_timeout_s >= deadline:
+                    note = "not sent this round: the lease ran short"
+                    return [Attempt(i.id, "retry", self.clock(), error=note) for i in chunk]
+                return await self._send(adapter, target, chunk, secrets)
+
+        groups = await asyncio.gather(*(send(chunk) for chunk in batches(adapter, ready)))
+        attempts.extend(a for group in groups for a in group)
         return attempts
 
     async def _send(
