@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,48 @@ def test_outbox_status_replay_and_a_run_with_nothing_due(
     assert code == 0 and out.startswith("0 dead rows")
     code, out, _ = run(capsys, "outbox", "run", "--once")
     assert code == 0 and out.startswith("0 rows")
+
+
+def test_destination_test_sends_one_event_and_prints_the_answer(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    received: list[dict[str, object]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            received.append(
+                {"path": self.path,
+                 "body": json.loads(self.rfile.read(int(self.headers["content-length"])))}
+            )  # fmt: skip
+            raw = json.dumps({"events_received": 1, "fbtrace_id": "AbCdE"}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        run(capsys, "goal", "add", "purchase")
+        code, _, err = run(
+            capsys, "destination", "add", "meta", "--credential", "pixel_id=42",
+            "--credential", "access_token=tok-xyz", "--goal", "purchase=Purchase",
+            "--option", "test_event_code=TEST77",
+            "--endpoint-base", f"http://127.0.0.1:{server.server_address[1]}",
+        )  # fmt: skip
+        assert code == 0, err
+        code, out, err = run(capsys, "destination", "test", "meta")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 0, err
+    assert "in the platform's test mode" in out and "HTTP 200: sent" in out
+    assert "fbtrace_id" in out and "tok-xyz" not in out
+    [request] = received
+    assert request["path"] == "/v25.0/42/events"
+    body = request["body"]
+    assert isinstance(body, dict) and body["test_event_code"] == "TEST77"

@@ -177,3 +177,17 @@ async def test_removing_a_destination_removes_its_rows(any_store: Store) -> None
     await any_store.finish_outbox("w", [Attempt(item.id, "sent", http_status=200)])
     assert await any_store.delete_destination(dest.id)
     assert sum((await any_store.outbox_counts()).values()) == 0
+
+
+async def test_web_conversions_written_with_events_are_queued_too(any_store: Store) -> None:
+    await any_store.insert_destination(destination())
+    goal = await any_store.insert_goal(Goal(name="purchase"))
+    assert goal.id is not None
+    web = [
+        Conversion(event_id=f"web-{n}", goal_id=goal.id, goal="purchase", ts=time.time(),
+                   consent=consent, source="web", click_ids={"gclid": "G"})
+        for n, consent in enumerate([ADS, Consent(analytics=True)])
+    ]  # fmt: skip
+    assert await any_store.write_events([], [], web) == 2
+    [item] = await any_store.claim_outbox("w", 10, 30)
+    assert item.conversion.event_id == "web-0" and item.click_ids == {"gclid": "G"}
