@@ -251,7 +251,7 @@ async def test_a_permanent_error_is_dead_with_the_platforms_message_until_replay
 async def test_a_row_is_dead_after_the_last_attempt(
     store: Store, sealers: Any, goal: Goal, make_forwarder: Any
 ) -> None:
-    await add_destination(store, sealers)
+    dest_id = await add_destination(store, sealers)
     await convert(store, sealers, "e-1")
     clock = Clock()
     forwarder = make_forwarder(Platform(httpx.Response(500)), clock, max_attempts=3)
@@ -260,6 +260,8 @@ async def test_a_row_is_dead_after_the_last_attempt(
         clock.now += 7 * 3600
     found = await row(store, "e-1")
     assert found["status"] == "dead" and found["attempts"] == 3
+    log = await store.list_deliveries(dest_id)
+    assert [(d.attempt, d.status) for d in log] == [(3, "dead"), (2, "retry"), (1, "retry")]
     assert found["last_error"].startswith("gave up after 3 attempts: HTTP 500")
 
 

@@ -64,8 +64,8 @@ EXPECTED = {
         "sealed_client", "created_at", "sent_at",
     ],
     "deliveries": [
-        "id", "outbox_id", "destination_id", "ts", "status", "http_status", "latency_ms",
-        "error",
+        "id", "outbox_id", "destination_id", "ts", "status", "attempt", "http_status",
+        "latency_ms", "error",
     ],
 }  # fmt: skip
 

@@ -164,6 +164,7 @@ async def test_deliveries_replay_and_metrics(
     [entry] = log["items"]
     assert entry["status"] == "dead" and entry["http_status"] == 400
     assert entry["event_id"] == "order-1" and "Invalid pixel" in entry["error"]
+    assert entry["attempt"] == 1
     assert log["next_before"] is None
     metrics = (await client.get("/metrics")).text
     assert 'firstmark_outbox_rows{status="dead"} 1' in metrics
@@ -172,6 +173,7 @@ async def test_deliveries_replay_and_metrics(
     await forwarder.drain()
     log = (await client.get(f"{url}/deliveries", params={"limit": 1})).json()
     assert [e["status"] for e in log["items"]] == ["sent"] and log["next_before"] is not None
+    assert log["items"][0]["attempt"] == 1  # a replay starts counting again
     older = (await client.get(f"{url}/deliveries", params={"before": log["next_before"]})).json()
     assert [e["status"] for e in older["items"]] == ["dead"]
     assert (await client.get(f"{url}/deliveries", params={"page": 2})).status_code == 422

@@ -130,7 +130,7 @@ class Delivery:
     latency_ms: float | None
     error: str | None
     event_id: str
-    attempts: int
+    attempt: int  # 1 for the first attempt at this row
 
 
 def _name(value: object) -> str:
@@ -327,5 +327,5 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
         "http_status": delivery.http_status,
         "latency_ms": None if delivery.latency_ms is None else round(delivery.latency_ms, 1),
         "error": delivery.error,
-        "attempts": delivery.attempts,
+        "attempt": delivery.attempt,
     }

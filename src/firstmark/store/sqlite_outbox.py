@@ -256,9 +256,9 @@ class SQLiteOutbox:
                 if cur.rowcount:
                     done.append(a)
             await conn.executemany(
-                "INSERT INTO deliveries (outbox_id, destination_id, ts, status, http_status, "
-                "latency_ms, error) SELECT id, destination_id, ?, ?, ?, ?, ? FROM outbox "
-                "WHERE id = ?",
+                "INSERT INTO deliveries (outbox_id, destination_id, ts, status, attempt, "
+                "http_status, latency_ms, error) SELECT id, destination_id, ?, ?, attempts, ?, "
+                "?, ? FROM outbox WHERE id = ?",
                 [(now, a.status, a.http_status, a.latency_ms, a.error, a.outbox_id) for a in done],
             )
         return len(done)
@@ -305,7 +305,7 @@ class SQLiteOutbox:
             params.append(before_id)
         rows = await self._all(
             "SELECT d.id, d.outbox_id, d.destination_id, d.ts, d.status, d.http_status, "
-            "d.latency_ms, d.error, c.event_id, o.attempts FROM deliveries d "
+            "d.latency_ms, d.error, c.event_id, d.attempt FROM deliveries d "
             "JOIN outbox o ON o.id = d.outbox_id JOIN conversions c ON c.id = o.conversion_id "
             f"WHERE {where} ORDER BY d.id DESC LIMIT ?",
             [*params, limit],

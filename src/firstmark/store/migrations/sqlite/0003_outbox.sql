@@ -55,6 +55,7 @@ CREATE TABLE deliveries (
     destination_id INTEGER NOT NULL,
     ts             REAL    NOT NULL,
     status         TEXT    NOT NULL CHECK (status IN ('sent', 'retry', 'dead')),
+    attempt        INTEGER NOT NULL,
     http_status    INTEGER,
     latency_ms     REAL,
     error          TEXT
