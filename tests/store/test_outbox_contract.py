@@ -191,3 +191,19 @@ async def test_web_conversions_written_with_events_are_queued_too(any_store: Sto
     assert await any_store.write_events([], [], web) == 2
     [item] = await any_store.claim_outbox("w", 10, 30)
     assert item.conversion.event_id == "web-0" and item.click_ids == {"gclid": "G"}
+
+
+async def test_sent_rows_keep_the_status_their_own_request_answered(any_store: Store) -> None:
+    await any_store.insert_destination(destination())
+    for n in range(2):
+        await conversion(any_store, f"e-{n}")
+    first, second = await any_store.claim_outbox("w", 10, 30)
+    attempts = [
+        Attempt(first.id, "sent", http_status=200),
+        Attempt(second.id, "sent", http_status=202),
+    ]
+    assert await any_store.finish_outbox("w", attempts) == 2
+    statuses = {
+        d.outbox_id: d.http_status for d in await any_store.list_deliveries(first.destination_id)
+    }
+    assert statuses == {first.id: 200, second.id: 202}

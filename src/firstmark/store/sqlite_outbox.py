@@ -228,17 +228,21 @@ class SQLiteOutbox:
         now = time.time()
         done: list[Attempt] = []
         async with self._transaction() as conn:
-            sent = [a for a in attempts if a.status == "sent"]
-            by_id = {a.outbox_id: a for a in sent}
-            for chunk in _chunks([a.outbox_id for a in sent]):
-                rows = await conn.execute_fetchall(
-                    "UPDATE outbox SET status = 'sent', sent_at = ?, lease_owner = NULL, "
-                    "sealed_client = NULL, last_status = ?, last_error = NULL "
-                    f"WHERE id IN ({', '.join('?' * len(chunk))}) AND lease_owner = ? "
-                    "AND status = 'sending' RETURNING id",
-                    (now, sent[0].http_status, *chunk, worker),
-                )
-                done.extend(by_id[r[0]] for r in rows)
+            # Sent rows in one statement per HTTP status (a batch shares its status).
+            by_status: dict[int | None, dict[int, Attempt]] = {}
+            for a in attempts:
+                if a.status == "sent":
+                    by_status.setdefault(a.http_status, {})[a.outbox_id] = a
+            for http_status, by_id in by_status.items():
+                for chunk in _chunks(list(by_id)):
+                    rows = await conn.execute_fetchall(
+                        "UPDATE outbox SET status = 'sent', sent_at = ?, lease_owner = NULL, "
+                        "sealed_client = NULL, last_status = ?, last_error = NULL "
+                        f"WHERE id IN ({', '.join('?' * len(chunk))}) AND lease_owner = ? "
+                        "AND status = 'sending' RETURNING id",
+                        (now, http_status, *chunk, worker),
+                    )
+                    done.extend(by_id[r[0]] for r in rows)
             for a in attempts:
                 if a.status == "sent":
                     continue
