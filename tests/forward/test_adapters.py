@@ -93,6 +93,12 @@ def test_meta_forwards_an_existing_fbc_byte_for_byte_and_fbp() -> None:
     assert "test_event_code" not in event
 
 
+def test_meta_fbc_takes_the_time_the_fbclid_was_seen() -> None:
+    item = outgoing(click_ids={"fbclid": "IwAR0xYz", "fbclid_at": "1764000000123"})
+    event = body(meta.build([item], target("meta", {"pixel_id": "1", "access_token": "t"}), TS))
+    assert event["data"][0]["user_data"]["fbc"] == "fb.1.1764000000123.IwAR0xYz"
+
+
 @pytest.mark.parametrize(
     ("source", "ua", "expected"),
     [("call", None, "phone_call"), ("web", None, "website"), ("server", None, "system_generated")],

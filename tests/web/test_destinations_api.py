@@ -4,6 +4,7 @@ deciding what is queued, the delivery log, replay, test events and outbox metric
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -236,5 +237,6 @@ async def test_a_web_conversion_is_forwarded_with_its_click_ids_and_client_data(
     assert event["event_source_url"] == "https://shop.example/thanks"
     user = event["user_data"]
     assert user["client_ip_address"] == "203.0.113.7" and user["client_user_agent"] == ua
-    assert user["fbc"].startswith("fb.1.") and user["fbc"].endswith(".IwAR-web")
+    created = int(user["fbc"].split(".")[2])
+    assert user["fbc"] == f"fb.1.{created}.IwAR-web" and abs(created / 1000 - time.time()) < 60
     await forwarder.client.aclose()

@@ -275,7 +275,18 @@ def _forwarded_click_ids(checked: ConversionInput, touch: Touch | None) -> dict[
     """The touch's click ids, with the backend's own winning; none without ads consent."""
     if not checked.consent.click_ids:
         return {}
-    return {**(dict(touch.click_ids) if touch else {}), **checked.click_ids}
+    return {**touch_click_ids(touch), **checked.click_ids}
+
+
+def touch_click_ids(touch: Touch | None) -> dict[str, str]:
+    """A touch's click ids; with an fbclid, also when it was seen (`fbclid_at`, epoch ms), for
+    Meta's `fbc`, whose creation time is the landing's, not the conversion's."""
+    if touch is None:
+        return {}
+    ids = dict(touch.click_ids)
+    if "fbclid" in ids:
+        ids["fbclid_at"] = str(int(touch.ts * 1000))
+    return ids
 
 
 def to_json(conv: Conversion, link: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -155,7 +155,10 @@ class EventWriter(BatchWriter[RawEvent]):
             value, money = goal.default_value, goal.currency
         click_ids: dict[str, str] = {}
         if agreed.click_ids:  # the attributed touch's, then this page's own
-            click_ids = {**(dict(touch.click_ids) if touch else {}), **click_ids_of(given.landing)}
+            landed = click_ids_of(given.landing)
+            if "fbclid" in landed:
+                landed["fbclid_at"] = str(int(raw.ts * 1000))
+            click_ids = {**conversion_rules.touch_click_ids(touch), **landed}
         sealed = None
         if agreed.forwarding and self.seal_client is not None:
             # For platforms that take them (Meta, TikTok, …): sealed in the outbox row only,

@@ -46,11 +46,14 @@ TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
 
 def fbc(click_ids: dict[str, str] | Any, ts: float) -> str | None:
     """An existing `_fbc` cookie byte for byte, else one built from fbclid:
-    `fb.1.{creation time in ms}.{fbclid}` (fbclid's case kept)."""
+    `fb.1.{creation time in ms}.{fbclid}` (fbclid's case kept). The creation time is when the
+    fbclid was seen on the landing page (`fbclid_at`), else the conversion's time."""
     if click_ids.get("fbc"):
         return str(click_ids["fbc"])
     if click_ids.get("fbclid"):
-        return f"fb.1.{int(ts * 1000)}.{click_ids['fbclid']}"
+        seen = str(click_ids.get("fbclid_at") or "")
+        created = int(seen) if seen.isdigit() else int(ts * 1000)
+        return f"fb.1.{created}.{click_ids['fbclid']}"
     return None
 
 
