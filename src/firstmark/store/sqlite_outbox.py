@@ -200,6 +200,15 @@ class SQLiteOutbox:
         """Due rows (pending, retry, or sending with a lapsed lease) of enabled destinations,
         leased to `worker` until now + lease_s. Each claim counts as an attempt."""
         now = time.time() if now is None else now
+        # A read first: an idle worker polling every second must not take the write lock
+        # (and hold up the hit writer) just to find nothing.
+        due = await self._one(
+            "SELECT 1 FROM outbox WHERE status IN ('pending', 'retry', 'sending') "
+            "AND next_attempt_at <= ? LIMIT 1",
+            (now,),
+        )
+        if due is None:
+            return []
         async with self._transaction() as conn:
             claimed = await conn.execute_fetchall(
                 "UPDATE outbox SET status = 'sending', lease_owner = ?, next_attempt_at = ?, "
