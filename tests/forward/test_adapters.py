@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
@@ -428,3 +430,28 @@ def test_google_blames_single_events_and_resends_the_rest() -> None:
 def test_platform_answers(platform: str, response: httpx.Response, expected: list[str]) -> None:
     outcomes = ADAPTERS[platform].classify(response, [outgoing(), outgoing()])
     assert [o.status for o in outcomes] == expected
+
+
+@given(
+    email=st.emails(),
+    phone=st.from_regex(r"\+[1-9][0-9]{7,12}", fullmatch=True),
+    value=st.none() | st.floats(0, 1e9, allow_nan=False),
+    platform=st.sampled_from(sorted(ADAPTERS)),
+)
+@settings(max_examples=60, deadline=None)
+def test_no_adapter_ever_sends_clear_user_data(
+    email: str, phone: str, value: float | None, platform: str
+) -> None:
+    conv = Conversion(
+        event_id="e-1", goal_id=1, goal="purchase", ts=TS, source="web",
+        consent=Consent(analytics=True, ad_user_data=True), value=value,
+        currency="EUR" if value is not None else None,
+        user_data=hash_user_data({"email": email, "phone": phone}),
+    )  # fmt: skip
+    creds = {k: "x" for k in ("pixel_id", "access_token", "operating_account_id",
+             "measurement_id", "api_secret", "pixel_code", "tag_id", "ad_account_id")}  # fmt: skip
+    request = ADAPTERS[platform].build([Outgoing(1, conv, "Purchase")], target(platform, creds), TS)
+    sent = request.content.decode()
+    assert email.lower() not in sent.lower() and phone.lstrip("+") not in sent
+    assert "e-1" in sent
+    json.loads(sent)
