@@ -81,3 +81,31 @@ def test_bad_values_name_the_setting(name: str, value: str, field: str) -> None:
     with pytest.raises(ConfigError) as err:
         from_env({"FIRSTMARK_SECRET_KEY": "x", name: value}, env_file=None)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("env", "field"),
+    [
+        (
+            {"FIRSTMARK_FORWARD_LEASE_S": "5", "FIRSTMARK_FORWARD_TIMEOUT_S": "10"},
+            "forward_lease_s",
+        ),
+        ({"FIRSTMARK_FORWARD_BATCH": "0"}, "forward_batch"),
+        ({"FIRSTMARK_FORWARD_MAX_ATTEMPTS": "0"}, "forward_batch"),
+        ({"FIRSTMARK_FORWARD_ENABLED": "maybe"}, "forward_enabled"),
+    ],
+)
+def test_forwarding_settings_are_checked(tmp_path: Path, env: dict[str, str], field: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        from_env({"FIRSTMARK_SECRET_KEY": "s", **env}, env_file=None)
+    assert refused.value.field == field
+
+
+def test_forwarding_settings_are_read(tmp_path: Path) -> None:
+    settings = from_env(
+        {"FIRSTMARK_SECRET_KEY": "s", "FIRSTMARK_FORWARD_ENABLED": "false",
+         "FIRSTMARK_FORWARD_LEASE_S": "90", "FIRSTMARK_FORWARD_BACKOFF_S": "2.5"},
+        env_file=None,
+    )  # fmt: skip
+    assert not settings.forward_enabled and settings.forward_lease_s == 90.0
+    assert settings.forward_backoff_s == 2.5 and settings.forward_batch == 1000

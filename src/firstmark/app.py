@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,12 +23,22 @@ from firstmark.cache import LinkCache
 from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
 from firstmark.errors import FirstmarkError, StoreUnavailable
+from firstmark.forward.worker import Forwarder
 from firstmark.geo import GeoLookup
+from firstmark.sealing import Sealer
 from firstmark.store import create_store
 from firstmark.store.base import Store
 from firstmark.store.event_writer import EventWriter, GoalCache
 from firstmark.store.writer import HitWriter
-from firstmark.web import api, costs_api, dashboard, events_api, qrapi, reports_api
+from firstmark.web import (
+    api,
+    costs_api,
+    dashboard,
+    destinations_api,
+    events_api,
+    qrapi,
+    reports_api,
+)
 from firstmark.web.collect import CollectApp, SiteCache
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
@@ -82,6 +93,22 @@ async def metrics(request: Request) -> Response:
         "# TYPE firstmark_link_cache_stale_total counter",
         f"firstmark_link_cache_stale_total {cache.stale}",
     ]
+    forwarder: Forwarder = request.app.state.forwarder
+    try:
+        counts = await request.app.state.store.outbox_counts()
+    except StoreUnavailable:
+        counts = {}
+    lines.append("# TYPE firstmark_outbox_rows gauge")
+    lines += [f'firstmark_outbox_rows{{status="{k}"}} {v}' for k, v in counts.items()]
+    c = forwarder.counters
+    lines += [
+        "# TYPE firstmark_forward_requests_total counter",
+        f"firstmark_forward_requests_total {c.requests}",
+        "# TYPE firstmark_forward_events_total counter",
+        f'firstmark_forward_events_total{{result="sent"}} {c.sent}',
+        f'firstmark_forward_events_total{{result="retry"}} {c.retried}',
+        f'firstmark_forward_events_total{{result="dead"}} {c.dead}',
+    ]
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 
@@ -109,10 +136,14 @@ async def on_crash(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(settings: Settings, store: Store | None = None) -> Any:
+def create_app(
+    settings: Settings, store: Store | None = None, forward_client: httpx.AsyncClient | None = None
+) -> Any:
     """The ASGI app. Pass an opened `store` to manage it yourself (tests); else the lifespan
-    opens, migrates and closes one from FIRSTMARK_DATABASE_URL."""
+    opens, migrates and closes one from FIRSTMARK_DATABASE_URL. `forward_client` is the HTTP
+    client that speaks to ad platforms (tests pass one over a mock transport)."""
     own_store = store is None
+    own_client = forward_client is None
     store = store or create_store(
         settings.database_url,
         timeout=settings.db_timeout,
@@ -129,6 +160,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
     )
     signer = ClickSigner(settings.secret_key)
     goals = GoalCache(store)
+    credentials_sealer = Sealer(settings.secret_key, "destination-credentials")
+    client_sealer = Sealer(settings.secret_key, "outbox-client")
     event_writer = EventWriter(
         store,
         geo,
@@ -138,8 +171,21 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
         capacity=settings.hit_buffer,
         batch=settings.hit_batch,
         flush_ms=settings.hit_flush_ms,
+        seal_client=client_sealer.seal,
     )
     sites = SiteCache(store, settings.link_cache_ttl)
+    client = forward_client or httpx.AsyncClient(timeout=settings.forward_timeout_s)
+    forwarder = Forwarder(
+        store,
+        client,
+        credentials=credentials_sealer,
+        client_data=client_sealer,
+        batch=settings.forward_batch,
+        lease_s=settings.forward_lease_s,
+        max_attempts=settings.forward_max_attempts,
+        backoff_s=settings.forward_backoff_s,
+        request_timeout_s=settings.forward_timeout_s,
+    )
     cache = LinkCache(
         store,
         token_param=settings.click_token_param,
@@ -165,9 +211,14 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
                     allow_private=settings.healthcheck_allow_private,
                 )
             )
+        if settings.forward_enabled:
+            forwarder.start(settings.forward_poll_s)
         try:
             yield
         finally:
+            await forwarder.stop()
+            if own_client:
+                await client.aclose()
             if checker is not None:
                 checker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -190,6 +241,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
             *reports_api.routes,
             *qrapi.routes,
             *dashboard.routes,
+            *destinations_api.routes,
             Mount("/static", StaticFiles(directory=str(static)), name="static"),
         ],
         exception_handlers={
@@ -208,6 +260,10 @@ def create_app(settings: Settings, store: Store | None = None) -> Any:
     router.state.sites = sites
     router.state.signer = signer
     router.state.dashboard = dashboard.setup(settings)
+    router.state.credentials_sealer = credentials_sealer
+    router.state.client_sealer = client_sealer
+    router.state.forwarder = forwarder
+    router.state.probe_forwarder = forwarder
     collect = CollectApp(router, settings=settings, writer=event_writer, sites=sites)
     app = RedirectApp(
         collect, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages()

@@ -1,5 +1,5 @@
 """The `firstmark` command: serve, migrate, copy, init, keys, link, links, domain, qr, site, goal,
-costs, demo.
+costs, demo, destination, outbox.
 
 Errors print one line to stderr and exit non-zero: 1 for a refused request, 2 for bad usage or
 settings, 3 when the database cannot be used.
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from firstmark import __version__, actions, cli_qr, qractions
+from firstmark import __version__, actions, cli_qr, forward_cli, qractions
 from firstmark.config import Settings, from_env
 from firstmark.domain import costs, goals, links, sites
 from firstmark.domain.costs import PRESETS, parse_costs
@@ -555,6 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
     cimport.set_defaults(run=cmd_costs_import)
 
     cli_qr.add_commands(sub)
+    forward_cli.add_parsers(sub)
     return parser
 
 

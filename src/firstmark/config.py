@@ -52,6 +52,13 @@ class Settings:
     healthcheck_interval: float = 3600.0
     healthcheck_timeout: float = 10.0
     healthcheck_allow_private: bool = False
+    forward_enabled: bool = True
+    forward_batch: int = 1000
+    forward_lease_s: float = 60.0
+    forward_poll_s: float = 1.0
+    forward_timeout_s: float = 10.0
+    forward_max_attempts: int = 12
+    forward_backoff_s: float = 10.0
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -193,6 +200,17 @@ def _check(settings: Settings) -> None:
         )
     if settings.session_hours <= 0:
         raise ConfigError(f"{PREFIX}SESSION_HOURS must be above 0", field="session_hours")
+    if settings.forward_batch < 1 or settings.forward_max_attempts < 1:
+        raise ConfigError(
+            f"{PREFIX}FORWARD_BATCH and {PREFIX}FORWARD_MAX_ATTEMPTS must be at least 1",
+            field="forward_batch",
+        )
+    if settings.forward_lease_s <= settings.forward_timeout_s:
+        raise ConfigError(
+            f"{PREFIX}FORWARD_LEASE_S must be longer than {PREFIX}FORWARD_TIMEOUT_S, or a slow "
+            "platform would see its rows claimed twice",
+            field="forward_lease_s",
+        )
     if settings.keep_alive <= 0:
         raise ConfigError(f"{PREFIX}KEEP_ALIVE must be above 0 seconds", field="keep_alive")
     param = settings.click_token_param

@@ -76,6 +76,19 @@ EXPECTED = {
     "link_health": [
         "link_id", "checked_at", "ok", "status", "error", "final_url", "destination",
     ],
+    "destinations": [
+        "id", "platform", "name", "credentials", "credential_fields", "goals", "endpoint_base",
+        "test_mode", "options", "enabled", "created_at", "updated_at",
+    ],
+    "outbox": [
+        "id", "destination_id", "conversion_id", "event_name", "status", "attempts",
+        "next_attempt_at", "lease_owner", "last_status", "last_error", "click_ids",
+        "sealed_client", "created_at", "sent_at",
+    ],
+    "deliveries": [
+        "id", "outbox_id", "destination_id", "ts", "status", "attempt", "http_status",
+        "latency_ms", "error",
+    ],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from firstmark.domain import consent as consent_rules
 from firstmark.domain.consent import Consent
-from firstmark.domain.events import ID, Touch
+from firstmark.domain.events import CLICK_IDS, ID, Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.goals import name as goal_name
 from firstmark.domain.money import amount, currency
@@ -30,12 +31,14 @@ EVENT_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 FIELDS = frozenset(
     {
         "event_id", "goal", "ts", "value", "currency", "order_id", "click_token", "visitor_id",
-        "consent", "user_data", "client_ip", "user_agent", "gpc",
+        "consent", "user_data", "client_ip", "user_agent", "gpc", "click_ids",
+        "event_source_url",
     }
 )  # fmt: skip
 MAX_BATCH = 1000
 FUTURE_SKEW_S = 300
 MAX_ORDER_ID = 128
+BACKEND_CLICK_IDS = (*CLICK_IDS, "fbc", "fbp", "ttp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,10 @@ class Conversion:
     id: int | None = None
     goal: str = ""  # the goal's name, filled in on reading
     created_at: float | None = None
+    # For forwarding only, never stored with the conversion: ad click ids (ads consent) go to
+    # the outbox rows, and the client's IP, user agent and page URL only sealed (encrypted).
+    click_ids: Mapping[str, str] = field(default_factory=dict)
+    sealed_client: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,8 @@ class ConversionInput:
     user_data: Mapping[str, str]
     client_ip: str | None = None
     user_agent: str | None = None
+    click_ids: Mapping[str, str] = field(default_factory=dict)
+    event_source_url: str | None = None
 
 
 def parse_ts(value: object, now: float, field_name: str = "ts") -> float:
@@ -121,6 +130,40 @@ def _text(data: Mapping[str, Any], name: str, limit: int) -> str | None:
     return value.strip()
 
 
+def _click_ids(value: object) -> dict[str, str]:
+    """Ad click ids a backend kept from the landing page; `fbc`/`fbp` are Meta's cookies,
+    forwarded byte for byte."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidField("click_ids", "click_ids must be an object", code="invalid_type")
+    out: dict[str, str] = {}
+    for key, raw in value.items():
+        if key not in BACKEND_CLICK_IDS:
+            raise InvalidField(
+                f"click_ids.{key}", f"unknown click id {key!r}", code="unknown_field"
+            )
+        if not isinstance(raw, str) or not 0 < len(raw) <= 512:
+            raise InvalidField(f"click_ids.{key}", f"click_ids.{key} must be 1-512 characters")
+        out[key] = raw
+    return out
+
+
+def _page_url(value: object) -> str | None:
+    """The page of the conversion, scheme, host and path only (queries carry personal data)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 2048:
+        raise InvalidField("event_source_url", "event_source_url must be a URL")
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        raise InvalidField("event_source_url", "event_source_url must be a URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidField("event_source_url", "event_source_url must be an http(s) URL")
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path or '/'}"
+
+
 def parse(data: object, now: float | None = None) -> ConversionInput:
     """Check one conversion from a backend."""
     now = time.time() if now is None else now
@@ -152,6 +195,7 @@ def parse(data: object, now: float | None = None) -> ConversionInput:
         raise InvalidField("visitor_id", "visitor_id must be 8-64 letters, digits or _ . : -")
     agreed = consent_rules.from_backend(data.get("consent"), gpc=gpc)
     hashed = hash_user_data(data.get("user_data"))  # checked (and hashed) whatever the consent
+    click_ids = _click_ids(data.get("click_ids"))  # checked whatever the consent, too
     return ConversionInput(
         event_id=event_id,
         goal=goal,
@@ -165,6 +209,8 @@ def parse(data: object, now: float | None = None) -> ConversionInput:
         user_data=hashed if agreed.forwarding else {},
         client_ip=_text(data, "client_ip", 64),
         user_agent=_text(data, "user_agent", 1024),
+        click_ids=click_ids if agreed.click_ids else {},
+        event_source_url=_page_url(data.get("event_source_url")),
     )
 
 
@@ -211,7 +257,26 @@ def build(
         utm_medium=touch.utm_medium if touch else None,
         utm_campaign=touch.utm_campaign if touch else None,
         user_data=checked.user_data,
+        click_ids=_forwarded_click_ids(checked, touch),
     )
+
+
+def _forwarded_click_ids(checked: ConversionInput, touch: Touch | None) -> dict[str, str]:
+    """The touch's click ids, with the backend's own winning; none without ads consent."""
+    if not checked.consent.click_ids:
+        return {}
+    return {**touch_click_ids(touch), **checked.click_ids}
+
+
+def touch_click_ids(touch: Touch | None) -> dict[str, str]:
+    """A touch's click ids; with an fbclid, also when it was seen (`fbclid_at`, epoch ms), for
+    Meta's `fbc`, whose creation time is the landing's, not the conversion's."""
+    if touch is None:
+        return {}
+    ids = dict(touch.click_ids)
+    if "fbclid" in ids:
+        ids["fbclid_at"] = str(int(touch.ts * 1000))
+    return ids
 
 
 def to_json(conv: Conversion, link: Mapping[str, Any] | None = None) -> dict[str, Any]:

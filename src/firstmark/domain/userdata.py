@@ -28,6 +28,7 @@ MAX_LENGTH = 256
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_US_ZIP4 = re.compile(r"\d{5}-\d{4}")
 
 
 def sha256(text: str) -> str:
@@ -75,7 +76,10 @@ def normalise(field: str, value: str) -> str:
     if field in ("first_name", "last_name", "city", "region"):
         return _letters(value)
     if field == "postal_code":
-        return re.sub(r"[\s-]", "", value.strip().lower())
+        code = re.sub(r"\s", "", value.strip().lower())
+        if _US_ZIP4.fullmatch(code):  # Meta: only the first 5 digits of a US ZIP+4
+            return code[:5]
+        return code.replace("-", "")
     if field == "country":
         code = value.strip().lower()
         if not re.fullmatch(r"[a-z]{2}", code):

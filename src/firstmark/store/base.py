@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.costs import CostRow
+from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.health import Health
@@ -225,6 +226,25 @@ class Store(Protocol):
     ) -> list[tuple[str | None, int, int]]: ...
     async def record_health(self, results: Sequence[Health]) -> None: ...
     async def health_for(self, link_ids: Sequence[int]) -> dict[int, Health]: ...
+
+    # Destinations, the forwarding outbox and its delivery log. insert_conversions and
+    # write_events write a new conversion's outbox rows in their own transaction.
+    async def insert_destination(self, dest: Destination) -> Destination: ...  # Conflict: name
+    async def update_destination(self, dest: Destination) -> Destination: ...  # NotFound
+    async def get_destination(self, destination_id: int) -> Destination | None: ...
+    async def list_destinations(self) -> list[Destination]: ...
+    async def delete_destination(self, destination_id: int) -> bool: ...
+    async def claim_outbox(
+        self, worker: str, limit: int, lease_s: float, now: float | None = None
+    ) -> list[OutboxItem]: ...  # due rows leased to worker; a lapsed lease is due again
+    async def finish_outbox(self, worker: str, attempts: Sequence[Attempt]) -> int: ...
+    async def outbox_counts(self, destination_id: int | None = None) -> dict[str, int]: ...
+    async def replay_outbox(
+        self, destination_id: int | None = None, outbox_ids: Sequence[int] | None = None
+    ) -> int: ...  # dead → pending
+    async def list_deliveries(
+        self, destination_id: int, limit: int = 100, before_id: int | None = None
+    ) -> list[Delivery]: ...
 
 
 # --- row conversion shared by the engines ---------------------------------------------------

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from urllib.parse import urlsplit
 
 from firstmark.domain.attribution import last_non_direct
 from firstmark.domain.clicks import ClickSigner
-from firstmark.domain.conversions import Conversion
+from firstmark.domain.conversions import Conversion, touch_click_ids
 from firstmark.domain.devices import Device, classify
 from firstmark.domain.events import Event, RawEvent, Touch, click_ids_of, utm_of
 from firstmark.domain.goals import Goal
@@ -62,8 +63,10 @@ class EventWriter(BatchWriter[RawEvent]):
         batch: int = 1_000,
         flush_ms: int = 50,
         classify_ua: Callable[[str], Device] = classify,
+        seal_client: Callable[[Mapping[str, str]], str] | None = None,
     ) -> None:
         super().__init__(store, capacity=capacity, batch=batch, flush_ms=flush_ms)
+        self.seal_client = seal_client
         self.geo = geo
         self.signer = signer
         self.goals = goals
@@ -150,6 +153,19 @@ class EventWriter(BatchWriter[RawEvent]):
         value, money = given.value, given.currency or goal.currency
         if value is None and goal.default_value is not None:
             value, money = goal.default_value, goal.currency
+        click_ids: dict[str, str] = {}
+        if agreed.click_ids:  # the attributed touch's, then this page's own
+            landed = click_ids_of(given.landing)
+            if "fbclid" in landed:
+                landed["fbclid_at"] = str(int(raw.ts * 1000))
+            click_ids = {**touch_click_ids(touch), **landed}
+        sealed = None
+        if agreed.forwarding and self.seal_client is not None:
+            # For platforms that take them (Meta, TikTok, …): sealed in the outbox row only,
+            # erased once it is sent or dead. The page without its query.
+            page = f"{urlsplit(given.url).scheme}://{given.host}{given.path}"
+            found = {"ip": raw.ip, "ua": raw.user_agent, "url": page}
+            sealed = self.seal_client({k: v for k, v in found.items() if v})
         return Conversion(
             event_id=given.event_id or f"web-{uuid.uuid4().hex}",
             goal_id=goal.id,
@@ -165,4 +181,6 @@ class EventWriter(BatchWriter[RawEvent]):
             utm_medium=touch.utm_medium if touch else None,
             utm_campaign=touch.utm_campaign if touch else None,
             site_id=raw.site_id,
+            click_ids=click_ids,
+            sealed_client=sealed,
         )

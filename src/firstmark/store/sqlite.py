@@ -48,6 +48,7 @@ from firstmark.store.base import (
 )
 from firstmark.store.sqlite_costs import SQLiteCosts
 from firstmark.store.sqlite_events import SQLiteEvents
+from firstmark.store.sqlite_outbox import SQLiteOutbox
 from firstmark.store.sqlite_qr import SQLiteQr
 from firstmark.store.sqlite_reports import SQLiteReports
 
@@ -77,7 +78,7 @@ def _integrity(exc: sqlite3.IntegrityError, link: Link) -> Exception:
     return exc
 
 
-class SQLiteStore(SQLiteEvents, SQLiteCosts, SQLiteReports, SQLiteQr):
+class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLiteQr):
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
         self.path = sqlite_path(url)

@@ -54,6 +54,11 @@ class SQLiteEvents:
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         raise NotImplementedError
 
+    async def _enqueue_outbox(
+        self, conn: aiosqlite.Connection, conversion_id: int, conv: Conversion
+    ) -> int:
+        raise NotImplementedError
+
     # --- sites ----------------------------------------------------------------------------
 
     async def insert_site(self, site: Site) -> Site:
@@ -206,7 +211,9 @@ class SQLiteEvents:
             )
         )
         if rows:
-            return int(rows[0][0]), False
+            conv_id = int(rows[0][0])
+            await self._enqueue_outbox(conn, conv_id, conv)
+            return conv_id, False
         found = list(
             await conn.execute_fetchall(
                 "SELECT id FROM conversions WHERE event_id = ? "
@@ -223,7 +230,7 @@ class SQLiteEvents:
         async with self._transaction() as conn:
             for conv in conversions:
                 results.append(await self._insert_conversion(conn, conv))
-            # Outbox rows for enabled destinations are to be written here, in this transaction.
+            # _insert_conversion writes the outbox rows too, in this same transaction.
         out: list[tuple[Conversion, bool]] = []
         for conv_id, duplicate in results:
             saved = await self.get_conversion(conv_id)

@@ -84,7 +84,9 @@ async def create_conversions(request: Request) -> Response:
     store = _store(request)
     if isinstance(data, dict) and "conversions" in data:
         checked = conversions.parse_batch(data)
-        results = await recording.record(store, signer, checked, batch=True)
+        results = await recording.record(
+            store, signer, checked, batch=True, client_data=request.app.state.client_sealer
+        )
         return json_response(
             {
                 "results": [
@@ -95,7 +97,9 @@ async def create_conversions(request: Request) -> Response:
             }
         )
     one = conversions.parse(data)
-    [(saved, duplicate)] = await recording.record(store, signer, [one])
+    [(saved, duplicate)] = await recording.record(
+        store, signer, [one], client_data=request.app.state.client_sealer
+    )
     body = await _conversion_json(request, saved)
     body["duplicate"] = duplicate
     return json_response(body, 200 if duplicate else 201)

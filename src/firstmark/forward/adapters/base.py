@@ -1,0 +1,180 @@
+"""What every adapter shares: the conversion as it is sent, the destination opened for
+sending, per-event outcomes, and the HTTP status policy.
+
+An adapter module is pure: `build(batch, target, now) -> httpx.Request` and
+`classify(response, batch) -> list[Outcome]` (one per event, in batch order), plus the
+constants PLATFORM, API_VERSION, CHECKED (the date its docs were last checked), MAX_BATCH
+(events per request) and MAX_AGE_S (how old an event the platform still takes). An optional
+`batch_key(item)` splits batches where a request may hold only one key (GA4: one client).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+
+from firstmark.domain.conversions import Conversion
+from firstmark.domain.events import redact
+
+EXCERPT = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One conversion on its way to one destination. Client IP and user agent are clear
+    only here, in memory, opened from the outbox row just before sending."""
+
+    outbox_id: int
+    conversion: Conversion
+    event_name: str
+    click_ids: Mapping[str, str] = field(default_factory=dict)
+    client_ip: str | None = None
+    user_agent: str | None = None
+    page_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A destination opened for sending: clear credentials, in memory only."""
+
+    platform: str
+    credentials: Mapping[str, str]
+    endpoint_base: str | None = None
+    test_mode: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+    name: str = ""
+    id: int | None = None
+
+    def base(self, default: str) -> str:
+        return (self.endpoint_base or default).rstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one event: sent, to be retried (transient), or dead (permanent)."""
+
+    status: str  # sent | retry | dead
+    message: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "sent"
+
+
+SENT = Outcome("sent")
+
+
+class Adapter(Protocol):
+    PLATFORM: str
+    API_VERSION: str
+    CHECKED: str
+    MAX_BATCH: int
+    MAX_AGE_S: float
+
+    def build(self, batch: Sequence[Outgoing], target: Target, now: float) -> httpx.Request: ...
+    def classify(self, response: httpx.Response, batch: Sequence[Outgoing]) -> list[Outcome]: ...
+
+
+def excerpt(text: str) -> str:
+    """A short, single-line piece of a platform's message, emails redacted."""
+    flat = " ".join(text.split())
+    return redact(flat[:EXCERPT])
+
+
+def body_json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def message_of(response: httpx.Response) -> str:
+    """The platform's own words: `error.message` (Graph API, Google, Microsoft), `message`,
+    or the body text."""
+    data = body_json(response)
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return excerpt(error["message"])
+        if isinstance(error, str):
+            return excerpt(error)
+        for key in ("message", "error_description", "description"):
+            if isinstance(data.get(key), str):
+                return excerpt(data[key])
+    return excerpt(response.text) or f"HTTP {response.status_code}"
+
+
+def retry_after(response: httpx.Response, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    raw = response.headers.get("retry-after")
+    if not raw:
+        return None
+    raw = raw.strip()
+    if raw.isdigit():
+        return float(raw)
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def retryable_status(status: int) -> bool:
+    """Transient per the retry policy: 408, 423, 429 and 5xx except 501."""
+    return status in (408, 423, 429) or (500 <= status < 600 and status != 501)
+
+
+def by_status(response: httpx.Response, batch: Sequence[Outgoing]) -> list[Outcome] | None:
+    """The whole batch's outcome from a non-2xx status, or None for a 2xx (the adapter then
+    reads the body for per-event results)."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return None
+    message = f"HTTP {status}: {message_of(response)}"
+    if retryable_status(status):
+        return [Outcome("retry", message, retry_after(response))] * len(batch)
+    return [Outcome("dead", message)] * len(batch)
+
+
+def all_sent(batch: Sequence[Outgoing]) -> list[Outcome]:
+    return [SENT] * len(batch)
+
+
+def json_request(
+    method: str, url: str, payload: Any, headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+) -> httpx.Request:  # fmt: skip
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return httpx.Request(
+        method,
+        url,
+        params=params,
+        content=body,
+        headers={"content-type": "application/json", **(headers or {})},
+    )
+
+
+def rfc3339(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def money(conv: Conversion) -> tuple[float | None, str | None]:
+    return conv.value, conv.currency
+
+
+def keyed(batch: Sequence[Outgoing], key: Callable[[Outgoing], str]) -> dict[str, list[int]]:
+    """Indexes of the batch per key, in order."""
+    out: dict[str, list[int]] = {}
+    for index, item in enumerate(batch):
+        out.setdefault(key(item), []).append(index)
+    return out

@@ -1,0 +1,94 @@
+"""Pinterest API for Conversions: `POST api.pinterest.com/v5/ad_accounts/{id}/events`.
+
+Checked 2026-11-25 against https://github.com/pinterest/pinterest-python-generated-api-client
+(docs/ConversionEventsApi.md: events_create, Bearer conversion token) and the Events API
+OpenAPI 5.13 (`?test=true` validates without recording). Body: `data[]` of `event_name`
+(checkout, lead, signup, …), `action_source` ("web"), `event_time` (Unix seconds), `event_id`,
+`event_source_url`, `user_data{em[], ph[] (SHA-256; phone digits without '+'), fn, ln, …,
+client_ip_address, client_user_agent, click_id (the _epik cookie)}`, `custom_data{currency,
+value (a string), order_id}`. `user_data` needs `em`, `hashed_maids`, or IP and user agent.
+The answer lists a status per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from firstmark.forward import hashing
+from firstmark.forward.adapters.base import (
+    SENT,
+    Outcome,
+    Outgoing,
+    Target,
+    all_sent,
+    body_json,
+    by_status,
+    excerpt,
+    json_request,
+)
+
+PLATFORM = "pinterest"
+API_VERSION = "v5"
+CHECKED = "2026-11-25"
+DEFAULT_BASE = "https://api.pinterest.com"
+MAX_BATCH = 1000
+MAX_AGE_S = 7 * 86400
+
+
+def _event(item: Outgoing, target: Target) -> dict[str, Any]:
+    conv = item.conversion
+    user: dict[str, Any] = dict(hashing.meta_style(PLATFORM, conv.user_data))
+    if item.client_ip:
+        user["client_ip_address"] = item.client_ip
+    if item.user_agent:
+        user["client_user_agent"] = item.user_agent
+    if item.click_ids.get("epik"):
+        user["click_id"] = item.click_ids["epik"]
+    out: dict[str, Any] = {
+        "event_name": item.event_name,
+        "action_source": target.options.get("action_source", "web"),
+        "event_time": int(conv.ts),
+        "event_id": conv.event_id,
+        "user_data": user,
+    }
+    if item.page_url:
+        out["event_source_url"] = item.page_url
+    custom: dict[str, Any] = {}
+    if conv.value is not None:
+        custom["value"] = f"{conv.value:g}"
+        custom["currency"] = conv.currency
+    if conv.order_id:
+        custom["order_id"] = conv.order_id
+    if custom:
+        out["custom_data"] = custom
+    return out
+
+
+def build(batch: Sequence[Outgoing], target: Target, now: float) -> httpx.Request:
+    account = target.credentials["ad_account_id"]
+    return json_request(
+        "POST",
+        f"{target.base(DEFAULT_BASE)}/{API_VERSION}/ad_accounts/{account}/events",
+        {"data": [_event(item, target) for item in batch]},
+        headers={"authorization": f"Bearer {target.credentials['access_token']}"},
+        params={"test": "true"} if target.test_mode else None,
+    )
+
+
+def classify(response: httpx.Response, batch: Sequence[Outgoing]) -> list[Outcome]:
+    whole = by_status(response, batch)
+    if whole is not None:
+        return whole
+    data = body_json(response)
+    events = data.get("events") if isinstance(data, dict) else None
+    if not isinstance(events, list) or len(events) != len(batch):
+        return all_sent(batch)
+    return [
+        Outcome("dead", excerpt(str(e.get("error_message") or "failed")))
+        if isinstance(e, dict) and e.get("status") == "failed"
+        else SENT
+        for e in events
+    ]

@@ -1,0 +1,80 @@
+"""Snap Conversions API v3: `POST tr.snapchat.com/v3/{pixel_id}/events?access_token=…`.
+
+Checked 2026-11-25 against
+https://developers.snap.com/api/marketing-api/Conversions-API/UsingTheAPI (web endpoint with
+the pixel id and `access_token` in the query; body `data[]` with `event_name`, `event_time`,
+`event_id`, `action_source`, `event_source_url`, `user_data`, `custom_data`) and
+https://developers.snap.com/api/marketing-api/Conversions-API (v3; events at most 37 days old).
+`user_data` is Meta-like (em/ph/… as lists of SHA-256; client_ip_address, client_user_agent,
+`sc_click_id` from ScCid, `sc_cookie1`). Event names are Snap's upper-case ones (PURCHASE,
+SIGN_UP, …): map goals to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from firstmark.forward import hashing
+from firstmark.forward.adapters.base import (
+    Outcome,
+    Outgoing,
+    Target,
+    all_sent,
+    by_status,
+    json_request,
+)
+
+PLATFORM = "snapchat"
+API_VERSION = "v3"
+CHECKED = "2026-11-25"
+DEFAULT_BASE = "https://tr.snapchat.com"
+MAX_BATCH = 2000
+MAX_AGE_S = 37 * 86400
+
+
+def _event(item: Outgoing, target: Target) -> dict[str, Any]:
+    conv = item.conversion
+    user: dict[str, Any] = dict(hashing.meta_style(PLATFORM, conv.user_data))
+    if item.client_ip:
+        user["client_ip_address"] = item.client_ip
+    if item.user_agent:
+        user["client_user_agent"] = item.user_agent
+    if item.click_ids.get("ScCid"):
+        user["sc_click_id"] = item.click_ids["ScCid"]
+    if item.click_ids.get("sc_cookie1"):
+        user["sc_cookie1"] = item.click_ids["sc_cookie1"]
+    out: dict[str, Any] = {
+        "event_name": item.event_name,
+        "event_time": int(conv.ts),
+        "event_id": conv.event_id,
+        "action_source": target.options.get("action_source", "WEB"),
+        "user_data": user,
+    }
+    if item.page_url:
+        out["event_source_url"] = item.page_url
+    custom: dict[str, Any] = {}
+    if conv.value is not None:
+        custom["value"] = conv.value
+        custom["currency"] = conv.currency
+    if conv.order_id:
+        custom["order_id"] = conv.order_id
+    if custom:
+        out["custom_data"] = custom
+    return out
+
+
+def build(batch: Sequence[Outgoing], target: Target, now: float) -> httpx.Request:
+    return json_request(
+        "POST",
+        f"{target.base(DEFAULT_BASE)}/{API_VERSION}/{target.credentials['pixel_id']}/events",
+        {"data": [_event(item, target) for item in batch]},
+        params={"access_token": target.credentials["access_token"]},
+    )
+
+
+def classify(response: httpx.Response, batch: Sequence[Outgoing]) -> list[Outcome]:
+    whole = by_status(response, batch)
+    return whole if whole is not None else all_sent(batch)

@@ -1,0 +1,284 @@
+"""The outbox worker: claim due rows, send them through each destination's adapter, record
+every attempt. Runs inside `firstmark serve` and as `firstmark outbox run`.
+
+Rows are leased, not locked: a worker that dies mid-send leaves its rows `sending` until the
+lease runs out, then any worker claims them again (platforms deduplicate by event_id). Logs
+and the delivery log carry statuses and platform messages only: credentials are scrubbed
+from messages, and user data is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+
+import httpx
+
+from firstmark.domain.destinations import Attempt, Destination, OutboxItem
+from firstmark.forward import outbox
+from firstmark.forward.adapters import ADAPTERS
+from firstmark.forward.adapters.base import Outcome, Outgoing, Target
+from firstmark.sealing import Sealer, Unsealable
+from firstmark.store.base import Store
+
+log = logging.getLogger("firstmark.forward")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def scrub(message: str | None, secrets: Sequence[str]) -> str | None:
+    """A platform message without any credential in it (some echo the request)."""
+    if message is None:
+        return None
+    for secret in secrets:
+        if len(secret) >= 4:
+            message = message.replace(secret, "[redacted]")
+    return message
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+
+
+class Forwarder:
+    def __init__(
+        self,
+        store: Store,
+        client: httpx.AsyncClient,
+        *,
+        credentials: Sealer,
+        client_data: Sealer,
+        worker: str | None = None,
+        batch: int = 1000,
+        lease_s: float = 60.0,
+        max_attempts: int = outbox.MAX_ATTEMPTS,
+        backoff_s: float = outbox.BASE_DELAY_S,
+        request_timeout_s: float = 10.0,
+        concurrency: int = 4,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.credentials = credentials
+        self.client_data = client_data
+        self.worker = worker or worker_name()
+        self.batch = batch
+        self.lease_s = lease_s
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self.request_timeout_s = request_timeout_s
+        self.concurrency = concurrency  # requests in flight per destination
+        self.clock = clock
+        self.counters = Counters()
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    # --- one pass -------------------------------------------------------------------------
+
+    def target(self, dest: Destination) -> Target:
+        opened = self.credentials.open(dest.credentials_sealed)
+        return Target(
+            platform=dest.platform,
+            credentials={k: str(v) for k, v in opened.items()},
+            endpoint_base=dest.endpoint_base,
+            test_mode=dest.test_mode,
+            options=dest.options,
+            name=dest.name,
+            id=dest.id,
+        )
+
+    def outgoing(self, item: OutboxItem) -> Outgoing:
+        client: dict[str, object] = {}
+        if item.sealed_client:
+            try:
+                client = self.client_data.open(item.sealed_client)
+            except Unsealable:
+                log.warning("outbox row %s: client data cannot be opened; sent without", item.id)
+
+        def text(key: str) -> str | None:
+            value = client.get(key)
+            return value if isinstance(value, str) else None
+
+        return Outgoing(
+            outbox_id=item.id,
+            conversion=item.conversion,
+            event_name=item.event_name,
+            click_ids=item.click_ids,
+            client_ip=text("ip"),
+            user_agent=text("ua"),
+            page_url=text("url"),
+        )
+
+    async def run_once(self) -> int:
+        """Claim one round of due rows and deliver them; returns the rows claimed."""
+        claimed_at = self.clock()
+        items = await self.store.claim_outbox(self.worker, self.batch, self.lease_s, now=claimed_at)
+        if not items:
+            return 0
+        by_destination: dict[int, list[OutboxItem]] = {}
+        for item in items:
+            by_destination.setdefault(item.destination_id, []).append(item)
+        results = await asyncio.gather(
+            *(
+                self._destination(dest_id, rows, claimed_at + self.lease_s)
+                for dest_id, rows in by_destination.items()
+            )
+        )
+        attempts = [a for group in results for a in group]
+        await self.store.finish_outbox(self.worker, attempts)
+        for a in attempts:
+            if a.status == "sent":
+                self.counters.sent += 1
+            elif a.status == "retry":
+                self.counters.retried += 1
+            else:
+                self.counters.dead += 1
+        return len(items)
+
+    async def _destination(
+        self, dest_id: int, items: list[OutboxItem], deadline: float
+    ) -> list[Attempt]:
+        now = self.clock()
+        dest = await self.store.get_destination(dest_id)
+        if dest is None:
+            return [Attempt(i.id, "dead", error="the destination was removed") for i in items]
+        adapter = ADAPTERS[dest.platform]
+        try:
+            target = self.target(dest)
+        except Unsealable as exc:
+            # Fixable by restoring the secret or re-entering credentials: keep retrying.
+            outcome = Outcome("retry", exc.message)
+            return [self._decide(i, outcome, now) for i in items]
+        secrets = list(target.credentials.values())
+        attempts: list[Attempt] = []
+        ready: list[OutboxItem] = []
+        for item in items:
+            if outbox.too_old(item.conversion.ts, now, adapter.MAX_AGE_S):
+                message = outbox.age_message(adapter.MAX_AGE_S)
+                attempts.append(Attempt(item.id, "dead", error=message))
+            else:
+                ready.append(item)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def send(chunk: list[OutboxItem]) -> list[Attempt]:
+            async with gate:
+                # Never start a request that could outlive the lease: another worker may
+                # claim these rows then. They go back, due at once, for the next round.
+                if self.clock() + self.request_timeout_s >= deadline:
+                    note = "not sent this round: the lease ran short"
+                    return [Attempt(i.id, "retry", self.clock(), error=note) for i in chunk]
+                return await self._send(adapter, target, chunk, secrets)
+
+        groups = await asyncio.gather(*(send(chunk) for chunk in batches(adapter, ready)))
+        attempts.extend(a for group in groups for a in group)
+        return attempts
+
+    async def _send(
+        self, adapter: ModuleType, target: Target, chunk: list[OutboxItem], secrets: list[str]
+    ) -> list[Attempt]:
+        batch = [self.outgoing(item) for item in chunk]
+        request = adapter.build(batch, target, self.clock())
+        started = time.perf_counter()
+        status: int | None = None
+        try:
+            response = await self.client.send(request)
+            status = response.status_code
+            outcomes: list[Outcome] = adapter.classify(response, batch)
+        except httpx.TimeoutException:
+            outcomes = [Outcome("retry", "timed out")] * len(batch)
+        except httpx.TransportError as exc:
+            outcomes = [Outcome("retry", f"transport error: {type(exc).__name__}")] * len(batch)
+        latency_ms = (time.perf_counter() - started) * 1000
+        self.counters.requests += 1
+        now = self.clock()
+        out = []
+        for item, outcome in zip(chunk, outcomes, strict=True):
+            clean = Outcome(outcome.status, scrub(outcome.message, secrets), outcome.retry_after)
+            out.append(self._decide(item, clean, now, status, latency_ms))
+        failed = sum(not o.ok for o in outcomes)
+        if failed:
+            log.info(
+                "%s %s: %d of %d events not delivered (HTTP %s)",
+                target.platform, target.name, failed, len(batch), status,
+            )  # fmt: skip
+        return out
+
+    def _decide(
+        self,
+        item: OutboxItem,
+        outcome: Outcome,
+        now: float,
+        status: int | None = None,
+        latency_ms: float | None = None,
+    ) -> Attempt:
+        return outbox.decide(
+            item.id,
+            item.attempts,
+            outcome,
+            now,
+            http_status=status,
+            latency_ms=latency_ms,
+            max_attempts=self.max_attempts,
+            base_s=self.backoff_s,
+        )
+
+    # --- the loop -------------------------------------------------------------------------
+
+    async def drain(self) -> int:
+        """Deliver until nothing is due (retries later than now stay); returns rows claimed."""
+        total = 0
+        while claimed := await self.run_once():
+            total += claimed
+        return total
+
+    async def run(self, poll_s: float = 1.0) -> None:
+        """Until stop(): rounds back to back while there is work, else a nap of poll_s."""
+        while not self._stop.is_set():
+            try:
+                claimed = await self.run_once()
+            except Exception:  # a bad round must not end forwarding for good
+                log.exception("outbox round failed")
+                claimed = 0
+            if not claimed:
+                try:
+                    await asyncio.wait_for(self._stop.wait(), poll_s)
+                except TimeoutError:
+                    pass
+
+    def start(self, poll_s: float = 1.0) -> None:
+        self._stop.clear()
+        self._task = asyncio.create_task(self.run(poll_s), name="firstmark-outbox")
+
+    async def stop(self) -> None:
+        """Finish the round in flight, then stop."""
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+
+def batches(adapter: ModuleType, items: Sequence[OutboxItem]) -> list[list[OutboxItem]]:
+    """Items grouped by the adapter's batch_key (if any), in chunks of its MAX_BATCH."""
+    key = getattr(adapter, "batch_key", None)
+    groups: dict[str, list[OutboxItem]] = {}
+    if key is None:
+        groups[""] = list(items)
+    else:
+        for item in items:
+            probe = Outgoing(item.id, item.conversion, item.event_name)
+            groups.setdefault(key(probe), []).append(item)
+    size = int(adapter.MAX_BATCH)
+    return [g[i : i + size] for g in groups.values() for i in range(0, len(g), size)]
