@@ -7,7 +7,6 @@ another. The statements are shaped for the PostgreSQL port: the inner SELECT of 
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -17,68 +16,25 @@ from typing import Any
 import aiosqlite
 
 from firstmark.domain.conversions import Conversion
-from firstmark.domain.destinations import STATUSES, Attempt, Delivery, Destination, OutboxItem
-from firstmark.errors import Conflict, NotFound
-from firstmark.store.base import from_epoch
-from firstmark.store.eventrows import CONVERSION_COLUMNS, conversion_from_row
+from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem
+from firstmark.errors import NotFound
+from firstmark.store.outboxrows import (
+    DELIVERY_SELECT,
+    DESTINATION_COLUMNS,
+    DESTINATION_WRITE,
+    ITEM_SELECT,
+    click_ids_json,
+    counts_from_rows,
+    delivery_from_row,
+    destination_from_row,
+    destination_params,
+    item_from_row,
+    name_taken,
+    outbox_targets,
+)
 
-_DESTINATION_COLUMNS = (
-    "id, platform, name, credentials, credential_fields, goals, endpoint_base, test_mode, "
-    "options, enabled, created_at, updated_at"
-)
-_ITEM_SELECT = (
-    "SELECT o.id, o.destination_id, o.event_name, o.attempts, o.created_at, o.click_ids, "
-    "o.sealed_client, c.id, g.name, "
-    + ", ".join(f"c.{c}" for c in CONVERSION_COLUMNS)
-    + " FROM outbox o JOIN conversions c ON c.id = o.conversion_id "
-    "JOIN goals g ON g.id = c.goal_id"
-)
 # SQLite binds at most 32,766 variables in one statement.
 _CHUNK = 5000
-
-
-def _destination(row: Sequence[Any]) -> Destination:
-    return Destination(
-        id=row[0],
-        platform=row[1],
-        name=row[2],
-        credentials_sealed=row[3],
-        credential_fields=tuple(json.loads(row[4])),
-        goals=json.loads(row[5]),
-        endpoint_base=row[6],
-        test_mode=bool(row[7]),
-        options=json.loads(row[8]),
-        enabled=bool(row[9]),
-        created_at=from_epoch(row[10]),
-        updated_at=from_epoch(row[11]),
-    )
-
-
-def _params(dest: Destination) -> tuple[Any, ...]:
-    return (
-        dest.platform,
-        dest.name,
-        dest.credentials_sealed,
-        json.dumps(list(dest.credential_fields)),
-        json.dumps(dict(dest.goals), sort_keys=True),
-        dest.endpoint_base,
-        dest.test_mode,
-        json.dumps(dict(dest.options), sort_keys=True),
-        dest.enabled,
-    )
-
-
-def _item(row: Sequence[Any]) -> OutboxItem:
-    return OutboxItem(
-        id=row[0],
-        destination_id=row[1],
-        event_name=row[2],
-        attempts=row[3],
-        created_at=row[4],
-        click_ids=json.loads(row[5]),
-        sealed_client=row[6],
-        conversion=conversion_from_row(row[7:]),
-    )
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -105,14 +61,13 @@ class SQLiteOutbox:
         try:
             async with self._transaction() as conn:
                 cur = await conn.execute(
-                    "INSERT INTO destinations (platform, name, credentials, credential_fields, "
-                    "goals, endpoint_base, test_mode, options, enabled, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*_params(dest), now, now),
+                    f"INSERT INTO destinations ({', '.join(DESTINATION_WRITE)}, created_at, "
+                    f"updated_at) VALUES ({', '.join('?' * (len(DESTINATION_WRITE) + 2))})",
+                    (*destination_params(dest), now, now),
                 )
                 dest_id = cur.lastrowid
         except sqlite3.IntegrityError:
-            raise Conflict(f"a destination named {dest.name!r} exists", field="name") from None
+            raise name_taken(dest) from None
         assert dest_id is not None
         saved = await self.get_destination(dest_id)
         assert saved is not None
@@ -125,28 +80,27 @@ class SQLiteOutbox:
         try:
             async with self._transaction() as conn:
                 cur = await conn.execute(
-                    "UPDATE destinations SET platform = ?, name = ?, credentials = ?, "
-                    "credential_fields = ?, goals = ?, endpoint_base = ?, test_mode = ?, "
-                    "options = ?, enabled = ?, updated_at = ? WHERE id = ?",
-                    (*_params(dest), now, dest.id),
+                    f"UPDATE destinations SET {' = ?, '.join(DESTINATION_WRITE)} = ?, "
+                    "updated_at = ? WHERE id = ?",
+                    (*destination_params(dest), now, dest.id),
                 )
                 if cur.rowcount == 0:
                     raise NotFound(f"no destination with id {dest.id}")
         except sqlite3.IntegrityError:
-            raise Conflict(f"a destination named {dest.name!r} exists", field="name") from None
+            raise name_taken(dest) from None
         saved = await self.get_destination(dest.id)
         assert saved is not None
         return saved
 
     async def get_destination(self, destination_id: int) -> Destination | None:
         row = await self._one(
-            f"SELECT {_DESTINATION_COLUMNS} FROM destinations WHERE id = ?", (destination_id,)
+            f"SELECT {DESTINATION_COLUMNS} FROM destinations WHERE id = ?", (destination_id,)
         )
-        return _destination(row) if row else None
+        return destination_from_row(row) if row else None
 
     async def list_destinations(self) -> list[Destination]:
-        rows = await self._all(f"SELECT {_DESTINATION_COLUMNS} FROM destinations ORDER BY id")
-        return [_destination(r) for r in rows]
+        rows = await self._all(f"SELECT {DESTINATION_COLUMNS} FROM destinations ORDER BY id")
+        return [destination_from_row(r) for r in rows]
 
     async def delete_destination(self, destination_id: int) -> bool:
         """Remove a destination with its outbox rows and delivery log."""
@@ -175,16 +129,11 @@ class SQLiteOutbox:
             "SELECT id, goals FROM destinations WHERE enabled = 1 ORDER BY id"
         )
         now = time.time()
-        values = []
-        for dest_id, goals in rows:
-            event_name = json.loads(goals).get(goal)
-            if event_name:
-                values.append(
-                    (
-                        dest_id, conversion_id, event_name, now,
-                        json.dumps(dict(conv.click_ids), sort_keys=True), conv.sealed_client, now,
-                    )
-                )  # fmt: skip
+        click_ids = click_ids_json(conv)
+        values = [
+            (dest_id, conversion_id, event_name, now, click_ids, conv.sealed_client, now)
+            for dest_id, event_name in outbox_targets(goal, rows)
+        ]
         if values:
             await conn.executemany(
                 "INSERT INTO outbox (destination_id, conversion_id, event_name, next_attempt_at, "
@@ -222,10 +171,10 @@ class SQLiteOutbox:
             items: list[OutboxItem] = []
             for chunk in _chunks(ids):
                 rows = await conn.execute_fetchall(
-                    f"{_ITEM_SELECT} WHERE o.id IN ({', '.join('?' * len(chunk))}) ORDER BY o.id",
+                    f"{ITEM_SELECT} WHERE o.id IN ({', '.join('?' * len(chunk))}) ORDER BY o.id",
                     chunk,
                 )
-                items.extend(_item(r) for r in rows)
+                items.extend(item_from_row(r) for r in rows)
         return items
 
     async def finish_outbox(self, worker: str, attempts: Sequence[Attempt]) -> int:
@@ -283,9 +232,7 @@ class SQLiteOutbox:
         rows = await self._all(
             f"SELECT status, count(*) FROM outbox {where} GROUP BY status", params
         )
-        counts = dict.fromkeys(STATUSES, 0)
-        counts.update({r[0]: int(r[1]) for r in rows})
-        return counts
+        return counts_from_rows(rows)
 
     async def replay_outbox(
         self, destination_id: int | None = None, outbox_ids: Sequence[int] | None = None
@@ -317,10 +264,7 @@ class SQLiteOutbox:
             where += " AND d.id < ?"
             params.append(before_id)
         rows = await self._all(
-            "SELECT d.id, d.outbox_id, d.destination_id, d.ts, d.status, d.http_status, "
-            "d.latency_ms, d.error, c.event_id, d.attempt FROM deliveries d "
-            "JOIN outbox o ON o.id = d.outbox_id JOIN conversions c ON c.id = o.conversion_id "
-            f"WHERE {where} ORDER BY d.id DESC LIMIT ?",
+            f"{DELIVERY_SELECT} WHERE {where} ORDER BY d.id DESC LIMIT ?",
             [*params, limit],
         )
-        return [Delivery(*r) for r in rows]
+        return [delivery_from_row(r) for r in rows]
