@@ -18,6 +18,7 @@ from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.sites import Site
 from firstmark.errors import Conflict, NotFound
+from firstmark.store import pg_outbox
 from firstmark.store.base import epoch
 from firstmark.store.eventrows import (
     CONVERSION_COLUMNS,
@@ -206,7 +207,7 @@ class PostgresEvents:
         async with self._transaction() as conn:
             for conv in conversions:
                 results.append(await _insert_conversion(conn, conv))
-            # Outbox rows for enabled destinations are to be written here, in this transaction.
+            # _insert_conversion writes the outbox rows too, in this same transaction.
         out: list[tuple[Conversion, bool]] = []
         for conv_id, duplicate in results:
             saved = await self.get_conversion(conv_id)
@@ -235,10 +236,12 @@ class PostgresEvents:
 
 
 async def _insert_conversion(conn: asyncpg.Connection, conv: Conversion) -> tuple[int, bool]:
-    """(id, duplicate): a repeated event_id, or order_id for the goal, stores nothing. A
-    concurrent insert of the same keys waits for the other transaction, then finds its row."""
+    """(id, duplicate): a repeated event_id, or order_id for the goal, stores nothing; a new
+    conversion gets its outbox rows. A concurrent insert of the same keys waits for the other
+    transaction, then finds its row."""
     new_id = await conn.fetchval(_INSERT_CONVERSION, *conversion_params(conv, int(time.time())))
     if new_id is not None:
+        await pg_outbox.enqueue(conn, int(new_id), conv)
         return int(new_id), False
     found = await conn.fetchval(
         "SELECT id FROM conversions WHERE event_id = $1 "

@@ -13,7 +13,8 @@ import asyncpg
 
 from firstmark.store.base import Job
 
-_NOW = "extract(epoch FROM clock_timestamp())::float8"
+# The database clock: every node reads the same time, whatever its own clock says.
+NOW = "extract(epoch FROM clock_timestamp())::float8"
 
 
 def _count(status: str) -> int:
@@ -27,7 +28,7 @@ async def enqueue(
         "INSERT INTO jobs (queue, payload, run_at, created_at) "
         "SELECT $1, t.p, coalesce($3::float8, c.now), c.now "
         "FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) "
-        f"CROSS JOIN (SELECT {_NOW} AS now) c ORDER BY t.n RETURNING id",
+        f"CROSS JOIN (SELECT {NOW} AS now) c ORDER BY t.n RETURNING id",
         queue,
         list(payloads),
         run_at,
@@ -40,7 +41,7 @@ async def claim(
 ) -> list[Job]:
     """Due jobs, leased to `worker` until now + lease_s."""
     rows = await conn.fetch(
-        f"WITH now AS (SELECT {_NOW} AS t), "
+        f"WITH now AS (SELECT {NOW} AS t), "
         "due AS (SELECT id FROM jobs, now WHERE queue = $1 AND done_at IS NULL "
         "AND run_at <= now.t AND (lease_until IS NULL OR lease_until <= now.t) "
         "ORDER BY run_at, id LIMIT $2 FOR UPDATE OF jobs SKIP LOCKED) "
@@ -58,7 +59,7 @@ async def claim(
 async def finish(conn: asyncpg.Connection, worker: str, job_ids: Sequence[int]) -> int:
     """Mark jobs done; only those `worker` still holds (a reclaimed job is not its own)."""
     status = await conn.execute(
-        f"UPDATE jobs SET done_at = {_NOW}, lease_until = NULL "
+        f"UPDATE jobs SET done_at = {NOW}, lease_until = NULL "
         "WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND done_at IS NULL",
         list(job_ids),
         worker,

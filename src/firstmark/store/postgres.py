@@ -3,7 +3,8 @@
 A connection pool serves reads and writes; one more connection LISTENs for link and domain
 edits made by other nodes. Hits and their rollups are written by `pg_hits.py` in one
 transaction per batch with set-based statements; sites, events and conversions, ad costs and
-report sums come from the mixins in `pg_events.py`, `pg_costs.py` and `pg_reports.py`.
+report sums come from the mixins in `pg_events.py`, `pg_costs.py` and `pg_reports.py`;
+destinations and the forwarding outbox from `pg_outbox.py`.
 Connection errors become StoreUnavailable, so the writer keeps its batch and retries, and
 /readyz reports the outage.
 """
@@ -46,6 +47,7 @@ from firstmark.store.base import (
 from firstmark.store.pg_costs import PostgresCosts
 from firstmark.store.pg_events import PostgresEvents
 from firstmark.store.pg_listen import CONNECTION_ERRORS
+from firstmark.store.pg_outbox import PostgresOutbox
 from firstmark.store.pg_qr import PostgresQr
 from firstmark.store.pg_reports import PostgresReports
 
@@ -83,7 +85,7 @@ def _key(row: Sequence[Any]) -> ApiKey:
     )
 
 
-class PostgresStore(PostgresEvents, PostgresCosts, PostgresReports, PostgresQr):
+class PostgresStore(PostgresEvents, PostgresCosts, PostgresReports, PostgresQr, PostgresOutbox):
     def __init__(
         self,
         url: str,
