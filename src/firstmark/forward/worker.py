@@ -68,7 +68,7 @@ class Forwarder:
         backoff_s: float = outbox.BASE_DELAY_S,
         request_timeout_s: float = 10.0,
         concurrency: int = 4,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -81,7 +81,10 @@ class Forwarder:
         self.backoff_s = backoff_s
         self.request_timeout_s = request_timeout_s
         self.concurrency = concurrency  # requests in flight per destination
-        self.clock = clock
+        self.clock = clock or time.time
+        # Claims are timed by the store's clock (the database's on PostgreSQL, so leases hold
+        # across nodes whose clocks differ) unless a clock is given (tests, simulations).
+        self._claim_clock = clock
         self.counters = Counters()
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -125,7 +128,12 @@ class Forwarder:
     async def run_once(self) -> int:
         """Claim one round of due rows and deliver them; returns the rows claimed."""
         claimed_at = self.clock()
-        items = await self.store.claim_outbox(self.worker, self.batch, self.lease_s, now=claimed_at)
+        items = await self.store.claim_outbox(
+            self.worker,
+            self.batch,
+            self.lease_s,
+            now=claimed_at if self._claim_clock is not None else None,
+        )
         if not items:
             return 0
         by_destination: dict[int, list[OutboxItem]] = {}
