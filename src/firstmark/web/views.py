@@ -56,6 +56,16 @@ def _number(value: object) -> str:
     return f"{value:,}"
 
 
+def _decimal(value: object) -> str:
+    """A count that may be fractional (attributed conversions), without trailing zeros."""
+    if value is None:
+        return kpis.NO_VALUE
+    if isinstance(value, Decimal):
+        whole = value.to_integral_value()
+        return f"{whole:,}" if value == whole else f"{value.normalize():,}"
+    return _number(value)
+
+
 def _when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "—" if value is None else value.strftime(fmt)
 
@@ -72,6 +82,7 @@ def environment() -> jinja2.Environment:
     env.filters["num"] = _number
     env.filters["kpi"] = kpis.shown
     env.filters["when"] = _when
+    env.filters["dec"] = _decimal
     env.globals["version"] = __version__
     return env
 
