@@ -21,7 +21,13 @@ from firstmark.domain.passwords import check_password, hash_password
 from firstmark.domain.utm import taxonomy
 from firstmark.errors import InvalidField, NotFound
 from firstmark.store.base import GroupRow
-from firstmark.web import charts, dashboard_links, dashboard_reports
+from firstmark.web import (
+    charts,
+    dashboard_costs,
+    dashboard_goals,
+    dashboard_links,
+    dashboard_reports,
+)
 from firstmark.web.clientip import ClientIP
 from firstmark.web.views import (
     HEADERS,
@@ -310,6 +316,8 @@ routes = [
     Route("/dashboard/channels", page(groups), methods=["GET"]),
     *dashboard_links.routes,
     *dashboard_reports.routes,
+    *dashboard_costs.routes,
+    *dashboard_goals.routes,
     Route("/dashboard/keys", page(keys), methods=["GET", "POST"]),
     Route("/dashboard/keys/{prefix}/revoke", page(revoke_key), methods=["POST"]),
     Route("/dashboard/settings", page(settings_page), methods=["GET"]),
