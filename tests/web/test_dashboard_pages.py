@@ -451,3 +451,34 @@ async def test_placements_batch_all_or_nothing_and_zip(
         codes = {p.name: p.code for p in found}
         texts = decode_png(opened.read("poster-a.png"))
         assert texts == [f"{BASE_URL}/q/{codes['poster-a']}"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard/reports",
+        "/dashboard/reports/campaigns",
+        "/dashboard/reports/channels.csv",
+        "/dashboard/attribution",
+        "/dashboard/attribution.csv",
+        "/dashboard/costs",
+        "/dashboard/conversions",
+    ],
+)
+async def test_every_new_page_needs_a_login(app: Any, path: str) -> None:
+    async with await make_client(app) as stranger:
+        answer = await stranger.get(path)
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/dashboard/login?next=/dashboard")
+
+
+async def test_an_oversized_upload_is_refused_before_reading(
+    dash: httpx.AsyncClient, store: Store
+) -> None:
+    link = await store.insert_link(Link(destination="https://a.example/", code="poster"))
+    answer = await dash.post(
+        f"/dashboard/links/{link.id}/logo",
+        data={"csrf": await token(dash)},
+        files={"logo_file": ("big.png", b"\x89PNG" + b"0" * (700 * 1024))},
+    )
+    assert answer.status_code == 413 and await store.get_logo(1) is None
