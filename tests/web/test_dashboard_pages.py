@@ -425,11 +425,19 @@ async def test_placements_batch_all_or_nothing_and_zip(
     bad = await dash.post(
         f"{base}/placements",
         data={"csrf": csrf},
-        files={"placements_file": ("p.csv", b"name,quantity\nposter-a,5\nposter-b,many\n")},
+        files={
+            "placements_file": (
+                "p.csv",
+                b"name,quantity,code\nposter-a,5,\nposter-b,many,\nposter-a,1,\nposter-c,1,api\n",
+            )
+        },
     )
     page = (await dash.get(bad.headers["location"])).text
     error = field_error(page, "placements_file") or ""
-    assert "row 3" in error and "quantity" in error and "Nothing was added." in error
+    assert error == "3 row(s) have errors. Nothing was added."
+    rows = re.findall(r'<tr><td class="num">(\d+)</td><td>(\w+)</td><td>([^<]+)</td></tr>', page)
+    assert [(r, c) for r, c, _ in rows] == [("3", "quantity"), ("4", "name"), ("5", "code")]
+    assert "repeated" in rows[1][2]
     assert await store.list_placements(link.id or 0) == []
 
     good = await dash.post(

@@ -36,6 +36,8 @@ DEFAULTS = {
     "scan_distance_mm": "",
 }
 assert set(DEFAULTS) == OPTION_NAMES
+# Row errors of a placements file carried to the page (in the flash cookie, which is small).
+SHOWN_ROW_ERRORS = 15
 FORMAT_LABELS = {"svg": "SVG", "png": "PNG", "pdf": "PDF", "eps": "EPS"}
 assert set(FORMAT_LABELS) == set(FORMATS)
 
@@ -90,6 +92,8 @@ async def designer(ctx: Ctx, link: Link) -> dict[str, Any]:
             for p in found
         ],
         "placement_fields": placements.FIELDS,
+        "placement_rows": (ctx.flash or {}).get("placement_rows") or [],
+        "placement_more": (ctx.flash or {}).get("placement_more") or 0,
         "can_have_placements": not (link.kind == "qr" and link.placement is not None),
     }
 
@@ -170,13 +174,21 @@ async def upload_placements(ctx: Ctx) -> Response:
             text = upload[1].decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InvalidField("file", "the CSV must be UTF-8 text") from None
-        drafts = placements.parse_csv(text, link.id)
+        drafts, problems = placements.check_csv(text, link.id)
+        if problems:
+            flash: dict[str, Any] = {
+                "qr_errors": {
+                    "placements": f"{len(problems)} row(s) have errors. Nothing was added."
+                },
+                "placement_rows": [
+                    [p.row, p.column, p.message] for p in problems[:SHOWN_ROW_ERRORS]
+                ],
+                "placement_more": max(0, len(problems) - SHOWN_ROW_ERRORS),
+            }
+            return ctx.redirect(f"/dashboard/links/{link.id}#placements", flash=flash)
         saved = await qractions.create_placements(ctx.store, link, drafts)
     except (InvalidField, Conflict) as exc:
-        message = exc.message
-        if exc.field and exc.field.startswith("row ") and not message.startswith("row "):
-            message = f"{exc.field}: {message}"
-        message = message.rstrip(".")
+        message = exc.message.rstrip(".")
         flash = {"qr_errors": {"placements": f"{message}. Nothing was added."}}
         return ctx.redirect(f"/dashboard/links/{link.id}#placements", flash=flash)
     cache: LinkCache = ctx.request.app.state.cache
