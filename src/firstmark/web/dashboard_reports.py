@@ -3,6 +3,7 @@ their CSV downloads. Built by firstmark.reporting, the code behind /api/v1/repor
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -163,7 +164,7 @@ async def attribution_page(ctx: Ctx) -> Response:
     totals = {
         model: {
             "conversions": sum(e[model]["conversions"] for e in entries),
-            "revenue": sum(float(e[model]["revenue"]) for e in entries),
+            "revenue": sum((Decimal(e[model]["revenue"]) for e in entries), Decimal("0.00")),
         }
         for model in attribution.MODELS
     }
