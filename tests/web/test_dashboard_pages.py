@@ -490,3 +490,20 @@ async def test_an_oversized_upload_is_refused_before_reading(
         files={"logo_file": ("big.png", b"\x89PNG" + b"0" * (700 * 1024))},
     )
     assert answer.status_code == 413 and await store.get_logo(1) is None
+
+
+async def test_the_designer_form_works_without_javascript(
+    dash: httpx.AsyncClient, store: Store
+) -> None:
+    """What the browser sends for Apply and Download: every field, empty ones included."""
+    link = await store.insert_link(Link(destination="https://a.example/", code="poster"))
+    form = {
+        "format": "png", "scale": "5", "border": "4", "dark": "#1a1a1a", "light": "#ffffff",
+        "ec": "Q", "logo": "", "logo_size": "20", "print_size_mm": "", "scan_distance_mm": "",
+    }  # fmt: skip
+    applied = await dash.get(f"/dashboard/links/{link.id}", params=form)
+    assert applied.status_code == 200 and 'data-check="ok"' in applied.text
+    assert '<option value="Q" selected>' in applied.text
+    download = await dash.get(f"/dashboard/links/{link.id}/qr", params={**form, "download": "1"})
+    assert download.headers["content-disposition"] == 'attachment; filename="poster.png"'
+    assert decode_png(download.content) == [f"{BASE_URL}/q/poster"]
