@@ -129,3 +129,12 @@ def test_summary_splits_scans_by_phase() -> None:
     }
     assert (summary["scans"], summary["unique_scans"]) == (8, 6)
     assert summary["placements"] == [{"name": "gate", "scans": 3, "unique_scans": 2}]
+
+
+def test_check_csv_lists_every_bad_row() -> None:
+    text = "name,quantity,code\nok,1,\nbad,many,\nok,2,\n,3,\nfine,4,api\nlast,5,\n"
+    drafts, problems = placements.check_csv(text, 1)
+    assert [(p.row, p.column) for p in problems] == [
+        (3, "quantity"), (4, "name"), (5, "name"), (6, "code"),
+    ]  # fmt: skip
+    assert [d.placement.name for d in drafts] == ["ok", "last"]

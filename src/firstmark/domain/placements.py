@@ -19,7 +19,7 @@ from typing import Any
 
 from firstmark.domain.links import Link, generate_code, validate_code
 from firstmark.domain.utm import normalise_utm
-from firstmark.errors import InvalidField
+from firstmark.errors import InvalidField, RowError
 
 MAX_BATCH = 5000
 CSV_LIMIT = 2 * 1024 * 1024
@@ -146,6 +146,19 @@ def parse(data: object, parent_id: int) -> Draft:
 
 def parse_csv(text: str, parent_id: int) -> list[Draft]:
     """Every row of a CSV with a header line; the first bad row stops it, named by its line."""
+    drafts, problems = check_csv(text, parent_id)
+    if problems:
+        first = problems[0]
+        if not first.column:
+            raise InvalidField(f"row {first.row}", f"row {first.row} {first.message}")
+        raise InvalidField(f"row {first.row}: {first.column}", f"row {first.row}: {first.message}")
+    return drafts
+
+
+def check_csv(text: str, parent_id: int) -> tuple[list[Draft], list[RowError]]:
+    """Every row of a CSV with a header line, and every bad row's problem (row numbers count
+    the header line as 1), so a person can fix a file in one go. A file that is wrong as a
+    whole (no header, unknown column, too many rows, no rows) raises InvalidField."""
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "name" not in reader.fieldnames:
         raise InvalidField("file", "the CSV needs a header line with at least a 'name' column")
@@ -153,31 +166,34 @@ def parse_csv(text: str, parent_id: int) -> list[Draft]:
     if unknown:
         raise InvalidField("file", f"unknown column {unknown[0]!r}", code="unknown_field")
     drafts: list[Draft] = []
+    problems: list[RowError] = []
     names: set[str] = set()
     codes: set[str] = set()
     for row in reader:
         line = reader.line_num
         if None in row:
-            raise InvalidField(f"row {line}", f"row {line} has more values than columns")
+            problems.append(RowError(line, "", "has more values than columns"))
+            continue
         try:
             draft = parse({k: v for k, v in row.items() if v is not None}, parent_id)
         except InvalidField as exc:
-            raise InvalidField(
-                f"row {line}: {exc.field}", f"row {line}: {exc.message}", code=exc.code
-            ) from None
+            problems.append(RowError(line, exc.field or "", exc.message))
+            continue
         if draft.placement.name in names:
-            raise InvalidField(f"row {line}: name", f"row {line}: name is repeated in the file")
+            problems.append(RowError(line, "name", "name is repeated in the file"))
+            continue
         if draft.code is not None and draft.code in codes:
-            raise InvalidField(f"row {line}: code", f"row {line}: code is repeated in the file")
+            problems.append(RowError(line, "code", "code is repeated in the file"))
+            continue
         names.add(draft.placement.name)
         if draft.code:
             codes.add(draft.code)
         drafts.append(draft)
-        if len(drafts) > MAX_BATCH:
+        if len(drafts) + len(problems) > MAX_BATCH:
             raise InvalidField("file", f"at most {MAX_BATCH} placements per file")
-    if not drafts:
+    if not drafts and not problems:
         raise InvalidField("file", "the CSV has no rows")
-    return drafts
+    return drafts, problems
 
 
 def placement_link(parent: Link, draft: Draft, now: datetime) -> Link:

@@ -21,7 +21,13 @@ from firstmark.domain.passwords import check_password, hash_password
 from firstmark.domain.utm import taxonomy
 from firstmark.errors import InvalidField, NotFound
 from firstmark.store.base import GroupRow
-from firstmark.web import charts, dashboard_links
+from firstmark.web import (
+    charts,
+    dashboard_costs,
+    dashboard_goals,
+    dashboard_links,
+    dashboard_reports,
+)
 from firstmark.web.clientip import ClientIP
 from firstmark.web.views import (
     HEADERS,
@@ -52,6 +58,10 @@ NAV = (
     NavItem("/dashboard/campaigns", "Campaigns"),
     NavItem("/dashboard/channels", "Channels"),
     NavItem("/dashboard/links", "Links"),
+    NavItem("/dashboard/reports", "Reports"),
+    NavItem("/dashboard/attribution", "Attribution"),
+    NavItem("/dashboard/conversions", "Conversions"),
+    NavItem("/dashboard/costs", "Ad costs"),
 )
 NAV_ADMIN = (
     NavItem("/dashboard/keys", "API keys"),
@@ -138,7 +148,9 @@ def _group_rows(rows: list[GroupRow]) -> list[dict[str, Any]]:
 
 
 async def overview(ctx: Ctx) -> Response:
-    span, dates, errors = date_range(ctx)
+    params = dashboard_reports.Params(ctx)
+    span, dates, errors = params.span, params.dates, params.errors
+    money = await dashboard_reports.overview_kpis(ctx, params)
     start, end = span.start.timestamp(), span.end.timestamp()
     rows = await ctx.store.rollups(None, start, end)
     totals = stats.totals(rows)
@@ -167,6 +179,10 @@ async def overview(ctx: Ctx) -> Response:
         series=series,
         campaigns=campaigns,
         sources=sources,
+        report=money["money"],
+        currency=money["currency"],
+        currencies=money["currencies"],
+        others=[c for c in money["currencies"] if c != money["currency"]],
     )
 
 
@@ -299,6 +315,9 @@ routes = [
     Route("/dashboard/campaigns", page(groups), methods=["GET"]),
     Route("/dashboard/channels", page(groups), methods=["GET"]),
     *dashboard_links.routes,
+    *dashboard_reports.routes,
+    *dashboard_costs.routes,
+    *dashboard_goals.routes,
     Route("/dashboard/keys", page(keys), methods=["GET", "POST"]),
     Route("/dashboard/keys/{prefix}/revoke", page(revoke_key), methods=["POST"]),
     Route("/dashboard/settings", page(settings_page), methods=["GET"]),

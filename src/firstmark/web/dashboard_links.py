@@ -16,7 +16,7 @@ from firstmark.domain.links import Link
 from firstmark.domain.utm import UTM_FIELDS, UtmWarning, taxonomy_warnings
 from firstmark.errors import Conflict, InvalidField
 from firstmark.store.base import LINK_FILTERS, LinkQuery
-from firstmark.web import charts, linkform
+from firstmark.web import charts, dashboard_qr, linkform
 from firstmark.web.api import BREAKDOWN_NAMES
 from firstmark.web.views import Ctx, column, date_range, day_labels, page
 
@@ -249,6 +249,7 @@ async def link_detail(ctx: Ctx) -> Response:
         heatmap=charts.heatmap(grid, title=f"Human hits by weekday and hour (UTC) for {link.code}"),
         grid=grid,
         weekdays=stats.WEEKDAYS,
+        **await dashboard_qr.designer(ctx, link),
     )
 
 
@@ -266,4 +267,5 @@ routes = [
     Route("/dashboard/links/{link_id:int}", page(link_detail), methods=["GET"]),
     Route("/dashboard/links/{link_id:int}/edit", page(link_edit), methods=["GET", "POST"]),
     Route("/dashboard/links/{link_id:int}/archive", page(link_archive), methods=["POST"]),
+    *dashboard_qr.routes,
 ]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import attribution, reports, stats
+from firstmark import reporting
+from firstmark.domain import attribution, reports
 from firstmark.domain.money import currency as check_currency
-from firstmark.domain.times import iso
 from firstmark.errors import InvalidField, NotFound
-from firstmark.store.base import COST_GROUPS, Store, epoch_day
+from firstmark.reporting import Window
+from firstmark.store.base import Store
 from firstmark.web.auth import require
 from firstmark.web.http import json_response
 
@@ -35,29 +34,6 @@ def _params(request: Request, allowed: set[str]) -> dict[str, str]:
     return params
 
 
-class Window:
-    """The date range of a report, as the stats API reads it (`from`/`to`, 30 days by default)."""
-
-    def __init__(self, params: dict[str, str]) -> None:
-        span = stats.parse_range({**params, "interval": "day"}, datetime.now(UTC))
-        self.start, self.end = span.start.timestamp(), span.end.timestamp()
-        self.first_day = epoch_day(span.start.date())
-        self.last_day = epoch_day(span.end.date()) - 1  # `end` is midnight, exclusive
-        self.json = {"from": iso(span.start), "to": iso(span.end)}
-
-
-async def _table(
-    store: Store, dims: tuple[str, ...], window: Window, requested: str | None
-) -> tuple[list[reports.ReportRow], str | None, list[str]]:
-    traffic = await store.traffic_totals(dims, window.start, window.end)
-    conversions = await store.conversion_totals(dims, window.start, window.end)
-    cost_dims = [d for d in dims if d in COST_GROUPS]
-    costs = await store.cost_totals(window.first_day, window.last_day, cost_dims)
-    currency = reports.pick_currency(requested, costs, conversions)
-    rows = reports.table(dims, traffic, conversions, costs, currency)
-    return rows, currency, reports.other_currencies(currency, costs, conversions)
-
-
 def _csv(body: str, name: str) -> Response:
     return Response(
         body,
@@ -69,9 +45,10 @@ def _csv(body: str, name: str) -> Response:
 async def overview(request: Request) -> Response:
     await require(request, "reports:read")
     params = _params(request, RANGE)
-    window = Window(params)
+    window = Window.of(params)
     requested = check_currency(params.get("currency"))
-    days, currency, others = await _table(_store(request), ("day",), window, requested)
+    found = await reporting.table(_store(request), ("day",), window, requested)
+    days, currency, others = found.rows, found.currency, found.others
     totals = reports.total(days)
     if params.get("format") == "csv":
         return _csv(reports.to_csv(days, ("day",)), "overview")
@@ -97,10 +74,11 @@ async def table(request: Request) -> Response:
         dims = reports.TABLES[name]
     else:
         raise NotFound(f"no report {name!r}; try {', '.join(reports.TABLES)} or table")
-    window = Window(params)
-    rows, currency, others = await _table(
+    window = Window.of(params)
+    found = await reporting.table(
         _store(request), dims, window, check_currency(params.get("currency"))
     )
+    rows, currency, others = found.rows, found.currency, found.others
     if params.get("format") == "csv":
         return _csv(reports.to_csv(rows, dims), name)
     return json_response(
@@ -119,13 +97,11 @@ async def attribution_report(request: Request) -> Response:
     await require(request, "reports:read")
     params = _params(request, RANGE | {"group_by", "half_life_days"})
     dims = reports.parse_dimensions(params.get("group_by", "source,medium"))
-    half_life = _half_life(params.get("half_life_days"))
-    window = Window(params)
-    store = _store(request)
-    journeys = await store.conversion_journeys(window.start, window.end)
-    conversions = await store.conversion_totals((), window.start, window.end)
-    currency = reports.pick_currency(check_currency(params.get("currency")), [], conversions)
-    entries = reports.model_comparison(journeys, dims, currency, half_life_days=half_life)
+    half_life = reporting.half_life(params.get("half_life_days"))
+    window = Window.of(params)
+    entries, currency, _ = await reporting.comparison(
+        _store(request), dims, window, check_currency(params.get("currency")), half_life
+    )
     if params.get("format") == "csv":
         return _csv(reports.attribution_csv(entries, dims), "attribution")
     return json_response(
@@ -138,18 +114,6 @@ async def attribution_report(request: Request) -> Response:
             "rows": entries,
         }
     )
-
-
-def _half_life(raw: str | None) -> float:
-    if raw is None:
-        return attribution.DEFAULT_HALF_LIFE_DAYS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3650:
-        raise InvalidField("half_life_days", "half_life_days must be a number of days, 0-3650")
-    return value
 
 
 routes = [

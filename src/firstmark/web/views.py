@@ -56,6 +56,16 @@ def _number(value: object) -> str:
     return f"{value:,}"
 
 
+def _decimal(value: object) -> str:
+    """A count that may be fractional (attributed conversions), without trailing zeros."""
+    if value is None:
+        return kpis.NO_VALUE
+    if isinstance(value, Decimal):
+        whole = value.to_integral_value()
+        return f"{whole:,}" if value == whole else f"{value.normalize():,}"
+    return _number(value)
+
+
 def _when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "—" if value is None else value.strftime(fmt)
 
@@ -72,6 +82,8 @@ def environment() -> jinja2.Environment:
     env.filters["num"] = _number
     env.filters["kpi"] = kpis.shown
     env.filters["when"] = _when
+    env.filters["dec"] = _decimal
+    env.filters["ts"] = lambda value: _when(datetime.fromtimestamp(value, UTC))
     env.globals["version"] = __version__
     return env
 
@@ -114,6 +126,17 @@ class Ctx:
         """A form field as text ('' when absent or a file)."""
         raw = self.form.get(name) if self.form is not None else None
         return raw if isinstance(raw, str) else ""
+
+    async def file(self, name: str, limit: int) -> tuple[str, bytes] | None:
+        """An uploaded file's name and bytes (at most `limit` + 1 of them, so a caller can tell
+        an oversized file); None when no file was chosen."""
+        raw = self.form.get(name) if self.form is not None else None
+        if raw is None or isinstance(raw, str):
+            return None
+        data = await raw.read(limit + 1)
+        if not data and not raw.filename:
+            return None  # the browser sends an empty part when no file was chosen
+        return raw.filename or "", data
 
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         context = {
@@ -181,11 +204,18 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-async def read_form(request: Request) -> FormData:
+async def read_form(request: Request, upload: int = 0) -> FormData:
+    """The POSTed form. Pages that take a file say how large it may be (`upload` bytes); the
+    others take no file at all."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > FORM_LIMIT:
-        raise BodyTooLarge(f"the form is larger than {FORM_LIMIT // 1024} KB")
-    return await request.form(max_files=0, max_fields=200, max_part_size=FORM_LIMIT)
+    if declared.isdigit() and int(declared) > FORM_LIMIT + upload:
+        limit = (
+            f"{upload // 2**20} MB" if upload >= 2**20 else f"{(upload + FORM_LIMIT) // 1024} KB"
+        )
+        raise BodyTooLarge(f"the upload is larger than {limit}")
+    return await request.form(
+        max_files=1 if upload else 0, max_fields=200, max_part_size=FORM_LIMIT
+    )
 
 
 def error_page(dashboard: Dashboard, status: int, title: str, message: str) -> HTMLResponse:
@@ -195,7 +225,9 @@ def error_page(dashboard: Dashboard, status: int, title: str, message: str) -> H
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 
-def page(handler: Handler, *, login: bool = True) -> Callable[[Request], Awaitable[Response]]:
+def page(
+    handler: Handler, *, login: bool = True, upload: int = 0
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         dashboard = dashboard_of(request)
         sessions = dashboard.sessions
@@ -208,7 +240,7 @@ def page(handler: Handler, *, login: bool = True) -> Callable[[Request], Awaitab
         ctx = Ctx(request, session or sessions.new(), dashboard, new_session=session is None)
         try:
             if request.method == "POST":
-                ctx.form = await read_form(request)
+                ctx.form = await read_form(request, upload)
                 if not sessions.csrf_ok(session, ctx.form.get("csrf")):
                     return error_page(
                         dashboard,
@@ -229,6 +261,9 @@ def page(handler: Handler, *, login: bool = True) -> Callable[[Request], Awaitab
             return error_page(dashboard, exc.status_code, "Bad request", str(exc.detail))
         except FirstmarkError as exc:
             return error_page(dashboard, exc.status, "That did not work", exc.message)
+        finally:
+            if ctx.form is not None:
+                await ctx.form.close()  # uploaded files may sit in temporary files
         if ctx.new_session:
             sessions.save(response, ctx.session)
         if flash_raw and request.method == "GET":

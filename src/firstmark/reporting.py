@@ -1,0 +1,77 @@
+"""What the reports API and the dashboard both do to build a report: read the store, hand the
+rows to domain/reports.py. One place, so a number on a dashboard card and the same number from
+GET /api/v1/reports/… cannot drift apart (like actions.py for links)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from firstmark.domain import attribution, reports, stats
+from firstmark.domain.times import iso
+from firstmark.errors import InvalidField
+from firstmark.store.base import COST_GROUPS, Store, epoch_day
+
+
+class Window:
+    """The date range of a report, as the stats API reads it (`from`/`to`, 30 days by default)."""
+
+    def __init__(self, span: stats.Range) -> None:
+        self.start, self.end = span.start.timestamp(), span.end.timestamp()
+        self.first_day = epoch_day(span.start.date())
+        self.last_day = epoch_day(span.end.date()) - 1  # `end` is midnight, exclusive
+        self.json = {"from": iso(span.start), "to": iso(span.end)}
+
+    @classmethod
+    def of(cls, params: Mapping[str, str]) -> Window:
+        return cls(stats.parse_range({**params, "interval": "day"}, datetime.now(UTC)))
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: list[reports.ReportRow]
+    currency: str | None  # the currency money is shown in
+    others: list[str]  # currencies also seen, left out of the money columns
+
+
+async def table(
+    store: Store, dims: tuple[str, ...], window: Window, requested: str | None
+) -> Table:
+    """Traffic, conversions and spend by `dims`, with KPIs, in one currency."""
+    traffic = await store.traffic_totals(dims, window.start, window.end)
+    conversions = await store.conversion_totals(dims, window.start, window.end)
+    cost_dims = [d for d in dims if d in COST_GROUPS]
+    costs = await store.cost_totals(window.first_day, window.last_day, cost_dims)
+    currency = reports.pick_currency(requested, costs, conversions)
+    rows = reports.table(dims, traffic, conversions, costs, currency)
+    return Table(rows, currency, reports.other_currencies(currency, costs, conversions))
+
+
+async def comparison(
+    store: Store,
+    dims: tuple[str, ...],
+    window: Window,
+    requested: str | None,
+    half_life_days: float,
+) -> tuple[list[dict[str, Any]], str | None, list[str]]:
+    """The five attribution models side by side: (entries, currency, other currencies)."""
+    journeys = await store.conversion_journeys(window.start, window.end)
+    conversions = await store.conversion_totals((), window.start, window.end)
+    currency = reports.pick_currency(requested, [], conversions)
+    entries = reports.model_comparison(journeys, dims, currency, half_life_days=half_life_days)
+    return entries, currency, reports.other_currencies(currency, [], conversions)
+
+
+def half_life(raw: str | None) -> float:
+    """The time-decay half-life in days from user input; the default when not given."""
+    if raw is None or raw.strip() == "":
+        return attribution.DEFAULT_HALF_LIFE_DAYS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3650:
+        raise InvalidField("half_life_days", "half_life_days must be a number of days, 0-3650")
+    return value
