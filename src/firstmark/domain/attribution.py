@@ -219,37 +219,40 @@ def compare(
     conversion of a report."""
     for model in models:  # refuse a bad model or half-life even if no journey needs it
         weights(model, (), 0.0, half_life_days=half_life_days)
-    out: dict[Hashable, dict[str, Tally]] = {}
-
-    def add(k: Hashable, model: str, credit: float, part: int) -> None:
-        row = out.get(k)
-        if row is None:
-            row = out[k] = {}
-        tally = row.get(model)
-        if tally is None:
-            row[model] = Tally(credit, part)
-        else:
-            tally.conversions += credit
-            tally.units += part
-
+    # Flat sums keyed by (row key, model): two dict updates per credit, no objects until the end.
+    credits: dict[tuple[Hashable, str], float] = {}
+    totals: dict[tuple[Hashable, str], int] = {}
+    get_credit, get_total = credits.get, totals.get
+    scale = 1 / quantum
     for conversion in conversions:
         path = conversion.path or [Step(conversion.ts, True)]
         n = len(path)
-        keys = [key(t) for t in path]
-        units = int((conversion.value / quantum).to_integral_value())
+        units = int((conversion.value * scale).to_integral_value())
         if n == 1:  # one touch (the usual case): every model gives it everything
+            k = key(path[0])
             for model in models:
-                add(keys[0], model, 1.0, units)
+                kk = (k, model)
+                credits[kk] = get_credit(kk, 0.0) + 1.0
+                totals[kk] = get_total(kk, 0) + units
             continue
+        keys = [key(t) for t in path]
         for model in models:
-            if model == "first_touch":
-                add(keys[0], model, 1.0, units)
-            elif model == "last_non_direct":
-                chosen = next((i for i in range(n - 1, -1, -1) if not path[i].direct), n - 1)
-                add(keys[chosen], model, 1.0, units)
-            else:
-                nums, den = weights(model, path, conversion.ts, half_life_days=half_life_days)
-                for k, num, part in zip(keys, nums, split_units(units, nums, den), strict=True):
-                    if num:
-                        add(k, model, num / den, part)
+            if model == "first_touch" or model == "last_non_direct":
+                if model == "first_touch":
+                    chosen = 0
+                else:
+                    chosen = next((i for i in range(n - 1, -1, -1) if not path[i].direct), n - 1)
+                kk = (keys[chosen], model)
+                credits[kk] = get_credit(kk, 0.0) + 1.0
+                totals[kk] = get_total(kk, 0) + units
+                continue
+            nums, den = weights(model, path, conversion.ts, half_life_days=half_life_days)
+            for k, num, part in zip(keys, nums, split_units(units, nums, den), strict=True):
+                if num:
+                    kk = (k, model)
+                    credits[kk] = get_credit(kk, 0.0) + num / den
+                    totals[kk] = get_total(kk, 0) + part
+    out: dict[Hashable, dict[str, Tally]] = {}
+    for (k, model), credit in credits.items():
+        out.setdefault(k, {})[model] = Tally(credit, totals[(k, model)])
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from firstmark.domain.attribution import Step
@@ -138,7 +139,7 @@ def journeys_from_rows(
             Journey(
                 cid,
                 ts,
-                money(value or 0),
+                Decimal(repr(value)) if value else Decimal(0),  # attribution splits it in cents
                 currency,
                 int(window),
                 by_conversion.get(cid, []),
