@@ -10,15 +10,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from firstmark import actions, qractions
-from firstmark.cache import LinkCache
-from firstmark.config import Settings
 from firstmark.domain import links, stats
 from firstmark.domain.links import Prepared
 from firstmark.domain.times import iso
 from firstmark.errors import InvalidField
-from firstmark.store.base import BREAKDOWNS, GROUPS, LINK_FILTERS, LinkQuery, Store
+from firstmark.store.base import BREAKDOWNS, GROUPS, LINK_FILTERS, LinkQuery
 from firstmark.web.auth import require
-from firstmark.web.http import json_response, query_int, read_json
+from firstmark.web.http import cache_of as _cache
+from firstmark.web.http import json_response, only_known, query_int, read_json
+from firstmark.web.http import settings_of as _settings
+from firstmark.web.http import store_of as _store
 
 BREAKDOWN_NAMES = {
     "country": "country",
@@ -31,21 +32,6 @@ BREAKDOWN_NAMES = {
 }
 BREAKDOWN_LIMIT = 20
 assert set(BREAKDOWN_NAMES.values()) == set(BREAKDOWNS)
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _cache(request: Request) -> LinkCache:
-    cache: LinkCache = request.app.state.cache
-    return cache
 
 
 def _link_id(request: Request) -> int:
@@ -69,11 +55,7 @@ async def create_link(request: Request) -> Response:
 
 async def list_links(request: Request) -> Response:
     await require(request, "links:read")
-    params = request.query_params
-    unknown = set(params) - {*LINK_FILTERS, "q", "archived", "page", "per_page"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InvalidField(name, f"unknown filter {name!r}", code="unknown_field")
+    params = only_known(request.query_params, {*LINK_FILTERS, "q", "archived", "page", "per_page"})
     archived_raw = params.get("archived", "false")
     archived: bool | None = {"true": True, "false": False, "all": None}.get(archived_raw, False)
     if archived_raw not in ("true", "false", "all"):
@@ -131,18 +113,9 @@ async def archive_link(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _check_params(request: Request, allowed: set[str]) -> dict[str, str]:
-    params = dict(request.query_params)
-    unknown = set(params) - allowed
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InvalidField(name, f"unknown parameter {name!r}", code="unknown_field")
-    return params
-
-
 async def link_stats(request: Request) -> Response:
     await require(request, "reports:read")
-    params = _check_params(request, {"from", "to", "interval"})
+    params = only_known(request.query_params, {"from", "to", "interval"})
     store = _store(request)
     link = await actions.get_link(store, _link_id(request))
     assert link.id is not None
@@ -168,7 +141,7 @@ async def link_stats(request: Request) -> Response:
 
 async def group_stats(request: Request) -> Response:
     await require(request, "reports:read")
-    params = _check_params(request, {"from", "to", "group_by"})
+    params = only_known(request.query_params, {"from", "to", "group_by"})
     group_by = params.get("group_by", "")
     if group_by not in GROUPS:
         raise InvalidField("group_by", f"group_by must be one of {', '.join(GROUPS)}")

@@ -13,16 +13,12 @@ from firstmark.domain import costs, stats
 from firstmark.domain.costs import MAX_FILE_BYTES, parse_costs
 from firstmark.domain.times import iso
 from firstmark.errors import BodyTooLarge, InvalidField
-from firstmark.store.base import COST_GROUPS, Store, epoch_day
+from firstmark.store.base import COST_GROUPS, epoch_day
 from firstmark.web.auth import require
-from firstmark.web.http import json_response
+from firstmark.web.http import json_response, only_known
+from firstmark.web.http import store_of as _store
 
 IMPORT_OPTIONS = ("preset", "source", "medium", "currency")
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 async def _read_file(request: Request) -> tuple[bytes, dict[str, str]]:
@@ -52,11 +48,7 @@ async def _read_file(request: Request) -> tuple[bytes, dict[str, str]]:
         raise BodyTooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
     if not data.strip():
         raise InvalidField("file", "the file is empty", code="required")
-    unknown = set(options) - set(IMPORT_OPTIONS)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InvalidField(name, f"unknown parameter {name!r}", code="unknown_field")
-    return data, options
+    return data, only_known(options, IMPORT_OPTIONS)
 
 
 async def import_costs(request: Request) -> Response:
@@ -75,11 +67,7 @@ async def import_costs(request: Request) -> Response:
 
 async def cost_totals(request: Request) -> Response:
     await require(request, "reports:read")
-    params = dict(request.query_params)
-    unknown = set(params) - {"from", "to", "group_by"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InvalidField(name, f"unknown parameter {name!r}", code="unknown_field")
+    params = only_known(request.query_params, {"from", "to", "group_by"})
     group_by = [g for g in params.get("group_by", "source,medium,campaign").split(",") if g]
     for name in group_by:
         if name not in COST_GROUPS:

@@ -9,18 +9,13 @@ from starlette.routing import Route
 from firstmark import connecting
 from firstmark.domain import destinations
 from firstmark.domain.destinations import Destination
-from firstmark.errors import InvalidField, NotFound
+from firstmark.errors import NotFound
 from firstmark.forward.probe import probe
 from firstmark.forward.worker import Forwarder
 from firstmark.sealing import Sealer
-from firstmark.store.base import Store
 from firstmark.web.auth import require
-from firstmark.web.http import json_response, query_int, read_json
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
+from firstmark.web.http import json_response, only_known, query_int, read_json
+from firstmark.web.http import store_of as _store
 
 
 def _sealer(request: Request) -> Sealer:
@@ -81,11 +76,7 @@ async def delete_destination(request: Request) -> Response:
 async def list_deliveries(request: Request) -> Response:
     """The delivery log, newest first; `before` (an id) pages back."""
     await require(request, "reports:read")
-    params = request.query_params
-    unknown = set(params) - {"limit", "before"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InvalidField(name, f"unknown parameter {name!r}", code="unknown_field")
+    only_known(request.query_params, {"limit", "before"})
     dest = await _found(request)
     assert dest.id is not None
     limit = query_int(request, "limit", 100, 1, 1000)

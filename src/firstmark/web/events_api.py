@@ -10,28 +10,18 @@ from starlette.routing import Route
 
 from firstmark import recording
 from firstmark.actions import now
-from firstmark.config import Settings
 from firstmark.domain import conversions, goals, sites
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.links import short_url
 from firstmark.errors import InvalidField, NotFound
-from firstmark.store.base import Store
 from firstmark.store.event_writer import GoalCache
 from firstmark.web.auth import require
-from firstmark.web.http import json_response, query_int, read_json
+from firstmark.web.http import json_response, only_known, query_int, read_json
+from firstmark.web.http import settings_of as _settings
+from firstmark.web.http import store_of as _store
 
 BATCH_BODY_LIMIT = 4 * 1024 * 1024
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 async def create_site(request: Request) -> Response:
@@ -122,11 +112,7 @@ async def _conversion_json(request: Request, conv: Conversion) -> dict[str, Any]
 
 async def list_conversions(request: Request) -> Response:
     await require(request, "reports:read")
-    params = request.query_params
-    unknown = set(params) - {"goal", "page", "per_page"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InvalidField(name, f"unknown parameter {name!r}", code="unknown_field")
+    params = only_known(request.query_params, {"goal", "page", "per_page"})
     page = query_int(request, "page", 1, 1, 1_000_000)
     per_page = query_int(request, "per_page", 50, 1, 500)
     goal_id = None

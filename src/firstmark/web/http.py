@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from firstmark.errors import BodyTooLarge, InvalidBody, InvalidField
+
+if TYPE_CHECKING:
+    from firstmark.cache import LinkCache
+    from firstmark.config import Settings
+    from firstmark.store.base import Store
 
 BODY_LIMIT = 64 * 1024
 
@@ -44,3 +50,28 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise InvalidField(name, f"{name} must be a whole number from {low} to {high}")
     return int(raw)
+
+
+def store_of(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def cache_of(request: Request) -> LinkCache:
+    cache: LinkCache = request.app.state.cache
+    return cache
+
+
+def only_known(params: Mapping[str, str], allowed: Collection[str]) -> dict[str, str]:
+    """The parameters as a dict; an unknown one is refused by name (a typo must not be
+    silently ignored)."""
+    unknown = set(params) - set(allowed)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidField(name, f"unknown parameter {name!r}", code="unknown_field")
+    return dict(params)

@@ -11,35 +11,20 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from firstmark import actions, healthcheck, qractions
-from firstmark.cache import LinkCache
-from firstmark.config import Settings
 from firstmark.domain import health, placements, schedules
 from firstmark.domain.links import Link
 from firstmark.domain.qr import parse_options
 from firstmark.domain.qrrender import MAX_LOGO_BYTES, Rendered, read_logo
 from firstmark.domain.urls import validate_destination
 from firstmark.errors import InvalidBody, InvalidField, NotFound
-from firstmark.store.base import Store
 from firstmark.web.auth import require
-from firstmark.web.http import json_response, read_json
+from firstmark.web.http import cache_of as _cache
+from firstmark.web.http import json_response, only_known, read_json
+from firstmark.web.http import settings_of as _settings
+from firstmark.web.http import store_of as _store
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 BATCH_JSON_LIMIT = 2 * 1024 * 1024
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _cache(request: Request) -> LinkCache:
-    cache: LinkCache = request.app.state.cache
-    return cache
 
 
 async def _link(request: Request) -> Link:
@@ -259,11 +244,7 @@ async def retire_event(request: Request) -> Response:
 
 
 def _range_params(request: Request) -> dict[str, str]:
-    params = dict(request.query_params)
-    unknown = set(params) - {"from", "to", "interval", "tz"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InvalidField(name, f"unknown parameter {name!r}", code="unknown_field")
+    params = only_known(request.query_params, {"from", "to", "interval", "tz"})
     return params
 
 

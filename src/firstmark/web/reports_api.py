@@ -11,24 +11,15 @@ from firstmark.domain import attribution, reports
 from firstmark.domain.money import currency as check_currency
 from firstmark.errors import InvalidField, NotFound
 from firstmark.reporting import Window
-from firstmark.store.base import Store
 from firstmark.web.auth import require
-from firstmark.web.http import json_response
+from firstmark.web.http import json_response, only_known
+from firstmark.web.http import store_of as _store
 
 RANGE = {"from", "to", "currency", "format"}
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
 def _params(request: Request, allowed: set[str]) -> dict[str, str]:
-    params = dict(request.query_params)
-    unknown = set(params) - allowed
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InvalidField(name, f"unknown parameter {name!r}", code="unknown_field")
+    params = only_known(request.query_params, allowed)
     if params.get("format", "json") not in ("json", "csv"):
         raise InvalidField("format", "format must be json or csv")
     return params
