@@ -30,7 +30,10 @@ def click_protocol(app: RedirectApp) -> type[Any] | str:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
     except ImportError:  # uvicorn without httptools: the ASGI path serves every click
         return "auto"
-    needed = ("on_headers_complete", "on_body", "on_message_complete", "on_response_complete")
+    needed = (
+        "on_headers_complete", "on_body", "on_message_complete", "on_response_complete",
+        "connection_lost", "_unset_keepalive_if_required", "timeout_keep_alive_handler",
+    )  # fmt: skip
     if not all(hasattr(HttpToolsProtocol, name) for name in needed):
         log.warning("unexpected uvicorn protocol; clicks take the ASGI path")
         return "auto"
