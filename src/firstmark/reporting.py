@@ -14,6 +14,8 @@ from firstmark.domain.times import iso
 from firstmark.errors import InvalidField
 from firstmark.store.base import COST_GROUPS, Store, epoch_day
 
+CREDIT_BATCH = 5_000  # conversions whose credits are written in one transaction
+
 
 class Window:
     """The date range of a report, as the stats API reads it (`from`/`to`, 30 days by default)."""
@@ -56,12 +58,23 @@ async def comparison(
     requested: str | None,
     half_life_days: float,
 ) -> tuple[list[dict[str, Any]], str | None, list[str]]:
-    """The five attribution models side by side: (entries, currency, other currencies)."""
-    journeys = await store.conversion_journeys(window.start, window.end)
+    """The five attribution models side by side: (entries, currency, other currencies).
+
+    With the default half-life, each conversion is shared out once and its credits stored;
+    a report then shares out only the conversions new since (or touched again since) and
+    lets the database add up the rest. Another half-life is computed on the spot."""
     conversions = await store.conversion_totals((), window.start, window.end)
     currency = reports.pick_currency(requested, [], conversions)
-    entries = reports.model_comparison(journeys, dims, currency, half_life_days=half_life_days)
-    return entries, currency, reports.other_currencies(currency, [], conversions)
+    others = reports.other_currencies(currency, [], conversions)
+    if half_life_days != attribution.DEFAULT_HALF_LIFE_DAYS:
+        journeys = await store.conversion_journeys(window.start, window.end)
+        entries = reports.model_comparison(journeys, dims, currency, half_life_days=half_life_days)
+        return entries, currency, others
+    fresh = await store.conversion_journeys(window.start, window.end, uncredited=True)
+    for start in range(0, len(fresh), CREDIT_BATCH):
+        await store.save_credits(reports.credits_of(fresh[start : start + CREDIT_BATCH]))
+    totals = await store.credit_totals(dims, window.start, window.end, currency)
+    return reports.comparison_from_totals(totals, dims), currency, others
 
 
 def half_life(raw: str | None) -> float:

@@ -16,11 +16,14 @@ from firstmark.domain.attribution import (
     Conversion,
     attribute,
     compare,
+    credit_rows,
     journey,
     last_non_direct,
     shares,
     split_value,
 )
+from firstmark.domain.attribution import DIRECT as LABEL_DIRECT
+from firstmark.domain.attribution import NONE as LABEL_NONE
 from firstmark.domain.events import Touch
 from firstmark.errors import InvalidField
 
@@ -182,3 +185,33 @@ def test_split_never_strays_more_than_one_unit(parts: list[int], value: Decimal)
     assert sum(split) == value
     for amount, share in zip(split, fractions, strict=True):
         assert abs(Fraction(amount) - Fraction(value) * share) < Fraction(1, 100)
+
+
+def report_key(t: Any) -> tuple[Any, ...]:
+    """Rows keyed as reports key them (a touch without tags keeps None)."""
+    return (LABEL_DIRECT, LABEL_NONE) if t.direct else (t.utm_source, t.utm_medium)
+
+
+@given(
+    paths=st.lists(st.lists(touches, min_size=0, max_size=6), min_size=1, max_size=8),
+    value=values,
+)
+def test_stored_credits_add_up_to_the_live_comparison(
+    paths: list[list[Touch]], value: Decimal
+) -> None:
+    conversions = [Conversion(T0, value, journey(p, T0, 90)) for p in paths]
+    live = compare(  # rows keyed as reports key them (a touch without tags keeps None)
+        conversions,
+        key=lambda t: (LABEL_DIRECT, LABEL_NONE) if t.direct else (t.utm_source, t.utm_medium),
+    )
+    summed: dict[tuple[object, str], list[float]] = {}
+    for conversion in conversions:
+        for model, _, _, source, medium, *_, share, units in credit_rows(conversion):
+            entry = summed.setdefault(((source, medium), model), [0.0, 0])
+            entry[0] += share
+            entry[1] += units
+    assert {(k, m): t.units for k, row in live.items() for m, t in row.items()} == {
+        key: int(v[1]) for key, v in summed.items()
+    }
+    for (k, m), (share, _) in summed.items():
+        assert live[k][m].conversions == pytest.approx(share)

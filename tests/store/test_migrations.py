@@ -39,6 +39,11 @@ EXPECTED = {
         "created_at", "done_at",
     ],
     "schema_migrations": ["version", "name", "applied_at"],
+    "credited": ["conversion_id"],
+    "attribution_credits": [
+        "conversion_id", "model", "step", "ts", "currency", "link_id", "utm_source",
+        "utm_medium", "utm_campaign", "utm_content", "day", "share", "units",
+    ],
     "costs": [
         "id", "day", "source", "medium", "campaign", "currency", "spend_micros", "impressions",
         "clicks", "imported_at",

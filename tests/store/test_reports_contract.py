@@ -101,3 +101,48 @@ async def test_conversions_and_journeys(any_store: Store) -> None:
     assert first.touches[0] == Step(T0 - DAY, False, b, "newsletter", "email", None, None)
     assert journeys[Decimal("5.00")].credited == Step(T0, False, a, "google", "cpc", "spring")
     assert journeys[Decimal("7.50")].touches == [] and journeys[Decimal("7.50")].credited is None
+
+
+async def test_stored_credits_are_summed_and_dropped_when_a_touch_arrives(
+    any_store: Store,
+) -> None:
+    from firstmark.domain import reports
+
+    a, b = await links(any_store)
+    goal = await any_store.insert_goal(Goal(name="order", kind="macro", window_days=30))
+    assert goal.id is not None
+    consent = Consent.from_json({"analytics_storage": "granted"})
+    await any_store.write_events(
+        [], [Touch(T0 - DAY, visitor_id="visitor-1", link_id=a, utm_source="google",
+                   utm_medium="cpc")], []
+    )  # fmt: skip
+    await any_store.insert_conversions(
+        [
+            Conversion(event_id="c1", goal_id=goal.id, ts=T0, consent=consent, source="server",
+                       value=30.0, currency="EUR", visitor_id="visitor-1"),
+            Conversion(event_id="c2", goal_id=goal.id, ts=T0, consent=consent, source="server",
+                       value=7.0, currency="USD"),
+        ]
+    )  # fmt: skip
+    fresh = await any_store.conversion_journeys(T0 - 1, T0 + 1, uncredited=True)
+    assert len(fresh) == 2
+    await any_store.save_credits(reports.credits_of(fresh))
+    assert await any_store.conversion_journeys(T0 - 1, T0 + 1, uncredited=True) == []
+
+    totals = await any_store.credit_totals(("source",), T0 - 1, T0 + 1, "EUR")
+    by_key = {(t.key, t.model): (t.conversions, t.units) for t in totals}
+    assert by_key[(("google",), "linear")] == (1.0, 3000)
+    assert (("(direct)",), "linear") not in by_key  # the USD conversion is another currency
+
+    # A touch for the same visitor, before the conversion, arrives late: it is shared again.
+    await any_store.write_events(
+        [], [Touch(T0 - 60, visitor_id="visitor-1", link_id=b, utm_source="newsletter",
+                   utm_medium="email")], []
+    )  # fmt: skip
+    again = await any_store.conversion_journeys(T0 - 1, T0 + 1, uncredited=True)
+    assert [len(j.touches) for j in again] == [2]
+    await any_store.save_credits(reports.credits_of(again))
+    totals = await any_store.credit_totals(("source",), T0 - 1, T0 + 1, "EUR")
+    by_key = {(t.key, t.model): (t.conversions, t.units) for t in totals}
+    assert by_key[(("google",), "linear")] == (0.5, 1500)
+    assert by_key[(("newsletter",), "last_non_direct")] == (1.0, 3000)

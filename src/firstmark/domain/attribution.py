@@ -256,3 +256,38 @@ def compare(
     for (k, model), credit in credits.items():
         out.setdefault(k, {})[model] = Tally(credit, totals[(k, model)])
     return out
+
+
+# A conversion's credits, as stored for reports: (model, step, link_id, source, medium,
+# campaign, content, day, share, units). Source and medium of a direct touch read
+# "(direct)" / "(none)", as report rows group it.
+CreditRow = tuple[str, int, int | None, str | None, str | None, str | None, str | None, int,
+                  float, int]  # fmt: skip
+
+
+def credit_rows(
+    conversion: Conversion,
+    *,
+    models: Sequence[str] = MODELS,
+    quantum: Decimal = Decimal("0.01"),
+    half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+) -> list[CreditRow]:
+    """What `compare` adds up for one conversion, row by row, so it can be stored once and
+    summed by SQL later. Same shares, same cents."""
+    path = conversion.path or [Step(conversion.ts, True)]
+    units = int((conversion.value / quantum).to_integral_value())
+    out: list[CreditRow] = []
+    for model in models:
+        nums, den = weights(model, path, conversion.ts, half_life_days=half_life_days)
+        parts = split_units(units, nums, den)
+        for index, (touch, num, part) in enumerate(zip(path, nums, parts, strict=True)):
+            if not num:
+                continue
+            source, medium = (
+                (DIRECT, NONE) if touch.direct else (touch.utm_source, touch.utm_medium)
+            )
+            out.append(
+                (model, index, touch.link_id, source, medium, touch.utm_campaign,
+                 touch.utm_content, int(touch.ts // DAY), num / den, part)
+            )  # fmt: skip
+    return out

@@ -80,6 +80,24 @@ class Journey:
     credited: attribution.Step | None
 
 
+@dataclass(frozen=True, slots=True)
+class Credits:
+    """One conversion's credits under every model, as stored for reports."""
+
+    conversion_id: int
+    ts: float
+    currency: str | None
+    rows: list[attribution.CreditRow]
+
+
+@dataclass(frozen=True, slots=True)
+class CreditTotal:
+    key: tuple[Any, ...]
+    model: str
+    conversions: float
+    units: int  # cents in the report's currency
+
+
 @dataclass
 class ReportRow:
     key: tuple[Any, ...]
@@ -296,6 +314,47 @@ def model_comparison(
             entry[model] = {
                 "conversions": round(tally.conversions, 6) if tally else 0.0,
                 "revenue": str(tally.value(CENTS) if tally else Decimal("0.00")),
+            }
+        out.append(entry)
+    out.sort(key=lambda e: (-Decimal(e["last_non_direct"]["revenue"]), str(e)))
+    return out
+
+
+def credits_of(journeys: Iterable[Journey]) -> list[Credits]:
+    """Each journey's credits under every model (default half-life), to be stored."""
+    by_time = operator.attrgetter("ts")
+    return [
+        Credits(
+            j.conversion_id,
+            j.ts,
+            j.currency,
+            attribution.credit_rows(
+                attribution.Conversion(
+                    j.ts,
+                    j.value,
+                    sorted(j.touches, key=by_time) or ([j.credited] if j.credited else []),
+                )
+            ),
+        )
+        for j in journeys
+    ]
+
+
+def comparison_from_totals(
+    totals: Iterable[CreditTotal], dims: Sequence[str]
+) -> list[dict[str, Any]]:
+    """model_comparison's answer from credits the database added up."""
+    by_key: dict[tuple[Any, ...], dict[str, CreditTotal]] = {}
+    for t in totals:
+        by_key.setdefault(t.key, {})[t.model] = t
+    out = []
+    for key, by_model in by_key.items():
+        entry: dict[str, Any] = key_json(dims, key)
+        for model in attribution.MODELS:
+            found = by_model.get(model)
+            entry[model] = {
+                "conversions": round(found.conversions, 6) if found else 0.0,
+                "revenue": str(found.units * CENTS if found else Decimal("0.00")),
             }
         out.append(entry)
     out.sort(key=lambda e: (-Decimal(e["last_non_direct"]["revenue"]), str(e)))

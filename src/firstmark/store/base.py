@@ -26,7 +26,14 @@ from firstmark.domain.links import Link
 from firstmark.domain.money import tidy
 from firstmark.domain.placements import Placement
 from firstmark.domain.qrrender import Logo
-from firstmark.domain.reports import ConversionTotal, CostTotal, Journey, TrafficTotal
+from firstmark.domain.reports import (
+    ConversionTotal,
+    CostTotal,
+    Credits,
+    CreditTotal,
+    Journey,
+    TrafficTotal,
+)
 from firstmark.domain.rules import parse_rules, rules_to_json
 from firstmark.domain.schedules import Schedule
 from firstmark.domain.sites import Site
@@ -154,7 +161,13 @@ class Store(Protocol):
     async def conversion_totals(
         self, dims: Sequence[str], start: float, end: float
     ) -> list[ConversionTotal]: ...
-    async def conversion_journeys(self, start: float, end: float) -> list[Journey]: ...
+    async def conversion_journeys(
+        self, start: float, end: float, uncredited: bool = False
+    ) -> list[Journey]: ...
+    async def save_credits(self, credits: Sequence[Credits]) -> None: ...
+    async def credit_totals(
+        self, dims: Sequence[str], start: float, end: float, currency: str | None
+    ) -> list[CreditTotal]: ...
 
     # Imported ad costs.
     async def replace_costs(self, rows: Sequence[CostRow]) -> tuple[int, int]: ...

@@ -12,7 +12,14 @@ from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
-from firstmark.domain.reports import DIMENSIONS, ConversionTotal, Journey, TrafficTotal
+from firstmark.domain.reports import (
+    DIMENSIONS,
+    ConversionTotal,
+    Credits,
+    CreditTotal,
+    Journey,
+    TrafficTotal,
+)
 from firstmark.domain.sites import Site
 from firstmark.errors import Conflict
 from firstmark.store.base import check_column, from_epoch, money
@@ -245,3 +252,68 @@ def conversion_totals_from_rows(rows: Sequence[Sequence[Any]], keys: int) -> lis
         ConversionTotal(tuple(r[:keys]), r[keys], int(r[keys + 1]), money(r[keys + 2]))
         for r in rows
     ]
+
+
+# --- stored attribution credits -----------------------------------------------------------
+
+CREDIT_COLUMNS = (
+    "conversion_id", "model", "step", "ts", "currency", "link_id", "utm_source", "utm_medium",
+    "utm_campaign", "utm_content", "day", "share", "units",
+)  # fmt: skip
+CREDIT_DIMENSIONS = {
+    "source": "utm_source",
+    "medium": "utm_medium",
+    "campaign": "utm_campaign",
+    "content": "utm_content",
+    "link": "link_id",
+    "day": "day",
+}
+UNCREDITED = " AND NOT EXISTS (SELECT 1 FROM credited d WHERE d.conversion_id = c.id)"
+
+
+def credit_params(credits: Sequence[Credits]) -> list[tuple[Any, ...]]:
+    """Rows for attribution_credits, in CREDIT_COLUMNS order."""
+    return [
+        (c.conversion_id, *row[:2], c.ts, c.currency, *row[2:]) for c in credits for row in c.rows
+    ]
+
+
+def credit_totals_query(dims: Sequence[str], marks: Sequence[str]) -> str:
+    """Credited conversions and cents by dimension and model, for conversions in [ts, ts) in a
+    currency (or none); marks: the engine's placeholders for start, end, currency (three times)."""
+    for dim in dims:
+        check_column(dim, tuple(CREDIT_DIMENSIONS), "group_by")
+    columns = "".join(f"{CREDIT_DIMENSIONS[d]}, " for d in dims)
+    start, end, cur1, cur2 = marks
+    return (
+        f"SELECT {columns}model, sum(share), sum(CASE WHEN currency = {cur1} THEN units END) "
+        f"FROM attribution_credits WHERE ts >= {start} AND ts < {end} "
+        f"AND (currency IS NULL OR currency = {cur2}) GROUP BY {columns}model"
+    )
+
+
+def credit_totals_from_rows(rows: Sequence[Sequence[Any]], keys: int) -> list[CreditTotal]:
+    return [
+        CreditTotal(tuple(r[:keys]), r[keys], float(r[keys + 1]), int(r[keys + 2] or 0))
+        for r in rows
+    ]
+
+
+def stale_keys(touches: Sequence[Touch]) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """(visitor id, earliest touch) and (click token, earliest touch) of a batch: conversions
+    of these at or after that time may be shared out differently now."""
+    visitors: dict[str, float] = {}
+    tokens: dict[str, float] = {}
+    for t in touches:
+        if t.visitor_id is not None:
+            visitors[t.visitor_id] = min(t.ts, visitors.get(t.visitor_id, t.ts))
+        if t.click_token is not None:
+            tokens[t.click_token] = min(t.ts, tokens.get(t.click_token, t.ts))
+    return list(visitors.items()), list(tokens.items())
+
+
+# The conversions a touch may change; their credits are dropped, to be made again.
+STALE = {
+    "visitor_id": "SELECT id FROM conversions WHERE visitor_id = {0} AND ts >= {1}",
+    "click_token": "SELECT id FROM conversions WHERE click_token = {0} AND ts >= {1}",
+}

@@ -26,6 +26,7 @@ from firstmark.store.eventrows import (
     EVENT_COLUMNS,
     GOAL_COLUMNS,
     SITE_SELECT,
+    STALE,
     TOUCH_COLUMNS,
     conversion_from_row,
     conversion_params,
@@ -34,6 +35,7 @@ from firstmark.store.eventrows import (
     goal_from_row,
     host_taken,
     sites_from_rows,
+    stale_keys,
     touch_from_row,
     touch_params,
 )
@@ -156,6 +158,17 @@ class PostgresEvents:
                 await conn.executemany(_INSERT_EVENT, [event_params(e) for e in events])
             if touches:
                 await conn.executemany(_INSERT_TOUCH, [touch_params(t) for t in touches])
+                # A touch that arrives after a conversion it belongs to: share the conversion
+                # out again at the next report.
+                for column, keys in zip(
+                    ("visitor_id", "click_token"), stale_keys(touches), strict=True
+                ):
+                    if keys:
+                        ids = STALE[column].format("$1", "$2")
+                        for table in ("credited", "attribution_credits"):
+                            await conn.executemany(
+                                f"DELETE FROM {table} WHERE conversion_id IN ({ids})", keys
+                            )
             for conv in conversions:
                 _, duplicate = await _insert_conversion(conn, conv)
                 stored += not duplicate

@@ -22,6 +22,7 @@ from firstmark.store.eventrows import (
     EVENT_COLUMNS,
     GOAL_COLUMNS,
     SITE_SELECT,
+    STALE,
     TOUCH_COLUMNS,
     conversion_from_row,
     conversion_params,
@@ -30,6 +31,7 @@ from firstmark.store.eventrows import (
     goal_from_row,
     host_taken,
     sites_from_rows,
+    stale_keys,
     touch_from_row,
     touch_params,
 )
@@ -158,6 +160,8 @@ class SQLiteEvents:
                     f"VALUES ({', '.join('?' * len(TOUCH_COLUMNS))})",
                     [touch_params(t) for t in touches],
                 )
+                if touches:
+                    await self._forget_stale_credits(conn, touches)
                 stored = 0
                 for conv in conversions:
                     _, duplicate = await self._insert_conversion(conn, conv)
@@ -165,6 +169,18 @@ class SQLiteEvents:
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot write events to {self.path}: {exc}") from None
         return stored
+
+    async def _forget_stale_credits(
+        self, conn: aiosqlite.Connection, touches: Sequence[Touch]
+    ) -> None:
+        """A touch that arrives after a conversion it belongs to: share the conversion out
+        again at the next report."""
+        for column, keys in zip(("visitor_id", "click_token"), stale_keys(touches), strict=True):
+            if not keys:
+                continue
+            ids = STALE[column].format("?", "?")
+            for table in ("credited", "attribution_credits"):
+                await conn.executemany(f"DELETE FROM {table} WHERE conversion_id IN ({ids})", keys)
 
     async def count_events(self, site_id: int | None = None) -> int:
         if site_id is None:

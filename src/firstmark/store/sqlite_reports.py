@@ -9,15 +9,23 @@ from the touches of each converting visitor or click token.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from firstmark.domain.reports import ConversionTotal, Journey, TrafficTotal
+import aiosqlite
+
+from firstmark.domain.reports import ConversionTotal, Credits, CreditTotal, Journey, TrafficTotal
 from firstmark.store.eventrows import (
+    CREDIT_COLUMNS,
     JOURNEY_CONVERSIONS,
     JOURNEY_STEP,
     JOURNEY_WINDOW,
+    UNCREDITED,
     conversion_totals_from_rows,
     conversions_source,
+    credit_params,
+    credit_totals_from_rows,
+    credit_totals_query,
     day_span,
     dimension_columns,
     journeys_from_rows,
@@ -38,10 +46,39 @@ def _dimensions(dims: Sequence[str], side: int) -> tuple[str, str]:
 
 
 class SQLiteReports:
-    """Needs the host store's `_all`."""
+    """Needs the host store's `_all` and `_transaction`."""
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError
+
+    def _transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        raise NotImplementedError
+
+    async def save_credits(self, credits: Sequence[Credits]) -> None:
+        """Store conversions' credits and mark them credited, in one transaction."""
+        if not credits:
+            return
+        marks = ", ".join("?" * len(CREDIT_COLUMNS))
+        async with self._transaction() as conn:
+            await conn.executemany(
+                f"INSERT INTO attribution_credits ({', '.join(CREDIT_COLUMNS)}) "
+                f"VALUES ({marks}) ON CONFLICT DO NOTHING",
+                credit_params(credits),
+            )
+            await conn.executemany(
+                "INSERT INTO credited (conversion_id) VALUES (?) ON CONFLICT DO NOTHING",
+                [(c.conversion_id,) for c in credits],
+            )
+
+    async def credit_totals(
+        self, dims: Sequence[str], start: float, end: float, currency: str | None
+    ) -> list[CreditTotal]:
+        rows = await self._all(
+            # positional marks in the order they appear: the currency in SELECT comes first
+            credit_totals_query(dims, ("?", "?", "?", "?")),
+            (currency, start, end, currency),
+        )
+        return credit_totals_from_rows(rows, len(dims))
 
     async def traffic_totals(
         self, dims: Sequence[str], start: float, end: float
@@ -66,25 +103,31 @@ class SQLiteReports:
         )
         return conversion_totals_from_rows(rows, len(dims))
 
-    async def conversion_journeys(self, start: float, end: float) -> list[Journey]:
-        """Every conversion in [start, end) with the touches of its visitor or click token
-        inside its goal's window, oldest first."""
+    async def conversion_journeys(
+        self, start: float, end: float, uncredited: bool = False
+    ) -> list[Journey]:
+        """Every conversion in [start, end) (only those without stored credits when
+        `uncredited`) with the touches of its visitor or click token inside its goal's window,
+        oldest first."""
+        skip = UNCREDITED if uncredited else ""
         conversions = await self._all(
-            f"{JOURNEY_CONVERSIONS} WHERE c.ts >= ? AND c.ts < ? ORDER BY c.id",
+            f"{JOURNEY_CONVERSIONS} WHERE c.ts >= ? AND c.ts < ?{skip} ORDER BY c.id",
             (start, end),
         )
+        if not conversions:
+            return []  # nothing new to share out: the touches need not be read at all
         step, window = JOURNEY_STEP, JOURNEY_WINDOW
         by_visitor = await self._all(
             f"SELECT {step} FROM conversions c JOIN goals g ON g.id = c.goal_id "
             f"JOIN touches t ON t.visitor_id = c.visitor_id AND {window} "
-            "WHERE c.ts >= ? AND c.ts < ? AND c.visitor_id IS NOT NULL ORDER BY c.id, t.ts",
+            f"WHERE c.ts >= ? AND c.ts < ? AND c.visitor_id IS NOT NULL{skip} ORDER BY c.id, t.ts",
             (start, end),
         )
         # CROSS JOIN keeps the order: from the few conversions with a token to their touches.
         by_token = await self._all(
             f"SELECT {step} FROM conversions c JOIN goals g ON g.id = c.goal_id "
             f"CROSS JOIN touches t ON t.click_token = c.click_token AND {window} "
-            "WHERE c.ts >= ? AND c.ts < ? AND c.click_token IS NOT NULL",
+            f"WHERE c.ts >= ? AND c.ts < ? AND c.click_token IS NOT NULL{skip}",
             (start, end),
         )
         touches = merge_steps(by_visitor, by_token)
