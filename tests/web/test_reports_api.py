@@ -181,3 +181,34 @@ async def test_bad_report_requests_name_the_field(
 
 async def test_unknown_report_is_404(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/reports/weather")).status_code == 404
+
+
+async def test_attribution_keeps_up_with_new_conversions_and_late_touches(
+    client: httpx.AsyncClient, seeded: dict[str, int], store: Store
+) -> None:
+    first = (await client.get("/api/v1/reports/attribution")).json()["rows"]
+    google = {(r["source"], r["medium"]): r for r in first}[("google", "cpc")]
+    assert google["last_non_direct"]["revenue"] == "150.00"
+
+    # A new sale by the visitor who came by newsletter then Google; then a touch of theirs from
+    # five minutes ago (after the Google one) arrives late.
+    analytics = {"analytics_storage": "granted"}
+    await convert(client, "o-4", value=20, currency="EUR", visitor_id="visitor-0001",
+                  consent=analytics)  # fmt: skip
+    rows = {(r["source"], r["medium"]): r for r in
+            (await client.get("/api/v1/reports/attribution")).json()["rows"]}  # fmt: skip
+    assert rows[("google", "cpc")]["last_non_direct"]["revenue"] == "170.00"
+
+    await store.write_events(
+        [], [Touch(time.time() - 300, visitor_id="visitor-0001", utm_source="bing",
+                   utm_medium="cpc")], []
+    )  # fmt: skip
+    rows = {(r["source"], r["medium"]): r for r in
+            (await client.get("/api/v1/reports/attribution")).json()["rows"]}  # fmt: skip
+    # Both of the visitor's sales now end with the late Bing touch.
+    assert rows[("bing", "cpc")]["last_non_direct"]["revenue"] == "70.00"
+    assert rows[("google", "cpc")]["last_non_direct"]["revenue"] == "100.00"
+    # Another half-life is worked out on the spot, from the same touches.
+    live = await client.get("/api/v1/reports/attribution", params={"half_life_days": "3"})
+    rows = {(r["source"], r["medium"]): r for r in live.json()["rows"]}
+    assert rows[("bing", "cpc")]["last_non_direct"]["revenue"] == "70.00"
