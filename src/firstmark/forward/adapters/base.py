@@ -22,6 +22,7 @@ import httpx
 
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.events import redact
+from firstmark.forward import hashing
 
 EXCERPT = 300
 
@@ -178,3 +179,15 @@ def keyed(batch: Sequence[Outgoing], key: Callable[[Outgoing], str]) -> dict[str
     for index, item in enumerate(batch):
         out.setdefault(key(item), []).append(index)
     return out
+
+
+def meta_style_user(platform: str, item: Outgoing) -> dict[str, Any]:
+    """user_data as Meta shapes it (and Pinterest and Snapchat after it): the hashed fields,
+    then the client's address and user agent in clear, which only a consented conversion's
+    sealed outbox row carries."""
+    user: dict[str, Any] = dict(hashing.meta_style(platform, item.conversion.user_data))
+    if item.client_ip:
+        user["client_ip_address"] = item.client_ip
+    if item.user_agent:
+        user["client_user_agent"] = item.user_agent
+    return user

@@ -21,7 +21,6 @@ from typing import Any
 
 import httpx
 
-from firstmark.forward import hashing
 from firstmark.forward.adapters.base import (
     Outcome,
     Outgoing,
@@ -31,6 +30,7 @@ from firstmark.forward.adapters.base import (
     by_status,
     excerpt,
     json_request,
+    meta_style_user,
     retry_after,
 )
 
@@ -71,11 +71,7 @@ def action_source(item: Outgoing, target: Target) -> str:
 
 def event(item: Outgoing, target: Target) -> dict[str, Any]:
     conv = item.conversion
-    user: dict[str, Any] = dict(hashing.meta_style(PLATFORM, conv.user_data))
-    if item.client_ip:
-        user["client_ip_address"] = item.client_ip
-    if item.user_agent:
-        user["client_user_agent"] = item.user_agent
+    user = meta_style_user(PLATFORM, item)
     cookie = fbc(dict(item.click_ids), conv.ts)
     if cookie:
         user["fbc"] = cookie

@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 
-from firstmark.forward import hashing
 from firstmark.forward.adapters.base import (
     SENT,
     Outcome,
@@ -28,6 +27,7 @@ from firstmark.forward.adapters.base import (
     by_status,
     excerpt,
     json_request,
+    meta_style_user,
 )
 
 PLATFORM = "pinterest"
@@ -40,11 +40,7 @@ MAX_AGE_S = 7 * 86400
 
 def _event(item: Outgoing, target: Target) -> dict[str, Any]:
     conv = item.conversion
-    user: dict[str, Any] = dict(hashing.meta_style(PLATFORM, conv.user_data))
-    if item.client_ip:
-        user["client_ip_address"] = item.client_ip
-    if item.user_agent:
-        user["client_user_agent"] = item.user_agent
+    user = meta_style_user(PLATFORM, item)
     if item.click_ids.get("epik"):
         user["click_id"] = item.click_ids["epik"]
     out: dict[str, Any] = {

@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 
-from firstmark.forward import hashing
 from firstmark.forward.adapters.base import (
     Outcome,
     Outgoing,
@@ -25,6 +24,7 @@ from firstmark.forward.adapters.base import (
     all_sent,
     by_status,
     json_request,
+    meta_style_user,
 )
 
 PLATFORM = "snapchat"
@@ -37,11 +37,7 @@ MAX_AGE_S = 37 * 86400
 
 def _event(item: Outgoing, target: Target) -> dict[str, Any]:
     conv = item.conversion
-    user: dict[str, Any] = dict(hashing.meta_style(PLATFORM, conv.user_data))
-    if item.client_ip:
-        user["client_ip_address"] = item.client_ip
-    if item.user_agent:
-        user["client_user_agent"] = item.user_agent
+    user = meta_style_user(PLATFORM, item)
     if item.click_ids.get("ScCid"):
         user["sc_click_id"] = item.click_ids["ScCid"]
     if item.click_ids.get("sc_cookie1"):
