@@ -14,7 +14,16 @@ import pytest
 
 from qrtools import decode_png
 from serverproc import ServerProcess
-from test_dashboard_browser import ARGS, ARTIFACTS, CHROMIUM, PASSWORD, PHONE, UA, Watch, kpi
+from test_dashboard_browser import (
+    ARGS,
+    ARTIFACTS,
+    CHROMIUM,
+    PASSWORD,
+    UA,
+    Watch,
+    fits_a_phone,
+    kpi,
+)
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytestmark = [
@@ -160,18 +169,4 @@ def test_link_qr_download_and_cost_upload(world: dict[str, Any]) -> None:
     ],
 )
 def test_new_pages_fit_a_phone_screen(world: dict[str, Any], path: str) -> None:
-    state = world.get("state")
-    if state is None:
-        pytest.skip("needs the logged-in session of the first test")
-    context = world["browser"].new_context(
-        user_agent=UA, viewport=PHONE, storage_state=state, is_mobile=True, has_touch=True
-    )
-    page = context.new_page()
-    watch = Watch(page)
-    page.goto(f"{world['base_url']}{path}")
-    assert "/login" not in page.url
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    name = path.strip("/").replace("/", "-")
-    page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
-    assert watch.errors == []
-    context.close()
+    fits_a_phone(world, path)
