@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
+from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.costs import CostRow
 from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem
@@ -24,6 +25,7 @@ from firstmark.domain.hits import Hit
 from firstmark.domain.keys import ApiKey
 from firstmark.domain.links import Link
 from firstmark.domain.money import tidy
+from firstmark.domain.numbers import Pool, TrackingNumber
 from firstmark.domain.placements import Placement
 from firstmark.domain.qrrender import Logo
 from firstmark.domain.reports import (
@@ -104,6 +106,32 @@ class Job:
     payload: str
     attempts: int  # claims so far, this one included
     lease_until: float
+
+
+CALL_GROUPS = ("campaign", "utm_source", "utm_medium", "utm_campaign", "utm_content", "link_id",
+               "number_id", "channel", "day")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CallQuery:
+    number_id: int | None = None
+    status: str | None = None  # one of domain.calls.STATUSES, or "qualified"
+    campaign: str | None = None
+    since: float | None = None
+    until: float | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CallTotal:
+    """Calls of one group: all, answered, and qualified (became a conversion)."""
+
+    value: str | None  # the group's value (a link id or number id as text; a day as ISO date)
+    calls: int
+    answered: int
+    qualified: int
+    talk_seconds: int
 
 
 # Called with ("link", code) or ("domain", host) when another process changed one, and with
@@ -258,6 +286,39 @@ class Store(Protocol):
     async def list_deliveries(
         self, destination_id: int, limit: int = 100, before_id: int | None = None
     ) -> list[Delivery]: ...
+
+    # Call tracking: numbers, DNI pools and leases, calls.
+    async def insert_number(self, number: TrackingNumber) -> TrackingNumber: ...
+    # ^ Conflict when a number that is not released has the same e164
+    async def update_number(self, number: TrackingNumber) -> TrackingNumber: ...  # NotFound
+    async def get_number(self, number_id: int) -> TrackingNumber | None: ...
+    async def number_by_e164(self, e164: str) -> TrackingNumber | None: ...  # not released
+    async def list_numbers(self, released: bool = False) -> list[TrackingNumber]: ...
+    async def release_number(self, number_id: int, when: float) -> bool: ...  # ends its leases
+    async def upsert_pool(self, pool: Pool) -> Pool: ...
+    async def get_pool(self, name: str) -> Pool | None: ...
+    async def list_pools(
+        self, now: float
+    ) -> list[tuple[Pool, int, int]]: ...  # (pool, numbers in it, numbers leased at `now`)
+    async def take_lease(self, lease: Lease, now: float) -> Lease | None: ...
+    # ^ the least recently leased free number of lease.pool, atomically (two nodes never get
+    #   the same number); None when every number is leased. Returns lease with number_id, e164.
+    async def renew_lease(self, lease_id: str, now: float, expires: float) -> Lease | None: ...
+    # ^ None when unknown, or over (its number may already be someone else's)
+    async def lease_at(self, number_id: int, ts: float) -> Lease | None: ...
+    # ^ the lease that held the number at ts (started <= ts <= expires), latest first
+    async def apply_call(
+        self, first: Call | None, event: CallEvent
+    ) -> tuple[Call | None, Call | None]: ...
+    # ^ one transaction, row locked: merge the event into the stored call of
+    #   (event.provider, event.call_id) with domain.calls.merge, or store `first` when there is
+    #   none (nothing when first is None). Returns (after, before); before None when new.
+    async def set_call_conversion(self, call_id: int, conversion_id: int) -> None: ...
+    async def get_call(self, provider: str, call_id: str) -> Call | None: ...
+    async def list_calls(self, query: CallQuery) -> tuple[list[Call], int]: ...  # newest first
+    async def call_totals(
+        self, group_by: str, start: float, end: float, link_ids: Sequence[int] | None = None
+    ) -> list[CallTotal]: ...  # group_by in CALL_GROUPS; calls started in [start, end)
 
 
 # --- row conversion shared by the engines ---------------------------------------------------
