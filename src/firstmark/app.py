@@ -40,6 +40,7 @@ from firstmark.web import (
     reports_api,
 )
 from firstmark.web.collect import CollectApp, SiteCache
+from firstmark.web.dni import DniApp, PoolCache
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
 
@@ -92,6 +93,13 @@ async def metrics(request: Request) -> Response:
         f"firstmark_web_conversions_total {events.conversions}",
         "# TYPE firstmark_link_cache_stale_total counter",
         f"firstmark_link_cache_stale_total {cache.stale}",
+    ]
+    dni: DniApp = request.app.state.dni
+    lines += [
+        "# TYPE firstmark_dni_leases_total counter",
+        f'firstmark_dni_leases_total{{result="taken"}} {dni.taken}',
+        f'firstmark_dni_leases_total{{result="renewed"}} {dni.renewed}',
+        f'firstmark_dni_leases_total{{result="exhausted"}} {dni.exhausted}',
     ]
     forwarder: Forwarder = request.app.state.forwarder
     try:
@@ -174,6 +182,7 @@ def create_app(
         seal_client=client_sealer.seal,
     )
     sites = SiteCache(store, settings.link_cache_ttl)
+    pools = PoolCache(store, settings.link_cache_ttl)
     client = forward_client or httpx.AsyncClient(timeout=settings.forward_timeout_s)
     forwarder = Forwarder(
         store,
@@ -258,6 +267,7 @@ def create_app(
     router.state.event_writer = event_writer
     router.state.goals = goals
     router.state.sites = sites
+    router.state.pools = pools
     router.state.signer = signer
     router.state.dashboard = dashboard.setup(settings)
     router.state.credentials_sealer = credentials_sealer
@@ -265,8 +275,12 @@ def create_app(
     router.state.forwarder = forwarder
     router.state.probe_forwarder = forwarder
     collect = CollectApp(router, settings=settings, writer=event_writer, sites=sites)
+    numbers = DniApp(
+        collect, settings=settings, store=store, sites=sites, pools=pools, signer=signer
+    )
+    router.state.dni = numbers
     app = RedirectApp(
-        collect, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages()
+        numbers, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages()
     )
     app.state = router.state  # type: ignore[attr-defined]
     return app

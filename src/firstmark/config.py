@@ -41,6 +41,9 @@ class Settings:
     db_timeout: float = 5.0
     event_rate_limit: float = 20.0
     event_rate_burst: int = 200
+    dni_rate_limit: float = 2.0
+    dni_rate_burst: int = 60
+    dni_renew_s: float = 300.0
     honour_dnt: bool = False
     db_pool_size: int = 10
     db_startup_wait: float = 30.0

@@ -129,12 +129,12 @@ class CollectApp:
         ip = client[0] if client else ""
         if forwarded_for:
             ip = self.client_ip.resolve(ip, forwarded_for)
-        cors = _cors(origin)
+        allow = cors(origin)
         try:
             if self.limiter is not None and not self.limiter.allow(ip):
                 wait = str(self.limiter.retry_after(ip)).encode()
                 limited = RateLimited("too many events from your network; slow down")
-                await _json(send, 429, limited.to_json(), [*cors, (b"retry-after", wait)])
+                await json_reply(send, 429, limited.to_json(), [*allow, (b"retry-after", wait)])
                 return
             body = await _read(receive, length)
             try:
@@ -158,7 +158,7 @@ class CollectApp:
                 )
             agreed = consent_rules.from_page(given.consent, tcf=given.tcf, gpc=given.gpc or gpc)
         except FirstmarkError as exc:
-            await _json(send, exc.status, exc.to_json(), cors)
+            await json_reply(send, exc.status, exc.to_json(), allow)
             return
         assert site.id is not None
         raw = RawEvent(given, site.id, agreed, time.time(), ip, ua)
@@ -169,7 +169,7 @@ class CollectApp:
             {
                 "type": "http.response.start",
                 "status": 202,
-                "headers": [(b"content-length", b"0"), *cors],
+                "headers": [(b"content-length", b"0"), *allow],
             }
         )
         await send(_EMPTY)
@@ -180,7 +180,7 @@ class CollectApp:
             if name == b"origin":
                 origin = value.decode("latin-1")
         headers = [
-            *_cors(origin),
+            *cors(origin),
             (b"access-control-allow-methods", b"POST"),
             (b"access-control-allow-headers", b"content-type"),
             (b"access-control-max-age", b"86400"),
@@ -212,7 +212,7 @@ class CollectApp:
 _EMPTY = {"type": "http.response.body", "body": b""}
 
 
-def _cors(origin: str) -> list[tuple[bytes, bytes]]:
+def cors(origin: str) -> list[tuple[bytes, bytes]]:
     """The page may read our answer (no cookies are involved: credentials are never allowed)."""
     if not origin or origin == "null":
         return []
@@ -236,7 +236,7 @@ async def _read(receive: Any, declared: int) -> bytes:
     return body
 
 
-async def _json(send: Any, status: int, data: Any, extra: list[tuple[bytes, bytes]]) -> None:
+async def json_reply(send: Any, status: int, data: Any, extra: list[tuple[bytes, bytes]]) -> None:
     body = json.dumps(data).encode()
     headers = [
         (b"content-type", b"application/json"),
