@@ -87,9 +87,7 @@ async def _goal(store: Store, number: TrackingNumber) -> Goal:
     return await ensure_call_goal(store)  # the number's own goal was removed: count it anyway
 
 
-async def _convert(
-    store: Store, call: Call, number: TrackingNumber, caller: str | None
-) -> Handled:
+async def _convert(store: Store, call: Call, number: TrackingNumber, caller: str | None) -> Handled:
     assert call.id is not None
     lease = await store.lease_at(call.number_id, call.started) if call.lease_id else None
     if lease is not None and lease.id != call.lease_id:

@@ -102,7 +102,7 @@ async def cmd_number_pool(args: argparse.Namespace, settings: Settings, store: S
                 _print_json(numbers.pool_to_json(pool, count, leased))
             else:
                 fallback = display(pool.fallback) if pool.fallback else "-"
-                print(f"pool {pool.name}: {count} numbers, {leased} leased now, fallback {fallback}")
+                print(f"pool {pool.name}: {count} numbers, {leased} leased, fallback {fallback}")
     return 0
 
 
