@@ -36,6 +36,7 @@ from firstmark.web import (
     dashboard,
     destinations_api,
     events_api,
+    numbers_api,
     qrapi,
     reports_api,
 )
@@ -251,6 +252,7 @@ def create_app(
             *qrapi.routes,
             *dashboard.routes,
             *destinations_api.routes,
+            *numbers_api.routes,
             Mount("/static", StaticFiles(directory=str(static)), name="static"),
         ],
         exception_handlers={

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from firstmark import __version__, actions, cli_qr, forward_cli, qractions
+from firstmark import __version__, actions, cli_qr, forward_cli, numbers_cli, qractions
 from firstmark.config import Settings, from_env
 from firstmark.domain import costs, goals, links, sites
 from firstmark.domain.costs import PRESETS, parse_costs
@@ -556,6 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_qr.add_commands(sub)
     forward_cli.add_parsers(sub)
+    numbers_cli.add_parsers(sub)
     return parser
 
 
