@@ -1,12 +1,14 @@
 /* firstmark: first-party, consent-gated measurement. No cookies; a visitor id in
-   localStorage only with analytics consent; nothing that identifies under GPC. */
+   localStorage only with analytics consent; nothing that identifies under GPC. Leased
+   tracking numbers go into [data-fm-phone] elements (dynamic number insertion). */
 (function (w, d) {
   var s = d.currentScript, n = w.navigator, L = w.location, C = {}, T, tcf, at, prev, q, k;
+  var N = {}, P = {}, R, LT, ref, last; // leases and their page nodes by pool; heartbeat
   var gpc = n.globalPrivacyControl === true;
   var IDS = "gclid gbraid wbraid fbclid ttclid li_fat_id msclkid ScCid rdt_cid epik".split(" ");
   function attr(name) { return s ? s.getAttribute("data-" + name) : null; }
   var site = attr("site"), param = attr("param") || "fm_click";
-  var api = attr("api") || (s ? new URL(s.src, L.href).origin : "") + "/e";
+  var o = s ? new URL(s.src, L.href).origin : "", api = attr("api") || o + "/e";
   var off = !site || n.webdriver || (/^(localhost|127\.|\[::1\])/.test(L.hostname) && attr("local") == null);
   function ok(name) { return C[name] === "granted" && !gpc; }
   function rnd() {
@@ -27,7 +29,7 @@
     try { if (t) w.sessionStorage.setItem("fm_land", JSON.stringify(t)); else w.sessionStorage.removeItem("fm_land"); } catch (e) {}
   }
   function forget() {
-    try { w.localStorage.removeItem("fm_vid"); w.sessionStorage.removeItem("fm_sid"); keep(); } catch (e) {}
+    try { w.localStorage.removeItem("fm_vid"); w.sessionStorage.removeItem("fm_sid"); w.sessionStorage.removeItem("fm_lease"); keep(); } catch (e) {}
   }
   function landing() {
     var p = new URLSearchParams(L.search), o = {}, found;
@@ -35,10 +37,14 @@
       .forEach(function (key) { var v = p.get(key); if (v) { o[key] = v.slice(0, 500); found = 1; } });
     return found && o;
   }
+  function land(t, o) { // click ids only with ads consent
+    for (var key in t) if (IDS.indexOf(key) < 0 || ok("ad_storage") || ok("ad_user_data")) o[key] = t[key];
+    return o;
+  }
   function send(type, name, extra) {
     if (off) return;
     try {
-      var b = { site: site, type: type, url: L.href, consent: C, gpc: gpc }, o = {}, key;
+      var b = { site: site, type: type, url: L.href, consent: C, gpc: gpc }, key;
       if (name) b.name = name;
       if (tcf) b.tcf = tcf;
       if (type == "pageview") b.referrer = prev || d.referrer;
@@ -50,14 +56,51 @@
       var vid = id(w.localStorage, "fm_vid");
       if (vid) { b.vid = vid; b.sid = id(w.sessionStorage, "fm_sid"); }
       if (T) {
-        for (key in T) if (IDS.indexOf(key) < 0 || ok("ad_storage") || ok("ad_user_data")) o[key] = T[key];
-        b.landing = o;
+        b.landing = land(T, {});
         if (vid) { T = 0; keep(); } // the touch is stored; later pages need not repeat it
       }
       var body = JSON.stringify(b);
       if (w.fetch) w.fetch(api, { method: "POST", body: body, keepalive: true, credentials: "omit" })["catch"](function () {});
       else if (n.sendBeacon) n.sendBeacon(api, body);
     } catch (e) {}
+  }
+  function save() { // for this tab's next pages, with analytics consent only
+    try { if (ok("analytics_storage")) w.sessionStorage.setItem("fm_lease", JSON.stringify(N)); } catch (e) {}
+  }
+  function show(p) {
+    var x = N[p];
+    P[p].forEach(function (el) {
+      var t = el.nodeType == 3, a = t ? el.parentNode : el;
+      if (!a) return; // a text node replaced by its element's swap
+      if (t) el.nodeValue = x.display;
+      else if (el.hasAttribute("data-fm-phone")) el.textContent = x.display;
+      if ((a = a.closest('a[href^="tel:"]'))) a.href = "tel:" + x.number;
+    });
+  }
+  function lease(p) { // a number from pool p ("": the site's), or the heartbeat of its lease
+    var b = land(LT, land(C, { site: site, pool: p, lease: (N[p] || 0).lease, tcf: tcf, gpc: gpc && 1, vid: id(w.localStorage, "fm_vid"), ref: ref })), u = new URLSearchParams(), key;
+    for (key in b) if (b[key]) u.set(key, b[key]);
+    last = Date.now();
+    w.fetch(o + "/n?" + u, { credentials: "omit" }).then(function (r) { return r.json(); }).then(function (j) {
+      if (!j.number) return; // the page keeps its own number
+      N[p] = j; show(p); save();
+      if (j.lease && !R) setInterval(beat, R = j.renew_s * 1e3);
+    })["catch"](function () {});
+  }
+  function beat() { // while the page is seen; a lease left hidden runs out
+    if (d.visibilityState != "hidden" && Date.now() - last > R - 1e3) for (var p in P) if ((N[p] || 0).lease) lease(p);
+  }
+  function dni() {
+    var B = (attr("phone") || "").replace(/\D/g, ""), p, t, walk = d.createTreeWalker(d.body, 4);
+    function add(p, el) { (P[p] = P[p] || []).push(el); }
+    function same(t) { t = t.replace(/\D/g, ""); return t.length > 6 && B.slice(-t.length) == t; }
+    [].forEach.call(d.querySelectorAll("[data-fm-phone]"), function (el) { add(el.getAttribute("data-fm-phone"), el); });
+    if (B) {
+      while ((t = walk.nextNode())) if (/^\s*\+?[\d\s().-]{7,}$/.test(t.nodeValue) && same(t.nodeValue)) add("", t);
+      [].forEach.call(d.querySelectorAll('a[href^="tel:"]'), function (a) { if (same(a.href)) add("", a); });
+    }
+    for (p in P) { if ((N[p] || 0).expires * 1e3 > Date.now()) show(p); lease(p); }
+    d.addEventListener("visibilitychange", beat);
   }
   function page() {
     var here = L.href.split("#")[0];
@@ -70,7 +113,7 @@
       if (cmd == "consent") {
         for (k in a || {}) { if (k == "tcf_string") tcf = a[k]; else if (/_storage$|^ad_/.test(k)) C[k] = a[k]; }
         if (!ok("analytics_storage")) forget();
-        else if (T) keep(T);
+        else { if (T) keep(T); save(); }
       } else if (cmd == "event" || cmd == "conversion") send(cmd, a, b);
       else if (cmd == "pageview") { at = 0; page(); }
     } catch (e) {}
@@ -81,8 +124,12 @@
     T = landing();
     if (!T) try { T = JSON.parse(w.sessionStorage.getItem("fm_land")); } catch (e) {}
     if (gpc) forget();
+    try { N = JSON.parse(w.sessionStorage.getItem("fm_lease")) || N; } catch (e) {}
+    LT = T;
+    try { ref = new URL(d.referrer).hostname; } catch (e) {}
     if (w.__tcfapi) w.__tcfapi("addEventListener", 2, function (t, good) { if (good && t && t.tcString) tcf = t.tcString; });
     q.forEach(function (c) { if (c[0] == "consent") firstmark.apply(w, c); });
+    if (!off && w.fetch) { if (d.readyState == "loading") d.addEventListener("DOMContentLoaded", dni); else dni(); }
     if (attr("auto") != "false") {
       page();
       var h = w.history, push = h.pushState;
