@@ -25,6 +25,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from firstmark.domain import consent as consent_rules
@@ -40,6 +41,8 @@ from firstmark.domain.utm import UTM_FIELDS
 from firstmark.errors import Forbidden, InvalidField
 
 QUERY_LIMIT = 8 * 1024
+# A pool's numbers are few and shown over and over: format each once.
+_display = lru_cache(maxsize=8192)(display)
 LEASE_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 CONSENT_NAMES = (*consent_rules.MODE_NAMES, *consent_rules.OTHER_MODE_NAMES)
 _PLAIN = frozenset({"site", "pool", "lease", "tcf", "gpc", "vid", "ref", *CONSENT_NAMES})
@@ -200,7 +203,7 @@ def answer(
     if lease is not None:
         return {
             "number": lease.e164,
-            "display": display(lease.e164),
+            "display": _display(lease.e164),
             "lease": lease.id,
             "expires": int(lease.expires),
             "renew_s": renew_s,
@@ -209,7 +212,7 @@ def answer(
     number = pool.fallback
     return {
         "number": number,
-        "display": display(number) if number else None,
+        "display": _display(number) if number else None,
         "lease": None,
         "expires": None,
         "renew_s": None,
