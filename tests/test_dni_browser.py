@@ -166,6 +166,26 @@ def test_with_consent_the_number_stays_across_pages_and_the_heartbeat_renews_it(
     tab.close()
 
 
+def test_a_hidden_page_stops_renewing_until_it_is_seen_again(world: dict[str, Any]) -> None:
+    tab = Tab(world)
+    tab.open("/plain.html")
+    tab.number()
+    tab.page.evaluate(
+        "window.fmHidden = true; Object.defineProperty(document, 'visibilityState', "
+        "{get: () => (window.fmHidden ? 'hidden' : 'visible'), configurable: true});"
+    )
+    tab.page.wait_for_timeout(300)  # a heartbeat already on its way
+    seen = len(tab.answers)
+    tab.page.wait_for_timeout(2500)  # two and a half heartbeat intervals
+    assert len(tab.answers) == seen
+    tab.page.evaluate(
+        "window.fmHidden = false; document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    assert tab.until(lambda: len(tab.answers) > seen, timeout=3)
+    assert tab.answers[-1]["renewed"] and tab.answers[-1]["lease"] == tab.answers[0]["lease"]
+    tab.close()
+
+
 def test_without_consent_each_page_view_has_its_own_lease(world: dict[str, Any]) -> None:
     tab = Tab(world)
     tab.open("/plain.html")
