@@ -9,10 +9,12 @@ import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
 from firstmark.cli import main
+from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.costs import CostRow
@@ -21,9 +23,10 @@ from firstmark.domain.goals import Goal
 from firstmark.domain.hits import Hit
 from firstmark.domain.keys import new_key
 from firstmark.domain.links import Link
+from firstmark.domain.numbers import Pool, TrackingNumber
 from firstmark.domain.sites import Site
 from firstmark.store import create_store
-from firstmark.store.base import Domain, Store
+from firstmark.store.base import CallQuery, Domain, Store
 from firstmark.transfer import ProgressBar
 
 HOUR = 1_764_072_000  # 2025-11-25 12:00 UTC
@@ -66,9 +69,31 @@ async def _fill(url: str) -> str:
         await store.replace_costs(
             [CostRow(date(2025, 11, 25), "google", "cpc", "x", Decimal("1.25"), "EUR", 10, 1)]
         )
+        await _fill_calls(store, a.id)
         return key.prefix
     finally:
         await store.close()
+
+
+async def _fill_calls(store: Store, link_id: int) -> None:
+    """A static number with a call, a pool with a renewed lease, a released number."""
+    poster = await store.insert_number(
+        TrackingNumber("+4740000001", "twilio", "+4722000000", link_id=link_id, record=True)
+    )
+    await store.upsert_pool(Pool("web", fallback="+4722000009", lease_s=600))
+    pooled = await store.insert_number(
+        TrackingNumber("+4740000002", "twilio", "+4722000000", pool="web")
+    )
+    gone = await store.insert_number(TrackingNumber("+4740000003", "twilio", "+4722000000"))
+    assert poster.id and pooled.id and gone.id
+    consent = Consent(analytics=True, ad_storage=True)
+    lease = Lease("L1", "web", HOUR, HOUR + 600, consent, visitor_id="v", click_ids={"gclid": "G"})
+    assert await store.take_lease(lease, HOUR)
+    assert await store.renew_lease("L1", HOUR + 300, HOUR + 900)
+    await store.release_number(gone.id, HOUR)
+    call = Call("twilio", "CA1", poster.id, HOUR + 5, "completed", HOUR + 6, HOUR + 96, 90,
+                caller_hash="h", caller_last2="67", channel="static", link_id=link_id)  # fmt: skip
+    await store.apply_call(call, CallEvent("twilio", "CA1", HOUR + 96, "completed"))
 
 
 async def _summary(url: str) -> dict[str, object]:
@@ -78,6 +103,7 @@ async def _summary(url: str) -> dict[str, object]:
         tables = await store.tables()
         link = await store.link_by_code("", "b")
         made = await store.insert_link(Link(destination="https://c.example/", code="c"))
+        pooled = await store.number_by_e164("+4740000002")
         return {
             "counts": {t: await store.count_rows(t) for t in tables if t != "links"},
             "b": (link.id, link.forward_query, link.archived) if link else None,
@@ -88,6 +114,10 @@ async def _summary(url: str) -> dict[str, object]:
             "events": await store.list_events(1),
             "journeys": await store.conversion_journeys(HOUR, HOUR + 3600),
             "costs": await store.cost_totals(0, 30_000, ["campaign"]),
+            "numbers": await store.list_numbers(released=True),
+            "pools": await store.list_pools(HOUR + 800),
+            "lease": pooled and pooled.id and await store.lease_at(pooled.id, HOUR + 800),
+            "calls": await store.list_calls(CallQuery()),
         }
     finally:
         await store.close()
@@ -119,6 +149,9 @@ def test_copy_sqlite_to_postgres_and_back(
     assert original["counts"]["jobs"] == 2  # type: ignore[index]
     assert original["counts"]["conversions"] == 1  # type: ignore[index]
     assert original["journeys"] and original["events"] and original["costs"]
+    assert original["counts"]["number_leases"] == 1  # type: ignore[index]
+    assert original["lease"] and original["calls"] == ([ANY], 1)
+    assert original["pools"] == [(ANY, 1, 1)]  # still leased: the renewal came along
 
 
 def test_copy_to_an_unreachable_database_is_one_line(

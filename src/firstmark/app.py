@@ -36,6 +36,7 @@ from firstmark.web import (
     dashboard,
     destinations_api,
     events_api,
+    hooks,
     numbers_api,
     qrapi,
     reports_api,
@@ -244,6 +245,7 @@ def create_app(
             *dashboard.routes,
             *destinations_api.routes,
             *numbers_api.routes,
+            *hooks.routes,
             Mount("/static", StaticFiles(directory=str(static)), name="static"),
         ],
         exception_handlers={

@@ -69,7 +69,8 @@ async def progress(store: Store, event: CallEvent, hash_key: bytes) -> Handled:
     """A later event of a call: ringing, answered, ended. A call that ends having lasted its
     number's qualifying time becomes a conversion (once: its event id is the call's id)."""
     first = None
-    if event.to:  # the provider's first word may have been lost; this event can start it
+    if event.to and await store.get_call(event.provider, event.call_id) is None:
+        # the provider's first word was lost (or is still on its way): this event starts it
         first = (await _first(store, event, hash_key)).call
     after, _ = await store.apply_call(first, event)
     if after is None:

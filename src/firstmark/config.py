@@ -59,6 +59,10 @@ class Settings:
     forward_timeout_s: float = 10.0
     forward_max_attempts: int = 12
     forward_backoff_s: float = 10.0
+    twilio_auth_token: str = ""
+    twilio_shared_key: str = ""
+    vonage_signature_secret: str = ""
+    telnyx_public_key: str = ""
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

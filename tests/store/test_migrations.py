@@ -94,6 +94,23 @@ EXPECTED = {
         "id", "outbox_id", "destination_id", "ts", "status", "attempt", "http_status",
         "latency_ms", "error",
     ],
+    "numbers": [
+        "id", "e164", "provider", "forward_to", "label", "pool", "link_id", "campaign",
+        "qualify_s", "record", "fallback_to", "hours", "timezone", "goal", "leased_until",
+        "last_leased", "lease_id", "released_at", "created_at", "updated_at",
+    ],
+    "pools": ["name", "fallback", "site_id", "lease_s", "created_at"],
+    "number_leases": [
+        "id", "number_id", "pool", "site_id", "started", "expires", "consent", "visitor_id",
+        "click_token", "link_id", "utm_source", "utm_medium", "utm_campaign", "utm_term",
+        "utm_content", "referrer_host", "click_ids",
+    ],
+    "calls": [
+        "id", "provider", "call_id", "number_id", "started", "status", "answered", "ended",
+        "duration_s", "caller_hash", "caller_last2", "lease_id", "channel", "link_id",
+        "campaign", "utm_source", "utm_medium", "utm_campaign", "utm_content", "conversion_id",
+        "updated_at",
+    ],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

@@ -293,13 +293,16 @@ class Store(Protocol):
     async def update_number(self, number: TrackingNumber) -> TrackingNumber: ...  # NotFound
     async def get_number(self, number_id: int) -> TrackingNumber | None: ...
     async def number_by_e164(self, e164: str) -> TrackingNumber | None: ...  # not released
-    async def list_numbers(self, released: bool = False) -> list[TrackingNumber]: ...
+    async def list_numbers(
+        self, released: bool = False
+    ) -> list[TrackingNumber]: ...  # by id; the released ones too when `released`
     async def release_number(self, number_id: int, when: float) -> bool: ...  # ends its leases
     async def upsert_pool(self, pool: Pool) -> Pool: ...
     async def get_pool(self, name: str) -> Pool | None: ...
     async def list_pools(
         self, now: float
     ) -> list[tuple[Pool, int, int]]: ...  # (pool, numbers in it, numbers leased at `now`)
+    # ^ by name; a pool that numbers name but nobody set up is listed with the defaults
     async def take_lease(self, lease: Lease, now: float) -> Lease | None: ...
     # ^ the least recently leased free number of lease.pool, atomically (two nodes never get
     #   the same number); None when every number is leased. Returns lease with number_id, e164.

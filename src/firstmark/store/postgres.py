@@ -4,7 +4,8 @@ A connection pool serves reads and writes; one more connection LISTENs for link 
 edits made by other nodes. Hits and their rollups are written by `pg_hits.py` in one
 transaction per batch with set-based statements; sites, events and conversions, ad costs and
 report sums come from the mixins in `pg_events.py`, `pg_costs.py` and `pg_reports.py`;
-destinations and the forwarding outbox from `pg_outbox.py`.
+destinations and the forwarding outbox from `pg_outbox.py`; numbers, DNI leases and calls
+from `pg_calls.py`.
 Connection errors become StoreUnavailable, so the writer keeps its batch and retries, and
 /readyz reports the outage.
 """
@@ -44,6 +45,7 @@ from firstmark.store.base import (
     link_params,
     quote_ident,
 )
+from firstmark.store.pg_calls import PostgresCalls
 from firstmark.store.pg_costs import PostgresCosts
 from firstmark.store.pg_events import PostgresEvents
 from firstmark.store.pg_listen import CONNECTION_ERRORS
@@ -85,7 +87,9 @@ def _key(row: Sequence[Any]) -> ApiKey:
     )
 
 
-class PostgresStore(PostgresEvents, PostgresCosts, PostgresReports, PostgresQr, PostgresOutbox):
+class PostgresStore(
+    PostgresEvents, PostgresCosts, PostgresReports, PostgresQr, PostgresOutbox, PostgresCalls
+):
     def __init__(
         self,
         url: str,

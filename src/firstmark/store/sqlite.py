@@ -46,6 +46,7 @@ from firstmark.store.base import (
     rollup_deltas,
     visitor_keys,
 )
+from firstmark.store.sqlite_calls import SQLiteCalls
 from firstmark.store.sqlite_costs import SQLiteCosts
 from firstmark.store.sqlite_events import SQLiteEvents
 from firstmark.store.sqlite_outbox import SQLiteOutbox
@@ -78,7 +79,7 @@ def _integrity(exc: sqlite3.IntegrityError, link: Link) -> Exception:
     return exc
 
 
-class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLiteQr):
+class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLiteQr, SQLiteCalls):
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
         self.path = sqlite_path(url)
@@ -162,6 +163,16 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
                 raise
             else:
                 await conn.execute("COMMIT")
+
+    async def _statement(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """One write statement as its own transaction, for hot writes that fit in one: a
+        single round trip to the database thread, with no BEGIN and COMMIT of their own.
+        Under the write lock, so it never lands inside another caller's transaction."""
+        async with self._write_lock:
+            try:
+                return list(await self.writer.execute_fetchall(sql, params))
+            except sqlite3.OperationalError as exc:
+                raise _unavailable(self.path, exc) from None
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
