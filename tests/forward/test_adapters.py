@@ -111,6 +111,18 @@ def test_meta_action_source(source: str, ua: str | None, expected: str) -> None:
     assert meta.action_source(item, target("meta", {})) == expected
 
 
+@pytest.mark.parametrize(
+    ("platform", "web", "call"), [("pinterest", "web", "offline"), ("snapchat", "WEB", "OFFLINE")]
+)
+def test_a_phone_call_is_an_offline_event(platform: str, web: str, call: str) -> None:
+    creds = {"ad_account_id": "549", "pixel_id": "px-1", "access_token": "t"}
+    item = outgoing("lead")
+    phoned = Outgoing(1, Conversion(**{**_fields(item.conversion), "source": "call"}), "lead")
+    sent = [body(ADAPTERS[platform].build([i], target(platform, creds), TS))["data"][0]
+            for i in (item, phoned)]  # fmt: skip
+    assert [e["action_source"] for e in sent] == [web, call]
+
+
 def _fields(conv: Conversion) -> dict[str, Any]:
     return {name: getattr(conv, name) for name in conv.__slots__}  # type: ignore[attr-defined]
 

@@ -45,7 +45,10 @@ def _event(item: Outgoing, target: Target) -> dict[str, Any]:
         user["click_id"] = item.click_ids["epik"]
     out: dict[str, Any] = {
         "event_name": item.event_name,
-        "action_source": target.options.get("action_source", "web"),
+        # a phone call is an offline event to Pinterest (its action sources: app, web, offline)
+        "action_source": target.options.get(
+            "action_source", "offline" if conv.source == "call" else "web"
+        ),
         "event_time": int(conv.ts),
         "event_id": conv.event_id,
         "user_data": user,

@@ -46,7 +46,9 @@ def _event(item: Outgoing, target: Target) -> dict[str, Any]:
         "event_name": item.event_name,
         "event_time": int(conv.ts),
         "event_id": conv.event_id,
-        "action_source": target.options.get("action_source", "WEB"),
+        "action_source": target.options.get(
+            "action_source", "OFFLINE" if conv.source == "call" else "WEB"
+        ),
         "user_data": user,
     }
     if item.page_url:
