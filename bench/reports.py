@@ -1,13 +1,15 @@
-"""Time the reports on a large SQLite database: 10 million hits, 100,000 conversions.
+"""Time the reports on a large SQLite database: 10 million hits, 100,000 conversions,
+50,000 calls.
 
 Usage (from the repository root):
 
     .venv/bin/python bench/reports.py [--hits 10000000] [--conversions 100000] [--links 1000]
-                                      [--days 90] [--keep FOLDER]
+                                      [--calls 50000] [--days 90] [--keep FOLDER]
 
 Seeding writes straight into the tables with bulk inserts (hits, the rollups computed from
-them by SQL, links, costs, goals, touches, conversions); it is not what is measured. Then it
-times, through the store and the pure report code the API uses (no HTTP), each of:
+them by SQL, links, costs, goals, touches, conversions, tracking numbers and calls); it is not
+what is measured. Then it times, through the code the API uses (firstmark.reporting, no
+HTTP), each of:
 
 - the overview over the whole period (target < 100 ms),
 - the campaigns table (target < 200 ms),
@@ -45,7 +47,7 @@ SOURCES = [("google", "cpc"), ("facebook", "paid-social"), ("newsletter", "email
 CAMPAIGNS = [f"campaign-{i:02d}" for i in range(40)]
 
 
-def seed(path: Path, hits: int, conversions: int, links: int, days: int) -> float:
+def seed(path: Path, hits: int, conversions: int, links: int, days: int, calls: int) -> float:
     started = time.perf_counter()
     rng = random.Random(7)
     now = int(time.time()) // DAY * DAY
@@ -142,9 +144,50 @@ def seed(path: Path, hits: int, conversions: int, links: int, days: int) -> floa
             "VALUES (?, 1, ?, ?, 'EUR', ?, ?, ?, ?, ?, '{}', 'server', ?)",
             convs,
         )
+        seed_calls(conn, rng, calls, links, first, days, now)
     conn.execute("ANALYZE")
     conn.close()
     return time.perf_counter() - started
+
+
+def seed_calls(
+    conn: sqlite3.Connection,
+    rng: random.Random,
+    calls: int,
+    links: int,
+    first: int,
+    days: int,
+    now: int,
+) -> None:
+    """100 tracking numbers and `calls` calls, each on a link's campaign (a third without
+    one: direct), two thirds answered, a third of those qualified."""
+    conn.executemany(
+        "INSERT INTO numbers (id, e164, provider, forward_to, qualify_s, created_at, updated_at) "
+        "VALUES (?, ?, 'twilio', '+442079460999', 60, ?, ?)",
+        [(n, f"+44207946{n:04d}", now, now) for n in range(1, 101)],
+    )
+    rows = []
+    for i in range(calls):
+        started = first + rng.random() * days * DAY
+        link = rng.randint(1, links) if rng.random() < 0.67 else None
+        source, medium = SOURCES[(link - 1) % len(SOURCES)] if link else (None, None)
+        campaign = CAMPAIGNS[(link - 1) % len(CAMPAIGNS)] if link else None
+        answered = rng.random() < 0.67
+        talk = rng.randint(5, 600) if answered else None
+        qualified = talk is not None and talk >= 60 and rng.random() < 0.5
+        rows.append((
+            f"CA{i:09d}", rng.randint(1, 100), started, "completed" if answered else "no-answer",
+            started + 8 if answered else None, started + 8 + (talk or 20), talk,
+            "paid" if link else "direct", link, campaign, source, medium, campaign,
+            f"content-{(link or 0) % 7}" if link else None, i + 1 if qualified else None, now,
+        ))  # fmt: skip
+    conn.executemany(
+        "INSERT INTO calls (provider, call_id, number_id, started, status, answered, ended, "
+        "duration_s, channel, link_id, campaign, utm_source, utm_medium, utm_campaign, "
+        "utm_content, conversion_id, updated_at) "
+        "VALUES ('twilio', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def epoch_day_of(ts: float) -> int:
@@ -168,6 +211,7 @@ async def main() -> None:
     parser.add_argument("--hits", type=int, default=10_000_000)
     parser.add_argument("--conversions", type=int, default=100_000)
     parser.add_argument("--links", type=int, default=1_000)
+    parser.add_argument("--calls", type=int, default=50_000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--keep", type=Path, help="keep the database in this folder")
     args = parser.parse_args()
@@ -179,31 +223,29 @@ async def main() -> None:
     await store.open()
     await store.migrate()
     await store.close()
-    print(f"seeding {args.hits:,} hits, {args.conversions:,} conversions into {folder}")
-    took = seed(folder / "fm.db", args.hits, args.conversions, args.links, args.days)
+    print(
+        f"seeding {args.hits:,} hits, {args.conversions:,} conversions, {args.calls:,} calls "
+        f"into {folder}"
+    )
+    took = seed(folder / "fm.db", args.hits, args.conversions, args.links, args.days, args.calls)
     print(f"seeded in {took:.0f} s")
 
     store = create_store(url)
     await store.open()
     end = (time.time() // DAY + 1) * DAY
     start = end - (args.days + 1) * DAY
-    first, last = epoch_day_of(start), epoch_day_of(end) - 1
-
-    async def table(dims: tuple[str, ...]) -> list[reports.ReportRow]:
-        traffic = await store.traffic_totals(dims, start, end)
-        conversions = await store.conversion_totals(dims, start, end)
-        costs = await store.cost_totals(first, last, [d for d in dims if d in reports.COSTED])
-        return reports.table(dims, traffic, conversions, costs, "EUR")
-
-    async def overview() -> None:
-        reports.total(await table(("day",)))
-
-    async def campaigns() -> None:
-        await table(("campaign",))
-
     window = reporting.Window(
         stats.Range(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC), "day")
     )
+
+    async def overview() -> None:
+        (await reporting.table(store, ("day",), window, "EUR")).total()
+
+    async def campaigns() -> None:
+        await reporting.table(store, ("campaign",), window, "EUR")
+
+    async def call_totals() -> None:
+        await store.call_totals("utm_campaign", start, end)
 
     async def attribution() -> None:
         # What the API does: conversions not yet shared out are shared out and stored, the
@@ -214,10 +256,14 @@ async def main() -> None:
         journeys = await store.conversion_journeys(start, end)
         reports.model_comparison(journeys, ("source", "medium"), "EUR")
 
-    print(f"\n# bench/reports.py --hits {args.hits} --conversions {args.conversions}")
+    print(
+        f"\n# bench/reports.py --hits {args.hits} --conversions {args.conversions} "
+        f"--calls {args.calls}"
+    )
     print(f"{'report':<34}{'median ms':>10}{'max ms':>10}{'target':>10}")
     await timed("overview (by day, KPIs)", 100, overview)
     await timed("campaigns table", 200, campaigns)
+    await timed("  of which calls by campaign", 50, call_totals)
     first = time.perf_counter()
     await attribution()
     print(f"{'attribution, first report (credits':<34}{(time.perf_counter() - first) * 1000:>10.1f}"

@@ -133,9 +133,45 @@ def test_log_in_build_a_link_click_it_and_see_the_click(world: dict[str, Any]) -
     context.close()
 
 
+def test_add_a_tracking_number_and_release_it(world: dict[str, Any]) -> None:
+    state = world.get("state")
+    if state is None:
+        pytest.skip("needs the logged-in session of the first test")
+    context = world["browser"].new_context(user_agent=UA, storage_state=state)
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(f"{world['base_url']}/dashboard")
+    page.get_by_role("link", name="Numbers").click()
+    page.get_by_label("Tracking number").fill("+44 20 7946 0100")
+    page.get_by_label("Forward calls to").fill("+44 20 7946 0999")
+    page.get_by_label("Label").fill("Poster Oslo S")
+    page.get_by_label("Link", exact=True).fill("1")
+    page.get_by_role("button", name="Add number").click()
+    sync_api.expect(page.locator(".flash").first).to_contain_text("+44 20 7946 0100 added")
+    row = page.locator('tr[data-number="+442079460100"]')
+    sync_api.expect(row).to_contain_text("spring1")
+    page.get_by_label("Tracking number").fill("+44 20 7946 0101")
+    page.get_by_label("Forward calls to").fill("+44 20 7946 0999")
+    page.get_by_label("Pool", exact=True).fill("web")
+    page.get_by_role("button", name="Add number").click()
+    sync_api.expect(page.locator('tr[data-pool="web"]')).to_contain_text("1")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-numbers.png"), full_page=True)
+    page.get_by_role("button", name="Release +44 20 7946 0101").click()
+    sync_api.expect(page.locator(".flash").first).to_contain_text("released")
+    sync_api.expect(page.locator('tr[data-number="+442079460101"]')).to_have_count(0)
+    page.get_by_role("link", name="Calls log").click()
+    sync_api.expect(page.get_by_role("status")).to_contain_text("0 calls")
+    assert watch.errors == []
+    context.close()
+
+
 @pytest.mark.parametrize(
-    "path", ["/dashboard", "/dashboard/links", "/dashboard/links/1", "/dashboard/links/new"]
-)
+    "path",
+    [
+        "/dashboard", "/dashboard/links", "/dashboard/links/1", "/dashboard/links/new",
+        "/dashboard/numbers", "/dashboard/calls",
+    ],
+)  # fmt: skip
 def test_pages_fit_a_phone_screen(world: dict[str, Any], path: str) -> None:
     fits_a_phone(world, path)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from firstmark import __version__, actions, cli_qr, forward_cli, numbers_cli, qractions
 from firstmark.config import Settings, from_env
-from firstmark.domain import costs, goals, links, sites
+from firstmark.domain import costs, goals, links, phones, sites
 from firstmark.domain.costs import PRESETS, parse_costs
 from firstmark.domain.keys import new_key, parse_scopes
 from firstmark.domain.passwords import hash_password
@@ -70,7 +70,9 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings, store: Store) -
             file=sys.stderr,
         )
         return 1
-    summary = await demo_data.seed(store, datetime.now(UTC).date())
+    summary = await demo_data.seed(
+        store, datetime.now(UTC).date(), phones.hash_key(settings.secret_key)
+    )
     print(summary)
     return 0
 

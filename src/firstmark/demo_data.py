@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
-from firstmark.domain import demo
+from firstmark import numbering
+from firstmark.domain import calls, demo
 from firstmark.domain.attribution import last_non_direct
+from firstmark.domain.calls import CallEvent, Lease
 from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.goals import Goal
+from firstmark.domain.numbers import TrackingNumber
 from firstmark.store.base import Store
 from firstmark.transfer import ProgressBar
 
 CHUNK = 500
 
 
-async def seed(store: Store, today: date) -> str:
-    """Links, 90 days of clicks and scans, ad costs, goals, journeys and conversions."""
+async def seed(store: Store, today: date, hash_key: bytes) -> str:
+    """Links, 90 days of clicks and scans, ad costs, goals, journeys and conversions, tracking
+    numbers and their calls. `hash_key` hashes the (made-up) callers as real ones are."""
     plan = demo.plan(today)
     link_ids = []
     for link in plan.links:
@@ -34,7 +39,8 @@ async def seed(store: Store, today: date) -> str:
         goals[goal.name] = saved_goal
     journeys = demo.journeys(plan)
 
-    bar = ProgressBar(len(plan.days) + len(journeys))
+    demo_calls = demo.calls(plan)
+    bar = ProgressBar(len(plan.days) + len(journeys) + len(demo_calls))
     hits = 0
     for day, batch in zip(plan.days, demo.hits(plan, link_ids), strict=True):
         await store.write_hits(batch)
@@ -75,10 +81,86 @@ async def seed(store: Store, today: date) -> str:
             )
         await store.insert_conversions(conversions)
         bar.advance("journeys", len(chunk), start + len(chunk), len(journeys))
+    qualified = await _calls(store, demo_calls, link_ids, hash_key, plan.days[0])
+    bar.advance("calls", len(demo_calls), len(demo_calls), len(demo_calls))
     bar.close()
     spend = sum(c.spend for c in costs)
     return (
         f"demo data: {len(link_ids)} links, {hits:,} clicks and scans over {len(plan.days)} "
         f"days, {len(costs):,} cost rows ({spend:,.2f} EUR), {len(journeys):,} conversions "
-        f"({revenue:,.2f} EUR)"
+        f"({revenue:,.2f} EUR), {1 + len(demo.POOL_NUMBERS)} tracking numbers with "
+        f"{len(demo_calls):,} calls ({qualified:,} qualified)"
     )
+
+
+async def _numbers(store: Store, link_ids: list[int], now: float) -> list[TrackingNumber]:
+    """The poster's static number and the web pool, registered as the dashboard would."""
+    line = {"provider": "twilio", "forward_to": demo.SHOP_LINE}
+    poster = demo.CHANNELS[demo.POSTER]
+    found = [
+        await numbering.register(
+            store,
+            {**line, "number": demo.STATIC_NUMBER, "link_id": link_ids[demo.POSTER],
+             "label": f"Poster {poster.placement}"},
+            now,
+        )
+    ]  # fmt: skip
+    await numbering.set_pool(store, demo.POOL, {"fallback": demo.SHOP_LINE}, now)
+    for index, e164 in enumerate(demo.POOL_NUMBERS, start=1):
+        body = {**line, "number": e164, "pool": demo.POOL, "label": f"Web {index}"}
+        found.append(await numbering.register(store, body, now))
+    return found
+
+
+async def _calls(
+    store: Store,
+    planned: list[demo.DemoCall],
+    link_ids: list[int],
+    hash_key: bytes,
+    first_day: date,
+) -> int:
+    """Each call stored whole (as its last webhook leaves it); the qualified ones become
+    conversions of the goal "call", attributed as the webhook path attributes them."""
+    start = (first_day - date(1970, 1, 1)).days * demo.DAY
+    found = await _numbers(store, link_ids, float(start))
+    goal = await numbering.ensure_call_goal(store)
+    poster = demo.CHANNELS[demo.POSTER]
+    bound = {
+        "campaign": poster.campaign, "utm_source": poster.source, "utm_medium": poster.medium,
+        "utm_campaign": poster.campaign, "utm_content": poster.content,
+    }  # fmt: skip
+    converted = []
+    for index, planned_call in enumerate(planned):
+        number = found[planned_call.number]
+        lease = None
+        if planned_call.channel is not None:
+            channel = demo.CHANNELS[planned_call.channel]
+            lease = Lease(
+                id=f"demo-{index}",
+                pool=demo.POOL,
+                started=planned_call.ts - 600,
+                expires=planned_call.ts + 1200,
+                link_id=link_ids[planned_call.channel],
+                utm_source=channel.source,
+                utm_medium=channel.medium,
+                utm_campaign=channel.campaign,
+                utm_content=channel.content,
+            )
+        ring = CallEvent("twilio", f"CAdemo{index:06d}", planned_call.ts, "ringing",
+                         to=number.e164, caller=planned_call.caller)  # fmt: skip
+        end = CallEvent("twilio", ring.call_id, planned_call.ts + 8 + (planned_call.talk_s or 20),
+                        planned_call.status, duration_s=planned_call.talk_s)  # fmt: skip
+        first = calls.new_call(
+            ring, number, lease=lease, link=bound if number.static else None, hash_key=hash_key
+        )
+        first = replace(calls.merge(first, end), lease_id=None)  # the lease was never stored
+        stored, _ = await store.apply_call(first, end)
+        if stored is not None and calls.qualifies(stored, number):
+            converted.append(
+                (stored, calls.to_conversion(stored, number, goal, lease=lease, caller=None))
+            )
+    saved = await store.insert_conversions([conversion for _, conversion in converted])
+    for (call, _), (conversion, _) in zip(converted, saved, strict=True):
+        assert call.id is not None and conversion.id is not None
+        await store.set_call_conversion(call.id, conversion.id)
+    return len(converted)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from firstmark import actions
+from firstmark import actions, callstats
 from firstmark.config import Settings
 from firstmark.domain import placements, schedules, stats
 from firstmark.domain.links import Link, generate_code, short_url
@@ -218,7 +218,8 @@ async def scan_report(
     params: dict[str, str],
 ) -> dict[str, Any]:
     """Scans of some links (a link and its placements, or one placement): totals, where, on
-    what device, when, and cost per scan."""
+    what device, when, and cost per scan; calls to numbers printed beside the codes (static
+    numbers bound to these links) and cost per qualified call."""
     zone = _zone(params.pop("tz", "") or "UTC")
     span = stats.parse_range(params, datetime.now(UTC))
     start, end = span.start.timestamp(), span.end.timestamp()
@@ -241,6 +242,8 @@ async def scan_report(
         if row.key[0] in wanted:
             converted[row.key[0]] = converted.get(row.key[0], 0) + row.conversions
     conversions = sum(converted.values())
+    calls = await callstats.by_link(store, link_ids, start, end)
+    all_calls = callstats.added(calls)
     currencies = {p.currency for p in found if p.print_cost is not None}
     cost = None
     if len(currencies) == 1:
@@ -248,6 +251,7 @@ async def scan_report(
     per_placement = []
     for p in found:
         s, u = totals.get(p.link_id or 0, (0, 0))
+        placed = calls.get(p.link_id or 0, callstats.NO_CALLS)
         per_placement.append(
             {
                 **placement_json(p, settings),
@@ -258,6 +262,8 @@ async def scan_report(
                 "cost_per_conversion": cost_per_scan(
                     p.print_cost, converted.get(p.link_id or 0, 0)
                 ),
+                **callstats.fields(placed),
+                "cost_per_call": cost_per_scan(p.print_cost, placed.qualified),
             }
         )
     return {
@@ -271,6 +277,8 @@ async def scan_report(
         "cost_per_scan": cost_per_scan(cost, uniques),
         "conversions": conversions,
         "cost_per_conversion": cost_per_scan(cost, conversions),
+        **callstats.fields(all_calls),
+        "cost_per_call": cost_per_scan(cost, all_calls.qualified),
         "series": [
             {"t": p["t"], "scans": p["humans"], "unique_scans": p["uniques"]}
             for p in stats.series(rows, span)

@@ -36,19 +36,40 @@ class Table:
     rows: list[reports.ReportRow]
     currency: str | None  # the currency money is shown in
     others: list[str]  # currencies also seen, left out of the money columns
+    calls: bool  # whether the table counts calls (one dimension) or not (two or more)
+
+    def total(self) -> reports.ReportRow:
+        return reports.total(self.rows, calls=self.calls)
 
 
 async def table(
     store: Store, dims: tuple[str, ...], window: Window, requested: str | None
 ) -> Table:
-    """Traffic, conversions and spend by `dims`, with KPIs, in one currency."""
+    """Traffic, conversions, calls and spend by `dims`, with KPIs, in one currency."""
     traffic = await store.traffic_totals(dims, window.start, window.end)
     conversions = await store.conversion_totals(dims, window.start, window.end)
     cost_dims = [d for d in dims if d in COST_GROUPS]
     costs = await store.cost_totals(window.first_day, window.last_day, cost_dims)
+    calls = await call_counts(store, dims, window)
     currency = reports.pick_currency(requested, costs, conversions)
-    rows = reports.table(dims, traffic, conversions, costs, currency)
-    return Table(rows, currency, reports.other_currencies(currency, costs, conversions))
+    rows = reports.table(dims, traffic, conversions, costs, currency, calls)
+    others = reports.other_currencies(currency, costs, conversions)
+    return Table(rows, currency, others, calls is not None)
+
+
+async def call_counts(
+    store: Store, dims: tuple[str, ...], window: Window
+) -> list[reports.CallCount] | None:
+    """Calls by the table's one dimension (one grouped query); None for two or more."""
+    group = reports.call_group(dims)
+    if group is None:
+        return None
+    found = await store.call_totals(group, window.start, window.end)
+    dim = dims[0]
+    return [
+        reports.CallCount((reports.call_key(dim, t.value),), t.calls, t.answered, t.qualified)
+        for t in found
+    ]
 
 
 async def comparison(

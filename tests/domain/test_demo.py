@@ -38,3 +38,24 @@ def test_weekends_are_quieter_and_flights_end() -> None:
     journeys = demo.journeys(plan)
     assert journeys and all(j.touches for j in journeys)
     assert {j.goal for j in journeys} == {"purchase", "newsletter-signup"}
+
+
+def test_calls_come_every_day_to_the_poster_while_it_hangs_and_to_the_pool() -> None:
+    plan = demo.plan(TODAY)
+    found = demo.calls(plan)
+    assert found == demo.calls(plan) and 300 < len(found) < 1_000
+    start = (plan.days[0] - date(1970, 1, 1)).days * demo.DAY
+    poster = demo.CHANNELS[demo.POSTER]
+    assert poster.placement is not None  # the static number is printed on a QR placement
+    on_poster = [c for c in found if c.number == 0]
+    assert on_poster and all(c.channel is None for c in on_poster)
+    first, last = start + poster.starts * demo.DAY, start + poster.ends * demo.DAY
+    assert all(first <= c.ts < last for c in on_poster)
+    pool = [c for c in found if c.number > 0]
+    assert {c.number for c in pool} == set(range(1, len(demo.POOL_NUMBERS) + 1))
+    assert {c.channel for c in pool} >= {None, 0}  # direct visitors and brand search
+    assert all(not demo.CHANNELS[c.channel].qr for c in pool if c.channel is not None)
+    completed = [c for c in found if c.status == "completed"]
+    assert all(c.talk_s for c in completed)
+    assert 0.3 < sum(c.talk_s >= 60 for c in completed if c.talk_s) / len(completed) < 0.8
+    assert {c.status for c in found} == {"completed", "no-answer", "busy", "canceled"}

@@ -17,6 +17,7 @@ def test_kpis_of_a_paid_campaign() -> None:
         conversions=20,
         revenue=Decimal("2400.00"),
         spend=Decimal("600.00"),
+        qualified_calls=8,
     )
     assert kpis(t) == {
         "ctr": Decimal("2.50"),
@@ -26,6 +27,7 @@ def test_kpis_of_a_paid_campaign() -> None:
         "roas": Decimal("4.0000"),
         "roi": Decimal("300.00"),
         "rpv": Decimal("6.00"),
+        "cost_per_call": Decimal("75.00"),
     }
 
 
@@ -33,6 +35,7 @@ def test_nothing_to_divide_by_has_no_value_not_zero() -> None:
     organic = kpis(Totals(clicks=120, visitors=100, conversions=3, revenue=Decimal("90")))
     assert organic["ctr"] is None  # no impressions imported
     assert organic["cpc"] is None and organic["cpa"] is None  # no cost imported: not "0.00"
+    assert kpis(Totals(qualified_calls=4))["cost_per_call"] is None
     assert organic["roas"] is None and organic["roi"] is None
     assert organic["conversion_rate"] == Decimal("3.00")
     assert set(kpis(Totals())) == set(KPI_NAMES)

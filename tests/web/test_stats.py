@@ -38,6 +38,9 @@ async def test_link_stats(client: httpx.AsyncClient, app: Any) -> None:
         "uniques": 2,
         "clicks": 2,
         "scans": 1,
+        "calls": 0,
+        "answered_calls": 0,
+        "qualified_calls": 0,
     }
     assert body["interval"] == "day"
     assert len(body["series"]) == 30
@@ -112,7 +115,7 @@ async def test_group_stats_by_utm_and_tag(client: httpx.AsyncClient, app: Any) -
     by_source = {row["value"]: row for row in r.json()["rows"]}
     assert by_source["google"] | {} == {
         "value": "google", "links": 2, "hits": 4, "humans": 3, "bots": 1, "uniques": 2,
-        "clicks": 3, "scans": 0,
+        "clicks": 3, "scans": 0, "calls": 0, "answered_calls": 0, "qualified_calls": 0,
     }  # fmt: skip
     assert by_source["facebook"]["scans"] == 1
     tags = {

@@ -4,7 +4,9 @@ Channels: Google search ads, Meta ads, LinkedIn ads, a newsletter, printed QR co
 a flyer run, a trade-fair stand) and an event. Traffic follows the week (quieter weekends) and
 the campaigns' flights, a few link previewers and crawlers come by, paid channels have their
 daily spend, impressions and ad clicks, and some visitors come back through another channel and
-buy or sign up. Deterministic for a seed, so a demo looks the same twice.
+buy or sign up. People call, too: a tracking number printed on the Oslo poster, and a pool of
+five the shop's pages swap in per visitor session. Deterministic for a seed, so a demo looks
+the same twice.
 """
 
 from __future__ import annotations
@@ -65,6 +67,16 @@ CHANNELS = (
             "stand-b12", 70, qr=True, placement="trade-fair-stand-b12", starts=50, ends=53),
 )  # fmt: skip
 
+# Tracking numbers from Ofcom's range for fiction (London 020 7946 0xxx): the poster's static
+# number, the web pool's five, and the shop's own line they forward to.
+SHOP_LINE = "+442079460999"
+STATIC_NUMBER = "+442079460100"
+POSTER = 7  # the CHANNELS entry whose poster the static number is printed on
+POOL = "web"
+POOL_NUMBERS = tuple(f"+44207946{n:04d}" for n in range(101, 106))
+# How a call ends: (status, weight); a completed call's talk time is drawn apart.
+CALL_ENDS = (("completed", 72), ("no-answer", 12), ("busy", 8), ("canceled", 8))
+
 COUNTRIES = (("NO", 40), ("SE", 18), ("DK", 12), ("DE", 12), ("GB", 8), ("US", 6), ("NL", 4))
 DEVICES = (
     ("mobile", "iOS", "Mobile Safari", 38),
@@ -97,6 +109,20 @@ class Journey:
     touches: tuple[tuple[int, float], ...]
     goal: str
     value: Decimal | None
+
+
+@dataclass(frozen=True)
+class DemoCall:
+    """A call to one of the demo's numbers: 0 is the poster's, 1-5 the pool's. `channel` is
+    the CHANNELS entry of the visitor session a pool number was swapped into (None: the page
+    was opened directly)."""
+
+    number: int
+    ts: float
+    status: str
+    talk_s: int | None
+    caller: str
+    channel: int | None
 
 
 def plan(today: date) -> Demo:
@@ -225,3 +251,41 @@ def touches_of(journey: Journey, link_ids: list[int]) -> list[Touch]:
         )
         for index, before in journey.touches
     ]
+
+
+def calls(demo: Demo, seed: int = 17) -> list[DemoCall]:
+    """A few calls a day: to the poster's number while it hangs, and to the pool's numbers
+    from visitors of the web channels (more from the busier ones), most of them answered."""
+    rng = random.Random(seed)
+    web = [i for i, c in enumerate(CHANNELS) if not c.qr]
+    out = []
+    for day_index, day in enumerate(demo.days):
+        base = (day - date(1970, 1, 1)).days * DAY
+        weekend = day.weekday() >= 5
+        poster = CHANNELS[POSTER]
+        on_poster = poster.starts <= day_index < poster.ends
+        planned: list[tuple[int, int | None]] = []
+        for _ in range(rng.choice((0, 1, 1, 2) if weekend else (0, 1, 2, 2, 3))):
+            if on_poster:
+                planned.append((0, None))  # the poster's number counts for the poster
+        weights = [_volume(CHANNELS[i], day_index, day.weekday(), rng) for i in web]
+        for _ in range(rng.choice((1, 2, 3) if weekend else (3, 4, 5, 6))):
+            channel = rng.choices(web, weights=weights)[0] if any(weights) else None
+            if rng.random() < 0.2:
+                channel = None  # came to the site directly
+            planned.append((1 + rng.randrange(len(POOL_NUMBERS)), channel))
+        for number, channel in planned:
+            status = str(_weighted(rng, CALL_ENDS)[0])
+            talk = 5 + int(rng.expovariate(1 / 110)) if status == "completed" else None
+            out.append(
+                DemoCall(
+                    number=number,
+                    ts=float(base + rng.randrange(8 * 3600, 18 * 3600)),
+                    status=status,
+                    talk_s=talk,
+                    caller=f"+4791{rng.randrange(10**6):06d}",
+                    channel=channel,
+                )
+            )
+    out.sort(key=lambda c: c.ts)
+    return out

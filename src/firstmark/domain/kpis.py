@@ -10,6 +10,7 @@ never 0 (a campaign with no spend did not have a CPA of 0) and never an error.
     ROAS              = revenue / spend
     ROI %             = (revenue - spend) / spend * 100
     RPV               = revenue / visitors
+    cost per call     = spend / qualified calls
 
 Money stays Decimal throughout; results are rounded half-even to two decimals (ROAS to four).
 Totals are per currency: adding spend in EUR to spend in USD is a bug, not a report.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 NO_VALUE = "—"
-KPI_NAMES = ("ctr", "cpc", "conversion_rate", "cpa", "roas", "roi", "rpv")
+KPI_NAMES = ("ctr", "cpc", "conversion_rate", "cpa", "roas", "roi", "rpv", "cost_per_call")
 
 _CENTS = Decimal("0.01")
 _ROAS = Decimal("0.0001")
@@ -38,6 +39,7 @@ class Totals:
     conversions: Decimal | int = 0  # attributed conversions may be fractional
     revenue: Decimal = Decimal(0)
     spend: Decimal | None = None  # None: no cost imported for this row (not the same as 0)
+    qualified_calls: int = 0  # calls long enough to count as a conversion
 
 
 def ratio(
@@ -66,6 +68,7 @@ def kpis(t: Totals) -> dict[str, Decimal | None]:
         "roas": ratio(t.revenue, spend, quantum=_ROAS),
         "roi": ratio(t.revenue - spend, spend, scale=100),
         "rpv": ratio(t.revenue, t.visitors),
+        "cost_per_call": ratio(spend, t.qualified_calls) if costed else None,
     }
 
 

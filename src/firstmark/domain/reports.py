@@ -4,7 +4,10 @@ Rows are keyed by report dimensions (source, medium, campaign, content, link). T
 from the links' UTM tags, spend from imported costs (which know source, medium and campaign
 only: a table by content or link has no spend), conversions from the touch each was credited
 to. Money is reported in one currency at a time; rows in other currencies are left out and
-named, never added up.
+named, never added up. Calls to tracking numbers are counted by the call's own attribution
+(its campaign, link, UTM tags); the store sums them by one dimension at a time, so a table by
+two dimensions (channels) has no call columns. A qualified call is also a conversion, so the
+conversion columns count it already.
 """
 
 from __future__ import annotations
@@ -26,6 +29,15 @@ DIMENSIONS = ("source", "medium", "campaign", "content", "link", "day")
 COSTED = frozenset({"source", "medium", "campaign", "day"})  # what imported costs know
 EPOCH = date(1970, 1, 1)
 CENTS = Decimal("0.01")
+# The call_totals group of a report dimension: a call's tags are its link's or its session's.
+CALL_GROUPS = {
+    "source": "utm_source",
+    "medium": "utm_medium",
+    "campaign": "utm_campaign",
+    "content": "utm_content",
+    "link": "link_id",
+    "day": "day",
+}
 TABLES = {
     "channels": ("source", "medium"),
     "sources": ("source",),
@@ -63,6 +75,14 @@ class CostTotal:
     impressions: int | None  # None when no row of the group had the figure
     clicks: int | None
     rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallCount:
+    key: tuple[Any, ...]
+    calls: int
+    answered: int
+    qualified: int  # became a conversion
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +131,9 @@ class ReportRow:
     spend: Decimal | None = None
     conversions: Decimal = Decimal(0)
     revenue: Decimal = Decimal(0)
+    calls: int | None = None  # None: the table cannot count calls (two dimensions)
+    answered_calls: int | None = None
+    qualified_calls: int | None = None
     kpis: dict[str, Decimal | None] = field(default_factory=dict)
 
     @property
@@ -126,7 +149,13 @@ class ReportRow:
             conversions=self.conversions,
             revenue=self.revenue,
             spend=self.spend,
+            qualified_calls=self.qualified_calls or 0,
         )
+
+    def add_calls(self, calls: int, answered: int, qualified: int) -> None:
+        self.calls = (self.calls or 0) + calls
+        self.answered_calls = (self.answered_calls or 0) + answered
+        self.qualified_calls = (self.qualified_calls or 0) + qualified
 
 
 def parse_dimensions(raw: str) -> tuple[str, ...]:
@@ -136,6 +165,23 @@ def parse_dimensions(raw: str) -> tuple[str, ...]:
             "group_by", f"group_by takes one or more of {', '.join(DIMENSIONS)}, each once"
         )
     return dims
+
+
+def call_group(dims: Sequence[str]) -> str | None:
+    """The call_totals group for a table by `dims`; None when calls cannot be counted by them."""
+    return CALL_GROUPS.get(dims[0]) if len(dims) == 1 else None
+
+
+def call_key(dim: str, value: str | None) -> Any:
+    """A call group's value as the report key of `dim`: link ids as numbers, days since the
+    epoch, tags as they are."""
+    if value is None:
+        return None
+    if dim == "link":
+        return int(value)
+    if dim == "day":
+        return (date.fromisoformat(value) - EPOCH).days
+    return value
 
 
 def pick_currency(
@@ -169,9 +215,10 @@ def table(
     conversions: Iterable[ConversionTotal],
     costs: Iterable[CostTotal],
     currency: str | None,
+    calls: Iterable[CallCount] | None = None,
 ) -> list[ReportRow]:
     """One row per key seen in any source, KPIs filled in, busiest first. Conversions without
-    a currency count, but bring no revenue."""
+    a currency count, but bring no revenue. `calls` None: the table has no call columns."""
     rows: dict[tuple[Any, ...], ReportRow] = {}
 
     def row(key: tuple[Any, ...]) -> ReportRow:
@@ -203,6 +250,11 @@ def table(
                 r.impressions = (r.impressions or 0) + cost.impressions
             if cost.clicks is not None:
                 r.ad_clicks = (r.ad_clicks or 0) + cost.clicks
+    if calls is not None:
+        for r in rows.values():
+            r.add_calls(0, 0, 0)
+        for call in calls:
+            row(call.key).add_calls(call.calls, call.answered, call.qualified)
     for r in rows.values():
         r.kpis = kpis(r.totals())
     return sorted(
@@ -211,9 +263,12 @@ def table(
     )
 
 
-def total(rows: Iterable[ReportRow]) -> ReportRow:
-    """All rows added up, with the KPIs of the sum (not the average of the KPIs)."""
+def total(rows: Iterable[ReportRow], *, calls: bool = False) -> ReportRow:
+    """All rows added up, with the KPIs of the sum (not the average of the KPIs). `calls`: the
+    table counts calls, so no rows at all still make 0 calls."""
     out = ReportRow(())
+    if calls:
+        out.add_calls(0, 0, 0)
     for r in rows:
         out.hits += r.hits
         out.bots += r.bots
@@ -228,13 +283,15 @@ def total(rows: Iterable[ReportRow]) -> ReportRow:
             out.impressions = (out.impressions or 0) + r.impressions
         if r.ad_clicks is not None:
             out.ad_clicks = (out.ad_clicks or 0) + r.ad_clicks
+        if r.calls is not None:
+            out.add_calls(r.calls, r.answered_calls or 0, r.qualified_calls or 0)
     out.kpis = kpis(out.totals())
     return out
 
 
 COLUMNS = (
     "hits", "humans", "bots", "uniques", "clicks", "scans", "impressions", "ad_clicks", "spend",
-    "conversions", "revenue", *KPI_NAMES,
+    "conversions", "revenue", "calls", "answered_calls", "qualified_calls", *KPI_NAMES,
 )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from firstmark import actions, qractions
+from firstmark import actions, callstats, qractions
 from firstmark.domain import links, stats
 from firstmark.domain.links import Prepared
 from firstmark.domain.times import iso
@@ -126,13 +126,14 @@ async def link_stats(request: Request) -> Response:
     for name, column in BREAKDOWN_NAMES.items():
         found = await store.breakdown(link.id, column, start, end, BREAKDOWN_LIMIT)
         breakdowns[name] = [{"value": v, "hits": h, "uniques": u} for v, h, u in found]
+    calls = await callstats.by_link(store, [link.id], start, end)
     return json_response(
         {
             "link_id": link.id,
             "from": iso(span.start),
             "to": iso(span.end),
             "interval": span.interval,
-            "totals": stats.totals(rows),
+            "totals": {**stats.totals(rows), **callstats.fields(calls.get(link.id))},
             "series": stats.series(rows, span),
             "breakdowns": breakdowns,
         }
@@ -146,29 +147,40 @@ async def group_stats(request: Request) -> Response:
     if group_by not in GROUPS:
         raise InvalidField("group_by", f"group_by must be one of {', '.join(GROUPS)}")
     span = stats.parse_range({**params, "interval": "day"}, datetime.now(UTC))
-    rows = await _store(request).group_totals(
-        group_by, span.start.timestamp(), span.end.timestamp()
-    )
-    return json_response(
-        {
-            "group_by": group_by,
-            "from": iso(span.start),
-            "to": iso(span.end),
-            "rows": [
-                {
-                    "value": r.value,
-                    "links": r.links,
-                    "hits": r.hits,
-                    "humans": r.hits - r.bot_hits,
-                    "bots": r.bot_hits,
-                    "uniques": r.uniques,
-                    "clicks": r.clicks,
-                    "scans": r.scans,
-                }
-                for r in rows
-            ],
-        }
-    )
+    start, end = span.start.timestamp(), span.end.timestamp()
+    store = _store(request)
+    rows = await store.group_totals(group_by, start, end)
+    calls = await callstats.by_group(store, group_by, start, end)
+    body: dict[str, Any] = {
+        "group_by": group_by,
+        "from": iso(span.start),
+        "to": iso(span.end),
+        "rows": [
+            {
+                "value": r.value,
+                "links": r.links,
+                "hits": r.hits,
+                "humans": r.hits - r.bot_hits,
+                "bots": r.bot_hits,
+                "uniques": r.uniques,
+                "clicks": r.clicks,
+                "scans": r.scans,
+                **(callstats.empty() if calls is None else callstats.fields(calls.get(r.value))),
+            }
+            for r in rows
+        ],
+    }
+    if calls is None:
+        body["note"] = callstats.NOT_BY_TAG
+    else:  # groups only calls reached (a campaign on a printed number alone)
+        seen = {r.value for r in rows}
+        body["rows"] += [
+            {"value": value, "links": 0, "hits": 0, "humans": 0, "bots": 0, "uniques": 0,
+             "clicks": 0, "scans": 0, **callstats.fields(total)}
+            for value, total in calls.items()
+            if value not in seen
+        ]  # fmt: skip
+    return json_response(body)
 
 
 routes = [

@@ -14,18 +14,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from firstmark import callstats
 from firstmark.config import Settings
 from firstmark.domain import kpis, stats
 from firstmark.domain.keys import SCOPES, new_key, parse_scopes
 from firstmark.domain.passwords import check_password, hash_password
 from firstmark.domain.utm import taxonomy
 from firstmark.errors import InvalidField, NotFound
-from firstmark.store.base import GroupRow
+from firstmark.store.base import CallTotal, GroupRow
 from firstmark.web import (
     charts,
     dashboard_costs,
     dashboard_goals,
     dashboard_links,
+    dashboard_numbers,
     dashboard_reports,
 )
 from firstmark.web.clientip import ClientIP
@@ -51,8 +53,8 @@ class NavItem:
     label: str
 
 
-# The navigation, in order. Pages added later (QR codes, conversions, goals, costs,
-# attribution) take their place here and nowhere else.
+# The navigation, in order. Pages added later (QR codes, conversions, goals, calls, numbers,
+# costs, attribution) take their place here and nowhere else.
 NAV = (
     NavItem("/dashboard", "Overview"),
     NavItem("/dashboard/campaigns", "Campaigns"),
@@ -61,6 +63,8 @@ NAV = (
     NavItem("/dashboard/reports", "Reports"),
     NavItem("/dashboard/attribution", "Attribution"),
     NavItem("/dashboard/conversions", "Conversions"),
+    NavItem("/dashboard/calls", "Calls"),
+    NavItem("/dashboard/numbers", "Numbers"),
     NavItem("/dashboard/costs", "Ad costs"),
 )
 NAV_ADMIN = (
@@ -131,8 +135,12 @@ async def logout(ctx: Ctx) -> Response:
 # --- overview and groups --------------------------------------------------------------------
 
 
-def _group_rows(rows: list[GroupRow]) -> list[dict[str, Any]]:
-    return [
+def _group_rows(
+    rows: list[GroupRow], calls: dict[str | None, CallTotal] | None = None
+) -> list[dict[str, Any]]:
+    """Groups of links with their traffic and, where the grouping has them, calls; a group
+    only calls reached (a campaign on a printed number alone) gets a row too."""
+    out = [
         {
             "value": r.value,
             "links": r.links,
@@ -142,9 +150,19 @@ def _group_rows(rows: list[GroupRow]) -> list[dict[str, Any]]:
             "humans": r.hits - r.bot_hits,
             "bots": r.bot_hits,
             "bot_share": kpis.ratio(r.bot_hits, r.hits, scale=100),
+            **(callstats.empty() if calls is None else callstats.fields(calls.get(r.value))),
         }
         for r in rows
     ]
+    if calls is not None:
+        seen = {r.value for r in rows}
+        out += [
+            {"value": value, "links": 0, "clicks": 0, "scans": 0, "uniques": 0, "humans": 0,
+             "bots": 0, "bot_share": None, **callstats.fields(total)}
+            for value, total in calls.items()
+            if value not in seen
+        ]  # fmt: skip
+    return out
 
 
 async def overview(ctx: Ctx) -> Response:
@@ -193,9 +211,9 @@ async def groups(ctx: Ctx) -> Response:
     if by not in choices:
         by = next(iter(choices))
     span, dates, errors = date_range(ctx)
-    rows = _group_rows(
-        await ctx.store.group_totals(by, span.start.timestamp(), span.end.timestamp())
-    )
+    start, end = span.start.timestamp(), span.end.timestamp()
+    calls = await callstats.by_group(ctx.store, by, start, end)
+    rows = _group_rows(await ctx.store.group_totals(by, start, end), calls)
     return ctx.render(
         "groups.html",
         title=title,
@@ -206,6 +224,9 @@ async def groups(ctx: Ctx) -> Response:
         rows=rows,
         peak=max((r["humans"] for r in rows), default=0),
         totals={k: sum(r[k] for r in rows) for k in ("clicks", "scans", "uniques", "bots")},
+        calls=None
+        if calls is None
+        else {k: sum(r[k] for r in rows) for k in ("calls", "answered_calls", "qualified_calls")},
     )
 
 
@@ -318,6 +339,7 @@ routes = [
     *dashboard_reports.routes,
     *dashboard_costs.routes,
     *dashboard_goals.routes,
+    *dashboard_numbers.routes,
     Route("/dashboard/keys", page(keys), methods=["GET", "POST"]),
     Route("/dashboard/keys/{prefix}/revoke", page(revoke_key), methods=["POST"]),
     Route("/dashboard/settings", page(settings_page), methods=["GET"]),

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from firstmark import actions
+from firstmark import actions, callstats
 from firstmark.cache import LinkCache
 from firstmark.domain import links, stats
 from firstmark.domain.links import Link
@@ -233,6 +233,10 @@ async def link_detail(ctx: Ctx) -> Response:
             }
         )
     grid = stats.heatmap(rows)
+    placed = await ctx.store.list_placements(link.id)
+    calls = await callstats.by_link(
+        ctx.store, [link.id, *(p.link_id for p in placed if p.link_id is not None)], start, end
+    )
     return ctx.render(
         "link.html",
         link=link,
@@ -242,6 +246,8 @@ async def link_detail(ctx: Ctx) -> Response:
         dates=dates,
         errors=errors,
         totals=stats.totals(rows),
+        calls=callstats.fields(calls.get(link.id)),
+        numbers=[n for n in await ctx.store.list_numbers() if n.link_id == link.id],
         chart=chart,
         labels=labels,
         series=series,
@@ -249,7 +255,7 @@ async def link_detail(ctx: Ctx) -> Response:
         heatmap=charts.heatmap(grid, title=f"Human hits by weekday and hour (UTC) for {link.code}"),
         grid=grid,
         weekdays=stats.WEEKDAYS,
-        **await dashboard_qr.designer(ctx, link),
+        **await dashboard_qr.designer(ctx, link, placed, calls),
     )
 
 

@@ -7,20 +7,22 @@ routes that check the dashboard session: the browser never holds an API key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from firstmark import actions, qractions
+from firstmark import actions, callstats, qractions
 from firstmark.cache import LinkCache
 from firstmark.domain import placements
 from firstmark.domain.links import Link, short_url
+from firstmark.domain.placements import Placement
 from firstmark.domain.qr import ERROR_LEVELS, FORMATS, MIN_QUIET_ZONE, OPTION_NAMES, parse_options
 from firstmark.domain.qrrender import MAX_LOGO_BYTES, read_logo
 from firstmark.errors import Conflict, InvalidField
+from firstmark.store.base import CallTotal
 from firstmark.web.views import HEADERS, Ctx, page
 
 DEFAULTS = {
@@ -52,8 +54,11 @@ def _url(path: str, options: Mapping[str, str], **extra: str) -> str:
     return f"{path}?{urlencode(query)}" if query else path
 
 
-async def designer(ctx: Ctx, link: Link) -> dict[str, Any]:
-    """What the link page shows of the designer, from the page's query string."""
+async def designer(
+    ctx: Ctx, link: Link, found: Sequence[Placement], calls: Mapping[int, CallTotal]
+) -> dict[str, Any]:
+    """What the link page shows of the designer, from the page's query string, and its
+    placements with the calls to the numbers printed beside them (`calls` by link id)."""
     assert link.id is not None
     chosen = _options_of(ctx.request.query_params)
     values = {**DEFAULTS, **chosen}
@@ -68,7 +73,6 @@ async def designer(ctx: Ctx, link: Link) -> dict[str, Any]:
         chosen = {}  # the preview and downloads fall back to the defaults
     base = f"/dashboard/links/{link.id}/qr"
     preview = {k: v for k, v in chosen.items() if k != "format"}
-    found = await ctx.store.list_placements(link.id)
     return {
         "qr_values": values,
         "qr_errors": errors,
@@ -88,6 +92,7 @@ async def designer(ctx: Ctx, link: Link) -> dict[str, Any]:
                     ctx.settings.base_url,
                     scan=True,
                 ),
+                **callstats.fields(calls.get(p.link_id or 0)),
             }
             for p in found
         ],

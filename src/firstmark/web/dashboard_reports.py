@@ -93,7 +93,7 @@ async def overview_kpis(ctx: Ctx, params: Params) -> dict[str, Any]:
     """The overview's money cards: the totals of GET /api/v1/reports/overview."""
     found = await reporting.table(ctx.store, ("day",), params.window, params.currency)
     return {
-        "money": reports.total(found.rows),
+        "money": found.total(),
         "currency": found.currency,
         "currencies": sorted({*found.others, *([found.currency] if found.currency else [])}),
     }
@@ -119,7 +119,8 @@ async def report(ctx: Ctx) -> Response:
         dims=dims,
         labels=DIMENSION_LABELS,
         rows=rows,
-        total=reports.total(found.rows),
+        total=found.total(),
+        with_calls=found.calls,
         link_codes=links,
         currency=found.currency,
         currencies=sorted({*found.others, *([found.currency] if found.currency else [])}),

@@ -40,7 +40,7 @@ async def overview(request: Request) -> Response:
     requested = check_currency(params.get("currency"))
     found = await reporting.table(_store(request), ("day",), window, requested)
     days, currency, others = found.rows, found.currency, found.others
-    totals = reports.total(days)
+    totals = found.total()
     if params.get("format") == "csv":
         return _csv(reports.to_csv(days, ("day",)), "overview")
     return json_response(
@@ -79,7 +79,7 @@ async def table(request: Request) -> Response:
             "currency": currency,
             "other_currencies": others,
             "rows": [reports.to_json(r, dims) for r in rows],
-            "totals": reports.to_json(reports.total(rows), ()),
+            "totals": reports.to_json(found.total(), ()),
         }
     )
 

@@ -25,6 +25,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from firstmark import __version__
 from firstmark.config import Settings
 from firstmark.domain import kpis, stats
+from firstmark.domain.phones import display
 from firstmark.errors import BodyTooLarge, FirstmarkError, InvalidField, NotFound
 from firstmark.store.base import Store
 from firstmark.web.sessions import COOKIE, FLASH_COOKIE, LoginThrottle, Session, Sessions
@@ -83,6 +84,7 @@ def environment() -> jinja2.Environment:
     env.filters["kpi"] = kpis.shown
     env.filters["when"] = _when
     env.filters["dec"] = _decimal
+    env.filters["phone"] = display
     env.filters["ts"] = lambda value: _when(datetime.fromtimestamp(value, UTC))
     env.globals["version"] = __version__
     return env
