@@ -304,6 +304,24 @@ async def test_vonage_calls_are_connected_and_completed(
     assert call.status == "completed" and call.conversion_id is not None
 
 
+async def test_vonage_answer_by_get_is_signed_over_its_query(
+    store: Store, provider: httpx.AsyncClient
+) -> None:
+    """Vonage's default answer method is GET: the JWT's payload_hash covers the query."""
+    await number(store, provider="vonage")
+    query = {"from": CALLER[1:], "to": TRACKING[1:], "uuid": "leg-in",
+             "conversation_uuid": "CON-3"}  # fmt: skip
+    token = vonage_jwt(json.dumps(query, separators=(",", ":")).encode())
+    headers = {"authorization": f"Bearer {token}"}
+    response = await provider.get("/hooks/vonage/answer", params=query, headers=headers)
+    assert response.status_code == 200, response.text
+    assert any(action["action"] == "connect" for action in response.json())
+    tampered = {**query, "to": "14155550100"}
+    response = await provider.get("/hooks/vonage/answer", params=tampered, headers=headers)
+    assert response.status_code == 403
+    assert [c.call_id for c in await calls_of(store)] == ["CON-3"]
+
+
 @pytest.mark.parametrize("bad", ["secret", "body", "stale", "missing"])
 async def test_vonage_without_a_good_jwt_is_refused(
     store: Store, provider: httpx.AsyncClient, bad: str
