@@ -7,7 +7,7 @@
 2. http: `firstmark serve` (rate limit off) on CPU 0, `wrk -t1 -c64` posting text/plain event
    bodies on CPU 1 for `--seconds`; then the server is stopped (it drains) and the rows are
    counted, so every 202 is checked to have become a row.
-3. the size of fm.js, raw and gzipped (level 9, as served).
+3. the size of fm.js and fm-phone.js, raw and gzipped (level 9, as served).
 """
 
 from __future__ import annotations
@@ -161,8 +161,10 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=5)
     args = parser.parse_args()
-    script = (ROOT / "static" / "fm.js").read_bytes()
-    print(f"fm.js: {len(script)} bytes, {len(gzip.compress(script, 9, mtime=0))} bytes gzipped")
+    for name in ("fm.js", "fm-phone.js"):
+        script = (ROOT / "static" / name).read_bytes()
+        zipped = len(gzip.compress(script, 9, mtime=0))
+        print(f"{name}: {len(script)} bytes, {zipped} bytes gzipped")
     with tempfile.TemporaryDirectory(prefix="fm-ingest-") as tmp:
         folder = Path(tmp)
         rate, written = asyncio.run(bench_writer(args.events, folder))

@@ -1,9 +1,7 @@
 /* firstmark: first-party, consent-gated measurement. No cookies; a visitor id in
-   localStorage only with analytics consent; nothing that identifies under GPC. Leased
-   tracking numbers go into [data-fm-phone] elements (dynamic number insertion). */
+   localStorage only with analytics consent; nothing that identifies under GPC. */
 (function (w, d) {
-  var s = d.currentScript, n = w.navigator, L = w.location, C = {}, T, tcf, at, prev, q, k;
-  var N = {}, P = {}, R, LT, ref, last; // leases and their page nodes by pool; heartbeat
+  var s = d.currentScript, n = w.navigator, L = w.location, C = {}, T, tcf, at, prev, q, k, x;
   var gpc = n.globalPrivacyControl === true;
   var IDS = "gclid gbraid wbraid fbclid ttclid li_fat_id msclkid ScCid rdt_cid epik".split(" ");
   function attr(name) { return s ? s.getAttribute("data-" + name) : null; }
@@ -37,14 +35,10 @@
       .forEach(function (key) { var v = p.get(key); if (v) { o[key] = v.slice(0, 500); found = 1; } });
     return found && o;
   }
-  function land(t, o) { // click ids only with ads consent
-    for (var key in t) if (IDS.indexOf(key) < 0 || ok("ad_storage") || ok("ad_user_data")) o[key] = t[key];
-    return o;
-  }
   function send(type, name, extra) {
     if (off) return;
     try {
-      var b = { site: site, type: type, url: L.href, consent: C, gpc: gpc }, key;
+      var b = { site: site, type: type, url: L.href, consent: C, gpc: gpc }, o = {}, key;
       if (name) b.name = name;
       if (tcf) b.tcf = tcf;
       if (type == "pageview") b.referrer = prev || d.referrer;
@@ -56,7 +50,8 @@
       var vid = id(w.localStorage, "fm_vid");
       if (vid) { b.vid = vid; b.sid = id(w.sessionStorage, "fm_sid"); }
       if (T) {
-        b.landing = land(T, {});
+        for (key in T) if (IDS.indexOf(key) < 0 || ok("ad_storage") || ok("ad_user_data")) o[key] = T[key];
+        b.landing = o;
         if (vid) { T = 0; keep(); } // the touch is stored; later pages need not repeat it
       }
       var body = JSON.stringify(b);
@@ -64,43 +59,8 @@
       else if (n.sendBeacon) n.sendBeacon(api, body);
     } catch (e) {}
   }
-  function save() { // for this tab's next pages, with analytics consent only
-    try { if (ok("analytics_storage")) w.sessionStorage.setItem("fm_lease", JSON.stringify(N)); } catch (e) {}
-  }
-  function show(p) {
-    var x = N[p];
-    P[p].forEach(function (el) {
-      var t = el.nodeType == 3, a = t ? el.parentNode : el;
-      if (!a) return; // a text node replaced by its element's swap
-      if (t) el.nodeValue = x.display;
-      else if (el.hasAttribute("data-fm-phone")) el.textContent = x.display;
-      if ((a = a.closest('a[href^="tel:"]'))) a.href = "tel:" + x.number;
-    });
-  }
-  function lease(p) { // a number from pool p ("": the site's), or the heartbeat of its lease
-    var b = land(LT, land(C, { site: site, pool: p, lease: (N[p] || 0).lease, tcf: tcf, gpc: gpc && 1, vid: id(w.localStorage, "fm_vid"), ref: ref })), u = new URLSearchParams(), key;
-    for (key in b) if (b[key]) u.set(key, b[key]);
-    last = Date.now();
-    w.fetch(o + "/n?" + u, { credentials: "omit" }).then(function (r) { return r.json(); }).then(function (j) {
-      if (!j.number) return; // the page keeps its own number
-      N[p] = j; show(p); save();
-      if (j.lease && !R) setInterval(beat, R = j.renew_s * 1e3);
-    })["catch"](function () {});
-  }
-  function beat() { // while the page is seen; a lease left hidden runs out
-    if (d.visibilityState != "hidden" && Date.now() - last > R - 1e3) for (var p in P) if ((N[p] || 0).lease) lease(p);
-  }
   function dni() {
-    var B = (attr("phone") || "").replace(/\D/g, ""), p, t, walk = d.createTreeWalker(d.body, 4);
-    function add(p, el) { (P[p] = P[p] || []).push(el); }
-    function same(t) { t = t.replace(/\D/g, ""); return t.length > 6 && B.slice(-t.length) == t; }
-    [].forEach.call(d.querySelectorAll("[data-fm-phone]"), function (el) { add(el.getAttribute("data-fm-phone"), el); });
-    if (B) {
-      while ((t = walk.nextNode())) if (/^\s*\+?[\d\s().-]{7,}$/.test(t.nodeValue) && same(t.nodeValue)) add("", t);
-      [].forEach.call(d.querySelectorAll('a[href^="tel:"]'), function (a) { if (same(a.href)) add("", a); });
-    }
-    for (p in P) { if ((N[p] || 0).expires * 1e3 > Date.now()) show(p); lease(p); }
-    d.addEventListener("visibilitychange", beat);
+    if (attr("phone") || d.querySelector("[data-fm-phone]")) d.head.appendChild(d.createElement("script")).src = o + "/fm-phone.js";
   }
   function page() {
     var here = L.href.split("#")[0];
@@ -113,7 +73,8 @@
       if (cmd == "consent") {
         for (k in a || {}) { if (k == "tcf_string") tcf = a[k]; else if (/_storage$|^ad_/.test(k)) C[k] = a[k]; }
         if (!ok("analytics_storage")) forget();
-        else { if (T) keep(T); save(); }
+        else if (T) keep(T);
+        if (x.h) x.h();
       } else if (cmd == "event" || cmd == "conversion") send(cmd, a, b);
       else if (cmd == "pageview") { at = 0; page(); }
     } catch (e) {}
@@ -124,12 +85,11 @@
     T = landing();
     if (!T) try { T = JSON.parse(w.sessionStorage.getItem("fm_land")); } catch (e) {}
     if (gpc) forget();
-    try { N = JSON.parse(w.sessionStorage.getItem("fm_lease")) || N; } catch (e) {}
-    LT = T;
-    try { ref = new URL(d.referrer).hostname; } catch (e) {}
+    x = firstmark.x = { a: attr, c: C, t: T, l: IDS, g: gpc, k: ok, i: id, f: function () { return tcf; } }; // state for fm-phone.js
+    try { x.n = w.sessionStorage.getItem("fm_lease"); } catch (e) {}
     if (w.__tcfapi) w.__tcfapi("addEventListener", 2, function (t, good) { if (good && t && t.tcString) tcf = t.tcString; });
     q.forEach(function (c) { if (c[0] == "consent") firstmark.apply(w, c); });
-    if (!off && w.fetch) { if (d.readyState == "loading") d.addEventListener("DOMContentLoaded", dni); else dni(); }
+    if (!off) d.readyState == "loading" ? d.addEventListener("DOMContentLoaded", dni) : dni();
     if (attr("auto") != "false") {
       page();
       var h = w.history, push = h.pushState;

@@ -1,9 +1,10 @@
 """fm.js in real headless Chromium against a real `firstmark serve`.
 
 A small test site on loopback serves the pages and, like the documented nginx/Caddy setup,
-proxies `/fm.js`, `/e` and `/n` to firstmark on its own origin (adding `X-Forwarded-For` with a
-test address, so the privacy scan has an address to look for). Chromium is Debian's
-/usr/bin/chromium driven by PyPI playwright; screenshots go to tests/artifacts/.
+proxies `/fm.js`, `/fm-phone.js`, `/e` and `/n` to firstmark on its own origin (adding
+`X-Forwarded-For` with a test address, so the privacy scan has an address to look for).
+Chromium is Debian's /usr/bin/chromium driven by PyPI playwright; screenshots go to
+tests/artifacts/.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ document.getElementById('h').textContent='bought'">buy</button>
 
 
 class Site:
-    """The test website: pages from memory; /fm.js, /e and /n proxied to firstmark."""
+    """The test website: pages from memory; /fm.js, /fm-phone.js, /e and /n proxied to firstmark."""
 
     def __init__(self, upstream_port: int) -> None:
         self.pages: dict[str, str] = {}
@@ -103,7 +104,7 @@ class Site:
 
             def do_GET(self) -> None:
                 path = self.path.split("?")[0]
-                if path in ("/fm.js", "/n"):
+                if path in ("/fm.js", "/fm-phone.js", "/n"):
                     self._proxy("GET")
                     return
                 html = site.pages.get(path)

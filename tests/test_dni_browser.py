@@ -1,7 +1,7 @@
 """Dynamic number insertion in real headless Chromium against a real `firstmark serve`.
 
-The test site (from test_browser) proxies `/fm.js`, `/e` and `/n`; the server renews leases
-every second (FIRSTMARK_DNI_RENEW_S=1) so the heartbeat shows within the test.
+The test site (from test_browser) proxies `/fm.js`, `/fm-phone.js`, `/e` and `/n`; the server
+renews leases every second (FIRSTMARK_DNI_RENEW_S=1) so the heartbeat shows within the test.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 
 from serverproc import ServerProcess
 from test_browser import ARGS, ARTIFACTS, CHROMIUM, GRANT, NOT_WEBDRIVER, STUB, UA, Site
+from test_browser import page_html as shop_html
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytestmark = [
@@ -72,6 +73,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 site.pages["/consent.html"] = page_html(key, consent=True)
                 site.pages["/next.html"] = page_html(key, consent=True)
                 site.pages["/text.html"] = page_html(key, consent=False, attrs=phone)
+                site.pages["/shop.html"] = shop_html(key, consent=False)
                 ARTIFACTS.mkdir(exist_ok=True)
                 with sync_api.sync_playwright() as pw:
                     browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
@@ -208,6 +210,21 @@ def test_the_business_number_in_text_and_links_is_swapped_too(world: dict[str, A
     assert tab.page.text_content("#button") == "Call now"
     assert tab.page.text_content("#order") == "Order 5550100"
     tab.page.screenshot(path=str(ARTIFACTS / "dni-text.png"))
+    tab.close()
+
+
+def test_a_page_without_a_number_loads_no_phone_script(world: dict[str, Any]) -> None:
+    tab = Tab(world)
+    asked: list[str] = []
+    tab.page.on("request", lambda request: asked.append(request.url))
+    tab.open("/shop.html")
+    assert tab.until(lambda: any(url.endswith("/e") for url in asked))  # its pageview
+    tab.page.click("#grant")
+    tab.page.click("#buy")  # a conversion, now with a visitor id
+    assert tab.until(lambda: tab.page.evaluate("localStorage.getItem('fm_vid')"))
+    tab.page.wait_for_timeout(300)
+    assert [url for url in asked if "/fm-phone.js" in url or "/n?" in url] == []
+    assert tab.stored() is None
     tab.close()
 
 

@@ -24,7 +24,7 @@ def test_generated_codes_are_seven_base62_characters() -> None:
 
 
 @pytest.mark.parametrize(
-    "code", ["api", "API", "q", "healthz", "Dashboard", "fm.js", "static", "metrics"]
+    "code", ["api", "API", "q", "healthz", "Dashboard", "fm.js", "FM-Phone.js", "static", "metrics"]
 )
 def test_reserved_words_are_refused(code: str) -> None:
     with pytest.raises(InvalidField) as err:

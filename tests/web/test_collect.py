@@ -251,15 +251,20 @@ async def test_the_rate_limit_is_per_network(settings: Settings, store: Store) -
         await app.state.event_writer.stop()
 
 
-async def test_the_script_is_small_and_served_gzipped(anon: httpx.AsyncClient) -> None:
-    raw = await anon.get("/fm.js", headers={"accept-encoding": "identity"})
+@pytest.mark.parametrize(("path", "most"), [("/fm.js", 2048), ("/fm-phone.js", 1536)])
+async def test_the_scripts_are_small_and_served_gzipped(
+    anon: httpx.AsyncClient, path: str, most: int
+) -> None:
+    raw = await anon.get(path, headers={"accept-encoding": "identity"})
     assert raw.status_code == 200 and raw.headers["content-type"].startswith("text/javascript")
+    assert raw.headers["x-content-type-options"] == "nosniff"
+    assert raw.headers["cache-control"] == "public, max-age=3600"
     assert "content-encoding" not in raw.headers
-    zipped = await anon.get("/fm.js", headers={"accept-encoding": "gzip"})
+    zipped = await anon.get(path, headers={"accept-encoding": "gzip"})
     assert zipped.headers["content-encoding"] == "gzip"
-    assert int(zipped.headers["content-length"]) <= 3072
-    assert len(gzip.compress(raw.content, 9)) <= 3072
-    source = (Path(__file__).parents[2] / "static" / "fm.js").read_bytes()
+    assert int(zipped.headers["content-length"]) <= most
+    assert len(gzip.compress(raw.content, 9)) <= most
+    source = (Path(__file__).parents[2] / "static" / path.lstrip("/")).read_bytes()
     assert raw.content == source
     assert "set-cookie" not in zipped.headers
 

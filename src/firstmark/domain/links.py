@@ -32,9 +32,9 @@ REDIRECT_STATUSES = (301, 302, 307, 308)
 # Paths the server answers itself; a short code may not shadow them (compared case-insensitively).
 RESERVED_CODES = frozenset(
     {
-        "api", "q", "e", "n", "fm.js", "dashboard", "static", "healthz", "readyz", "metrics",
-        "hooks", "login", "logout", "admin", "favicon.ico", "robots.txt", "assets", "docs",
-        "openapi.json", "well-known", ".well-known", "sitemap.xml", "humans.txt",
+        "api", "q", "e", "n", "fm.js", "fm-phone.js", "dashboard", "static", "healthz",
+        "readyz", "metrics", "hooks", "login", "logout", "admin", "favicon.ico", "robots.txt",
+        "assets", "docs", "openapi.json", "well-known", ".well-known", "sitemap.xml", "humans.txt",
     }
 )  # fmt: skip
 

@@ -2,15 +2,13 @@
 
 An event costs the response path: read at most 8 KB, parse and check the JSON, one site lookup
 (cached), one deque append, 202. The script is served from memory, gzipped when the client
-accepts it. Errors are the same JSON as the API's; the input is never echoed.
+accepts it (`Script`). Errors are the same JSON as the API's; the input is never echoed.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import time
-from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +22,7 @@ from firstmark.store.base import Store
 from firstmark.store.event_writer import EventWriter
 from firstmark.web.clientip import ClientIP
 from firstmark.web.ratelimit import RateLimiter
+from firstmark.web.script import Script
 
 Scope = dict[str, Any]
 UNKNOWN_TTL_S = 5.0
@@ -55,10 +54,6 @@ class SiteCache:
             self._sites.pop(key, None)
 
 
-def load_script() -> bytes:
-    return resources.files("firstmark.static").joinpath("fm.js").read_bytes()
-
-
 def _origin_host(origin: str) -> str | None:
     if not origin or origin == "null":
         return None
@@ -88,8 +83,7 @@ class CollectApp:
             if settings.event_rate_limit > 0
             else None
         )
-        self.script = load_script()
-        self.script_gz = gzip.compress(self.script, 9, mtime=0)
+        self.script = Script("fm.js")
         self.accepted = 0
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -103,7 +97,7 @@ class CollectApp:
                     await self.preflight(scope, send)
                     return
             elif path == "/fm.js" and method in ("GET", "HEAD"):
-                await self.serve_script(scope, send)
+                await self.script.serve(scope, send)
                 return
         await self.app(scope, receive, send)
 
@@ -188,25 +182,6 @@ class CollectApp:
         ]
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send(_EMPTY)
-
-    async def serve_script(self, scope: Scope, send: Any) -> None:
-        zipped = any(
-            name == b"accept-encoding" and b"gzip" in value for name, value in scope["headers"]
-        )
-        body = self.script_gz if zipped else self.script
-        headers = [
-            (b"content-type", b"text/javascript; charset=utf-8"),
-            (b"content-length", str(len(body)).encode()),
-            (b"cache-control", b"public, max-age=3600"),
-            (b"vary", b"accept-encoding"),
-            (b"x-content-type-options", b"nosniff"),
-        ]
-        if zipped:
-            headers.append((b"content-encoding", b"gzip"))
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send(
-            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
-        )
 
 
 _EMPTY = {"type": "http.response.body", "body": b""}

@@ -1,4 +1,5 @@
-"""`GET /n`: a tracking number for this page's session (dynamic number insertion).
+"""`GET /n`: a tracking number for this page's session (dynamic number insertion), and
+`GET /fm-phone.js`, the script that asks for it (fm.js loads it only where a number shows).
 
 A raw ASGI handler in front of the router, like `POST /e`: one site lookup and one pool lookup
 (both cached), one store call (take or renew a lease), a small JSON answer. The answer is never
@@ -21,6 +22,7 @@ from firstmark.store.base import Store
 from firstmark.web.clientip import ClientIP
 from firstmark.web.collect import SiteCache, cors, json_reply
 from firstmark.web.ratelimit import RateLimiter
+from firstmark.web.script import Script
 
 Scope = dict[str, Any]
 MAX_PARAMS = 64
@@ -76,15 +78,21 @@ class DniApp:
             if settings.dni_rate_limit > 0
             else None
         )
+        self.script = Script("fm-phone.js")
         self.taken = self.renewed = self.exhausted = 0
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] == "/n":
-            if scope["method"] == "GET":
-                await self.number(scope, send)
-            else:
-                await json_reply(send, 405, _not_allowed, [(b"allow", b"GET")])
-            return
+        if scope["type"] == "http":
+            path, method = scope["path"], scope["method"]
+            if path == "/n":
+                if method == "GET":
+                    await self.number(scope, send)
+                else:
+                    await json_reply(send, 405, _not_allowed, [(b"allow", b"GET")])
+                return
+            if path == "/fm-phone.js" and method in ("GET", "HEAD"):
+                await self.script.serve(scope, send)
+                return
         await self.app(scope, receive, send)
 
     async def number(self, scope: Scope, send: Any) -> None:
