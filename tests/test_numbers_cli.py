@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from firstmark.cli import main
+from test_cli import env, run
 
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("FIRSTMARK_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FIRSTMARK_BASE_URL", "https://fm.example")
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+__all__ = ["env"]  # the fixture: a clean folder and environment for each command
 
 
 def test_numbers_are_added_listed_pooled_and_released(
