@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -233,3 +235,13 @@ def test_demo_fills_a_fresh_database_once(env: Path, capsys: pytest.CaptureFixtu
     assert {link["code"] for link in listed["items"]} >= {"brand-search", "poster-oslo"}
     code, _, err = run(capsys, "demo")
     assert code == 1 and "already has links" in err
+    # today's data ends now: nothing in the database lies in the future
+    now = time.time()
+    with sqlite3.connect(env / "firstmark.db") as db:
+        latest = [
+            db.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]
+            for table, column in (("hits", "ts"), ("conversions", "ts"), ("calls", "started"),
+                                  ("calls", "ended"))
+        ]  # fmt: skip
+    db.close()
+    assert all(ts is not None and ts <= now for ts in latest), latest

@@ -70,8 +70,9 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings, store: Store) -
             file=sys.stderr,
         )
         return 1
+    now = datetime.now(UTC)
     summary = await demo_data.seed(
-        store, datetime.now(UTC).date(), phones.hash_key(settings.secret_key)
+        store, now.date(), phones.hash_key(settings.secret_key), now=now.timestamp()
     )
     print(summary)
     return 0

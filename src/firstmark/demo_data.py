@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import date
 
@@ -19,10 +20,12 @@ from firstmark.transfer import ProgressBar
 CHUNK = 500
 
 
-async def seed(store: Store, today: date, hash_key: bytes) -> str:
+async def seed(store: Store, today: date, hash_key: bytes, now: float | None = None) -> str:
     """Links, 90 days of clicks and scans, ad costs, goals, journeys and conversions, tracking
-    numbers and their calls. `hash_key` hashes the (made-up) callers as real ones are."""
+    numbers and their calls. `hash_key` hashes the (made-up) callers as real ones are. With
+    `now`, nothing later than it is written: today's data ends at the current time."""
     plan = demo.plan(today)
+    until = math.inf if now is None else now
     link_ids = []
     for link in plan.links:
         saved = await store.insert_link(link)
@@ -37,12 +40,13 @@ async def seed(store: Store, today: date, hash_key: bytes) -> str:
         saved_goal = await store.insert_goal(goal)
         assert saved_goal.id is not None
         goals[goal.name] = saved_goal
-    journeys = demo.journeys(plan)
+    journeys = [j for j in demo.journeys(plan) if j.ts <= until]
 
-    demo_calls = demo.calls(plan)
+    demo_calls = [c for c in demo.calls(plan) if c.ts + (c.talk_s or 0) <= until]
     bar = ProgressBar(len(plan.days) + len(journeys) + len(demo_calls))
     hits = 0
     for day, batch in zip(plan.days, demo.hits(plan, link_ids), strict=True):
+        batch = [h for h in batch if h.ts <= until]
         await store.write_hits(batch)
         hits += len(batch)
         bar.advance("clicks and scans", 1, day.toordinal() - plan.days[0].toordinal() + 1,
