@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from firstmark.store.base import CALL_GROUPS, CallTotal, Store
 
-NO_CALLS = CallTotal(None, 0, 0, 0, 0)
+NO_CALLS = CallTotal((), 0, 0, 0, 0)
 # Why a group has no call counts, for the answers that leave them out.
 NOT_BY_TAG = "calls are not counted by tag: a call keeps its campaign and UTM tags, not tags"
 
@@ -53,7 +53,7 @@ def added(totals: Mapping[int, CallTotal] | Sequence[CallTotal]) -> CallTotal:
     out = NO_CALLS
     for t in values:
         out = CallTotal(
-            None,
+            (),
             out.calls + t.calls,
             out.answered + t.answered,
             out.qualified + t.qualified,

@@ -36,7 +36,7 @@ class Table:
     rows: list[reports.ReportRow]
     currency: str | None  # the currency money is shown in
     others: list[str]  # currencies also seen, left out of the money columns
-    calls: bool  # whether the table counts calls (one dimension) or not (two or more)
+    calls: bool  # whether the table counts calls (not when a dimension is one calls lack)
 
     def total(self) -> reports.ReportRow:
         return reports.total(self.rows, calls=self.calls)
@@ -60,14 +60,19 @@ async def table(
 async def call_counts(
     store: Store, dims: tuple[str, ...], window: Window
 ) -> list[reports.CallCount] | None:
-    """Calls by the table's one dimension (one grouped query); None for two or more."""
+    """Calls by the table's dimensions, all at once (one grouped query); None when a dimension
+    is not one of a call's columns."""
     group = reports.call_group(dims)
     if group is None:
         return None
     found = await store.call_totals(group, window.start, window.end)
-    dim = dims[0]
     return [
-        reports.CallCount((reports.call_key(dim, t.value),), t.calls, t.answered, t.qualified)
+        reports.CallCount(
+            tuple(reports.call_key(d, v) for d, v in zip(dims, t.key, strict=True)),
+            t.calls,
+            t.answered,
+            t.qualified,
+        )
         for t in found
     ]
 

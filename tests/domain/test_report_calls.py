@@ -1,5 +1,6 @@
-"""Calls in report tables: counted beside clicks, a row for a campaign only a phone reached,
-cost per qualified call only where there is a cost, and "—" where calls cannot be counted."""
+"""Calls in report tables: counted beside clicks, by one dimension or several, a row for a
+campaign only a phone reached, cost per qualified call only where there is a cost, and "—"
+where calls cannot be counted."""
 
 from __future__ import annotations
 
@@ -49,7 +50,30 @@ def test_a_costed_row_without_qualified_calls_has_no_cost_per_call() -> None:
     assert spring.calls == 3 and spring.kpis["cost_per_call"] is None
 
 
-def test_tables_by_two_dimensions_have_no_call_counts() -> None:
+def test_channels_count_calls_under_source_and_medium() -> None:
+    traffic = [
+        TrafficTotal(("google", "cpc"), 10, 0, 8, 10, 0),
+        TrafficTotal(("google", "organic"), 30, 0, 25, 30, 0),
+    ]
+    costs = [CostTotal(("google", "cpc"), "EUR", Decimal("40.00"), None, None, 1)]
+    calls = [
+        CallCount(("google", "cpc"), calls=3, answered=2, qualified=2),
+        CallCount(("print", None), calls=1, answered=1, qualified=0),  # a poster's number
+    ]
+    dims = ("source", "medium")
+    rows = {r.key: r for r in reports.table(dims, traffic, [], costs, "EUR", calls)}
+    assert (rows[("google", "cpc")].calls, rows[("google", "cpc")].qualified_calls) == (3, 2)
+    assert rows[("google", "cpc")].kpis["cost_per_call"] == Decimal("20.00")  # 40 EUR / 2
+    assert rows[("google", "organic")].calls == 0  # clicks, no calls: zero, not unknown
+    assert (rows[("print", None)].clicks, rows[("print", None)].calls) == (0, 1)
+    text = reports.to_csv(rows.values(), dims)
+    lines = {(x["source"], x["medium"]): x for x in csv.DictReader(io.StringIO(text))}
+    assert lines[("google", "cpc")]["calls"] == "3"
+    assert lines[("google", "cpc")]["cost_per_call"] == "20.00"
+    assert lines[("print", "")]["answered_calls"] == "1"
+
+
+def test_a_table_that_cannot_count_calls_shows_none() -> None:
     traffic = [TrafficTotal(("google", "cpc"), 10, 0, 8, 10, 0)]
     [row] = reports.table(("source", "medium"), traffic, [], [], None, None)
     assert row.calls is None and row.qualified_calls is None
@@ -80,9 +104,12 @@ def test_csv_and_json_carry_the_call_columns() -> None:
 
 
 def test_call_groups_and_keys_match_the_report_dimensions() -> None:
-    assert reports.call_group(("campaign",)) == "utm_campaign"
-    assert reports.call_group(("link",)) == "link_id"
-    assert reports.call_group(("source", "medium")) is None
+    assert reports.call_group(("campaign",)) == ("utm_campaign",)
+    assert reports.call_group(("link",)) == ("link_id",)
+    assert reports.call_group(("source", "medium")) == ("utm_source", "utm_medium")
+    assert reports.call_group(("day", "content")) == ("day", "utm_content")
+    assert reports.call_group(reports.DIMENSIONS) is not None  # every table counts calls
+    assert reports.call_group(("source", "device")) is None  # not a dimension calls have
     assert reports.call_key("link", "12") == 12
     assert reports.call_key("day", "2026-11-25") == (date(2026, 11, 25) - date(1970, 1, 1)).days
     assert reports.call_key("campaign", "spring") == "spring"

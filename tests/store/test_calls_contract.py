@@ -410,30 +410,83 @@ async def test_call_totals_by_each_group(any_store: Store) -> None:
         return await any_store.call_totals(group_by, start, end, **kw)
 
     assert await totals("campaign") == [
-        CallTotal("fair", 2, 1, 0, 90), CallTotal(None, 2, 1, 0, 20),
-        CallTotal("spring", 1, 1, 1, 70),
+        CallTotal(("fair",), 2, 1, 0, 90), CallTotal((None,), 2, 1, 0, 20),
+        CallTotal(("spring",), 1, 1, 1, 70),
     ]  # fmt: skip
     assert await totals("channel") == [
-        CallTotal("static", 3, 2, 0, 110), CallTotal("direct", 1, 0, 0, 0),
-        CallTotal("paid", 1, 1, 1, 70),
+        CallTotal(("static",), 3, 2, 0, 110), CallTotal(("direct",), 1, 0, 0, 0),
+        CallTotal(("paid",), 1, 1, 1, 70),
     ]  # fmt: skip
     assert await totals("link_id") == [
-        CallTotal(link_a, 2, 1, 0, 90), CallTotal(None, 2, 1, 1, 70),
-        CallTotal(link_b, 1, 1, 0, 20),
+        CallTotal((link_a,), 2, 1, 0, 90), CallTotal((None,), 2, 1, 1, 70),
+        CallTotal((link_b,), 1, 1, 0, 20),
     ]  # fmt: skip
     assert [t.value for t in await totals("number_id")] == [
         str(calls[0].number_id), str(calls[3].number_id), str(calls[2].number_id),
     ]  # fmt: skip
     assert await totals("day") == [
-        CallTotal("2025-11-25", 3, 2, 0, 110), CallTotal("2025-11-26", 2, 1, 1, 70),
+        CallTotal(("2025-11-25",), 3, 2, 0, 110), CallTotal(("2025-11-26",), 2, 1, 1, 70),
     ]  # fmt: skip
-    assert await totals("utm_source") == [CallTotal(None, 4, 2, 0, 110),
-                                          CallTotal("google", 1, 1, 1, 70)]  # fmt: skip
-    assert await totals("link_id", link_ids=[calls[2].link_id]) == [CallTotal(link_b, 1, 1, 0, 20)]
+    assert await totals("utm_source") == [CallTotal((None,), 4, 2, 0, 110),
+                                          CallTotal(("google",), 1, 1, 1, 70)]  # fmt: skip
+    assert await totals("link_id", link_ids=[calls[2].link_id]) == [
+        CallTotal((link_b,), 1, 1, 0, 20)
+    ]
     assert await totals("day", link_ids=[]) == []
     # Calls from `start` up to but not including `end`.
     assert await any_store.call_totals("day", T0 + 60, T0 + DAY) == [
-        CallTotal("2025-11-25", 2, 1, 0, 20)
+        CallTotal(("2025-11-25",), 2, 1, 0, 20)
     ]
     with pytest.raises(InvalidField):
         await totals("caller_hash")
+
+
+async def test_call_totals_by_several_columns_at_once(any_store: Store) -> None:
+    """A table by source and medium (or any columns together) counts its calls in one query,
+    a missing tag a value of its own, whatever the engine."""
+    link = await any_store.insert_link(Link(destination="https://a.example/", code="a"))
+    tracked = await any_store.insert_number(number("+4740000001", pool="web"))
+    assert link.id is not None and tracked.id is not None
+
+    async def made(n: int, started: float, talk: int | None, **kw: Any) -> Call:
+        answered = None if talk is None else started + 1
+        c = Call(provider="twilio", call_id=f"CA{n}", number_id=tracked.id, started=started,
+                 status="completed" if talk else "no-answer", answered=answered,
+                 duration_s=talk, **kw)  # fmt: skip
+        after, _ = await any_store.apply_call(c, event(c.status, started, c.call_id))
+        assert after is not None and after.id is not None
+        return after
+
+    paid = await made(1, T0, 60, utm_source="google", utm_medium="cpc", link_id=link.id)
+    await made(2, T0 + DAY, None, utm_source="google", utm_medium="cpc", link_id=link.id)
+    await made(3, T0 + 60, 30, utm_source="google", utm_medium="organic")
+    await made(4, T0 + 120, 10, utm_source="print")  # no medium
+    await made(5, T0 + DAY + 60, None)  # no tags at all
+    await made(6, T0 + 3 * DAY, 90, utm_source="google", utm_medium="cpc")  # outside the range
+    assert paid.id is not None
+    await any_store.set_call_conversion(paid.id, 9)
+    start, end = T0, T0 + 2 * DAY
+
+    channels = await any_store.call_totals(("utm_source", "utm_medium"), start, end)
+    assert channels == [
+        CallTotal(("google", "cpc"), 2, 1, 1, 60), CallTotal(("google", "organic"), 1, 1, 0, 30),
+        CallTotal(("print", None), 1, 1, 0, 10), CallTotal((None, None), 1, 0, 0, 0),
+    ]  # fmt: skip
+    swapped = await any_store.call_totals(("utm_medium", "utm_source"), start, end)
+    assert [t.key for t in swapped] == [
+        ("cpc", "google"), ("organic", "google"), (None, "print"), (None, None),
+    ]  # fmt: skip
+    by_day = await any_store.call_totals(("day", "utm_source", "link_id"), start, end)
+    assert [(t.key, t.calls) for t in by_day] == [
+        (("2025-11-25", "google", str(link.id)), 1), (("2025-11-25", "google", None), 1),
+        (("2025-11-25", "print", None), 1), (("2025-11-26", "google", str(link.id)), 1),
+        (("2025-11-26", None, None), 1),
+    ]  # fmt: skip
+    of_link = await any_store.call_totals(("utm_source", "utm_medium"), start, end, [link.id])
+    assert of_link == [CallTotal(("google", "cpc"), 2, 1, 1, 60)]
+    one = await any_store.call_totals(("utm_source",), start, end)
+    assert one == await any_store.call_totals("utm_source", start, end)  # a name or a tuple
+    assert [t.value for t in one] == ["google", "print", None]
+    for wrong in ((), ("utm_source", "utm_source"), ("utm_source", "caller_hash")):
+        with pytest.raises(InvalidField):
+            await any_store.call_totals(wrong, start, end)

@@ -1,5 +1,6 @@
 """Calls in reports on every engine: the call sums a report reads come back under the same
-keys as its traffic (link ids as numbers, days as days since the epoch), whatever the engine."""
+keys as its traffic (link ids as numbers, days as days since the epoch), whatever the engine,
+in tables by one dimension or several."""
 
 from __future__ import annotations
 
@@ -57,7 +58,17 @@ async def test_report_tables_and_stats_count_calls_under_their_keys(any_store: S
     assert by_day == {(DAY,): (1, 1, 1), (DAY + 1,): (0, 2, 0)}
 
     channels = await reporting.table(any_store, ("source", "medium"), two_days, None)
-    assert not channels.calls and all(r.calls is None for r in channels.rows)
+    by_channel = {r.key: r for r in channels.rows}
+    printed_qr = by_channel[("print", "qr")]  # the poster's scan and its number's calls: one row
+    assert (printed_qr.scans, printed_qr.calls, printed_qr.answered_calls) == (1, 2, 2)
+    assert printed_qr.qualified_calls == 1
+    assert (by_channel[(None, None)].calls, by_channel[(None, None)].scans) == (1, 0)  # fair
+    assert channels.calls and channels.total().calls == 3
+
+    link_days = await reporting.table(any_store, ("link", "day"), two_days, None)
+    by_link_day = {r.key: (r.scans, r.calls) for r in link_days.rows}
+    assert by_link_day == {(poster.id, DAY): (1, 1), (poster.id, DAY + 1): (0, 1),
+                           (None, DAY + 1): (0, 1)}  # fmt: skip
 
     start, end = two_days.start, two_days.end
     found = await callstats.by_link(any_store, [poster.id, poster.id + 100], start, end)

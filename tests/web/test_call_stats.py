@@ -156,5 +156,14 @@ async def test_reports_have_call_columns_and_cost_per_call_only_with_costs(
     assert sum(d["calls"] for d in overview["series"]) == 5
 
     channels = (await client.get("/api/v1/reports/channels")).json()
-    assert all(r["calls"] is None for r in channels["rows"])  # two dimensions: not counted
-    assert channels["totals"]["calls"] is None
+    by_channel = {(r["source"], r["medium"]): r for r in channels["rows"]}
+    poster = by_channel[("print", "qr")]
+    assert (poster["calls"], poster["answered_calls"], poster["qualified_calls"]) == (3, 2, 1)
+    assert (by_channel[("google", "cpc")]["calls"], by_channel[(None, None)]["calls"]) == (1, 1)
+    assert (channels["totals"]["calls"], channels["totals"]["qualified_calls"]) == (5, 3)
+    text = (await client.get("/api/v1/reports/channels", params={"format": "csv"})).text
+    lines = {(x["source"], x["medium"]): x for x in csv.DictReader(io.StringIO(text))}
+    assert (
+        lines[("print", "qr")]["calls"] == "3" and lines[("print", "qr")]["qualified_calls"] == "1"
+    )
+    assert lines[("google", "cpc")]["cost_per_call"] == "50.00"  # 50 EUR / 1 qualified call

@@ -4,7 +4,9 @@ form: CSRF, errors next to the field, nothing half-saved."""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 import time
 from collections.abc import AsyncIterator
@@ -252,7 +254,12 @@ async def test_calls_on_the_overview_reports_and_placement_page(
     assert cells(campaigns, "fair", "cost_per_call") == ["—"]
     assert cells(campaigns, "Total", "calls") == ["2"]
     channels = (await dash.get("/dashboard/reports/channels")).text
-    assert 'data-col="calls"' not in channels and "one dimension at a time" in channels
+    assert cells(channels, "print", "calls") == ["2"]  # source print, no medium
+    assert cells(channels, "print", "qualified_calls") == ["1"]
+    assert cells(channels, "Total", "calls") == ["2"]
+    channels_csv = (await dash.get("/dashboard/reports/channels.csv")).text
+    [line] = [x for x in csv.DictReader(io.StringIO(channels_csv)) if x["source"] == "print"]
+    assert (line["medium"], line["calls"], line["answered_calls"]) == ("", "2", "2")
     csv_text = (await dash.get("/dashboard/reports/campaigns.csv")).text
     assert "calls,answered_calls,qualified_calls" in csv_text.splitlines()[0]
 

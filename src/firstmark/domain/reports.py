@@ -5,9 +5,9 @@ from the links' UTM tags, spend from imported costs (which know source, medium a
 only: a table by content or link has no spend), conversions from the touch each was credited
 to. Money is reported in one currency at a time; rows in other currencies are left out and
 named, never added up. Calls to tracking numbers are counted by the call's own attribution
-(its campaign, link, UTM tags); the store sums them by one dimension at a time, so a table by
-two dimensions (channels) has no call columns. A qualified call is also a conversion, so the
-conversion columns count it already.
+(its link and UTM tags, the day it started) by all of a table's dimensions at once: a call has
+every report dimension, so channels (source and medium) count calls like a table by one. A
+qualified call is also a conversion, so the conversion columns count it already.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ DIMENSIONS = ("source", "medium", "campaign", "content", "link", "day")
 COSTED = frozenset({"source", "medium", "campaign", "day"})  # what imported costs know
 EPOCH = date(1970, 1, 1)
 CENTS = Decimal("0.01")
-# The call_totals group of a report dimension: a call's tags are its link's or its session's.
+# The call_totals column of a report dimension: a call's tags are its link's or its session's.
+# Every report dimension has one; a dimension added without one makes its tables count no calls.
 CALL_GROUPS = {
     "source": "utm_source",
     "medium": "utm_medium",
@@ -131,7 +132,7 @@ class ReportRow:
     spend: Decimal | None = None
     conversions: Decimal = Decimal(0)
     revenue: Decimal = Decimal(0)
-    calls: int | None = None  # None: the table cannot count calls (two dimensions)
+    calls: int | None = None  # None: the table cannot count calls (a dimension calls lack)
     answered_calls: int | None = None
     qualified_calls: int | None = None
     kpis: dict[str, Decimal | None] = field(default_factory=dict)
@@ -167,9 +168,12 @@ def parse_dimensions(raw: str) -> tuple[str, ...]:
     return dims
 
 
-def call_group(dims: Sequence[str]) -> str | None:
-    """The call_totals group for a table by `dims`; None when calls cannot be counted by them."""
-    return CALL_GROUPS.get(dims[0]) if len(dims) == 1 else None
+def call_group(dims: Sequence[str]) -> tuple[str, ...] | None:
+    """The call_totals columns for a table by `dims`, in order; None when calls cannot be
+    counted by them (no dimension, or one that calls do not have)."""
+    if not dims or any(d not in CALL_GROUPS for d in dims):
+        return None
+    return tuple(CALL_GROUPS[d] for d in dims)
 
 
 def call_key(dim: str, value: str | None) -> Any:

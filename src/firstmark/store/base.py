@@ -127,11 +127,17 @@ class CallQuery:
 class CallTotal:
     """Calls of one group: all, answered, and qualified (became a conversion)."""
 
-    value: str | None  # the group's value (a link id or number id as text; a day as ISO date)
+    key: tuple[str | None, ...]  # the group's values, one per group_by column, in order
+    # (a link id or number id as text; a day as ISO date)
     calls: int
     answered: int
     qualified: int
     talk_seconds: int
+
+    @property
+    def value(self) -> str | None:
+        """The group's value when grouped by one column."""
+        return self.key[0] if self.key else None
 
 
 # Called with ("link", code) or ("domain", host) when another process changed one, and with
@@ -319,9 +325,15 @@ class Store(Protocol):
     async def set_call_conversion(self, call_id: int, conversion_id: int) -> None: ...
     async def get_call(self, provider: str, call_id: str) -> Call | None: ...
     async def list_calls(self, query: CallQuery) -> tuple[list[Call], int]: ...  # newest first
+    # Calls started in [start, end) by one or more of CALL_GROUPS (a name, or a tuple of names:
+    # ("utm_source", "utm_medium") for channels); only calls of link_ids when given.
     async def call_totals(
-        self, group_by: str, start: float, end: float, link_ids: Sequence[int] | None = None
-    ) -> list[CallTotal]: ...  # group_by in CALL_GROUPS; calls started in [start, end)
+        self,
+        group_by: str | tuple[str, ...],
+        start: float,
+        end: float,
+        link_ids: Sequence[int] | None = None,
+    ) -> list[CallTotal]: ...
 
 
 # --- row conversion shared by the engines ---------------------------------------------------

@@ -1,6 +1,7 @@
 """Rows of numbers, pools, leases and calls as domain objects and back, shared by the engines
 (sqlite_calls.py, pg_calls.py). Both store times as epoch seconds and JSON as text, so one
-conversion serves both; the SQL that differs is only a day's expression in `call_totals`."""
+conversion serves both; the SQL that differs is only a day's expression in `call_totals` and
+the placeholders."""
 
 from __future__ import annotations
 
@@ -172,25 +173,53 @@ def check_first(first: Call, event: CallEvent) -> None:
         raise ValueError(f"call {first.call_id!r} stored for an event of {event.call_id!r}")
 
 
-def group_value(group_by: str, day: str) -> str:
-    """The SQL of a call group's value; `day` is the engine's UTC date (ISO text) of `started`.
-    Ids are compared and shown as text, like every other group's value."""
-    check_column(group_by, CALL_GROUPS, "group_by")
-    if group_by == "day":
-        return day
-    if group_by in ("link_id", "number_id"):
-        return f"CAST({group_by} AS TEXT)"
-    return group_by
+def group_columns(group_by: str | tuple[str, ...]) -> tuple[str, ...]:
+    """The CALL_GROUPS columns of a grouping: one name, or several, each once."""
+    columns = (group_by,) if isinstance(group_by, str) else tuple(group_by)
+    for column in columns:
+        check_column(column, CALL_GROUPS, "group_by")
+    if not columns or len(set(columns)) != len(columns):
+        raise InvalidField("group_by", "group_by takes one or more of the call groups, each once")
+    return columns
 
 
-def totals_from_rows(rows: Iterable[Sequence[Any]], group_by: str) -> list[CallTotal]:
-    """Rows of (value, calls, answered, qualified, talk seconds): days in order, any other
-    group by calls, most first, then by value; the group without a value last. Sorted here, so
-    both engines agree on where NULL goes."""
-    totals = [CallTotal(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4] or 0)) for r in rows]
-    if group_by == "day":
+def group_values(columns: tuple[str, ...], day: str) -> str:
+    """The SQL of a call group's values, one per column; `day` is the engine's UTC date (ISO
+    text) of `started`. Ids are compared and shown as text, like every other group's value."""
+    values = []
+    for column in columns:
+        if column == "day":
+            values.append(day)
+        elif column in ("link_id", "number_id"):
+            values.append(f"CAST({column} AS TEXT)")
+        else:
+            values.append(column)
+    return ", ".join(values)
+
+
+def totals_sql(columns: tuple[str, ...], day: str, where: str) -> str:
+    """A grouped sum of the calls matching `where`: the group's values, then calls, answered,
+    qualified and talk seconds. Every column it reads is in the calls_report index."""
+    n = len(columns)
+    return (
+        f"SELECT {group_values(columns, day)}, count(*), count(answered), count(conversion_id), "
+        f"sum(duration_s) FROM calls WHERE {where} "
+        f"GROUP BY {', '.join(str(i) for i in range(1, n + 1))}"
+    )
+
+
+def totals_from_rows(rows: Iterable[Sequence[Any]], columns: tuple[str, ...]) -> list[CallTotal]:
+    """Rows of totals_sql: by day alone, days in order; any other grouping by calls, most
+    first, then by its values, a missing value after any other. Sorted here, so both engines
+    agree on where NULL goes."""
+    n = len(columns)
+    totals = [
+        CallTotal(tuple(r[:n]), int(r[n]), int(r[n + 1]), int(r[n + 2]), int(r[n + 3] or 0))
+        for r in rows
+    ]
+    if columns == ("day",):
         return sorted(totals, key=lambda t: t.value or "")
-    return sorted(totals, key=lambda t: (-t.calls, t.value is None, t.value or ""))
+    return sorted(totals, key=lambda t: (-t.calls, [(v is None, v or "") for v in t.key]))
 
 
 def call_where(query: CallQuery, mark: Callable[[int], str]) -> tuple[str, list[Any]]:

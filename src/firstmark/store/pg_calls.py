@@ -34,7 +34,7 @@ from firstmark.store.callrows import (
     call_params,
     call_where,
     check_first,
-    group_value,
+    group_columns,
     lease_from_row,
     lease_params,
     no_such_link,
@@ -45,6 +45,7 @@ from firstmark.store.callrows import (
     pools_from_rows,
     taken,
     totals_from_rows,
+    totals_sql,
 )
 
 _N = len(NUMBER_WRITE)
@@ -295,19 +296,22 @@ class PostgresCalls:
         return [call_from_row(r) for r in rows], int(total)
 
     async def call_totals(
-        self, group_by: str, start: float, end: float, link_ids: Sequence[int] | None = None
+        self,
+        group_by: str | tuple[str, ...],
+        start: float,
+        end: float,
+        link_ids: Sequence[int] | None = None,
     ) -> list[CallTotal]:
-        """Calls started in [start, end) by one of CALL_GROUPS; only calls of `link_ids` when
-        given."""
-        value = group_value(group_by, _DAY)
+        """Calls started in [start, end) by one or more of CALL_GROUPS; only calls of
+        `link_ids` when given."""
+        columns = group_columns(group_by)
         if link_ids is not None and not link_ids:
             return []
+        where = "started >= $1 AND started < $2 AND ($3::bigint[] IS NULL OR link_id = ANY($3))"
         rows = await self._all(
-            f"SELECT {value}, count(*), count(answered), count(conversion_id), "
-            "sum(duration_s) FROM calls WHERE started >= $1 AND started < $2 "
-            "AND ($3::bigint[] IS NULL OR link_id = ANY($3)) GROUP BY 1",
+            totals_sql(columns, _DAY, where),
             start,
             end,
             None if link_ids is None else list(link_ids),
         )
-        return totals_from_rows(rows, group_by)
+        return totals_from_rows(rows, columns)

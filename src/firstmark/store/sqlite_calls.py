@@ -33,7 +33,7 @@ from firstmark.store.callrows import (
     call_params,
     call_where,
     check_first,
-    group_value,
+    group_columns,
     lease_from_row,
     lease_params,
     no_such_link,
@@ -44,6 +44,7 @@ from firstmark.store.callrows import (
     pools_from_rows,
     taken,
     totals_from_rows,
+    totals_sql,
 )
 
 # A lease on the pool's number free the longest (never leased first), read off the
@@ -292,20 +293,20 @@ class SQLiteCalls:
         return [call_from_row(r) for r in rows], int(total)
 
     async def call_totals(
-        self, group_by: str, start: float, end: float, link_ids: Sequence[int] | None = None
+        self,
+        group_by: str | tuple[str, ...],
+        start: float,
+        end: float,
+        link_ids: Sequence[int] | None = None,
     ) -> list[CallTotal]:
-        """Calls started in [start, end) by one of CALL_GROUPS; only calls of `link_ids` when
-        given."""
-        value = group_value(group_by, _DAY)
+        """Calls started in [start, end) by one or more of CALL_GROUPS; only calls of
+        `link_ids` when given."""
+        columns = group_columns(group_by)
         where, params = "started >= ? AND started < ?", [start, end]
         if link_ids is not None:
             if not link_ids:
                 return []
             where += f" AND link_id IN ({', '.join('?' * len(link_ids))})"
             params += list(link_ids)
-        rows = await self._all(
-            f"SELECT {value}, count(*), count(answered), count(conversion_id), "
-            f"sum(duration_s) FROM calls WHERE {where} GROUP BY 1",
-            params,
-        )
-        return totals_from_rows(rows, group_by)
+        rows = await self._all(totals_sql(columns, _DAY, where), params)
+        return totals_from_rows(rows, columns)
