@@ -114,8 +114,11 @@ def test_twilio_child_leg_completed_carries_its_talk_time() -> None:
 def test_twilio_status_without_parent_is_the_inbound_legs_own() -> None:
     params = {**INCOMING, "CallStatus": "completed", "CallDuration": "80"}
     event = twilio_status(params, NOW)
-    assert event.call_id == PARENT
-    assert event.caller == "+14158675310" and event.duration_s == 80
+    assert event.call_id == PARENT and event.caller == "+14158675310"
+    # it ended, but whether the business line answered (and talked for how long) it cannot say
+    assert event.status == "ringing" and event.duration_s is None
+    hung_up = twilio_status({**INCOMING, "CallStatus": "canceled"}, NOW)
+    assert hung_up.status == "canceled"
 
 
 @pytest.mark.parametrize(

@@ -209,6 +209,28 @@ async def test_a_short_call_is_logged_but_not_a_conversion(
     assert statuses == ["completed", "no-answer"]
 
 
+async def test_the_inbound_legs_own_status_changes_neither_outcome_nor_talk_time(
+    store: Store, provider: httpx.AsyncClient
+) -> None:
+    """A number-level status URL reports the caller's leg: 'completed' whether or not the
+    business answered, with ringing in its duration."""
+    await number(store)
+    xml(await twilio_post(provider, "/hooks/twilio/voice", voice()))
+    own = {**voice(), "CallStatus": "completed", "CallDuration": "95"}
+    assert (await twilio_post(provider, "/hooks/twilio/status", own)).status_code == 204
+    missed = {**voice(), "DialCallStatus": "no-answer"}
+    xml(await twilio_post(provider, "/hooks/twilio/dial", missed))
+    [call] = await calls_of(store)
+    assert call.status == "no-answer" and call.duration_s is None
+    xml(await twilio_post(provider, "/hooks/twilio/voice", voice("CA0004")))
+    talked = {**voice("CA0004"), "DialCallStatus": "completed", "DialCallDuration": "40"}
+    xml(await twilio_post(provider, "/hooks/twilio/dial", talked))
+    own = {**voice("CA0004"), "CallStatus": "completed", "CallDuration": "70"}
+    assert (await twilio_post(provider, "/hooks/twilio/status", own)).status_code == 204
+    call = await store.get_call("twilio", "CA0004")
+    assert call is not None and call.duration_s == 40 and call.conversion_id is None
+
+
 async def test_a_static_number_lands_on_its_links_campaign(
     store: Store, provider: httpx.AsyncClient
 ) -> None:

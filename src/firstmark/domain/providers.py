@@ -193,14 +193,16 @@ def texml_status(provider: str, params: Mapping[str, Any], now: float) -> CallEv
             status=status,
             duration_s=duration,
         )
+    # The inbound leg's own progress says nothing of the business line: it is "in-progress"
+    # once our reply runs and "completed" when anyone hangs up, answered or not, and its
+    # duration counts ringing too. Only its endings before an answer are kept.
     return CallEvent(
         provider=provider,
         call_id=_required(params, "CallSid"),
         ts=_when(params, "Timestamp", now),
-        status=status,
+        status=status if status in ("busy", "no-answer", "failed", "canceled") else "ringing",
         to=_number(params, "To", "Called"),
         caller=_number(params, "From", "Caller"),
-        duration_s=duration,
     )
 
 
