@@ -163,35 +163,37 @@ async def _markup_progress(
     return Response(status_code=204)
 
 
-async def twilio_voice(request: Request) -> Response:
-    return await _markup_voice(request, "twilio")
+Handler = Callable[[Request], Awaitable[Response]]
 
 
-async def twilio_status(request: Request) -> Response:
-    return await _markup_progress(request, "twilio", providers.texml_status)
+def _voice(provider: str) -> Handler:
+    """A call comes in (Twilio's voice URL, Telnyx's TeXML URL)."""
+
+    async def handle(request: Request) -> Response:
+        return await _markup_voice(request, provider)
+
+    return handle
 
 
-async def twilio_dial(request: Request) -> Response:
-    """The Dial verb ended: record the outcome; the reply ends the call."""
-    response = await _markup_progress(request, "twilio", providers.texml_dial)
-    if response.status_code != 204:
-        return response
-    return _xml(callreplies.twiml_empty())
+def _status(provider: str) -> Handler:
+    """The forwarded leg's progress (the `<Number statusCallback>`)."""
+
+    async def handle(request: Request) -> Response:
+        return await _markup_progress(request, provider, providers.texml_status)
+
+    return handle
 
 
-async def telnyx_texml(request: Request) -> Response:
-    return await _markup_voice(request, "telnyx")
+def _dial(provider: str) -> Handler:
+    """The Dial verb ended: record the outcome; the (empty) reply ends the call."""
 
+    async def handle(request: Request) -> Response:
+        response = await _markup_progress(request, provider, providers.texml_dial)
+        if response.status_code != 204:
+            return response
+        return _xml(callreplies.twiml_empty())
 
-async def telnyx_status(request: Request) -> Response:
-    return await _markup_progress(request, "telnyx", providers.texml_status)
-
-
-async def telnyx_dial(request: Request) -> Response:
-    response = await _markup_progress(request, "telnyx", providers.texml_dial)
-    if response.status_code != 204:
-        return response
-    return _xml(callreplies.twiml_empty())
+    return handle
 
 
 # --- Vonage (JSON, signed JWT) ----------------------------------------------------------------
@@ -259,15 +261,13 @@ async def vonage_event(request: Request) -> Response:
     return Response(status_code=204)
 
 
-Handler = Callable[[Request], Awaitable[Response]]
-
 routes = [
-    Route("/hooks/twilio/voice", twilio_voice, methods=["POST"]),
-    Route("/hooks/twilio/status", twilio_status, methods=["POST"]),
-    Route("/hooks/twilio/dial", twilio_dial, methods=["POST"]),
+    Route("/hooks/twilio/voice", _voice("twilio"), methods=["POST"]),
+    Route("/hooks/twilio/status", _status("twilio"), methods=["POST"]),
+    Route("/hooks/twilio/dial", _dial("twilio"), methods=["POST"]),
     Route("/hooks/vonage/answer", vonage_answer, methods=["GET", "POST"]),
     Route("/hooks/vonage/event", vonage_event, methods=["POST"]),
-    Route("/hooks/telnyx/texml", telnyx_texml, methods=["POST"]),
-    Route("/hooks/telnyx/status", telnyx_status, methods=["POST"]),
-    Route("/hooks/telnyx/dial", telnyx_dial, methods=["POST"]),
+    Route("/hooks/telnyx/texml", _voice("telnyx"), methods=["POST"]),
+    Route("/hooks/telnyx/status", _status("telnyx"), methods=["POST"]),
+    Route("/hooks/telnyx/dial", _dial("telnyx"), methods=["POST"]),
 ]
