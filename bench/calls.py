@@ -74,7 +74,7 @@ def setup(env: dict[str, str], folder: Path) -> str:
     script = f"""
 import asyncio, time
 from firstmark.config import from_env
-from firstmark.numbering import register, set_pool
+from firstmark.services.numbers import register, set_pool
 from firstmark.store import create_store
 
 async def main():

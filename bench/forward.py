@@ -29,14 +29,14 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import httpx  # noqa: E402
 
-from firstmark import connecting  # noqa: E402
 from firstmark.domain.consent import Consent  # noqa: E402
 from firstmark.domain.conversions import Conversion  # noqa: E402
 from firstmark.domain.goals import Goal  # noqa: E402
 from firstmark.domain.userdata import hash_user_data  # noqa: E402
 from firstmark.forward.worker import Forwarder  # noqa: E402
 from firstmark.sealing import Sealer  # noqa: E402
-from firstmark.store.sqlite import SQLiteStore  # noqa: E402
+from firstmark.services import destinations as destinations_service  # noqa: E402
+from firstmark.store.sqlite.store import SQLiteStore  # noqa: E402
 
 LATENCY_S = 0.05
 SECRET = "bench-secret"
@@ -85,7 +85,7 @@ async def run(total: int, folder: Path, port: int) -> dict[str, object]:
     goal = await store.insert_goal(Goal(name="purchase"))
     assert goal.id is not None
     credentials = Sealer(SECRET, "destination-credentials")
-    await connecting.create(store, credentials, {
+    await destinations_service.create(store, credentials, {
         "platform": "meta", "name": "meta", "endpoint_base": f"http://127.0.0.1:{port}",
         "credentials": {"pixel_id": "1", "access_token": "t"}, "goals": {"purchase": "Purchase"},
     })  # fmt: skip

@@ -8,7 +8,7 @@ Usage (from the repository root):
 
 Renders go straight through `firstmark.domain.qrrender.render` (no HTTP) for a 26-character
 /q/ URL at the API defaults (scale 10, border 4, level M). The export creates a link and
-`--placements` placements in a temporary SQLite database, then times `qractions.export_zip`,
+`--placements` placements in a temporary SQLite database, then times `qr_service.export_zip`,
 which renders every code and writes the ZIP and manifest.csv in memory. Prints a table and
 the command line that produced it.
 """
@@ -24,14 +24,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from firstmark import qractions
 from firstmark.config import Settings
 from firstmark.domain import png
 from firstmark.domain.links import Link
 from firstmark.domain.placements import Draft, Placement
 from firstmark.domain.qr import parse_options
 from firstmark.domain.qrrender import read_logo, render
-from firstmark.store.sqlite import SQLiteStore
+from firstmark.services import qr as qr_service
+from firstmark.store.sqlite.store import SQLiteStore
 
 URL = "https://go.example/q/Ab3xY9z"
 
@@ -64,11 +64,11 @@ async def export_time(placements: int, fmt: str) -> tuple[float, int]:
                 Draft(Placement(parent_id=parent.id, name=f"stand-{i:04d}"), None)
                 for i in range(placements)
             ]
-            await qractions.create_placements(store, parent, drafts)
+            await qr_service.create_placements(store, parent, drafts)
             settings = Settings(base_url="https://go.example", secret_key="x")
             options = parse_options({"format": fmt})
             start = time.perf_counter()
-            body, count = await qractions.export_zip(store, settings, parent, options)
+            body, count = await qr_service.export_zip(store, settings, parent, options)
             elapsed = time.perf_counter() - start
             assert count == placements
             return elapsed, len(body)

@@ -8,7 +8,7 @@ Usage (from the repository root):
 
 Seeding writes straight into the tables with bulk inserts (hits, the rollups computed from
 them by SQL, links, costs, goals, touches, conversions, tracking numbers and calls); it is not
-what is measured. Then it times, through the code the API uses (firstmark.reporting, no
+what is measured. Then it times, through the code the API uses (firstmark.services.reports, no
 HTTP), each of:
 
 - the overview over the whole period (target < 100 ms),
@@ -36,10 +36,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from firstmark import reporting  # noqa: E402
 from firstmark.domain import reports, stats  # noqa: E402
+from firstmark.services import reports as reports_service  # noqa: E402
 from firstmark.store import create_store  # noqa: E402
-from firstmark.store.base import Store  # noqa: E402
+from firstmark.store.protocol import Store  # noqa: E402
 
 DAY = 86_400
 SOURCES = [("google", "cpc"), ("facebook", "paid-social"), ("newsletter", "email"),
@@ -234,21 +234,21 @@ async def main() -> None:
     await store.open()
     end = (time.time() // DAY + 1) * DAY
     start = end - (args.days + 1) * DAY
-    window = reporting.Window(
+    window = reports_service.Window(
         stats.Range(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC), "day")
     )
 
     async def overview() -> None:
-        (await reporting.table(store, ("day",), window, "EUR")).total()
+        (await reports_service.table(store, ("day",), window, "EUR")).total()
 
     async def campaigns() -> None:
-        await reporting.table(store, ("campaign",), window, "EUR")
+        await reports_service.table(store, ("campaign",), window, "EUR")
 
     async def call_totals() -> None:
         await store.call_totals("utm_campaign", start, end)
 
     async def channels() -> None:
-        await reporting.table(store, ("source", "medium"), window, "EUR")
+        await reports_service.table(store, ("source", "medium"), window, "EUR")
 
     async def channel_calls() -> None:
         await store.call_totals(("utm_source", "utm_medium"), start, end)
@@ -256,7 +256,7 @@ async def main() -> None:
     async def attribution() -> None:
         # What the API does: conversions not yet shared out are shared out and stored, the
         # rest is summed by the database.
-        await reporting.comparison(store, ("source", "medium"), window, "EUR", 7.0)
+        await reports_service.comparison(store, ("source", "medium"), window, "EUR", 7.0)
 
     async def attribution_live() -> None:
         journeys = await store.conversion_journeys(start, end)

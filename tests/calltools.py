@@ -7,12 +7,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from firstmark import numbering
 from firstmark.domain import calls
 from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.numbers import TrackingNumber
 from firstmark.domain.phones import hash_key
-from firstmark.store.base import Store
+from firstmark.services import numbers as numbers_service
+from firstmark.store.protocol import Store
 
 KEY = hash_key("test-secret")
 SHOP_LINE = "+442079460999"
@@ -22,7 +22,7 @@ CALLER = "+447700900123"
 async def number(store: Store, e164: str, **fields: Any) -> TrackingNumber:
     """A number registered as the API registers it (link_id, campaign, pool, label…)."""
     body = {"number": e164, "provider": "twilio", "forward_to": SHOP_LINE, **fields}
-    return await numbering.register(store, body, time.time() - 86_400)
+    return await numbers_service.register(store, body, time.time() - 86_400)
 
 
 async def call(
@@ -59,7 +59,7 @@ async def call(
     assert stored is not None and stored.id is not None
     if not calls.qualifies(stored, tracked):
         return stored
-    goal = await numbering.ensure_call_goal(store)
+    goal = await numbers_service.ensure_call_goal(store)
     conversion = calls.to_conversion(stored, tracked, goal, lease=lease, caller=None)
     [(saved, duplicate)] = await store.insert_conversions([conversion])
     assert saved.id is not None and not duplicate and saved.source == "call"

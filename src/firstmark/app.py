@@ -18,31 +18,30 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from firstmark import __version__, healthcheck
-from firstmark.cache import LinkCache
+from firstmark import __version__
 from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
 from firstmark.errors import FirstmarkError, StoreUnavailable
 from firstmark.forward.worker import Forwarder
 from firstmark.geo import GeoLookup
+from firstmark.ingest.events import EventWriter, GoalCache
+from firstmark.ingest.hits import HitWriter
 from firstmark.sealing import Sealer
+from firstmark.services import linkcheck
 from firstmark.store import create_store
-from firstmark.store.base import Store
-from firstmark.store.event_writer import EventWriter, GoalCache
-from firstmark.store.writer import HitWriter
-from firstmark.web import (
-    api,
-    costs_api,
-    dashboard,
-    destinations_api,
-    events_api,
-    hooks,
-    numbers_api,
-    qrapi,
-    reports_api,
-)
+from firstmark.store.protocol import Store
+from firstmark.web import callhooks as hooks
+from firstmark.web.api import costs as costs_api
+from firstmark.web.api import destinations as destinations_api
+from firstmark.web.api import events as events_api
+from firstmark.web.api import links as api
+from firstmark.web.api import numbers as numbers_api
+from firstmark.web.api import qr as qrapi
+from firstmark.web.api import reports as reports_api
 from firstmark.web.collect import CollectApp, SiteCache
+from firstmark.web.dashboard import pages as dashboard
 from firstmark.web.dni import DniApp, PoolCache
+from firstmark.web.linkcache import LinkCache
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
 
@@ -215,7 +214,7 @@ def create_app(
         checker = None
         if own_store and settings.healthcheck_interval > 0:
             checker = asyncio.create_task(
-                healthcheck.run_forever(
+                linkcheck.run_forever(
                     store,
                     interval=settings.healthcheck_interval,
                     timeout=settings.healthcheck_timeout,

@@ -13,14 +13,15 @@ from typing import Any
 import httpx
 import pytest
 
-from firstmark import connecting, recording
 from firstmark.config import Settings
 from firstmark.domain import conversions
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.goals import Goal
 from firstmark.forward.worker import Forwarder
 from firstmark.sealing import Sealer
-from firstmark.store.base import Store
+from firstmark.services import conversions as conversions_service
+from firstmark.services import destinations as destinations_service
+from firstmark.store.protocol import Store
 
 ADS = {"ad_user_data": "granted", "ad_personalization": "granted", "analytics_storage": "granted"}
 IP, UA = "198.51.100.77", "Mozilla/5.0 (firstmark-test) UniqueAgent/9.9"
@@ -80,7 +81,7 @@ async def add_destination(
     }[platform]
     body = {"platform": platform, "name": f"{platform}-{len(await store.list_destinations())}",
             "credentials": creds, "goals": {"purchase": "Purchase"}, **extra}  # fmt: skip
-    saved = await connecting.create(store, sealers[0], body)
+    saved = await destinations_service.create(store, sealers[0], body)
     assert saved.id is not None
     return saved.id
 
@@ -94,7 +95,7 @@ async def convert(
     if ts is not None:
         body["ts"] = ts
     checked = conversions.parse(body)
-    await recording.record(store, ClickSigner("s"), [checked], client_data=sealers[1])
+    await conversions_service.record(store, ClickSigner("s"), [checked], client_data=sealers[1])
 
 
 @pytest.fixture

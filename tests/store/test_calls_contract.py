@@ -20,7 +20,7 @@ from firstmark.domain.links import Link
 from firstmark.domain.numbers import DEFAULT_LEASE_S, Pool, TrackingNumber
 from firstmark.errors import Conflict, InvalidField, NotFound
 from firstmark.store import create_store
-from firstmark.store.base import CallQuery, CallTotal, Store
+from firstmark.store.protocol import CallQuery, CallTotal, Store
 
 T0 = 1_764_072_000.0  # 2025-11-25 12:00 UTC
 DAY = 86_400.0

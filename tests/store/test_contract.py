@@ -15,7 +15,7 @@ from firstmark.domain.links import Link
 from firstmark.domain.rules import Rule
 from firstmark.errors import Conflict, NotFound, SlugTaken
 from firstmark.store import create_store
-from firstmark.store.base import Domain, LinkQuery, Store, User
+from firstmark.store.protocol import Domain, LinkQuery, Store, User
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

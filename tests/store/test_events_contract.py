@@ -14,7 +14,7 @@ from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.sites import Site, new_key
 from firstmark.errors import Conflict, NotFound
-from firstmark.store.base import Store
+from firstmark.store.protocol import Store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 TS = NOW.timestamp()

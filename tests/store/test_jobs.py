@@ -9,7 +9,7 @@ import time
 import pytest
 
 from firstmark.store import create_store
-from firstmark.store.base import Store
+from firstmark.store.protocol import Store
 
 
 async def _claim_all(store: Store, worker: str, batch: int) -> list[int]:

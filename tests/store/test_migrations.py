@@ -9,7 +9,7 @@ import pytest
 
 from firstmark.errors import StoreUnavailable
 from firstmark.store import schema
-from firstmark.store.sqlite import SQLiteStore
+from firstmark.store.sqlite.store import SQLiteStore
 
 EXPECTED = {
     "domains": ["host", "fallback_url", "created_at"],

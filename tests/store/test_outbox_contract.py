@@ -13,7 +13,7 @@ from firstmark.domain.conversions import Conversion
 from firstmark.domain.destinations import Attempt, Destination
 from firstmark.domain.goals import Goal
 from firstmark.errors import Conflict, NotFound
-from firstmark.store.base import Store
+from firstmark.store.protocol import Store
 
 ADS = Consent(analytics=True, ad_user_data=True, ad_personalization=True)
 

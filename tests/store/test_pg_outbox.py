@@ -12,7 +12,7 @@ import pytest
 from test_outbox_contract import conversion, destination
 
 from firstmark.domain.destinations import Attempt
-from firstmark.store.postgres import PostgresStore
+from firstmark.store.postgres.store import PostgresStore
 
 
 async def _store(url: str) -> PostgresStore:

@@ -15,8 +15,8 @@ from firstmark.domain.links import Link
 from firstmark.domain.placements import Draft, Placement, placement_link
 from firstmark.domain.schedules import Schedule
 from firstmark.errors import StoreUnavailable
-from firstmark.store.base import Domain
-from firstmark.store.postgres import PostgresStore, redact
+from firstmark.store.postgres.store import PostgresStore, redact
+from firstmark.store.protocol import Domain
 
 HOT_TABLES = ("hits", "hit_visitors", "rollup_hourly", "rollup_daily", "rollup_day")
 EVENT_TABLES = ("events", "touches")

@@ -8,14 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from firstmark.domain.health import Health
 from firstmark.domain.hits import Hit
+from firstmark.domain.linkcheck import Health
 from firstmark.domain.links import Link
 from firstmark.domain.placements import Draft, Placement, placement_link
 from firstmark.domain.qrrender import Logo
 from firstmark.domain.schedules import Schedule
 from firstmark.errors import Conflict, SlugTaken
-from firstmark.store.base import Store
+from firstmark.store.protocol import Store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from firstmark.domain.hits import Hit
 from firstmark.domain.links import Link
 from firstmark.domain.reports import ConversionTotal, Journey, TrafficTotal
 from firstmark.errors import InvalidField
-from firstmark.store.base import Store
+from firstmark.store.protocol import Store
 
 DAY = 20_417  # 2025-11-25, days since the epoch
 T0 = DAY * 86400.0

@@ -13,7 +13,7 @@ from firstmark.domain.events import Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.hits import Hit
 from firstmark.domain.links import Link
-from firstmark.store.base import Store
+from firstmark.store.protocol import Store
 
 DAY = 86_400
 T0 = datetime(2026, 11, 20, tzinfo=UTC).timestamp()

@@ -19,7 +19,7 @@ from firstmark.app import create_app
 from firstmark.config import Settings
 from firstmark.domain.links import Link
 from firstmark.domain.passwords import hash_password
-from firstmark.store.base import LinkQuery, Store
+from firstmark.store.protocol import LinkQuery, Store
 
 PASSWORD = "correct horse battery"
 CLIENT = ("203.0.113.7", 50000)
@@ -525,7 +525,7 @@ async def test_settings_show_no_secret(settings: Settings, dash: httpx.AsyncClie
 
 
 def test_database_credentials_are_hidden() -> None:
-    from firstmark.web.dashboard import _database
+    from firstmark.web.dashboard.pages import _database
 
     shown = _database("postgresql://fm:hunter2@db.internal:5432/firstmark")
     assert shown == "postgresql://db.internal:5432/firstmark"

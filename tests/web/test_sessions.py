@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from firstmark.web import charts
-from firstmark.web.sessions import LoginThrottle, Sessions
-from firstmark.web.views import safe_next
+from firstmark.web.dashboard import charts
+from firstmark.web.dashboard.sessions import LoginThrottle, Sessions
+from firstmark.web.dashboard.views import safe_next
 
 
 def test_a_session_round_trips_and_other_secrets_cannot_read_it() -> None:

@@ -26,7 +26,7 @@ from firstmark.forward import outbox
 from firstmark.forward.adapters import ADAPTERS
 from firstmark.forward.adapters.base import Outcome, Outgoing, Target
 from firstmark.sealing import Sealer, Unsealable
-from firstmark.store.base import Store
+from firstmark.store.protocol import Store
 
 log = logging.getLogger("firstmark.forward")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from firstmark.errors import StoreUnavailable
-from firstmark.store.base import Store
+from firstmark.store.protocol import Store
 
 
 def create_store(
@@ -12,11 +12,11 @@ def create_store(
     """The engine for a FIRSTMARK_DATABASE_URL (not yet opened). `pool_size` and
     `startup_wait` (how long to retry an unreachable server) apply to PostgreSQL."""
     if url.startswith("sqlite:"):
-        from firstmark.store.sqlite import SQLiteStore
+        from firstmark.store.sqlite.store import SQLiteStore
 
         return SQLiteStore(url, timeout=timeout)
     if url.startswith(("postgresql://", "postgres://")):
-        from firstmark.store.postgres import PostgresStore
+        from firstmark.store.postgres.store import PostgresStore
 
         return PostgresStore(url, timeout=timeout, pool_size=pool_size, startup_wait=startup_wait)
     raise StoreUnavailable(

@@ -12,9 +12,9 @@ from starlette.responses import JSONResponse
 from firstmark.errors import BodyTooLarge, InvalidBody, InvalidField
 
 if TYPE_CHECKING:
-    from firstmark.cache import LinkCache
     from firstmark.config import Settings
-    from firstmark.store.base import Store
+    from firstmark.store.protocol import Store
+    from firstmark.web.linkcache import LinkCache
 
 BODY_LIMIT = 64 * 1024
 

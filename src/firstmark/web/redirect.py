@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
-from firstmark.cache import MISSING, LinkCache
 from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.devices import bot_reason, classify
@@ -28,8 +27,9 @@ from firstmark.domain.rules import Visit, parse_languages
 from firstmark.domain.urls import append_param
 from firstmark.errors import StoreUnavailable
 from firstmark.geo import GeoLookup
-from firstmark.store.writer import HitWriter
+from firstmark.ingest.hits import HitWriter
 from firstmark.web.clientip import ClientIP
+from firstmark.web.linkcache import MISSING, LinkCache
 from firstmark.web.pages import Pages
 
 Scope = dict[str, Any]

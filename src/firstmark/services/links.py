@@ -1,0 +1,79 @@
+"""What the API and the CLI both do with links: domain rules first, then the store.
+
+Kept apart from web/ and cli.py so the two front doors cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from firstmark.config import Settings
+from firstmark.domain import links
+from firstmark.domain.links import Link, LinkPolicy, Prepared
+from firstmark.domain.utm import taxonomy
+from firstmark.errors import NotFound, SlugTaken
+from firstmark.store.protocol import Store
+
+CODE_ATTEMPTS = 8
+
+
+def policy(settings: Settings) -> LinkPolicy:
+    return LinkPolicy(
+        default_host=settings.default_host,
+        taxonomy=taxonomy(settings.utm_sources, settings.utm_mediums),
+        allowed_hosts=settings.allowed_destination_hosts,
+    )
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+async def create_link(store: Store, rules: LinkPolicy, data: object) -> Prepared:
+    """Validate and store a new link; a generated code that collides is drawn again."""
+    prepared = links.new_link(data, rules, now(), await store.utm_values_in_use())
+    link = prepared.link
+    for _ in range(CODE_ATTEMPTS):
+        try:
+            saved = await store.insert_link(link)
+            return replace(prepared, link=saved)
+        except SlugTaken:
+            if prepared.code_given:
+                raise
+            link = replace(link, code=links.generate_code())
+    raise SlugTaken(link.domain, link.code)
+
+
+async def get_link(store: Store, link_id: int) -> Link:
+    link = await store.get_link(link_id)
+    if link is None:
+        raise NotFound(f"no link with id {link_id}")
+    return link
+
+
+async def find_link(store: Store, ref: str, host: str = "") -> Link:
+    """A link by id ('42') or by code ('spring')."""
+    if ref.isdigit():
+        found = await store.get_link(int(ref))
+        if found is not None:
+            return found
+    found = await store.link_by_code(host, ref)
+    if found is None:
+        raise NotFound(f"no link with id or code {ref!r}")
+    return found
+
+
+async def update_link(store: Store, rules: LinkPolicy, link_id: int, data: object) -> Prepared:
+    current = await get_link(store, link_id)
+    prepared = links.apply_patch(current, data, rules, now(), await store.utm_values_in_use())
+    saved = await store.update_link(prepared.link)
+    return replace(prepared, link=saved)
+
+
+async def archive_link(store: Store, link_id: int) -> Link:
+    current = await get_link(store, link_id)
+    if current.archived:
+        return current
+    changed = replace(current, archived=True, updated_at=now(), version=current.version + 1)
+    return await store.update_link(changed)

@@ -1,0 +1,116 @@
+"""What the reports API and the dashboard both do to build a report: read the store, hand the
+rows to domain/reports.py. One place, so a number on a dashboard card and the same number from
+GET /api/v1/reports/… cannot drift apart (like actions.py for links)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from firstmark.domain import attribution, reports, stats
+from firstmark.domain.times import iso
+from firstmark.errors import InvalidField
+from firstmark.store.protocol import COST_GROUPS, Store, epoch_day
+
+CREDIT_BATCH = 5_000  # conversions whose credits are written in one transaction
+
+
+class Window:
+    """The date range of a report, as the stats API reads it (`from`/`to`, 30 days by default)."""
+
+    def __init__(self, span: stats.Range) -> None:
+        self.start, self.end = span.start.timestamp(), span.end.timestamp()
+        self.first_day = epoch_day(span.start.date())
+        self.last_day = epoch_day(span.end.date()) - 1  # `end` is midnight, exclusive
+        self.json = {"from": iso(span.start), "to": iso(span.end)}
+
+    @classmethod
+    def of(cls, params: Mapping[str, str]) -> Window:
+        return cls(stats.parse_range({**params, "interval": "day"}, datetime.now(UTC)))
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: list[reports.ReportRow]
+    currency: str | None  # the currency money is shown in
+    others: list[str]  # currencies also seen, left out of the money columns
+    calls: bool  # whether the table counts calls (not when a dimension is one calls lack)
+
+    def total(self) -> reports.ReportRow:
+        return reports.total(self.rows, calls=self.calls)
+
+
+async def table(
+    store: Store, dims: tuple[str, ...], window: Window, requested: str | None
+) -> Table:
+    """Traffic, conversions, calls and spend by `dims`, with KPIs, in one currency."""
+    traffic = await store.traffic_totals(dims, window.start, window.end)
+    conversions = await store.conversion_totals(dims, window.start, window.end)
+    cost_dims = [d for d in dims if d in COST_GROUPS]
+    costs = await store.cost_totals(window.first_day, window.last_day, cost_dims)
+    calls = await call_counts(store, dims, window)
+    currency = reports.pick_currency(requested, costs, conversions)
+    rows = reports.table(dims, traffic, conversions, costs, currency, calls)
+    others = reports.other_currencies(currency, costs, conversions)
+    return Table(rows, currency, others, calls is not None)
+
+
+async def call_counts(
+    store: Store, dims: tuple[str, ...], window: Window
+) -> list[reports.CallCount] | None:
+    """Calls by the table's dimensions, all at once (one grouped query); None when a dimension
+    is not one of a call's columns."""
+    group = reports.call_group(dims)
+    if group is None:
+        return None
+    found = await store.call_totals(group, window.start, window.end)
+    return [
+        reports.CallCount(
+            tuple(reports.call_key(d, v) for d, v in zip(dims, t.key, strict=True)),
+            t.calls,
+            t.answered,
+            t.qualified,
+        )
+        for t in found
+    ]
+
+
+async def comparison(
+    store: Store,
+    dims: tuple[str, ...],
+    window: Window,
+    requested: str | None,
+    half_life_days: float,
+) -> tuple[list[dict[str, Any]], str | None, list[str]]:
+    """The five attribution models side by side: (entries, currency, other currencies).
+
+    With the default half-life, each conversion is shared out once and its credits stored;
+    a report then shares out only the conversions new since (or touched again since) and
+    lets the database add up the rest. Another half-life is computed on the spot."""
+    conversions = await store.conversion_totals((), window.start, window.end)
+    currency = reports.pick_currency(requested, [], conversions)
+    others = reports.other_currencies(currency, [], conversions)
+    if half_life_days != attribution.DEFAULT_HALF_LIFE_DAYS:
+        journeys = await store.conversion_journeys(window.start, window.end)
+        entries = reports.model_comparison(journeys, dims, currency, half_life_days=half_life_days)
+        return entries, currency, others
+    fresh = await store.conversion_journeys(window.start, window.end, uncredited=True)
+    for start in range(0, len(fresh), CREDIT_BATCH):
+        await store.save_credits(reports.credits_of(fresh[start : start + CREDIT_BATCH]))
+    totals = await store.credit_totals(dims, window.start, window.end, currency)
+    return reports.comparison_from_totals(totals, dims), currency, others
+
+
+def half_life(raw: str | None) -> float:
+    """The time-decay half-life in days from user input; the default when not given."""
+    if raw is None or raw.strip() == "":
+        return attribution.DEFAULT_HALF_LIFE_DAYS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3650:
+        raise InvalidField("half_life_days", "half_life_days must be a number of days, 0-3650")
+    return value

@@ -1,0 +1,111 @@
+"""Rows of destinations, the outbox and the delivery log as domain objects and back, shared
+by the engines (sqlite_outbox.py, pg_outbox.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from firstmark.domain.conversions import Conversion
+from firstmark.domain.destinations import STATUSES, Delivery, Destination, OutboxItem
+from firstmark.errors import Conflict
+from firstmark.store.protocol import from_epoch
+from firstmark.store.rows.events import CONVERSION_COLUMNS, conversion_from_row
+
+DESTINATION_COLUMNS = (
+    "id, platform, name, credentials, credential_fields, goals, endpoint_base, test_mode, "
+    "options, enabled, created_at, updated_at"
+)
+# The columns `destination_params` fills, in its order.
+DESTINATION_WRITE = (
+    "platform", "name", "credentials", "credential_fields", "goals", "endpoint_base",
+    "test_mode", "options", "enabled",
+)  # fmt: skip
+ITEM_SELECT = (
+    "SELECT o.id, o.destination_id, o.event_name, o.attempts, o.created_at, o.click_ids, "
+    "o.sealed_client, c.id, g.name, "
+    + ", ".join(f"c.{c}" for c in CONVERSION_COLUMNS)
+    + " FROM outbox o JOIN conversions c ON c.id = o.conversion_id "
+    "JOIN goals g ON g.id = c.goal_id"
+)
+DELIVERY_SELECT = (
+    "SELECT d.id, d.outbox_id, d.destination_id, d.ts, d.status, d.http_status, "
+    "d.latency_ms, d.error, c.event_id, d.attempt FROM deliveries d "
+    "JOIN outbox o ON o.id = d.outbox_id JOIN conversions c ON c.id = o.conversion_id"
+)
+
+
+def name_taken(dest: Destination) -> Conflict:
+    return Conflict(f"a destination named {dest.name!r} exists", field="name")
+
+
+def destination_from_row(row: Sequence[Any]) -> Destination:
+    return Destination(
+        id=row[0],
+        platform=row[1],
+        name=row[2],
+        credentials_sealed=row[3],
+        credential_fields=tuple(json.loads(row[4])),
+        goals=json.loads(row[5]),
+        endpoint_base=row[6],
+        test_mode=bool(row[7]),
+        options=json.loads(row[8]),
+        enabled=bool(row[9]),
+        created_at=from_epoch(row[10]),
+        updated_at=from_epoch(row[11]),
+    )
+
+
+def destination_params(dest: Destination) -> tuple[Any, ...]:
+    """Values for DESTINATION_WRITE."""
+    return (
+        dest.platform,
+        dest.name,
+        dest.credentials_sealed,
+        json.dumps(list(dest.credential_fields)),
+        json.dumps(dict(dest.goals), sort_keys=True),
+        dest.endpoint_base,
+        dest.test_mode,
+        json.dumps(dict(dest.options), sort_keys=True),
+        dest.enabled,
+    )
+
+
+def item_from_row(row: Sequence[Any]) -> OutboxItem:
+    return OutboxItem(
+        id=row[0],
+        destination_id=row[1],
+        event_name=row[2],
+        attempts=row[3],
+        created_at=row[4],
+        click_ids=json.loads(row[5]),
+        sealed_client=row[6],
+        conversion=conversion_from_row(row[7:]),
+    )
+
+
+def delivery_from_row(row: Sequence[Any]) -> Delivery:
+    return Delivery(*row)
+
+
+def outbox_targets(goal: str, destinations: Iterable[Sequence[Any]]) -> list[tuple[int, str]]:
+    """(destination id, platform event name) for each enabled destination row (id, goals
+    JSON) that maps `goal`."""
+    out = []
+    for dest_id, goals in destinations:
+        event_name = json.loads(goals).get(goal)
+        if event_name:
+            out.append((int(dest_id), str(event_name)))
+    return out
+
+
+def click_ids_json(conv: Conversion) -> str:
+    return json.dumps(dict(conv.click_ids), sort_keys=True)
+
+
+def counts_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, int]:
+    """Every status, zero when no row has it."""
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({r[0]: int(r[1]) for r in rows})
+    return counts

@@ -1,0 +1,101 @@
+"""REST API for ad costs: import an export file, read the totals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from firstmark.domain import costs, stats
+from firstmark.domain.costs import MAX_FILE_BYTES, parse_costs
+from firstmark.domain.times import iso
+from firstmark.errors import BodyTooLarge, InvalidField
+from firstmark.store.protocol import COST_GROUPS, epoch_day
+from firstmark.web.api.auth import require
+from firstmark.web.http import json_response, only_known
+from firstmark.web.http import store_of as _store
+
+IMPORT_OPTIONS = ("preset", "source", "medium", "currency")
+
+
+async def _read_file(request: Request) -> tuple[bytes, dict[str, str]]:
+    """The uploaded file and the import options, from a multipart form (field `file`) or a
+    raw CSV body with the options in the query string."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FILE_BYTES + 64 * 1024:
+        raise BodyTooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+    options = dict(request.query_params)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        async with request.form(max_files=1, max_fields=10) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise InvalidField(
+                    "file", "send the export as the form field 'file'", code="required"
+                )
+            data = await upload.read(MAX_FILE_BYTES + 1)
+            options.update({k: v for k, v in form.items() if isinstance(v, str)})
+    else:
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FILE_BYTES:
+                break
+        data = bytes(body)
+    if len(data) > MAX_FILE_BYTES:
+        raise BodyTooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+    if not data.strip():
+        raise InvalidField("file", "the file is empty", code="required")
+    return data, only_known(options, IMPORT_OPTIONS)
+
+
+async def import_costs(request: Request) -> Response:
+    await require(request, "costs:write")
+    data, options = await _read_file(request)
+    parsed = parse_costs(
+        data,
+        options.get("preset") or "auto",
+        source=options.get("source") or None,
+        medium=options.get("medium") or None,
+        currency=options.get("currency") or None,
+    )
+    replaced, _ = await _store(request).replace_costs(parsed.rows)
+    return json_response(costs.to_json(parsed, replaced), 201)
+
+
+async def cost_totals(request: Request) -> Response:
+    await require(request, "reports:read")
+    params = only_known(request.query_params, {"from", "to", "group_by"})
+    group_by = [g for g in params.get("group_by", "source,medium,campaign").split(",") if g]
+    for name in group_by:
+        if name not in COST_GROUPS:
+            raise InvalidField("group_by", f"group_by takes {', '.join(COST_GROUPS)}")
+    span = stats.parse_range({**params, "interval": "day"}, datetime.now(UTC))
+    first = epoch_day(span.start.date())
+    last = epoch_day(span.end.date()) - 1  # `end` is exclusive, at midnight
+    rows = await _store(request).cost_totals(first, last, group_by)
+    return json_response(
+        {
+            "from": iso(span.start),
+            "to": iso(span.end),
+            "group_by": group_by,
+            "rows": [
+                {
+                    **dict(zip(group_by, row.key, strict=True)),
+                    "currency": row.currency,
+                    "spend": str(row.spend),
+                    "impressions": row.impressions,
+                    "clicks": row.clicks,
+                }
+                for row in rows
+            ],
+        }
+    )
+
+
+routes = [
+    Route("/api/v1/costs/import", import_costs, methods=["POST"]),
+    Route("/api/v1/costs", cost_totals, methods=["GET"]),
+]

@@ -1,0 +1,130 @@
+"""REST API for destinations (ad platform connections), their delivery log and replays."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from firstmark.domain import destinations
+from firstmark.domain.destinations import Destination
+from firstmark.errors import NotFound
+from firstmark.forward.probe import probe
+from firstmark.forward.worker import Forwarder
+from firstmark.sealing import Sealer
+from firstmark.services import destinations as destinations_service
+from firstmark.web.api.auth import require
+from firstmark.web.http import json_response, only_known, query_int, read_json
+from firstmark.web.http import store_of as _store
+
+
+def _sealer(request: Request) -> Sealer:
+    sealer: Sealer = request.app.state.credentials_sealer
+    return sealer
+
+
+async def _found(request: Request) -> Destination:
+    dest_id: int = request.path_params["destination_id"]
+    dest = await _store(request).get_destination(dest_id)
+    if dest is None:
+        raise NotFound(f"no destination with id {dest_id}")
+    return dest
+
+
+async def _answer(request: Request, dest: Destination, status: int = 200) -> Response:
+    assert dest.id is not None
+    counts = await _store(request).outbox_counts(dest.id)
+    return json_response(destinations.to_json(dest, counts), status)
+
+
+async def create_destination(request: Request) -> Response:
+    await require(request, "admin")
+    saved = await destinations_service.create(
+        _store(request), _sealer(request), await read_json(request)
+    )
+    return await _answer(request, saved, 201)
+
+
+async def list_destinations(request: Request) -> Response:
+    await require(request, "admin")
+    store = _store(request)
+    items = []
+    for dest in await store.list_destinations():
+        items.append(destinations.to_json(dest, await store.outbox_counts(dest.id)))
+    return json_response({"items": items})
+
+
+async def get_destination(request: Request) -> Response:
+    await require(request, "admin")
+    return await _answer(request, await _found(request))
+
+
+async def update_destination(request: Request) -> Response:
+    await require(request, "admin")
+    current = await _found(request)
+    data = await read_json(request)
+    saved = await destinations_service.update(_store(request), _sealer(request), current, data)
+    return await _answer(request, saved)
+
+
+async def delete_destination(request: Request) -> Response:
+    await require(request, "admin")
+    dest = await _found(request)
+    assert dest.id is not None
+    await _store(request).delete_destination(dest.id)
+    return Response(status_code=204)
+
+
+async def list_deliveries(request: Request) -> Response:
+    """The delivery log, newest first; `before` (an id) pages back."""
+    await require(request, "reports:read")
+    only_known(request.query_params, {"limit", "before"})
+    dest = await _found(request)
+    assert dest.id is not None
+    limit = query_int(request, "limit", 100, 1, 1000)
+    before = query_int(request, "before", 0, 0, 2**62) or None
+    found = await _store(request).list_deliveries(dest.id, limit, before)
+    return json_response(
+        {
+            "items": [destinations.delivery_json(d) for d in found],
+            "next_before": found[-1].id if len(found) == limit else None,
+        }
+    )
+
+
+async def replay(request: Request) -> Response:
+    """Dead rows of this destination go back to pending (after a fix)."""
+    await require(request, "admin")
+    dest = await _found(request)
+    replayed = await _store(request).replay_outbox(dest.id)
+    return json_response({"replayed": replayed})
+
+
+async def test_destination(request: Request) -> Response:
+    """Send one test event (in the platform's test mode where it has one); the answer."""
+    await require(request, "admin")
+    dest = await _found(request)
+    forwarder: Forwarder = request.app.state.probe_forwarder
+    result = await probe(forwarder, dest)
+    return json_response(
+        {
+            "event_id": result.event_id,
+            "platform_test_mode": result.test_mode,
+            "http_status": result.http_status,
+            "status": result.outcome.status,
+            "message": result.outcome.message,
+            "answer": result.answer,
+        }
+    )
+
+
+routes = [
+    Route("/api/v1/destinations", create_destination, methods=["POST"]),
+    Route("/api/v1/destinations", list_destinations, methods=["GET"]),
+    Route("/api/v1/destinations/{destination_id:int}", get_destination, methods=["GET"]),
+    Route("/api/v1/destinations/{destination_id:int}", update_destination, methods=["PATCH"]),
+    Route("/api/v1/destinations/{destination_id:int}", delete_destination, methods=["DELETE"]),
+    Route("/api/v1/destinations/{destination_id:int}/deliveries", list_deliveries, methods=["GET"]),
+    Route("/api/v1/destinations/{destination_id:int}/replay", replay, methods=["POST"]),
+    Route("/api/v1/destinations/{destination_id:int}/test", test_destination, methods=["POST"]),
+]

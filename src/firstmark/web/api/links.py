@@ -1,0 +1,202 @@
+"""REST API under /api/v1: links and their stats. Handlers parse, call actions/store, answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from firstmark.domain import links, stats
+from firstmark.domain.links import Prepared
+from firstmark.domain.times import iso
+from firstmark.errors import InvalidField
+from firstmark.services import calls as calls_service
+from firstmark.services import links as links_service
+from firstmark.services import qr as qr_service
+from firstmark.store.protocol import BREAKDOWNS, GROUPS, LINK_FILTERS, LinkQuery
+from firstmark.web.api.auth import require
+from firstmark.web.http import cache_of as _cache
+from firstmark.web.http import json_response, only_known, query_int, read_json
+from firstmark.web.http import settings_of as _settings
+from firstmark.web.http import store_of as _store
+
+BREAKDOWN_NAMES = {
+    "country": "country",
+    "city": "city",
+    "device": "device_type",
+    "os": "os",
+    "browser": "browser",
+    "referrer": "referrer_host",
+    "language": "lang",
+}
+BREAKDOWN_LIMIT = 20
+assert set(BREAKDOWN_NAMES.values()) == set(BREAKDOWNS)
+
+
+def _link_id(request: Request) -> int:
+    link_id: int = request.path_params["link_id"]
+    return link_id
+
+
+def _answer(request: Request, prepared: Prepared, status: int = 200) -> JSONResponse:
+    body = links.to_json(prepared.link, _settings(request).base_url)
+    body["warnings"] = [w.to_json() for w in prepared.warnings]
+    return json_response(body, status)
+
+
+async def create_link(request: Request) -> Response:
+    await require(request, "links:write")
+    data = await read_json(request)
+    prepared = await links_service.create_link(
+        _store(request), links_service.policy(_settings(request)), data
+    )
+    _cache(request).invalidate(prepared.link)
+    return _answer(request, prepared, 201)
+
+
+async def list_links(request: Request) -> Response:
+    await require(request, "links:read")
+    params = only_known(request.query_params, {*LINK_FILTERS, "q", "archived", "page", "per_page"})
+    archived_raw = params.get("archived", "false")
+    archived: bool | None = {"true": True, "false": False, "all": None}.get(archived_raw, False)
+    if archived_raw not in ("true", "false", "all"):
+        raise InvalidField("archived", "archived must be true, false or all")
+    page = query_int(request, "page", 1, 1, 1_000_000)
+    per_page = query_int(request, "per_page", 50, 1, 500)
+    filters = {name: params[name] for name in LINK_FILTERS if params.get(name)}
+    if "domain" in filters:
+        host = links.normalise_host(filters["domain"])
+        filters["domain"] = "" if host == _settings(request).default_host else host
+    found, total = await _store(request).list_links(
+        LinkQuery(
+            filters=filters,
+            search=params.get("q") or None,
+            archived=archived,
+            limit=per_page,
+            offset=(page - 1) * per_page,
+        )
+    )
+    base = _settings(request).base_url
+    return json_response(
+        {
+            "items": [links.to_json(link, base) for link in found],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+        }
+    )
+
+
+async def get_link(request: Request) -> Response:
+    await require(request, "links:read")
+    link = await links_service.get_link(_store(request), _link_id(request))
+    return json_response(links.to_json(link, _settings(request).base_url))
+
+
+async def update_link(request: Request) -> Response:
+    await require(request, "links:write")
+    data = await read_json(request)
+    store = _store(request)
+    before = await links_service.get_link(store, _link_id(request))
+    prepared = await links_service.update_link(
+        store, links_service.policy(_settings(request)), before.id or 0, data
+    )
+    children = await qr_service.follow_parent(store, prepared.link)
+    _cache(request).invalidate(before, prepared.link, *children)
+    return _answer(request, prepared)
+
+
+async def archive_link(request: Request) -> Response:
+    await require(request, "links:write")
+    link = await links_service.archive_link(_store(request), _link_id(request))
+    children = await qr_service.follow_parent(_store(request), link)
+    _cache(request).invalidate(link, *children)
+    return Response(status_code=204)
+
+
+async def link_stats(request: Request) -> Response:
+    await require(request, "reports:read")
+    params = only_known(request.query_params, {"from", "to", "interval"})
+    store = _store(request)
+    link = await links_service.get_link(store, _link_id(request))
+    assert link.id is not None
+    span = stats.parse_range(params, datetime.now(UTC))
+    start, end = span.start.timestamp(), span.end.timestamp()
+    rows = await store.rollups([link.id], start, end)
+    breakdowns: dict[str, Any] = {}
+    for name, column in BREAKDOWN_NAMES.items():
+        found = await store.breakdown(link.id, column, start, end, BREAKDOWN_LIMIT)
+        breakdowns[name] = [{"value": v, "hits": h, "uniques": u} for v, h, u in found]
+    calls = await calls_service.by_link(store, [link.id], start, end)
+    return json_response(
+        {
+            "link_id": link.id,
+            "from": iso(span.start),
+            "to": iso(span.end),
+            "interval": span.interval,
+            "totals": {**stats.totals(rows), **calls_service.fields(calls.get(link.id))},
+            "series": stats.series(rows, span),
+            "breakdowns": breakdowns,
+        }
+    )
+
+
+async def group_stats(request: Request) -> Response:
+    await require(request, "reports:read")
+    params = only_known(request.query_params, {"from", "to", "group_by"})
+    group_by = params.get("group_by", "")
+    if group_by not in GROUPS:
+        raise InvalidField("group_by", f"group_by must be one of {', '.join(GROUPS)}")
+    span = stats.parse_range({**params, "interval": "day"}, datetime.now(UTC))
+    start, end = span.start.timestamp(), span.end.timestamp()
+    store = _store(request)
+    rows = await store.group_totals(group_by, start, end)
+    calls = await calls_service.by_group(store, group_by, start, end)
+    body: dict[str, Any] = {
+        "group_by": group_by,
+        "from": iso(span.start),
+        "to": iso(span.end),
+        "rows": [
+            {
+                "value": r.value,
+                "links": r.links,
+                "hits": r.hits,
+                "humans": r.hits - r.bot_hits,
+                "bots": r.bot_hits,
+                "uniques": r.uniques,
+                "clicks": r.clicks,
+                "scans": r.scans,
+                **(
+                    calls_service.empty()
+                    if calls is None
+                    else calls_service.fields(calls.get(r.value))
+                ),
+            }
+            for r in rows
+        ],
+    }
+    if calls is None:
+        body["note"] = calls_service.NOT_BY_TAG
+    else:  # groups only calls reached (a campaign on a printed number alone)
+        seen = {r.value for r in rows}
+        body["rows"] += [
+            {"value": value, "links": 0, "hits": 0, "humans": 0, "bots": 0, "uniques": 0,
+             "clicks": 0, "scans": 0, **calls_service.fields(total)}
+            for value, total in calls.items()
+            if value not in seen
+        ]  # fmt: skip
+    return json_response(body)
+
+
+routes = [
+    Route("/api/v1/links", create_link, methods=["POST"]),
+    Route("/api/v1/links", list_links, methods=["GET"]),
+    Route("/api/v1/links/{link_id:int}", get_link, methods=["GET"]),
+    Route("/api/v1/links/{link_id:int}", update_link, methods=["PATCH"]),
+    Route("/api/v1/links/{link_id:int}", archive_link, methods=["DELETE"]),
+    Route("/api/v1/links/{link_id:int}/stats", link_stats, methods=["GET"]),
+    Route("/api/v1/stats", group_stats, methods=["GET"]),
+]

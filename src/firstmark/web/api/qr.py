@@ -1,0 +1,331 @@
+"""REST API for QR codes: rendering, the print check, logos, placements, ZIP export, event
+mode, scan analytics and destination health. Handlers parse, call qractions/store, answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from firstmark.domain import linkcheck as health
+from firstmark.domain import placements, schedules
+from firstmark.domain.links import Link
+from firstmark.domain.qr import parse_options
+from firstmark.domain.qrrender import MAX_LOGO_BYTES, Rendered, read_logo
+from firstmark.domain.urls import validate_destination
+from firstmark.errors import InvalidBody, InvalidField, NotFound
+from firstmark.services import linkcheck
+from firstmark.services import links as links_service
+from firstmark.services import qr as qr_service
+from firstmark.web.api.auth import require
+from firstmark.web.http import cache_of as _cache
+from firstmark.web.http import json_response, only_known, read_json
+from firstmark.web.http import settings_of as _settings
+from firstmark.web.http import store_of as _store
+
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+BATCH_JSON_LIMIT = 2 * 1024 * 1024
+
+
+async def _link(request: Request) -> Link:
+    return await links_service.get_link(_store(request), request.path_params["link_id"])
+
+
+async def _body(request: Request, limit: int, field: str) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise InvalidField(
+            field, f"the upload must be at most {limit // 1024} KB", code="too_large"
+        )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise InvalidField(
+                field, f"the upload must be at most {limit // 1024} KB", code="too_large"
+            )
+    return bytes(body)
+
+
+def _image(rendered: Rendered, filename: str) -> Response:
+    return Response(
+        rendered.body,
+        media_type=rendered.media_type,
+        headers={
+            "x-print-check": rendered.check.header(),
+            "content-disposition": f'inline; filename="{filename}"',
+            "cache-control": "private, max-age=0",
+        },
+    )
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+async def link_qr(request: Request) -> Response:
+    await require(request, "links:read")
+    options = parse_options(request.query_params)
+    link = await _link(request)
+    rendered = await qr_service.render_link(_store(request), _settings(request), link, options)
+    return _image(rendered, f"{link.code}.{options.format}")
+
+
+async def link_qr_check(request: Request) -> Response:
+    await require(request, "links:read")
+    options = parse_options(request.query_params)
+    link = await _link(request)
+    rendered = await qr_service.render_link(_store(request), _settings(request), link, options)
+    body = rendered.check.to_json()
+    body["error_level"] = options.error_level
+    body["pixels"] = rendered.pixels
+    return json_response(body)
+
+
+async def upload_logo(request: Request) -> Response:
+    await require(request, "links:write")
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_LOGO_BYTES + 16 * 1024:
+            raise InvalidField("logo", "the logo must be at most 512 KB", code="too_large")
+        async with request.form(max_files=1, max_fields=5) as form:
+            upload = form.get("file") or form.get("logo")
+            if upload is None or isinstance(upload, str):
+                raise InvalidField("logo", "send the image as the form field 'file'")
+            data = await upload.read(MAX_LOGO_BYTES + 1)
+    else:
+        data = await _body(request, MAX_LOGO_BYTES, "logo")
+    logo = await _store(request).insert_logo(read_logo(data))
+    return json_response(
+        {
+            "id": logo.id,
+            "media_type": logo.media_type,
+            "sha256": logo.sha256,
+            "width": logo.width or None,
+            "height": logo.height or None,
+            "bytes": len(logo.data),
+        },
+        201,
+    )
+
+
+# --- placements -------------------------------------------------------------------------------
+
+
+async def create_placements(request: Request) -> Response:
+    await require(request, "links:write")
+    link = await _link(request)
+    assert link.id is not None
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in CSV_TYPES:
+        raw = await _body(request, placements.CSV_LIMIT, "file")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidField("file", "the CSV must be UTF-8") from None
+        drafts = placements.parse_csv(text, link.id)
+    else:
+        data = await read_json(request, BATCH_JSON_LIMIT)
+        items = data if isinstance(data, list) else [data]
+        if not items or len(items) > placements.MAX_BATCH:
+            raise InvalidBody(f"send 1 to {placements.MAX_BATCH} placements")
+        drafts = []
+        for index, item in enumerate(items):
+            try:
+                drafts.append(placements.parse(item, link.id))
+            except InvalidField as exc:
+                if not isinstance(data, list):
+                    raise
+                raise InvalidField(
+                    f"[{index}].{exc.field}", f"item {index}: {exc.message}", code=exc.code
+                ) from None
+    saved = await qr_service.create_placements(_store(request), link, drafts)
+    # A code scanned before it existed may sit in the cache as unknown.
+    _cache(request).invalidate(*(Link(destination="", code=p.code, domain=p.domain) for p in saved))
+    settings = _settings(request)
+    return json_response({"items": [qr_service.placement_json(p, settings) for p in saved]}, 201)
+
+
+async def list_placements(request: Request) -> Response:
+    await require(request, "links:read")
+    link = await _link(request)
+    assert link.id is not None
+    found = await _store(request).list_placements(link.id)
+    settings = _settings(request)
+    return json_response({"items": [qr_service.placement_json(p, settings) for p in found]})
+
+
+async def get_placement(request: Request) -> Response:
+    await require(request, "links:read")
+    placement, _ = await qr_service.get_placement(_store(request), request.path_params["pid"])
+    return json_response(qr_service.placement_json(placement, _settings(request)))
+
+
+async def placement_qr(request: Request) -> Response:
+    await require(request, "links:read")
+    options = parse_options(request.query_params)
+    placement, link = await qr_service.get_placement(_store(request), request.path_params["pid"])
+    rendered = await qr_service.render_link(_store(request), _settings(request), link, options)
+    name = placements.file_name(placement, options.format, set())
+    return _image(rendered, name)
+
+
+async def export_placements(request: Request) -> Response:
+    await require(request, "links:read")
+    options = parse_options(request.query_params)
+    link = await _link(request)
+    body, count = await qr_service.export_zip(_store(request), _settings(request), link, options)
+    return Response(
+        body,
+        media_type="application/zip",
+        headers={
+            "content-disposition": f'attachment; filename="{link.code}-placements.zip"',
+            "x-placements": str(count),
+        },
+    )
+
+
+# --- event mode -------------------------------------------------------------------------------
+
+
+async def _invalidate_family(request: Request, link: Link) -> None:
+    assert link.id is not None
+    found = await _store(request).list_placements(link.id)
+    stubs = [Link(destination="", code=p.code, domain=p.domain) for p in found]
+    _cache(request).invalidate(link, *stubs)
+
+
+async def put_event(request: Request) -> Response:
+    await require(request, "links:write")
+    link = await _link(request)
+    data = await read_json(request)
+    schedule = await qr_service.set_event(_store(request), _settings(request), link, data)
+    await _invalidate_family(request, link)
+    return json_response(schedules.to_json(schedule, datetime.now(UTC)))
+
+
+async def get_event(request: Request) -> Response:
+    await require(request, "links:read")
+    schedule = await qr_service.get_event(_store(request), await _link(request))
+    return json_response(schedules.to_json(schedule, datetime.now(UTC)))
+
+
+async def delete_event(request: Request) -> Response:
+    await require(request, "links:write")
+    link = await _link(request)
+    assert link.id is not None
+    if not await _store(request).delete_schedule(link.id):
+        raise NotFound(f"link {link.id} has no event")
+    await _invalidate_family(request, link)
+    return Response(status_code=204)
+
+
+async def retire_event(request: Request) -> Response:
+    await require(request, "links:write")
+    link = await _link(request)
+    data: Any = {}
+    if request.headers.get("content-length", "0") != "0":
+        data = await read_json(request)
+    if not isinstance(data, dict) or set(data) - {"fallback_url"}:
+        raise InvalidField("body", "the body may only hold fallback_url")
+    fallback = data.get("fallback_url")
+    if fallback is not None:
+        fallback = validate_destination(
+            fallback,
+            "fallback_url",
+            allowed_hosts=_settings(request).allowed_destination_hosts,
+        )
+    schedule = await qr_service.retire_event(_store(request), link, fallback)
+    await _invalidate_family(request, link)
+    return json_response(schedules.to_json(schedule, datetime.now(UTC)))
+
+
+# --- scans ------------------------------------------------------------------------------------
+
+
+def _range_params(request: Request) -> dict[str, str]:
+    params = only_known(request.query_params, {"from", "to", "interval", "tz"})
+    return params
+
+
+async def link_scans(request: Request) -> Response:
+    await require(request, "reports:read")
+    params = _range_params(request)
+    link = await _link(request)
+    assert link.id is not None
+    store = _store(request)
+    found = await store.list_placements(link.id)
+    ids = [link.id, *(p.link_id for p in found if p.link_id is not None)]
+    report = await qr_service.scan_report(store, _settings(request), ids, found, params)
+    return json_response({"link_id": link.id, **report})
+
+
+async def placement_scans(request: Request) -> Response:
+    await require(request, "reports:read")
+    params = _range_params(request)
+    store = _store(request)
+    placement, link = await qr_service.get_placement(store, request.path_params["pid"])
+    assert link.id is not None
+    report = await qr_service.scan_report(store, _settings(request), [link.id], [placement], params)
+    report.pop("placements")
+    return json_response({"placement_id": link.id, "link_id": placement.parent_id, **report})
+
+
+# --- destination health -----------------------------------------------------------------------
+
+
+async def link_health(request: Request) -> Response:
+    await require(request, "links:read")
+    link = await _link(request)
+    assert link.id is not None
+    found = await _store(request).health_for([link.id])
+    return json_response({"link_id": link.id, "health": health.to_json(found.get(link.id))})
+
+
+async def check_link_health(request: Request) -> Response:
+    await require(request, "links:write")
+    link = await _link(request)
+    settings = _settings(request)
+    async with linkcheck.client(settings.healthcheck_timeout) as http:
+        found = await linkcheck.check_links(
+            _store(request), http, [link], allow_private=settings.healthcheck_allow_private
+        )
+    return json_response({"link_id": link.id, "health": health.to_json(found[0])})
+
+
+async def failing_links(request: Request) -> Response:
+    await require(request, "links:read")
+    store = _store(request)
+    active = await linkcheck.active_links(store)
+    found = await store.health_for([link.id for link in active if link.id is not None])
+    failing = [h for h in found.values() if not h.ok]
+    return json_response(
+        {
+            "checked": len(found),
+            "failing": [{"link_id": h.link_id, **(health.to_json(h) or {})} for h in failing],
+        }
+    )
+
+
+routes = [
+    Route("/api/v1/links/{link_id:int}/qr", link_qr, methods=["GET"]),
+    Route("/api/v1/links/{link_id:int}/qr/check", link_qr_check, methods=["GET"]),
+    Route("/api/v1/qr/logos", upload_logo, methods=["POST"]),
+    Route("/api/v1/links/{link_id:int}/placements", create_placements, methods=["POST"]),
+    Route("/api/v1/links/{link_id:int}/placements", list_placements, methods=["GET"]),
+    Route("/api/v1/links/{link_id:int}/placements.zip", export_placements, methods=["GET"]),
+    Route("/api/v1/placements/{pid:int}", get_placement, methods=["GET"]),
+    Route("/api/v1/placements/{pid:int}/qr", placement_qr, methods=["GET"]),
+    Route("/api/v1/placements/{pid:int}/scans", placement_scans, methods=["GET"]),
+    Route("/api/v1/links/{link_id:int}/event", put_event, methods=["PUT"]),
+    Route("/api/v1/links/{link_id:int}/event", get_event, methods=["GET"]),
+    Route("/api/v1/links/{link_id:int}/event", delete_event, methods=["DELETE"]),
+    Route("/api/v1/links/{link_id:int}/event/retire", retire_event, methods=["POST"]),
+    Route("/api/v1/links/{link_id:int}/scans", link_scans, methods=["GET"]),
+    Route("/api/v1/links/{link_id:int}/health", link_health, methods=["GET"]),
+    Route("/api/v1/links/{link_id:int}/health", check_link_health, methods=["POST"]),
+    Route("/api/v1/health/failing", failing_links, methods=["GET"]),
+]

@@ -1,0 +1,114 @@
+"""REST API for reports: overview, tables by channel/campaign/…, attribution; JSON or CSV."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from firstmark.domain import attribution, reports
+from firstmark.domain.money import currency as check_currency
+from firstmark.errors import InvalidField, NotFound
+from firstmark.services import reports as reports_service
+from firstmark.services.reports import Window
+from firstmark.web.api.auth import require
+from firstmark.web.http import json_response, only_known
+from firstmark.web.http import store_of as _store
+
+RANGE = {"from", "to", "currency", "format"}
+
+
+def _params(request: Request, allowed: set[str]) -> dict[str, str]:
+    params = only_known(request.query_params, allowed)
+    if params.get("format", "json") not in ("json", "csv"):
+        raise InvalidField("format", "format must be json or csv")
+    return params
+
+
+def _csv(body: str, name: str) -> Response:
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="firstmark-{name}.csv"'},
+    )
+
+
+async def overview(request: Request) -> Response:
+    await require(request, "reports:read")
+    params = _params(request, RANGE)
+    window = Window.of(params)
+    requested = check_currency(params.get("currency"))
+    found = await reports_service.table(_store(request), ("day",), window, requested)
+    days, currency, others = found.rows, found.currency, found.others
+    totals = found.total()
+    if params.get("format") == "csv":
+        return _csv(reports.to_csv(days, ("day",)), "overview")
+    return json_response(
+        {
+            **window.json,
+            "currency": currency,
+            "other_currencies": others,
+            "totals": reports.to_json(totals, ()),
+            "series": [reports.to_json(r, ("day",)) for r in sorted(days, key=lambda r: r.key)],
+        }
+    )
+
+
+async def table(request: Request) -> Response:
+    await require(request, "reports:read")
+    name = request.path_params["name"]
+    if name == "table":
+        params = _params(request, RANGE | {"group_by"})
+        dims = reports.parse_dimensions(params.get("group_by", ""))
+    elif name in reports.TABLES:
+        params = _params(request, RANGE)
+        dims = reports.TABLES[name]
+    else:
+        raise NotFound(f"no report {name!r}; try {', '.join(reports.TABLES)} or table")
+    window = Window.of(params)
+    found = await reports_service.table(
+        _store(request), dims, window, check_currency(params.get("currency"))
+    )
+    rows, currency, others = found.rows, found.currency, found.others
+    if params.get("format") == "csv":
+        return _csv(reports.to_csv(rows, dims), name)
+    return json_response(
+        {
+            **window.json,
+            "group_by": list(dims),
+            "currency": currency,
+            "other_currencies": others,
+            "rows": [reports.to_json(r, dims) for r in rows],
+            "totals": reports.to_json(found.total(), ()),
+        }
+    )
+
+
+async def attribution_report(request: Request) -> Response:
+    await require(request, "reports:read")
+    params = _params(request, RANGE | {"group_by", "half_life_days"})
+    dims = reports.parse_dimensions(params.get("group_by", "source,medium"))
+    half_life = reports_service.half_life(params.get("half_life_days"))
+    window = Window.of(params)
+    entries, currency, _ = await reports_service.comparison(
+        _store(request), dims, window, check_currency(params.get("currency")), half_life
+    )
+    if params.get("format") == "csv":
+        return _csv(reports.attribution_csv(entries, dims), "attribution")
+    return json_response(
+        {
+            **window.json,
+            "group_by": list(dims),
+            "currency": currency,
+            "models": list(attribution.MODELS),
+            "half_life_days": half_life,
+            "rows": entries,
+        }
+    )
+
+
+routes = [
+    Route("/api/v1/reports/overview", overview, methods=["GET"]),
+    Route("/api/v1/reports/attribution", attribution_report, methods=["GET"]),
+    Route("/api/v1/reports/{name}", table, methods=["GET"]),
+]

@@ -1,0 +1,105 @@
+"""Dashboard ad-cost page: upload an export (all or nothing, every bad row shown next to the
+upload field), see what an import did, and the imported totals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from firstmark.domain import costs
+from firstmark.domain.costs import MAX_FILE_BYTES, PRESETS, parse_costs
+from firstmark.errors import InvalidField, InvalidFile, RowError
+from firstmark.services.reports import Window
+from firstmark.web.dashboard.views import Ctx, date_range, page
+
+PRESET_LABELS = {
+    "auto": "Recognise from the columns",
+    "google_ads": "Google Ads",
+    "meta": "Meta Ads Manager",
+    "linkedin": "LinkedIn Campaign Manager",
+    "tiktok": "TikTok Ads Manager",
+    "microsoft": "Microsoft Advertising",
+    "generic": "Generic (date, source, medium, campaign, spend, currency, …)",
+}
+assert set(PRESET_LABELS) == {"auto", *PRESETS}
+FIELDS = ("preset", "source", "medium", "currency")
+SHOWN_PERIODS = 10  # channels listed after an import; the rest are counted
+
+
+async def _page(
+    ctx: Ctx,
+    status: int = 200,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    row_errors: list[RowError] | None = None,
+) -> Response:
+    span, dates, range_errors = date_range(ctx)
+    window = Window(span)
+    totals = await ctx.store.cost_totals(
+        window.first_day, window.last_day, ["source", "medium", "campaign"]
+    )
+    spend: dict[str, Any] = {}
+    for row in totals:
+        spend[row.currency] = spend.get(row.currency, 0) + row.spend
+    row_errors = row_errors or []
+    return ctx.render(
+        "costs.html",
+        status,
+        presets=PRESET_LABELS,
+        values=values or {"preset": "auto"},
+        errors=errors or {},
+        row_errors=row_errors[: InvalidFile.shown],
+        more_errors=max(0, len(row_errors) - InvalidFile.shown),
+        totals=totals,
+        spend=sorted(spend.items()),
+        dates=dates,
+        range_errors=range_errors,
+        result=(ctx.flash or {}).get("import"),
+        max_mb=MAX_FILE_BYTES // 2**20,
+    )
+
+
+async def costs_page(ctx: Ctx) -> Response:
+    if ctx.request.method == "GET":
+        return await _page(ctx)
+    values = {name: ctx.value(name).strip() for name in FIELDS}
+    try:
+        upload = await ctx.file("file", MAX_FILE_BYTES)
+        if upload is None:
+            raise InvalidField("file", "choose the export file to upload")
+        _, data = upload
+        if len(data) > MAX_FILE_BYTES:
+            raise InvalidField("file", f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+        if not data.strip():
+            raise InvalidField("file", "the file is empty")
+        parsed = parse_costs(
+            data,
+            values["preset"] or "auto",
+            source=values["source"] or None,
+            medium=values["medium"] or None,
+            currency=values["currency"] or None,
+        )
+    except InvalidFile as exc:
+        message = f"{len(exc.errors)} row(s) have errors; nothing was imported."
+        return await _page(ctx, 422, values=values, errors={"file": message}, row_errors=exc.errors)
+    except InvalidField as exc:
+        field = exc.field if exc.field in FIELDS else "file"
+        return await _page(ctx, 422, values=values, errors={field: exc.message})
+    replaced, _ = await ctx.store.replace_costs(parsed.rows)
+    summary = costs.to_json(parsed, replaced)
+    periods = summary["periods"]
+    summary["periods"] = periods[:SHOWN_PERIODS]
+    summary["more_periods"] = max(0, len(periods) - SHOWN_PERIODS)
+    return ctx.redirect("/dashboard/costs", flash={"import": summary})
+
+
+routes = [
+    Route(
+        "/dashboard/costs",
+        page(costs_page, upload=MAX_FILE_BYTES),
+        methods=["GET", "POST"],
+    ),
+]

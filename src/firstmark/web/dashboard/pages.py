@@ -1,0 +1,347 @@
+"""The dashboard under /dashboard: login, overview, campaigns and channels, API keys, settings.
+
+Link pages are in dashboard_links.py. Handlers parse, call domain and store, render a template
+from templates/dashboard/. Every POST carries a CSRF token (checked in views.page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from firstmark.config import Settings
+from firstmark.domain import kpis, stats
+from firstmark.domain.keys import SCOPES, new_key, parse_scopes
+from firstmark.domain.passwords import check_password, hash_password
+from firstmark.domain.utm import taxonomy
+from firstmark.errors import InvalidField, NotFound
+from firstmark.services import calls as calls_service
+from firstmark.store.protocol import CallTotal, GroupRow
+from firstmark.web.clientip import ClientIP
+from firstmark.web.dashboard import charts
+from firstmark.web.dashboard import costs as dashboard_costs
+from firstmark.web.dashboard import goals as dashboard_goals
+from firstmark.web.dashboard import links as dashboard_links
+from firstmark.web.dashboard import numbers as dashboard_numbers
+from firstmark.web.dashboard import reports as dashboard_reports
+from firstmark.web.dashboard.views import (
+    HEADERS,
+    Ctx,
+    Dashboard,
+    column,
+    date_range,
+    day_labels,
+    page,
+    safe_next,
+)
+
+# A hash to check a password against when the user does not exist, so a wrong name and a
+# wrong password take the same time.
+_NO_USER = hash_password("no such user")
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str
+
+
+# The navigation, in order. Pages added later (QR codes, conversions, goals, calls, numbers,
+# costs, attribution) take their place here and nowhere else.
+NAV = (
+    NavItem("/dashboard", "Overview"),
+    NavItem("/dashboard/campaigns", "Campaigns"),
+    NavItem("/dashboard/channels", "Channels"),
+    NavItem("/dashboard/links", "Links"),
+    NavItem("/dashboard/reports", "Reports"),
+    NavItem("/dashboard/attribution", "Attribution"),
+    NavItem("/dashboard/conversions", "Conversions"),
+    NavItem("/dashboard/calls", "Calls"),
+    NavItem("/dashboard/numbers", "Numbers"),
+    NavItem("/dashboard/costs", "Ad costs"),
+)
+NAV_ADMIN = (
+    NavItem("/dashboard/keys", "API keys"),
+    NavItem("/dashboard/settings", "Settings"),
+)
+
+GROUP_PAGES = {
+    "campaigns": (
+        "Campaigns",
+        {"campaign": "Campaign", "utm_campaign": "utm_campaign", "tag": "Tag"},
+    ),
+    "channels": ("Channels", {"utm_source": "utm_source", "utm_medium": "utm_medium"}),
+}
+
+
+def setup(settings: Settings) -> Dashboard:
+    dashboard = Dashboard(settings)
+    dashboard.env.globals["nav"] = NAV
+    dashboard.env.globals["nav_admin"] = NAV_ADMIN
+    dashboard.env.globals["bar"] = charts.bar
+    return dashboard
+
+
+# --- login ----------------------------------------------------------------------------------
+
+
+def _address(ctx: Ctx) -> str:
+    peer = ctx.request.client.host if ctx.request.client else ""
+    resolver = ClientIP(ctx.settings.trusted_proxies)
+    return resolver.resolve(peer, ctx.request.headers.get("x-forwarded-for"))
+
+
+async def login(ctx: Ctx) -> Response:
+    if ctx.session.logged_in:
+        return RedirectResponse("/dashboard", status_code=303, headers=HEADERS)
+    next_url = safe_next(ctx.request.query_params.get("next") or ctx.value("next"))
+    if ctx.request.method == "GET":
+        return ctx.render("login.html", next=next_url, username="", error=None)
+    address = _address(ctx)
+    throttle = ctx.dashboard.throttle
+    username = ctx.value("username").strip()
+    wait = throttle.retry_after(address)
+    if wait:
+        minutes = -(-wait // 60)
+        error = f"Too many failed attempts. Try again in {minutes} minute(s)."
+        return ctx.render("login.html", 429, next=next_url, username=username, error=error)
+    user = await ctx.store.user_by_name(username) if username else None
+    password_ok = check_password(ctx.value("password"), user.password_hash if user else _NO_USER)
+    if user is None or not password_ok:
+        throttle.failed(address)
+        error = "Wrong username or password."
+        return ctx.render("login.html", 401, next=next_url, username=username, error=error)
+    throttle.succeeded(address)
+    response = RedirectResponse(next_url, status_code=303, headers=HEADERS)
+    # A new session (new nonce) at login: whatever cookie came before is not promoted.
+    ctx.dashboard.sessions.save(response, ctx.dashboard.sessions.new(user.id, user.username))
+    ctx.new_session = False
+    return response
+
+
+async def logout(ctx: Ctx) -> Response:
+    response = ctx.redirect("/dashboard/login", flash={"message": "You are logged out."})
+    ctx.dashboard.sessions.clear(response)
+    return response
+
+
+# --- overview and groups --------------------------------------------------------------------
+
+
+def _group_rows(
+    rows: list[GroupRow], calls: dict[str | None, CallTotal] | None = None
+) -> list[dict[str, Any]]:
+    """Groups of links with their traffic and, where the grouping has them, calls; a group
+    only calls reached (a campaign on a printed number alone) gets a row too."""
+    out = [
+        {
+            "value": r.value,
+            "links": r.links,
+            "clicks": r.clicks,
+            "scans": r.scans,
+            "uniques": r.uniques,
+            "humans": r.hits - r.bot_hits,
+            "bots": r.bot_hits,
+            "bot_share": kpis.ratio(r.bot_hits, r.hits, scale=100),
+            **(
+                calls_service.empty() if calls is None else calls_service.fields(calls.get(r.value))
+            ),
+        }
+        for r in rows
+    ]
+    if calls is not None:
+        seen = {r.value for r in rows}
+        out += [
+            {"value": value, "links": 0, "clicks": 0, "scans": 0, "uniques": 0, "humans": 0,
+             "bots": 0, "bot_share": None, **calls_service.fields(total)}
+            for value, total in calls.items()
+            if value not in seen
+        ]  # fmt: skip
+    return out
+
+
+async def overview(ctx: Ctx) -> Response:
+    params = dashboard_reports.Params(ctx)
+    span, dates, errors = params.span, params.dates, params.errors
+    money = await dashboard_reports.overview_kpis(ctx, params)
+    start, end = span.start.timestamp(), span.end.timestamp()
+    rows = await ctx.store.rollups(None, start, end)
+    totals = stats.totals(rows)
+    series = stats.series(rows, span)
+    labels = day_labels(span)
+    chart = charts.time_series(
+        labels,
+        [
+            charts.Line("clicks", "clicks", column(series, "clicks")),
+            charts.Line("scans", "scans", column(series, "scans")),
+            charts.Line("unique visitors", "uniques", column(series, "uniques")),
+        ],
+        title="Clicks, scans and unique visitors per day",
+    )
+    campaigns = _group_rows(await ctx.store.group_totals("campaign", start, end))[:5]
+    sources = _group_rows(await ctx.store.group_totals("utm_source", start, end))[:5]
+    return ctx.render(
+        "overview.html",
+        dates=dates,
+        errors=errors,
+        totals=totals,
+        bot_share=kpis.ratio(totals["bots"], totals["hits"], scale=100),
+        links=await ctx.store.count_links(),
+        chart=chart,
+        labels=labels,
+        series=series,
+        campaigns=campaigns,
+        sources=sources,
+        report=money["money"],
+        currency=money["currency"],
+        currencies=money["currencies"],
+        others=[c for c in money["currencies"] if c != money["currency"]],
+    )
+
+
+async def groups(ctx: Ctx) -> Response:
+    name = ctx.request.url.path.rsplit("/", 1)[-1]
+    title, choices = GROUP_PAGES[name]
+    by = ctx.request.query_params.get("by") or next(iter(choices))
+    if by not in choices:
+        by = next(iter(choices))
+    span, dates, errors = date_range(ctx)
+    start, end = span.start.timestamp(), span.end.timestamp()
+    calls = await calls_service.by_group(ctx.store, by, start, end)
+    rows = _group_rows(await ctx.store.group_totals(by, start, end), calls)
+    return ctx.render(
+        "groups.html",
+        title=title,
+        choices=choices,
+        by=by,
+        dates=dates,
+        errors=errors,
+        rows=rows,
+        peak=max((r["humans"] for r in rows), default=0),
+        totals={k: sum(r[k] for r in rows) for k in ("clicks", "scans", "uniques", "bots")},
+        calls=None
+        if calls is None
+        else {k: sum(r[k] for r in rows) for k in ("calls", "answered_calls", "qualified_calls")},
+    )
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+async def keys(ctx: Ctx) -> Response:
+    shown: str | None = None
+    errors: dict[str, str] = {}
+    name = ""
+    chosen: list[str] = []
+    status = 200
+    if ctx.request.method == "POST":
+        assert ctx.form is not None
+        name = ctx.value("name").strip()
+        chosen = [s for s in ctx.form.getlist("scope") if isinstance(s, str)]
+        try:
+            if len(name) > 100:
+                raise InvalidField("name", "name must be at most 100 characters")
+            scopes = parse_scopes(chosen)
+        except InvalidField as exc:
+            errors[exc.field or "scope"] = exc.message
+            status = 422
+        else:
+            shown, key = new_key(scopes, name=name)
+            await ctx.store.insert_api_key(key)
+            name, chosen = "", []
+    return ctx.render(
+        "keys.html",
+        status,
+        keys=await ctx.store.list_api_keys(),
+        scopes=SCOPES,
+        shown=shown,
+        errors=errors,
+        name=name,
+        chosen=chosen,
+    )
+
+
+async def revoke_key(ctx: Ctx) -> Response:
+    prefix = ctx.request.path_params["prefix"]
+    if not await ctx.store.revoke_api_key(prefix):
+        return ctx.redirect("/dashboard/keys", flash={"error": f"No key fm_{prefix}_…"})
+    return ctx.redirect("/dashboard/keys", flash={"message": f"Revoked fm_{prefix}_…"})
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def _database(url: str) -> str:
+    """The database without credentials: engine and place only."""
+    if url.startswith("sqlite:"):
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def public_settings(settings: Settings) -> list[tuple[str, str, str]]:
+    """(variable, value, note) for every setting that is not a secret."""
+    known = taxonomy(settings.utm_sources, settings.utm_mediums)
+
+    def listed(values: tuple[Any, ...], empty: str) -> str:
+        return ", ".join(str(v) for v in values) if values else empty
+
+    return [
+        ("FIRSTMARK_BASE_URL", settings.base_url, "short URLs start with it"),
+        ("FIRSTMARK_DATABASE_URL", _database(settings.database_url), "credentials hidden"),
+        ("FIRSTMARK_HOST / PORT", f"{settings.host}:{settings.port}", "where serve listens"),
+        ("FIRSTMARK_TRUSTED_PROXIES", listed(settings.trusted_proxies, "none"), ""),
+        ("FIRSTMARK_GEOIP_DB", "configured" if settings.geoip_db else "not set", ""),
+        ("FIRSTMARK_CLICK_TOKENS", "on" if settings.click_tokens else "off", ""),
+        ("FIRSTMARK_CLICK_TOKEN_PARAM", settings.click_token_param, ""),
+        ("FIRSTMARK_ALLOWED_DESTINATION_HOSTS",
+         listed(settings.allowed_destination_hosts, "any"), ""),
+        ("FIRSTMARK_UTM_SOURCES", ", ".join(sorted(known.sources)),
+         "configured" if settings.utm_sources else "built-in list"),
+        ("FIRSTMARK_UTM_MEDIUMS", ", ".join(sorted(known.mediums)),
+         "configured" if settings.utm_mediums else "built-in list"),
+        ("FIRSTMARK_SESSION_HOURS", f"{settings.session_hours:g}", "dashboard login lifetime"),
+        ("FIRSTMARK_LINK_CACHE_TTL", f"{settings.link_cache_ttl:g} s", ""),
+        ("FIRSTMARK_HIT_FLUSH_MS", f"{settings.hit_flush_ms} ms", ""),
+        ("FIRSTMARK_HIT_BATCH / HIT_BUFFER", f"{settings.hit_batch} / {settings.hit_buffer}", ""),
+        ("FIRSTMARK_KEEP_ALIVE", f"{settings.keep_alive:g} s", ""),
+        ("FIRSTMARK_LOG_LEVEL", settings.log_level, ""),
+    ]  # fmt: skip
+
+
+async def settings_page(ctx: Ctx) -> Response:
+    return ctx.render("settings.html", rows=public_settings(ctx.settings))
+
+
+async def unknown(ctx: Ctx) -> Response:
+    raise NotFound(f"There is no dashboard page at {ctx.request.url.path}.")
+
+
+async def root_slash(request: Request) -> Response:
+    return RedirectResponse("/dashboard", status_code=308)
+
+
+routes = [
+    Route("/dashboard", page(overview), methods=["GET"]),
+    Route("/dashboard/", root_slash, methods=["GET"]),
+    Route("/dashboard/login", page(login, login=False), methods=["GET", "POST"]),
+    Route("/dashboard/logout", page(logout), methods=["POST"]),
+    Route("/dashboard/campaigns", page(groups), methods=["GET"]),
+    Route("/dashboard/channels", page(groups), methods=["GET"]),
+    *dashboard_links.routes,
+    *dashboard_reports.routes,
+    *dashboard_costs.routes,
+    *dashboard_goals.routes,
+    *dashboard_numbers.routes,
+    Route("/dashboard/keys", page(keys), methods=["GET", "POST"]),
+    Route("/dashboard/keys/{prefix}/revoke", page(revoke_key), methods=["POST"]),
+    Route("/dashboard/settings", page(settings_page), methods=["GET"]),
+    Route("/dashboard/{rest:path}", page(unknown), methods=["GET"]),
+]
