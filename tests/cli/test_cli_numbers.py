@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from test_cli import env, run
+from test_cli_main import env, run
 
 __all__ = ["env"]  # the fixture: a clean folder and environment for each command
 

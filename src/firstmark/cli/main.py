@@ -23,8 +23,9 @@ from firstmark.cli import destinations as forward_cli
 from firstmark.cli import numbers as numbers_cli
 from firstmark.cli import qr as cli_qr
 from firstmark.config import Settings, from_env
-from firstmark.domain import costs, goals, links, phones, sites
+from firstmark.domain import costs, goals, links, phones, sites, times
 from firstmark.domain.costs import PRESETS, parse_costs
+from firstmark.domain.dimensions import LINK_FILTERS
 from firstmark.domain.keys import new_key, parse_scopes
 from firstmark.domain.passwords import hash_password
 from firstmark.domain.utm import UTM_FIELDS
@@ -38,7 +39,7 @@ from firstmark.errors import (
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.store import create_store
-from firstmark.store.protocol import LINK_FILTERS, Domain, LinkQuery, Store
+from firstmark.store.protocol import Domain, LinkQuery, Store
 
 Handler = Callable[[argparse.Namespace, Settings, Store], Awaitable[int]]
 
@@ -366,7 +367,7 @@ async def cmd_site_add(args: argparse.Namespace, settings: Settings, store: Stor
     body: dict[str, Any] = {"hosts": args.host}
     if args.name:
         body["name"] = args.name
-    saved = await store.insert_site(sites.new_site(body, links_service.now()))
+    saved = await store.insert_site(sites.new_site(body, times.now()))
     data = sites.to_json(saved, settings.base_url)
     if args.json:
         _print_json(data)
@@ -400,7 +401,7 @@ async def cmd_goal_add(args: argparse.Namespace, settings: Settings, store: Stor
         body["default_value"] = args.value
     if args.currency:
         body["currency"] = args.currency
-    saved = await store.insert_goal(goals.new_goal(body, links_service.now()))
+    saved = await store.insert_goal(goals.new_goal(body, times.now()))
     print(json.dumps(goals.to_json(saved)) if args.json else f"goal {saved.name} ({saved.kind})")
     return 0
 

@@ -22,32 +22,12 @@ from decimal import Decimal
 from typing import Any
 
 from firstmark.domain import attribution
+from firstmark.domain.dimensions import COSTED, DIMENSIONS, REPORT_CALL_COLUMNS
 from firstmark.domain.kpis import KPI_NAMES, Totals, kpis, shown
 from firstmark.errors import InvalidField
 
-DIMENSIONS = ("source", "medium", "campaign", "content", "link", "day")
-COSTED = frozenset({"source", "medium", "campaign", "day"})  # what imported costs know
 EPOCH = date(1970, 1, 1)
 CENTS = Decimal("0.01")
-# The call_totals column of a report dimension: a call's tags are its link's or its session's.
-# Every report dimension has one; a dimension added without one makes its tables count no calls.
-CALL_GROUPS = {
-    "source": "utm_source",
-    "medium": "utm_medium",
-    "campaign": "utm_campaign",
-    "content": "utm_content",
-    "link": "link_id",
-    "day": "day",
-}
-TABLES = {
-    "channels": ("source", "medium"),
-    "sources": ("source",),
-    "mediums": ("medium",),
-    "campaigns": ("campaign",),
-    "contents": ("content",),
-    "links": ("link",),
-    "days": ("day",),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +151,9 @@ def parse_dimensions(raw: str) -> tuple[str, ...]:
 def call_group(dims: Sequence[str]) -> tuple[str, ...] | None:
     """The call_totals columns for a table by `dims`, in order; None when calls cannot be
     counted by them (no dimension, or one that calls do not have)."""
-    if not dims or any(d not in CALL_GROUPS for d in dims):
+    if not dims or any(d not in REPORT_CALL_COLUMNS for d in dims):
         return None
-    return tuple(CALL_GROUPS[d] for d in dims)
+    return tuple(REPORT_CALL_COLUMNS[d] for d in dims)
 
 
 def call_key(dim: str, value: str | None) -> Any:

@@ -7,6 +7,11 @@ from datetime import UTC, datetime
 from firstmark.errors import InvalidField
 
 
+def now() -> datetime:
+    """The current time to the second, in UTC: what a new or changed row is stamped with."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 def parse_time(name: str, value: object) -> datetime | None:
     """ISO 8601 date or date-time; naive values are taken as UTC."""
     if value is None:

@@ -20,10 +20,11 @@ from typing import Any
 
 from firstmark.domain import calls
 from firstmark.domain.calls import Call, CallEvent
+from firstmark.domain.dimensions import CALL_GROUP_COLUMNS
 from firstmark.domain.goals import Goal
 from firstmark.domain.numbers import TrackingNumber
 from firstmark.services.numbers import ensure_call_goal
-from firstmark.store.protocol import CALL_GROUPS, CallTotal, Store
+from firstmark.store.protocol import CallTotal, Store
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ async def by_group(
     store: Store, group_by: str, start: float, end: float
 ) -> dict[str | None, CallTotal] | None:
     """Calls started in [start, end) by a stats group (campaign, utm_*); None by tag."""
-    if group_by not in CALL_GROUPS:
+    if group_by not in CALL_GROUP_COLUMNS:
         return None
     return {t.value: t for t in await store.call_totals(group_by, start, end)}
 

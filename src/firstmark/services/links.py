@@ -6,11 +6,11 @@ Kept apart from web/ and cli.py so the two front doors cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from firstmark.config import Settings
 from firstmark.domain import links
 from firstmark.domain.links import Link, LinkPolicy, Prepared
+from firstmark.domain.times import now
 from firstmark.domain.utm import taxonomy
 from firstmark.errors import NotFound, SlugTaken
 from firstmark.store.protocol import Store
@@ -24,10 +24,6 @@ def policy(settings: Settings) -> LinkPolicy:
         taxonomy=taxonomy(settings.utm_sources, settings.utm_mediums),
         allowed_hosts=settings.allowed_destination_hosts,
     )
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 async def create_link(store: Store, rules: LinkPolicy, data: object) -> Prepared:

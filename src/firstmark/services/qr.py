@@ -16,7 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from firstmark.config import Settings
-from firstmark.domain import placements, schedules, stats
+from firstmark.domain import placements, schedules, stats, times
+from firstmark.domain.dimensions import SCAN_BREAKDOWNS
 from firstmark.domain.links import Link, generate_code, short_url
 from firstmark.domain.placements import Draft, Placement
 from firstmark.domain.qr import QrOptions
@@ -52,7 +53,7 @@ async def create_placements(store: Store, parent: Link, drafts: Sequence[Draft])
     if parent.kind == "qr" and parent.placement is not None:
         if await store.get_placement(parent.id) is not None:
             raise InvalidField("link", "a placement cannot have placements of its own")
-    now = links_service.now()
+    now = times.now()
     items = [(placements.placement_link(parent, d, now), d.placement) for d in drafts]
     for _ in range(links_service.CODE_ATTEMPTS):
         try:
@@ -135,9 +136,7 @@ def placement_json(p: Placement, settings: Settings) -> dict[str, Any]:
 
 async def set_event(store: Store, settings: Settings, link: Link, data: object) -> Schedule:
     assert link.id is not None
-    schedule = schedules.parse(
-        data, link.id, links_service.now(), settings.allowed_destination_hosts
-    )
+    schedule = schedules.parse(data, link.id, times.now(), settings.allowed_destination_hosts)
     await store.set_schedule(schedule)
     return schedule
 
@@ -148,7 +147,7 @@ async def get_event(store: Store, link: Link) -> Schedule:
     schedule = await store.get_schedule(link.id)
     if schedule is None:
         raise NotFound(f"link {link.id} has no event")
-    now = links_service.now()
+    now = times.now()
     if schedule.phase(now) == "retired" and schedule.summary is None:
         schedule = replace(schedule, summary=await event_summary(store, link, schedule))
         await store.set_schedule(schedule)
@@ -161,7 +160,7 @@ async def retire_event(store: Store, link: Link, fallback_url: str | None) -> Sc
     schedule = await store.get_schedule(link.id)
     if schedule is None:
         raise NotFound(f"link {link.id} has no event")
-    now = links_service.now()
+    now = times.now()
     fallback = fallback_url or schedule.fallback_url
     if fallback is None:
         raise InvalidField("fallback_url", "say where retired codes lead", code="required")
@@ -180,7 +179,7 @@ async def event_summary(store: Store, link: Link, schedule: Schedule) -> dict[st
     assert link.id is not None
     found = await store.list_placements(link.id)
     ids = [link.id, *(p.link_id for p in found if p.link_id is not None)]
-    end = (schedule.retire_at or links_service.now()).timestamp() + 1
+    end = (schedule.retire_at or times.now()).timestamp() + 1
     rows = await store.rollups(ids, 0, end)
     hourly = [(r.hour, r.hits - r.bot_hits, r.uniques) for r in rows if r.kind == "scan"]
     totals = await store.scan_totals(ids, 0, end)
@@ -191,8 +190,6 @@ async def event_summary(store: Store, link: Link, schedule: Schedule) -> dict[st
 
 
 # --- scan analytics ---------------------------------------------------------------------------
-
-BREAKDOWNS = {"country": "country", "city": "city", "device": "device_type", "os": "os"}
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -235,7 +232,7 @@ async def scan_report(
         when = datetime.fromtimestamp(r.hour, zone)
         heatmap[when.weekday()][when.hour] += r.hits - r.bot_hits
     breakdowns: dict[str, Any] = {}
-    for name, column in BREAKDOWNS.items():
+    for name, column in SCAN_BREAKDOWNS.items():
         top = await store.scan_breakdown(link_ids, column, start, end, 20)
         breakdowns[name] = [{"value": v, "scans": s, "unique_scans": u} for v, s, u in top]
     # Conversions credited to these codes (by their click token or last touch), any currency.

@@ -47,9 +47,6 @@ LINK_COLUMNS = (
     "forward_query", "click_token", "valid_from", "expires_at", "max_hits", "fallback_url",
     "password_hash", "rules", "noindex", "archived", "created_at", "updated_at", "version",
 )  # fmt: skip
-BREAKDOWNS = ("country", "city", "device_type", "os", "browser", "referrer_host", "lang")
-GROUPS = ("utm_source", "utm_medium", "utm_campaign", "campaign", "tag")
-LINK_FILTERS = ("domain", "campaign", "utm_source", "utm_medium", "utm_campaign", "tag", "kind")
 
 
 @dataclass(frozen=True)
@@ -106,10 +103,6 @@ class Job:
     payload: str
     attempts: int  # claims so far, this one included
     lease_until: float
-
-
-CALL_GROUPS = ("campaign", "utm_source", "utm_medium", "utm_campaign", "utm_content", "link_id",
-               "number_id", "channel", "day")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -325,8 +318,8 @@ class Store(Protocol):
     async def set_call_conversion(self, call_id: int, conversion_id: int) -> None: ...
     async def get_call(self, provider: str, call_id: str) -> Call | None: ...
     async def list_calls(self, query: CallQuery) -> tuple[list[Call], int]: ...  # newest first
-    # Calls started in [start, end) by one or more of CALL_GROUPS (a name, or a tuple of names:
-    # ("utm_source", "utm_medium") for channels); only calls of link_ids when given.
+    # Calls started in [start, end) by one or more of CALL_GROUP_COLUMNS (a name, or a tuple of
+    # names: ("utm_source", "utm_medium") for channels); only calls of link_ids when given.
     async def call_totals(
         self,
         group_by: str | tuple[str, ...],
@@ -337,8 +330,6 @@ class Store(Protocol):
 
 
 # --- row conversion shared by the engines ---------------------------------------------------
-
-COST_GROUPS = ("source", "medium", "campaign", "day")
 
 
 def money(value: Any) -> Decimal:

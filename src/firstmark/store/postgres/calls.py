@@ -302,7 +302,7 @@ class PostgresCalls:
         end: float,
         link_ids: Sequence[int] | None = None,
     ) -> list[CallTotal]:
-        """Calls started in [start, end) by one or more of CALL_GROUPS; only calls of
+        """Calls started in [start, end) by one or more of CALL_GROUP_COLUMNS; only calls of
         `link_ids` when given."""
         columns = group_columns(group_by)
         if link_ids is not None and not link_ids:

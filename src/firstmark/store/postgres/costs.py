@@ -10,14 +10,9 @@ from typing import Any
 import asyncpg
 
 from firstmark.domain.costs import CostRow, periods
+from firstmark.domain.dimensions import COST_GROUPS
 from firstmark.domain.reports import CostTotal
-from firstmark.store.protocol import (
-    COST_GROUPS,
-    check_column,
-    cost_params,
-    cost_total_from_row,
-    epoch_day,
-)
+from firstmark.store.protocol import check_column, cost_params, cost_total_from_row, epoch_day
 
 # Serialises imports, as SQLite's one writer does: two files for one period at once must not
 # both empty it and then both add their rows.

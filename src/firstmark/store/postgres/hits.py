@@ -12,11 +12,10 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from firstmark.domain.dimensions import BREAKDOWNS, LINK_GROUPS
 from firstmark.domain.hits import Hit
 from firstmark.store.protocol import (
-    BREAKDOWNS,
     DIM_COLUMNS,
-    GROUPS,
     Dims,
     GroupRow,
     RollupRow,
@@ -189,7 +188,7 @@ async def breakdown(
 async def group_totals(
     conn: asyncpg.Connection, group_by: str, start: float, end: float
 ) -> list[GroupRow]:
-    check_column(group_by, GROUPS, "group_by")
+    check_column(group_by, LINK_GROUPS, "group_by")
     if group_by == "tag":
         source, value = "link_tags t JOIN links l ON l.id = t.link_id", "t.tag"
     else:

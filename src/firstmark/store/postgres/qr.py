@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from firstmark.domain.dimensions import BREAKDOWNS
 from firstmark.domain.linkcheck import Health
 from firstmark.domain.links import Link
 from firstmark.domain.placements import SHARED, Placement
@@ -22,7 +23,7 @@ from firstmark.domain.qrrender import Logo
 from firstmark.domain.schedules import Schedule
 from firstmark.errors import Conflict, SlugTaken
 from firstmark.store.postgres import listen as pg_listen
-from firstmark.store.protocol import BREAKDOWNS, check_column, epoch, link_params
+from firstmark.store.protocol import check_column, epoch, link_params
 from firstmark.store.rows.qr import (
     HEALTH_SELECT,
     LOGO_SELECT,

@@ -12,9 +12,10 @@ from typing import Any
 
 from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.consent import Consent
+from firstmark.domain.dimensions import CALL_GROUP_COLUMNS
 from firstmark.domain.numbers import DEFAULT_LEASE_S, Pool, TrackingNumber
 from firstmark.errors import Conflict, InvalidField
-from firstmark.store.protocol import CALL_GROUPS, CallQuery, CallTotal, check_column
+from firstmark.store.protocol import CallQuery, CallTotal, check_column
 
 NUMBER_COLUMNS = (
     "id, e164, provider, forward_to, label, pool, link_id, campaign, qualify_s, record, "
@@ -174,10 +175,10 @@ def check_first(first: Call, event: CallEvent) -> None:
 
 
 def group_columns(group_by: str | tuple[str, ...]) -> tuple[str, ...]:
-    """The CALL_GROUPS columns of a grouping: one name, or several, each once."""
+    """The CALL_GROUP_COLUMNS columns of a grouping: one name, or several, each once."""
     columns = (group_by,) if isinstance(group_by, str) else tuple(group_by)
     for column in columns:
-        check_column(column, CALL_GROUPS, "group_by")
+        check_column(column, CALL_GROUP_COLUMNS, "group_by")
     if not columns or len(set(columns)) != len(columns):
         raise InvalidField("group_by", "group_by takes one or more of the call groups, each once")
     return columns

@@ -10,16 +10,10 @@ from typing import Any
 from firstmark.domain.attribution import Step
 from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
+from firstmark.domain.dimensions import DIMENSIONS
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
-from firstmark.domain.reports import (
-    DIMENSIONS,
-    ConversionTotal,
-    Credits,
-    CreditTotal,
-    Journey,
-    TrafficTotal,
-)
+from firstmark.domain.reports import ConversionTotal, Credits, CreditTotal, Journey, TrafficTotal
 from firstmark.domain.sites import Site
 from firstmark.errors import Conflict
 from firstmark.store.protocol import check_column, from_epoch, money

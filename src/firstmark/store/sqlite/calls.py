@@ -299,7 +299,7 @@ class SQLiteCalls:
         end: float,
         link_ids: Sequence[int] | None = None,
     ) -> list[CallTotal]:
-        """Calls started in [start, end) by one or more of CALL_GROUPS; only calls of
+        """Calls started in [start, end) by one or more of CALL_GROUP_COLUMNS; only calls of
         `link_ids` when given."""
         columns = group_columns(group_by)
         where, params = "started >= ? AND started < ?", [start, end]

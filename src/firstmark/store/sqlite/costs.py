@@ -10,14 +10,9 @@ from typing import Any
 import aiosqlite
 
 from firstmark.domain.costs import CostRow, periods
+from firstmark.domain.dimensions import COST_GROUPS
 from firstmark.domain.reports import CostTotal
-from firstmark.store.protocol import (
-    COST_GROUPS,
-    check_column,
-    cost_params,
-    cost_total_from_row,
-    epoch_day,
-)
+from firstmark.store.protocol import check_column, cost_params, cost_total_from_row, epoch_day
 
 _INSERT = (
     "INSERT INTO costs (day, source, medium, campaign, currency, spend_micros, impressions, "

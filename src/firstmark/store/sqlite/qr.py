@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
+from firstmark.domain.dimensions import BREAKDOWNS
 from firstmark.domain.linkcheck import Health
 from firstmark.domain.links import Link
 from firstmark.domain.placements import SHARED, Placement
 from firstmark.domain.qrrender import Logo
 from firstmark.domain.schedules import Schedule
 from firstmark.errors import Conflict, SlugTaken
-from firstmark.store.protocol import BREAKDOWNS, check_column, epoch, link_params
+from firstmark.store.protocol import check_column, epoch, link_params
 from firstmark.store.rows.qr import (
     HEALTH_SELECT,
     LOGO_SELECT,

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from firstmark.domain.dimensions import BREAKDOWNS, LINK_GROUPS
 from firstmark.domain.hits import Hit
 from firstmark.domain.keys import ApiKey
 from firstmark.domain.links import Link
@@ -22,9 +23,7 @@ from firstmark.domain.visitors import new_salt
 from firstmark.errors import Conflict, NotFound, SlugTaken, StoreUnavailable
 from firstmark.store import schema
 from firstmark.store.protocol import (
-    BREAKDOWNS,
     DIM_COLUMNS,
-    GROUPS,
     LINK_COLUMNS,
     ChangeCallback,
     Dims,
@@ -477,7 +476,7 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
         return [(r[0], r[1], r[2]) for r in rows]
 
     async def group_totals(self, group_by: str, start: float, end: float) -> list[GroupRow]:
-        check_column(group_by, GROUPS, "group_by")
+        check_column(group_by, LINK_GROUPS, "group_by")
         if group_by == "tag":
             source, value = "link_tags t JOIN links l ON l.id = t.link_id", "t.tag"
         else:

@@ -11,9 +11,10 @@ from starlette.routing import Route
 
 from firstmark.domain import costs, stats
 from firstmark.domain.costs import MAX_FILE_BYTES, parse_costs
+from firstmark.domain.dimensions import COST_GROUPS
 from firstmark.domain.times import iso
 from firstmark.errors import BodyTooLarge, InvalidField
-from firstmark.store.protocol import COST_GROUPS, epoch_day
+from firstmark.store.protocol import epoch_day
 from firstmark.web.api.auth import require
 from firstmark.web.http import json_response, only_known
 from firstmark.web.http import store_of as _store

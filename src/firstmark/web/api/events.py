@@ -12,10 +12,10 @@ from firstmark.domain import conversions, goals, sites
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.links import short_url
+from firstmark.domain.times import now
 from firstmark.errors import InvalidField, NotFound
 from firstmark.ingest.events import GoalCache
 from firstmark.services import conversions as conversions_service
-from firstmark.services.links import now
 from firstmark.web.api.auth import require
 from firstmark.web.http import json_response, only_known, query_int, read_json
 from firstmark.web.http import settings_of as _settings

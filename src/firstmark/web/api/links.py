@@ -10,30 +10,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from firstmark.domain import links, stats
+from firstmark.domain.dimensions import BREAKDOWN_NAMES, LINK_FILTERS, LINK_GROUPS
 from firstmark.domain.links import Prepared
 from firstmark.domain.times import iso
 from firstmark.errors import InvalidField
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
-from firstmark.store.protocol import BREAKDOWNS, GROUPS, LINK_FILTERS, LinkQuery
+from firstmark.store.protocol import LinkQuery
 from firstmark.web.api.auth import require
 from firstmark.web.http import cache_of as _cache
 from firstmark.web.http import json_response, only_known, query_int, read_json
 from firstmark.web.http import settings_of as _settings
 from firstmark.web.http import store_of as _store
 
-BREAKDOWN_NAMES = {
-    "country": "country",
-    "city": "city",
-    "device": "device_type",
-    "os": "os",
-    "browser": "browser",
-    "referrer": "referrer_host",
-    "language": "lang",
-}
 BREAKDOWN_LIMIT = 20
-assert set(BREAKDOWN_NAMES.values()) == set(BREAKDOWNS)
 
 
 def _link_id(request: Request) -> int:
@@ -148,8 +139,8 @@ async def group_stats(request: Request) -> Response:
     await require(request, "reports:read")
     params = only_known(request.query_params, {"from", "to", "group_by"})
     group_by = params.get("group_by", "")
-    if group_by not in GROUPS:
-        raise InvalidField("group_by", f"group_by must be one of {', '.join(GROUPS)}")
+    if group_by not in LINK_GROUPS:
+        raise InvalidField("group_by", f"group_by must be one of {', '.join(LINK_GROUPS)}")
     span = stats.parse_range({**params, "interval": "day"}, datetime.now(UTC))
     start, end = span.start.timestamp(), span.end.timestamp()
     store = _store(request)

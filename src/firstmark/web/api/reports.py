@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import attribution, reports
+from firstmark.domain import attribution, dimensions, reports
 from firstmark.domain.money import currency as check_currency
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import reports as reports_service
@@ -60,11 +60,11 @@ async def table(request: Request) -> Response:
     if name == "table":
         params = _params(request, RANGE | {"group_by"})
         dims = reports.parse_dimensions(params.get("group_by", ""))
-    elif name in reports.TABLES:
+    elif name in dimensions.TABLES:
         params = _params(request, RANGE)
-        dims = reports.TABLES[name]
+        dims = dimensions.TABLES[name]
     else:
-        raise NotFound(f"no report {name!r}; try {', '.join(reports.TABLES)} or table")
+        raise NotFound(f"no report {name!r}; try {', '.join(dimensions.TABLES)} or table")
     window = Window.of(params)
     found = await reports_service.table(
         _store(request), dims, window, check_currency(params.get("currency"))

@@ -9,11 +9,10 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import goals
+from firstmark.domain import goals, times
 from firstmark.domain.links import Link, short_url
 from firstmark.errors import Conflict, InvalidField
 from firstmark.ingest.events import GoalCache
-from firstmark.services import links as links_service
 from firstmark.web.dashboard.views import Ctx, page
 
 RECENT = 50
@@ -80,7 +79,7 @@ async def conversions_page(ctx: Ctx) -> Response:
 async def create_goal(ctx: Ctx) -> Response:
     values = {name: ctx.value(name) for name in goals.FIELDS}
     try:
-        goal = goals.new_goal(goal_body(ctx.value), links_service.now())
+        goal = goals.new_goal(goal_body(ctx.value), times.now())
         saved = await ctx.store.insert_goal(goal)
     except (InvalidField, Conflict) as exc:
         field = exc.field if exc.field in goals.FIELDS else "name"

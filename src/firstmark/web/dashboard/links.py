@@ -10,13 +10,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from firstmark.domain import links, stats
+from firstmark.domain.dimensions import BREAKDOWN_NAMES, LINK_FILTERS
 from firstmark.domain.links import Link
 from firstmark.domain.utm import UTM_FIELDS, UtmWarning, taxonomy_warnings
 from firstmark.errors import Conflict, InvalidField
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
-from firstmark.store.protocol import LINK_FILTERS, LinkQuery
-from firstmark.web.api.links import BREAKDOWN_NAMES
+from firstmark.store.protocol import LinkQuery
 from firstmark.web.dashboard import charts
 from firstmark.web.dashboard import forms as linkform
 from firstmark.web.dashboard import qr as dashboard_qr

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import attribution, reports
+from firstmark.domain import attribution, dimensions, reports
 from firstmark.domain.money import currency as check_currency
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import reports as reports_service
@@ -102,7 +102,7 @@ async def overview_kpis(ctx: Ctx, params: Params) -> dict[str, Any]:
 async def report(ctx: Ctx) -> Response:
     name = _name(ctx)
     params = Params(ctx)
-    dims = reports.TABLES[name]
+    dims = dimensions.TABLES[name]
     found = await reports_service.table(ctx.store, dims, params.window, params.currency)
     rows = [{"key": reports.key_json(dims, r.key), "row": r} for r in found.rows]
     links = {}
@@ -128,7 +128,7 @@ async def report(ctx: Ctx) -> Response:
         dates=params.dates,
         errors=params.errors,
         csv_url=f"/dashboard/reports/{name}.csv?{params.query()}",
-        costed=set(dims) <= reports.COSTED,
+        costed=set(dims) <= dimensions.COSTED,
     )
 
 
@@ -137,7 +137,7 @@ async def report_csv(ctx: Ctx) -> Response:
     params = Params(ctx)
     if params.errors:
         raise InvalidField(*next(iter(params.errors.items())))
-    dims = reports.TABLES[name]
+    dims = dimensions.TABLES[name]
     found = await reports_service.table(ctx.store, dims, params.window, params.currency)
     return _csv(reports.to_csv(found.rows, dims), name)
 
