@@ -13,15 +13,14 @@ import json
 import secrets
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from firstmark import __version__
-from firstmark.cli import destinations as forward_cli
-from firstmark.cli import numbers as numbers_cli
-from firstmark.cli import qr as cli_qr
+from firstmark.cli import destinations, numbers, qr
+from firstmark.cli.common import bool_flag, open_store, print_json, with_store
 from firstmark.config import Settings, from_env
 from firstmark.domain import costs, goals, links, phones, sites, times
 from firstmark.domain.costs import PRESETS, parse_costs
@@ -38,30 +37,7 @@ from firstmark.errors import (
 )
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
-from firstmark.store import create_store
 from firstmark.store.protocol import Domain, LinkQuery, Store
-
-Handler = Callable[[argparse.Namespace, Settings, Store], Awaitable[int]]
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-async def _with_store(settings: Settings, handler: Handler, args: argparse.Namespace) -> int:
-    store = create_store(
-        settings.database_url,
-        timeout=settings.db_timeout,
-        pool_size=settings.db_pool_size,
-        startup_wait=settings.db_startup_wait,
-    )
-    await store.open()
-    try:
-        await store.migrate()
-        return await handler(args, settings, store)
-    finally:
-        await store.close()
-
 
 # --- serve / migrate / init / keys ----------------------------------------------------------
 
@@ -97,7 +73,7 @@ async def cmd_costs_import(args: argparse.Namespace, settings: Settings, store: 
     replaced, _ = await store.replace_costs(parsed.rows)
     summary = costs.to_json(parsed, replaced)
     if args.json:
-        _print_json(summary)
+        print_json(summary)
         return 0
     spend = ", ".join(f"{amount} {currency}" for currency, amount in summary["spend"].items())
     print(
@@ -120,7 +96,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # Open and migrate before uvicorn starts, so a bad database is one clear line, not a trace
     # (retries while the database is not reachable yet are logged as JSON like the rest).
     configure(settings.log_level)
-    asyncio.run(_with_store(settings, preflight, args))
+    asyncio.run(with_store(settings, preflight, args))
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"firstmark {__version__} serving on http://{host}:{port}", file=sys.stderr)
@@ -142,21 +118,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _open_store(settings: Settings, url: str) -> Store:
-    return create_store(
-        url,
-        timeout=settings.db_timeout,
-        pool_size=settings.db_pool_size,
-        startup_wait=settings.db_startup_wait,
-    )
-
-
 def cmd_copy(args: argparse.Namespace, settings: Settings) -> int:
     """Move an install to another database: every table, ids kept, counts verified."""
     from firstmark.services.transfer import copy_store
 
     async def run() -> int:
-        source, target = _open_store(settings, args.source), _open_store(settings, args.target)
+        source, target = open_store(settings, args.source), open_store(settings, args.target)
         await source.open()
         try:
             await target.open()
@@ -177,7 +144,7 @@ def cmd_copy(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_migrate(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    # _with_store has migrated already; report what the database holds now.
+    # with_store has migrated already; report what the database holds now.
     pending = await store.pending_migrations()
     print("database is up to date" if not pending else f"pending: {', '.join(pending)}")
     return 0
@@ -267,7 +234,7 @@ def _show_link(
     for warning in warnings:
         print(f"warning: {warning.field}: {warning.message}", file=sys.stderr)
     if as_json:
-        _print_json({**data, "warnings": [w.to_json() for w in warnings]})
+        print_json({**data, "warnings": [w.to_json() for w in warnings]})
         return
     print(data["short_url"])
 
@@ -295,7 +262,7 @@ async def cmd_link_show(args: argparse.Namespace, settings: Settings, store: Sto
     link = await links_service.find_link(store, args.link)
     data = links.to_json(link, settings.base_url)
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     width = max(len(k) for k in data)
     for key, value in data.items():
@@ -324,7 +291,7 @@ async def cmd_link_list(args: argparse.Namespace, settings: Settings, store: Sto
         )
     )
     if args.json:
-        _print_json(
+        print_json(
             {"items": [links.to_json(link, settings.base_url) for link in found], "total": total}
         )
         return 0
@@ -370,7 +337,7 @@ async def cmd_site_add(args: argparse.Namespace, settings: Settings, store: Stor
     saved = await store.insert_site(sites.new_site(body, times.now()))
     data = sites.to_json(saved, settings.base_url)
     if args.json:
-        _print_json(data)
+        print_json(data)
     else:
         print(f"site key: {saved.key}", file=sys.stderr)
         print(data["snippet"])
@@ -402,7 +369,11 @@ async def cmd_goal_add(args: argparse.Namespace, settings: Settings, store: Stor
     if args.currency:
         body["currency"] = args.currency
     saved = await store.insert_goal(goals.new_goal(body, times.now()))
-    print(json.dumps(goals.to_json(saved)) if args.json else f"goal {saved.name} ({saved.kind})")
+    if args.json:
+        # one line, ASCII-escaped: how `goal add --json` has always printed
+        print_json(goals.to_json(saved), indent=None, ensure_ascii=True)
+    else:
+        print(f"goal {saved.name} ({saved.kind})")
     return 0
 
 
@@ -417,13 +388,6 @@ async def cmd_goal_list(args: argparse.Namespace, settings: Settings, store: Sto
 
 
 # --- parser ---------------------------------------------------------------------------------
-
-
-def _bool_flag(parser: argparse.ArgumentParser, name: str, help_on: str, help_off: str) -> None:
-    group = parser.add_mutually_exclusive_group()
-    dest = name.replace("-", "_")
-    group.add_argument(f"--{name}", dest=dest, action="store_const", const=True, help=help_on)
-    group.add_argument(f"--no-{name}", dest=dest, action="store_const", const=False, help=help_off)
 
 
 def _link_options(parser: argparse.ArgumentParser) -> None:
@@ -444,9 +408,9 @@ def _link_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rules", metavar="JSON", help='e.g. \'[{"device": "mobile", "destination": "…"}]\''
     )
-    _bool_flag(parser, "forward-query", "pass the visitor's query on", "do not (default)")
-    _bool_flag(parser, "click-token", "append the signed fm_click token (default)", "do not")
-    _bool_flag(parser, "noindex", "send X-Robots-Tag: noindex (default)", "let crawlers index")
+    bool_flag(parser, "forward-query", "pass the visitor's query on", "do not (default)")
+    bool_flag(parser, "click-token", "append the signed fm_click token (default)", "do not")
+    bool_flag(parser, "noindex", "send X-Robots-Tag: noindex (default)", "let crawlers index")
     parser.add_argument("--json", action="store_true", help="print the whole link as JSON")
 
 
@@ -567,9 +531,9 @@ def build_parser() -> argparse.ArgumentParser:
     cimport.add_argument("--json", action="store_true")
     cimport.set_defaults(run=cmd_costs_import)
 
-    cli_qr.add_commands(sub)
-    forward_cli.add_parsers(sub)
-    numbers_cli.add_parsers(sub)
+    qr.register(sub)
+    destinations.register(sub)
+    numbers.register(sub)
     return parser
 
 
@@ -580,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(args, "sync"):
             result: int = args.sync(args, settings)
             return result
-        return asyncio.run(_with_store(settings, args.run, args))
+        return asyncio.run(with_store(settings, args.run, args))
     except StoreUnavailable as exc:
         print(f"firstmark: {exc.message}", file=sys.stderr)
         return 3

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from firstmark.cli.common import Commands, group, print_json
 from firstmark.config import Settings
 from firstmark.domain import placements
 from firstmark.domain.qr import ERROR_LEVELS, FORMATS, parse_options
@@ -104,7 +104,10 @@ async def cmd_links_check(args: argparse.Namespace, settings: Settings, store: S
              "destination": h.destination, "final_url": h.final_url}
             for h in found
         ]  # fmt: skip
-        print(json.dumps({"checked": len(found), "failing": len(failing), "links": rows}, indent=2))
+        # ASCII-escaped, as `links check --json` has always printed
+        print_json(
+            {"checked": len(found), "failing": len(failing), "links": rows}, ensure_ascii=True
+        )
     else:
         for h in found:
             state = "ok  " if h.ok else "FAIL"
@@ -128,8 +131,8 @@ def _render_options(parser: argparse.ArgumentParser, *, single: bool = True) -> 
     parser.add_argument("-o", "--output", help="file to write ('-' for stdout)")
 
 
-def add_commands(sub: Any) -> None:
-    qr = sub.add_parser("qr", help="QR codes").add_subparsers(dest="action", required=True)
+def register(sub: Commands) -> None:
+    qr = group(sub, "qr", "QR codes")
     render = qr.add_parser("render", help="render a link's QR code (it encodes /q/{code})")
     render.add_argument("link", help="id or code of a link or placement")
     _render_options(render)
@@ -143,9 +146,7 @@ def add_commands(sub: Any) -> None:
     _render_options(export, single=False)
     export.set_defaults(run=cmd_qr_export)
 
-    links = sub.add_parser("links", help="checks over all links").add_subparsers(
-        dest="action", required=True
-    )
+    links = group(sub, "links", "checks over all links")
     check = links.add_parser("check", help="request each active destination and store health")
     check.add_argument("--link", help="check only this link (id or code)")
     check.add_argument("--json", action="store_true")
