@@ -22,6 +22,7 @@ from firstmark.cli import (
     domains,
     goals,
     keys,
+    linkcheck,
     links,
     numbers,
     qr,
@@ -50,7 +51,8 @@ GROUPS: tuple[CommandGroup, ...] = (
     goals,  # goal
     demo,  # demo
     costs,  # costs
-    qr,  # qr, links
+    qr,  # qr
+    linkcheck,  # links
     destinations,  # destination, outbox
     numbers,  # number, calls
 )
