@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pkgutil
 import sqlite3
 import subprocess
 import sys
@@ -139,6 +140,28 @@ def test_domain_fallback(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_migrate(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "migrate")
     assert code == 0 and "up to date" in out
+
+
+def test_every_command_module_is_registered_in_help_order(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import firstmark.cli
+    from firstmark.cli.main import GROUPS
+
+    modules = {m.name for m in pkgutil.iter_modules(firstmark.cli.__path__)} - {"main", "common"}
+    assert sorted(group.__name__.rpartition(".")[2] for group in GROUPS) == sorted(modules)
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    listed = [
+        line.split()[0]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("    ") and not line.startswith("     ")
+    ]
+    assert listed == [
+        "serve", "migrate", "copy", "init", "keys", "link", "domain", "site", "goal", "demo",
+        "costs", "qr", "links", "destination", "outbox", "number", "calls",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("content", [b"not a database at all" * 50])

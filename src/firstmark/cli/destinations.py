@@ -10,13 +10,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from firstmark.cli.common import Commands, group, print_json
 from firstmark.config import Settings
 from firstmark.errors import InvalidField
 from firstmark.store.protocol import Store
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _pairs(items: Sequence[str] | None, what: str) -> dict[str, str]:
@@ -87,7 +84,7 @@ async def cmd_destination_add(args: argparse.Namespace, settings: Settings, stor
         body["endpoint_base"] = args.endpoint_base
     saved = await destinations_service.create(store, _credentials_sealer(settings), body)
     if args.json:
-        _print_json(destinations.to_json(saved))
+        print_json(destinations.to_json(saved))
     else:
         print(f"destination {saved.id}: {saved.name} ({saved.platform})")
     return 0
@@ -106,7 +103,7 @@ async def cmd_destination_list(args: argparse.Namespace, settings: Settings, sto
 
     found = await store.list_destinations()
     if args.json:
-        _print_json(
+        print_json(
             {"items": [destinations.to_json(d, await store.outbox_counts(d.id)) for d in found]}
         )
         return 0
@@ -157,7 +154,7 @@ async def cmd_outbox_status(args: argparse.Namespace, settings: Settings, store:
     for dest in await store.list_destinations():
         rows.append((dest, await store.outbox_counts(dest.id)))
     if args.json:
-        _print_json(
+        print_json(
             {
                 "destinations": [
                     {"id": d.id, "name": d.name, "platform": d.platform, "outbox": c}
@@ -212,10 +209,8 @@ async def cmd_outbox_run(args: argparse.Namespace, settings: Settings, store: St
     return 0
 
 
-def add_parsers(sub: Any) -> None:
-    dest = sub.add_parser("destination", help="ad platforms conversions go to").add_subparsers(
-        dest="action", required=True
-    )
+def register(sub: Commands) -> None:
+    dest = group(sub, "destination", "ad platforms conversions go to")
     dadd = dest.add_parser("add", help="connect an ad platform")
     dadd.add_argument(
         "platform",
@@ -251,9 +246,7 @@ def add_parsers(sub: Any) -> None:
     denable.add_argument("destination", help="id or name")
     denable.set_defaults(run=cmd_destination_enable, enable=True)
 
-    box = sub.add_parser("outbox", help="the forwarding outbox").add_subparsers(
-        dest="action", required=True
-    )
+    box = group(sub, "outbox", "the forwarding outbox")
     bstatus = box.add_parser("status", help="rows per state and destination")
     bstatus.add_argument("--json", action="store_true")
     bstatus.set_defaults(run=cmd_outbox_status)

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import Any
 
+from firstmark.cli.common import Commands, group, print_json
 from firstmark.config import Settings
 from firstmark.domain import calls, numbers
 from firstmark.domain.phones import display
 from firstmark.services import numbers as numbers_service
 from firstmark.store.protocol import CallQuery, Store
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _body(args: argparse.Namespace) -> dict[str, Any]:
@@ -63,7 +59,7 @@ def _line(number: numbers.TrackingNumber) -> str:
 async def cmd_number_add(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     saved = await numbers_service.register(store, _body(args), time.time())
     if args.json:
-        _print_json(numbers.to_json(saved))
+        print_json(numbers.to_json(saved))
     else:
         print(_line(saved))
     return 0
@@ -72,7 +68,7 @@ async def cmd_number_add(args: argparse.Namespace, settings: Settings, store: St
 async def cmd_number_list(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     found = await store.list_numbers(released=args.released)
     if args.json:
-        _print_json({"items": [numbers.to_json(n) for n in found]})
+        print_json({"items": [numbers.to_json(n) for n in found]})
         return 0
     for number in found:
         print(_line(number))
@@ -99,7 +95,7 @@ async def cmd_number_pool(args: argparse.Namespace, settings: Settings, store: S
     for pool, count, leased in await store.list_pools(time.time()):
         if pool.name == saved.name:
             if args.json:
-                _print_json(numbers.pool_to_json(pool, count, leased))
+                print_json(numbers.pool_to_json(pool, count, leased))
             else:
                 fallback = display(pool.fallback) if pool.fallback else "-"
                 print(f"pool {pool.name}: {count} numbers, {leased} leased, fallback {fallback}")
@@ -111,7 +107,7 @@ async def cmd_calls(args: argparse.Namespace, settings: Settings, store: Store) 
     by_id = {n.id: n for n in await store.list_numbers(released=True)}
     items = [calls.to_json(c, by_id.get(c.number_id)) for c in found]
     if args.json:
-        _print_json({"items": items, "total": total})
+        print_json({"items": items, "total": total})
         return 0
     for item in items:
         print(
@@ -123,10 +119,8 @@ async def cmd_calls(args: argparse.Namespace, settings: Settings, store: Store) 
     return 0
 
 
-def add_parsers(sub: Any) -> None:
-    number = sub.add_parser("number", help="call-tracking numbers").add_subparsers(
-        dest="action", required=True
-    )
+def register(sub: Commands) -> None:
+    number = group(sub, "number", "call-tracking numbers")
     add = number.add_parser("add", help="register a tracking number")
     add.add_argument("number", help="the tracking number, E.164 like +14155550123")
     add.add_argument("--provider", required=True, choices=numbers.PROVIDERS)

@@ -1,19 +1,17 @@
-"""CLI commands for QR codes (`firstmark qr …`) and destination health (`firstmark links check`)."""
+"""`firstmark qr …`: render a link's QR code, create placements from a CSV, export them as a ZIP."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
+from firstmark.cli.common import Commands, group
 from firstmark.config import Settings
 from firstmark.domain import placements
 from firstmark.domain.qr import ERROR_LEVELS, FORMATS, parse_options
 from firstmark.domain.qrrender import MAX_LOGO_BYTES, read_logo
 from firstmark.errors import InvalidField
-from firstmark.services import linkcheck
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.store.protocol import Store
@@ -88,32 +86,6 @@ async def cmd_qr_export(args: argparse.Namespace, settings: Settings, store: Sto
     return 0
 
 
-async def cmd_links_check(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    if args.link:
-        targets = [await links_service.find_link(store, args.link)]
-    else:
-        targets = await linkcheck.active_links(store)
-    async with linkcheck.client(settings.healthcheck_timeout) as http:
-        found = await linkcheck.check_links(
-            store, http, targets, allow_private=settings.healthcheck_allow_private
-        )
-    failing = [h for h in found if not h.ok]
-    if args.json:
-        rows: list[dict[str, Any]] = [
-            {"link_id": h.link_id, "ok": h.ok, "status": h.status, "error": h.error,
-             "destination": h.destination, "final_url": h.final_url}
-            for h in found
-        ]  # fmt: skip
-        print(json.dumps({"checked": len(found), "failing": len(failing), "links": rows}, indent=2))
-    else:
-        for h in found:
-            state = "ok  " if h.ok else "FAIL"
-            detail = h.status if h.error is None else h.error
-            print(f"{state} {h.link_id:>6}  {detail!s:24}  {h.destination}")
-        print(f"{len(found)} checked, {len(failing)} failing", file=sys.stderr)
-    return 1 if failing and args.strict else 0
-
-
 def _render_options(parser: argparse.ArgumentParser, *, single: bool = True) -> None:
     parser.add_argument("--format", choices=list(FORMATS), default="svg" if single else "png")
     parser.add_argument("--scale", type=int, help="pixels (points) per module, 1-100; default 10")
@@ -128,8 +100,8 @@ def _render_options(parser: argparse.ArgumentParser, *, single: bool = True) -> 
     parser.add_argument("-o", "--output", help="file to write ('-' for stdout)")
 
 
-def add_commands(sub: Any) -> None:
-    qr = sub.add_parser("qr", help="QR codes").add_subparsers(dest="action", required=True)
+def register(sub: Commands) -> None:
+    qr = group(sub, "qr", "QR codes")
     render = qr.add_parser("render", help="render a link's QR code (it encodes /q/{code})")
     render.add_argument("link", help="id or code of a link or placement")
     _render_options(render)
@@ -142,12 +114,3 @@ def add_commands(sub: Any) -> None:
     export.add_argument("link")
     _render_options(export, single=False)
     export.set_defaults(run=cmd_qr_export)
-
-    links = sub.add_parser("links", help="checks over all links").add_subparsers(
-        dest="action", required=True
-    )
-    check = links.add_parser("check", help="request each active destination and store health")
-    check.add_argument("--link", help="check only this link (id or code)")
-    check.add_argument("--json", action="store_true")
-    check.add_argument("--strict", action="store_true", help="exit 1 when any destination fails")
-    check.set_defaults(run=cmd_links_check)

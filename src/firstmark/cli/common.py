@@ -1,0 +1,60 @@
+"""What every command group shares: the handler shape, the store, JSON output, flag helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeAlias
+
+from firstmark.config import Settings
+from firstmark.store import create_store
+from firstmark.store.protocol import Store
+
+Handler = Callable[[argparse.Namespace, Settings, Store], Awaitable[int]]
+"""A command that needs the database: `set_defaults(run=handler)`; the store is opened for it."""
+
+SyncHandler = Callable[[argparse.Namespace, Settings], int]
+"""A command that runs its own loop or opens its own stores: `set_defaults(sync=handler)`."""
+
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""What a group's `register(sub)` hook receives: the top-level subcommands."""
+
+
+def print_json(data: Any, *, indent: int | None = 2, ensure_ascii: bool = False) -> None:
+    """JSON on stdout: indented, non-ASCII kept as typed (the keywords serve two older outputs)."""
+    print(json.dumps(data, indent=indent, ensure_ascii=ensure_ascii))
+
+
+def open_store(settings: Settings, url: str) -> Store:
+    """A store for `url` with the pool and timeouts of `settings` (not opened yet)."""
+    return create_store(
+        url,
+        timeout=settings.db_timeout,
+        pool_size=settings.db_pool_size,
+        startup_wait=settings.db_startup_wait,
+    )
+
+
+async def with_store(settings: Settings, handler: Handler, args: argparse.Namespace) -> int:
+    """Open and migrate the configured database, run `handler` on it, and close it again."""
+    store = open_store(settings, settings.database_url)
+    await store.open()
+    try:
+        await store.migrate()
+        return await handler(args, settings, store)
+    finally:
+        await store.close()
+
+
+def group(sub: Commands, name: str, help: str) -> Commands:
+    """A command group like `firstmark keys …`: its subcommands land in `args.action`."""
+    return sub.add_parser(name, help=help).add_subparsers(dest="action", required=True)
+
+
+def bool_flag(parser: argparse.ArgumentParser, name: str, help_on: str, help_off: str) -> None:
+    """`--name` / `--no-name`, mutually exclusive; neither leaves the option None (unchanged)."""
+    choice = parser.add_mutually_exclusive_group()
+    dest = name.replace("-", "_")
+    choice.add_argument(f"--{name}", dest=dest, action="store_const", const=True, help=help_on)
+    choice.add_argument(f"--no-{name}", dest=dest, action="store_const", const=False, help=help_off)

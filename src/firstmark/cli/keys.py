@@ -1,0 +1,78 @@
+"""`firstmark init` (the first admin) and `firstmark keys …` (API keys)."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+
+from firstmark.cli.common import Commands, group
+from firstmark.config import Settings
+from firstmark.domain.keys import new_key, parse_scopes
+from firstmark.domain.passwords import hash_password
+from firstmark.store.protocol import Store
+
+
+async def cmd_init(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    if await store.count_users() > 0:
+        print(
+            "firstmark: already initialised; create more keys with `firstmark keys create`",
+            file=sys.stderr,
+        )
+        return 1
+    password = args.password or secrets.token_urlsafe(12)
+    await store.insert_user(args.username, hash_password(password), True)
+    shown, key = new_key(("admin",), name="init")
+    await store.insert_api_key(key)
+    print(f"Created the admin user {args.username!r}.", file=sys.stderr)
+    if not args.password:
+        print(f"Dashboard password: {password}", file=sys.stderr)
+    print("Admin API key (shown once, keep it safe):", file=sys.stderr)
+    print(shown)
+    return 0
+
+
+async def cmd_keys_create(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    shown, key = new_key(parse_scopes(args.scope), name=args.name)
+    await store.insert_api_key(key)
+    print(shown)
+    return 0
+
+
+async def cmd_keys_list(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    for key in await store.list_api_keys():
+        state = "revoked" if key.revoked else "active"
+        used = key.last_used_at.isoformat() if key.last_used_at else "never"
+        print(
+            f"fm_{key.prefix}_…  {state:8}  {' '.join(key.scopes):40}  last used {used}  {key.name}"
+        )
+    return 0
+
+
+async def cmd_keys_revoke(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    prefix = args.prefix.removeprefix("fm_").split("_")[0]
+    if not await store.revoke_api_key(prefix):
+        print(f"firstmark: no API key with prefix {prefix!r}", file=sys.stderr)
+        return 1
+    print(f"revoked fm_{prefix}_…")
+    return 0
+
+
+def register(sub: Commands) -> None:
+    init = sub.add_parser("init", help="create the admin user and print an admin API key")
+    init.add_argument("--username", default="admin")
+    init.add_argument("--password", help="dashboard password (default: generated and printed)")
+    init.set_defaults(run=cmd_init)
+
+    keys = group(sub, "keys", "API keys")
+    create = keys.add_parser("create", help="print a new key (and nothing else)")
+    create.add_argument(
+        "--scope", action="append", required=True,
+        help="links:read, links:write, reports:read, events:write or admin (repeatable)",
+    )  # fmt: skip
+    create.add_argument("--name", default="", help="a note to tell keys apart")
+    create.set_defaults(run=cmd_keys_create)
+    keys.add_parser("list", help="list keys (never their secrets)").set_defaults(run=cmd_keys_list)
+    revoke = keys.add_parser("revoke", help="revoke a key by its prefix")
+    revoke.add_argument("prefix")
+    revoke.set_defaults(run=cmd_keys_revoke)

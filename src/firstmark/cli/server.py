@@ -1,0 +1,55 @@
+"""`firstmark serve`: check the database, then run the server until SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from firstmark import __version__
+from firstmark.cli.common import Commands, with_store
+from firstmark.config import Settings
+from firstmark.store.protocol import Store
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from firstmark.app import create_app
+    from firstmark.logs import configure
+    from firstmark.web.fastpath import click_protocol
+
+    async def preflight(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+        return 0
+
+    # Open and migrate before uvicorn starts, so a bad database is one clear line, not a trace
+    # (retries while the database is not reachable yet are logged as JSON like the rest).
+    configure(settings.log_level)
+    asyncio.run(with_store(settings, preflight, args))
+    host = args.host or settings.host
+    port = args.port or settings.port
+    print(f"firstmark {__version__} serving on http://{host}:{port}", file=sys.stderr)
+    # uvicorn drains on SIGTERM, then re-raises it; a drained stop is a clean exit (status 0).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        http=click_protocol(app),
+        host=host,
+        port=port,
+        access_log=False,  # an access log would write client addresses
+        proxy_headers=False,  # X-Forwarded-For is honoured only from FIRSTMARK_TRUSTED_PROXIES
+        server_header=False,
+        log_config=None,
+        timeout_graceful_shutdown=30,
+        timeout_keep_alive=settings.keep_alive,  # type: ignore[arg-type]  # uvicorn takes float
+    )
+    return 0
+
+
+def register(sub: Commands) -> None:
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host", help="default FIRSTMARK_HOST (127.0.0.1)")
+    serve.add_argument("--port", type=int, help="default FIRSTMARK_PORT (8000)")
+    serve.set_defaults(sync=cmd_serve)
