@@ -68,3 +68,11 @@ def test_qr_import_and_export(env: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert [r["placement"] for r in rows] == ["Hall A", "Hall B"]
     for row in rows:
         assert decode_png(archive.read(row["file"])) == [row["short_url"]]
+
+
+@pytest.mark.parametrize("command", ["render", "export"])
+def test_qr_help_names_the_logo_size(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["qr", command, "--help"])
+    assert exit_.value.code == 0
+    assert "logo width, % of the code" in capsys.readouterr().out

@@ -94,7 +94,7 @@ def _render_options(parser: argparse.ArgumentParser, *, single: bool = True) -> 
     parser.add_argument("--light", help="hex background colour; default #ffffff")
     parser.add_argument("--ec", choices=list(ERROR_LEVELS), help="error level; default M")
     parser.add_argument("--logo", metavar="FILE", help="PNG or SVG (≤ 512 KB) for the centre")
-    parser.add_argument("--logo-size", type=int, help="logo width, % of the code; default 20")
+    parser.add_argument("--logo-size", type=int, help="logo width, %% of the code; default 20")
     parser.add_argument("--print-size-mm", type=float, help="printed width, for the check")
     parser.add_argument("--scan-distance-mm", type=float, help="scan distance, for the check")
     parser.add_argument("-o", "--output", help="file to write ('-' for stdout)")
