@@ -30,9 +30,7 @@ LAYERS = frozenset({"cli", "web", "services", "ingest", "forward", "store", "dom
 # (frozen dataclasses, no IO). Exactly these names, not their modules.
 VALUE_TYPES = frozenset({"firstmark.geo.Geo"})
 # Third-party libraries without IO that domain rules may use.
-PURE_LIBRARIES = frozenset(
-    {"segno", "phonenumbers", "ua_parser", "crawlerdetect", "cryptography", "iptocc"}
-)
+PURE_LIBRARIES = frozenset({"segno", "phonenumbers", "ua_parser", "crawlerdetect", "cryptography"})
 ENGINE_DRIVERS = ("aiosqlite", "asyncpg")
 ENGINE_MODULES = ("firstmark.store.sqlite", "firstmark.store.postgres")
 EDGES = ("firstmark.web", "firstmark.cli", "firstmark.app")
