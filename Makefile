@@ -21,7 +21,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
-	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy  # strict, on src and tests (files in pyproject.toml)
 
 bench: install
 	$(PY) bench/redirect.py

@@ -167,10 +167,10 @@ def rasterise_eps(eps: str) -> bytes:
             x, y, w, h = (float(v) for v in words[-5:-1])
             rects.append((colour, x, y, w, h))
         if "translate" in words and "scale" in words:
-            x, y, _, w, h, _ = words
+            left, bottom, _, wide, high, _ = words
             width, height = (int(v) for v in lines[index + 1].split()[:2])
             end = lines.index(">", index)
             data = bytes.fromhex("".join(lines[index + 3 : end]))
             logo = Image.frombytes("RGB", (width, height), data)
-            image = (logo, float(x), float(y), float(w), float(h))
+            image = (logo, float(left), float(bottom), float(wide), float(high))
     return _paint(size, rects, image)

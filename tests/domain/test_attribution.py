@@ -111,7 +111,9 @@ def test_value_split_gives_the_odd_cent_to_the_largest_remainder() -> None:
 
 def test_attribute_leaves_out_touches_without_credit() -> None:
     credits = attribute("first_touch", [EMAIL, SEARCH], T0, Decimal("49.90"))
-    assert [(c.touch, c.share, c.value) for c in credits] == [(EMAIL, 1, Decimal("49.90"))]
+    assert [(c.touch, c.share, c.value) for c in credits] == [
+        (EMAIL, Fraction(1), Decimal("49.90"))
+    ]
 
 
 def test_comparison_puts_models_side_by_side_with_equal_totals() -> None:

@@ -9,7 +9,7 @@ import pytest
 from firstmark.domain import conversions, destinations
 from firstmark.errors import InvalidField
 
-BODY = {
+BODY: dict[str, Any] = {
     "platform": "google_ads",
     "name": "Google",
     "credentials": {"operating_account_id": "123-456-7890", "access_token": "ya29"},

@@ -14,8 +14,13 @@ from firstmark.errors import Forbidden, InvalidField
 
 SIGNER = ClickSigner("test-secret")
 KEY = "fms_abcdefghijklmnop"
-ALL = {"analytics_storage": "granted", "ad_storage": "granted", "ad_user_data": "granted"}
-LANDING = {
+# Query parameters, unpacked into read() (typed Any there: read's sec_gpc is a bool, not one).
+ALL: dict[str, Any] = {
+    "analytics_storage": "granted",
+    "ad_storage": "granted",
+    "ad_user_data": "granted",
+}
+LANDING: dict[str, Any] = {
     "utm_source": "News Letter",
     "utm_medium": "cpc",
     "utm_campaign": "Winter",
@@ -111,7 +116,7 @@ def test_a_renewal_names_its_lease_and_pool() -> None:
         ({"email": "a@b.c"}, "email"),
     ],
 )
-def test_bad_input_names_the_parameter(params: dict[str, str], field: str) -> None:
+def test_bad_input_names_the_parameter(params: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidField) as caught:
         read(**params)
     assert caught.value.field == field

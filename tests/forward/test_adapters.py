@@ -124,7 +124,7 @@ def test_a_phone_call_is_an_offline_event(platform: str, web: str, call: str) ->
 
 
 def _fields(conv: Conversion) -> dict[str, Any]:
-    return {name: getattr(conv, name) for name in conv.__slots__}  # type: ignore[attr-defined]
+    return {name: getattr(conv, name) for name in conv.__slots__}
 
 
 def test_google_data_manager_payload() -> None:

@@ -17,14 +17,13 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import ModuleType
 
 import httpx
 
 from firstmark.domain.destinations import Attempt, Destination, OutboxItem
 from firstmark.forward import outbox
 from firstmark.forward.adapters import ADAPTERS
-from firstmark.forward.adapters.base import Outcome, Outgoing, Target
+from firstmark.forward.adapters.base import Adapter, Outcome, Outgoing, Target, batch_key
 from firstmark.sealing import Sealer, Unsealable
 from firstmark.store.protocol import Store
 
@@ -195,7 +194,7 @@ class Forwarder:
         return attempts
 
     async def _send(
-        self, adapter: ModuleType, target: Target, chunk: list[OutboxItem], secrets: list[str]
+        self, adapter: Adapter, target: Target, chunk: list[OutboxItem], secrets: list[str]
     ) -> list[Attempt]:
         batch = [self.outgoing(item) for item in chunk]
         request = adapter.build(batch, target, self.clock())
@@ -278,9 +277,9 @@ class Forwarder:
             self._task = None
 
 
-def batches(adapter: ModuleType, items: Sequence[OutboxItem]) -> list[list[OutboxItem]]:
+def batches(adapter: Adapter, items: Sequence[OutboxItem]) -> list[list[OutboxItem]]:
     """Items grouped by the adapter's batch_key (if any), in chunks of its MAX_BATCH."""
-    key = getattr(adapter, "batch_key", None)
+    key = batch_key(adapter)
     groups: dict[str, list[OutboxItem]] = {}
     if key is None:
         groups[""] = list(items)

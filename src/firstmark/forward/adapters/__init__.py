@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from firstmark.forward.adapters import (
     ga4,
     google_ads,
@@ -15,8 +13,18 @@ from firstmark.forward.adapters import (
     snapchat,
     tiktok,
 )
+from firstmark.forward.adapters.base import Adapter
 
-ADAPTERS: dict[str, ModuleType] = {
-    module.PLATFORM: module
-    for module in (meta, google_ads, ga4, tiktok, linkedin, microsoft, pinterest, snapchat, reddit)
-}
+# mypy checks each module against the Adapter protocol where it is listed here.
+_ALL: list[Adapter] = [
+    meta,
+    google_ads,
+    ga4,
+    tiktok,
+    linkedin,
+    microsoft,
+    pinterest,
+    snapchat,
+    reddit,
+]
+ADAPTERS: dict[str, Adapter] = {adapter.PLATFORM: adapter for adapter in _ALL}

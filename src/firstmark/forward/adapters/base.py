@@ -1,11 +1,12 @@
 """What every adapter shares: the conversion as it is sent, the destination opened for
 sending, per-event outcomes, and the HTTP status policy.
 
-An adapter module is pure: `build(batch, target, now) -> httpx.Request` and
-`classify(response, batch) -> list[Outcome]` (one per event, in batch order), plus the
-constants PLATFORM, API_VERSION, CHECKED (the date its docs were last checked), MAX_BATCH
-(events per request) and MAX_AGE_S (how old an event the platform still takes). An optional
-`batch_key(item)` splits batches where a request may hold only one key (GA4: one client).
+An adapter module is pure and satisfies the `Adapter` protocol below:
+`build(batch, target, now) -> httpx.Request` and `classify(response, batch) -> list[Outcome]`
+(one per event, in batch order), plus the constants PLATFORM, API_VERSION, CHECKED (the date
+its docs were last checked), MAX_BATCH (events per request) and MAX_AGE_S (how old an event
+the platform still takes). An optional `batch_key(item)` splits batches where a request may
+hold only one key (GA4: one client).
 """
 
 from __future__ import annotations
@@ -74,14 +75,39 @@ SENT = Outcome("sent")
 
 
 class Adapter(Protocol):
-    PLATFORM: str
-    API_VERSION: str
-    CHECKED: str
-    MAX_BATCH: int
-    MAX_AGE_S: float
+    """What the outbox worker and the destination test (forward/probe.py) use of an adapter.
+    The nine modules satisfy it as modules: the registry in `adapters/__init__.py` is typed
+    with it, so mypy checks each module's constants and signatures. The constants are
+    read-only properties here, so a module's `MAX_AGE_S = 7 * 86400` (an int) still fits."""
 
-    def build(self, batch: Sequence[Outgoing], target: Target, now: float) -> httpx.Request: ...
-    def classify(self, response: httpx.Response, batch: Sequence[Outgoing]) -> list[Outcome]: ...
+    @property
+    def PLATFORM(self) -> str: ...  # the `platform` of a destination row
+    @property
+    def API_VERSION(self) -> str: ...
+    @property
+    def CHECKED(self) -> str: ...  # the date the platform's docs were last checked
+    @property
+    def MAX_BATCH(self) -> int: ...  # events per request
+    @property
+    def MAX_AGE_S(self) -> float: ...  # how old an event the platform still takes
+
+    def build(self, batch: Sequence[Outgoing], target: Target, now: float) -> httpx.Request:
+        """The one HTTP request that sends the batch; pure (no IO, no clock but `now`)."""
+        ...
+
+    def classify(self, response: httpx.Response, batch: Sequence[Outgoing]) -> list[Outcome]:
+        """One outcome per event of the batch, in batch order."""
+        ...
+
+
+BatchKey = Callable[[Outgoing], str]
+"""An adapter's optional `batch_key(item)`: events with different keys never share a request
+(GA4: one client a request). A Protocol has no optional members, so the worker looks it up."""
+
+
+def batch_key(adapter: Adapter) -> BatchKey | None:
+    key: BatchKey | None = getattr(adapter, "batch_key", None)
+    return key
 
 
 def excerpt(text: str) -> str:
