@@ -37,6 +37,8 @@ from firstmark.errors import ConfigError, FirstmarkError, InvalidFile, StoreUnav
 class CommandGroup(Protocol):
     """A module of commands: `register(sub)` adds its parsers, each with `run=` or `sync=`."""
 
+    __name__: str
+
     def register(self, sub: Commands) -> None: ...
 
 
