@@ -44,6 +44,7 @@ from firstmark.web.dni import DniApp, PoolCache
 from firstmark.web.linkcache import LinkCache
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
+from firstmark.web.runtime import Runtime, RuntimeState, runtime
 
 log = logging.getLogger("firstmark")
 
@@ -53,22 +54,20 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    store: Store = request.app.state.store
-    writer: HitWriter = request.app.state.writer
+    rt = runtime(request)
     try:
-        await store.ping()
-        pending = await store.pending_migrations()
+        await rt.store.ping()
+        pending = await rt.store.pending_migrations()
     except StoreUnavailable as exc:
         return JSONResponse({"status": "unavailable", "store": exc.message}, status_code=503)
     if pending:
         return JSONResponse({"status": "unavailable", "pending_migrations": pending}, 503)
-    return JSONResponse({"status": "ready", "hit_queue": writer.depth})
+    return JSONResponse({"status": "ready", "hit_queue": rt.writer.depth})
 
 
 async def metrics(request: Request) -> Response:
-    writer: HitWriter = request.app.state.writer
-    cache: LinkCache = request.app.state.cache
-    events: EventWriter = request.app.state.event_writer
+    rt = runtime(request)
+    writer, cache, events, dni = rt.writer, rt.cache, rt.event_writer, rt.dni
     lines = [
         "# TYPE firstmark_hits_written_total counter",
         f"firstmark_hits_written_total {writer.written}",
@@ -95,21 +94,19 @@ async def metrics(request: Request) -> Response:
         "# TYPE firstmark_link_cache_stale_total counter",
         f"firstmark_link_cache_stale_total {cache.stale}",
     ]
-    dni: DniApp = request.app.state.dni
     lines += [
         "# TYPE firstmark_dni_leases_total counter",
         f'firstmark_dni_leases_total{{result="taken"}} {dni.taken}',
         f'firstmark_dni_leases_total{{result="renewed"}} {dni.renewed}',
         f'firstmark_dni_leases_total{{result="exhausted"}} {dni.exhausted}',
     ]
-    forwarder: Forwarder = request.app.state.forwarder
     try:
-        counts = await request.app.state.store.outbox_counts()
+        counts = await rt.store.outbox_counts()
     except StoreUnavailable:
         counts = {}
     lines.append("# TYPE firstmark_outbox_rows gauge")
     lines += [f'firstmark_outbox_rows{{status="{k}"}} {v}' for k, v in counts.items()]
-    c = forwarder.counters
+    c = rt.forwarder.counters
     lines += [
         "# TYPE firstmark_forward_requests_total counter",
         f"firstmark_forward_requests_total {c.requests}",
@@ -263,27 +260,29 @@ def create_app(
         },
         lifespan=lifespan,
     )
-    router.state.settings = settings
-    router.state.store = store
-    router.state.writer = writer
-    router.state.cache = cache
-    router.state.event_writer = event_writer
-    router.state.goals = goals
-    router.state.sites = sites
-    router.state.pools = pools
-    router.state.signer = signer
-    router.state.dashboard = dashboard.setup(settings)
-    router.state.credentials_sealer = credentials_sealer
-    router.state.client_sealer = client_sealer
-    router.state.forwarder = forwarder
-    router.state.probe_forwarder = forwarder
     collect = CollectApp(router, settings=settings, writer=event_writer, sites=sites)
-    numbers = DniApp(
-        collect, settings=settings, store=store, sites=sites, pools=pools, signer=signer
+    dni = DniApp(collect, settings=settings, store=store, sites=sites, pools=pools, signer=signer)
+    router.state = RuntimeState(
+        {
+            "runtime": Runtime(
+                settings=settings,
+                store=store,
+                writer=writer,
+                cache=cache,
+                event_writer=event_writer,
+                goals=goals,
+                sites=sites,
+                pools=pools,
+                signer=signer,
+                dashboard=dashboard.setup(settings),
+                credentials_sealer=credentials_sealer,
+                client_sealer=client_sealer,
+                forwarder=forwarder,
+                probe_forwarder=forwarder,
+                dni=dni,
+            )
+        }
     )
-    router.state.dni = numbers
-    app = RedirectApp(
-        numbers, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages()
-    )
+    app = RedirectApp(dni, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages())
     app.state = router.state  # type: ignore[attr-defined]
     return app

@@ -17,7 +17,7 @@ from firstmark.services import numbers as numbers_service
 from firstmark.store.protocol import CallQuery
 from firstmark.web.api.auth import require
 from firstmark.web.http import json_response, only_known, query_int, read_json
-from firstmark.web.http import store_of as _store
+from firstmark.web.runtime import runtime
 
 
 def _now() -> float:
@@ -26,7 +26,7 @@ def _now() -> float:
 
 async def _found(request: Request) -> TrackingNumber:
     number_id: int = request.path_params["number_id"]
-    number = await _store(request).get_number(number_id)
+    number = await runtime(request).store.get_number(number_id)
     if number is None:
         raise NotFound(f"no tracking number with id {number_id}")
     return number
@@ -34,7 +34,7 @@ async def _found(request: Request) -> TrackingNumber:
 
 async def create_number(request: Request) -> Response:
     await require(request, "links:write")
-    saved = await numbers_service.register(_store(request), await read_json(request), _now())
+    saved = await numbers_service.register(runtime(request).store, await read_json(request), _now())
     _changed(request)
     return json_response(numbers.to_json(saved), 201)
 
@@ -45,7 +45,7 @@ async def list_numbers(request: Request) -> Response:
     released = params.get("released", "false")
     if released not in ("true", "false"):
         raise InvalidField("released", "released must be true or false")
-    found = await _store(request).list_numbers(released=released == "true")
+    found = await runtime(request).store.list_numbers(released=released == "true")
     if params.get("pool"):
         found = [n for n in found if n.pool == params["pool"]]
     return json_response({"items": [numbers.to_json(n) for n in found]})
@@ -61,7 +61,9 @@ async def update_number(request: Request) -> Response:
     current = await _found(request)
     if current.released_at is not None:
         raise NotFound(f"tracking number {current.id} was released")
-    saved = await numbers_service.change(_store(request), current, await read_json(request), _now())
+    saved = await numbers_service.change(
+        runtime(request).store, current, await read_json(request), _now()
+    )
     _changed(request)
     return json_response(numbers.to_json(saved))
 
@@ -72,14 +74,14 @@ async def release_number(request: Request) -> Response:
     current = await _found(request)
     assert current.id is not None
     if current.released_at is None:
-        await numbers_service.release(_store(request), current.id, _now())
+        await numbers_service.release(runtime(request).store, current.id, _now())
         _changed(request)
     return Response(status_code=204)
 
 
 async def list_pools(request: Request) -> Response:
     await require(request, "links:read")
-    found = await _store(request).list_pools(_now())
+    found = await runtime(request).store.list_pools(_now())
     return json_response(
         {"items": [numbers.pool_to_json(pool, n, leased) for pool, n, leased in found]}
     )
@@ -87,7 +89,7 @@ async def list_pools(request: Request) -> Response:
 
 async def put_pool(request: Request) -> Response:
     await require(request, "links:write")
-    store = _store(request)
+    store = runtime(request).store
     saved = await numbers_service.set_pool(
         store, request.path_params["name"], await read_json(request), _now()
     )
@@ -128,7 +130,7 @@ async def list_calls(request: Request) -> Response:
         number_id = int(params["number"])
     page = query_int(request, "page", 1, 1, 1_000_000)
     per_page = query_int(request, "per_page", 50, 1, 500)
-    store = _store(request)
+    store = runtime(request).store
     query = CallQuery(
         number_id=number_id,
         status=status,
@@ -151,11 +153,8 @@ async def list_calls(request: Request) -> Response:
 
 
 def _changed(request: Request) -> None:
-    """Drop this process's cached numbers and pools (webhooks and /n read them)."""
-    for name in ("numbers", "pools"):
-        cache = getattr(request.app.state, name, None)
-        if cache is not None:
-            cache.invalidate()
+    """Drop this process's cached pools (webhooks and /n read them)."""
+    runtime(request).pools.invalidate()
 
 
 routes = [

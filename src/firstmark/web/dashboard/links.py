@@ -21,7 +21,6 @@ from firstmark.web.dashboard import charts
 from firstmark.web.dashboard import forms as linkform
 from firstmark.web.dashboard import qr as dashboard_qr
 from firstmark.web.dashboard.views import Ctx, column, date_range, day_labels, page
-from firstmark.web.linkcache import LinkCache
 
 PER_PAGE = 25
 BREAKDOWN_ROWS = 10
@@ -34,11 +33,6 @@ BREAKDOWN_LABELS = {
     "language": "Language",
 }
 assert set(BREAKDOWN_LABELS) <= set(BREAKDOWN_NAMES)
-
-
-def _cache(ctx: Ctx) -> LinkCache:
-    cache: LinkCache = ctx.request.app.state.cache
-    return cache
 
 
 def _link_id(ctx: Ctx) -> int:
@@ -147,7 +141,7 @@ async def link_new(ctx: Ctx) -> Response:
         context = await _form_context(ctx, values, link=None, errors=_error(exc))
         return ctx.render("link_form.html", 422, **context)
     link = prepared.link
-    _cache(ctx).invalidate(link)
+    ctx.runtime.cache.invalidate(link)
     flash: dict[str, Any] = {"message": f"Created {links.short_url(link, ctx.settings.base_url)}"}
     if prepared.warnings:
         flash["warnings"] = _warnings_by_field(prepared.warnings)
@@ -177,7 +171,7 @@ async def link_edit(ctx: Ctx) -> Response:
         values = linkform.submitted(get, has)
         context = await _form_context(ctx, values, link=link, errors=_error(exc))
         return ctx.render("link_form.html", 422, **context)
-    _cache(ctx).invalidate(link, prepared.link)
+    ctx.runtime.cache.invalidate(link, prepared.link)
     flash: dict[str, Any] = {"message": "Saved."}
     if prepared.warnings:
         flash["warnings"] = _warnings_by_field(prepared.warnings)
@@ -266,7 +260,7 @@ async def link_detail(ctx: Ctx) -> Response:
 
 async def link_archive(ctx: Ctx) -> Response:
     link = await links_service.archive_link(ctx.store, _link_id(ctx))
-    _cache(ctx).invalidate(link)
+    ctx.runtime.cache.invalidate(link)
     message = f"Archived {link.code}: it now answers 410 Gone (or its fallback URL)."
     return ctx.redirect(f"/dashboard/links/{link.id}", flash={"message": message})
 
