@@ -1,5 +1,5 @@
 """REST API for QR codes: rendering, the print check, logos, placements, ZIP export, event
-mode, scan analytics and destination health. Handlers parse, call qractions/store, answer."""
+mode and scan analytics. Handlers parse, call services/store, answer."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import linkcheck as health
 from firstmark.domain import placements, schedules
 from firstmark.domain.links import Link
 from firstmark.domain.qr import parse_options
 from firstmark.domain.qrrender import MAX_LOGO_BYTES, Rendered, read_logo
 from firstmark.domain.urls import validate_destination
 from firstmark.errors import InvalidBody, InvalidField, NotFound
-from firstmark.services import linkcheck
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.web.api.auth import require
@@ -280,42 +278,6 @@ async def placement_scans(request: Request) -> Response:
     return json_response({"placement_id": link.id, "link_id": placement.parent_id, **report})
 
 
-# --- destination health -----------------------------------------------------------------------
-
-
-async def link_health(request: Request) -> Response:
-    await require(request, "links:read")
-    link = await _link(request)
-    assert link.id is not None
-    found = await runtime(request).store.health_for([link.id])
-    return json_response({"link_id": link.id, "health": health.to_json(found.get(link.id))})
-
-
-async def check_link_health(request: Request) -> Response:
-    await require(request, "links:write")
-    link = await _link(request)
-    rt = runtime(request)
-    async with linkcheck.client(rt.settings.healthcheck_timeout) as http:
-        found = await linkcheck.check_links(
-            rt.store, http, [link], allow_private=rt.settings.healthcheck_allow_private
-        )
-    return json_response({"link_id": link.id, "health": health.to_json(found[0])})
-
-
-async def failing_links(request: Request) -> Response:
-    await require(request, "links:read")
-    store = runtime(request).store
-    active = await linkcheck.active_links(store)
-    found = await store.health_for([link.id for link in active if link.id is not None])
-    failing = [h for h in found.values() if not h.ok]
-    return json_response(
-        {
-            "checked": len(found),
-            "failing": [{"link_id": h.link_id, **(health.to_json(h) or {})} for h in failing],
-        }
-    )
-
-
 routes = [
     Route("/api/v1/links/{link_id:int}/qr", link_qr, methods=["GET"]),
     Route("/api/v1/links/{link_id:int}/qr/check", link_qr_check, methods=["GET"]),
@@ -331,7 +293,4 @@ routes = [
     Route("/api/v1/links/{link_id:int}/event", delete_event, methods=["DELETE"]),
     Route("/api/v1/links/{link_id:int}/event/retire", retire_event, methods=["POST"]),
     Route("/api/v1/links/{link_id:int}/scans", link_scans, methods=["GET"]),
-    Route("/api/v1/links/{link_id:int}/health", link_health, methods=["GET"]),
-    Route("/api/v1/links/{link_id:int}/health", check_link_health, methods=["POST"]),
-    Route("/api/v1/health/failing", failing_links, methods=["GET"]),
 ]
