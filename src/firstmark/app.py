@@ -31,9 +31,8 @@ from firstmark.sealing import Sealer
 from firstmark.services import linkcheck
 from firstmark.store import create_store
 from firstmark.store.protocol import Store
-from firstmark.web import api, callhooks, ops
+from firstmark.web import api, callhooks, dashboard, ops
 from firstmark.web.collect import CollectApp, SiteCache
-from firstmark.web.dashboard import pages as dashboard
 from firstmark.web.dni import DniApp, PoolCache
 from firstmark.web.linkcache import LinkCache
 from firstmark.web.pages import Pages
