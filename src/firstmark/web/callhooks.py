@@ -24,7 +24,7 @@ from firstmark.config import Settings
 from firstmark.domain import callreplies, providers, signatures
 from firstmark.domain.calls import CallEvent
 from firstmark.errors import FirstmarkError, Forbidden
-from firstmark.services import calls as calls_service
+from firstmark.services import calls
 from firstmark.web.runtime import runtime
 
 log = logging.getLogger("firstmark.calls")
@@ -118,7 +118,7 @@ async def _markup_voice(request: Request, provider: str) -> Response:
     rt = runtime(request)
     try:
         event = providers.texml_incoming(provider, params, time.time())
-        handled = await calls_service.incoming(rt.store, event, rt.caller_key)
+        handled = await calls.incoming(rt.store, event, rt.caller_key)
     except FirstmarkError as exc:
         log.info("%s call could not be read: %s", provider, exc.message)
         return _xml(callreplies.twiml_goodbye(TROUBLE))
@@ -151,7 +151,7 @@ async def _markup_progress(
         return _refused(provider)
     event = read_event(provider, params, time.time())  # InvalidField → 422 naming the field
     rt = runtime(request)
-    await calls_service.progress(rt.store, event, rt.caller_key)
+    await calls.progress(rt.store, event, rt.caller_key)
     return Response(status_code=204)
 
 
@@ -221,7 +221,7 @@ async def vonage_answer(request: Request) -> Response:
     rt = runtime(request)
     try:
         event = providers.vonage_answer(data, time.time())
-        handled = await calls_service.incoming(rt.store, event, rt.caller_key)
+        handled = await calls.incoming(rt.store, event, rt.caller_key)
     except FirstmarkError as exc:
         log.info("vonage call could not be read: %s", exc.message)
         return _ncco(callreplies.ncco_goodbye(TROUBLE))
@@ -250,7 +250,7 @@ async def vonage_event(request: Request) -> Response:
     event = providers.vonage_event(data, time.time())
     if event is not None:  # events that say nothing about the call (e.g. transfers) are skipped
         rt = runtime(request)
-        await calls_service.progress(rt.store, event, rt.caller_key)
+        await calls.progress(rt.store, event, rt.caller_key)
     return Response(status_code=204)
 
 

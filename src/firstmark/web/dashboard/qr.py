@@ -1,7 +1,7 @@
 """The QR designer on the link page: options, live preview, print check, downloads, logo
 upload, and placements (CSV batch, ZIP export).
 
-The images come from the same code as the API's /api/v1/links/{id}/qr (qractions), through
+The images come from the same code as the API's /api/v1/links/{id}/qr (services/qr.py), through
 routes that check the dashboard session: the browser never holds an API key.
 """
 
