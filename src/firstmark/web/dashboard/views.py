@@ -92,10 +92,9 @@ def environment() -> jinja2.Environment:
 
 
 class Dashboard:
-    """What the dashboard keeps for the life of the app."""
+    """What the dashboard keeps for the life of the app (its settings are the runtime's)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
         self.sessions = Sessions(
             settings.secret_key,
             max_age_s=int(settings.session_hours * 3600),
