@@ -1,4 +1,6 @@
-"""create_app(settings): the ASGI application, its routes, errors and lifespan."""
+"""create_app(settings): the composition root. It builds every part once into the runtime
+(web/runtime.py), mounts the routes, maps errors to HTTP and runs the lifespan; the edge apps
+(redirect, /n, /e) wrap the router."""
 
 from __future__ import annotations
 
@@ -14,14 +16,13 @@ import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from firstmark import __version__
 from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
-from firstmark.errors import FirstmarkError, StoreUnavailable
+from firstmark.errors import FirstmarkError
 from firstmark.forward.worker import Forwarder
 from firstmark.geo import GeoLookup
 from firstmark.ingest.events import EventWriter, GoalCache
@@ -30,95 +31,15 @@ from firstmark.sealing import Sealer
 from firstmark.services import linkcheck
 from firstmark.store import create_store
 from firstmark.store.protocol import Store
-from firstmark.web import callhooks as hooks
-from firstmark.web.api import costs as costs_api
-from firstmark.web.api import destinations as destinations_api
-from firstmark.web.api import events as events_api
-from firstmark.web.api import links as api
-from firstmark.web.api import numbers as numbers_api
-from firstmark.web.api import qr as qrapi
-from firstmark.web.api import reports as reports_api
+from firstmark.web import api, callhooks, dashboard, ops
 from firstmark.web.collect import CollectApp, SiteCache
-from firstmark.web.dashboard import pages as dashboard
 from firstmark.web.dni import DniApp, PoolCache
 from firstmark.web.linkcache import LinkCache
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
+from firstmark.web.runtime import Runtime, RuntimeState
 
 log = logging.getLogger("firstmark")
-
-
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok", "version": __version__})
-
-
-async def readyz(request: Request) -> Response:
-    store: Store = request.app.state.store
-    writer: HitWriter = request.app.state.writer
-    try:
-        await store.ping()
-        pending = await store.pending_migrations()
-    except StoreUnavailable as exc:
-        return JSONResponse({"status": "unavailable", "store": exc.message}, status_code=503)
-    if pending:
-        return JSONResponse({"status": "unavailable", "pending_migrations": pending}, 503)
-    return JSONResponse({"status": "ready", "hit_queue": writer.depth})
-
-
-async def metrics(request: Request) -> Response:
-    writer: HitWriter = request.app.state.writer
-    cache: LinkCache = request.app.state.cache
-    events: EventWriter = request.app.state.event_writer
-    lines = [
-        "# TYPE firstmark_hits_written_total counter",
-        f"firstmark_hits_written_total {writer.written}",
-        "# TYPE firstmark_hit_queue_depth gauge",
-        f"firstmark_hit_queue_depth {writer.depth}",
-        "# TYPE firstmark_hit_flushes_total counter",
-        f"firstmark_hit_flushes_total {writer.flushes}",
-        "# TYPE firstmark_hit_flush_failures_total counter",
-        f"firstmark_hit_flush_failures_total {writer.failures}",
-        "# TYPE firstmark_hit_flush_seconds gauge",
-        f"firstmark_hit_flush_seconds {writer.last_flush_s:.6f}",
-        "# TYPE firstmark_link_cache_hits_total counter",
-        f"firstmark_link_cache_hits_total {cache.hits}",
-        "# TYPE firstmark_link_cache_misses_total counter",
-        f"firstmark_link_cache_misses_total {cache.misses}",
-        "# TYPE firstmark_events_written_total counter",
-        f"firstmark_events_written_total {events.written}",
-        "# TYPE firstmark_event_queue_depth gauge",
-        f"firstmark_event_queue_depth {events.depth}",
-        "# TYPE firstmark_event_flush_failures_total counter",
-        f"firstmark_event_flush_failures_total {events.failures}",
-        "# TYPE firstmark_web_conversions_total counter",
-        f"firstmark_web_conversions_total {events.conversions}",
-        "# TYPE firstmark_link_cache_stale_total counter",
-        f"firstmark_link_cache_stale_total {cache.stale}",
-    ]
-    dni: DniApp = request.app.state.dni
-    lines += [
-        "# TYPE firstmark_dni_leases_total counter",
-        f'firstmark_dni_leases_total{{result="taken"}} {dni.taken}',
-        f'firstmark_dni_leases_total{{result="renewed"}} {dni.renewed}',
-        f'firstmark_dni_leases_total{{result="exhausted"}} {dni.exhausted}',
-    ]
-    forwarder: Forwarder = request.app.state.forwarder
-    try:
-        counts = await request.app.state.store.outbox_counts()
-    except StoreUnavailable:
-        counts = {}
-    lines.append("# TYPE firstmark_outbox_rows gauge")
-    lines += [f'firstmark_outbox_rows{{status="{k}"}} {v}' for k, v in counts.items()]
-    c = forwarder.counters
-    lines += [
-        "# TYPE firstmark_forward_requests_total counter",
-        f"firstmark_forward_requests_total {c.requests}",
-        "# TYPE firstmark_forward_events_total counter",
-        f'firstmark_forward_events_total{{result="sent"}} {c.sent}',
-        f'firstmark_forward_events_total{{result="retry"}} {c.retried}',
-        f'firstmark_forward_events_total{{result="dead"}} {c.dead}',
-    ]
-    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 
 async def on_error(request: Request, exc: Exception) -> Response:
@@ -242,18 +163,10 @@ def create_app(
     static = resources.files("firstmark.static")
     router = Starlette(
         routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics),
+            *ops.routes,
             *api.routes,
-            *events_api.routes,
-            *costs_api.routes,
-            *reports_api.routes,
-            *qrapi.routes,
             *dashboard.routes,
-            *destinations_api.routes,
-            *numbers_api.routes,
-            *hooks.routes,
+            *callhooks.routes,
             Mount("/static", StaticFiles(directory=str(static)), name="static"),
         ],
         exception_handlers={
@@ -263,27 +176,29 @@ def create_app(
         },
         lifespan=lifespan,
     )
-    router.state.settings = settings
-    router.state.store = store
-    router.state.writer = writer
-    router.state.cache = cache
-    router.state.event_writer = event_writer
-    router.state.goals = goals
-    router.state.sites = sites
-    router.state.pools = pools
-    router.state.signer = signer
-    router.state.dashboard = dashboard.setup(settings)
-    router.state.credentials_sealer = credentials_sealer
-    router.state.client_sealer = client_sealer
-    router.state.forwarder = forwarder
-    router.state.probe_forwarder = forwarder
     collect = CollectApp(router, settings=settings, writer=event_writer, sites=sites)
-    numbers = DniApp(
-        collect, settings=settings, store=store, sites=sites, pools=pools, signer=signer
+    dni = DniApp(collect, settings=settings, store=store, sites=sites, pools=pools, signer=signer)
+    router.state = RuntimeState(
+        {
+            "runtime": Runtime(
+                settings=settings,
+                store=store,
+                writer=writer,
+                cache=cache,
+                event_writer=event_writer,
+                goals=goals,
+                sites=sites,
+                pools=pools,
+                signer=signer,
+                dashboard=dashboard.setup(settings),
+                credentials_sealer=credentials_sealer,
+                client_sealer=client_sealer,
+                forwarder=forwarder,
+                probe_forwarder=forwarder,
+                dni=dni,
+            )
+        }
     )
-    router.state.dni = numbers
-    app = RedirectApp(
-        numbers, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages()
-    )
+    app = RedirectApp(dni, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages())
     app.state = router.state  # type: ignore[attr-defined]
     return app

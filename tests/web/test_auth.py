@@ -41,12 +41,12 @@ async def test_revoked_key_stops_working(
     key = await make_key("admin")
     headers = {"authorization": f"Bearer {key}"}
     assert (await anon.get("/api/v1/links", headers=headers)).status_code == 200
-    assert await app.state.store.revoke_api_key(key.split("_")[1])
+    assert await app.state.runtime.store.revoke_api_key(key.split("_")[1])
     assert (await anon.get("/api/v1/links", headers=headers)).status_code == 401
 
 
 async def test_keys_are_stored_hashed(app: Any, make_key: Callable[..., Any]) -> None:
     key = await make_key("links:read")
-    stored = await app.state.store.api_key_by_prefix(key.split("_")[1])
+    stored = await app.state.runtime.store.api_key_by_prefix(key.split("_")[1])
     assert stored.hash != key.split("_")[2]
     assert key.split("_")[2] not in stored.hash

@@ -47,7 +47,7 @@ def event(key: str, **fields: Any) -> dict[str, Any]:
 
 
 async def stored(app: Any, store: Store, key: str) -> list[Any]:
-    await app.state.event_writer.drain()
+    await app.state.runtime.event_writer.drain()
     site = await store.site_by_key(key)
     assert site is not None and site.id is not None
     return await store.list_events(site.id)
@@ -208,7 +208,7 @@ async def test_bad_events_are_refused_naming_the_field_and_nothing_is_stored(
     error = answer.json()["error"]
     assert error.get("field") == field and error["code"]
     assert "a@b.c" not in answer.text and "evil" not in answer.text  # input is never echoed
-    await app.state.event_writer.drain()
+    await app.state.runtime.event_writer.drain()
     assert await store.count_events() == 0
 
 
@@ -224,7 +224,7 @@ async def test_an_origin_that_is_not_a_site_host_is_refused(
 
 async def test_the_rate_limit_is_per_network(settings: Settings, store: Store) -> None:
     app = create_app(replace(settings, event_rate_limit=0.001, event_rate_burst=3), store)
-    app.state.event_writer.start()
+    app.state.runtime.event_writer.start()
     try:
         admin = httpx.ASGITransport(app=app, client=("198.51.100.1", 1))
         shown, key_row = new_key(("admin",))
@@ -245,10 +245,10 @@ async def test_the_rate_limit_is_per_network(settings: Settings, store: Store) -
         assert statuses == {
             "203.0.113.7": [202, 202], "203.0.113.99": [202, 429], "203.0.114.1": [202, 202],
         }  # fmt: skip
-        await app.state.event_writer.drain()
+        await app.state.runtime.event_writer.drain()
         assert await store.count_events() == 5
     finally:
-        await app.state.event_writer.stop()
+        await app.state.runtime.event_writer.stop()
 
 
 @pytest.mark.parametrize(("path", "most"), [("/fm.js", 2048), ("/fm-phone.js", 1536)])
@@ -310,7 +310,7 @@ async def test_dnt_counts_as_gpc_only_when_the_operator_opts_in(
     settings: Settings, store: Store, honour: bool, label: str
 ) -> None:
     app = create_app(replace(settings, honour_dnt=honour), store)
-    app.state.event_writer.start()
+    app.state.runtime.event_writer.start()
     try:
         shown, key_row = new_key(("admin",))
         await store.insert_api_key(key_row)
@@ -325,4 +325,4 @@ async def test_dnt_counts_as_gpc_only_when_the_operator_opts_in(
         [row] = await stored(app, store, key)
         assert row.consent == label and (row.visitor_id is None) == honour
     finally:
-        await app.state.event_writer.stop()
+        await app.state.runtime.event_writer.stop()

@@ -184,7 +184,7 @@ async def test_a_forged_or_expired_session_is_no_session(
 ) -> None:
     from itsdangerous import TimestampSigner
 
-    sessions = app.state.dashboard.sessions
+    sessions = app.state.runtime.dashboard.sessions
     good = dash.cookies["fm_session"]
     async with await make_client(app) as other:
         other.cookies.set("fm_session", good[:-2] + ("AA" if good[-2:] != "AA" else "BB"))
@@ -448,7 +448,7 @@ async def test_overview_channels_and_link_page_count_clicks(
     await visit(app, "/promo", "8.8.4.4", DESKTOP)
     await visit(app, "/q/promo", "85.214.132.117", DESKTOP)
     await visit(app, "/promo", "8.8.4.4", "facebookexternalhit/1.1")
-    await app.state.writer.drain()
+    await app.state.runtime.writer.drain()
 
     page = (await dash.get("/dashboard")).text
     assert (kpi(page, "clicks"), kpi(page, "scans"), kpi(page, "uniques")) == ("2", "1", "3")

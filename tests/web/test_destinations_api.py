@@ -42,7 +42,7 @@ async def dest(client: httpx.AsyncClient, goal: str) -> dict[str, Any]:
 
 
 def use_platform(app: Any, handler: Callable[[httpx.Request], httpx.Response]) -> Forwarder:
-    forwarder: Forwarder = app.state.forwarder
+    forwarder: Forwarder = app.state.runtime.forwarder
     forwarder.client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     return forwarder
 
@@ -59,8 +59,8 @@ async def test_credentials_are_sealed_at_rest_and_never_returned(
     db = Path(settings.database_url.removeprefix("sqlite:///"))
     stored = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
     assert TOKEN.encode() not in stored and b"1234567890" not in stored
-    stored_dest = await app.state.store.get_destination(dest["id"])
-    opened = app.state.credentials_sealer.open(stored_dest.credentials_sealed)
+    stored_dest = await app.state.runtime.store.get_destination(dest["id"])
+    opened = app.state.runtime.credentials_sealer.open(stored_dest.credentials_sealed)
     assert opened == META["credentials"]
 
 
@@ -99,8 +99,8 @@ async def test_patch_changes_what_is_given_and_keeps_the_rest(
     url = f"/api/v1/destinations/{dest['id']}"
     answer = await client.patch(url, json={"credentials": {"access_token": "new-token"}})
     assert answer.status_code == 200, answer.text
-    stored = await app.state.store.get_destination(dest["id"])
-    opened = app.state.credentials_sealer.open(stored.credentials_sealed)
+    stored = await app.state.runtime.store.get_destination(dest["id"])
+    opened = app.state.runtime.credentials_sealer.open(stored.credentials_sealed)
     assert opened == {"pixel_id": "1234567890", "access_token": "new-token"}
     answer = await client.patch(url, json={"enabled": False, "test_mode": True})
     assert answer.json()["enabled"] is False and answer.json()["test_mode"] is True
@@ -220,7 +220,7 @@ async def test_a_web_conversion_is_forwarded_with_its_click_ids_and_client_data(
         headers={"content-type": "text/plain", "origin": "https://shop.example", "user-agent": ua},
     )  # fmt: skip
     assert answer.status_code == 202
-    await app.state.event_writer.drain()
+    await app.state.runtime.event_writer.drain()
     db = Path(settings.database_url.removeprefix("sqlite:///"))
     stored = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
     assert b"WebConversionAgent" not in stored and b"203.0.113.7" not in stored

@@ -74,7 +74,7 @@ async def test_retiring_sends_codes_to_the_fallback_and_keeps_a_summary(
     )
     await anon.get(f"/q/{code}", headers={"user-agent": IPHONE})
     await anon.get("/q/fest", headers={"user-agent": IPHONE})
-    await app.state.writer.drain()
+    await app.state.runtime.writer.drain()
     r = await client.post(
         f"/api/v1/links/{link['id']}/event/retire",
         json={"fallback_url": "https://fest.example/next-year"},

@@ -62,7 +62,7 @@ async def test_warm_click_gets_the_same_answer_as_the_asgi_path(
 ) -> None:
     await warm(client, anon, code="fast", utm_source="news", utm_medium="email")
     slow = await anon.get("/fast", headers={"user-agent": DESKTOP})
-    depth = app.state.writer.depth
+    depth = app.state.runtime.writer.depth
 
     answer = quick(app, b"/fast?ignored=1")
 
@@ -85,14 +85,14 @@ async def test_warm_click_gets_the_same_answer_as_the_asgi_path(
     }
     click = ClickSigner(settings.secret_key).verify(params["fm_click"])
     assert click is not None and params["fm_click"] != slow_params["fm_click"]
-    assert app.state.writer.depth == depth + 1  # the click is counted
+    assert app.state.runtime.writer.depth == depth + 1  # the click is counted
 
 
 async def test_head_answers_without_a_hit_and_close_is_announced(
     app: Any, client: httpx.AsyncClient, anon: httpx.AsyncClient
 ) -> None:
     await warm(client, anon, code="perm", redirect_status=301, noindex=False)
-    depth = app.state.writer.depth
+    depth = app.state.runtime.writer.depth
 
     answer = quick(app, b"/perm", method=b"HEAD", keep_alive=False)
 
@@ -101,7 +101,7 @@ async def test_head_answers_without_a_hit_and_close_is_announced(
     assert status == "HTTP/1.1 301 Moved Permanently"
     assert ("connection", "close") in headers
     assert "x-robots-tag" not in dict(headers)
-    assert app.state.writer.depth == depth
+    assert app.state.runtime.writer.depth == depth
 
 
 async def test_scan_path_records_a_scan(
@@ -109,7 +109,7 @@ async def test_scan_path_records_a_scan(
 ) -> None:
     await warm(client, anon, code="poster")
     assert quick(app, b"/q/poster") is not None
-    assert app.state.writer._buf[-1].kind == "scan"
+    assert app.state.runtime.writer._buf[-1].kind == "scan"
 
 
 @pytest.mark.parametrize(
@@ -138,9 +138,9 @@ async def test_anything_but_a_warm_simple_click_takes_the_asgi_path(
     method: bytes,
 ) -> None:
     await warm(client, anon, **fields)
-    depth = app.state.writer.depth
+    depth = app.state.runtime.writer.depth
     assert quick(app, path, method=method) is None
-    assert app.state.writer.depth == depth
+    assert app.state.runtime.writer.depth == depth
 
 
 async def test_uncached_link_takes_the_asgi_path(app: Any, client: httpx.AsyncClient) -> None:
@@ -153,7 +153,7 @@ async def test_full_hit_buffer_leaves_the_click_to_the_waiting_path(
     app: Any, client: httpx.AsyncClient, anon: httpx.AsyncClient
 ) -> None:
     await warm(client, anon, code="busy")
-    writer = app.state.writer
+    writer = app.state.runtime.writer
     capacity = writer.capacity
     writer.capacity = writer.depth
     try:

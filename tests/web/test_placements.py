@@ -60,7 +60,7 @@ async def test_placement_scans_are_attributed_and_share_the_destination(
     await _scan(app, f"/q/{placement['code']}", "8.8.4.4", DESKTOP)
     await _scan(app, f"/q/{placement['code']}", "8.8.4.4", DESKTOP)  # same visitor
     await _scan(app, "/q/fair", "1.1.1.1")  # the link's own code
-    await app.state.writer.drain()
+    await app.state.runtime.writer.drain()
 
     mine = (await client.get(f"/api/v1/placements/{placement['id']}/scans")).json()
     assert (mine["scans"], mine["unique_scans"]) == (3, 2)

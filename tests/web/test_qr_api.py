@@ -171,7 +171,7 @@ async def test_scans_through_q_count_as_scans(
     assert r.status_code == 302
     assert r.headers["location"].startswith("https://shop.example/spring")
     await anon.get("/poster", headers={"user-agent": IPHONE})
-    await app.state.writer.drain()
+    await app.state.runtime.writer.drain()
     totals = (await client.get(f"/api/v1/links/{link['id']}/stats")).json()["totals"]
     assert (totals["scans"], totals["clicks"]) == (1, 1)
     scans = (await client.get(f"/api/v1/links/{link['id']}/scans")).json()

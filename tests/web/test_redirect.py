@@ -66,7 +66,7 @@ async def test_scan_path_counts_as_scan_and_head_is_not_counted(
     assert (await anon.get("/poster", headers={"user-agent": IPHONE})).status_code == 302
     assert (await anon.get("/q/poster", headers={"user-agent": IPHONE})).status_code == 302
     assert (await anon.head("/poster")).status_code == 302
-    await app.state.writer.drain()
+    await app.state.runtime.writer.drain()
     assert sorted(rows(settings, "SELECT kind FROM hit_details")) == [("click",), ("scan",)]
 
 
@@ -82,7 +82,7 @@ async def test_hits_keep_no_address_and_no_user_agent(
             "accept-language": "nb-NO,nb;q=0.9,en;q=0.8",
         },
     )
-    await app.state.writer.drain()
+    await app.state.runtime.writer.drain()
     (row,) = rows(settings, "SELECT * FROM hit_details")
     text = " ".join(str(v) for v in row)
     assert "203.0.113.7" not in text
@@ -108,7 +108,7 @@ async def test_bots_are_recorded_flagged(
         headers={"user-agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"},
     )
     await anon.get("/shared", headers={"user-agent": "curl/8.5.0"})
-    await app.state.writer.drain()
+    await app.state.runtime.writer.drain()
     flagged = rows(settings, "SELECT is_bot, bot_reason FROM hit_details ORDER BY id")
     assert [f[0] for f in flagged] == [1, 1]
     assert flagged[0][1].startswith("preview:") and flagged[1][1].startswith("tool:")
@@ -178,7 +178,7 @@ async def test_password_form(
     right = await anon.post("/secret", data={"password": "open sesame"})
     assert right.status_code == 302
     assert right.headers["location"].startswith("https://shop.example/p?ref=home")
-    await app.state.writer.drain()
+    await app.state.runtime.writer.drain()
     assert rows(settings, "SELECT count(*) FROM hits") == [(1,)]
 
 

@@ -57,7 +57,7 @@ async def seeded(client: httpx.AsyncClient, app: Any, store: Store) -> dict[str,
     await visit(app, "/g", "9.9.9.9", IPHONE)
     await visit(app, "/g", "1.1.1.1", "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)")
     await visit(app, "/nl", "8.8.4.4")
-    await app.state.writer.drain()
+    await app.state.runtime.writer.drain()
 
     costs = (
         "date,source,medium,campaign,spend,currency,impressions,clicks\n"

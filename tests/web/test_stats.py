@@ -26,7 +26,7 @@ async def test_link_stats(client: httpx.AsyncClient, app: Any) -> None:
     await visit(app, "/s", "8.8.8.8", **{"user-agent": IPHONE})  # same visitor again
     await visit(app, "/q/s", "85.214.132.117", **{"user-agent": DESKTOP})
     await visit(app, "/s", "8.8.4.4", **{"user-agent": "facebookexternalhit/1.1"})
-    await app.state.writer.drain()
+    await app.state.runtime.writer.drain()
 
     r = await client.get(f"/api/v1/links/{link['id']}/stats")
     assert r.status_code == 200, r.text
@@ -108,7 +108,7 @@ async def test_group_stats_by_utm_and_tag(client: httpx.AsyncClient, app: Any) -
     await visit(
         app, "/g1", "9.9.9.9", **{"user-agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"}
     )
-    await app.state.writer.drain()
+    await app.state.runtime.writer.drain()
 
     r = await client.get("/api/v1/stats", params={"group_by": "utm_source"})
     assert r.status_code == 200, r.text

@@ -23,10 +23,9 @@ from starlette.routing import Route
 from firstmark.config import Settings
 from firstmark.domain import callreplies, providers, signatures
 from firstmark.domain.calls import CallEvent
-from firstmark.domain.phones import hash_key
 from firstmark.errors import FirstmarkError, Forbidden
-from firstmark.services import calls as calls_service
-from firstmark.web.http import settings_of, store_of
+from firstmark.services import calls
+from firstmark.web.runtime import runtime
 
 log = logging.getLogger("firstmark.calls")
 
@@ -36,14 +35,6 @@ TROUBLE = "Sorry, we cannot connect your call right now. Please try again later.
 NOTICE = "This call may be recorded."
 DIAL_TIMEOUT_S = 30
 XML = "application/xml"
-
-
-def _key(request: Request) -> bytes:
-    cached: bytes | None = getattr(request.app.state, "caller_key", None)
-    if cached is None:
-        cached = hash_key(settings_of(request).secret_key)
-        request.app.state.caller_key = cached
-    return cached
 
 
 def public_url(settings: Settings, request: Request) -> str:
@@ -84,7 +75,7 @@ async def _twilio_params(request: Request) -> dict[str, str] | None:
     """The form parameters, or None when the signature does not match (or is missing).
     Twilio signs with the Auth Token (HMAC-SHA1), or, when its webhook signature settings
     say so, with the SharedKey secret (HMAC-SHA256)."""
-    settings = settings_of(request)
+    settings = runtime(request).settings
     body = await _body(request)
     pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     header = request.headers.get("x-twilio-signature", "")
@@ -102,7 +93,7 @@ async def _twilio_params(request: Request) -> dict[str, str] | None:
 
 
 async def _telnyx_params(request: Request) -> dict[str, str] | None:
-    settings = settings_of(request)
+    settings = runtime(request).settings
     body = await _body(request)
     key = settings.telnyx_public_key
     signature = request.headers.get("telnyx-signature-ed25519", "")
@@ -124,10 +115,10 @@ async def _markup_voice(request: Request, provider: str) -> Response:
     params = await read(request)
     if params is None:
         return _refused(provider)
-    settings = settings_of(request)
+    rt = runtime(request)
     try:
         event = providers.texml_incoming(provider, params, time.time())
-        handled = await calls_service.incoming(store_of(request), event, _key(request))
+        handled = await calls.incoming(rt.store, event, rt.caller_key)
     except FirstmarkError as exc:
         log.info("%s call could not be read: %s", provider, exc.message)
         return _xml(callreplies.twiml_goodbye(TROUBLE))
@@ -143,8 +134,8 @@ async def _markup_voice(request: Request, provider: str) -> Response:
             caller_id=event.caller or number.e164,
             forward_to=number.destination(event.ts),
             timeout=DIAL_TIMEOUT_S,
-            action_url=hook_url(settings, f"/hooks/{provider}/dial"),
-            status_url=hook_url(settings, f"/hooks/{provider}/status"),
+            action_url=hook_url(rt.settings, f"/hooks/{provider}/dial"),
+            status_url=hook_url(rt.settings, f"/hooks/{provider}/status"),
             record=number.record,
             notice=NOTICE if number.record else None,
         )
@@ -159,7 +150,8 @@ async def _markup_progress(
     if params is None:
         return _refused(provider)
     event = read_event(provider, params, time.time())  # InvalidField → 422 naming the field
-    await calls_service.progress(store_of(request), event, _key(request))
+    rt = runtime(request)
+    await calls.progress(rt.store, event, rt.caller_key)
     return Response(status_code=204)
 
 
@@ -200,7 +192,7 @@ def _dial(provider: str) -> Handler:
 
 
 async def _vonage_json(request: Request) -> dict[str, Any] | None:
-    settings = settings_of(request)
+    settings = runtime(request).settings
     body = await _body(request)
     secret = settings.vonage_signature_secret
     header = request.headers.get("authorization", "")
@@ -226,10 +218,10 @@ async def vonage_answer(request: Request) -> Response:
     data = await _vonage_json(request)
     if data is None:
         return _refused("vonage")
-    settings = settings_of(request)
+    rt = runtime(request)
     try:
         event = providers.vonage_answer(data, time.time())
-        handled = await calls_service.incoming(store_of(request), event, _key(request))
+        handled = await calls.incoming(rt.store, event, rt.caller_key)
     except FirstmarkError as exc:
         log.info("vonage call could not be read: %s", exc.message)
         return _ncco(callreplies.ncco_goodbye(TROUBLE))
@@ -244,7 +236,7 @@ async def vonage_answer(request: Request) -> Response:
             from_number=number.e164,
             forward_to=number.destination(event.ts),
             timeout=DIAL_TIMEOUT_S,
-            event_url=hook_url(settings, "/hooks/vonage/event"),
+            event_url=hook_url(rt.settings, "/hooks/vonage/event"),
             record=number.record,
             notice=NOTICE if number.record else None,
         )
@@ -257,7 +249,8 @@ async def vonage_event(request: Request) -> Response:
         return _refused("vonage")
     event = providers.vonage_event(data, time.time())
     if event is not None:  # events that say nothing about the call (e.g. transfers) are skipped
-        await calls_service.progress(store_of(request), event, _key(request))
+        rt = runtime(request)
+        await calls.progress(rt.store, event, rt.caller_key)
     return Response(status_code=204)
 
 

@@ -12,6 +12,8 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from firstmark.config import Settings
 from firstmark.domain import consent as consent_rules
 from firstmark.domain import events
@@ -24,7 +26,6 @@ from firstmark.web.clientip import ClientIP
 from firstmark.web.ratelimit import RateLimiter
 from firstmark.web.script import Script
 
-Scope = dict[str, Any]
 UNKNOWN_TTL_S = 5.0
 
 
@@ -66,7 +67,7 @@ def _origin_host(origin: str) -> str | None:
 class CollectApp:
     def __init__(
         self,
-        app: Any,
+        app: ASGIApp,
         *,
         settings: Settings,
         writer: EventWriter,
@@ -86,7 +87,7 @@ class CollectApp:
         self.script = Script("fm.js")
         self.accepted = 0
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path, method = scope["path"], scope["method"]
             if path == "/e":
@@ -101,7 +102,7 @@ class CollectApp:
                 return
         await self.app(scope, receive, send)
 
-    async def ingest(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def ingest(self, scope: Scope, receive: Receive, send: Send) -> None:
         origin = ua = ""
         forwarded_for: str | None = None
         gpc = False
@@ -168,7 +169,7 @@ class CollectApp:
         )
         await send(_EMPTY)
 
-    async def preflight(self, scope: Scope, send: Any) -> None:
+    async def preflight(self, scope: Scope, send: Send) -> None:
         origin = ""
         for name, value in scope["headers"]:
             if name == b"origin":
@@ -184,7 +185,7 @@ class CollectApp:
         await send(_EMPTY)
 
 
-_EMPTY = {"type": "http.response.body", "body": b""}
+_EMPTY: Message = {"type": "http.response.body", "body": b""}
 
 
 def cors(origin: str) -> list[tuple[bytes, bytes]]:
@@ -194,7 +195,7 @@ def cors(origin: str) -> list[tuple[bytes, bytes]]:
     return [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"origin")]
 
 
-async def _read(receive: Any, declared: int) -> bytes:
+async def _read(receive: Receive, declared: int) -> bytes:
     limit = events.BODY_LIMIT
     if declared > limit:
         raise BodyTooLarge(f"an event is at most {limit // 1024} KB")
@@ -211,7 +212,7 @@ async def _read(receive: Any, declared: int) -> bytes:
     return body
 
 
-async def json_reply(send: Any, status: int, data: Any, extra: list[tuple[bytes, bytes]]) -> None:
+async def json_reply(send: Send, status: int, data: Any, extra: list[tuple[bytes, bytes]]) -> None:
     body = json.dumps(data).encode()
     headers = [
         (b"content-type", b"application/json"),

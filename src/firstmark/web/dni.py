@@ -13,6 +13,8 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from firstmark.config import Settings
 from firstmark.domain import dni
 from firstmark.domain.clicks import ClickSigner
@@ -24,7 +26,6 @@ from firstmark.web.collect import SiteCache, cors, json_reply
 from firstmark.web.ratelimit import RateLimiter
 from firstmark.web.script import Script
 
-Scope = dict[str, Any]
 MAX_PARAMS = 64
 
 
@@ -56,7 +57,7 @@ class PoolCache:
 class DniApp:
     def __init__(
         self,
-        app: Any,
+        app: ASGIApp,
         *,
         settings: Settings,
         store: Store,
@@ -81,7 +82,7 @@ class DniApp:
         self.script = Script("fm-phone.js")
         self.taken = self.renewed = self.exhausted = 0
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path, method = scope["path"], scope["method"]
             if path == "/n":
@@ -95,7 +96,7 @@ class DniApp:
                 return
         await self.app(scope, receive, send)
 
-    async def number(self, scope: Scope, send: Any) -> None:
+    async def number(self, scope: Scope, send: Send) -> None:
         origin = referer = ""
         forwarded_for: str | None = None
         gpc = False

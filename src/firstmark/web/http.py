@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from firstmark.errors import BodyTooLarge, InvalidBody, InvalidField
-
-if TYPE_CHECKING:
-    from firstmark.config import Settings
-    from firstmark.store.protocol import Store
-    from firstmark.web.linkcache import LinkCache
 
 BODY_LIMIT = 64 * 1024
 
@@ -50,21 +45,6 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise InvalidField(name, f"{name} must be a whole number from {low} to {high}")
     return int(raw)
-
-
-def store_of(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def settings_of(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def cache_of(request: Request) -> LinkCache:
-    cache: LinkCache = request.app.state.cache
-    return cache
 
 
 def only_known(params: Mapping[str, str], allowed: Collection[str]) -> dict[str, str]:

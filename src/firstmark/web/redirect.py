@@ -13,8 +13,9 @@ import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import parse_qs, parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
@@ -32,12 +33,11 @@ from firstmark.web.clientip import ClientIP
 from firstmark.web.linkcache import MISSING, LinkCache
 from firstmark.web.pages import Pages
 
-Scope = dict[str, Any]
 CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 FORM_LIMIT = 4096
 
 
-_EMPTY_BODY = {"type": "http.response.body", "body": b""}
+_EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
 _NOINDEX = (b"x-robots-tag", b"noindex")
 # Every click must reach us (no caching), and destinations see only our origin as referrer.
 _NO_STORE = (
@@ -114,7 +114,7 @@ def match(path: str) -> tuple[str, str] | None:
 class RedirectApp:
     def __init__(
         self,
-        app: Any,
+        app: ASGIApp,
         *,
         settings: Settings,
         cache: LinkCache,
@@ -133,7 +133,7 @@ class RedirectApp:
         self.tokens = settings.click_tokens
         self.client_ip = ClientIP(settings.trusted_proxies)
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD", "POST"):
             found = match(scope["path"])
             if found is not None:
@@ -193,7 +193,9 @@ class RedirectApp:
             )
         )
 
-    async def redirect(self, scope: Scope, receive: Any, send: Any, code: str, kind: str) -> None:
+    async def redirect(
+        self, scope: Scope, receive: Receive, send: Send, code: str, kind: str
+    ) -> None:
         host, ua, referer, lang, forwarded_for = read_headers(scope["headers"])
 
         target = self.cache.peek(host, code)
@@ -243,8 +245,8 @@ class RedirectApp:
     async def _conditional(
         self,
         scope: Scope,
-        receive: Any,
-        send: Any,
+        receive: Receive,
+        send: Send,
         target: Target,
         now: float,
         ip: str,
@@ -301,7 +303,7 @@ class RedirectApp:
             query={k: v[0] for k, v in parse_qs(qs.decode("latin-1")).items()},
         )
 
-    async def page(self, send: Any, status: int, template: str, **context: object) -> None:
+    async def page(self, send: Send, status: int, template: str, **context: object) -> None:
         body = self.pages.render(template, **context)
         await send(
             {
@@ -317,12 +319,12 @@ class RedirectApp:
         )
         await send({"type": "http.response.body", "body": body})
 
-    async def to(self, send: Any, url: str) -> None:
+    async def to(self, send: Send, url: str) -> None:
         headers = [(b"location", url.encode("latin-1")), *_HEADERS]
         await send({"type": "http.response.start", "status": 302, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
-    async def not_found(self, send: Any, host: str, code: str) -> None:
+    async def not_found(self, send: Send, host: str, code: str) -> None:
         try:
             domain = await self.cache.domain(host)
         except StoreUnavailable:
@@ -333,7 +335,7 @@ class RedirectApp:
         await self.page(send, 404, "not_found.html", host=host, code=code)
 
     async def unavailable(
-        self, send: Any, target: Target, state: Outcome, host: str, code: str
+        self, send: Send, target: Target, state: Outcome, host: str, code: str
     ) -> None:
         if target.link.fallback_url:
             await self.to(send, target.link.fallback_url)
@@ -348,7 +350,7 @@ class RedirectApp:
             await self.page(send, 410, "gone.html", reason=reason)
 
 
-async def _read_password(receive: Any) -> str:
+async def _read_password(receive: Receive) -> str:
     body = b""
     while True:
         message = await receive()

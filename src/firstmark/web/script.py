@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import gzip
 from importlib import resources
-from typing import Any
 
-Scope = dict[str, Any]
+from starlette.types import Scope, Send
 
 
 class Script:
@@ -18,7 +17,7 @@ class Script:
         self.raw = resources.files("firstmark.static").joinpath(name).read_bytes()
         self.gz = gzip.compress(self.raw, 9, mtime=0)
 
-    async def serve(self, scope: Scope, send: Any) -> None:
+    async def serve(self, scope: Scope, send: Send) -> None:
         zipped = any(
             name == b"accept-encoding" and b"gzip" in value for name, value in scope["headers"]
         )

@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 from firstmark.domain.keys import ApiKey, matches, split_key
 from firstmark.errors import Forbidden, Unauthorized
-from firstmark.store.protocol import Store
+from firstmark.web.runtime import runtime
 
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -20,7 +20,7 @@ async def require(request: Request, scope: str) -> ApiKey:
     if kind.lower() != "bearer" or not presented.strip():
         raise Unauthorized("send an API key as 'Authorization: Bearer fm_…'")
     parts = split_key(presented.strip())
-    store: Store = request.app.state.store
+    store = runtime(request).store
     key = await store.api_key_by_prefix(parts[0]) if parts else None
     if key is None or parts is None or key.revoked or not matches(key, parts[1]):
         raise Unauthorized("the API key is not valid")

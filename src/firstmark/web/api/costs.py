@@ -17,7 +17,7 @@ from firstmark.errors import BodyTooLarge, InvalidField
 from firstmark.store.protocol import epoch_day
 from firstmark.web.api.auth import require
 from firstmark.web.http import json_response, only_known
-from firstmark.web.http import store_of as _store
+from firstmark.web.runtime import runtime
 
 IMPORT_OPTIONS = ("preset", "source", "medium", "currency")
 
@@ -62,7 +62,7 @@ async def import_costs(request: Request) -> Response:
         medium=options.get("medium") or None,
         currency=options.get("currency") or None,
     )
-    replaced, _ = await _store(request).replace_costs(parsed.rows)
+    replaced, _ = await runtime(request).store.replace_costs(parsed.rows)
     return json_response(costs.to_json(parsed, replaced), 201)
 
 
@@ -76,7 +76,7 @@ async def cost_totals(request: Request) -> Response:
     span = stats.parse_range({**params, "interval": "day"}, datetime.now(UTC))
     first = epoch_day(span.start.date())
     last = epoch_day(span.end.date()) - 1  # `end` is exclusive, at midnight
-    rows = await _store(request).cost_totals(first, last, group_by)
+    rows = await runtime(request).store.cost_totals(first, last, group_by)
     return json_response(
         {
             "from": iso(span.start),

@@ -10,22 +10,15 @@ from firstmark.domain import destinations
 from firstmark.domain.destinations import Destination
 from firstmark.errors import NotFound
 from firstmark.forward.probe import probe
-from firstmark.forward.worker import Forwarder
-from firstmark.sealing import Sealer
 from firstmark.services import destinations as destinations_service
 from firstmark.web.api.auth import require
 from firstmark.web.http import json_response, only_known, query_int, read_json
-from firstmark.web.http import store_of as _store
-
-
-def _sealer(request: Request) -> Sealer:
-    sealer: Sealer = request.app.state.credentials_sealer
-    return sealer
+from firstmark.web.runtime import runtime
 
 
 async def _found(request: Request) -> Destination:
     dest_id: int = request.path_params["destination_id"]
-    dest = await _store(request).get_destination(dest_id)
+    dest = await runtime(request).store.get_destination(dest_id)
     if dest is None:
         raise NotFound(f"no destination with id {dest_id}")
     return dest
@@ -33,21 +26,22 @@ async def _found(request: Request) -> Destination:
 
 async def _answer(request: Request, dest: Destination, status: int = 200) -> Response:
     assert dest.id is not None
-    counts = await _store(request).outbox_counts(dest.id)
+    counts = await runtime(request).store.outbox_counts(dest.id)
     return json_response(destinations.to_json(dest, counts), status)
 
 
 async def create_destination(request: Request) -> Response:
     await require(request, "admin")
+    rt = runtime(request)
     saved = await destinations_service.create(
-        _store(request), _sealer(request), await read_json(request)
+        rt.store, rt.credentials_sealer, await read_json(request)
     )
     return await _answer(request, saved, 201)
 
 
 async def list_destinations(request: Request) -> Response:
     await require(request, "admin")
-    store = _store(request)
+    store = runtime(request).store
     items = []
     for dest in await store.list_destinations():
         items.append(destinations.to_json(dest, await store.outbox_counts(dest.id)))
@@ -63,7 +57,8 @@ async def update_destination(request: Request) -> Response:
     await require(request, "admin")
     current = await _found(request)
     data = await read_json(request)
-    saved = await destinations_service.update(_store(request), _sealer(request), current, data)
+    rt = runtime(request)
+    saved = await destinations_service.update(rt.store, rt.credentials_sealer, current, data)
     return await _answer(request, saved)
 
 
@@ -71,7 +66,7 @@ async def delete_destination(request: Request) -> Response:
     await require(request, "admin")
     dest = await _found(request)
     assert dest.id is not None
-    await _store(request).delete_destination(dest.id)
+    await runtime(request).store.delete_destination(dest.id)
     return Response(status_code=204)
 
 
@@ -83,7 +78,7 @@ async def list_deliveries(request: Request) -> Response:
     assert dest.id is not None
     limit = query_int(request, "limit", 100, 1, 1000)
     before = query_int(request, "before", 0, 0, 2**62) or None
-    found = await _store(request).list_deliveries(dest.id, limit, before)
+    found = await runtime(request).store.list_deliveries(dest.id, limit, before)
     return json_response(
         {
             "items": [destinations.delivery_json(d) for d in found],
@@ -96,7 +91,7 @@ async def replay(request: Request) -> Response:
     """Dead rows of this destination go back to pending (after a fix)."""
     await require(request, "admin")
     dest = await _found(request)
-    replayed = await _store(request).replay_outbox(dest.id)
+    replayed = await runtime(request).store.replay_outbox(dest.id)
     return json_response({"replayed": replayed})
 
 
@@ -104,8 +99,7 @@ async def test_destination(request: Request) -> Response:
     """Send one test event (in the platform's test mode where it has one); the answer."""
     await require(request, "admin")
     dest = await _found(request)
-    forwarder: Forwarder = request.app.state.probe_forwarder
-    result = await probe(forwarder, dest)
+    result = await probe(runtime(request).probe_forwarder, dest)
     return json_response(
         {
             "event_id": result.event_id,

@@ -1,4 +1,4 @@
-"""REST API under /api/v1: links and their stats. Handlers parse, call actions/store, answer."""
+"""REST API for links and their stats: one link's, and totals grouped by a link field."""
 
 from __future__ import annotations
 
@@ -19,10 +19,8 @@ from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.store.protocol import LinkQuery
 from firstmark.web.api.auth import require
-from firstmark.web.http import cache_of as _cache
 from firstmark.web.http import json_response, only_known, query_int, read_json
-from firstmark.web.http import settings_of as _settings
-from firstmark.web.http import store_of as _store
+from firstmark.web.runtime import runtime
 
 BREAKDOWN_LIMIT = 20
 
@@ -33,7 +31,7 @@ def _link_id(request: Request) -> int:
 
 
 def _answer(request: Request, prepared: Prepared, status: int = 200) -> JSONResponse:
-    body = links.to_json(prepared.link, _settings(request).base_url)
+    body = links.to_json(prepared.link, runtime(request).settings.base_url)
     body["warnings"] = [w.to_json() for w in prepared.warnings]
     return json_response(body, status)
 
@@ -41,10 +39,9 @@ def _answer(request: Request, prepared: Prepared, status: int = 200) -> JSONResp
 async def create_link(request: Request) -> Response:
     await require(request, "links:write")
     data = await read_json(request)
-    prepared = await links_service.create_link(
-        _store(request), links_service.policy(_settings(request)), data
-    )
-    _cache(request).invalidate(prepared.link)
+    rt = runtime(request)
+    prepared = await links_service.create_link(rt.store, links_service.policy(rt.settings), data)
+    rt.cache.invalidate(prepared.link)
     return _answer(request, prepared, 201)
 
 
@@ -57,11 +54,12 @@ async def list_links(request: Request) -> Response:
         raise InvalidField("archived", "archived must be true, false or all")
     page = query_int(request, "page", 1, 1, 1_000_000)
     per_page = query_int(request, "per_page", 50, 1, 500)
+    rt = runtime(request)
     filters = {name: params[name] for name in LINK_FILTERS if params.get(name)}
     if "domain" in filters:
         host = links.normalise_host(filters["domain"])
-        filters["domain"] = "" if host == _settings(request).default_host else host
-    found, total = await _store(request).list_links(
+        filters["domain"] = "" if host == rt.settings.default_host else host
+    found, total = await rt.store.list_links(
         LinkQuery(
             filters=filters,
             search=params.get("q") or None,
@@ -70,7 +68,7 @@ async def list_links(request: Request) -> Response:
             offset=(page - 1) * per_page,
         )
     )
-    base = _settings(request).base_url
+    base = rt.settings.base_url
     return json_response(
         {
             "items": [links.to_json(link, base) for link in found],
@@ -83,35 +81,37 @@ async def list_links(request: Request) -> Response:
 
 async def get_link(request: Request) -> Response:
     await require(request, "links:read")
-    link = await links_service.get_link(_store(request), _link_id(request))
-    return json_response(links.to_json(link, _settings(request).base_url))
+    rt = runtime(request)
+    link = await links_service.get_link(rt.store, _link_id(request))
+    return json_response(links.to_json(link, rt.settings.base_url))
 
 
 async def update_link(request: Request) -> Response:
     await require(request, "links:write")
     data = await read_json(request)
-    store = _store(request)
-    before = await links_service.get_link(store, _link_id(request))
+    rt = runtime(request)
+    before = await links_service.get_link(rt.store, _link_id(request))
     prepared = await links_service.update_link(
-        store, links_service.policy(_settings(request)), before.id or 0, data
+        rt.store, links_service.policy(rt.settings), before.id or 0, data
     )
-    children = await qr_service.follow_parent(store, prepared.link)
-    _cache(request).invalidate(before, prepared.link, *children)
+    children = await qr_service.follow_parent(rt.store, prepared.link)
+    rt.cache.invalidate(before, prepared.link, *children)
     return _answer(request, prepared)
 
 
 async def archive_link(request: Request) -> Response:
     await require(request, "links:write")
-    link = await links_service.archive_link(_store(request), _link_id(request))
-    children = await qr_service.follow_parent(_store(request), link)
-    _cache(request).invalidate(link, *children)
+    rt = runtime(request)
+    link = await links_service.archive_link(rt.store, _link_id(request))
+    children = await qr_service.follow_parent(rt.store, link)
+    rt.cache.invalidate(link, *children)
     return Response(status_code=204)
 
 
 async def link_stats(request: Request) -> Response:
     await require(request, "reports:read")
     params = only_known(request.query_params, {"from", "to", "interval"})
-    store = _store(request)
+    store = runtime(request).store
     link = await links_service.get_link(store, _link_id(request))
     assert link.id is not None
     span = stats.parse_range(params, datetime.now(UTC))
@@ -143,7 +143,7 @@ async def group_stats(request: Request) -> Response:
         raise InvalidField("group_by", f"group_by must be one of {', '.join(LINK_GROUPS)}")
     span = stats.parse_range({**params, "interval": "day"}, datetime.now(UTC))
     start, end = span.start.timestamp(), span.end.timestamp()
-    store = _store(request)
+    store = runtime(request).store
     rows = await store.group_totals(group_by, start, end)
     calls = await calls_service.by_group(store, group_by, start, end)
     body: dict[str, Any] = {

@@ -1,23 +1,20 @@
-"""REST API for tracking numbers, DNI pools and the calls log."""
+"""REST API for tracking numbers and their DNI pools."""
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import calls, numbers
-from firstmark.domain.calls import STATUSES
+from firstmark.domain import numbers
 from firstmark.domain.numbers import TrackingNumber
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import numbers as numbers_service
-from firstmark.store.protocol import CallQuery
 from firstmark.web.api.auth import require
-from firstmark.web.http import json_response, only_known, query_int, read_json
-from firstmark.web.http import store_of as _store
+from firstmark.web.http import json_response, only_known, read_json
+from firstmark.web.runtime import runtime
 
 
 def _now() -> float:
@@ -26,7 +23,7 @@ def _now() -> float:
 
 async def _found(request: Request) -> TrackingNumber:
     number_id: int = request.path_params["number_id"]
-    number = await _store(request).get_number(number_id)
+    number = await runtime(request).store.get_number(number_id)
     if number is None:
         raise NotFound(f"no tracking number with id {number_id}")
     return number
@@ -34,7 +31,7 @@ async def _found(request: Request) -> TrackingNumber:
 
 async def create_number(request: Request) -> Response:
     await require(request, "links:write")
-    saved = await numbers_service.register(_store(request), await read_json(request), _now())
+    saved = await numbers_service.register(runtime(request).store, await read_json(request), _now())
     _changed(request)
     return json_response(numbers.to_json(saved), 201)
 
@@ -45,7 +42,7 @@ async def list_numbers(request: Request) -> Response:
     released = params.get("released", "false")
     if released not in ("true", "false"):
         raise InvalidField("released", "released must be true or false")
-    found = await _store(request).list_numbers(released=released == "true")
+    found = await runtime(request).store.list_numbers(released=released == "true")
     if params.get("pool"):
         found = [n for n in found if n.pool == params["pool"]]
     return json_response({"items": [numbers.to_json(n) for n in found]})
@@ -61,7 +58,9 @@ async def update_number(request: Request) -> Response:
     current = await _found(request)
     if current.released_at is not None:
         raise NotFound(f"tracking number {current.id} was released")
-    saved = await numbers_service.change(_store(request), current, await read_json(request), _now())
+    saved = await numbers_service.change(
+        runtime(request).store, current, await read_json(request), _now()
+    )
     _changed(request)
     return json_response(numbers.to_json(saved))
 
@@ -72,14 +71,14 @@ async def release_number(request: Request) -> Response:
     current = await _found(request)
     assert current.id is not None
     if current.released_at is None:
-        await numbers_service.release(_store(request), current.id, _now())
+        await numbers_service.release(runtime(request).store, current.id, _now())
         _changed(request)
     return Response(status_code=204)
 
 
 async def list_pools(request: Request) -> Response:
     await require(request, "links:read")
-    found = await _store(request).list_pools(_now())
+    found = await runtime(request).store.list_pools(_now())
     return json_response(
         {"items": [numbers.pool_to_json(pool, n, leased) for pool, n, leased in found]}
     )
@@ -87,7 +86,7 @@ async def list_pools(request: Request) -> Response:
 
 async def put_pool(request: Request) -> Response:
     await require(request, "links:write")
-    store = _store(request)
+    store = runtime(request).store
     saved = await numbers_service.set_pool(
         store, request.path_params["name"], await read_json(request), _now()
     )
@@ -98,64 +97,9 @@ async def put_pool(request: Request) -> Response:
     return json_response(numbers.pool_to_json(saved, 0, 0))
 
 
-def _epoch(request: Request, name: str) -> float | None:
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidField(name, f"{name} must be a date or time like 2026-11-25") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
-
-
-async def list_calls(request: Request) -> Response:
-    """The calls log, newest first. Filters: number (id), status (or `qualified`), campaign,
-    since/until (ISO dates or times)."""
-    await require(request, "reports:read")
-    params = only_known(
-        request.query_params, {"number", "status", "campaign", "since", "until", "page", "per_page"}
-    )
-    status = params.get("status") or None
-    if status is not None and status not in (*STATUSES, "qualified"):
-        raise InvalidField("status", f"status must be one of {', '.join(STATUSES)} or qualified")
-    number_id = None
-    if params.get("number"):
-        if not params["number"].isdigit():
-            raise InvalidField("number", "number must be a tracking number's id")
-        number_id = int(params["number"])
-    page = query_int(request, "page", 1, 1, 1_000_000)
-    per_page = query_int(request, "per_page", 50, 1, 500)
-    store = _store(request)
-    query = CallQuery(
-        number_id=number_id,
-        status=status,
-        campaign=params.get("campaign") or None,
-        since=_epoch(request, "since"),
-        until=_epoch(request, "until"),
-        limit=per_page,
-        offset=(page - 1) * per_page,
-    )
-    found, total = await store.list_calls(query)
-    by_id = {n.id: n for n in await store.list_numbers(released=True)}
-    return json_response(
-        {
-            "items": [calls.to_json(c, by_id.get(c.number_id)) for c in found],
-            "page": page,
-            "per_page": per_page,
-            "total": total,
-        }
-    )
-
-
 def _changed(request: Request) -> None:
-    """Drop this process's cached numbers and pools (webhooks and /n read them)."""
-    for name in ("numbers", "pools"):
-        cache = getattr(request.app.state, name, None)
-        if cache is not None:
-            cache.invalidate()
+    """Drop this process's cached pools (webhooks and /n read them)."""
+    runtime(request).pools.invalidate()
 
 
 routes = [
@@ -166,5 +110,4 @@ routes = [
     Route("/api/v1/numbers/{number_id:int}", release_number, methods=["DELETE"]),
     Route("/api/v1/pools", list_pools, methods=["GET"]),
     Route("/api/v1/pools/{name}", put_pool, methods=["PUT"]),
-    Route("/api/v1/calls", list_calls, methods=["GET"]),
 ]

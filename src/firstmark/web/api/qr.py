@@ -1,5 +1,5 @@
 """REST API for QR codes: rendering, the print check, logos, placements, ZIP export, event
-mode, scan analytics and destination health. Handlers parse, call qractions/store, answer."""
+mode and scan analytics. Handlers parse, call services/store, answer."""
 
 from __future__ import annotations
 
@@ -10,28 +10,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import linkcheck as health
 from firstmark.domain import placements, schedules
 from firstmark.domain.links import Link
 from firstmark.domain.qr import parse_options
 from firstmark.domain.qrrender import MAX_LOGO_BYTES, Rendered, read_logo
 from firstmark.domain.urls import validate_destination
 from firstmark.errors import InvalidBody, InvalidField, NotFound
-from firstmark.services import linkcheck
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.web.api.auth import require
-from firstmark.web.http import cache_of as _cache
 from firstmark.web.http import json_response, only_known, read_json
-from firstmark.web.http import settings_of as _settings
-from firstmark.web.http import store_of as _store
+from firstmark.web.runtime import runtime
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 BATCH_JSON_LIMIT = 2 * 1024 * 1024
 
 
 async def _link(request: Request) -> Link:
-    return await links_service.get_link(_store(request), request.path_params["link_id"])
+    return await links_service.get_link(runtime(request).store, request.path_params["link_id"])
 
 
 async def _body(request: Request, limit: int, field: str) -> bytes:
@@ -69,7 +65,8 @@ async def link_qr(request: Request) -> Response:
     await require(request, "links:read")
     options = parse_options(request.query_params)
     link = await _link(request)
-    rendered = await qr_service.render_link(_store(request), _settings(request), link, options)
+    rt = runtime(request)
+    rendered = await qr_service.render_link(rt.store, rt.settings, link, options)
     return _image(rendered, f"{link.code}.{options.format}")
 
 
@@ -77,7 +74,8 @@ async def link_qr_check(request: Request) -> Response:
     await require(request, "links:read")
     options = parse_options(request.query_params)
     link = await _link(request)
-    rendered = await qr_service.render_link(_store(request), _settings(request), link, options)
+    rt = runtime(request)
+    rendered = await qr_service.render_link(rt.store, rt.settings, link, options)
     body = rendered.check.to_json()
     body["error_level"] = options.error_level
     body["pixels"] = rendered.pixels
@@ -98,7 +96,7 @@ async def upload_logo(request: Request) -> Response:
             data = await upload.read(MAX_LOGO_BYTES + 1)
     else:
         data = await _body(request, MAX_LOGO_BYTES, "logo")
-    logo = await _store(request).insert_logo(read_logo(data))
+    logo = await runtime(request).store.insert_logo(read_logo(data))
     return json_response(
         {
             "id": logo.id,
@@ -142,33 +140,35 @@ async def create_placements(request: Request) -> Response:
                 raise InvalidField(
                     f"[{index}].{exc.field}", f"item {index}: {exc.message}", code=exc.code
                 ) from None
-    saved = await qr_service.create_placements(_store(request), link, drafts)
+    rt = runtime(request)
+    saved = await qr_service.create_placements(rt.store, link, drafts)
     # A code scanned before it existed may sit in the cache as unknown.
-    _cache(request).invalidate(*(Link(destination="", code=p.code, domain=p.domain) for p in saved))
-    settings = _settings(request)
-    return json_response({"items": [qr_service.placement_json(p, settings) for p in saved]}, 201)
+    rt.cache.invalidate(*(Link(destination="", code=p.code, domain=p.domain) for p in saved))
+    return json_response({"items": [qr_service.placement_json(p, rt.settings) for p in saved]}, 201)
 
 
 async def list_placements(request: Request) -> Response:
     await require(request, "links:read")
     link = await _link(request)
     assert link.id is not None
-    found = await _store(request).list_placements(link.id)
-    settings = _settings(request)
-    return json_response({"items": [qr_service.placement_json(p, settings) for p in found]})
+    rt = runtime(request)
+    found = await rt.store.list_placements(link.id)
+    return json_response({"items": [qr_service.placement_json(p, rt.settings) for p in found]})
 
 
 async def get_placement(request: Request) -> Response:
     await require(request, "links:read")
-    placement, _ = await qr_service.get_placement(_store(request), request.path_params["pid"])
-    return json_response(qr_service.placement_json(placement, _settings(request)))
+    rt = runtime(request)
+    placement, _ = await qr_service.get_placement(rt.store, request.path_params["pid"])
+    return json_response(qr_service.placement_json(placement, rt.settings))
 
 
 async def placement_qr(request: Request) -> Response:
     await require(request, "links:read")
     options = parse_options(request.query_params)
-    placement, link = await qr_service.get_placement(_store(request), request.path_params["pid"])
-    rendered = await qr_service.render_link(_store(request), _settings(request), link, options)
+    rt = runtime(request)
+    placement, link = await qr_service.get_placement(rt.store, request.path_params["pid"])
+    rendered = await qr_service.render_link(rt.store, rt.settings, link, options)
     name = placements.file_name(placement, options.format, set())
     return _image(rendered, name)
 
@@ -177,7 +177,8 @@ async def export_placements(request: Request) -> Response:
     await require(request, "links:read")
     options = parse_options(request.query_params)
     link = await _link(request)
-    body, count = await qr_service.export_zip(_store(request), _settings(request), link, options)
+    rt = runtime(request)
+    body, count = await qr_service.export_zip(rt.store, rt.settings, link, options)
     return Response(
         body,
         media_type="application/zip",
@@ -193,23 +194,25 @@ async def export_placements(request: Request) -> Response:
 
 async def _invalidate_family(request: Request, link: Link) -> None:
     assert link.id is not None
-    found = await _store(request).list_placements(link.id)
+    rt = runtime(request)
+    found = await rt.store.list_placements(link.id)
     stubs = [Link(destination="", code=p.code, domain=p.domain) for p in found]
-    _cache(request).invalidate(link, *stubs)
+    rt.cache.invalidate(link, *stubs)
 
 
 async def put_event(request: Request) -> Response:
     await require(request, "links:write")
     link = await _link(request)
     data = await read_json(request)
-    schedule = await qr_service.set_event(_store(request), _settings(request), link, data)
+    rt = runtime(request)
+    schedule = await qr_service.set_event(rt.store, rt.settings, link, data)
     await _invalidate_family(request, link)
     return json_response(schedules.to_json(schedule, datetime.now(UTC)))
 
 
 async def get_event(request: Request) -> Response:
     await require(request, "links:read")
-    schedule = await qr_service.get_event(_store(request), await _link(request))
+    schedule = await qr_service.get_event(runtime(request).store, await _link(request))
     return json_response(schedules.to_json(schedule, datetime.now(UTC)))
 
 
@@ -217,7 +220,7 @@ async def delete_event(request: Request) -> Response:
     await require(request, "links:write")
     link = await _link(request)
     assert link.id is not None
-    if not await _store(request).delete_schedule(link.id):
+    if not await runtime(request).store.delete_schedule(link.id):
         raise NotFound(f"link {link.id} has no event")
     await _invalidate_family(request, link)
     return Response(status_code=204)
@@ -226,6 +229,7 @@ async def delete_event(request: Request) -> Response:
 async def retire_event(request: Request) -> Response:
     await require(request, "links:write")
     link = await _link(request)
+    rt = runtime(request)
     data: Any = {}
     if request.headers.get("content-length", "0") != "0":
         data = await read_json(request)
@@ -236,9 +240,9 @@ async def retire_event(request: Request) -> Response:
         fallback = validate_destination(
             fallback,
             "fallback_url",
-            allowed_hosts=_settings(request).allowed_destination_hosts,
+            allowed_hosts=rt.settings.allowed_destination_hosts,
         )
-    schedule = await qr_service.retire_event(_store(request), link, fallback)
+    schedule = await qr_service.retire_event(rt.store, link, fallback)
     await _invalidate_family(request, link)
     return json_response(schedules.to_json(schedule, datetime.now(UTC)))
 
@@ -256,58 +260,22 @@ async def link_scans(request: Request) -> Response:
     params = _range_params(request)
     link = await _link(request)
     assert link.id is not None
-    store = _store(request)
-    found = await store.list_placements(link.id)
+    rt = runtime(request)
+    found = await rt.store.list_placements(link.id)
     ids = [link.id, *(p.link_id for p in found if p.link_id is not None)]
-    report = await qr_service.scan_report(store, _settings(request), ids, found, params)
+    report = await qr_service.scan_report(rt.store, rt.settings, ids, found, params)
     return json_response({"link_id": link.id, **report})
 
 
 async def placement_scans(request: Request) -> Response:
     await require(request, "reports:read")
     params = _range_params(request)
-    store = _store(request)
-    placement, link = await qr_service.get_placement(store, request.path_params["pid"])
+    rt = runtime(request)
+    placement, link = await qr_service.get_placement(rt.store, request.path_params["pid"])
     assert link.id is not None
-    report = await qr_service.scan_report(store, _settings(request), [link.id], [placement], params)
+    report = await qr_service.scan_report(rt.store, rt.settings, [link.id], [placement], params)
     report.pop("placements")
     return json_response({"placement_id": link.id, "link_id": placement.parent_id, **report})
-
-
-# --- destination health -----------------------------------------------------------------------
-
-
-async def link_health(request: Request) -> Response:
-    await require(request, "links:read")
-    link = await _link(request)
-    assert link.id is not None
-    found = await _store(request).health_for([link.id])
-    return json_response({"link_id": link.id, "health": health.to_json(found.get(link.id))})
-
-
-async def check_link_health(request: Request) -> Response:
-    await require(request, "links:write")
-    link = await _link(request)
-    settings = _settings(request)
-    async with linkcheck.client(settings.healthcheck_timeout) as http:
-        found = await linkcheck.check_links(
-            _store(request), http, [link], allow_private=settings.healthcheck_allow_private
-        )
-    return json_response({"link_id": link.id, "health": health.to_json(found[0])})
-
-
-async def failing_links(request: Request) -> Response:
-    await require(request, "links:read")
-    store = _store(request)
-    active = await linkcheck.active_links(store)
-    found = await store.health_for([link.id for link in active if link.id is not None])
-    failing = [h for h in found.values() if not h.ok]
-    return json_response(
-        {
-            "checked": len(found),
-            "failing": [{"link_id": h.link_id, **(health.to_json(h) or {})} for h in failing],
-        }
-    )
 
 
 routes = [
@@ -325,7 +293,4 @@ routes = [
     Route("/api/v1/links/{link_id:int}/event", delete_event, methods=["DELETE"]),
     Route("/api/v1/links/{link_id:int}/event/retire", retire_event, methods=["POST"]),
     Route("/api/v1/links/{link_id:int}/scans", link_scans, methods=["GET"]),
-    Route("/api/v1/links/{link_id:int}/health", link_health, methods=["GET"]),
-    Route("/api/v1/links/{link_id:int}/health", check_link_health, methods=["POST"]),
-    Route("/api/v1/health/failing", failing_links, methods=["GET"]),
 ]

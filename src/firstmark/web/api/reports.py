@@ -13,7 +13,7 @@ from firstmark.services import reports as reports_service
 from firstmark.services.reports import Window
 from firstmark.web.api.auth import require
 from firstmark.web.http import json_response, only_known
-from firstmark.web.http import store_of as _store
+from firstmark.web.runtime import runtime
 
 RANGE = {"from", "to", "currency", "format"}
 
@@ -38,7 +38,7 @@ async def overview(request: Request) -> Response:
     params = _params(request, RANGE)
     window = Window.of(params)
     requested = check_currency(params.get("currency"))
-    found = await reports_service.table(_store(request), ("day",), window, requested)
+    found = await reports_service.table(runtime(request).store, ("day",), window, requested)
     days, currency, others = found.rows, found.currency, found.others
     totals = found.total()
     if params.get("format") == "csv":
@@ -67,7 +67,7 @@ async def table(request: Request) -> Response:
         raise NotFound(f"no report {name!r}; try {', '.join(dimensions.TABLES)} or table")
     window = Window.of(params)
     found = await reports_service.table(
-        _store(request), dims, window, check_currency(params.get("currency"))
+        runtime(request).store, dims, window, check_currency(params.get("currency"))
     )
     rows, currency, others = found.rows, found.currency, found.others
     if params.get("format") == "csv":
@@ -91,7 +91,7 @@ async def attribution_report(request: Request) -> Response:
     half_life = reports_service.half_life(params.get("half_life_days"))
     window = Window.of(params)
     entries, currency, _ = await reports_service.comparison(
-        _store(request), dims, window, check_currency(params.get("currency")), half_life
+        runtime(request).store, dims, window, check_currency(params.get("currency")), half_life
     )
     if params.get("format") == "csv":
         return _csv(reports.attribution_csv(entries, dims), "attribution")

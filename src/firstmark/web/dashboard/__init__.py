@@ -1,0 +1,26 @@
+"""The dashboard under /dashboard: pages, forms, charts, sessions; every route listed here.
+
+`routes` is what app.py mounts, in matching order (the catch-all 404 page last); `setup`
+builds what the dashboard keeps for the life of the app (templates, sessions, the login
+throttle).
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from firstmark.web.dashboard import costs, goals, links, numbers, pages, qr, reports
+from firstmark.web.dashboard.pages import setup
+
+__all__ = ["routes", "setup"]
+
+routes: list[BaseRoute] = [
+    *pages.routes,
+    *links.routes,
+    *qr.routes,
+    *reports.routes,
+    *costs.routes,
+    *goals.routes,
+    *numbers.routes,
+    pages.fallback,
+]

@@ -12,7 +12,6 @@ from starlette.routing import Route
 from firstmark.domain import goals, times
 from firstmark.domain.links import Link, short_url
 from firstmark.errors import Conflict, InvalidField
-from firstmark.ingest.events import GoalCache
 from firstmark.web.dashboard.views import Ctx, page
 
 RECENT = 50
@@ -84,8 +83,7 @@ async def create_goal(ctx: Ctx) -> Response:
     except (InvalidField, Conflict) as exc:
         field = exc.field if exc.field in goals.FIELDS else "name"
         return await _page(ctx, 422, values, {field: exc.message})
-    cache: GoalCache = ctx.request.app.state.goals
-    cache.invalidate()
+    ctx.runtime.goals.invalidate()
     return ctx.redirect("/dashboard/conversions", flash={"message": f"Goal {saved.name} added."})
 
 

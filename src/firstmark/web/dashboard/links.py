@@ -17,11 +17,8 @@ from firstmark.errors import Conflict, InvalidField
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
 from firstmark.store.protocol import LinkQuery
-from firstmark.web.dashboard import charts
-from firstmark.web.dashboard import forms as linkform
-from firstmark.web.dashboard import qr as dashboard_qr
+from firstmark.web.dashboard import charts, forms, qr
 from firstmark.web.dashboard.views import Ctx, column, date_range, day_labels, page
-from firstmark.web.linkcache import LinkCache
 
 PER_PAGE = 25
 BREAKDOWN_ROWS = 10
@@ -34,11 +31,6 @@ BREAKDOWN_LABELS = {
     "language": "Language",
 }
 assert set(BREAKDOWN_LABELS) <= set(BREAKDOWN_NAMES)
-
-
-def _cache(ctx: Ctx) -> LinkCache:
-    cache: LinkCache = ctx.request.app.state.cache
-    return cache
 
 
 def _link_id(ctx: Ctx) -> int:
@@ -122,32 +114,32 @@ async def _form_context(
         "utm_fields": UTM_FIELDS,
         "in_use": await ctx.store.utm_values_in_use(),  # suggestions in the UTM builder
         "token_param": ctx.settings.click_token_param,
-        "final_url": linkform.final_url(link) if link is not None else "",
+        "final_url": forms.final_url(link) if link is not None else "",
     }
 
 
 def _error(exc: InvalidField | Conflict) -> dict[str, str]:
-    field = exc.field if exc.field in linkform.FIELDS else "form"
+    field = exc.field if exc.field in forms.FIELDS else "form"
     return {field or "form": exc.message}
 
 
 async def link_new(ctx: Ctx) -> Response:
     if ctx.request.method == "GET":
-        preset = {k: v for k, v in ctx.request.query_params.items() if k in linkform.FIELDS}
+        preset = {k: v for k, v in ctx.request.query_params.items() if k in forms.FIELDS}
         values = {"click_token": "on", "noindex": "on", "redirect_status": "302", **preset}
         return ctx.render("link_form.html", **await _form_context(ctx, values, link=None))
     get, has = ctx.value, _has(ctx)
     try:
-        data = linkform.body(get, has, editing=False)
+        data = forms.body(get, has, editing=False)
         prepared = await links_service.create_link(
             ctx.store, links_service.policy(ctx.settings), data
         )
     except (InvalidField, Conflict) as exc:
-        values = linkform.submitted(get, has)
+        values = forms.submitted(get, has)
         context = await _form_context(ctx, values, link=None, errors=_error(exc))
         return ctx.render("link_form.html", 422, **context)
     link = prepared.link
-    _cache(ctx).invalidate(link)
+    ctx.runtime.cache.invalidate(link)
     flash: dict[str, Any] = {"message": f"Created {links.short_url(link, ctx.settings.base_url)}"}
     if prepared.warnings:
         flash["warnings"] = _warnings_by_field(prepared.warnings)
@@ -163,21 +155,21 @@ async def link_edit(ctx: Ctx) -> Response:
     link = await links_service.get_link(ctx.store, _link_id(ctx))
     if ctx.request.method == "GET":
         flashed = (ctx.flash or {}).get("warnings") or {}
-        context = await _form_context(ctx, linkform.values_of(link), link=link, warnings=flashed)
+        context = await _form_context(ctx, forms.values_of(link), link=link, warnings=flashed)
         return ctx.render("link_form.html", **context)
     get, has = ctx.value, _has(ctx)
     try:
         if get("version") != str(link.version):
             raise Conflict("The link was changed elsewhere meanwhile. Reload and edit again.")
-        data = linkform.body(get, has, editing=True)
+        data = forms.body(get, has, editing=True)
         prepared = await links_service.update_link(
             ctx.store, links_service.policy(ctx.settings), link.id or 0, data
         )
     except (InvalidField, Conflict) as exc:
-        values = linkform.submitted(get, has)
+        values = forms.submitted(get, has)
         context = await _form_context(ctx, values, link=link, errors=_error(exc))
         return ctx.render("link_form.html", 422, **context)
-    _cache(ctx).invalidate(link, prepared.link)
+    ctx.runtime.cache.invalidate(link, prepared.link)
     flash: dict[str, Any] = {"message": "Saved."}
     if prepared.warnings:
         flash["warnings"] = _warnings_by_field(prepared.warnings)
@@ -247,7 +239,7 @@ async def link_detail(ctx: Ctx) -> Response:
         link=link,
         short_url=links.short_url(link, ctx.settings.base_url),
         scan_url=links.short_url(link, ctx.settings.base_url, scan=True),
-        final_url=linkform.final_url(link),
+        final_url=forms.final_url(link),
         dates=dates,
         errors=errors,
         totals=stats.totals(rows),
@@ -260,13 +252,13 @@ async def link_detail(ctx: Ctx) -> Response:
         heatmap=charts.heatmap(grid, title=f"Human hits by weekday and hour (UTC) for {link.code}"),
         grid=grid,
         weekdays=stats.WEEKDAYS,
-        **await dashboard_qr.designer(ctx, link, placed, calls),
+        **await qr.designer(ctx, link, placed, calls),
     )
 
 
 async def link_archive(ctx: Ctx) -> Response:
     link = await links_service.archive_link(ctx.store, _link_id(ctx))
-    _cache(ctx).invalidate(link)
+    ctx.runtime.cache.invalidate(link)
     message = f"Archived {link.code}: it now answers 410 Gone (or its fallback URL)."
     return ctx.redirect(f"/dashboard/links/{link.id}", flash={"message": message})
 
@@ -278,5 +270,4 @@ routes = [
     Route("/dashboard/links/{link_id:int}", page(link_detail), methods=["GET"]),
     Route("/dashboard/links/{link_id:int}/edit", page(link_edit), methods=["GET", "POST"]),
     Route("/dashboard/links/{link_id:int}/archive", page(link_archive), methods=["POST"]),
-    *dashboard_qr.routes,
 ]

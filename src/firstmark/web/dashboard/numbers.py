@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -69,12 +68,9 @@ def pool_body(get: Callable[[str], str]) -> dict[str, Any]:
     return data
 
 
-def _forget_cached(request: Request) -> None:
-    """Drop this process's cached numbers and pools, which webhooks and /n read."""
-    for name in ("numbers", "pools"):
-        cache = getattr(request.app.state, name, None)
-        if cache is not None:
-            cache.invalidate()
+def _forget_cached(ctx: Ctx) -> None:
+    """Drop this process's cached pools, which webhooks and /n read."""
+    ctx.runtime.pools.invalidate()
 
 
 async def _bindings(ctx: Ctx, found: list[TrackingNumber]) -> dict[int, Any]:
@@ -120,7 +116,7 @@ async def add_number(ctx: Ctx) -> Response:
     except (InvalidField, Conflict) as exc:
         field = exc.field if exc.field in NUMBER_FIELDS else "number"
         return await _page(ctx, 422, values, {field: exc.message})
-    _forget_cached(ctx.request)
+    _forget_cached(ctx)
     message = f"Number {display(saved.e164)} added."
     return ctx.redirect("/dashboard/numbers", flash={"message": message})
 
@@ -132,7 +128,7 @@ async def release_number(ctx: Ctx) -> Response:
     except NotFound:
         error = f"No tracking number #{number_id} to release."
         return ctx.redirect("/dashboard/numbers", flash={"error": error})
-    _forget_cached(ctx.request)
+    _forget_cached(ctx)
     message = f"Number {display(released.e164)} released; its calls stay in the log."
     return ctx.redirect("/dashboard/numbers", flash={"message": message})
 
@@ -146,7 +142,7 @@ async def set_pool(ctx: Ctx) -> Response:
     except InvalidField as exc:
         field = exc.field if exc.field in POOL_FIELDS else "name"
         return await _page(ctx, 422, pool_values=values, pool_errors={field: exc.message})
-    _forget_cached(ctx.request)
+    _forget_cached(ctx)
     return ctx.redirect("/dashboard/numbers", flash={"message": f"Pool {saved.name} saved."})
 
 

@@ -1,7 +1,8 @@
-"""The dashboard under /dashboard: login, overview, campaigns and channels, API keys, settings.
+"""The dashboard's own pages: login, overview, campaigns and channels, API keys, settings.
 
-Link pages are in dashboard_links.py. Handlers parse, call domain and store, render a template
-from templates/dashboard/. Every POST carries a CSRF token (checked in views.page).
+The other pages have their own modules (links.py, qr.py, reports.py, ...); __init__.py lists
+every route. Handlers parse, call domain and store, render a template from templates/dashboard/.
+Every POST carries a CSRF token (checked in views.page).
 """
 
 from __future__ import annotations
@@ -23,12 +24,7 @@ from firstmark.errors import InvalidField, NotFound
 from firstmark.services import calls as calls_service
 from firstmark.store.protocol import CallTotal, GroupRow
 from firstmark.web.clientip import ClientIP
-from firstmark.web.dashboard import charts
-from firstmark.web.dashboard import costs as dashboard_costs
-from firstmark.web.dashboard import goals as dashboard_goals
-from firstmark.web.dashboard import links as dashboard_links
-from firstmark.web.dashboard import numbers as dashboard_numbers
-from firstmark.web.dashboard import reports as dashboard_reports
+from firstmark.web.dashboard import charts, reports
 from firstmark.web.dashboard.views import (
     HEADERS,
     Ctx,
@@ -166,9 +162,9 @@ def _group_rows(
 
 
 async def overview(ctx: Ctx) -> Response:
-    params = dashboard_reports.Params(ctx)
+    params = reports.Params(ctx)
     span, dates, errors = params.span, params.dates, params.errors
-    money = await dashboard_reports.overview_kpis(ctx, params)
+    money = await reports.overview_kpis(ctx, params)
     start, end = span.start.timestamp(), span.end.timestamp()
     rows = await ctx.store.rollups(None, start, end)
     totals = stats.totals(rows)
@@ -335,13 +331,9 @@ routes = [
     Route("/dashboard/logout", page(logout), methods=["POST"]),
     Route("/dashboard/campaigns", page(groups), methods=["GET"]),
     Route("/dashboard/channels", page(groups), methods=["GET"]),
-    *dashboard_links.routes,
-    *dashboard_reports.routes,
-    *dashboard_costs.routes,
-    *dashboard_goals.routes,
-    *dashboard_numbers.routes,
     Route("/dashboard/keys", page(keys), methods=["GET", "POST"]),
     Route("/dashboard/keys/{prefix}/revoke", page(revoke_key), methods=["POST"]),
     Route("/dashboard/settings", page(settings_page), methods=["GET"]),
-    Route("/dashboard/{rest:path}", page(unknown), methods=["GET"]),
 ]
+# Any other path under /dashboard: a 404 page (after every other dashboard route).
+fallback = Route("/dashboard/{rest:path}", page(unknown), methods=["GET"])

@@ -1,7 +1,7 @@
 """The QR designer on the link page: options, live preview, print check, downloads, logo
 upload, and placements (CSV batch, ZIP export).
 
-The images come from the same code as the API's /api/v1/links/{id}/qr (qractions), through
+The images come from the same code as the API's /api/v1/links/{id}/qr (services/qr.py), through
 routes that check the dashboard session: the browser never holds an API key.
 """
 
@@ -25,7 +25,6 @@ from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.store.protocol import CallTotal
 from firstmark.web.dashboard.views import HEADERS, Ctx, page
-from firstmark.web.linkcache import LinkCache
 
 DEFAULTS = {
     "format": "svg",
@@ -198,9 +197,10 @@ async def upload_placements(ctx: Ctx) -> Response:
         message = exc.message.rstrip(".")
         flash = {"qr_errors": {"placements": f"{message}. Nothing was added."}}
         return ctx.redirect(f"/dashboard/links/{link.id}#placements", flash=flash)
-    cache: LinkCache = ctx.request.app.state.cache
     # A code scanned before it existed may sit in the cache as unknown.
-    cache.invalidate(*(Link(destination="", code=p.code, domain=p.domain) for p in saved))
+    ctx.runtime.cache.invalidate(
+        *(Link(destination="", code=p.code, domain=p.domain) for p in saved)
+    )
     message = f"Added {len(saved)} placement(s)."
     return ctx.redirect(f"/dashboard/links/{link.id}#placements", flash={"message": message})
 

@@ -29,6 +29,7 @@ from firstmark.domain.phones import display
 from firstmark.errors import BodyTooLarge, FirstmarkError, InvalidField, NotFound
 from firstmark.store.protocol import Store
 from firstmark.web.dashboard.sessions import COOKIE, FLASH_COOKIE, LoginThrottle, Session, Sessions
+from firstmark.web.runtime import Runtime, runtime
 
 log = logging.getLogger("firstmark.dashboard")
 
@@ -91,10 +92,9 @@ def environment() -> jinja2.Environment:
 
 
 class Dashboard:
-    """What the dashboard keeps for the life of the app."""
+    """What the dashboard keeps for the life of the app (its settings are the runtime's)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
         self.sessions = Sessions(
             settings.secret_key,
             max_age_s=int(settings.session_hours * 3600),
@@ -116,13 +116,16 @@ class Ctx:
     flash: dict[str, Any] | None = None
 
     @property
+    def runtime(self) -> Runtime:
+        return runtime(self.request)
+
+    @property
     def store(self) -> Store:
-        store: Store = self.request.app.state.store
-        return store
+        return self.runtime.store
 
     @property
     def settings(self) -> Settings:
-        return self.dashboard.settings
+        return self.runtime.settings
 
     def value(self, name: str) -> str:
         """A form field as text ('' when absent or a file)."""
@@ -160,11 +163,6 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]
-
-
-def dashboard_of(request: Request) -> Dashboard:
-    dashboard: Dashboard = request.app.state.dashboard
-    return dashboard
 
 
 def date_range(ctx: Ctx) -> tuple[stats.Range, dict[str, str], dict[str, str]]:
@@ -231,7 +229,7 @@ def page(
     handler: Handler, *, login: bool = True, upload: int = 0
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        dashboard = dashboard_of(request)
+        dashboard = runtime(request).dashboard
         sessions = dashboard.sessions
         session = sessions.read(request.cookies.get(COOKIE))
         if login and (session is None or not session.logged_in):

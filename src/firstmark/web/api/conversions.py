@@ -1,4 +1,4 @@
-"""REST API for sites, goals and conversions."""
+"""REST API for conversions: recorded by a backend (one or a batch), listed, read back."""
 
 from __future__ import annotations
 
@@ -8,74 +8,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import conversions, goals, sites
-from firstmark.domain.clicks import ClickSigner
+from firstmark.domain import conversions
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.links import short_url
-from firstmark.domain.times import now
 from firstmark.errors import InvalidField, NotFound
-from firstmark.ingest.events import GoalCache
 from firstmark.services import conversions as conversions_service
 from firstmark.web.api.auth import require
 from firstmark.web.http import json_response, only_known, query_int, read_json
-from firstmark.web.http import settings_of as _settings
-from firstmark.web.http import store_of as _store
+from firstmark.web.runtime import runtime
 
 BATCH_BODY_LIMIT = 4 * 1024 * 1024
-
-
-async def create_site(request: Request) -> Response:
-    await require(request, "admin")
-    site = sites.new_site(await read_json(request), now())
-    saved = await _store(request).insert_site(site)
-    request.app.state.sites.invalidate(saved.key)
-    return json_response(sites.to_json(saved, _settings(request).base_url), 201)
-
-
-async def update_site(request: Request) -> Response:
-    """Replace the hosts of a site: `{"hosts": [...]}`."""
-    await require(request, "admin")
-    data = await read_json(request)
-    if not isinstance(data, dict) or set(data) != {"hosts"}:
-        raise InvalidField("hosts", 'send {"hosts": [...]}', code="invalid_type")
-    site_id: int = request.path_params["site_id"]
-    saved = await _store(request).set_site_hosts(site_id, sites.parse_hosts(data["hosts"]))
-    request.app.state.sites.invalidate(saved.key)
-    return json_response(sites.to_json(saved, _settings(request).base_url))
-
-
-async def list_sites(request: Request) -> Response:
-    await require(request, "admin")
-    base = _settings(request).base_url
-    return json_response(
-        {"items": [sites.to_json(s, base) for s in await _store(request).list_sites()]}
-    )
-
-
-async def create_goal(request: Request) -> Response:
-    await require(request, "admin")
-    goal = goals.new_goal(await read_json(request), now())
-    saved = await _store(request).insert_goal(goal)
-    goal_cache: GoalCache = request.app.state.goals
-    goal_cache.invalidate()
-    return json_response(goals.to_json(saved), 201)
-
-
-async def list_goals(request: Request) -> Response:
-    await require(request, "reports:read")
-    return json_response({"items": [goals.to_json(g) for g in await _store(request).list_goals()]})
 
 
 async def create_conversions(request: Request) -> Response:
     """One conversion (201, or 200 with duplicate: true), or {"conversions": [...]} (200)."""
     await require(request, "events:write")
     data = await read_json(request, limit=BATCH_BODY_LIMIT)
-    signer: ClickSigner = request.app.state.signer
-    store = _store(request)
+    rt = runtime(request)
     if isinstance(data, dict) and "conversions" in data:
         checked = conversions.parse_batch(data)
         results = await conversions_service.record(
-            store, signer, checked, batch=True, client_data=request.app.state.client_sealer
+            rt.store, rt.signer, checked, batch=True, client_data=rt.client_sealer
         )
         return json_response(
             {
@@ -88,7 +41,7 @@ async def create_conversions(request: Request) -> Response:
         )
     one = conversions.parse(data)
     [(saved, duplicate)] = await conversions_service.record(
-        store, signer, [one], client_data=request.app.state.client_sealer
+        rt.store, rt.signer, [one], client_data=rt.client_sealer
     )
     body = await _conversion_json(request, saved)
     body["duplicate"] = duplicate
@@ -98,11 +51,12 @@ async def create_conversions(request: Request) -> Response:
 async def _conversion_json(request: Request, conv: Conversion) -> dict[str, Any]:
     link: dict[str, Any] = {}
     if conv.link_id is not None:
-        found = await _store(request).get_link(conv.link_id)
+        rt = runtime(request)
+        found = await rt.store.get_link(conv.link_id)
         if found is not None:
             link = {
                 "link_code": found.code,
-                "short_url": short_url(found, _settings(request).base_url),
+                "short_url": short_url(found, rt.settings.base_url),
                 "placement": found.placement,
                 "campaign": found.campaign,
                 "link_utm_campaign": found.utm_campaign,
@@ -115,13 +69,14 @@ async def list_conversions(request: Request) -> Response:
     params = only_known(request.query_params, {"goal", "page", "per_page"})
     page = query_int(request, "page", 1, 1, 1_000_000)
     per_page = query_int(request, "per_page", 50, 1, 500)
+    store = runtime(request).store
     goal_id = None
     if params.get("goal"):
-        by_name = {g.name: g.id for g in await _store(request).list_goals()}
+        by_name = {g.name: g.id for g in await store.list_goals()}
         if params["goal"] not in by_name:
             raise InvalidField("goal", f"no goal named {params['goal']!r}", code="unknown_goal")
         goal_id = by_name[params["goal"]]
-    found, total = await _store(request).list_conversions(goal_id, per_page, (page - 1) * per_page)
+    found, total = await store.list_conversions(goal_id, per_page, (page - 1) * per_page)
     return json_response(
         {
             "items": [await _conversion_json(request, c) for c in found],
@@ -135,18 +90,13 @@ async def list_conversions(request: Request) -> Response:
 async def get_conversion(request: Request) -> Response:
     await require(request, "reports:read")
     conv_id: int = request.path_params["conversion_id"]
-    conv = await _store(request).get_conversion(conv_id)
+    conv = await runtime(request).store.get_conversion(conv_id)
     if conv is None:
         raise NotFound(f"no conversion with id {conv_id}")
     return json_response(await _conversion_json(request, conv))
 
 
 routes = [
-    Route("/api/v1/sites", create_site, methods=["POST"]),
-    Route("/api/v1/sites", list_sites, methods=["GET"]),
-    Route("/api/v1/sites/{site_id:int}", update_site, methods=["PATCH"]),
-    Route("/api/v1/goals", create_goal, methods=["POST"]),
-    Route("/api/v1/goals", list_goals, methods=["GET"]),
     Route("/api/v1/conversions", create_conversions, methods=["POST"]),
     Route("/api/v1/conversions", list_conversions, methods=["GET"]),
     Route("/api/v1/conversions/{conversion_id:int}", get_conversion, methods=["GET"]),

@@ -1,0 +1,85 @@
+"""What a running app holds for its handlers: one frozen, typed object on `app.state.runtime`.
+
+`create_app` (app.py) builds every part once and stores a `Runtime`; handlers reach it with
+`runtime(request)`. The parts themselves keep their own state (queues, caches, counters); the
+runtime only says which ones this app uses. A test that needs another part swaps the whole
+object, e.g. `app.state.runtime = dataclasses.replace(app.state.runtime, settings=...)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any
+
+from starlette.datastructures import State
+from starlette.requests import HTTPConnection
+
+from firstmark.domain.phones import hash_key
+
+if TYPE_CHECKING:
+    from firstmark.config import Settings
+    from firstmark.domain.clicks import ClickSigner
+    from firstmark.forward.worker import Forwarder
+    from firstmark.ingest.events import EventWriter, GoalCache
+    from firstmark.ingest.hits import HitWriter
+    from firstmark.sealing import Sealer
+    from firstmark.store.protocol import Store
+    from firstmark.web.collect import SiteCache
+    from firstmark.web.dashboard.views import Dashboard
+    from firstmark.web.dni import DniApp, PoolCache
+    from firstmark.web.linkcache import LinkCache
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    store: Store
+    writer: HitWriter  # clicks and scans, batched into the store
+    cache: LinkCache  # the redirect path's links; edits invalidate it
+    event_writer: EventWriter  # page events from /e and their web conversions
+    goals: GoalCache
+    sites: SiteCache
+    pools: PoolCache  # DNI pools, read by /n and the call webhooks
+    signer: ClickSigner  # click tokens
+    dashboard: Dashboard  # templates, sessions and the login throttle
+    credentials_sealer: Sealer  # destinations' platform credentials at rest
+    client_sealer: Sealer  # client data riding the outbox
+    forwarder: Forwarder  # the outbox worker
+    probe_forwarder: Forwarder  # sends a destination's test event (the worker, unless swapped)
+    dni: DniApp  # /n, for its lease counters
+
+    @property
+    def caller_key(self) -> bytes:
+        """The key that hashes callers' numbers (derived from the server secret)."""
+        return hash_key(self.settings.secret_key)
+
+
+def runtime(conn: HTTPConnection) -> Runtime:
+    """The runtime of the app serving this request."""
+    found: Runtime = conn.app.state.runtime
+    return found
+
+
+_PARTS = frozenset(f.name for f in fields(Runtime))
+
+
+class RuntimeState(State):
+    """`app.state` of the app `create_app` builds: it holds `runtime`.
+
+    The runtime's parts also read under their names (`app.state.writer` is
+    `app.state.runtime.writer`), and assigning one replaces the runtime with a copy that has
+    it (`app.state.settings = s` is `app.state.runtime = replace(app.state.runtime,
+    settings=s)`), for the tests and benchmarks written before the runtime existed
+    (tests/conftest.py, tests/services/test_linkcheck.py, bench/hotpath.py). New code reads
+    `runtime(request)` or `app.state.runtime`.
+    """
+
+    def __getattr__(self, key: Any) -> Any:
+        if key in _PARTS:
+            return getattr(self._state["runtime"], key)
+        return super().__getattr__(key)
+
+    def __setattr__(self, key: Any, value: Any) -> None:
+        if key in _PARTS:
+            key, value = "runtime", replace(self._state["runtime"], **{key: value})
+        super().__setattr__(key, value)
