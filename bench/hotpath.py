@@ -99,8 +99,8 @@ def quick_path(app: Any, scopes: list[dict[str, Any]], clicks: int) -> float:
 
 async def writer_path(app: Any, batch: int) -> tuple[float, float, int]:
     """CPU µs per click for enrichment and for the store write, over what is buffered."""
-    writer = app.state.writer
-    store = app.state.store
+    writer = app.state.runtime.writer
+    store = app.state.runtime.store
     raws = list(writer._buf)
     writer._buf.clear()
     enrich = write = 0.0
@@ -150,13 +150,13 @@ async def main() -> None:
         # wrk's 64 connections: 64 client ports, the same address and user agent.
         scopes = [scope(codes[i % len(codes)], 40000 + i % args.visitors) for i in range(6400)]
         await response_path(app, scopes, 5_000)  # warm the link cache
-        app.state.writer._buf.clear()
+        app.state.runtime.writer._buf.clear()
 
         rows = []
         for tokens in (True, False):
             app.tokens = tokens
             asgi = await response_path(app, scopes, args.clicks)
-            app.state.writer._buf.clear()
+            app.state.runtime.writer._buf.clear()
             fast = quick_path(app, scopes, args.clicks)
             enrich, write, n = await writer_path(app, args.batch)
             rows.append((tokens, fast, asgi, enrich, write, n))

@@ -98,13 +98,13 @@ async def any_store(request: pytest.FixtureRequest, settings: Settings) -> Async
 @pytest.fixture
 async def app(settings: Settings, store: Store) -> AsyncIterator[Any]:
     application = create_app(settings, store)
-    application.state.writer.start()
-    application.state.event_writer.start()
+    application.state.runtime.writer.start()
+    application.state.runtime.event_writer.start()
     try:
         yield application
     finally:
-        await application.state.writer.stop()
-        await application.state.event_writer.stop()
+        await application.state.runtime.writer.stop()
+        await application.state.runtime.event_writer.stop()
 
 
 @pytest.fixture

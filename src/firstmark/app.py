@@ -37,7 +37,7 @@ from firstmark.web.dni import DniApp, PoolCache
 from firstmark.web.linkcache import LinkCache
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
-from firstmark.web.runtime import Runtime, RuntimeState
+from firstmark.web.runtime import Runtime
 
 log = logging.getLogger("firstmark")
 
@@ -178,26 +178,22 @@ def create_app(
     )
     collect = CollectApp(router, settings=settings, writer=event_writer, sites=sites)
     dni = DniApp(collect, settings=settings, store=store, sites=sites, pools=pools, signer=signer)
-    router.state = RuntimeState(
-        {
-            "runtime": Runtime(
-                settings=settings,
-                store=store,
-                writer=writer,
-                cache=cache,
-                event_writer=event_writer,
-                goals=goals,
-                sites=sites,
-                pools=pools,
-                signer=signer,
-                dashboard=dashboard.setup(settings),
-                credentials_sealer=credentials_sealer,
-                client_sealer=client_sealer,
-                forwarder=forwarder,
-                probe_forwarder=forwarder,
-                dni=dni,
-            )
-        }
+    router.state.runtime = Runtime(
+        settings=settings,
+        store=store,
+        writer=writer,
+        cache=cache,
+        event_writer=event_writer,
+        goals=goals,
+        sites=sites,
+        pools=pools,
+        signer=signer,
+        dashboard=dashboard.setup(settings),
+        credentials_sealer=credentials_sealer,
+        client_sealer=client_sealer,
+        forwarder=forwarder,
+        probe_forwarder=forwarder,
+        dni=dni,
     )
     app = RedirectApp(dni, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages())
     app.state = router.state  # type: ignore[attr-defined]

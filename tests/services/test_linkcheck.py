@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -164,12 +165,13 @@ async def test_api_shows_failing_links(
     assert (await client.get(f"/api/v1/links/{link['id']}/health")).json()["health"] is None
     refused = await client.post(f"/api/v1/links/{link['id']}/health")
     assert refused.json()["health"]["error"] == "refused: loopback address"
-    settings = app.state.settings
-    app.state.settings = type(settings)(**{**settings.__dict__, "healthcheck_allow_private": True})
+    runtime = app.state.runtime
+    allowing = replace(runtime.settings, healthcheck_allow_private=True)
+    app.state.runtime = replace(runtime, settings=allowing)
     try:
         checked = await client.post(f"/api/v1/links/{link['id']}/health")
     finally:
-        app.state.settings = settings
+        app.state.runtime = runtime
     assert checked.json()["health"]["status"] == 404
     failing = (await client.get("/api/v1/health/failing")).json()
     assert [f["link_id"] for f in failing["failing"]] == [link["id"]]

@@ -8,10 +8,9 @@ object, e.g. `app.state.runtime = dataclasses.replace(app.state.runtime, setting
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from starlette.datastructures import State
 from starlette.requests import HTTPConnection
 
 from firstmark.domain.phones import hash_key
@@ -58,28 +57,3 @@ def runtime(conn: HTTPConnection) -> Runtime:
     """The runtime of the app serving this request."""
     found: Runtime = conn.app.state.runtime
     return found
-
-
-_PARTS = frozenset(f.name for f in fields(Runtime))
-
-
-class RuntimeState(State):
-    """`app.state` of the app `create_app` builds: it holds `runtime`.
-
-    The runtime's parts also read under their names (`app.state.writer` is
-    `app.state.runtime.writer`), and assigning one replaces the runtime with a copy that has
-    it (`app.state.settings = s` is `app.state.runtime = replace(app.state.runtime,
-    settings=s)`), for the tests and benchmarks written before the runtime existed
-    (tests/conftest.py, tests/services/test_linkcheck.py, bench/hotpath.py). New code reads
-    `runtime(request)` or `app.state.runtime`.
-    """
-
-    def __getattr__(self, key: Any) -> Any:
-        if key in _PARTS:
-            return getattr(self._state["runtime"], key)
-        return super().__getattr__(key)
-
-    def __setattr__(self, key: Any, value: Any) -> None:
-        if key in _PARTS:
-            key, value = "runtime", replace(self._state["runtime"], **{key: value})
-        super().__setattr__(key, value)
