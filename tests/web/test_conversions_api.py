@@ -75,7 +75,10 @@ async def test_user_data_is_hashed_and_kept_only_with_ad_consent(
     assert without.json()["user_data"] == []
     saved = await store.get_conversion(with_consent.json()["id"])
     assert saved is not None
-    sha = lambda text: hashlib.sha256(text.encode()).hexdigest()  # noqa: E731
+
+    def sha(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
     assert saved.user_data["em"] == sha("jane.doe+x@gmail.com")
     assert saved.user_data["em_google"] == sha("janedoe@gmail.com")
     assert saved.user_data["ph"] == sha("4791234567")

@@ -77,7 +77,7 @@ async def test_a_bad_file_lists_its_rows_and_stores_nothing(
 
 
 async def test_bad_requests_name_the_field(client: httpx.AsyncClient) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"content": b""}, "file"),
         ({"content": META, "params": {"preset": "myspace"}}, "preset"),
         ({"content": META, "params": {"colour": "red"}}, "colour"),

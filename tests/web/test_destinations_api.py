@@ -16,7 +16,7 @@ from firstmark.config import Settings
 from firstmark.forward.worker import Forwarder
 
 TOKEN = "EAAB-very-secret-token-987"
-META = {
+META: dict[str, Any] = {
     "platform": "meta",
     "name": "Meta EU",
     "credentials": {"pixel_id": "1234567890", "access_token": TOKEN},

@@ -118,9 +118,9 @@ async def test_group_stats_by_utm_and_tag(client: httpx.AsyncClient, app: Any) -
         "clicks": 3, "scans": 0, "calls": 0, "answered_calls": 0, "qualified_calls": 0,
     }  # fmt: skip
     assert by_source["facebook"]["scans"] == 1
-    tags = {
+    by_tag = {
         row["value"]: row for row in (await client.get("/api/v1/stats?group_by=tag")).json()["rows"]
     }
-    assert tags["print"]["links"] == 2 and tags["print"]["humans"] == 2
+    assert by_tag["print"]["links"] == 2 and by_tag["print"]["humans"] == 2
     bad = await client.get("/api/v1/stats", params={"group_by": "colour"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "group_by"
