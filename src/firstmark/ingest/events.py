@@ -22,7 +22,8 @@ from firstmark.domain.goals import Goal
 from firstmark.domain.hits import referrer_host
 from firstmark.domain.visitors import day_of, visitor_day_hash
 from firstmark.geo import GeoLookup
-from firstmark.ingest.hits import BatchWriter
+from firstmark.ingest.batch import BatchWriter
+from firstmark.ingest.salts import DailySalts
 from firstmark.store.protocol import Store
 
 GOALS_TTL_S = 5.0
@@ -72,10 +73,11 @@ class EventWriter(BatchWriter[RawEvent]):
         self.goals = goals
         self.token_param = token_param
         self.classify_ua = classify_ua
+        self.salts = DailySalts(store)
         self.conversions = 0
 
     async def _write(self, raws: list[RawEvent]) -> None:
-        salts = {day: await self._salt(day) for day in {day_of(raw.ts) for raw in raws}}
+        salts = {day: await self.salts.for_day(day) for day in {day_of(raw.ts) for raw in raws}}
         goals = await self.goals.by_event()
         events: list[Event] = []
         touches: list[Touch] = []
