@@ -7,10 +7,8 @@ stored, so bad input never changes the store; then all are written in one transa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
-from firstmark.domain import conversions as rules
-from firstmark.domain.attribution import last_non_direct
+from firstmark.domain import conversions
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.conversions import Conversion, ConversionInput
 from firstmark.errors import InvalidField
@@ -59,7 +57,13 @@ async def record(
             if given.consent.identifiers
             else []
         )
-        touch = last_non_direct(touches, given.ts, goal.window_days)
-        conv = rules.build(given, goal, link_id=link_id, touch=touch)
-        built.append(replace(conv, sealed_client=seal_client(given, client_data)))
+        built.append(
+            conversions.from_backend(
+                given,
+                goal,
+                link_id=link_id,
+                touch=conversions.credited_touch(touches, given.ts, goal),
+                sealed_client=seal_client(given, client_data),
+            )
+        )
     return await store.insert_conversions(built)

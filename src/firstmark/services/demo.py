@@ -6,11 +6,9 @@ import math
 from dataclasses import replace
 from datetime import date
 
-from firstmark.domain import calls, demo
-from firstmark.domain.attribution import last_non_direct
+from firstmark.domain import calls, conversions, demo
 from firstmark.domain.calls import CallEvent, Lease
 from firstmark.domain.consent import Consent
-from firstmark.domain.conversions import Conversion
 from firstmark.domain.goals import Goal
 from firstmark.domain.numbers import TrackingNumber
 from firstmark.services import numbers as numbers_service
@@ -60,30 +58,25 @@ async def seed(store: Store, today: date, hash_key: bytes, now: float | None = N
         chunk = journeys[start : start + CHUNK]
         touches = [t for j in chunk for t in demo.touches_of(j, link_ids)]
         await store.write_events([], touches, [])
-        conversions = []
+        made = []
         for number, journey in enumerate(chunk, start=start):
-            credited = last_non_direct(demo.touches_of(journey, link_ids), journey.ts, 30)
             goal = goals[journey.goal]
-            value = float(journey.value) if journey.value is not None else goal.default_value
-            revenue += value or 0.0
-            assert goal.id is not None
-            conversions.append(
-                Conversion(
-                    event_id=f"demo-{number}",
-                    goal_id=goal.id,
-                    ts=journey.ts,
-                    consent=consent,
-                    source="web",
-                    value=value,
-                    currency="EUR",
-                    visitor_id=journey.visitor,
-                    link_id=credited.link_id if credited else None,
-                    utm_source=credited.utm_source if credited else None,
-                    utm_medium=credited.utm_medium if credited else None,
-                    utm_campaign=credited.utm_campaign if credited else None,
-                )
+            conversion = conversions.build(
+                goal,
+                event_id=f"demo-{number}",
+                ts=journey.ts,
+                consent=consent,
+                source="web",
+                value=float(journey.value) if journey.value is not None else None,
+                currency="EUR",
+                visitor_id=journey.visitor,
+                touch=conversions.credited_touch(
+                    demo.touches_of(journey, link_ids), journey.ts, goal
+                ),
             )
-        await store.insert_conversions(conversions)
+            revenue += conversion.value or 0.0
+            made.append(conversion)
+        await store.insert_conversions(made)
         bar.advance("journeys", len(chunk), start + len(chunk), len(journeys))
     qualified = await _calls(store, demo_calls, link_ids, hash_key, plan.days[0])
     bar.advance("calls", len(demo_calls), len(demo_calls), len(demo_calls))
