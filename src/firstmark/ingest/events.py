@@ -2,8 +2,8 @@
 
 A `BatchWriter` (batch.py) of its own, so events never slow clicks down. Each event becomes
 its stored row and touch (`domain.events.to_rows`: the address and user agent end there);
-events that reach a goal become conversions (`domain.conversions.from_event`) in the same
-transaction.
+events that reach a goal become conversions (`domain.conversions.from_event`), written in the
+same transaction with the outbox rows `domain.destinations.outbox_targets` gives them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.conversions import Conversion, credited_touch, from_event
+from firstmark.domain.destinations import OutboxTarget, outbox_targets
 from firstmark.domain.devices import Device, classify
 from firstmark.domain.events import Event, RawEvent, Touch, to_rows
 from firstmark.domain.goals import Goal
@@ -95,13 +96,17 @@ class EventWriter(BatchWriter[RawEvent]):
             if goal is not None and not event.is_bot:
                 wins.append((raw, goal, event.link_id))
         conversions = [await self._conversion(raw, goal, link, touches) for raw, goal, link in wins]
-        self.conversions += await self.store.write_events(events, touches, conversions)
+        outbox: list[list[OutboxTarget]] = []
+        if any(c.consent.forwarding for c in conversions):
+            destinations = await self.store.list_destinations()
+            outbox = [outbox_targets(c, destinations) for c in conversions]
+        self.conversions += await self.store.write_events(events, touches, conversions, outbox)
 
     async def _conversion(
         self, raw: RawEvent, goal: Goal, link_id: int | None, batch: Sequence[Touch]
     ) -> Conversion:
         """The conversion of an event that reached a goal, credited to the visitor's touches
-        so far (stored, and earlier in this batch)."""
+        (stored ones, and those of this batch)."""
         given, agreed = raw.event, raw.consent
         touch = None
         visitor = given.visitor_id if agreed.identifiers else None

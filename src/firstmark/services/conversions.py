@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from firstmark.domain import conversions
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.conversions import Conversion, ConversionInput
+from firstmark.domain.destinations import OutboxTarget, outbox_targets
 from firstmark.errors import InvalidField
 from firstmark.sealing import Sealer
 from firstmark.store.protocol import Store
@@ -66,4 +67,13 @@ async def record(
                 sealed_client=seal_client(given, client_data),
             )
         )
-    return await store.insert_conversions(built)
+    return await store.insert_conversions(built, await outbox_for(store, built))
+
+
+async def outbox_for(store: Store, built: Sequence[Conversion]) -> list[list[OutboxTarget]]:
+    """The outbox rows of each new conversion (`domain.destinations.outbox_targets`), for the
+    store to write with it; the destinations are read only when one may be forwarded."""
+    if not any(c.consent.forwarding for c in built):
+        return []
+    destinations = await store.list_destinations()
+    return [outbox_targets(c, destinations) for c in built]

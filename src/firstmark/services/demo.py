@@ -12,6 +12,7 @@ from firstmark.domain.consent import Consent
 from firstmark.domain.goals import Goal
 from firstmark.domain.numbers import TrackingNumber
 from firstmark.services import numbers as numbers_service
+from firstmark.services.conversions import outbox_for
 from firstmark.services.transfer import ProgressBar
 from firstmark.store.protocol import Store
 
@@ -76,7 +77,7 @@ async def seed(store: Store, today: date, hash_key: bytes, now: float | None = N
             )
             revenue += conversion.value or 0.0
             made.append(conversion)
-        await store.insert_conversions(made)
+        await store.insert_conversions(made, await outbox_for(store, made))
         bar.advance("journeys", len(chunk), start + len(chunk), len(journeys))
     qualified = await _calls(store, demo_calls, link_ids, hash_key, plan.days[0])
     bar.advance("calls", len(demo_calls), len(demo_calls), len(demo_calls))
@@ -156,7 +157,8 @@ async def _calls(
             converted.append(
                 (stored, calls.to_conversion(stored, number, goal, lease=lease, caller=None))
             )
-    saved = await store.insert_conversions([conversion for _, conversion in converted])
+    made = [conversion for _, conversion in converted]
+    saved = await store.insert_conversions(made, await outbox_for(store, made))
     for (call, _), (conversion, _) in zip(converted, saved, strict=True):
         assert call.id is not None and conversion.id is not None
         await store.set_call_conversion(call.id, conversion.id)
