@@ -11,7 +11,7 @@ from firstmark.domain.calls import CallEvent, Lease
 from firstmark.domain.consent import Consent
 from firstmark.domain.goals import Goal
 from firstmark.domain.numbers import TrackingNumber
-from firstmark.services import numbers as numbers_service
+from firstmark.services import numbers
 from firstmark.services.conversions import outbox_for
 from firstmark.services.transfer import ProgressBar
 from firstmark.store.protocol import Store
@@ -96,17 +96,17 @@ async def _numbers(store: Store, link_ids: list[int], now: float) -> list[Tracki
     line = {"provider": "twilio", "forward_to": demo.SHOP_LINE}
     poster = demo.CHANNELS[demo.POSTER]
     found = [
-        await numbers_service.register(
+        await numbers.register(
             store,
             {**line, "number": demo.STATIC_NUMBER, "link_id": link_ids[demo.POSTER],
              "label": f"Poster {poster.placement}"},
             now,
         )
     ]  # fmt: skip
-    await numbers_service.set_pool(store, demo.POOL, {"fallback": demo.SHOP_LINE}, now)
+    await numbers.set_pool(store, demo.POOL, {"fallback": demo.SHOP_LINE}, now)
     for index, e164 in enumerate(demo.POOL_NUMBERS, start=1):
         body = {**line, "number": e164, "pool": demo.POOL, "label": f"Web {index}"}
-        found.append(await numbers_service.register(store, body, now))
+        found.append(await numbers.register(store, body, now))
     return found
 
 
@@ -121,7 +121,7 @@ async def _calls(
     conversions of the goal "call", attributed as the webhook path attributes them."""
     start = (first_day - date(1970, 1, 1)).days * demo.DAY
     found = await _numbers(store, link_ids, float(start))
-    goal = await numbers_service.ensure_call_goal(store)
+    goal = await numbers.ensure_call_goal(store)
     poster = demo.CHANNELS[demo.POSTER]
     bound = {
         "campaign": poster.campaign, "utm_source": poster.source, "utm_medium": poster.medium,
