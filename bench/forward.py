@@ -36,6 +36,7 @@ from firstmark.domain.userdata import hash_user_data  # noqa: E402
 from firstmark.forward.worker import Forwarder  # noqa: E402
 from firstmark.sealing import Sealer  # noqa: E402
 from firstmark.services import destinations as destinations_service  # noqa: E402
+from firstmark.services.conversions import outbox_for  # noqa: E402
 from firstmark.store.sqlite.store import SQLiteStore  # noqa: E402
 
 LATENCY_S = 0.05
@@ -112,7 +113,7 @@ async def run(total: int, folder: Path, port: int) -> dict[str, object]:
                     )
                     for n in range(start, min(total, start + 500))
                 ]  # fmt: skip
-                await store.insert_conversions(batch)
+                await store.insert_conversions(batch, await outbox_for(store, batch))
                 await asyncio.sleep(0)
 
         producer = asyncio.create_task(produce())

@@ -1,4 +1,5 @@
-"""Destination bodies and the backend conversion fields that feed forwarding."""
+"""Destination bodies, the backend conversion fields that feed forwarding, and the one consent
+gate that decides which destinations get an outbox row."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from typing import Any
 import pytest
 
 from firstmark.domain import conversions, destinations
+from firstmark.domain.consent import Consent
+from firstmark.domain.conversions import Conversion
+from firstmark.domain.destinations import Destination, OutboxTarget, outbox_targets
 from firstmark.errors import InvalidField
 
 BODY: dict[str, Any] = {
@@ -81,3 +85,50 @@ def test_backend_click_ids_are_checked_always_and_kept_only_with_ads_consent(
     with pytest.raises(InvalidField) as refused:
         conversions.parse({"event_id": "e1", "goal": "p", "click_ids": {"utm_source": "x"}})
     assert refused.value.field == "click_ids.utm_source"
+
+
+def dest(dest_id: int, goals: dict[str, str], enabled: bool = True) -> Destination:
+    return Destination("meta", f"d{dest_id}", "sealed", ("pixel_id",), goals, enabled=enabled,
+                       id=dest_id)  # fmt: skip
+
+
+MAPPED = [
+    dest(3, {"purchase": "Purchase", "signup": "Lead"}),
+    dest(1, {"purchase": "555"}),  # listed out of order: rows come by id
+    dest(2, {"signup": "Lead"}),  # maps another goal only
+    dest(4, {"purchase": "Purchase"}, enabled=False),
+]
+
+
+def converted(consent: Consent, goal: str = "purchase") -> Conversion:
+    return Conversion("e-1", 7, 1.8e9, consent, "server", goal=goal)
+
+
+@pytest.mark.parametrize(
+    ("consent", "expected"),
+    [
+        (Consent(), []),  # none
+        (Consent(analytics=True), []),  # analytics only
+        (Consent(ad_storage=True), []),  # ad storage alone sends no user data
+        (Consent(ad_personalization=True), []),
+        (Consent(ad_user_data=True), [(1, "555"), (3, "Purchase")]),
+        (Consent(True, True, True, True), [(1, "555"), (3, "Purchase")]),
+        (Consent(True, True, True, True, gpc=True), []),  # GPC wins over everything
+    ],
+)
+def test_outbox_rows_only_with_consent_to_forward(
+    consent: Consent, expected: list[tuple[int, str]]
+) -> None:
+    assert outbox_targets(converted(consent), MAPPED) == expected
+
+
+def test_outbox_rows_follow_each_destinations_goal_mapping() -> None:
+    granted = Consent(ad_user_data=True)
+    assert outbox_targets(converted(granted, "signup"), MAPPED) == [
+        OutboxTarget(2, "Lead"), OutboxTarget(3, "Lead"),
+    ]  # fmt: skip
+    assert outbox_targets(converted(granted, "refund"), MAPPED) == []
+    assert outbox_targets(converted(granted, ""), MAPPED) == []  # a goal without a name
+    assert outbox_targets(converted(granted), []) == []
+    unsaved = Destination("meta", "new", "sealed", ("pixel_id",), {"purchase": "Purchase"})
+    assert outbox_targets(converted(granted), [unsaved]) == []  # no id, no row

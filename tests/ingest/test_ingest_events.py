@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.consent import Consent
+from firstmark.domain.destinations import Destination
 from firstmark.domain.events import RawEvent, parse
 from firstmark.domain.goals import Goal
 from firstmark.domain.sites import Site, new_key
@@ -90,3 +91,50 @@ async def test_failed_writes_are_retried_and_stop_drains(store: Store) -> None:
     await writer.stop()
     assert writer.failures == 2 and writer.depth == 0
     assert await store.count_events() == 1500
+
+
+class Counting(Flaky):
+    """The store, counting how often the destinations are read."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, failures=0)
+        self.reads = 0
+
+    async def list_destinations(self) -> list[Destination]:
+        self.reads += 1
+        return await self.store.list_destinations()
+
+
+async def test_web_conversions_get_the_outbox_rows_their_consent_allows(store: Store) -> None:
+    site, _ = await setup(store)
+    await store.insert_goal(Goal("purchase", "macro", "paid", 20.0, "EUR"))
+    await store.insert_destination(
+        Destination("meta", "meta", "sealed", ("pixel_id",), {"purchase": "Purchase"})
+    )
+    counting = Counting(store)
+    sealed: list[Mapping[str, str]] = []
+
+    def seal(client: Mapping[str, str]) -> str:
+        sealed.append(client)
+        return "sealed-client"
+
+    writer = EventWriter(
+        counting, GeoLookup(), ClickSigner("k"), GoalCache(store), seal_client=seal
+    )  # type: ignore[arg-type]
+    ads = Consent(analytics=True, ad_user_data=True, ad_storage=True)
+    landing = {"gclid": "Cj0K"}
+    writer.offer(raw(site, 1, type="event", name="paid", vid="visitor-1234", landing=landing))
+    await writer.drain()
+    assert counting.reads == 0  # analytics consent only: nothing to forward, nothing read
+    assert sum((await store.outbox_counts()).values()) == 0
+    assert writer.offer(
+        raw(site, 2, type="event", name="paid", vid="visitor-1234", landing=landing)._replace(
+            consent=ads
+        )
+    )
+    await writer.drain()
+    assert counting.reads == 1 and writer.conversions == 2
+    [item] = await store.claim_outbox("w", 10, 30)
+    assert item.event_name == "Purchase" and item.sealed_client == "sealed-client"
+    assert item.click_ids == {"gclid": "Cj0K"}
+    assert sealed == [{"ip": "8.8.8.8", "ua": UA, "url": "https://s.example/p2"}]

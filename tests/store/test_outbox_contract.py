@@ -1,5 +1,6 @@
-"""Store contract for destinations and the outbox: rows in the conversion's transaction and
-only with consent, leased claims that survive a dead worker, the delivery log, replay."""
+"""Store contract for destinations and the outbox: rows in the conversion's transaction (the
+ones the caller gives, which the domain's gate picks by consent), leased claims that survive a
+dead worker, the delivery log, replay."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
-from firstmark.domain.destinations import Attempt, Destination
+from firstmark.domain.destinations import Attempt, Destination, OutboxTarget, outbox_targets
 from firstmark.domain.goals import Goal
 from firstmark.errors import Conflict, NotFound
 from firstmark.store.protocol import Store
@@ -48,7 +49,9 @@ async def conversion(
 
 
 async def any_insert(store: Store, conv: Conversion) -> list[tuple[Conversion, bool]]:
-    return await store.insert_conversions([conv])
+    """As the callers insert: with the outbox rows the domain's consent gate gives."""
+    targets = outbox_targets(conv, await store.list_destinations())
+    return await store.insert_conversions([conv], [targets])
 
 
 async def test_destinations_are_stored_listed_changed_and_removed(any_store: Store) -> None:
@@ -83,6 +86,45 @@ async def test_outbox_rows_follow_consent_mapping_and_enabled(
     await any_store.insert_destination(destination(enabled=enabled))
     await conversion(any_store, "e-1", consent, goal)
     assert sum((await any_store.outbox_counts()).values()) == expected
+
+
+async def test_the_store_writes_exactly_the_rows_it_is_given(any_store: Store) -> None:
+    one = await any_store.insert_destination(destination("one"))
+    two = await any_store.insert_destination(destination("two", enabled=False))
+    goal = await any_store.insert_goal(Goal(name="purchase"))
+    assert one.id is not None and two.id is not None and goal.id is not None
+    convs = [
+        Conversion(event_id=f"e-{n}", goal_id=goal.id, goal="purchase", ts=time.time(),
+                   consent=Consent(), source="server", click_ids={"gclid": f"G{n}"})
+        for n in range(3)
+    ]  # fmt: skip
+    given = [[OutboxTarget(two.id, "Custom")], [], [OutboxTarget(one.id, "Lead")]]
+    results = await any_store.insert_conversions(convs, given)
+    assert [dup for _, dup in results] == [False, False, False]
+    assert (await any_store.outbox_counts(one.id))["pending"] == 1
+    assert (await any_store.outbox_counts(two.id))["pending"] == 1  # no gate in the store
+    [item] = await any_store.claim_outbox("w", 10, 30)  # the disabled one's row waits
+    assert (item.conversion.event_id, item.event_name) == ("e-2", "Lead")
+    assert item.click_ids == {"gclid": "G2"}
+    # A repeat stores nothing, whatever rows come with it.
+    again = await any_store.insert_conversions(convs[:1], [[OutboxTarget(one.id, "Lead")]])
+    assert again[0][1] and (await any_store.outbox_counts(one.id))["sending"] == 1
+    assert sum((await any_store.outbox_counts(one.id)).values()) == 1
+    with pytest.raises(ValueError):
+        await any_store.insert_conversions(convs, [[]])  # rows for some conversions only
+
+
+async def test_outbox_rows_share_the_conversions_transaction(any_store: Store) -> None:
+    goal = await any_store.insert_goal(Goal(name="purchase"))
+    assert goal.id is not None
+    conv = Conversion(event_id="e-1", goal_id=goal.id, goal="purchase", ts=time.time(),
+                      consent=ADS, source="server")  # fmt: skip
+    with pytest.raises(Exception, match=r"(?i)foreign key"):  # no destination 999
+        await any_store.insert_conversions([conv], [[OutboxTarget(999, "Purchase")]])
+    assert (await any_store.list_conversions(None, 10, 0))[1] == 0
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        await any_store.write_events([], [], [conv], [[OutboxTarget(999, "Purchase")]])
+    assert (await any_store.list_conversions(None, 10, 0))[1] == 0
 
 
 async def test_a_repeated_conversion_gets_no_second_row(any_store: Store) -> None:
@@ -188,7 +230,9 @@ async def test_web_conversions_written_with_events_are_queued_too(any_store: Sto
                    consent=consent, source="web", click_ids={"gclid": "G"})
         for n, consent in enumerate([ADS, Consent(analytics=True)])
     ]  # fmt: skip
-    assert await any_store.write_events([], [], web) == 2
+    destinations = await any_store.list_destinations()
+    outbox = [outbox_targets(c, destinations) for c in web]
+    assert await any_store.write_events([], [], web, outbox) == 2
     [item] = await any_store.claim_outbox("w", 10, 30)
     assert item.conversion.event_id == "web-0" and item.click_ids == {"gclid": "G"}
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from firstmark.domain import conversions
 from firstmark.domain.consent import Consent
-from firstmark.domain.conversions import Conversion, touch_click_ids
+from firstmark.domain.conversions import Conversion
 from firstmark.domain.events import Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.numbers import TrackingNumber
@@ -199,31 +200,30 @@ def to_conversion(
     """The conversion a qualified call becomes, with the consent the visitor gave on the page
     (a static number has no visitor, so its calls are counted but never forwarded). With ads
     consent the caller's number goes along hashed (platform-normalised SHA-256) only."""
-    assert goal.id is not None
     consent = lease.consent if lease is not None else Consent()
     user_data = hash_user_data({"phone": caller}) if caller and consent.forwarding else {}
-    click_ids: dict[str, str] = {}
-    if lease is not None and consent.click_ids:
-        click_ids = touch_click_ids(Touch(ts=lease.started, click_ids=dict(lease.click_ids)))
-    keep = consent.identifiers
-    return Conversion(
-        event_id=event_id(call),
-        goal_id=goal.id,
-        goal=goal.name,
-        ts=call.ended or call.started,
-        consent=consent,
-        source="call",
-        value=goal.default_value,
-        currency=goal.currency if goal.default_value is not None else None,
-        visitor_id=lease.visitor_id if lease is not None and keep else None,
-        click_token=lease.click_token if lease is not None and keep else None,
+    # The call's channel (the number's link or the page's) is the touch it is credited to;
+    # its click ids are the ones the page had when the number was shown.
+    channel = Touch(
+        ts=lease.started if lease is not None else call.started,
         link_id=call.link_id,
         utm_source=call.utm_source,
         utm_medium=call.utm_medium,
         utm_campaign=call.utm_campaign,
+        click_ids=dict(lease.click_ids) if lease is not None else {},
+    )
+    return conversions.build(
+        goal,
+        event_id=event_id(call),
+        ts=call.ended or call.started,
+        consent=consent,
+        source="call",
+        visitor_id=lease.visitor_id if lease is not None else None,
+        click_token=lease.click_token if lease is not None else None,
+        link_id=call.link_id,
+        touch=channel,
         user_data=user_data,
         site_id=lease.site_id if lease is not None else None,
-        click_ids=click_ids,
     )
 
 

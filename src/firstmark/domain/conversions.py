@@ -10,15 +10,17 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from firstmark.domain import consent as consent_rules
+from firstmark.domain.attribution import last_non_direct
 from firstmark.domain.consent import Consent
-from firstmark.domain.events import CLICK_IDS, ID, Touch
+from firstmark.domain.events import CLICK_IDS, ID, RawEvent, Touch, click_ids_of
 from firstmark.domain.goals import Goal
 from firstmark.domain.goals import name as goal_name
 from firstmark.domain.money import amount, currency
@@ -231,41 +233,118 @@ def parse_batch(data: object, now: float | None = None) -> list[ConversionInput]
 
 
 def build(
-    checked: ConversionInput, goal: Goal, *, link_id: int | None, touch: Touch | None
+    goal: Goal,
+    *,
+    event_id: str,
+    ts: float,
+    consent: Consent,
+    source: str,
+    value: float | None = None,
+    currency: str | None = None,
+    order_id: str | None = None,
+    visitor_id: str | None = None,
+    click_token: str | None = None,
+    link_id: int | None = None,
+    touch: Touch | None = None,
+    click_ids: Mapping[str, str] | None = None,
+    user_data: Mapping[str, str] | None = None,
+    site_id: int | None = None,
+    sealed_client: str | None = None,
 ) -> Conversion:
-    """The stored conversion: the goal's value when none was given; identifiers only with
-    analytics consent; channel from the attributed touch."""
+    """The conversion to store, however the goal was reached (the site script, a backend, a
+    call, the demo): the goal's value when none was given; the visitor id and click token only
+    with analytics consent; the link named, else the attributed touch's, and the channel of
+    that touch; for forwarding, the touch's click ids under the caller's own (ads consent
+    only) and hashed user data (when it may be forwarded)."""
     assert goal.id is not None
-    keep = checked.consent.identifiers
-    value, money = checked.value, checked.currency
+    keep = consent.identifiers
     if value is None and goal.default_value is not None:
-        value, money = goal.default_value, goal.currency
+        value, currency = goal.default_value, goal.currency
     return Conversion(
-        event_id=checked.event_id,
+        event_id=event_id,
         goal_id=goal.id,
         goal=goal.name,
-        ts=checked.ts,
-        consent=checked.consent,
-        source="server",
+        ts=ts,
+        consent=consent,
+        source=source,
         value=value,
-        currency=money,
-        order_id=checked.order_id,
-        visitor_id=checked.visitor_id if keep else None,
-        click_token=checked.click_token if keep else None,
+        currency=currency,
+        order_id=order_id,
+        visitor_id=visitor_id if keep else None,
+        click_token=click_token if keep else None,
         link_id=link_id if link_id is not None else touch.link_id if touch else None,
         utm_source=touch.utm_source if touch else None,
         utm_medium=touch.utm_medium if touch else None,
         utm_campaign=touch.utm_campaign if touch else None,
-        user_data=checked.user_data,
-        click_ids=_forwarded_click_ids(checked, touch),
+        user_data=dict(user_data or {}) if consent.forwarding else {},
+        site_id=site_id,
+        click_ids={**touch_click_ids(touch), **(click_ids or {})} if consent.click_ids else {},
+        sealed_client=sealed_client,
     )
 
 
-def _forwarded_click_ids(checked: ConversionInput, touch: Touch | None) -> dict[str, str]:
-    """The touch's click ids, with the backend's own winning; none without ads consent."""
-    if not checked.consent.click_ids:
-        return {}
-    return {**touch_click_ids(touch), **checked.click_ids}
+def credited_touch(touches: Iterable[Touch], ts: float, goal: Goal) -> Touch | None:
+    """The touch a conversion at `ts` is credited to: the last non-direct one in the goal's
+    window."""
+    return last_non_direct(touches, ts, goal.window_days)
+
+
+def from_backend(
+    checked: ConversionInput,
+    goal: Goal,
+    *,
+    link_id: int | None,
+    touch: Touch | None,
+    sealed_client: str | None = None,
+) -> Conversion:
+    """A backend's conversion (API, CLI)."""
+    return build(
+        goal,
+        event_id=checked.event_id,
+        ts=checked.ts,
+        consent=checked.consent,
+        source="server",
+        value=checked.value,
+        currency=checked.currency,
+        order_id=checked.order_id,
+        visitor_id=checked.visitor_id,
+        click_token=checked.click_token,
+        link_id=link_id,
+        touch=touch,
+        click_ids=checked.click_ids,
+        user_data=checked.user_data,
+        sealed_client=sealed_client,
+    )
+
+
+def from_event(
+    raw: RawEvent,
+    goal: Goal,
+    *,
+    link_id: int | None,
+    touch: Touch | None,
+    sealed_client: str | None = None,
+) -> Conversion:
+    """A site event that reaches a goal. Without an event id of its own it gets a new one; a
+    value without a currency takes the goal's; the page's own click ids (ads consent) win
+    over the touch's, an fbclid seen now."""
+    given = raw.event
+    own = touch_click_ids(Touch(ts=raw.ts, click_ids=click_ids_of(given.landing)))
+    return build(
+        goal,
+        event_id=given.event_id or f"web-{uuid.uuid4().hex}",
+        ts=raw.ts,
+        consent=raw.consent,
+        source="web",
+        value=given.value,
+        currency=given.currency or goal.currency,
+        visitor_id=given.visitor_id,
+        link_id=link_id,
+        touch=touch,
+        click_ids=own,
+        site_id=raw.site_id,
+        sealed_client=sealed_client,
+    )
 
 
 def touch_click_ids(touch: Touch | None) -> dict[str, str]:

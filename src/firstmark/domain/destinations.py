@@ -1,16 +1,17 @@
 """Destinations: one connection to an ad platform, and the outbox rows that feed it.
 
 `parse` reads an API body strictly. Credentials stay clear only in memory: the web layer seals
-them before the store sees them, and answers name only which fields are set.
+them before the store sees them, and answers name only which fields are set. `outbox_targets`
+is the one consent gate: which destinations get an outbox row for a new conversion.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from firstmark.domain.conversions import Conversion
@@ -103,6 +104,29 @@ class OutboxItem:
     created_at: float
     click_ids: Mapping[str, str] = field(default_factory=dict)
     sealed_client: str | None = None
+
+
+class OutboxTarget(NamedTuple):
+    """An outbox row to write with a new conversion: where it goes, and as what event."""
+
+    destination_id: int
+    event_name: str  # the platform's event name (or conversion id) the goal maps to
+
+
+def outbox_targets(
+    conversion: Conversion, destinations: Iterable[Destination]
+) -> list[OutboxTarget]:
+    """The outbox rows of a new conversion, by destination id: one for each enabled
+    destination that maps its goal, and none at all unless its consent allows forwarding
+    (ad user data granted, no GPC)."""
+    if not conversion.consent.forwarding:
+        return []
+    found = []
+    for dest in destinations:
+        event_name = dest.goals.get(conversion.goal) if dest.enabled else None
+        if event_name and dest.id is not None:
+            found.append(OutboxTarget(dest.id, event_name))
+    return sorted(found)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 `parse` reads the JSON the script sends and refuses anything unknown, too long or of the wrong
 type, naming the field. `EventInput` lives in memory only (with the page URL); what is stored is
-an `Event` (path, referrer host, derived facts) and, with consent, a `Touch`.
+an `Event` (path, referrer host, derived facts) and, with consent, a `Touch`: `to_rows` makes
+both.
 """
 
 from __future__ import annotations
@@ -16,10 +17,15 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from firstmark.domain import consent as consent_rules
+from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.consent import Consent
+from firstmark.domain.devices import Device
+from firstmark.domain.hits import referrer_host
 from firstmark.domain.money import amount, currency
 from firstmark.domain.utm import UTM_FIELDS, normalise_utm
+from firstmark.domain.visitors import visitor_day_hash
 from firstmark.errors import InvalidField
+from firstmark.geo import Geo
 
 BODY_LIMIT = 8 * 1024
 KINDS = ("pageview", "event", "conversion")
@@ -292,3 +298,61 @@ def utm_of(landing: Mapping[str, str]) -> dict[str, str | None]:
 
 def click_ids_of(landing: Mapping[str, str]) -> dict[str, str]:
     return {name: landing[name] for name in CLICK_IDS if landing.get(name)}
+
+
+def to_rows(
+    raw: RawEvent,
+    *,
+    salt: bytes,
+    device: Device,
+    geo: Geo | None,
+    signer: ClickSigner,
+    token_param: str = "fm_click",
+) -> tuple[Event, Touch | None]:
+    """The stored event, and its touch: with analytics consent, on a landing from one of our
+    links, a campaign or an ad. `salt` is the day's, `device` the user agent's, `geo` the
+    address's (None without one); the address and user agent themselves end here. A click
+    token counts only when `signer` issued it."""
+    given, agreed = raw.event, raw.consent
+    token = given.landing.get(token_param)
+    click = signer.verify(token) if token else None
+    link_id = click.link_id if click else None
+    utm = utm_of(given.landing)
+    keep = agreed.identifiers
+    event = Event(
+        site_id=raw.site_id,
+        ts=raw.ts,
+        kind=given.kind,
+        name=given.name,
+        path=given.path,
+        visitor_day_hash=visitor_day_hash(salt, given.host, raw.ip, raw.user_agent),
+        consent=agreed.label,
+        referrer_host=referrer_host(given.referrer[:2048], given.host),
+        link_id=link_id,
+        visitor_id=given.visitor_id if keep else None,
+        session_id=given.session_id if keep else None,
+        value=given.value,
+        currency=given.currency,
+        country=geo.country if geo is not None else None,
+        device_type=device.device_type,
+        is_bot=device.is_bot,
+        props=given.props,
+        **utm,
+    )
+    touch = None
+    click_ids = click_ids_of(given.landing) if agreed.click_ids else {}
+    if keep and (link_id is not None or utm["utm_source"] or click_ids):
+        touch = Touch(
+            ts=raw.ts,
+            site_id=raw.site_id,
+            visitor_id=given.visitor_id,
+            click_token=token if click else None,
+            link_id=link_id,
+            click_ids=click_ids,
+            utm_source=utm["utm_source"],
+            utm_medium=utm["utm_medium"],
+            utm_campaign=utm["utm_campaign"],
+            utm_term=utm["utm_term"],
+            utm_content=utm["utm_content"],
+        )
+    return event, touch

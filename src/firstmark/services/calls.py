@@ -23,6 +23,7 @@ from firstmark.domain.calls import Call, CallEvent
 from firstmark.domain.dimensions import CALL_GROUP_COLUMNS
 from firstmark.domain.goals import Goal
 from firstmark.domain.numbers import TrackingNumber
+from firstmark.services.conversions import outbox_for
 from firstmark.services.numbers import ensure_call_goal
 from firstmark.store.protocol import CallTotal, Store
 
@@ -103,7 +104,8 @@ async def _convert(store: Store, call: Call, number: TrackingNumber, caller: str
     conversion = calls.to_conversion(
         call, number, await _goal(store, number), lease=lease, caller=caller
     )
-    [(saved, _duplicate)] = await store.insert_conversions([conversion])
+    outbox = await outbox_for(store, [conversion])
+    [(saved, _duplicate)] = await store.insert_conversions([conversion], outbox)
     assert saved.id is not None
     await store.set_call_conversion(call.id, saved.id)
     return Handled(number, replace(call, conversion_id=saved.id), converted=True)

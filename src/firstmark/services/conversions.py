@@ -7,12 +7,11 @@ stored, so bad input never changes the store; then all are written in one transa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
-from firstmark.domain import conversions as rules
-from firstmark.domain.attribution import last_non_direct
+from firstmark.domain import conversions
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.conversions import Conversion, ConversionInput
+from firstmark.domain.destinations import OutboxTarget, outbox_targets
 from firstmark.errors import InvalidField
 from firstmark.sealing import Sealer
 from firstmark.store.protocol import Store
@@ -59,7 +58,22 @@ async def record(
             if given.consent.identifiers
             else []
         )
-        touch = last_non_direct(touches, given.ts, goal.window_days)
-        conv = rules.build(given, goal, link_id=link_id, touch=touch)
-        built.append(replace(conv, sealed_client=seal_client(given, client_data)))
-    return await store.insert_conversions(built)
+        built.append(
+            conversions.from_backend(
+                given,
+                goal,
+                link_id=link_id,
+                touch=conversions.credited_touch(touches, given.ts, goal),
+                sealed_client=seal_client(given, client_data),
+            )
+        )
+    return await store.insert_conversions(built, await outbox_for(store, built))
+
+
+async def outbox_for(store: Store, built: Sequence[Conversion]) -> list[list[OutboxTarget]]:
+    """The outbox rows of each new conversion (`domain.destinations.outbox_targets`), for the
+    store to write with it; the destinations are read only when one may be forwarded."""
+    if not any(c.consent.forwarding for c in built):
+        return []
+    destinations = await store.list_destinations()
+    return [outbox_targets(c, destinations) for c in built]

@@ -6,14 +6,13 @@ import math
 from dataclasses import replace
 from datetime import date
 
-from firstmark.domain import calls, demo
-from firstmark.domain.attribution import last_non_direct
+from firstmark.domain import calls, conversions, demo
 from firstmark.domain.calls import CallEvent, Lease
 from firstmark.domain.consent import Consent
-from firstmark.domain.conversions import Conversion
 from firstmark.domain.goals import Goal
 from firstmark.domain.numbers import TrackingNumber
-from firstmark.services import numbers as numbers_service
+from firstmark.services import numbers
+from firstmark.services.conversions import outbox_for
 from firstmark.services.transfer import ProgressBar
 from firstmark.store.protocol import Store
 
@@ -60,30 +59,25 @@ async def seed(store: Store, today: date, hash_key: bytes, now: float | None = N
         chunk = journeys[start : start + CHUNK]
         touches = [t for j in chunk for t in demo.touches_of(j, link_ids)]
         await store.write_events([], touches, [])
-        conversions = []
+        made = []
         for number, journey in enumerate(chunk, start=start):
-            credited = last_non_direct(demo.touches_of(journey, link_ids), journey.ts, 30)
             goal = goals[journey.goal]
-            value = float(journey.value) if journey.value is not None else goal.default_value
-            revenue += value or 0.0
-            assert goal.id is not None
-            conversions.append(
-                Conversion(
-                    event_id=f"demo-{number}",
-                    goal_id=goal.id,
-                    ts=journey.ts,
-                    consent=consent,
-                    source="web",
-                    value=value,
-                    currency="EUR",
-                    visitor_id=journey.visitor,
-                    link_id=credited.link_id if credited else None,
-                    utm_source=credited.utm_source if credited else None,
-                    utm_medium=credited.utm_medium if credited else None,
-                    utm_campaign=credited.utm_campaign if credited else None,
-                )
+            conversion = conversions.build(
+                goal,
+                event_id=f"demo-{number}",
+                ts=journey.ts,
+                consent=consent,
+                source="web",
+                value=float(journey.value) if journey.value is not None else None,
+                currency="EUR",
+                visitor_id=journey.visitor,
+                touch=conversions.credited_touch(
+                    demo.touches_of(journey, link_ids), journey.ts, goal
+                ),
             )
-        await store.insert_conversions(conversions)
+            revenue += conversion.value or 0.0
+            made.append(conversion)
+        await store.insert_conversions(made, await outbox_for(store, made))
         bar.advance("journeys", len(chunk), start + len(chunk), len(journeys))
     qualified = await _calls(store, demo_calls, link_ids, hash_key, plan.days[0])
     bar.advance("calls", len(demo_calls), len(demo_calls), len(demo_calls))
@@ -102,17 +96,17 @@ async def _numbers(store: Store, link_ids: list[int], now: float) -> list[Tracki
     line = {"provider": "twilio", "forward_to": demo.SHOP_LINE}
     poster = demo.CHANNELS[demo.POSTER]
     found = [
-        await numbers_service.register(
+        await numbers.register(
             store,
             {**line, "number": demo.STATIC_NUMBER, "link_id": link_ids[demo.POSTER],
              "label": f"Poster {poster.placement}"},
             now,
         )
     ]  # fmt: skip
-    await numbers_service.set_pool(store, demo.POOL, {"fallback": demo.SHOP_LINE}, now)
+    await numbers.set_pool(store, demo.POOL, {"fallback": demo.SHOP_LINE}, now)
     for index, e164 in enumerate(demo.POOL_NUMBERS, start=1):
         body = {**line, "number": e164, "pool": demo.POOL, "label": f"Web {index}"}
-        found.append(await numbers_service.register(store, body, now))
+        found.append(await numbers.register(store, body, now))
     return found
 
 
@@ -127,7 +121,7 @@ async def _calls(
     conversions of the goal "call", attributed as the webhook path attributes them."""
     start = (first_day - date(1970, 1, 1)).days * demo.DAY
     found = await _numbers(store, link_ids, float(start))
-    goal = await numbers_service.ensure_call_goal(store)
+    goal = await numbers.ensure_call_goal(store)
     poster = demo.CHANNELS[demo.POSTER]
     bound = {
         "campaign": poster.campaign, "utm_source": poster.source, "utm_medium": poster.medium,
@@ -163,7 +157,8 @@ async def _calls(
             converted.append(
                 (stored, calls.to_conversion(stored, number, goal, lease=lease, caller=None))
             )
-    saved = await store.insert_conversions([conversion for _, conversion in converted])
+    made = [conversion for _, conversion in converted]
+    saved = await store.insert_conversions(made, await outbox_for(store, made))
     for (call, _), (conversion, _) in zip(converted, saved, strict=True):
         assert call.id is not None and conversion.id is not None
         await store.set_call_conversion(call.id, conversion.id)

@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.costs import CostRow
-from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem
+from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem, OutboxTarget
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.hits import Hit
@@ -210,16 +210,22 @@ class Store(Protocol):
     async def insert_goal(self, goal: Goal) -> Goal: ...  # Conflict when the name is taken
     async def list_goals(self) -> list[Goal]: ...
     async def write_events(
-        self, events: Sequence[Event], touches: Sequence[Touch], conversions: Sequence[Conversion]
+        self,
+        events: Sequence[Event],
+        touches: Sequence[Touch],
+        conversions: Sequence[Conversion],
+        outbox: Sequence[Sequence[OutboxTarget]] = (),
     ) -> int: ...  # one transaction; returns the conversions stored (repeats are skipped)
+    # ^ outbox[i]: the outbox rows of conversions[i], written only when it is new
     async def count_events(self, site_id: int | None = None) -> int: ...
     async def list_events(self, site_id: int, limit: int = 100) -> list[Event]: ...
     async def touches_for(
         self, visitor_id: str | None, click_token: str | None, since: float, until: float
     ) -> list[Touch]: ...
     async def insert_conversions(
-        self, conversions: Sequence[Conversion]
+        self, conversions: Sequence[Conversion], outbox: Sequence[Sequence[OutboxTarget]] = ()
     ) -> list[tuple[Conversion, bool]]: ...  # one transaction; (stored or existing, duplicate)
+    # ^ outbox as for write_events
     async def get_conversion(self, conversion_id: int) -> Conversion | None: ...
     async def list_conversions(
         self, goal_id: int | None, limit: int, offset: int

@@ -14,11 +14,12 @@ from typing import Any
 import asyncpg
 
 from firstmark.domain.conversions import Conversion
+from firstmark.domain.destinations import OutboxTarget
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.sites import Site
 from firstmark.errors import Conflict, NotFound
-from firstmark.store.postgres import outbox as pg_outbox
+from firstmark.store.postgres.outbox import insert_outbox
 from firstmark.store.protocol import epoch
 from firstmark.store.rows.events import (
     CONVERSION_COLUMNS,
@@ -39,6 +40,7 @@ from firstmark.store.rows.events import (
     touch_from_row,
     touch_params,
 )
+from firstmark.store.rows.outbox import paired
 
 
 def _marks(n: int) -> str:
@@ -148,7 +150,11 @@ class PostgresEvents:
     # --- events and touches ---------------------------------------------------------------
 
     async def write_events(
-        self, events: Sequence[Event], touches: Sequence[Touch], conversions: Sequence[Conversion]
+        self,
+        events: Sequence[Event],
+        touches: Sequence[Touch],
+        conversions: Sequence[Conversion],
+        outbox: Sequence[Sequence[OutboxTarget]] = (),
     ) -> int:
         if not events and not touches and not conversions:
             return 0
@@ -169,8 +175,8 @@ class PostgresEvents:
                             await conn.executemany(
                                 f"DELETE FROM {table} WHERE conversion_id IN ({ids})", keys
                             )
-            for conv in conversions:
-                _, duplicate = await _insert_conversion(conn, conv)
+            for conv, targets in paired(conversions, outbox):
+                _, duplicate = await _insert_conversion(conn, conv, targets)
                 stored += not duplicate
         return stored
 
@@ -214,13 +220,13 @@ class PostgresEvents:
     # --- conversions ----------------------------------------------------------------------
 
     async def insert_conversions(
-        self, conversions: Sequence[Conversion]
+        self, conversions: Sequence[Conversion], outbox: Sequence[Sequence[OutboxTarget]] = ()
     ) -> list[tuple[Conversion, bool]]:
         results: list[tuple[int, bool]] = []
         async with self._transaction() as conn:
-            for conv in conversions:
-                results.append(await _insert_conversion(conn, conv))
-            # _insert_conversion writes the outbox rows too, in this same transaction.
+            for conv, targets in paired(conversions, outbox):
+                # The outbox rows of a new conversion go in with it, in this transaction.
+                results.append(await _insert_conversion(conn, conv, targets))
         out: list[tuple[Conversion, bool]] = []
         for conv_id, duplicate in results:
             saved = await self.get_conversion(conv_id)
@@ -248,13 +254,15 @@ class PostgresEvents:
         return [conversion_from_row(r) for r in rows], int(total)
 
 
-async def _insert_conversion(conn: asyncpg.Connection, conv: Conversion) -> tuple[int, bool]:
+async def _insert_conversion(
+    conn: asyncpg.Connection, conv: Conversion, targets: Sequence[OutboxTarget]
+) -> tuple[int, bool]:
     """(id, duplicate): a repeated event_id, or order_id for the goal, stores nothing; a new
-    conversion gets its outbox rows. A concurrent insert of the same keys waits for the other
-    transaction, then finds its row."""
+    conversion gets the outbox rows given for it. A concurrent insert of the same keys waits for
+    the other transaction, then finds its row."""
     new_id = await conn.fetchval(_INSERT_CONVERSION, *conversion_params(conv, int(time.time())))
     if new_id is not None:
-        await pg_outbox.enqueue(conn, int(new_id), conv)
+        await insert_outbox(conn, int(new_id), conv, targets)
         return int(new_id), False
     found = await conn.fetchval(
         "SELECT id FROM conversions WHERE event_id = $1 "

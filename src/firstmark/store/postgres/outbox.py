@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 
 from firstmark.domain.conversions import Conversion
-from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem
+from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem, OutboxTarget
 from firstmark.errors import NotFound
 from firstmark.store.postgres.jobs import NOW
 from firstmark.store.rows.outbox import (
@@ -33,7 +33,6 @@ from firstmark.store.rows.outbox import (
     destination_params,
     item_from_row,
     name_taken,
-    outbox_targets,
 )
 
 _N = len(DESTINATION_WRITE)
@@ -106,23 +105,24 @@ def _in_log_order(attempts: Sequence[Attempt]) -> list[Attempt]:
     return [a for group in sent.values() for a in group] + rest
 
 
-async def enqueue(conn: asyncpg.Connection, conversion_id: int, conv: Conversion) -> int:
-    """Outbox rows for a new conversion, in its transaction: one per enabled destination
-    that maps its goal, and only when consent allows forwarding (ads consent, no GPC)."""
-    if not conv.consent.forwarding:
+async def insert_outbox(
+    conn: asyncpg.Connection,
+    conversion_id: int,
+    conv: Conversion,
+    targets: Sequence[OutboxTarget],
+) -> int:
+    """The outbox rows of a new conversion, in its transaction: the ones the caller chose
+    (`domain.destinations.outbox_targets`), with its click ids and sealed client data."""
+    if not targets:
         return 0
-    goal = conv.goal or await conn.fetchval("SELECT name FROM goals WHERE id = $1", conv.goal_id)
-    rows = await conn.fetch("SELECT id, goals FROM destinations WHERE enabled ORDER BY id")
-    targets = outbox_targets(goal or "", rows)
-    if targets:
-        await conn.execute(
-            _ENQUEUE,
-            conversion_id,
-            [t[0] for t in targets],
-            [t[1] for t in targets],
-            click_ids_json(conv),
-            conv.sealed_client,
-        )
+    await conn.execute(
+        _ENQUEUE,
+        conversion_id,
+        [t.destination_id for t in targets],
+        [t.event_name for t in targets],
+        click_ids_json(conv),
+        conv.sealed_client,
+    )
     return len(targets)
 
 

@@ -4,11 +4,17 @@ by the engines (sqlite_outbox.py, pg_outbox.py)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from firstmark.domain.conversions import Conversion
-from firstmark.domain.destinations import STATUSES, Delivery, Destination, OutboxItem
+from firstmark.domain.destinations import (
+    STATUSES,
+    Delivery,
+    Destination,
+    OutboxItem,
+    OutboxTarget,
+)
 from firstmark.errors import Conflict
 from firstmark.store.protocol import from_epoch
 from firstmark.store.rows.events import CONVERSION_COLUMNS, conversion_from_row
@@ -89,15 +95,16 @@ def delivery_from_row(row: Sequence[Any]) -> Delivery:
     return Delivery(*row)
 
 
-def outbox_targets(goal: str, destinations: Iterable[Sequence[Any]]) -> list[tuple[int, str]]:
-    """(destination id, platform event name) for each enabled destination row (id, goals
-    JSON) that maps `goal`."""
-    out = []
-    for dest_id, goals in destinations:
-        event_name = json.loads(goals).get(goal)
-        if event_name:
-            out.append((int(dest_id), str(event_name)))
-    return out
+def paired(
+    conversions: Sequence[Conversion], outbox: Sequence[Sequence[OutboxTarget]]
+) -> Iterator[tuple[Conversion, Sequence[OutboxTarget]]]:
+    """Each conversion with the outbox rows its caller gave for it (none when `outbox` is
+    empty); a list of another length is refused."""
+    if not outbox:
+        return ((conv, ()) for conv in conversions)
+    if len(outbox) != len(conversions):
+        raise ValueError(f"outbox rows for {len(outbox)} of {len(conversions)} conversions")
+    return zip(conversions, outbox, strict=True)
 
 
 def click_ids_json(conv: Conversion) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import aiosqlite
 
 from firstmark.domain.conversions import Conversion
+from firstmark.domain.destinations import OutboxTarget
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.sites import Site
@@ -35,6 +36,7 @@ from firstmark.store.rows.events import (
     touch_from_row,
     touch_params,
 )
+from firstmark.store.rows.outbox import paired
 
 _INSERT_CONVERSION = (
     f"INSERT INTO conversions ({', '.join(CONVERSION_COLUMNS)}) "
@@ -56,8 +58,12 @@ class SQLiteEvents:
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         raise NotImplementedError
 
-    async def _enqueue_outbox(
-        self, conn: aiosqlite.Connection, conversion_id: int, conv: Conversion
+    async def _insert_outbox(
+        self,
+        conn: aiosqlite.Connection,
+        conversion_id: int,
+        conv: Conversion,
+        targets: Sequence[OutboxTarget],
     ) -> int:
         raise NotImplementedError
 
@@ -144,7 +150,11 @@ class SQLiteEvents:
     # --- events and touches ---------------------------------------------------------------
 
     async def write_events(
-        self, events: Sequence[Event], touches: Sequence[Touch], conversions: Sequence[Conversion]
+        self,
+        events: Sequence[Event],
+        touches: Sequence[Touch],
+        conversions: Sequence[Conversion],
+        outbox: Sequence[Sequence[OutboxTarget]] = (),
     ) -> int:
         if not events and not touches and not conversions:
             return 0
@@ -163,8 +173,8 @@ class SQLiteEvents:
                 if touches:
                     await self._forget_stale_credits(conn, touches)
                 stored = 0
-                for conv in conversions:
-                    _, duplicate = await self._insert_conversion(conn, conv)
+                for conv, targets in paired(conversions, outbox):
+                    _, duplicate = await self._insert_conversion(conn, conv, targets)
                     stored += not duplicate
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot write events to {self.path}: {exc}") from None
@@ -218,9 +228,10 @@ class SQLiteEvents:
     # --- conversions ----------------------------------------------------------------------
 
     async def _insert_conversion(
-        self, conn: aiosqlite.Connection, conv: Conversion
+        self, conn: aiosqlite.Connection, conv: Conversion, targets: Sequence[OutboxTarget]
     ) -> tuple[int, bool]:
-        """(id, duplicate): a repeated event_id, or order_id for the goal, stores nothing."""
+        """(id, duplicate): a repeated event_id, or order_id for the goal, stores nothing; a new
+        conversion gets the outbox rows given for it."""
         rows = list(
             await conn.execute_fetchall(
                 _INSERT_CONVERSION, conversion_params(conv, int(time.time()))
@@ -228,7 +239,7 @@ class SQLiteEvents:
         )
         if rows:
             conv_id = int(rows[0][0])
-            await self._enqueue_outbox(conn, conv_id, conv)
+            await self._insert_outbox(conn, conv_id, conv, targets)
             return conv_id, False
         found = list(
             await conn.execute_fetchall(
@@ -240,13 +251,13 @@ class SQLiteEvents:
         return int(found[0][0]), True
 
     async def insert_conversions(
-        self, conversions: Sequence[Conversion]
+        self, conversions: Sequence[Conversion], outbox: Sequence[Sequence[OutboxTarget]] = ()
     ) -> list[tuple[Conversion, bool]]:
         results: list[tuple[int, bool]] = []
         async with self._transaction() as conn:
-            for conv in conversions:
-                results.append(await self._insert_conversion(conn, conv))
-            # _insert_conversion writes the outbox rows too, in this same transaction.
+            for conv, targets in paired(conversions, outbox):
+                # The outbox rows of a new conversion go in with it, in this transaction.
+                results.append(await self._insert_conversion(conn, conv, targets))
         out: list[tuple[Conversion, bool]] = []
         for conv_id, duplicate in results:
             saved = await self.get_conversion(conv_id)

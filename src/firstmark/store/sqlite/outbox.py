@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 
 from firstmark.domain.conversions import Conversion
-from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem
+from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem, OutboxTarget
 from firstmark.errors import NotFound
 from firstmark.store.rows.outbox import (
     DELIVERY_SELECT,
@@ -30,7 +30,6 @@ from firstmark.store.rows.outbox import (
     destination_params,
     item_from_row,
     name_taken,
-    outbox_targets,
 )
 
 # SQLite binds at most 32,766 variables in one statement.
@@ -112,36 +111,37 @@ class SQLiteOutbox:
 
     # --- the outbox -----------------------------------------------------------------------
 
-    async def _enqueue_outbox(
-        self, conn: aiosqlite.Connection, conversion_id: int, conv: Conversion
+    async def _insert_outbox(
+        self,
+        conn: aiosqlite.Connection,
+        conversion_id: int,
+        conv: Conversion,
+        targets: Sequence[OutboxTarget],
     ) -> int:
-        """Outbox rows for a new conversion, in its transaction: one per enabled destination
-        that maps its goal, and only when consent allows forwarding (ads consent, no GPC)."""
-        if not conv.consent.forwarding:
+        """The outbox rows of a new conversion, in its transaction: the ones the caller chose
+        (`domain.destinations.outbox_targets`), with its click ids and sealed client data."""
+        if not targets:
             return 0
-        goal = conv.goal
-        if not goal:
-            found = list(
-                await conn.execute_fetchall("SELECT name FROM goals WHERE id = ?", (conv.goal_id,))
-            )
-            goal = found[0][0] if found else ""
-        rows = await conn.execute_fetchall(
-            "SELECT id, goals FROM destinations WHERE enabled = 1 ORDER BY id"
-        )
         now = time.time()
         click_ids = click_ids_json(conv)
-        values = [
-            (dest_id, conversion_id, event_name, now, click_ids, conv.sealed_client, now)
-            for dest_id, event_name in outbox_targets(goal, rows)
-        ]
-        if values:
-            await conn.executemany(
-                "INSERT INTO outbox (destination_id, conversion_id, event_name, next_attempt_at, "
-                "click_ids, sealed_client, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
-                values,
-            )
-        return len(values)
+        await conn.executemany(
+            "INSERT INTO outbox (destination_id, conversion_id, event_name, next_attempt_at, "
+            "click_ids, sealed_client, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [
+                (
+                    t.destination_id,
+                    conversion_id,
+                    t.event_name,
+                    now,
+                    click_ids,
+                    conv.sealed_client,
+                    now,
+                )
+                for t in targets
+            ],
+        )
+        return len(targets)
 
     async def claim_outbox(
         self, worker: str, limit: int, lease_s: float, now: float | None = None
