@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.consent import Consent
@@ -78,13 +78,15 @@ class Flaky:
         if self.failures > 0:
             self.failures -= 1
             raise OSError("database went away")
-        return await self.store.write_events(*batch)  # type: ignore[arg-type]
+        return await self.store.write_events(*batch)
 
 
 async def test_failed_writes_are_retried_and_stop_drains(store: Store) -> None:
     site, _ = await setup(store)
     flaky = Flaky(store, failures=2)
-    writer = EventWriter(flaky, GeoLookup(), ClickSigner("k"), GoalCache(store), flush_ms=5)  # type: ignore[arg-type]
+    writer = EventWriter(
+        cast(Store, flaky), GeoLookup(), ClickSigner("k"), GoalCache(store), flush_ms=5
+    )
     writer.start()
     for n in range(1500):
         assert writer.offer(raw(site, n))
@@ -119,8 +121,8 @@ async def test_web_conversions_get_the_outbox_rows_their_consent_allows(store: S
         return "sealed-client"
 
     writer = EventWriter(
-        counting, GeoLookup(), ClickSigner("k"), GoalCache(store), seal_client=seal
-    )  # type: ignore[arg-type]
+        cast(Store, counting), GeoLookup(), ClickSigner("k"), GoalCache(store), seal_client=seal
+    )
     ads = Consent(analytics=True, ad_user_data=True, ad_storage=True)
     landing = {"gclid": "Cj0K"}
     writer.offer(raw(site, 1, type="event", name="paid", vid="visitor-1234", landing=landing))
