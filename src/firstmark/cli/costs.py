@@ -8,8 +8,8 @@ from pathlib import Path
 
 from firstmark.cli.common import Commands, group, print_json
 from firstmark.config import Settings
-from firstmark.domain import costs
-from firstmark.domain.costs import PRESETS, parse_costs
+from firstmark.domain.costs import PRESETS
+from firstmark.services import costs as costs_service
 from firstmark.store.protocol import Store
 
 
@@ -20,11 +20,10 @@ async def cmd_costs_import(args: argparse.Namespace, settings: Settings, store: 
     except OSError as exc:
         print(f"firstmark: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 1
-    parsed = parse_costs(
-        data, args.preset, source=args.source, medium=args.medium, currency=args.currency
+    summary = await costs_service.import_file(
+        store, data, args.preset, source=args.source, medium=args.medium, currency=args.currency
     )
-    replaced, _ = await store.replace_costs(parsed.rows)
-    summary = costs.to_json(parsed, replaced)
+    replaced = summary["replaced"]
     if args.json:
         print_json(summary)
         return 0

@@ -7,7 +7,8 @@ from typing import Any
 
 from firstmark.cli.common import Commands, group, print_json
 from firstmark.config import Settings
-from firstmark.domain import goals, times
+from firstmark.domain import goals
+from firstmark.services import goals as goals_service
 from firstmark.store.protocol import Store
 
 
@@ -19,7 +20,7 @@ async def cmd_goal_add(args: argparse.Namespace, settings: Settings, store: Stor
         body["default_value"] = args.value
     if args.currency:
         body["currency"] = args.currency
-    saved = await store.insert_goal(goals.new_goal(body, times.now()))
+    saved = await goals_service.create(store, body)
     if args.json:
         # one line, ASCII-escaped: how `goal add --json` has always printed
         print_json(goals.to_json(saved), indent=None, ensure_ascii=True)

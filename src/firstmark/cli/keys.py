@@ -8,8 +8,9 @@ import sys
 
 from firstmark.cli.common import Commands, group
 from firstmark.config import Settings
-from firstmark.domain.keys import new_key, parse_scopes
+from firstmark.domain.keys import parse_scopes
 from firstmark.domain.passwords import hash_password
+from firstmark.services import keys as keys_service
 from firstmark.store.protocol import Store
 
 
@@ -22,8 +23,7 @@ async def cmd_init(args: argparse.Namespace, settings: Settings, store: Store) -
         return 1
     password = args.password or secrets.token_urlsafe(12)
     await store.insert_user(args.username, hash_password(password), True)
-    shown, key = new_key(("admin",), name="init")
-    await store.insert_api_key(key)
+    shown, _ = await keys_service.create(store, ("admin",), "init")
     print(f"Created the admin user {args.username!r}.", file=sys.stderr)
     if not args.password:
         print(f"Dashboard password: {password}", file=sys.stderr)
@@ -33,8 +33,7 @@ async def cmd_init(args: argparse.Namespace, settings: Settings, store: Store) -
 
 
 async def cmd_keys_create(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    shown, key = new_key(parse_scopes(args.scope), name=args.name)
-    await store.insert_api_key(key)
+    shown, _ = await keys_service.create(store, parse_scopes(args.scope), args.name)
     print(shown)
     return 0
 

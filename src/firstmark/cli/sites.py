@@ -8,7 +8,8 @@ from typing import Any
 
 from firstmark.cli.common import Commands, group, print_json
 from firstmark.config import Settings
-from firstmark.domain import sites, times
+from firstmark.domain import sites
+from firstmark.services import sites as sites_service
 from firstmark.store.protocol import Store
 
 
@@ -16,7 +17,7 @@ async def cmd_site_add(args: argparse.Namespace, settings: Settings, store: Stor
     body: dict[str, Any] = {"hosts": args.host}
     if args.name:
         body["name"] = args.name
-    saved = await store.insert_site(sites.new_site(body, times.now()))
+    saved = await sites_service.create(store, body)
     data = sites.to_json(saved, settings.base_url)
     if args.json:
         print_json(data)
@@ -31,7 +32,7 @@ async def cmd_site_hosts(args: argparse.Namespace, settings: Settings, store: St
     if not found or found[0].id is None:
         print(f"firstmark: no site with id or key {args.site!r}", file=sys.stderr)
         return 1
-    saved = await store.set_site_hosts(found[0].id, sites.parse_hosts(args.host))
+    saved = await sites_service.set_hosts(store, found[0].id, args.host)
     print(f"{saved.key}: {', '.join(saved.hosts)}")
     return 0
 

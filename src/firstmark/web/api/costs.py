@@ -9,11 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import costs, stats
-from firstmark.domain.costs import MAX_FILE_BYTES, parse_costs
+from firstmark.domain import stats
+from firstmark.domain.costs import MAX_FILE_BYTES
 from firstmark.domain.dimensions import COST_GROUPS
 from firstmark.domain.times import iso
 from firstmark.errors import BodyTooLarge, InvalidField
+from firstmark.services import costs as costs_service
 from firstmark.store.protocol import epoch_day
 from firstmark.web.api.auth import require
 from firstmark.web.http import json_response, only_known
@@ -55,15 +56,15 @@ async def _read_file(request: Request) -> tuple[bytes, dict[str, str]]:
 async def import_costs(request: Request) -> Response:
     await require(request, "costs:write")
     data, options = await _read_file(request)
-    parsed = parse_costs(
+    summary = await costs_service.import_file(
+        runtime(request).store,
         data,
         options.get("preset") or "auto",
         source=options.get("source") or None,
         medium=options.get("medium") or None,
         currency=options.get("currency") or None,
     )
-    replaced, _ = await runtime(request).store.replace_costs(parsed.rows)
-    return json_response(costs.to_json(parsed, replaced), 201)
+    return json_response(summary, 201)
 
 
 async def cost_totals(request: Request) -> Response:

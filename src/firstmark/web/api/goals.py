@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from firstmark.domain import goals
-from firstmark.domain.times import now
+from firstmark.services import goals as goals_service
 from firstmark.web.api.auth import require
 from firstmark.web.http import json_response, read_json
 from firstmark.web.runtime import runtime
@@ -16,8 +16,7 @@ from firstmark.web.runtime import runtime
 async def create_goal(request: Request) -> Response:
     await require(request, "admin")
     rt = runtime(request)
-    goal = goals.new_goal(await read_json(request), now())
-    saved = await rt.store.insert_goal(goal)
+    saved = await goals_service.create(rt.store, await read_json(request))
     rt.goals.invalidate()
     return json_response(goals.to_json(saved), 201)
 

@@ -7,8 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from firstmark.domain import sites
-from firstmark.domain.times import now
 from firstmark.errors import InvalidField
+from firstmark.services import sites as sites_service
 from firstmark.web.api.auth import require
 from firstmark.web.http import json_response, read_json
 from firstmark.web.runtime import runtime
@@ -17,8 +17,7 @@ from firstmark.web.runtime import runtime
 async def create_site(request: Request) -> Response:
     await require(request, "admin")
     rt = runtime(request)
-    site = sites.new_site(await read_json(request), now())
-    saved = await rt.store.insert_site(site)
+    saved = await sites_service.create(rt.store, await read_json(request))
     rt.sites.invalidate(saved.key)
     return json_response(sites.to_json(saved, rt.settings.base_url), 201)
 
@@ -31,7 +30,7 @@ async def update_site(request: Request) -> Response:
     if not isinstance(data, dict) or set(data) != {"hosts"}:
         raise InvalidField("hosts", 'send {"hosts": [...]}', code="invalid_type")
     site_id: int = request.path_params["site_id"]
-    saved = await rt.store.set_site_hosts(site_id, sites.parse_hosts(data["hosts"]))
+    saved = await sites_service.set_hosts(rt.store, site_id, data["hosts"])
     rt.sites.invalidate(saved.key)
     return json_response(sites.to_json(saved, rt.settings.base_url))
 

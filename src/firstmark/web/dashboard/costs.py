@@ -8,9 +8,9 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import costs
-from firstmark.domain.costs import MAX_FILE_BYTES, PRESETS, parse_costs
+from firstmark.domain.costs import MAX_FILE_BYTES, PRESETS
 from firstmark.errors import InvalidField, InvalidFile, RowError
+from firstmark.services import costs as costs_service
 from firstmark.services.reports import Window
 from firstmark.web.dashboard.views import Ctx, date_range, page
 
@@ -75,7 +75,8 @@ async def costs_page(ctx: Ctx) -> Response:
             raise InvalidField("file", f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
         if not data.strip():
             raise InvalidField("file", "the file is empty")
-        parsed = parse_costs(
+        summary = await costs_service.import_file(
+            ctx.store,
             data,
             values["preset"] or "auto",
             source=values["source"] or None,
@@ -88,8 +89,6 @@ async def costs_page(ctx: Ctx) -> Response:
     except InvalidField as exc:
         field = exc.field if exc.field in FIELDS else "file"
         return await _page(ctx, 422, values=values, errors={field: exc.message})
-    replaced, _ = await ctx.store.replace_costs(parsed.rows)
-    summary = costs.to_json(parsed, replaced)
     periods = summary["periods"]
     summary["periods"] = periods[:SHOWN_PERIODS]
     summary["more_periods"] = max(0, len(periods) - SHOWN_PERIODS)

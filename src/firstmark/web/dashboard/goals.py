@@ -9,9 +9,10 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import goals, times
+from firstmark.domain import goals
 from firstmark.domain.links import Link, short_url
 from firstmark.errors import Conflict, InvalidField
+from firstmark.services import goals as goals_service
 from firstmark.web.dashboard.views import Ctx, page
 
 RECENT = 50
@@ -78,8 +79,7 @@ async def conversions_page(ctx: Ctx) -> Response:
 async def create_goal(ctx: Ctx) -> Response:
     values = {name: ctx.value(name) for name in goals.FIELDS}
     try:
-        goal = goals.new_goal(goal_body(ctx.value), times.now())
-        saved = await ctx.store.insert_goal(goal)
+        saved = await goals_service.create(ctx.store, goal_body(ctx.value))
     except (InvalidField, Conflict) as exc:
         field = exc.field if exc.field in goals.FIELDS else "name"
         return await _page(ctx, 422, values, {field: exc.message})

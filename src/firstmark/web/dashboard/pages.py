@@ -17,11 +17,12 @@ from starlette.routing import Route
 
 from firstmark.config import Settings
 from firstmark.domain import kpis, stats
-from firstmark.domain.keys import SCOPES, new_key, parse_scopes
+from firstmark.domain.keys import SCOPES, parse_scopes
 from firstmark.domain.passwords import check_password, hash_password
 from firstmark.domain.utm import taxonomy
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import calls as calls_service
+from firstmark.services import keys as keys_service
 from firstmark.store.protocol import CallTotal, GroupRow
 from firstmark.web.clientip import ClientIP
 from firstmark.web.dashboard import charts, reports
@@ -247,8 +248,7 @@ async def keys(ctx: Ctx) -> Response:
             errors[exc.field or "scope"] = exc.message
             status = 422
         else:
-            shown, key = new_key(scopes, name=name)
-            await ctx.store.insert_api_key(key)
+            shown, _ = await keys_service.create(ctx.store, scopes, name)
             name, chosen = "", []
     return ctx.render(
         "keys.html",
