@@ -15,7 +15,8 @@ from firstmark.domain.consent import Consent
 from firstmark.domain.dimensions import CALL_GROUP_COLUMNS
 from firstmark.domain.numbers import DEFAULT_LEASE_S, Pool, TrackingNumber
 from firstmark.errors import Conflict, InvalidField
-from firstmark.store.protocol import CallQuery, CallTotal, check_column
+from firstmark.store.protocol import CallQuery, CallTotal
+from firstmark.store.rows.values import check_column
 
 NUMBER_COLUMNS = (
     "id, e164, provider, forward_to, label, pool, link_id, campaign, qualify_s, record, "
