@@ -23,6 +23,7 @@ from firstmark.domain.qrrender import Logo
 from firstmark.domain.schedules import Schedule
 from firstmark.errors import Conflict, SlugTaken
 from firstmark.store.postgres import listen as pg_listen
+from firstmark.store.postgres.executor import PostgresConn
 from firstmark.store.protocol import check_column, epoch, link_params
 from firstmark.store.rows.qr import (
     HEALTH_SELECT,
@@ -37,6 +38,7 @@ from firstmark.store.rows.qr import (
     schedule_from_row,
     schedule_values,
 )
+from firstmark.store.sql.executor import Conn
 
 _PLACEMENT_COLUMNS = (
     "link_id, parent_id, name, venue, medium, quantity, print_cost, currency, starts_on, "
@@ -64,10 +66,7 @@ class PostgresQr:
         async def _all(self, sql: str, *args: Any) -> list[Any]: ...
         async def _one(self, sql: str, *args: Any) -> Any: ...
         def _transaction(self) -> AbstractAsyncContextManager[asyncpg.Connection]: ...
-        @staticmethod
-        async def _write_tags(
-            conn: asyncpg.Connection, link_id: int, tags: Sequence[str]
-        ) -> None: ...
+        async def _write_tags(self, tx: Conn, link_id: int, tags: Sequence[str]) -> None: ...
         async def get_link(self, link_id: int) -> Link | None: ...
 
     # --- logos ----------------------------------------------------------------------------
@@ -107,14 +106,14 @@ class PostgresQr:
                         f"VALUES ({_marks(len(params))}) RETURNING id",
                         *params.values(),
                     )
-                    await self._write_tags(conn, link_id, current.tags)
+                    await self._write_tags(PostgresConn(conn), link_id, current.tags)
                     created = epoch(current.created_at) or int(time.time())
                     await conn.execute(
                         f"INSERT INTO qr_placements ({_PLACEMENT_COLUMNS}) VALUES ({_marks(11)})",
                         *placement_values(link_id, p, created),
                     )
                     # A node may have cached "no such code" for it.
-                    await pg_listen.notify(conn, "link", current.code)
+                    await pg_listen.notify(PostgresConn(conn), "link", current.code)
                     ids.append(link_id)
         except asyncpg.UniqueViolationError as exc:
             # Statements run one item at a time, so the item that collided is `current`
@@ -157,8 +156,8 @@ class PostgresQr:
             )
             children = sorted((r[0], r[1]) for r in rows)
             for child_id, code in children:
-                await self._write_tags(conn, child_id, parent.tags)
-                await pg_listen.notify(conn, "link", code)
+                await self._write_tags(PostgresConn(conn), child_id, parent.tags)
+                await pg_listen.notify(PostgresConn(conn), "link", code)
         out: list[Link] = []
         for child_id, _ in children:
             child = await self.get_link(child_id)

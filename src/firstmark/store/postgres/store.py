@@ -24,10 +24,8 @@ import asyncpg
 
 from firstmark.domain.hits import Hit
 from firstmark.domain.keys import ApiKey
-from firstmark.domain.links import Link
-from firstmark.domain.utm import UTM_FIELDS
 from firstmark.domain.visitors import new_salt
-from firstmark.errors import Conflict, NotFound, SlugTaken, StoreUnavailable
+from firstmark.errors import Conflict, StoreUnavailable
 from firstmark.store import schema
 from firstmark.store.postgres import hits as pg_hits
 from firstmark.store.postgres import jobs as pg_jobs
@@ -36,26 +34,25 @@ from firstmark.store.postgres import tables as pg_tables
 from firstmark.store.postgres.calls import PostgresCalls
 from firstmark.store.postgres.costs import PostgresCosts
 from firstmark.store.postgres.events import PostgresEvents
+from firstmark.store.postgres.executor import POSTGRES, PostgresConn, PostgresDatabase
+from firstmark.store.postgres.links import PostgresLinks
 from firstmark.store.postgres.listen import CONNECTION_ERRORS
 from firstmark.store.postgres.outbox import PostgresOutbox
 from firstmark.store.postgres.qr import PostgresQr
 from firstmark.store.postgres.reports import PostgresReports
 from firstmark.store.protocol import (
-    LINK_COLUMNS,
     ChangeCallback,
     Domain,
     GroupRow,
     Job,
-    LinkQuery,
     RollupRow,
     User,
     epoch,
     from_epoch,
     key_scopes,
-    link_from_row,
-    link_params,
     quote_ident,
 )
+from firstmark.store.sql.executor import Conn
 
 log = logging.getLogger("firstmark.store")
 
@@ -92,8 +89,16 @@ def _key(row: Sequence[Any]) -> ApiKey:
 
 
 class PostgresStore(
-    PostgresEvents, PostgresCosts, PostgresReports, PostgresQr, PostgresOutbox, PostgresCalls
+    PostgresLinks,
+    PostgresEvents,
+    PostgresCosts,
+    PostgresReports,
+    PostgresQr,
+    PostgresOutbox,
+    PostgresCalls,
 ):
+    dialect = POSTGRES
+
     def __init__(
         self,
         url: str,
@@ -109,6 +114,7 @@ class PostgresStore(
         self._pool: asyncpg.Pool | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._hits = pg_hits.HitTables()
+        self.db = PostgresDatabase(self)
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -231,6 +237,9 @@ class PostgresStore(
 
     # --- change notifications -------------------------------------------------------------
 
+    async def _changed(self, tx: Conn, kind: str, key: str) -> None:
+        await pg_listen.notify(tx, kind, key)
+
     async def watch_changes(self, callback: ChangeCallback) -> None:
         """LISTEN for edits from every node (ours included: invalidating twice is harmless).
         A lost listening connection is re-opened; the callback then hears ("*", "") because
@@ -239,122 +248,6 @@ class PostgresStore(
             self._watcher = asyncio.get_running_loop().create_task(
                 pg_listen.listen(self.url, self.timeout, callback), name="firstmark-listen"
             )
-
-    # --- links ----------------------------------------------------------------------------
-
-    async def insert_link(self, link: Link) -> Link:
-        params = link_params(link)
-        columns = ", ".join(params)
-        marks = ", ".join(f"${n}" for n in range(1, len(params) + 1))
-        try:
-            async with self._transaction() as conn:
-                link_id = await conn.fetchval(
-                    f"INSERT INTO links ({columns}) VALUES ({marks}) RETURNING id",
-                    *params.values(),
-                )
-                await self._write_tags(conn, link_id, link.tags)
-                await pg_listen.notify(conn, "link", link.code)
-        except asyncpg.UniqueViolationError:
-            raise SlugTaken(link.domain, link.code) from None
-        saved = await self.get_link(link_id)
-        assert saved is not None
-        return saved
-
-    @staticmethod
-    async def _write_tags(conn: asyncpg.Connection, link_id: int, tags: Sequence[str]) -> None:
-        await conn.execute("DELETE FROM link_tags WHERE link_id = $1", link_id)
-        if tags:
-            await conn.execute(
-                "INSERT INTO link_tags (tag, link_id) SELECT t, $2 FROM unnest($1::text[]) t",
-                list(tags),
-                link_id,
-            )
-
-    async def update_link(self, link: Link) -> Link:
-        """Save a changed link; its version must be one past the stored one (else Conflict)."""
-        if link.id is None:
-            raise NotFound("link has no id")
-        params = link_params(link)
-        sets = ", ".join(f"{name} = ${n}" for n, name in enumerate(params, 1))
-        n = len(params)
-        try:
-            async with self._transaction() as conn:
-                old_code = await conn.fetchval(
-                    f"UPDATE links l SET {sets} FROM (SELECT code FROM links WHERE id = ${n + 1} "
-                    f"FOR UPDATE) old WHERE l.id = ${n + 1} AND l.version = ${n + 2} - 1 "
-                    "RETURNING old.code",
-                    *params.values(),
-                    link.id,
-                    link.version,
-                )
-                if old_code is None:
-                    if await conn.fetchval("SELECT 1 FROM links WHERE id = $1", link.id) is None:
-                        raise NotFound(f"no link with id {link.id}")
-                    raise Conflict("the link was changed meanwhile; fetch it and try again")
-                await self._write_tags(conn, link.id, link.tags)
-                await pg_listen.notify(conn, "link", link.code)
-                if old_code != link.code:
-                    await pg_listen.notify(conn, "link", old_code)
-        except asyncpg.UniqueViolationError:
-            raise SlugTaken(link.domain, link.code) from None
-        saved = await self.get_link(link.id)
-        assert saved is not None
-        return saved
-
-    async def get_link(self, link_id: int) -> Link | None:
-        row = await self._one(f"SELECT {', '.join(LINK_COLUMNS)} FROM links WHERE id = $1", link_id)
-        return link_from_row(row) if row else None
-
-    async def link_by_code(self, host: str, code: str) -> Link | None:
-        """The link for a code on a host: the host's own first, else the default domain's."""
-        row = await self._one(
-            f"SELECT {', '.join(LINK_COLUMNS)} FROM links "
-            "WHERE code = $1 AND domain IN ($2, '') ORDER BY domain DESC LIMIT 1",
-            code,
-            host,
-        )
-        return link_from_row(row) if row else None
-
-    async def list_links(self, query: LinkQuery) -> tuple[list[Link], int]:
-        where: list[str] = ["TRUE"]
-        params: list[Any] = []
-        for name, value in query.filters.items():
-            params.append(value)
-            if name == "tag":
-                where.append(f"id IN (SELECT link_id FROM link_tags WHERE tag = ${len(params)})")
-            else:
-                where.append(f"{name} = ${len(params)}")
-        if query.archived is not None:
-            params.append(query.archived)
-            where.append(f"archived = ${len(params)}")
-        if query.search:
-            like = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params.append(like + "%")
-            n = len(params)
-            where.append(f"(code LIKE ${n} ESCAPE '\\' OR destination LIKE ${n} ESCAPE '\\')")
-        clause = " AND ".join(where)
-        total = await self._value(f"SELECT count(*) FROM links WHERE {clause}", *params)
-        rows = await self._all(
-            f"SELECT {', '.join(LINK_COLUMNS)} FROM links WHERE {clause} "
-            f"ORDER BY id DESC LIMIT ${len(params) + 1} OFFSET ${len(params) + 2}",
-            *params,
-            query.limit,
-            query.offset,
-        )
-        return [link_from_row(r) for r in rows], int(total)
-
-    async def count_links(self) -> int:
-        return int(await self._value("SELECT count(*) FROM links"))
-
-    async def utm_values_in_use(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for name in UTM_FIELDS:
-            rows = await self._all(
-                f'SELECT DISTINCT {name} COLLATE "C" FROM links WHERE {name} IS NOT NULL '
-                "ORDER BY 1 LIMIT 500"
-            )
-            out[name] = [r[0] for r in rows]
-        return out
 
     # --- hits and reports (pg_hits.py) ----------------------------------------------------
 
@@ -483,7 +376,7 @@ class PostgresStore(
                 domain.fallback_url,
                 int(time.time()),
             )
-            await pg_listen.notify(conn, "domain", domain.host)
+            await pg_listen.notify(PostgresConn(conn), "domain", domain.host)
 
     async def get_domain(self, host: str) -> Domain | None:
         row = await self._one("SELECT host, fallback_url FROM domains WHERE host = $1", host)

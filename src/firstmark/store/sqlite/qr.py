@@ -34,6 +34,8 @@ from firstmark.store.rows.qr import (
     schedule_from_row,
     schedule_values,
 )
+from firstmark.store.sql.executor import Conn
+from firstmark.store.sqlite.executor import SQLiteConn
 
 
 def _marks(items: Sequence[Any]) -> str:
@@ -46,9 +48,7 @@ class SQLiteQr:
         async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
         async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
         def _transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
-        async def _write_tags(
-            self, conn: aiosqlite.Connection, link_id: int, tags: Sequence[str]
-        ) -> None: ...
+        async def _write_tags(self, tx: Conn, link_id: int, tags: Sequence[str]) -> None: ...
         async def get_link(self, link_id: int) -> Link | None: ...
 
     # --- logos ----------------------------------------------------------------------------
@@ -93,7 +93,7 @@ class SQLiteQr:
                     )
                     link_id = cur.lastrowid
                     assert link_id is not None
-                    await self._write_tags(conn, link_id, link.tags)
+                    await self._write_tags(SQLiteConn(conn), link_id, link.tags)
                     await conn.execute(
                         "INSERT INTO qr_placements (link_id, parent_id, name, venue, medium, "
                         "quantity, print_cost, currency, starts_on, ends_on, created_at) "
@@ -156,7 +156,7 @@ class SQLiteQr:
             )
             child_ids = [r[0] for r in rows]
             for child_id in child_ids:
-                await self._write_tags(conn, child_id, parent.tags)
+                await self._write_tags(SQLiteConn(conn), child_id, parent.tags)
         out: list[Link] = []
         for child_id in child_ids:
             child = await self.get_link(child_id)

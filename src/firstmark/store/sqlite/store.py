@@ -17,20 +17,16 @@ import aiosqlite
 from firstmark.domain.dimensions import BREAKDOWNS, LINK_GROUPS
 from firstmark.domain.hits import Hit
 from firstmark.domain.keys import ApiKey
-from firstmark.domain.links import Link
-from firstmark.domain.utm import UTM_FIELDS
 from firstmark.domain.visitors import new_salt
-from firstmark.errors import Conflict, NotFound, SlugTaken, StoreUnavailable
+from firstmark.errors import Conflict, StoreUnavailable
 from firstmark.store import schema
 from firstmark.store.protocol import (
     DIM_COLUMNS,
-    LINK_COLUMNS,
     ChangeCallback,
     Dims,
     Domain,
     GroupRow,
     Job,
-    LinkQuery,
     RollupRow,
     User,
     check_column,
@@ -39,8 +35,6 @@ from firstmark.store.protocol import (
     epoch,
     from_epoch,
     key_scopes,
-    link_from_row,
-    link_params,
     quote_ident,
     rollup_deltas,
     visitor_keys,
@@ -48,6 +42,8 @@ from firstmark.store.protocol import (
 from firstmark.store.sqlite.calls import SQLiteCalls
 from firstmark.store.sqlite.costs import SQLiteCosts
 from firstmark.store.sqlite.events import SQLiteEvents
+from firstmark.store.sqlite.executor import SQLITE, SQLiteDatabase, unavailable
+from firstmark.store.sqlite.links import SQLiteLinks
 from firstmark.store.sqlite.outbox import SQLiteOutbox
 from firstmark.store.sqlite.qr import SQLiteQr
 from firstmark.store.sqlite.reports import SQLiteReports
@@ -67,18 +63,11 @@ def sqlite_path(url: str) -> str:
     return path or ":memory:"
 
 
-def _unavailable(path: str, exc: Exception) -> StoreUnavailable:
-    return StoreUnavailable(f"cannot use the database {path}: {exc}")
+class SQLiteStore(
+    SQLiteLinks, SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLiteQr, SQLiteCalls
+):
+    dialect = SQLITE
 
-
-def _integrity(exc: sqlite3.IntegrityError, link: Link) -> Exception:
-    """A taken code is the user's to fix; any other constraint is our bug and stays loud."""
-    if "UNIQUE" in str(exc) and "links.code" in str(exc):
-        return SlugTaken(link.domain, link.code)
-    return exc
-
-
-class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLiteQr, SQLiteCalls):
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
         self.path = sqlite_path(url)
@@ -90,6 +79,7 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
         self._seen: set[tuple[int, int, str]] = set()
         self._dims: dict[Dims, int] = {}
         self._seen_day = -1
+        self.db = SQLiteDatabase(self)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -113,7 +103,7 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
             await conn.execute_fetchall("SELECT count(*) FROM sqlite_master")
         except sqlite3.Error as exc:
             await conn.close()
-            raise _unavailable(self.path, exc) from None
+            raise unavailable(self.path, exc) from None
         return conn
 
     async def open(self) -> None:
@@ -125,7 +115,7 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
                 self._readers.append(await self._connect(readonly=True))
         except (OSError, sqlite3.Error) as exc:
             await self.close()
-            raise _unavailable(self.path, exc) from None
+            raise unavailable(self.path, exc) from None
         except StoreUnavailable:
             await self.close()
             raise
@@ -154,7 +144,7 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
             try:
                 await conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                raise _unavailable(self.path, exc) from None
+                raise unavailable(self.path, exc) from None
             try:
                 yield conn
             except BaseException:
@@ -171,14 +161,14 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
             try:
                 return list(await self.writer.execute_fetchall(sql, params))
             except sqlite3.OperationalError as exc:
-                raise _unavailable(self.path, exc) from None
+                raise unavailable(self.path, exc) from None
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
             async with self._reader().execute(sql, params) as cur:
                 return list(await cur.fetchall())
         except sqlite3.OperationalError as exc:
-            raise _unavailable(self.path, exc) from None
+            raise unavailable(self.path, exc) from None
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows = await self._all(sql, params)
@@ -226,115 +216,11 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
         except sqlite3.Error as exc:
             if self.writer.in_transaction:
                 await self.writer.execute("ROLLBACK")
-            raise _unavailable(self.path, exc) from None
+            raise unavailable(self.path, exc) from None
         return done
 
     async def ping(self) -> None:
         await self._one("SELECT 1")
-
-    # --- links ----------------------------------------------------------------------------
-
-    async def insert_link(self, link: Link) -> Link:
-        params = link_params(link)
-        columns = ", ".join(params)
-        marks = ", ".join(f":{name}" for name in params)
-        try:
-            async with self._transaction() as conn:
-                cur = await conn.execute(f"INSERT INTO links ({columns}) VALUES ({marks})", params)
-                link_id = cur.lastrowid
-                assert link_id is not None
-                await self._write_tags(conn, link_id, link.tags)
-        except sqlite3.IntegrityError as exc:
-            raise _integrity(exc, link) from None
-        saved = await self.get_link(link_id)
-        assert saved is not None
-        return saved
-
-    async def _write_tags(
-        self, conn: aiosqlite.Connection, link_id: int, tags: Sequence[str]
-    ) -> None:
-        await conn.execute("DELETE FROM link_tags WHERE link_id = ?", (link_id,))
-        await conn.executemany(
-            "INSERT INTO link_tags (tag, link_id) VALUES (?, ?)", [(t, link_id) for t in tags]
-        )
-
-    async def update_link(self, link: Link) -> Link:
-        """Save a changed link; its version must be one past the stored one (else Conflict)."""
-        if link.id is None:
-            raise NotFound("link has no id")
-        params = link_params(link)
-        sets = ", ".join(f"{name} = :{name}" for name in params)
-        try:
-            async with self._transaction() as conn:
-                cur = await conn.execute(
-                    f"UPDATE links SET {sets} WHERE id = :id AND version = :version - 1",
-                    {**params, "id": link.id},
-                )
-                if cur.rowcount == 0:
-                    exists = await conn.execute_fetchall(
-                        "SELECT version FROM links WHERE id = ?", (link.id,)
-                    )
-                    if not list(exists):
-                        raise NotFound(f"no link with id {link.id}")
-                    raise Conflict("the link was changed meanwhile; fetch it and try again")
-                await self._write_tags(conn, link.id, link.tags)
-        except sqlite3.IntegrityError as exc:
-            raise _integrity(exc, link) from None
-        saved = await self.get_link(link.id)
-        assert saved is not None
-        return saved
-
-    async def get_link(self, link_id: int) -> Link | None:
-        row = await self._one(
-            f"SELECT {', '.join(LINK_COLUMNS)} FROM links WHERE id = ?", (link_id,)
-        )
-        return link_from_row(row) if row else None
-
-    async def link_by_code(self, host: str, code: str) -> Link | None:
-        """The link for a code on a host: the host's own first, else the default domain's."""
-        row = await self._one(
-            f"SELECT {', '.join(LINK_COLUMNS)} FROM links "
-            "WHERE code = ? AND domain IN (?, '') ORDER BY domain DESC LIMIT 1",
-            (code, host),
-        )
-        return link_from_row(row) if row else None
-
-    async def list_links(self, query: LinkQuery) -> tuple[list[Link], int]:
-        where: list[str] = ["1 = 1"]
-        params: list[Any] = []
-        for name, value in query.filters.items():
-            if name == "tag":
-                where.append("id IN (SELECT link_id FROM link_tags WHERE tag = ?)")
-            else:
-                where.append(f"{name} = ?")
-            params.append(value)
-        if query.archived is not None:
-            where.append("archived = ?")
-            params.append(int(query.archived))
-        if query.search:
-            where.append("(code LIKE ? ESCAPE '\\' OR destination LIKE ? ESCAPE '\\')")
-            like = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params += [like + "%", like + "%"]
-        clause = " AND ".join(where)
-        total = (await self._one(f"SELECT count(*) FROM links WHERE {clause}", params))[0]
-        rows = await self._all(
-            f"SELECT {', '.join(LINK_COLUMNS)} FROM links WHERE {clause} "
-            "ORDER BY id DESC LIMIT ? OFFSET ?",
-            [*params, query.limit, query.offset],
-        )
-        return [link_from_row(r) for r in rows], total
-
-    async def count_links(self) -> int:
-        return int((await self._one("SELECT count(*) FROM links"))[0])
-
-    async def utm_values_in_use(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for name in UTM_FIELDS:
-            rows = await self._all(
-                f"SELECT DISTINCT {name} FROM links WHERE {name} IS NOT NULL ORDER BY 1 LIMIT 500"
-            )
-            out[name] = [r[0] for r in rows]
-        return out
 
     # --- hits -----------------------------------------------------------------------------
 
@@ -396,7 +282,7 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
                     [(*k, *counts) for k, counts in deltas.all_links_per_day().items()],
                 )
         except sqlite3.Error as exc:
-            raise _unavailable(self.path, exc) from None
+            raise unavailable(self.path, exc) from None
         self._dims.update(new_dims)
         self._remember(keys)
 
