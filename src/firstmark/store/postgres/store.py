@@ -22,12 +22,10 @@ from typing import Any
 
 import asyncpg
 
-from firstmark.domain.hits import Hit
 from firstmark.domain.keys import ApiKey
 from firstmark.domain.visitors import new_salt
 from firstmark.errors import Conflict, StoreUnavailable
 from firstmark.store import schema
-from firstmark.store.postgres import hits as pg_hits
 from firstmark.store.postgres import jobs as pg_jobs
 from firstmark.store.postgres import listen as pg_listen
 from firstmark.store.postgres import tables as pg_tables
@@ -35,6 +33,7 @@ from firstmark.store.postgres.calls import PostgresCalls
 from firstmark.store.postgres.costs import PostgresCosts
 from firstmark.store.postgres.events import PostgresEvents
 from firstmark.store.postgres.executor import POSTGRES, PostgresConn, PostgresDatabase
+from firstmark.store.postgres.hits import PostgresHits
 from firstmark.store.postgres.links import PostgresLinks
 from firstmark.store.postgres.listen import CONNECTION_ERRORS
 from firstmark.store.postgres.outbox import PostgresOutbox
@@ -43,15 +42,14 @@ from firstmark.store.postgres.reports import PostgresReports
 from firstmark.store.protocol import (
     ChangeCallback,
     Domain,
-    GroupRow,
     Job,
-    RollupRow,
     User,
     epoch,
     from_epoch,
     key_scopes,
     quote_ident,
 )
+from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.executor import Conn
 
 log = logging.getLogger("firstmark.store")
@@ -90,6 +88,7 @@ def _key(row: Sequence[Any]) -> ApiKey:
 
 class PostgresStore(
     PostgresLinks,
+    PostgresHits,
     PostgresEvents,
     PostgresCosts,
     PostgresReports,
@@ -113,7 +112,7 @@ class PostgresStore(
         self.startup_wait = startup_wait
         self._pool: asyncpg.Pool | None = None
         self._watcher: asyncio.Task[None] | None = None
-        self._hits = pg_hits.HitTables()
+        self._hits = HitMemory()
         self.db = PostgresDatabase(self)
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
@@ -249,44 +248,7 @@ class PostgresStore(
                 pg_listen.listen(self.url, self.timeout, callback), name="firstmark-listen"
             )
 
-    # --- hits and reports (pg_hits.py) ----------------------------------------------------
-
-    async def write_hits(self, hits: Sequence[Hit]) -> None:
-        """One transaction per batch: hits, new fact combinations, first-seen visitors and
-        both rollups, each one set-based statement."""
-        if not hits:
-            return
-        async with self._conn() as conn:
-            await self._hits.write(conn, hits)
-
-    async def count_hits(self, link_id: int | None = None) -> int:
-        if link_id is None:
-            return int(await self._value("SELECT count(*) FROM hits"))
-        return int(await self._value("SELECT count(*) FROM hits WHERE link_id = $1", link_id))
-
-    async def human_hit_count(self, link_id: int) -> int:
-        return int(
-            await self._value(
-                "SELECT coalesce(sum(hits - bot_hits), 0) FROM rollup_hourly WHERE link_id = $1",
-                link_id,
-            )
-        )
-
-    async def rollups(
-        self, link_ids: Sequence[int] | None, start: float, end: float
-    ) -> list[RollupRow]:
-        async with self._conn() as conn:
-            return await pg_hits.rollups(conn, link_ids, start, end)
-
-    async def breakdown(
-        self, link_id: int, column: str, start: float, end: float, limit: int
-    ) -> list[tuple[str | None, int, int]]:
-        async with self._conn() as conn:
-            return await pg_hits.breakdown(conn, link_id, column, start, end, limit)
-
-    async def group_totals(self, group_by: str, start: float, end: float) -> list[GroupRow]:
-        async with self._conn() as conn:
-            return await pg_hits.group_totals(conn, group_by, start, end)
+    # --- salts -----------------------------------------------------------------------------
 
     async def salt_for_day(self, day: int) -> bytes:
         salt = await self._value("SELECT salt FROM salts WHERE day = $1", day)

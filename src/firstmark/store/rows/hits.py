@@ -108,3 +108,47 @@ def visitor_keys(hits: Sequence[Hit]) -> list[tuple[int, int, str]]:
         if not hit.is_bot:
             seen.setdefault((hit.link_id, int(hit.ts // 86400), hit.visitor_day_hash), None)
     return list(seen)
+
+
+# Visitor keys (link, day, hash) remembered as already counted today: about 15 MB at most.
+SEEN_VISITORS = 100_000
+
+
+class HitMemory:
+    """Per-process memory that saves round trips: fact combination ids and the visitors
+    already stored today. Both are filled only after a commit (`stored`)."""
+
+    def __init__(self) -> None:
+        self.dims: dict[Dims, int] = {}
+        self.seen: set[tuple[int, int, str]] = set()
+        self.seen_day = -1
+
+    def unseen(self, hits: Sequence[Hit]) -> list[tuple[int, int, str]]:
+        """visitor_keys of a batch but those this process has already stored today."""
+        seen = self.seen
+        return [k for k in visitor_keys(hits) if k not in seen]
+
+    def missing(self, hits: Sequence[Hit]) -> dict[str, Dims]:
+        """The batch's fact combinations without a known id, by dims_key in key order (rows
+        that take locks go in one order, so two writers cannot deadlock)."""
+        missing = {d for d in map(dims_of, hits) if d not in self.dims}
+        return dict(sorted((dims_key(d), d) for d in missing))
+
+    def ids(self, hits: Sequence[Hit], new_dims: dict[Dims, int]) -> list[int]:
+        """Each hit's fact combination id, known or just stored."""
+        known = {**self.dims, **new_dims} if new_dims else self.dims
+        return [known[h[4:]] for h in hits]
+
+    def stored(self, new_dims: dict[Dims, int], keys: list[tuple[int, int, str]]) -> None:
+        """After a commit: remember the new combinations and today's stored visitor keys
+        (bounded; older days are dropped)."""
+        self.dims.update(new_dims)
+        if not keys:
+            return
+        newest = max(k[1] for k in keys)
+        if newest > self.seen_day or len(self.seen) + len(keys) > SEEN_VISITORS:
+            self.seen_day = max(newest, self.seen_day)
+            self.seen = {k for k in self.seen if k[1] == self.seen_day}
+            if len(self.seen) + len(keys) > SEEN_VISITORS:
+                self.seen.clear()
+        self.seen.update(k for k in keys if k[1] == self.seen_day)

@@ -14,45 +14,32 @@ from typing import Any
 
 import aiosqlite
 
-from firstmark.domain.dimensions import BREAKDOWNS, LINK_GROUPS
-from firstmark.domain.hits import Hit
 from firstmark.domain.keys import ApiKey
 from firstmark.domain.visitors import new_salt
 from firstmark.errors import Conflict, StoreUnavailable
 from firstmark.store import schema
 from firstmark.store.protocol import (
-    DIM_COLUMNS,
     ChangeCallback,
-    Dims,
     Domain,
-    GroupRow,
     Job,
-    RollupRow,
     User,
-    check_column,
-    dims_key,
-    dims_of,
     epoch,
     from_epoch,
     key_scopes,
     quote_ident,
-    rollup_deltas,
-    visitor_keys,
 )
+from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sqlite.calls import SQLiteCalls
 from firstmark.store.sqlite.costs import SQLiteCosts
 from firstmark.store.sqlite.events import SQLiteEvents
 from firstmark.store.sqlite.executor import SQLITE, SQLiteDatabase, unavailable
+from firstmark.store.sqlite.hits import SQLiteHits
 from firstmark.store.sqlite.links import SQLiteLinks
 from firstmark.store.sqlite.outbox import SQLiteOutbox
 from firstmark.store.sqlite.qr import SQLiteQr
 from firstmark.store.sqlite.reports import SQLiteReports
 
 READERS = 2
-# SQLite allows 32,766 bound variables per statement; three per visitor row.
-VISITOR_CHUNK = 10_000
-# Visitor keys (link, day, hash) remembered as already counted today: about 15 MB at most.
-SEEN_VISITORS = 100_000
 
 
 def sqlite_path(url: str) -> str:
@@ -64,7 +51,14 @@ def sqlite_path(url: str) -> str:
 
 
 class SQLiteStore(
-    SQLiteLinks, SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLiteQr, SQLiteCalls
+    SQLiteLinks,
+    SQLiteHits,
+    SQLiteOutbox,
+    SQLiteEvents,
+    SQLiteCosts,
+    SQLiteReports,
+    SQLiteQr,
+    SQLiteCalls,
 ):
     dialect = SQLITE
 
@@ -76,9 +70,7 @@ class SQLiteStore(
         self._readers: list[aiosqlite.Connection] = []
         self._next_reader = itertools.cycle(range(READERS))
         self._write_lock = asyncio.Lock()
-        self._seen: set[tuple[int, int, str]] = set()
-        self._dims: dict[Dims, int] = {}
-        self._seen_day = -1
+        self._hits = HitMemory()
         self.db = SQLiteDatabase(self)
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -222,162 +214,7 @@ class SQLiteStore(
     async def ping(self) -> None:
         await self._one("SELECT 1")
 
-    # --- hits -----------------------------------------------------------------------------
-
-    async def write_hits(self, hits: Sequence[Hit]) -> None:
-        """One transaction: the hit rows, any new fact combinations, today's first-seen
-        visitors, and both rollups."""
-        if not hits:
-            return
-        # Visitors this process has already stored today need no round trip to the database.
-        keys = [k for k in visitor_keys(hits) if k not in self._seen]
-        try:
-            async with self._transaction() as conn:
-                new_dims = await self._dims_ids(conn, hits)
-                known = {**self._dims, **new_dims} if new_dims else self._dims
-                ids = [known[h[4:]] for h in hits]
-                await conn.executemany(
-                    "INSERT INTO hits (link_id, ts, kind, visitor_day_hash, dims_id) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [(h[0], h[1], h[2], h[3], i) for h, i in zip(hits, ids, strict=True)],
-                )
-                first_seen: set[tuple[int, int, str]] = set()
-                for start in range(0, len(keys), VISITOR_CHUNK):
-                    chunk = keys[start : start + VISITOR_CHUNK]
-                    rows = await conn.execute_fetchall(
-                        "INSERT INTO hit_visitors (link_id, day, visitor_day_hash) VALUES "
-                        + ", ".join(["(?, ?, ?)"] * len(chunk))
-                        + " ON CONFLICT DO NOTHING RETURNING link_id, day, visitor_day_hash",
-                        [v for key in chunk for v in key],
-                    )
-                    first_seen.update((r[0], r[1], r[2]) for r in rows)
-                deltas = rollup_deltas(hits, ids, first_seen)
-                await conn.executemany(
-                    "INSERT INTO rollup_hourly (link_id, hour, kind, hits, bot_hits, uniques) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, hour, kind) DO UPDATE SET "
-                    "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
-                    "uniques = uniques + excluded.uniques",
-                    [(*k, *counts) for k, counts in deltas.hourly.items()],
-                )
-                await conn.executemany(
-                    "INSERT INTO rollup_daily (link_id, day, kind, dims_id, hits, bot_hits, "
-                    "uniques) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (link_id, day, kind, dims_id) DO UPDATE SET "
-                    "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
-                    "uniques = uniques + excluded.uniques",
-                    [(*k, *counts) for k, counts in deltas.daily.items()],
-                )
-                await conn.executemany(
-                    "INSERT INTO rollup_day (link_id, day, kind, hits, bot_hits, uniques) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, day, kind) DO UPDATE SET "
-                    "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
-                    "uniques = uniques + excluded.uniques",
-                    [(*k, *counts) for k, counts in deltas.per_day().items()],
-                )
-                await conn.executemany(
-                    "INSERT INTO rollup_totals (day, kind, hits, bot_hits, uniques) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (day, kind) DO UPDATE SET "
-                    "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
-                    "uniques = uniques + excluded.uniques",
-                    [(*k, *counts) for k, counts in deltas.all_links_per_day().items()],
-                )
-        except sqlite3.Error as exc:
-            raise unavailable(self.path, exc) from None
-        self._dims.update(new_dims)
-        self._remember(keys)
-
-    async def _dims_ids(self, conn: aiosqlite.Connection, hits: Sequence[Hit]) -> dict[Dims, int]:
-        """Ids of the fact combinations in a batch that this process has not seen yet; they are
-        inserted when missing. The caller caches them only once the transaction commits."""
-        missing = {d for d in map(dims_of, hits) if d not in self._dims}
-        if not missing:
-            return {}
-        by_key = {dims_key(d): d for d in missing}
-        await conn.executemany(
-            f"INSERT INTO hit_dims (key, {', '.join(DIM_COLUMNS)}) "
-            f"VALUES (?, {', '.join('?' * len(DIM_COLUMNS))}) ON CONFLICT (key) DO NOTHING",
-            [(k, *d) for k, d in by_key.items()],
-        )
-        found: dict[Dims, int] = {}
-        keys = list(by_key)
-        for start in range(0, len(keys), VISITOR_CHUNK):
-            chunk = keys[start : start + VISITOR_CHUNK]
-            rows = await conn.execute_fetchall(
-                f"SELECT key, id FROM hit_dims WHERE key IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            )
-            found.update((by_key[r[0]], r[1]) for r in rows)
-        return found
-
-    def _remember(self, keys: list[tuple[int, int, str]]) -> None:
-        """Keep today's stored visitor keys in memory, bounded; older days are dropped."""
-        if not keys:
-            return
-        newest = max(k[1] for k in keys)
-        if newest > self._seen_day or len(self._seen) + len(keys) > SEEN_VISITORS:
-            self._seen_day = max(newest, self._seen_day)
-            self._seen = {k for k in self._seen if k[1] == self._seen_day}
-            if len(self._seen) + len(keys) > SEEN_VISITORS:
-                self._seen.clear()
-        self._seen.update(k for k in keys if k[1] == self._seen_day)
-
-    async def count_hits(self, link_id: int | None = None) -> int:
-        if link_id is None:
-            return int((await self._one("SELECT count(*) FROM hits"))[0])
-        return int((await self._one("SELECT count(*) FROM hits WHERE link_id = ?", (link_id,)))[0])
-
-    async def human_hit_count(self, link_id: int) -> int:
-        row = await self._one(
-            "SELECT coalesce(sum(hits - bot_hits), 0) FROM rollup_hourly WHERE link_id = ?",
-            (link_id,),
-        )
-        return int(row[0])
-
-    async def rollups(
-        self, link_ids: Sequence[int] | None, start: float, end: float
-    ) -> list[RollupRow]:
-        where, params = "hour >= ? AND hour < ?", [int(start // 3600) * 3600, end]
-        if link_ids is not None:
-            where += f" AND link_id IN ({', '.join('?' * len(link_ids))})"
-            params += list(link_ids)
-        rows = await self._all(
-            "SELECT hour, kind, sum(hits), sum(bot_hits), sum(uniques) FROM rollup_hourly "
-            f"WHERE {where} GROUP BY hour, kind ORDER BY hour",
-            params,
-        )
-        return [RollupRow(*r) for r in rows]
-
-    async def breakdown(
-        self, link_id: int, column: str, start: float, end: float, limit: int
-    ) -> list[tuple[str | None, int, int]]:
-        """Top values of one fact for a link's human hits, by whole UTC days."""
-        check_column(column, BREAKDOWNS, "breakdown")
-        rows = await self._all(
-            f"SELECT d.{column}, sum(r.hits - r.bot_hits), sum(r.uniques) "
-            "FROM rollup_daily r JOIN hit_dims d ON d.id = r.dims_id "
-            "WHERE r.link_id = ? AND r.day >= ? AND r.day < ? AND d.is_bot = 0 "
-            f"GROUP BY d.{column} ORDER BY 2 DESC, 1 LIMIT ?",
-            (link_id, int(start // 86400), -int(-end // 86400), limit),
-        )
-        return [(r[0], r[1], r[2]) for r in rows]
-
-    async def group_totals(self, group_by: str, start: float, end: float) -> list[GroupRow]:
-        check_column(group_by, LINK_GROUPS, "group_by")
-        if group_by == "tag":
-            source, value = "link_tags t JOIN links l ON l.id = t.link_id", "t.tag"
-        else:
-            source, value = "links l", f"l.{group_by}"
-        rows = await self._all(
-            f"SELECT {value}, count(DISTINCT l.id), coalesce(sum(r.hits), 0), "
-            "coalesce(sum(r.bot_hits), 0), coalesce(sum(r.uniques), 0), "
-            "coalesce(sum(CASE WHEN r.kind = 'click' THEN r.hits - r.bot_hits END), 0), "
-            "coalesce(sum(CASE WHEN r.kind = 'scan' THEN r.hits - r.bot_hits END), 0) "
-            f"FROM {source} LEFT JOIN rollup_hourly r ON r.link_id = l.id "
-            "AND r.hour >= ? AND r.hour < ? "
-            f"GROUP BY {value} ORDER BY 3 DESC, 1",
-            (int(start // 3600) * 3600, end),
-        )
-        return [GroupRow(*r) for r in rows]
+    # --- salts -----------------------------------------------------------------------------
 
     async def salt_for_day(self, day: int) -> bytes:
         row = await self._one("SELECT salt FROM salts WHERE day = ?", (day,))
