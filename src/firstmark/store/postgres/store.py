@@ -17,14 +17,12 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from firstmark.domain.keys import ApiKey
 from firstmark.domain.visitors import new_salt
-from firstmark.errors import Conflict, StoreUnavailable
+from firstmark.errors import StoreUnavailable
 from firstmark.store import schema
 from firstmark.store.postgres import jobs as pg_jobs
 from firstmark.store.postgres import listen as pg_listen
@@ -32,7 +30,7 @@ from firstmark.store.postgres import tables as pg_tables
 from firstmark.store.postgres.calls import PostgresCalls
 from firstmark.store.postgres.costs import PostgresCosts
 from firstmark.store.postgres.events import PostgresEvents
-from firstmark.store.postgres.executor import POSTGRES, PostgresConn, PostgresDatabase
+from firstmark.store.postgres.executor import POSTGRES, PostgresDatabase
 from firstmark.store.postgres.hits import PostgresHits
 from firstmark.store.postgres.links import PostgresLinks
 from firstmark.store.postgres.listen import CONNECTION_ERRORS
@@ -41,22 +39,17 @@ from firstmark.store.postgres.qr import PostgresQr
 from firstmark.store.postgres.reports import PostgresReports
 from firstmark.store.protocol import (
     ChangeCallback,
-    Domain,
     Job,
-    User,
-    epoch,
-    from_epoch,
-    key_scopes,
     quote_ident,
 )
 from firstmark.store.rows.hits import HitMemory
+from firstmark.store.sql.accounts import AccountSQL
 from firstmark.store.sql.executor import Conn
 
 log = logging.getLogger("firstmark.store")
 
 # Serialises migrations when several nodes start at once.
 MIGRATION_LOCK = 0x66_6D_6D_69  # "fmmi"
-_KEY_COLUMNS = "id, prefix, hash, scopes, name, created_at, last_used_at, revoked"
 
 
 def redact(url: str) -> str:
@@ -73,21 +66,9 @@ def rowcount(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-def _key(row: Sequence[Any]) -> ApiKey:
-    return ApiKey(
-        id=row[0],
-        prefix=row[1],
-        hash=row[2],
-        scopes=key_scopes(row[3]),
-        name=row[4],
-        created_at=from_epoch(row[5]),
-        last_used_at=from_epoch(row[6]),
-        revoked=bool(row[7]),
-    )
-
-
 class PostgresStore(
     PostgresLinks,
+    AccountSQL,
     PostgresHits,
     PostgresEvents,
     PostgresCosts,
@@ -97,6 +78,7 @@ class PostgresStore(
     PostgresCalls,
 ):
     dialect = POSTGRES
+    domain_order = "host"
 
     def __init__(
         self,
@@ -267,86 +249,6 @@ class PostgresStore(
             status = await conn.execute("DELETE FROM salts WHERE day < $1", before_day)
             await conn.execute("DELETE FROM hit_visitors WHERE day < $1", before_day)
         return rowcount(status)
-
-    # --- keys, users, domains -------------------------------------------------------------
-
-    async def insert_api_key(self, key: ApiKey) -> ApiKey:
-        row = await self._one(
-            "INSERT INTO api_keys (prefix, hash, scopes, name, created_at) "
-            f"VALUES ($1, $2, $3, $4, $5) RETURNING {_KEY_COLUMNS}",
-            key.prefix,
-            key.hash,
-            " ".join(key.scopes),
-            key.name,
-            int(time.time()),
-        )
-        return _key(row)
-
-    async def api_key_by_prefix(self, prefix: str) -> ApiKey | None:
-        row = await self._one(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE prefix = $1", prefix)
-        return _key(row) if row else None
-
-    async def list_api_keys(self) -> list[ApiKey]:
-        return [
-            _key(r) for r in await self._all(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY id")
-        ]
-
-    async def touch_api_key(self, key_id: int, when: datetime) -> None:
-        async with self._conn() as conn:
-            await conn.execute(
-                "UPDATE api_keys SET last_used_at = $1 WHERE id = $2", epoch(when), key_id
-            )
-
-    async def revoke_api_key(self, prefix: str) -> bool:
-        async with self._conn() as conn:
-            status = await conn.execute(
-                "UPDATE api_keys SET revoked = TRUE WHERE prefix = $1", prefix
-            )
-        return rowcount(status) > 0
-
-    async def insert_user(self, username: str, password_hash: str, is_admin: bool) -> int:
-        try:
-            return int(
-                await self._value(
-                    "INSERT INTO users (username, password_hash, is_admin, created_at) "
-                    "VALUES ($1, $2, $3, $4) RETURNING id",
-                    username,
-                    password_hash,
-                    is_admin,
-                    int(time.time()),
-                )
-            )
-        except asyncpg.UniqueViolationError:
-            raise Conflict(f"the user {username!r} exists already", field="username") from None
-
-    async def count_users(self) -> int:
-        return int(await self._value("SELECT count(*) FROM users"))
-
-    async def user_by_name(self, username: str) -> User | None:
-        row = await self._one(
-            "SELECT id, username, password_hash, is_admin FROM users WHERE username = $1",
-            username,
-        )
-        return User(row[0], row[1], row[2], row[3]) if row else None
-
-    async def upsert_domain(self, domain: Domain) -> None:
-        async with self._transaction() as conn:
-            await conn.execute(
-                "INSERT INTO domains (host, fallback_url, created_at) VALUES ($1, $2, $3) "
-                "ON CONFLICT (host) DO UPDATE SET fallback_url = excluded.fallback_url",
-                domain.host,
-                domain.fallback_url,
-                int(time.time()),
-            )
-            await pg_listen.notify(PostgresConn(conn), "domain", domain.host)
-
-    async def get_domain(self, host: str) -> Domain | None:
-        row = await self._one("SELECT host, fallback_url FROM domains WHERE host = $1", host)
-        return Domain(row[0], row[1]) if row else None
-
-    async def list_domains(self) -> list[Domain]:
-        rows = await self._all("SELECT host, fallback_url FROM domains ORDER BY host")
-        return [Domain(r[0], r[1]) for r in rows]
 
     # --- jobs (claimable, leased; pg_jobs.py) --------------------------------------------
 

@@ -8,27 +8,21 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from firstmark.domain.keys import ApiKey
 from firstmark.domain.visitors import new_salt
-from firstmark.errors import Conflict, StoreUnavailable
+from firstmark.errors import StoreUnavailable
 from firstmark.store import schema
 from firstmark.store.protocol import (
     ChangeCallback,
-    Domain,
     Job,
-    User,
-    epoch,
-    from_epoch,
-    key_scopes,
     quote_ident,
 )
 from firstmark.store.rows.hits import HitMemory
+from firstmark.store.sql.accounts import AccountSQL
 from firstmark.store.sqlite.calls import SQLiteCalls
 from firstmark.store.sqlite.costs import SQLiteCosts
 from firstmark.store.sqlite.events import SQLiteEvents
@@ -52,6 +46,7 @@ def sqlite_path(url: str) -> str:
 
 class SQLiteStore(
     SQLiteLinks,
+    AccountSQL,
     SQLiteHits,
     SQLiteOutbox,
     SQLiteEvents,
@@ -61,6 +56,7 @@ class SQLiteStore(
     SQLiteCalls,
 ):
     dialect = SQLITE
+    domain_order = "rowid"  # as added
 
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
@@ -233,96 +229,6 @@ class SQLiteStore(
             cur = await conn.execute("DELETE FROM salts WHERE day < ?", (before_day,))
             await conn.execute("DELETE FROM hit_visitors WHERE day < ?", (before_day,))
             return cur.rowcount
-
-    # --- keys, users, domains -------------------------------------------------------------
-
-    async def insert_api_key(self, key: ApiKey) -> ApiKey:
-        now = int(time.time())
-        async with self._transaction() as conn:
-            cur = await conn.execute(
-                "INSERT INTO api_keys (prefix, hash, scopes, name, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (key.prefix, key.hash, " ".join(key.scopes), key.name, now),
-            )
-        saved = await self.api_key_by_prefix(key.prefix)
-        assert saved is not None and cur.lastrowid is not None
-        return saved
-
-    _KEY_COLUMNS = "id, prefix, hash, scopes, name, created_at, last_used_at, revoked"
-
-    @staticmethod
-    def _key(row: Sequence[Any]) -> ApiKey:
-        return ApiKey(
-            id=row[0],
-            prefix=row[1],
-            hash=row[2],
-            scopes=key_scopes(row[3]),
-            name=row[4],
-            created_at=from_epoch(row[5]),
-            last_used_at=from_epoch(row[6]),
-            revoked=bool(row[7]),
-        )
-
-    async def api_key_by_prefix(self, prefix: str) -> ApiKey | None:
-        row = await self._one(
-            f"SELECT {self._KEY_COLUMNS} FROM api_keys WHERE prefix = ?", (prefix,)
-        )
-        return self._key(row) if row else None
-
-    async def list_api_keys(self) -> list[ApiKey]:
-        rows = await self._all(f"SELECT {self._KEY_COLUMNS} FROM api_keys ORDER BY id")
-        return [self._key(r) for r in rows]
-
-    async def touch_api_key(self, key_id: int, when: datetime) -> None:
-        async with self._transaction() as conn:
-            await conn.execute(
-                "UPDATE api_keys SET last_used_at = ? WHERE id = ?", (epoch(when), key_id)
-            )
-
-    async def revoke_api_key(self, prefix: str) -> bool:
-        async with self._transaction() as conn:
-            cur = await conn.execute("UPDATE api_keys SET revoked = 1 WHERE prefix = ?", (prefix,))
-            return cur.rowcount > 0
-
-    async def insert_user(self, username: str, password_hash: str, is_admin: bool) -> int:
-        try:
-            async with self._transaction() as conn:
-                cur = await conn.execute(
-                    "INSERT INTO users (username, password_hash, is_admin, created_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    (username, password_hash, is_admin, int(time.time())),
-                )
-        except sqlite3.IntegrityError:
-            raise Conflict(f"the user {username!r} exists already", field="username") from None
-        assert cur.lastrowid is not None
-        return cur.lastrowid
-
-    async def count_users(self) -> int:
-        return int((await self._one("SELECT count(*) FROM users"))[0])
-
-    async def user_by_name(self, username: str) -> User | None:
-        row = await self._one(
-            "SELECT id, username, password_hash, is_admin FROM users WHERE username = ?",
-            (username,),
-        )
-        return User(row[0], row[1], row[2], bool(row[3])) if row else None
-
-    async def upsert_domain(self, domain: Domain) -> None:
-        async with self._transaction() as conn:
-            await conn.execute(
-                "INSERT INTO domains (host, fallback_url, created_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (host) DO UPDATE SET fallback_url = excluded.fallback_url",
-                (domain.host, domain.fallback_url, int(time.time())),
-            )
-
-    async def get_domain(self, host: str) -> Domain | None:
-        row = await self._one("SELECT host, fallback_url FROM domains WHERE host = ?", (host,))
-        return Domain(row[0], row[1]) if row else None
-
-    async def list_domains(self) -> list[Domain]:
-        return [
-            Domain(r[0], r[1]) for r in await self._all("SELECT host, fallback_url FROM domains")
-        ]
 
     # --- jobs (claimable, leased) ---------------------------------------------------------
 
