@@ -16,12 +16,15 @@ from firstmark.store.sql.executor import Conn, Dialect, Row, Violation
 if TYPE_CHECKING:
     from firstmark.store.postgres.store import PostgresStore
 
+# The database clock: every node reads the same time, whatever its own clock says.
+NOW = "extract(epoch FROM clock_timestamp())::float8"
 POSTGRES = Dialect(
     collate=' COLLATE "C"',  # the database's collation may sort '-' and '_' as SQLite does not
     greatest="greatest",
     for_update=" FOR UPDATE",
     join_in_order="JOIN",  # no such hint here, and a CROSS JOIN takes no ON
     arrays=True,
+    clock=NOW,
 )
 # A quoted string or name (kept as it is), or a placeholder.
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -24,23 +24,21 @@ import asyncpg
 from firstmark.domain.visitors import new_salt
 from firstmark.errors import StoreUnavailable
 from firstmark.store import schema
-from firstmark.store.postgres import jobs as pg_jobs
 from firstmark.store.postgres import listen as pg_listen
-from firstmark.store.postgres import tables as pg_tables
 from firstmark.store.postgres.calls import PostgresCalls
 from firstmark.store.postgres.costs import PostgresCosts
 from firstmark.store.postgres.events import PostgresEvents
 from firstmark.store.postgres.executor import POSTGRES, PostgresDatabase
 from firstmark.store.postgres.hits import PostgresHits
+from firstmark.store.postgres.jobs import PostgresJobs
 from firstmark.store.postgres.links import PostgresLinks
 from firstmark.store.postgres.listen import CONNECTION_ERRORS
 from firstmark.store.postgres.outbox import PostgresOutbox
 from firstmark.store.postgres.qr import PostgresQr
 from firstmark.store.postgres.reports import PostgresReports
+from firstmark.store.postgres.tables import LONG, PostgresTables
 from firstmark.store.protocol import (
     ChangeCallback,
-    Job,
-    quote_ident,
 )
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
@@ -69,6 +67,8 @@ def rowcount(status: str) -> int:
 class PostgresStore(
     PostgresLinks,
     AccountSQL,
+    PostgresJobs,
+    PostgresTables,
     PostgresHits,
     PostgresEvents,
     PostgresCosts,
@@ -188,9 +188,7 @@ class PostgresStore(
     async def migrate(self) -> list[str]:
         done: list[str] = []
         async with self._conn() as conn:
-            await conn.execute(
-                "SELECT pg_advisory_lock($1)", MIGRATION_LOCK, timeout=pg_tables.LONG
-            )
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK, timeout=LONG)
             try:
                 await conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
@@ -201,7 +199,7 @@ class PostgresStore(
                     if m.version in applied:
                         continue
                     async with conn.transaction():
-                        await conn.execute(m.sql, timeout=pg_tables.LONG)
+                        await conn.execute(m.sql, timeout=LONG)
                         await conn.execute(
                             "INSERT INTO schema_migrations VALUES ($1, $2, $3)",
                             m.version,
@@ -249,47 +247,3 @@ class PostgresStore(
             status = await conn.execute("DELETE FROM salts WHERE day < $1", before_day)
             await conn.execute("DELETE FROM hit_visitors WHERE day < $1", before_day)
         return rowcount(status)
-
-    # --- jobs (claimable, leased; pg_jobs.py) --------------------------------------------
-
-    async def enqueue_jobs(
-        self, queue: str, payloads: Sequence[str], run_at: float | None = None
-    ) -> list[int]:
-        async with self._conn() as conn:
-            return await pg_jobs.enqueue(conn, queue, payloads, run_at)
-
-    async def claim_jobs(self, queue: str, worker: str, limit: int, lease_s: float) -> list[Job]:
-        async with self._conn() as conn:
-            return await pg_jobs.claim(conn, queue, worker, limit, lease_s)
-
-    async def finish_jobs(self, worker: str, job_ids: Sequence[int]) -> int:
-        if not job_ids:
-            return 0
-        async with self._conn() as conn:
-            return await pg_jobs.finish(conn, worker, job_ids)
-
-    async def retry_job(self, worker: str, job_id: int, run_at: float) -> bool:
-        async with self._conn() as conn:
-            return await pg_jobs.retry(conn, worker, job_id, run_at)
-
-    # --- whole tables (firstmark copy; pg_tables.py) --------------------------------------
-
-    async def tables(self) -> dict[str, list[str]]:
-        async with self._conn() as conn:
-            return await pg_tables.tables(conn)
-
-    async def dump_table(
-        self, table: str, columns: Sequence[str], batch: int
-    ) -> AsyncIterator[list[tuple[Any, ...]]]:
-        async with self._conn() as conn:
-            async for rows in pg_tables.dump(conn, table, columns, batch):
-                yield rows
-
-    async def load_table(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-    ) -> None:
-        async with self._conn() as conn:
-            await pg_tables.load(conn, table, columns, rows)
-
-    async def count_rows(self, table: str) -> int:
-        return int(await self._value(f"SELECT count(*) FROM {quote_ident(table)}"))

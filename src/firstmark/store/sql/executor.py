@@ -9,6 +9,7 @@ differs stays in the engine's own module of the same name.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -66,6 +67,14 @@ class Dialect:
     for_update: str  # after a SELECT in a transaction: lock its rows until the end
     join_in_order: str  # a join the planner must take in the written order
     arrays: bool  # a list binds as one array parameter
+    clock: str | None  # the time now as SQL, when every node must read one clock
+
+    def now(self) -> tuple[str, list[Any]]:
+        """The time now (epoch seconds) and its parameters: the engine's clock, or this
+        process's bound as a parameter."""
+        if self.clock is not None:
+            return self.clock, []
+        return "?", [time.time()]
 
     def among(self, column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
         """`column` is one of `ids`, and its parameters: one array where the engine has them

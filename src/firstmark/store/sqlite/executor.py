@@ -55,6 +55,7 @@ SQLITE = Dialect(
     for_update="",  # the one writer's transaction (BEGIN IMMEDIATE) holds the whole database
     join_in_order="CROSS JOIN",  # SQLite's planner keeps a CROSS JOIN in the written order
     arrays=False,
+    clock=None,  # one machine: this process's clock
 )
 
 

@@ -18,8 +18,6 @@ from firstmark.errors import StoreUnavailable
 from firstmark.store import schema
 from firstmark.store.protocol import (
     ChangeCallback,
-    Job,
-    quote_ident,
 )
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
@@ -28,10 +26,12 @@ from firstmark.store.sqlite.costs import SQLiteCosts
 from firstmark.store.sqlite.events import SQLiteEvents
 from firstmark.store.sqlite.executor import SQLITE, SQLiteDatabase, unavailable
 from firstmark.store.sqlite.hits import SQLiteHits
+from firstmark.store.sqlite.jobs import SQLiteJobs
 from firstmark.store.sqlite.links import SQLiteLinks
 from firstmark.store.sqlite.outbox import SQLiteOutbox
 from firstmark.store.sqlite.qr import SQLiteQr
 from firstmark.store.sqlite.reports import SQLiteReports
+from firstmark.store.sqlite.tables import SQLiteTables
 
 READERS = 2
 
@@ -47,6 +47,8 @@ def sqlite_path(url: str) -> str:
 class SQLiteStore(
     SQLiteLinks,
     AccountSQL,
+    SQLiteJobs,
+    SQLiteTables,
     SQLiteHits,
     SQLiteOutbox,
     SQLiteEvents,
@@ -230,96 +232,6 @@ class SQLiteStore(
             await conn.execute("DELETE FROM hit_visitors WHERE day < ?", (before_day,))
             return cur.rowcount
 
-    # --- jobs (claimable, leased) ---------------------------------------------------------
-
-    async def enqueue_jobs(
-        self, queue: str, payloads: Sequence[str], run_at: float | None = None
-    ) -> list[int]:
-        now = time.time()
-        due = now if run_at is None else run_at
-        ids: list[int] = []
-        async with self._transaction() as conn:
-            for payload in payloads:
-                cur = await conn.execute(
-                    "INSERT INTO jobs (queue, payload, run_at, created_at) VALUES (?, ?, ?, ?)",
-                    (queue, payload, due, now),
-                )
-                assert cur.lastrowid is not None
-                ids.append(cur.lastrowid)
-        return ids
-
-    async def claim_jobs(self, queue: str, worker: str, limit: int, lease_s: float) -> list[Job]:
-        """Due jobs, leased to `worker` until now + lease_s. The claim is one BEGIN IMMEDIATE
-        transaction, so claimers in any number of processes never share a job."""
-        now = time.time()
-        async with self._transaction() as conn:
-            rows = await conn.execute_fetchall(
-                "UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 "
-                "WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND done_at IS NULL "
-                "AND run_at <= ? AND (lease_until IS NULL OR lease_until <= ?) "
-                "ORDER BY run_at, id LIMIT ?) "
-                "RETURNING id, queue, payload, attempts, lease_until",
-                (worker, now + lease_s, queue, now, now, limit),
-            )
-        return sorted((Job(*r) for r in rows), key=lambda j: j.id)
-
-    async def finish_jobs(self, worker: str, job_ids: Sequence[int]) -> int:
-        """Mark jobs done; only those `worker` still holds (a reclaimed job is not its own)."""
-        if not job_ids:
-            return 0
-        async with self._transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE jobs SET done_at = ?, lease_until = NULL WHERE lease_owner = ? "
-                f"AND done_at IS NULL AND id IN ({', '.join('?' * len(job_ids))})",
-                (time.time(), worker, *job_ids),
-            )
-            return cur.rowcount
-
-    async def retry_job(self, worker: str, job_id: int, run_at: float) -> bool:
-        """Give a held job back, due again at run_at."""
-        async with self._transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE jobs SET run_at = ?, lease_owner = NULL, lease_until = NULL "
-                "WHERE id = ? AND lease_owner = ? AND done_at IS NULL",
-                (run_at, job_id, worker),
-            )
-            return cur.rowcount > 0
-
     async def watch_changes(self, callback: ChangeCallback) -> None:
         """One SQLite database serves one node: edits made through it invalidate the cache
         directly, and the cache TTL covers edits made by the CLI."""
-
-    # --- whole tables (firstmark copy) ----------------------------------------------------
-
-    async def tables(self) -> dict[str, list[str]]:
-        """Data tables in creation order (referenced tables come first), with their columns."""
-        names = await self._all(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name != 'schema_migrations' ORDER BY rowid"
-        )
-        out: dict[str, list[str]] = {}
-        for (name,) in names:
-            columns = await self._all(f"PRAGMA table_info({quote_ident(name)})")
-            out[name] = [c[1] for c in columns]
-        return out
-
-    async def dump_table(
-        self, table: str, columns: Sequence[str], batch: int
-    ) -> AsyncIterator[list[tuple[Any, ...]]]:
-        cols = ", ".join(map(quote_ident, columns))
-        async with self._reader().execute(f"SELECT {cols} FROM {quote_ident(table)}") as cur:
-            while rows := await cur.fetchmany(batch):
-                yield [tuple(r) for r in rows]
-
-    async def load_table(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-    ) -> None:
-        cols = ", ".join(map(quote_ident, columns))
-        marks = ", ".join("?" * len(columns))
-        async with self._transaction() as conn:
-            await conn.executemany(
-                f"INSERT INTO {quote_ident(table)} ({cols}) VALUES ({marks})", rows
-            )
-
-    async def count_rows(self, table: str) -> int:
-        return int((await self._one(f"SELECT count(*) FROM {quote_ident(table)}"))[0])
