@@ -37,3 +37,18 @@ def quote_ident(name: str) -> str:
 def check_column(column: str, allowed: Sequence[str], field: str) -> None:
     if column not in allowed:
         raise InvalidField(field, f"{field} must be one of {', '.join(allowed)}")
+
+
+def hour_start(t: float) -> int:
+    """The start of the UTC hour of a time, as rollup_hourly keys it."""
+    return int(t // 3600) * 3600
+
+
+def ceil(t: float) -> int:
+    """For integer columns, `col < t` is `col < ceil(t)`."""
+    return -int(-t // 1)
+
+
+def day_span(start: float, end: float) -> tuple[int, int]:
+    """[first day, day after the last) of a time range; reports work in whole days."""
+    return int(start // 86400), -int(-end // 86400)

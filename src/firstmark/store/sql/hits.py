@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from firstmark.domain.dimensions import BREAKDOWNS, LINK_GROUPS
 from firstmark.store.protocol import GroupRow, RollupRow
 from firstmark.store.rows.hits import DIM_COLUMNS
-from firstmark.store.rows.values import check_column
-from firstmark.store.sql.executor import SharedSQL
+from firstmark.store.rows.values import ceil, check_column, day_span, hour_start
+from firstmark.store.sql.executor import Dialect, SharedSQL
 
 HIT_COLUMNS = ("link_id", "ts", "kind", "visitor_day_hash", "dims_id")
 DIMS_COLUMNS = ("key", *DIM_COLUMNS)
@@ -52,13 +52,17 @@ def add_to_rollup(table: str, rows: str) -> str:
     )
 
 
-def _hour_floor(t: float) -> int:
-    return int(t // 3600) * 3600
-
-
-def _ceil(t: float) -> int:
-    """For integer columns, `col < t` is `col < ceil(t)`."""
-    return -int(-t // 1)
+def top_values(column: str, links: str, dialect: Dialect) -> str:
+    """Human hits and uniques by one fact (checked against BREAKDOWNS) of the links that
+    `links` picks, for days in [?, ?), most first, ties in byte order with NULL first; the
+    top ? of them."""
+    return (
+        f"SELECT d.{column}, CAST(sum(r.hits - r.bot_hits) AS BIGINT), "
+        "CAST(sum(r.uniques) AS BIGINT) "
+        "FROM rollup_daily r JOIN hit_dims d ON d.id = r.dims_id "
+        f"WHERE {links} AND r.day >= ? AND r.day < ? AND NOT d.is_bot "
+        f"GROUP BY d.{column} ORDER BY 2 DESC, d.{column}{dialect.collate} NULLS FIRST LIMIT ?"
+    )
 
 
 class HitSQL(SharedSQL):
@@ -80,7 +84,7 @@ class HitSQL(SharedSQL):
     async def rollups(
         self, link_ids: Sequence[int] | None, start: float, end: float
     ) -> list[RollupRow]:
-        where, params = "hour >= ? AND hour < ?", [_hour_floor(start), _ceil(end)]
+        where, params = "hour >= ? AND hour < ?", [hour_start(start), ceil(end)]
         if link_ids is not None:
             among, ids = self.dialect.among("link_id", link_ids)
             where += f" AND {among}"
@@ -96,17 +100,11 @@ class HitSQL(SharedSQL):
     async def breakdown(
         self, link_id: int, column: str, start: float, end: float, limit: int
     ) -> list[tuple[str | None, int, int]]:
-        """Top values of one fact for a link's human hits, by whole UTC days; ties in byte
-        order, NULL first."""
+        """Top values of one fact for a link's human hits, by whole UTC days."""
         check_column(column, BREAKDOWNS, "breakdown")
         rows = await self.db.fetch(
-            f"SELECT d.{column}, CAST(sum(r.hits - r.bot_hits) AS BIGINT), "
-            "CAST(sum(r.uniques) AS BIGINT) "
-            "FROM rollup_daily r JOIN hit_dims d ON d.id = r.dims_id "
-            "WHERE r.link_id = ? AND r.day >= ? AND r.day < ? AND NOT d.is_bot "
-            f"GROUP BY d.{column} ORDER BY 2 DESC, d.{column}{self.dialect.collate} NULLS FIRST "
-            "LIMIT ?",
-            (link_id, int(start // 86400), -int(-end // 86400), limit),
+            top_values(column, "r.link_id = ?", self.dialect),
+            (link_id, *day_span(start, end), limit),
         )
         return [(r[0], r[1], r[2]) for r in rows]
 
@@ -126,6 +124,6 @@ class HitSQL(SharedSQL):
             f"FROM {source} LEFT JOIN rollup_hourly r ON r.link_id = l.id "
             "AND r.hour >= ? AND r.hour < ? "
             f"GROUP BY {value} ORDER BY 3 DESC, {value}{self.dialect.collate} NULLS FIRST",
-            (_hour_floor(start), _ceil(end)),
+            (hour_start(start), ceil(end)),
         )
         return [GroupRow(*r) for r in rows]

@@ -21,6 +21,7 @@ from firstmark.store.protocol import (
 )
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
+from firstmark.store.sql.qr import QrSQL
 from firstmark.store.sqlite.calls import SQLiteCalls
 from firstmark.store.sqlite.costs import SQLiteCosts
 from firstmark.store.sqlite.events import SQLiteEvents
@@ -29,7 +30,6 @@ from firstmark.store.sqlite.hits import SQLiteHits
 from firstmark.store.sqlite.jobs import SQLiteJobs
 from firstmark.store.sqlite.links import SQLiteLinks
 from firstmark.store.sqlite.outbox import SQLiteOutbox
-from firstmark.store.sqlite.qr import SQLiteQr
 from firstmark.store.sqlite.reports import SQLiteReports
 from firstmark.store.sqlite.tables import SQLiteTables
 
@@ -54,7 +54,7 @@ class SQLiteStore(
     SQLiteEvents,
     SQLiteCosts,
     SQLiteReports,
-    SQLiteQr,
+    QrSQL,
     SQLiteCalls,
 ):
     dialect = SQLITE
