@@ -21,9 +21,9 @@ from firstmark.store.protocol import (
 )
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
+from firstmark.store.sql.costs import CostSQL
 from firstmark.store.sql.qr import QrSQL
 from firstmark.store.sqlite.calls import SQLiteCalls
-from firstmark.store.sqlite.costs import SQLiteCosts
 from firstmark.store.sqlite.events import SQLiteEvents
 from firstmark.store.sqlite.executor import SQLITE, SQLiteDatabase, unavailable
 from firstmark.store.sqlite.hits import SQLiteHits
@@ -52,7 +52,7 @@ class SQLiteStore(
     SQLiteHits,
     SQLiteOutbox,
     SQLiteEvents,
-    SQLiteCosts,
+    CostSQL,
     SQLiteReports,
     QrSQL,
     SQLiteCalls,
