@@ -32,7 +32,9 @@ _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
 
 @lru_cache(maxsize=2048)
 def dollar(sql: str) -> str:
-    """`?` placeholders as $1..$n, in order, outside quoted strings and names."""
+    """`?` placeholders as $1..$n, in order, outside quoted strings and names. PostgreSQL's
+    own modules may write $n themselves (to use a parameter twice): with no `?`, the text
+    stays as it is."""
     count = 0
 
     def number(match: re.Match[str]) -> str:
