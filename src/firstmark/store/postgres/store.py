@@ -1,11 +1,12 @@
 """The PostgreSQL store on asyncpg: many stateless nodes on one database.
 
 A connection pool serves reads and writes; one more connection LISTENs for link and domain
-edits made by other nodes. Hits and their rollups are written by `pg_hits.py` in one
-transaction per batch with set-based statements; sites, events and conversions, ad costs and
-report sums come from the mixins in `pg_events.py`, `pg_costs.py` and `pg_reports.py`;
-destinations and the forwarding outbox from `pg_outbox.py`; numbers, DNI leases and calls
-from `pg_calls.py`.
+edits made by other nodes (listen.py). This is the engine's core: connections, transactions,
+migrations, notifications. The queries come from the shared mixins in sql/ (one per
+aggregate, through the executor in executor.py), with this engine's differences in the
+modules of the same names here: links (tags), hits (the batch write), jobs (claims), tables
+(firstmark copy), calls (leases), qr (notifications), costs (a lock), reports (a day). Events
+and the forwarding outbox are still this engine's own (events.py, outbox.py).
 Connection errors become StoreUnavailable, so the writer keeps its batch and retries, and
 /readyz reports the outage.
 """
@@ -28,7 +29,7 @@ from firstmark.store.postgres import listen as pg_listen
 from firstmark.store.postgres.calls import PostgresCalls
 from firstmark.store.postgres.costs import PostgresCosts
 from firstmark.store.postgres.events import PostgresEvents
-from firstmark.store.postgres.executor import POSTGRES, PostgresDatabase
+from firstmark.store.postgres.executor import POSTGRES, PostgresDatabase, rowcount
 from firstmark.store.postgres.hits import PostgresHits
 from firstmark.store.postgres.jobs import PostgresJobs
 from firstmark.store.postgres.links import PostgresLinks
@@ -37,9 +38,7 @@ from firstmark.store.postgres.outbox import PostgresOutbox
 from firstmark.store.postgres.qr import PostgresQr
 from firstmark.store.postgres.reports import PostgresReports
 from firstmark.store.postgres.tables import LONG, PostgresTables
-from firstmark.store.protocol import (
-    ChangeCallback,
-)
+from firstmark.store.protocol import ChangeCallback
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
 from firstmark.store.sql.executor import Conn
@@ -59,23 +58,18 @@ def redact(url: str) -> str:
     return f"{scheme}//{userinfo.split(':', 1)[0]}:***@{tail}"
 
 
-def rowcount(status: str) -> int:
-    """asyncpg answers 'UPDATE 3'; the last word is the row count."""
-    return int(status.rsplit(" ", 1)[-1])
-
-
 class PostgresStore(
     PostgresLinks,
+    PostgresHits,
     AccountSQL,
     PostgresJobs,
-    PostgresTables,
-    PostgresHits,
-    PostgresEvents,
+    PostgresQr,
     PostgresCosts,
     PostgresReports,
-    PostgresQr,
-    PostgresOutbox,
     PostgresCalls,
+    PostgresEvents,
+    PostgresOutbox,
+    PostgresTables,
 ):
     dialect = POSTGRES
     domain_order = "host"
@@ -181,9 +175,7 @@ class PostgresStore(
             if exists
             else set()
         )
-        return [
-            f"{m.version:04d}_{m.name}" for m in schema.load("postgres") if m.version not in applied
-        ]
+        return schema.pending("postgres", applied)
 
     async def migrate(self) -> list[str]:
         done: list[str] = []
@@ -206,7 +198,7 @@ class PostgresStore(
                             m.name,
                             int(time.time()),
                         )
-                    done.append(f"{m.version:04d}_{m.name}")
+                    done.append(m.label)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
         return done

@@ -1,4 +1,11 @@
-"""The embedded SQLite store: WAL, one writer connection (BEGIN IMMEDIATE), separate readers."""
+"""The embedded SQLite store: WAL, one writer connection (BEGIN IMMEDIATE), separate readers.
+
+This is the engine's core: connections, transactions, migrations. The queries come from the
+shared mixins in sql/ (one per aggregate, through the executor in executor.py), with this
+engine's differences in the modules of the same names here: links (tags), hits (the batch
+write), jobs (claims), tables (firstmark copy), calls (leases), reports (a day). Events and
+the forwarding outbox are still this engine's own (events.py, outbox.py).
+"""
 
 from __future__ import annotations
 
@@ -16,9 +23,7 @@ import aiosqlite
 from firstmark.domain.visitors import new_salt
 from firstmark.errors import StoreUnavailable
 from firstmark.store import schema
-from firstmark.store.protocol import (
-    ChangeCallback,
-)
+from firstmark.store.protocol import ChangeCallback
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
 from firstmark.store.sql.costs import CostSQL
@@ -46,16 +51,16 @@ def sqlite_path(url: str) -> str:
 
 class SQLiteStore(
     SQLiteLinks,
+    SQLiteHits,
     AccountSQL,
     SQLiteJobs,
-    SQLiteTables,
-    SQLiteHits,
-    SQLiteOutbox,
-    SQLiteEvents,
+    QrSQL,
     CostSQL,
     SQLiteReports,
-    QrSQL,
     SQLiteCalls,
+    SQLiteOutbox,  # before SQLiteEvents, whose _enqueue_outbox is only a declaration
+    SQLiteEvents,
+    SQLiteTables,
 ):
     dialect = SQLITE
     domain_order = "rowid"  # as added
@@ -184,9 +189,7 @@ class SQLiteStore(
             if tables
             else set()
         )
-        return [
-            f"{m.version:04d}_{m.name}" for m in schema.load("sqlite") if m.version not in applied
-        ]
+        return schema.pending("sqlite", applied)
 
     async def migrate(self) -> list[str]:
         done: list[str] = []
@@ -202,7 +205,7 @@ class SQLiteStore(
                         f"INSERT INTO schema_migrations VALUES ({m.version}, '{m.name}', "
                         f"{int(time.time())});\nCOMMIT;"
                     )
-                    done.append(f"{m.version:04d}_{m.name}")
+                    done.append(m.label)
         except sqlite3.Error as exc:
             if self.writer.in_transaction:
                 await self.writer.execute("ROLLBACK")
