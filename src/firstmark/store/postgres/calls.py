@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from firstmark.domain.calls import Lease
 from firstmark.store.rows.calls import (
-    LEASE_SELECT,
     LEASE_WRITE,
-    lease_from_row,
     lease_params,
     taken,
 )
@@ -55,6 +53,4 @@ class PostgresCalls(CallSQL):
         async with self.db.transaction() as tx:
             if await tx.fetchval(_RENEW, (lease_id, now, expires)) is None:
                 return None
-            row = await tx.fetchrow(f"{LEASE_SELECT} WHERE l.id = ?", (lease_id,))
-        assert row is not None
-        return lease_from_row(row)
+            return await self._lease(tx, lease_id)

@@ -20,6 +20,7 @@ from firstmark.store.rows.hits import Dims, HitMemory, rollup_deltas
 from firstmark.store.sql.hits import (
     DIMS_COLUMNS,
     HIT_COLUMNS,
+    ROLLUP_KEYS,
     VISITOR_COLUMNS,
     HitSQL,
     add_to_rollup,
@@ -27,6 +28,7 @@ from firstmark.store.sql.hits import (
     insert_hits,
     insert_visitors,
     rollup_columns,
+    rollup_rows,
 )
 
 # Column types for unnest; any column not named here is a bigint.
@@ -48,10 +50,7 @@ def _unnest(columns: Sequence[str]) -> str:
 _INSERT_HITS = insert_hits(_unnest(HIT_COLUMNS))
 _INSERT_DIMS = insert_dims(_unnest(DIMS_COLUMNS))
 _INSERT_VISITORS = insert_visitors(_unnest(VISITOR_COLUMNS))
-_ROLLUPS = {
-    table: add_to_rollup(table, _unnest(rollup_columns(table)))
-    for table in ("rollup_hourly", "rollup_daily", "rollup_day", "rollup_totals")
-}
+_ROLLUPS = {t: add_to_rollup(t, _unnest(rollup_columns(t))) for t in ROLLUP_KEYS}
 
 
 def _columns(rows: Sequence[Sequence[object]], width: int) -> list[list[object]]:
@@ -88,15 +87,10 @@ class PostgresHits(HitSQL):
                 rows = await conn.fetch(_INSERT_VISITORS, *_columns(keys, 3))
                 first_seen.update((r[0], r[1], r[2]) for r in rows)
             deltas = rollup_deltas(hits, ids, first_seen)
-            for table, counts in (
-                ("rollup_hourly", deltas.hourly),
-                ("rollup_daily", deltas.daily),
-                ("rollup_day", deltas.per_day()),
-                ("rollup_totals", deltas.all_links_per_day()),
-            ):
-                width = len(rollup_columns(table))
-                rows = sorted((*k, *c) for k, c in counts.items())
-                await conn.execute(_ROLLUPS[table], *_columns(rows, width))
+            for table, values in rollup_rows(deltas):
+                await conn.execute(
+                    _ROLLUPS[table], *_columns(sorted(values), len(rollup_columns(table)))
+                )
         memory.stored(new_dims, keys)
 
     async def _dims_ids(self, conn: asyncpg.Connection, hits: Sequence[Hit]) -> dict[Dims, int]:

@@ -42,6 +42,7 @@ from firstmark.store.protocol import ChangeCallback
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
 from firstmark.store.sql.executor import Conn
+from firstmark.store.sql.schema import SchemaSQL
 
 log = logging.getLogger("firstmark.store")
 
@@ -70,9 +71,12 @@ class PostgresStore(
     PostgresEvents,
     PostgresOutbox,
     PostgresTables,
+    SchemaSQL,
 ):
     dialect = POSTGRES
     domain_order = "host"
+    engine = "postgres"
+    has_migrations = "SELECT to_regclass('schema_migrations') IS NOT NULL"
 
     def __init__(
         self,
@@ -167,16 +171,6 @@ class PostgresStore(
 
     # --- migrations -----------------------------------------------------------------------
 
-    async def pending_migrations(self) -> list[str]:
-        """Read-only (it backs /readyz)."""
-        exists = await self._value("SELECT to_regclass('schema_migrations') IS NOT NULL")
-        applied = (
-            {r[0] for r in await self._all("SELECT version FROM schema_migrations")}
-            if exists
-            else set()
-        )
-        return schema.pending("postgres", applied)
-
     async def migrate(self) -> list[str]:
         done: list[str] = []
         async with self._conn() as conn:
@@ -202,9 +196,6 @@ class PostgresStore(
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
         return done
-
-    async def ping(self) -> None:
-        await self._value("SELECT 1")
 
     # --- change notifications -------------------------------------------------------------
 

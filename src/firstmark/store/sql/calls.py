@@ -35,7 +35,7 @@ from firstmark.store.rows.calls import (
     totals_from_rows,
     totals_sql,
 )
-from firstmark.store.sql.executor import SharedSQL, Violation
+from firstmark.store.sql.executor import Conn, SharedSQL, Violation
 
 
 def _marks(count: int) -> str:
@@ -178,6 +178,12 @@ class CallSQL(SharedSQL):
         """Every pool by name, with its numbers in use and how many are leased at `now`; a
         pool that numbers name but nobody set up is listed with the defaults."""
         return pools_from_rows(await self.db.fetch(_POOLS, (now,)))
+
+    async def _lease(self, tx: Conn, lease_id: str) -> Lease:
+        """A lease just written in this transaction, as stored."""
+        row = await tx.fetchrow(f"{LEASE_SELECT} WHERE l.id = ?", (lease_id,))
+        assert row is not None
+        return lease_from_row(row)
 
     async def lease_at(self, number_id: int, ts: float) -> Lease | None:
         """The lease that held the number at `ts`. A number's leases never overlap (the next

@@ -4,10 +4,11 @@ rows: a VALUES list, or unnest of arrays) and the report queries over the rollup
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from firstmark.domain.dimensions import BREAKDOWNS, LINK_GROUPS
 from firstmark.store.protocol import GroupRow, RollupRow
-from firstmark.store.rows.hits import DIM_COLUMNS
+from firstmark.store.rows.hits import DIM_COLUMNS, Deltas
 from firstmark.store.rows.values import ceil, check_column, day_span, hour_start
 from firstmark.store.sql.executor import Dialect, SharedSQL
 
@@ -41,6 +42,19 @@ def insert_visitors(rows: str) -> str:
 
 def rollup_columns(table: str) -> tuple[str, ...]:
     return (*ROLLUP_KEYS[table], *COUNTS)
+
+
+def rollup_rows(deltas: Deltas) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """What a batch adds to each rollup: its rows of rollup_columns(table)."""
+    return [
+        (table, [(*key, *counts) for key, counts in found.items()])
+        for table, found in (
+            ("rollup_hourly", deltas.hourly),
+            ("rollup_daily", deltas.daily),
+            ("rollup_day", deltas.per_day()),
+            ("rollup_totals", deltas.all_links_per_day()),
+        )
+    ]
 
 
 def add_to_rollup(table: str, rows: str) -> str:

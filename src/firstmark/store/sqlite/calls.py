@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from firstmark.domain.calls import Lease
 from firstmark.store.rows.calls import (
-    LEASE_SELECT,
     LEASE_WRITE,
-    lease_from_row,
     lease_params,
     taken,
 )
@@ -56,6 +54,4 @@ class SQLiteCalls(CallSQL):
                 "UPDATE number_leases SET expires = max(expires, ?) WHERE id = ?",
                 (expires, lease_id),
             )
-            row = await tx.fetchrow(f"{LEASE_SELECT} WHERE l.id = ?", (lease_id,))
-        assert row is not None
-        return lease_from_row(row)
+            return await self._lease(tx, lease_id)

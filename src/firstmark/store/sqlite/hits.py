@@ -14,12 +14,14 @@ from firstmark.domain.hits import Hit
 from firstmark.store.rows.hits import Dims, HitMemory, rollup_deltas
 from firstmark.store.sql.hits import (
     DIMS_COLUMNS,
+    ROLLUP_KEYS,
     HitSQL,
     add_to_rollup,
     insert_dims,
     insert_hits,
     insert_visitors,
     rollup_columns,
+    rollup_rows,
 )
 from firstmark.store.sqlite.executor import unavailable
 
@@ -33,10 +35,7 @@ def _values(width: int) -> str:
 
 _INSERT_HITS = insert_hits(_values(5))
 _INSERT_DIMS = insert_dims(_values(len(DIMS_COLUMNS)))
-_ROLLUPS = {
-    table: add_to_rollup(table, _values(len(rollup_columns(table))))
-    for table in ("rollup_hourly", "rollup_daily", "rollup_day", "rollup_totals")
-}
+_ROLLUPS = {t: add_to_rollup(t, _values(len(rollup_columns(t)))) for t in ROLLUP_KEYS}
 
 
 class SQLiteHits(HitSQL):
@@ -71,13 +70,8 @@ class SQLiteHits(HitSQL):
                     )
                     first_seen.update((r[0], r[1], r[2]) for r in rows)
                 deltas = rollup_deltas(hits, ids, first_seen)
-                for table, counts in (
-                    ("rollup_hourly", deltas.hourly),
-                    ("rollup_daily", deltas.daily),
-                    ("rollup_day", deltas.per_day()),
-                    ("rollup_totals", deltas.all_links_per_day()),
-                ):
-                    await conn.executemany(_ROLLUPS[table], [(*k, *c) for k, c in counts.items()])
+                for table, values in rollup_rows(deltas):
+                    await conn.executemany(_ROLLUPS[table], values)
         except sqlite3.Error as exc:
             raise unavailable(self.path, exc) from None
         memory.stored(new_dims, keys)

@@ -28,6 +28,7 @@ from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
 from firstmark.store.sql.costs import CostSQL
 from firstmark.store.sql.qr import QrSQL
+from firstmark.store.sql.schema import SchemaSQL
 from firstmark.store.sqlite.calls import SQLiteCalls
 from firstmark.store.sqlite.events import SQLiteEvents
 from firstmark.store.sqlite.executor import SQLITE, SQLiteDatabase, unavailable
@@ -61,9 +62,14 @@ class SQLiteStore(
     SQLiteOutbox,  # before SQLiteEvents, whose _enqueue_outbox is only a declaration
     SQLiteEvents,
     SQLiteTables,
+    SchemaSQL,
 ):
     dialect = SQLITE
     domain_order = "rowid"  # as added
+    engine = "sqlite"
+    has_migrations = (
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    )
 
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
@@ -179,18 +185,6 @@ class SQLiteStore(
         async with self.writer.execute("SELECT version FROM schema_migrations") as cur:
             return {row[0] for row in await cur.fetchall()}
 
-    async def pending_migrations(self) -> list[str]:
-        """Read-only (it backs /readyz): a database never migrated has every migration pending."""
-        tables = await self._all(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-        )
-        applied = (
-            {r[0] for r in await self._all("SELECT version FROM schema_migrations")}
-            if tables
-            else set()
-        )
-        return schema.pending("sqlite", applied)
-
     async def migrate(self) -> list[str]:
         done: list[str] = []
         try:
@@ -211,9 +205,6 @@ class SQLiteStore(
                 await self.writer.execute("ROLLBACK")
             raise unavailable(self.path, exc) from None
         return done
-
-    async def ping(self) -> None:
-        await self._one("SELECT 1")
 
     # --- salts -----------------------------------------------------------------------------
 
