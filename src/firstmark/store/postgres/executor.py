@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 NOW = "extract(epoch FROM clock_timestamp())::float8"
 POSTGRES = Dialect(
     collate=' COLLATE "C"',  # the database's collation may sort '-' and '_' as SQLite does not
-    greatest="greatest",
     for_update=" FOR UPDATE",
     join_in_order="JOIN",  # no such hint here, and a CROSS JOIN takes no ON
     arrays=True,

@@ -1,7 +1,6 @@
 """Rows of numbers, pools, leases and calls as domain objects and back, shared by the engines
-(sqlite_calls.py, pg_calls.py). Both store times as epoch seconds and JSON as text, so one
-conversion serves both; the SQL that differs is only a day's expression in `call_totals` and
-the placeholders."""
+(sql/calls.py). Both store times as epoch seconds and JSON as text, so one conversion serves
+both."""
 
 from __future__ import annotations
 

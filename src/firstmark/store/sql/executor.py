@@ -3,8 +3,8 @@
 Statements use `?` placeholders and take their parameters as one sequence; rows come back as
 sequences. SQLite runs them as written; PostgreSQL rewrites the placeholders to `$1..$n`, once
 per statement text. What the engines spell differently and the shared text needs (sorting by
-code point, locking a row, a list of ids as one parameter) is in `Dialect`; whatever else
-differs stays in the engine's own module of the same name.
+code point, locking a row, a list of ids as one parameter, whose clock) is in `Dialect`;
+whatever else differs stays in the engine's own module of the same name.
 """
 
 from __future__ import annotations
@@ -63,7 +63,6 @@ class Dialect:
     """The few spellings the shared SQL takes from its engine."""
 
     collate: str  # after a text expression: sort by code point (SQLite's BINARY order)
-    greatest: str  # the larger of two values: greatest(a, b) or SQLite's max(a, b)
     for_update: str  # after a SELECT in a transaction: lock its rows until the end
     join_in_order: str  # a join the planner must take in the written order
     arrays: bool  # a list binds as one array parameter

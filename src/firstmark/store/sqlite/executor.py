@@ -51,7 +51,6 @@ class _Violations:
 VIOLATIONS = _Violations()
 SQLITE = Dialect(
     collate="",  # BINARY, SQLite's default, already sorts by code point
-    greatest="max",
     for_update="",  # the one writer's transaction (BEGIN IMMEDIATE) holds the whole database
     join_in_order="CROSS JOIN",  # SQLite's planner keeps a CROSS JOIN in the written order
     arrays=False,
