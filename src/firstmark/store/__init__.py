@@ -1,9 +1,105 @@
-"""Storage: the Store protocol and its engines. Only this package writes SQL."""
+"""Storage: the Store protocol and its engines. Only this package writes SQL.
+
+Callers import from here: the protocols and query types (protocol.py), `create_store`, the
+engines themselves (imported only when asked for: each pulls in its driver) and the few row
+helpers the app shares with the store.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from firstmark.errors import StoreUnavailable
-from firstmark.store.protocol import Store
+from firstmark.store.protocol import (
+    CallQuery,
+    CallStore,
+    CallTotal,
+    ChangeCallback,
+    ConversionStore,
+    CostStore,
+    DestinationStore,
+    Domain,
+    DomainStore,
+    EventStore,
+    GoalStore,
+    GroupRow,
+    HitStore,
+    Job,
+    JobStore,
+    KeyStore,
+    LinkQuery,
+    LinkStore,
+    NumberStore,
+    OutboxStore,
+    QrStore,
+    ReportStore,
+    RollupRow,
+    SchemaStore,
+    SiteStore,
+    Store,
+    TableStore,
+    User,
+    UserStore,
+)
+from firstmark.store.rows.links import link_from_row, link_params
+from firstmark.store.rows.values import epoch, epoch_day, from_epoch
+
+if TYPE_CHECKING:
+    from firstmark.store.postgres.store import PostgresStore
+    from firstmark.store.sqlite.store import SQLiteStore
+
+__all__ = [
+    "CallQuery",
+    "CallStore",
+    "CallTotal",
+    "ChangeCallback",
+    "ConversionStore",
+    "CostStore",
+    "DestinationStore",
+    "Domain",
+    "DomainStore",
+    "EventStore",
+    "GoalStore",
+    "GroupRow",
+    "HitStore",
+    "Job",
+    "JobStore",
+    "KeyStore",
+    "LinkQuery",
+    "LinkStore",
+    "NumberStore",
+    "OutboxStore",
+    "PostgresStore",
+    "QrStore",
+    "ReportStore",
+    "RollupRow",
+    "SQLiteStore",
+    "SchemaStore",
+    "SiteStore",
+    "Store",
+    "TableStore",
+    "User",
+    "UserStore",
+    "create_store",
+    "epoch",
+    "epoch_day",
+    "from_epoch",
+    "link_from_row",
+    "link_params",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """The engines on first use, so importing the package loads neither driver."""
+    if name == "SQLiteStore":
+        from firstmark.store.sqlite.store import SQLiteStore
+
+        return SQLiteStore
+    if name == "PostgresStore":
+        from firstmark.store.postgres.store import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def create_store(

@@ -1,18 +1,17 @@
 """The Store protocol: every question the app asks of its database, one method each.
 
-Each engine (sqlite.py, postgres.py) implements all of it; one contract suite tests both.
-Rows become domain objects here, so callers never see SQL or engine types.
+Narrow protocols, one per aggregate, say what each part of the app needs (a service that only
+reads links asks for a LinkStore); `Store` is all of them. Each engine (sqlite/, postgres/)
+implements all of it and one contract suite tests both. Rows become domain objects in rows/,
+so callers never see SQL or engine types.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from datetime import datetime
+from typing import Any, Protocol
 
 from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.conversions import Conversion
@@ -24,7 +23,6 @@ from firstmark.domain.hits import Hit
 from firstmark.domain.keys import ApiKey
 from firstmark.domain.linkcheck import Health
 from firstmark.domain.links import Link
-from firstmark.domain.money import tidy
 from firstmark.domain.numbers import Pool, TrackingNumber
 from firstmark.domain.placements import Placement
 from firstmark.domain.qrrender import Logo
@@ -36,17 +34,8 @@ from firstmark.domain.reports import (
     Journey,
     TrafficTotal,
 )
-from firstmark.domain.rules import parse_rules, rules_to_json
 from firstmark.domain.schedules import Schedule
 from firstmark.domain.sites import Site
-from firstmark.errors import InvalidField
-
-LINK_COLUMNS = (
-    "id", "domain", "code", "destination", "utm_source", "utm_medium", "utm_campaign", "utm_term",
-    "utm_content", "utm_id", "campaign", "tags", "kind", "placement", "redirect_status",
-    "forward_query", "click_token", "valid_from", "expires_at", "max_hits", "fallback_url",
-    "password_hash", "rules", "noindex", "archived", "created_at", "updated_at", "version",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -138,7 +127,9 @@ class CallTotal:
 ChangeCallback = Callable[[str, str], None]
 
 
-class Store(Protocol):
+class SchemaStore(Protocol):
+    """The database itself: connections, migrations, health and change notifications."""
+
     url: str
 
     async def open(self) -> None: ...
@@ -146,7 +137,23 @@ class Store(Protocol):
     async def migrate(self) -> list[str]: ...
     async def pending_migrations(self) -> list[str]: ...
     async def ping(self) -> None: ...
+    async def watch_changes(self, callback: ChangeCallback) -> None: ...
 
+
+class TableStore(Protocol):
+    """Whole-table access for `firstmark copy` (moving an install between engines)."""
+
+    async def tables(self) -> dict[str, list[str]]: ...
+    def dump_table(
+        self, table: str, columns: Sequence[str], batch: int
+    ) -> AsyncIterator[list[tuple[Any, ...]]]: ...
+    async def load_table(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None: ...
+    async def count_rows(self, table: str) -> int: ...
+
+
+class LinkStore(Protocol):
     async def insert_link(self, link: Link) -> Link: ...
     async def update_link(self, link: Link) -> Link: ...
     async def get_link(self, link_id: int) -> Link | None: ...
@@ -155,6 +162,8 @@ class Store(Protocol):
     async def count_links(self) -> int: ...
     async def utm_values_in_use(self) -> dict[str, list[str]]: ...
 
+
+class HitStore(Protocol):
     async def write_hits(self, hits: Sequence[Hit]) -> None: ...
     async def count_hits(self, link_id: int | None = None) -> int: ...
     async def human_hit_count(self, link_id: int) -> int: ...
@@ -168,20 +177,28 @@ class Store(Protocol):
     async def salt_for_day(self, day: int) -> bytes: ...
     async def forget_salts(self, before_day: int) -> int: ...
 
+
+class KeyStore(Protocol):
     async def insert_api_key(self, key: ApiKey) -> ApiKey: ...
     async def api_key_by_prefix(self, prefix: str) -> ApiKey | None: ...
     async def list_api_keys(self) -> list[ApiKey]: ...
     async def touch_api_key(self, key_id: int, when: datetime) -> None: ...
     async def revoke_api_key(self, prefix: str) -> bool: ...
+
+
+class UserStore(Protocol):
     async def insert_user(self, username: str, password_hash: str, is_admin: bool) -> int: ...
     async def count_users(self) -> int: ...
     async def user_by_name(self, username: str) -> User | None: ...
 
+
+class DomainStore(Protocol):
     async def upsert_domain(self, domain: Domain) -> None: ...
     async def get_domain(self, host: str) -> Domain | None: ...
     async def list_domains(self) -> list[Domain]: ...
 
-    # Reports.
+
+class ReportStore(Protocol):
     async def traffic_totals(
         self, dims: Sequence[str], start: float, end: float
     ) -> list[TrafficTotal]: ...
@@ -196,19 +213,31 @@ class Store(Protocol):
         self, dims: Sequence[str], start: float, end: float, currency: str | None
     ) -> list[CreditTotal]: ...
 
-    # Imported ad costs.
+
+class CostStore(Protocol):
+    """Imported ad costs."""
+
     async def replace_costs(self, rows: Sequence[CostRow]) -> tuple[int, int]: ...
     async def cost_totals(
         self, start_day: int, end_day: int, group_by: Sequence[str]
     ) -> list[CostTotal]: ...
 
-    # Sites, events, touches, goals, conversions.
+
+class SiteStore(Protocol):
     async def insert_site(self, site: Site) -> Site: ...  # Conflict when a host is taken
     async def site_by_key(self, key: str) -> Site | None: ...
     async def set_site_hosts(self, site_id: int, hosts: Sequence[str]) -> Site: ...
     async def list_sites(self) -> list[Site]: ...
+
+
+class GoalStore(Protocol):
     async def insert_goal(self, goal: Goal) -> Goal: ...  # Conflict when the name is taken
     async def list_goals(self) -> list[Goal]: ...
+
+
+class EventStore(Protocol):
+    """Site events and the touches attribution reads."""
+
     async def write_events(
         self,
         events: Sequence[Event],
@@ -222,6 +251,9 @@ class Store(Protocol):
     async def touches_for(
         self, visitor_id: str | None, click_token: str | None, since: float, until: float
     ) -> list[Touch]: ...
+
+
+class ConversionStore(Protocol):
     async def insert_conversions(
         self, conversions: Sequence[Conversion], outbox: Sequence[Sequence[OutboxTarget]] = ()
     ) -> list[tuple[Conversion, bool]]: ...  # one transaction; (stored or existing, duplicate)
@@ -230,6 +262,11 @@ class Store(Protocol):
     async def list_conversions(
         self, goal_id: int | None, limit: int, offset: int
     ) -> tuple[list[Conversion], int]: ...
+
+
+class JobStore(Protocol):
+    """Claimable jobs, leased to one worker at a time."""
+
     async def enqueue_jobs(
         self, queue: str, payloads: Sequence[str], run_at: float | None = None
     ) -> list[int]: ...
@@ -239,19 +276,10 @@ class Store(Protocol):
     async def finish_jobs(self, worker: str, job_ids: Sequence[int]) -> int: ...
     async def retry_job(self, worker: str, job_id: int, run_at: float) -> bool: ...
 
-    async def watch_changes(self, callback: ChangeCallback) -> None: ...
 
-    # Whole-table access for `firstmark copy` (moving an install between engines).
-    async def tables(self) -> dict[str, list[str]]: ...
-    def dump_table(
-        self, table: str, columns: Sequence[str], batch: int
-    ) -> AsyncIterator[list[tuple[Any, ...]]]: ...
-    async def load_table(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-    ) -> None: ...
-    async def count_rows(self, table: str) -> int: ...
+class QrStore(Protocol):
+    """QR codes: logos, placements, event schedules, scan breakdowns, destination health."""
 
-    # QR codes: logos, placements, event schedules, scan breakdowns, destination health.
     async def insert_logo(self, logo: Logo) -> Logo: ...
     async def get_logo(self, logo_id: int) -> Logo | None: ...
     async def insert_placements(
@@ -273,13 +301,19 @@ class Store(Protocol):
     async def record_health(self, results: Sequence[Health]) -> None: ...
     async def health_for(self, link_ids: Sequence[int]) -> dict[int, Health]: ...
 
-    # Destinations, the forwarding outbox and its delivery log. insert_conversions and
-    # write_events write a new conversion's outbox rows in their own transaction.
+
+class DestinationStore(Protocol):
     async def insert_destination(self, dest: Destination) -> Destination: ...  # Conflict: name
     async def update_destination(self, dest: Destination) -> Destination: ...  # NotFound
     async def get_destination(self, destination_id: int) -> Destination | None: ...
     async def list_destinations(self) -> list[Destination]: ...
     async def delete_destination(self, destination_id: int) -> bool: ...
+
+
+class OutboxStore(Protocol):
+    """The forwarding outbox and its delivery log. insert_conversions and write_events write a
+    new conversion's outbox rows in their own transaction."""
+
     async def claim_outbox(
         self, worker: str, limit: int, lease_s: float, now: float | None = None
     ) -> list[OutboxItem]: ...  # due rows leased to worker; a lapsed lease is due again
@@ -292,7 +326,10 @@ class Store(Protocol):
         self, destination_id: int, limit: int = 100, before_id: int | None = None
     ) -> list[Delivery]: ...
 
-    # Call tracking: numbers, DNI pools and leases, calls.
+
+class NumberStore(Protocol):
+    """Call tracking: numbers, DNI pools and leases."""
+
     async def insert_number(self, number: TrackingNumber) -> TrackingNumber: ...
     # ^ Conflict when a number that is not released has the same e164
     async def update_number(self, number: TrackingNumber) -> TrackingNumber: ...  # NotFound
@@ -313,8 +350,13 @@ class Store(Protocol):
     #   the same number); None when every number is leased. Returns lease with number_id, e164.
     async def renew_lease(self, lease_id: str, now: float, expires: float) -> Lease | None: ...
     # ^ None when unknown, or over (its number may already be someone else's)
+    # The lease that held the number at ts (started <= ts <= expires), latest first:
     async def lease_at(self, number_id: int, ts: float) -> Lease | None: ...
-    # ^ the lease that held the number at ts (started <= ts <= expires), latest first
+
+
+class CallStore(Protocol):
+    """Call tracking: the calls themselves."""
+
     async def apply_call(
         self, first: Call | None, event: CallEvent
     ) -> tuple[Call | None, Call | None]: ...
@@ -335,238 +377,108 @@ class Store(Protocol):
     ) -> list[CallTotal]: ...
 
 
-# --- row conversion shared by the engines ---------------------------------------------------
+class Store(
+    SchemaStore,
+    TableStore,
+    LinkStore,
+    HitStore,
+    KeyStore,
+    UserStore,
+    DomainStore,
+    JobStore,
+    QrStore,
+    CostStore,
+    ReportStore,
+    SiteStore,
+    GoalStore,
+    EventStore,
+    ConversionStore,
+    DestinationStore,
+    OutboxStore,
+    NumberStore,
+    CallStore,
+    Protocol,
+):
+    """Everything: what an engine implements and what the app holds."""
 
 
-def money(value: Any) -> Decimal:
-    """A stored amount (REAL on SQLite) as an exact Decimal to the cent and beyond."""
-    return tidy(Decimal(repr(float(value))).quantize(Decimal("0.000001")))
+# Re-exported for callers outside store/ until they import from firstmark.store (the row
+# helpers live in store/rows/ now).
+from firstmark.store.rows.accounts import key_scopes  # noqa: E402
+from firstmark.store.rows.costs import (  # noqa: E402
+    MICROS,
+    cost_params,
+    cost_total_from_row,
+    from_micros,
+)
+from firstmark.store.rows.hits import (  # noqa: E402
+    DIM_COLUMNS,
+    Deltas,
+    Dims,
+    dims_key,
+    dims_of,
+    rollup_deltas,
+    visitor_keys,
+)
+from firstmark.store.rows.links import LINK_COLUMNS, link_from_row, link_params  # noqa: E402
+from firstmark.store.rows.values import (  # noqa: E402
+    check_column,
+    epoch,
+    epoch_day,
+    from_epoch,
+    money,
+    quote_ident,
+)
 
-
-MICROS = Decimal(1_000_000)
-
-
-def epoch_day(day: date) -> int:
-    return (day - date(1970, 1, 1)).days
-
-
-def cost_params(row: CostRow) -> tuple[Any, ...]:
-    micros = (row.spend * MICROS).to_integral_value()
-    return (
-        epoch_day(row.day), row.source, row.medium, row.campaign, row.currency, int(micros),
-        row.impressions, row.clicks,
-    )  # fmt: skip
-
-
-def from_micros(micros: int) -> Decimal:
-    """Millionths back to an amount, with two decimals unless it has more (0.004 stays)."""
-    return tidy(Decimal(micros).scaleb(-6))
-
-
-def cost_total_from_row(row: Sequence[Any], keys: int) -> CostTotal:
-    spend = (Decimal(int(row[keys + 1])) / MICROS).normalize()
-    return CostTotal(
-        key=tuple(row[:keys]),
-        currency=row[keys],
-        spend=spend.quantize(Decimal("0.01"))
-        if spend == spend.quantize(Decimal("0.01"))
-        else spend,
-        impressions=None if row[keys + 2] is None else int(row[keys + 2]),
-        clicks=None if row[keys + 3] is None else int(row[keys + 3]),
-        rows=int(row[keys + 4]),
-    )
-
-
-def epoch(value: datetime | None) -> int | None:
-    return None if value is None else int(value.timestamp())
-
-
-def from_epoch(value: int | float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
-def link_params(link: Link) -> dict[str, Any]:
-    """A link as column values (without id); missing times are now."""
-    now = int(time.time())
-    return {
-        "domain": link.domain,
-        "code": link.code,
-        "destination": link.destination,
-        "utm_source": link.utm_source,
-        "utm_medium": link.utm_medium,
-        "utm_campaign": link.utm_campaign,
-        "utm_term": link.utm_term,
-        "utm_content": link.utm_content,
-        "utm_id": link.utm_id,
-        "campaign": link.campaign,
-        "tags": json.dumps(list(link.tags)),
-        "kind": link.kind,
-        "placement": link.placement,
-        "redirect_status": link.redirect_status,
-        "forward_query": link.forward_query,
-        "click_token": link.click_token,
-        "valid_from": epoch(link.valid_from),
-        "expires_at": epoch(link.expires_at),
-        "max_hits": link.max_hits,
-        "fallback_url": link.fallback_url,
-        "password_hash": link.password_hash,
-        "rules": json.dumps(rules_to_json(link.rules)),
-        "noindex": link.noindex,
-        "archived": link.archived,
-        "created_at": epoch(link.created_at) or now,
-        "updated_at": epoch(link.updated_at) or now,
-        "version": link.version,
-    }
-
-
-def link_from_row(row: Sequence[Any]) -> Link:
-    values = dict(zip(LINK_COLUMNS, row, strict=True))
-    try:
-        rules = parse_rules(json.loads(values["rules"]))
-    except InvalidField:  # a rule the current code no longer accepts: keep the link working
-        rules = ()
-    return Link(
-        id=values["id"],
-        domain=values["domain"],
-        code=values["code"],
-        destination=values["destination"],
-        utm_source=values["utm_source"],
-        utm_medium=values["utm_medium"],
-        utm_campaign=values["utm_campaign"],
-        utm_term=values["utm_term"],
-        utm_content=values["utm_content"],
-        utm_id=values["utm_id"],
-        campaign=values["campaign"],
-        tags=tuple(json.loads(values["tags"])),
-        kind=values["kind"],
-        placement=values["placement"],
-        redirect_status=values["redirect_status"],
-        forward_query=bool(values["forward_query"]),
-        click_token=bool(values["click_token"]),
-        valid_from=from_epoch(values["valid_from"]),
-        expires_at=from_epoch(values["expires_at"]),
-        max_hits=values["max_hits"],
-        fallback_url=values["fallback_url"],
-        password_hash=values["password_hash"],
-        rules=rules,
-        noindex=bool(values["noindex"]),
-        archived=bool(values["archived"]),
-        created_at=from_epoch(values["created_at"]),
-        updated_at=from_epoch(values["updated_at"]),
-        version=values["version"],
-    )
-
-
-# The derived facts of a hit (everything but link, time, kind and visitor) are few distinct
-# combinations: they are stored once in hit_dims and each hit row points at them.
-DIM_COLUMNS = (
-    "country", "region", "city", "device_type", "os", "browser", "referrer_host", "is_bot",
-    "bot_reason", "lang",
-)  # fmt: skip
-Dims = tuple[Any, ...]  # values in DIM_COLUMNS order
-
-
-def dims_of(hit: Hit) -> Dims:
-    """The facts of a hit: its last fields, in DIM_COLUMNS order."""
-    return hit[4:]
-
-
-def dims_key(dims: Dims) -> str:
-    """One text value naming a combination, for the UNIQUE lookup (NULL-safe, unlike a
-    multi-column UNIQUE)."""
-    return "\x1f".join("" if v is None else str(int(v)) if isinstance(v, bool) else v for v in dims)
-
-
-Counts = list[int]  # [hits, bot_hits, uniques]
-
-
-@dataclass
-class Deltas:
-    """What one batch adds to the rollups."""
-
-    hourly: dict[tuple[int, int, str], Counts]  # (link, hour, kind)
-    daily: dict[tuple[int, int, str, int], Counts]  # (link, day, kind, dims id)
-
-    def per_day(self) -> dict[tuple[int, int, str], Counts]:
-        """(link, day, kind) → counts, added up from the hours: what reports read."""
-        return _sum_counts(
-            ((link, hour // 86400, kind), c) for (link, hour, kind), c in self.hourly.items()
-        )
-
-    def all_links_per_day(self) -> dict[tuple[int, str], Counts]:
-        """(day, kind) → counts over every link: the overview's series."""
-        hours = self.hourly.items()
-        return _sum_counts(((hour // 86400, kind), c) for (_, hour, kind), c in hours)
-
-
-K = TypeVar("K")
-
-
-def _sum_counts(items: Iterable[tuple[K, Counts]]) -> dict[K, Counts]:
-    out: dict[K, Counts] = {}
-    for key, counts in items:
-        found = out.get(key)
-        if found is None:
-            out[key] = list(counts)
-        else:
-            found[0] += counts[0]
-            found[1] += counts[1]
-            found[2] += counts[2]
-    return out
-
-
-def rollup_deltas(
-    hits: Sequence[Hit], dims_ids: Sequence[int], first_seen: set[tuple[int, int, str]]
-) -> Deltas:
-    """Increments for a batch. `first_seen` holds the (link, day, hash) keys new today; each
-    counts as one unique, in the hour (and with the facts) of its first hit in the batch.
-    One pass, plain lists: this runs for every click."""
-    hourly: dict[tuple[int, int, str], Counts] = {}
-    daily: dict[tuple[int, int, str, int], Counts] = {}
-    pending = set(first_seen)
-    for hit, dims_id in zip(hits, dims_ids, strict=True):
-        link_id, ts, kind = hit[0], hit[1], hit[2]
-        day = int(ts // 86400)
-        hour_key = (link_id, int(ts // 3600) * 3600, kind)
-        per_hour = hourly.get(hour_key)
-        if per_hour is None:
-            per_hour = hourly[hour_key] = [0, 0, 0]
-        day_key = (link_id, day, kind, dims_id)
-        per_day = daily.get(day_key)
-        if per_day is None:
-            per_day = daily[day_key] = [0, 0, 0]
-        per_hour[0] += 1
-        per_day[0] += 1
-        if hit.is_bot:
-            per_hour[1] += 1
-            per_day[1] += 1
-        elif pending:
-            key = (link_id, day, hit.visitor_day_hash)
-            if key in pending:
-                pending.discard(key)
-                per_hour[2] += 1
-                per_day[2] += 1
-    return Deltas(hourly, daily)
-
-
-def visitor_keys(hits: Sequence[Hit]) -> list[tuple[int, int, str]]:
-    """Distinct (link, day, hash) of the human hits in a batch, in order of first appearance."""
-    seen: dict[tuple[int, int, str], None] = {}
-    for hit in hits:
-        if not hit.is_bot:
-            seen.setdefault((hit.link_id, int(hit.ts // 86400), hit.visitor_day_hash), None)
-    return list(seen)
-
-
-def quote_ident(name: str) -> str:
-    """A table or column name as a quoted SQL identifier (both engines)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def key_scopes(raw: str) -> tuple[str, ...]:
-    return tuple(s for s in raw.split(" ") if s)
-
-
-def check_column(column: str, allowed: Sequence[str], field: str) -> None:
-    if column not in allowed:
-        raise InvalidField(field, f"{field} must be one of {', '.join(allowed)}")
+__all__ = [
+    "DIM_COLUMNS",
+    "LINK_COLUMNS",
+    "MICROS",
+    "CallQuery",
+    "CallStore",
+    "CallTotal",
+    "ChangeCallback",
+    "ConversionStore",
+    "CostStore",
+    "Deltas",
+    "DestinationStore",
+    "Dims",
+    "Domain",
+    "DomainStore",
+    "EventStore",
+    "GoalStore",
+    "GroupRow",
+    "HitStore",
+    "Job",
+    "JobStore",
+    "KeyStore",
+    "LinkQuery",
+    "LinkStore",
+    "NumberStore",
+    "OutboxStore",
+    "QrStore",
+    "ReportStore",
+    "RollupRow",
+    "SchemaStore",
+    "SiteStore",
+    "Store",
+    "TableStore",
+    "User",
+    "UserStore",
+    "check_column",
+    "cost_params",
+    "cost_total_from_row",
+    "dims_key",
+    "dims_of",
+    "epoch",
+    "epoch_day",
+    "from_epoch",
+    "from_micros",
+    "key_scopes",
+    "link_from_row",
+    "link_params",
+    "money",
+    "quote_ident",
+    "rollup_deltas",
+    "visitor_keys",
+]

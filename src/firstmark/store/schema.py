@@ -15,6 +15,11 @@ class Migration:
     name: str
     sql: str
 
+    @property
+    def label(self) -> str:
+        """How migrate and pending_migrations name it: 0001_initial."""
+        return f"{self.version:04d}_{self.name}"
+
 
 def load(engine: str) -> list[Migration]:
     folder = resources.files("firstmark.store").joinpath("migrations", engine)
@@ -28,3 +33,8 @@ def load(engine: str) -> list[Migration]:
     if versions != list(range(1, len(found) + 1)):
         raise RuntimeError(f"{engine} migrations are not numbered 1..n: {versions}")
     return found
+
+
+def pending(engine: str, applied: set[int]) -> list[str]:
+    """The labels of an engine's migrations not yet applied, in order."""
+    return [m.label for m in load(engine) if m.version not in applied]

@@ -9,6 +9,7 @@ import logging
 import asyncpg
 
 from firstmark.store.protocol import ChangeCallback
+from firstmark.store.sql.executor import Conn
 
 log = logging.getLogger("firstmark.store")
 
@@ -25,9 +26,9 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-async def notify(conn: asyncpg.Connection, kind: str, key: str) -> None:
+async def notify(tx: Conn, kind: str, key: str) -> None:
     """Sent inside the editing transaction: delivered on commit, never for a rollback."""
-    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{kind}:{key}")
+    await tx.execute("SELECT pg_notify(?, ?)", (CHANNEL, f"{kind}:{key}"))
 
 
 async def listen(url: str, timeout: float, callback: ChangeCallback) -> None:

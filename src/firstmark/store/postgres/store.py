@@ -1,11 +1,12 @@
 """The PostgreSQL store on asyncpg: many stateless nodes on one database.
 
 A connection pool serves reads and writes; one more connection LISTENs for link and domain
-edits made by other nodes. Hits and their rollups are written by `pg_hits.py` in one
-transaction per batch with set-based statements; sites, events and conversions, ad costs and
-report sums come from the mixins in `pg_events.py`, `pg_costs.py` and `pg_reports.py`;
-destinations and the forwarding outbox from `pg_outbox.py`; numbers, DNI leases and calls
-from `pg_calls.py`.
+edits made by other nodes (listen.py). This is the engine's core: connections, transactions,
+migrations, notifications. The queries come from the shared mixins in sql/ (one per
+aggregate, through the executor in executor.py), with this engine's differences in the
+modules of the same names here: links (tags), hits (the batch write), jobs (claims), tables
+(firstmark copy), calls (leases), qr (notifications), costs (a lock), reports (a day). Events
+and the forwarding outbox are still this engine's own (events.py, outbox.py).
 Connection errors become StoreUnavailable, so the writer keeps its batch and retries, and
 /readyz reports the outage.
 """
@@ -16,52 +17,37 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 
-from firstmark.domain.hits import Hit
-from firstmark.domain.keys import ApiKey
-from firstmark.domain.links import Link
-from firstmark.domain.utm import UTM_FIELDS
 from firstmark.domain.visitors import new_salt
-from firstmark.errors import Conflict, NotFound, SlugTaken, StoreUnavailable
+from firstmark.errors import StoreUnavailable
 from firstmark.store import schema
-from firstmark.store.postgres import hits as pg_hits
-from firstmark.store.postgres import jobs as pg_jobs
 from firstmark.store.postgres import listen as pg_listen
-from firstmark.store.postgres import tables as pg_tables
 from firstmark.store.postgres.calls import PostgresCalls
 from firstmark.store.postgres.costs import PostgresCosts
 from firstmark.store.postgres.events import PostgresEvents
+from firstmark.store.postgres.executor import POSTGRES, PostgresDatabase, rowcount
+from firstmark.store.postgres.hits import PostgresHits
+from firstmark.store.postgres.jobs import PostgresJobs
+from firstmark.store.postgres.links import PostgresLinks
 from firstmark.store.postgres.listen import CONNECTION_ERRORS
 from firstmark.store.postgres.outbox import PostgresOutbox
 from firstmark.store.postgres.qr import PostgresQr
 from firstmark.store.postgres.reports import PostgresReports
-from firstmark.store.protocol import (
-    LINK_COLUMNS,
-    ChangeCallback,
-    Domain,
-    GroupRow,
-    Job,
-    LinkQuery,
-    RollupRow,
-    User,
-    epoch,
-    from_epoch,
-    key_scopes,
-    link_from_row,
-    link_params,
-    quote_ident,
-)
+from firstmark.store.postgres.tables import LONG, PostgresTables
+from firstmark.store.protocol import ChangeCallback
+from firstmark.store.rows.hits import HitMemory
+from firstmark.store.sql.accounts import AccountSQL
+from firstmark.store.sql.executor import Conn
+from firstmark.store.sql.schema import SchemaSQL
 
 log = logging.getLogger("firstmark.store")
 
 # Serialises migrations when several nodes start at once.
 MIGRATION_LOCK = 0x66_6D_6D_69  # "fmmi"
-_KEY_COLUMNS = "id, prefix, hash, scopes, name, created_at, last_used_at, revoked"
 
 
 def redact(url: str) -> str:
@@ -73,27 +59,25 @@ def redact(url: str) -> str:
     return f"{scheme}//{userinfo.split(':', 1)[0]}:***@{tail}"
 
 
-def rowcount(status: str) -> int:
-    """asyncpg answers 'UPDATE 3'; the last word is the row count."""
-    return int(status.rsplit(" ", 1)[-1])
-
-
-def _key(row: Sequence[Any]) -> ApiKey:
-    return ApiKey(
-        id=row[0],
-        prefix=row[1],
-        hash=row[2],
-        scopes=key_scopes(row[3]),
-        name=row[4],
-        created_at=from_epoch(row[5]),
-        last_used_at=from_epoch(row[6]),
-        revoked=bool(row[7]),
-    )
-
-
 class PostgresStore(
-    PostgresEvents, PostgresCosts, PostgresReports, PostgresQr, PostgresOutbox, PostgresCalls
+    PostgresLinks,
+    PostgresHits,
+    AccountSQL,
+    PostgresJobs,
+    PostgresQr,
+    PostgresCosts,
+    PostgresReports,
+    PostgresCalls,
+    PostgresEvents,
+    PostgresOutbox,
+    PostgresTables,
+    SchemaSQL,
 ):
+    dialect = POSTGRES
+    domain_order = "host"
+    engine = "postgres"
+    has_migrations = "SELECT to_regclass('schema_migrations') IS NOT NULL"
+
     def __init__(
         self,
         url: str,
@@ -108,7 +92,8 @@ class PostgresStore(
         self.startup_wait = startup_wait
         self._pool: asyncpg.Pool | None = None
         self._watcher: asyncio.Task[None] | None = None
-        self._hits = pg_hits.HitTables()
+        self._hits = HitMemory()
+        self.db = PostgresDatabase(self)
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -186,24 +171,10 @@ class PostgresStore(
 
     # --- migrations -----------------------------------------------------------------------
 
-    async def pending_migrations(self) -> list[str]:
-        """Read-only (it backs /readyz)."""
-        exists = await self._value("SELECT to_regclass('schema_migrations') IS NOT NULL")
-        applied = (
-            {r[0] for r in await self._all("SELECT version FROM schema_migrations")}
-            if exists
-            else set()
-        )
-        return [
-            f"{m.version:04d}_{m.name}" for m in schema.load("postgres") if m.version not in applied
-        ]
-
     async def migrate(self) -> list[str]:
         done: list[str] = []
         async with self._conn() as conn:
-            await conn.execute(
-                "SELECT pg_advisory_lock($1)", MIGRATION_LOCK, timeout=pg_tables.LONG
-            )
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK, timeout=LONG)
             try:
                 await conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
@@ -214,22 +185,22 @@ class PostgresStore(
                     if m.version in applied:
                         continue
                     async with conn.transaction():
-                        await conn.execute(m.sql, timeout=pg_tables.LONG)
+                        await conn.execute(m.sql, timeout=LONG)
                         await conn.execute(
                             "INSERT INTO schema_migrations VALUES ($1, $2, $3)",
                             m.version,
                             m.name,
                             int(time.time()),
                         )
-                    done.append(f"{m.version:04d}_{m.name}")
+                    done.append(m.label)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
         return done
 
-    async def ping(self) -> None:
-        await self._value("SELECT 1")
-
     # --- change notifications -------------------------------------------------------------
+
+    async def _changed(self, tx: Conn, kind: str, key: str) -> None:
+        await pg_listen.notify(tx, kind, key)
 
     async def watch_changes(self, callback: ChangeCallback) -> None:
         """LISTEN for edits from every node (ours included: invalidating twice is harmless).
@@ -240,160 +211,7 @@ class PostgresStore(
                 pg_listen.listen(self.url, self.timeout, callback), name="firstmark-listen"
             )
 
-    # --- links ----------------------------------------------------------------------------
-
-    async def insert_link(self, link: Link) -> Link:
-        params = link_params(link)
-        columns = ", ".join(params)
-        marks = ", ".join(f"${n}" for n in range(1, len(params) + 1))
-        try:
-            async with self._transaction() as conn:
-                link_id = await conn.fetchval(
-                    f"INSERT INTO links ({columns}) VALUES ({marks}) RETURNING id",
-                    *params.values(),
-                )
-                await self._write_tags(conn, link_id, link.tags)
-                await pg_listen.notify(conn, "link", link.code)
-        except asyncpg.UniqueViolationError:
-            raise SlugTaken(link.domain, link.code) from None
-        saved = await self.get_link(link_id)
-        assert saved is not None
-        return saved
-
-    @staticmethod
-    async def _write_tags(conn: asyncpg.Connection, link_id: int, tags: Sequence[str]) -> None:
-        await conn.execute("DELETE FROM link_tags WHERE link_id = $1", link_id)
-        if tags:
-            await conn.execute(
-                "INSERT INTO link_tags (tag, link_id) SELECT t, $2 FROM unnest($1::text[]) t",
-                list(tags),
-                link_id,
-            )
-
-    async def update_link(self, link: Link) -> Link:
-        """Save a changed link; its version must be one past the stored one (else Conflict)."""
-        if link.id is None:
-            raise NotFound("link has no id")
-        params = link_params(link)
-        sets = ", ".join(f"{name} = ${n}" for n, name in enumerate(params, 1))
-        n = len(params)
-        try:
-            async with self._transaction() as conn:
-                old_code = await conn.fetchval(
-                    f"UPDATE links l SET {sets} FROM (SELECT code FROM links WHERE id = ${n + 1} "
-                    f"FOR UPDATE) old WHERE l.id = ${n + 1} AND l.version = ${n + 2} - 1 "
-                    "RETURNING old.code",
-                    *params.values(),
-                    link.id,
-                    link.version,
-                )
-                if old_code is None:
-                    if await conn.fetchval("SELECT 1 FROM links WHERE id = $1", link.id) is None:
-                        raise NotFound(f"no link with id {link.id}")
-                    raise Conflict("the link was changed meanwhile; fetch it and try again")
-                await self._write_tags(conn, link.id, link.tags)
-                await pg_listen.notify(conn, "link", link.code)
-                if old_code != link.code:
-                    await pg_listen.notify(conn, "link", old_code)
-        except asyncpg.UniqueViolationError:
-            raise SlugTaken(link.domain, link.code) from None
-        saved = await self.get_link(link.id)
-        assert saved is not None
-        return saved
-
-    async def get_link(self, link_id: int) -> Link | None:
-        row = await self._one(f"SELECT {', '.join(LINK_COLUMNS)} FROM links WHERE id = $1", link_id)
-        return link_from_row(row) if row else None
-
-    async def link_by_code(self, host: str, code: str) -> Link | None:
-        """The link for a code on a host: the host's own first, else the default domain's."""
-        row = await self._one(
-            f"SELECT {', '.join(LINK_COLUMNS)} FROM links "
-            "WHERE code = $1 AND domain IN ($2, '') ORDER BY domain DESC LIMIT 1",
-            code,
-            host,
-        )
-        return link_from_row(row) if row else None
-
-    async def list_links(self, query: LinkQuery) -> tuple[list[Link], int]:
-        where: list[str] = ["TRUE"]
-        params: list[Any] = []
-        for name, value in query.filters.items():
-            params.append(value)
-            if name == "tag":
-                where.append(f"id IN (SELECT link_id FROM link_tags WHERE tag = ${len(params)})")
-            else:
-                where.append(f"{name} = ${len(params)}")
-        if query.archived is not None:
-            params.append(query.archived)
-            where.append(f"archived = ${len(params)}")
-        if query.search:
-            like = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params.append(like + "%")
-            n = len(params)
-            where.append(f"(code LIKE ${n} ESCAPE '\\' OR destination LIKE ${n} ESCAPE '\\')")
-        clause = " AND ".join(where)
-        total = await self._value(f"SELECT count(*) FROM links WHERE {clause}", *params)
-        rows = await self._all(
-            f"SELECT {', '.join(LINK_COLUMNS)} FROM links WHERE {clause} "
-            f"ORDER BY id DESC LIMIT ${len(params) + 1} OFFSET ${len(params) + 2}",
-            *params,
-            query.limit,
-            query.offset,
-        )
-        return [link_from_row(r) for r in rows], int(total)
-
-    async def count_links(self) -> int:
-        return int(await self._value("SELECT count(*) FROM links"))
-
-    async def utm_values_in_use(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for name in UTM_FIELDS:
-            rows = await self._all(
-                f'SELECT DISTINCT {name} COLLATE "C" FROM links WHERE {name} IS NOT NULL '
-                "ORDER BY 1 LIMIT 500"
-            )
-            out[name] = [r[0] for r in rows]
-        return out
-
-    # --- hits and reports (pg_hits.py) ----------------------------------------------------
-
-    async def write_hits(self, hits: Sequence[Hit]) -> None:
-        """One transaction per batch: hits, new fact combinations, first-seen visitors and
-        both rollups, each one set-based statement."""
-        if not hits:
-            return
-        async with self._conn() as conn:
-            await self._hits.write(conn, hits)
-
-    async def count_hits(self, link_id: int | None = None) -> int:
-        if link_id is None:
-            return int(await self._value("SELECT count(*) FROM hits"))
-        return int(await self._value("SELECT count(*) FROM hits WHERE link_id = $1", link_id))
-
-    async def human_hit_count(self, link_id: int) -> int:
-        return int(
-            await self._value(
-                "SELECT coalesce(sum(hits - bot_hits), 0) FROM rollup_hourly WHERE link_id = $1",
-                link_id,
-            )
-        )
-
-    async def rollups(
-        self, link_ids: Sequence[int] | None, start: float, end: float
-    ) -> list[RollupRow]:
-        async with self._conn() as conn:
-            return await pg_hits.rollups(conn, link_ids, start, end)
-
-    async def breakdown(
-        self, link_id: int, column: str, start: float, end: float, limit: int
-    ) -> list[tuple[str | None, int, int]]:
-        async with self._conn() as conn:
-            return await pg_hits.breakdown(conn, link_id, column, start, end, limit)
-
-    async def group_totals(self, group_by: str, start: float, end: float) -> list[GroupRow]:
-        async with self._conn() as conn:
-            return await pg_hits.group_totals(conn, group_by, start, end)
+    # --- salts -----------------------------------------------------------------------------
 
     async def salt_for_day(self, day: int) -> bytes:
         salt = await self._value("SELECT salt FROM salts WHERE day = $1", day)
@@ -412,127 +230,3 @@ class PostgresStore(
             status = await conn.execute("DELETE FROM salts WHERE day < $1", before_day)
             await conn.execute("DELETE FROM hit_visitors WHERE day < $1", before_day)
         return rowcount(status)
-
-    # --- keys, users, domains -------------------------------------------------------------
-
-    async def insert_api_key(self, key: ApiKey) -> ApiKey:
-        row = await self._one(
-            "INSERT INTO api_keys (prefix, hash, scopes, name, created_at) "
-            f"VALUES ($1, $2, $3, $4, $5) RETURNING {_KEY_COLUMNS}",
-            key.prefix,
-            key.hash,
-            " ".join(key.scopes),
-            key.name,
-            int(time.time()),
-        )
-        return _key(row)
-
-    async def api_key_by_prefix(self, prefix: str) -> ApiKey | None:
-        row = await self._one(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE prefix = $1", prefix)
-        return _key(row) if row else None
-
-    async def list_api_keys(self) -> list[ApiKey]:
-        return [
-            _key(r) for r in await self._all(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY id")
-        ]
-
-    async def touch_api_key(self, key_id: int, when: datetime) -> None:
-        async with self._conn() as conn:
-            await conn.execute(
-                "UPDATE api_keys SET last_used_at = $1 WHERE id = $2", epoch(when), key_id
-            )
-
-    async def revoke_api_key(self, prefix: str) -> bool:
-        async with self._conn() as conn:
-            status = await conn.execute(
-                "UPDATE api_keys SET revoked = TRUE WHERE prefix = $1", prefix
-            )
-        return rowcount(status) > 0
-
-    async def insert_user(self, username: str, password_hash: str, is_admin: bool) -> int:
-        try:
-            return int(
-                await self._value(
-                    "INSERT INTO users (username, password_hash, is_admin, created_at) "
-                    "VALUES ($1, $2, $3, $4) RETURNING id",
-                    username,
-                    password_hash,
-                    is_admin,
-                    int(time.time()),
-                )
-            )
-        except asyncpg.UniqueViolationError:
-            raise Conflict(f"the user {username!r} exists already", field="username") from None
-
-    async def count_users(self) -> int:
-        return int(await self._value("SELECT count(*) FROM users"))
-
-    async def user_by_name(self, username: str) -> User | None:
-        row = await self._one(
-            "SELECT id, username, password_hash, is_admin FROM users WHERE username = $1",
-            username,
-        )
-        return User(row[0], row[1], row[2], row[3]) if row else None
-
-    async def upsert_domain(self, domain: Domain) -> None:
-        async with self._transaction() as conn:
-            await conn.execute(
-                "INSERT INTO domains (host, fallback_url, created_at) VALUES ($1, $2, $3) "
-                "ON CONFLICT (host) DO UPDATE SET fallback_url = excluded.fallback_url",
-                domain.host,
-                domain.fallback_url,
-                int(time.time()),
-            )
-            await pg_listen.notify(conn, "domain", domain.host)
-
-    async def get_domain(self, host: str) -> Domain | None:
-        row = await self._one("SELECT host, fallback_url FROM domains WHERE host = $1", host)
-        return Domain(row[0], row[1]) if row else None
-
-    async def list_domains(self) -> list[Domain]:
-        rows = await self._all("SELECT host, fallback_url FROM domains ORDER BY host")
-        return [Domain(r[0], r[1]) for r in rows]
-
-    # --- jobs (claimable, leased; pg_jobs.py) --------------------------------------------
-
-    async def enqueue_jobs(
-        self, queue: str, payloads: Sequence[str], run_at: float | None = None
-    ) -> list[int]:
-        async with self._conn() as conn:
-            return await pg_jobs.enqueue(conn, queue, payloads, run_at)
-
-    async def claim_jobs(self, queue: str, worker: str, limit: int, lease_s: float) -> list[Job]:
-        async with self._conn() as conn:
-            return await pg_jobs.claim(conn, queue, worker, limit, lease_s)
-
-    async def finish_jobs(self, worker: str, job_ids: Sequence[int]) -> int:
-        if not job_ids:
-            return 0
-        async with self._conn() as conn:
-            return await pg_jobs.finish(conn, worker, job_ids)
-
-    async def retry_job(self, worker: str, job_id: int, run_at: float) -> bool:
-        async with self._conn() as conn:
-            return await pg_jobs.retry(conn, worker, job_id, run_at)
-
-    # --- whole tables (firstmark copy; pg_tables.py) --------------------------------------
-
-    async def tables(self) -> dict[str, list[str]]:
-        async with self._conn() as conn:
-            return await pg_tables.tables(conn)
-
-    async def dump_table(
-        self, table: str, columns: Sequence[str], batch: int
-    ) -> AsyncIterator[list[tuple[Any, ...]]]:
-        async with self._conn() as conn:
-            async for rows in pg_tables.dump(conn, table, columns, batch):
-                yield rows
-
-    async def load_table(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-    ) -> None:
-        async with self._conn() as conn:
-            await pg_tables.load(conn, table, columns, rows)
-
-    async def count_rows(self, table: str) -> int:
-        return int(await self._value(f"SELECT count(*) FROM {quote_ident(table)}"))

@@ -1,7 +1,6 @@
 """Rows of numbers, pools, leases and calls as domain objects and back, shared by the engines
-(sqlite_calls.py, pg_calls.py). Both store times as epoch seconds and JSON as text, so one
-conversion serves both; the SQL that differs is only a day's expression in `call_totals` and
-the placeholders."""
+(sql/calls.py). Both store times as epoch seconds and JSON as text, so one conversion serves
+both."""
 
 from __future__ import annotations
 
@@ -15,7 +14,8 @@ from firstmark.domain.consent import Consent
 from firstmark.domain.dimensions import CALL_GROUP_COLUMNS
 from firstmark.domain.numbers import DEFAULT_LEASE_S, Pool, TrackingNumber
 from firstmark.errors import Conflict, InvalidField
-from firstmark.store.protocol import CallQuery, CallTotal, check_column
+from firstmark.store.protocol import CallQuery, CallTotal
+from firstmark.store.rows.values import check_column
 
 NUMBER_COLUMNS = (
     "id, e164, provider, forward_to, label, pool, link_id, campaign, qualify_s, record, "

@@ -13,7 +13,7 @@ from firstmark.domain.linkcheck import Health
 from firstmark.domain.placements import Placement
 from firstmark.domain.qrrender import Logo
 from firstmark.domain.schedules import Schedule
-from firstmark.store.protocol import epoch, from_epoch
+from firstmark.store.rows.values import epoch, from_epoch
 
 PLACEMENT_SELECT = (
     "SELECT p.link_id, p.parent_id, p.name, l.code, l.domain, l.utm_content, p.venue, p.medium, "

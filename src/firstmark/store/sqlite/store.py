@@ -1,4 +1,11 @@
-"""The embedded SQLite store: WAL, one writer connection (BEGIN IMMEDIATE), separate readers."""
+"""The embedded SQLite store: WAL, one writer connection (BEGIN IMMEDIATE), separate readers.
+
+This is the engine's core: connections, transactions, migrations. The queries come from the
+shared mixins in sql/ (one per aggregate, through the executor in executor.py), with this
+engine's differences in the modules of the same names here: links (tags), hits (the batch
+write), jobs (claims), tables (firstmark copy), calls (leases), reports (a day). Events and
+the forwarding outbox are still this engine's own (events.py, outbox.py).
+"""
 
 from __future__ import annotations
 
@@ -8,55 +15,31 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from firstmark.domain.dimensions import BREAKDOWNS, LINK_GROUPS
-from firstmark.domain.hits import Hit
-from firstmark.domain.keys import ApiKey
-from firstmark.domain.links import Link
-from firstmark.domain.utm import UTM_FIELDS
 from firstmark.domain.visitors import new_salt
-from firstmark.errors import Conflict, NotFound, SlugTaken, StoreUnavailable
+from firstmark.errors import StoreUnavailable
 from firstmark.store import schema
-from firstmark.store.protocol import (
-    DIM_COLUMNS,
-    LINK_COLUMNS,
-    ChangeCallback,
-    Dims,
-    Domain,
-    GroupRow,
-    Job,
-    LinkQuery,
-    RollupRow,
-    User,
-    check_column,
-    dims_key,
-    dims_of,
-    epoch,
-    from_epoch,
-    key_scopes,
-    link_from_row,
-    link_params,
-    quote_ident,
-    rollup_deltas,
-    visitor_keys,
-)
+from firstmark.store.protocol import ChangeCallback
+from firstmark.store.rows.hits import HitMemory
+from firstmark.store.sql.accounts import AccountSQL
+from firstmark.store.sql.costs import CostSQL
+from firstmark.store.sql.qr import QrSQL
+from firstmark.store.sql.schema import SchemaSQL
 from firstmark.store.sqlite.calls import SQLiteCalls
-from firstmark.store.sqlite.costs import SQLiteCosts
 from firstmark.store.sqlite.events import SQLiteEvents
+from firstmark.store.sqlite.executor import SQLITE, SQLiteDatabase, unavailable
+from firstmark.store.sqlite.hits import SQLiteHits
+from firstmark.store.sqlite.jobs import SQLiteJobs
+from firstmark.store.sqlite.links import SQLiteLinks
 from firstmark.store.sqlite.outbox import SQLiteOutbox
-from firstmark.store.sqlite.qr import SQLiteQr
 from firstmark.store.sqlite.reports import SQLiteReports
+from firstmark.store.sqlite.tables import SQLiteTables
 
 READERS = 2
-# SQLite allows 32,766 bound variables per statement; three per visitor row.
-VISITOR_CHUNK = 10_000
-# Visitor keys (link, day, hash) remembered as already counted today: about 15 MB at most.
-SEEN_VISITORS = 100_000
 
 
 def sqlite_path(url: str) -> str:
@@ -67,18 +50,27 @@ def sqlite_path(url: str) -> str:
     return path or ":memory:"
 
 
-def _unavailable(path: str, exc: Exception) -> StoreUnavailable:
-    return StoreUnavailable(f"cannot use the database {path}: {exc}")
+class SQLiteStore(
+    SQLiteLinks,
+    SQLiteHits,
+    AccountSQL,
+    SQLiteJobs,
+    QrSQL,
+    CostSQL,
+    SQLiteReports,
+    SQLiteCalls,
+    SQLiteOutbox,  # before SQLiteEvents, whose _enqueue_outbox is only a declaration
+    SQLiteEvents,
+    SQLiteTables,
+    SchemaSQL,
+):
+    dialect = SQLITE
+    domain_order = "rowid"  # as added
+    engine = "sqlite"
+    has_migrations = (
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    )
 
-
-def _integrity(exc: sqlite3.IntegrityError, link: Link) -> Exception:
-    """A taken code is the user's to fix; any other constraint is our bug and stays loud."""
-    if "UNIQUE" in str(exc) and "links.code" in str(exc):
-        return SlugTaken(link.domain, link.code)
-    return exc
-
-
-class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLiteQr, SQLiteCalls):
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
         self.path = sqlite_path(url)
@@ -87,9 +79,8 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
         self._readers: list[aiosqlite.Connection] = []
         self._next_reader = itertools.cycle(range(READERS))
         self._write_lock = asyncio.Lock()
-        self._seen: set[tuple[int, int, str]] = set()
-        self._dims: dict[Dims, int] = {}
-        self._seen_day = -1
+        self._hits = HitMemory()
+        self.db = SQLiteDatabase(self)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -113,7 +104,7 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
             await conn.execute_fetchall("SELECT count(*) FROM sqlite_master")
         except sqlite3.Error as exc:
             await conn.close()
-            raise _unavailable(self.path, exc) from None
+            raise unavailable(self.path, exc) from None
         return conn
 
     async def open(self) -> None:
@@ -125,7 +116,7 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
                 self._readers.append(await self._connect(readonly=True))
         except (OSError, sqlite3.Error) as exc:
             await self.close()
-            raise _unavailable(self.path, exc) from None
+            raise unavailable(self.path, exc) from None
         except StoreUnavailable:
             await self.close()
             raise
@@ -154,7 +145,7 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
             try:
                 await conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                raise _unavailable(self.path, exc) from None
+                raise unavailable(self.path, exc) from None
             try:
                 yield conn
             except BaseException:
@@ -171,14 +162,14 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
             try:
                 return list(await self.writer.execute_fetchall(sql, params))
             except sqlite3.OperationalError as exc:
-                raise _unavailable(self.path, exc) from None
+                raise unavailable(self.path, exc) from None
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
             async with self._reader().execute(sql, params) as cur:
                 return list(await cur.fetchall())
         except sqlite3.OperationalError as exc:
-            raise _unavailable(self.path, exc) from None
+            raise unavailable(self.path, exc) from None
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows = await self._all(sql, params)
@@ -194,20 +185,6 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
         async with self.writer.execute("SELECT version FROM schema_migrations") as cur:
             return {row[0] for row in await cur.fetchall()}
 
-    async def pending_migrations(self) -> list[str]:
-        """Read-only (it backs /readyz): a database never migrated has every migration pending."""
-        tables = await self._all(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-        )
-        applied = (
-            {r[0] for r in await self._all("SELECT version FROM schema_migrations")}
-            if tables
-            else set()
-        )
-        return [
-            f"{m.version:04d}_{m.name}" for m in schema.load("sqlite") if m.version not in applied
-        ]
-
     async def migrate(self) -> list[str]:
         done: list[str] = []
         try:
@@ -222,276 +199,14 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
                         f"INSERT INTO schema_migrations VALUES ({m.version}, '{m.name}', "
                         f"{int(time.time())});\nCOMMIT;"
                     )
-                    done.append(f"{m.version:04d}_{m.name}")
+                    done.append(m.label)
         except sqlite3.Error as exc:
             if self.writer.in_transaction:
                 await self.writer.execute("ROLLBACK")
-            raise _unavailable(self.path, exc) from None
+            raise unavailable(self.path, exc) from None
         return done
 
-    async def ping(self) -> None:
-        await self._one("SELECT 1")
-
-    # --- links ----------------------------------------------------------------------------
-
-    async def insert_link(self, link: Link) -> Link:
-        params = link_params(link)
-        columns = ", ".join(params)
-        marks = ", ".join(f":{name}" for name in params)
-        try:
-            async with self._transaction() as conn:
-                cur = await conn.execute(f"INSERT INTO links ({columns}) VALUES ({marks})", params)
-                link_id = cur.lastrowid
-                assert link_id is not None
-                await self._write_tags(conn, link_id, link.tags)
-        except sqlite3.IntegrityError as exc:
-            raise _integrity(exc, link) from None
-        saved = await self.get_link(link_id)
-        assert saved is not None
-        return saved
-
-    async def _write_tags(
-        self, conn: aiosqlite.Connection, link_id: int, tags: Sequence[str]
-    ) -> None:
-        await conn.execute("DELETE FROM link_tags WHERE link_id = ?", (link_id,))
-        await conn.executemany(
-            "INSERT INTO link_tags (tag, link_id) VALUES (?, ?)", [(t, link_id) for t in tags]
-        )
-
-    async def update_link(self, link: Link) -> Link:
-        """Save a changed link; its version must be one past the stored one (else Conflict)."""
-        if link.id is None:
-            raise NotFound("link has no id")
-        params = link_params(link)
-        sets = ", ".join(f"{name} = :{name}" for name in params)
-        try:
-            async with self._transaction() as conn:
-                cur = await conn.execute(
-                    f"UPDATE links SET {sets} WHERE id = :id AND version = :version - 1",
-                    {**params, "id": link.id},
-                )
-                if cur.rowcount == 0:
-                    exists = await conn.execute_fetchall(
-                        "SELECT version FROM links WHERE id = ?", (link.id,)
-                    )
-                    if not list(exists):
-                        raise NotFound(f"no link with id {link.id}")
-                    raise Conflict("the link was changed meanwhile; fetch it and try again")
-                await self._write_tags(conn, link.id, link.tags)
-        except sqlite3.IntegrityError as exc:
-            raise _integrity(exc, link) from None
-        saved = await self.get_link(link.id)
-        assert saved is not None
-        return saved
-
-    async def get_link(self, link_id: int) -> Link | None:
-        row = await self._one(
-            f"SELECT {', '.join(LINK_COLUMNS)} FROM links WHERE id = ?", (link_id,)
-        )
-        return link_from_row(row) if row else None
-
-    async def link_by_code(self, host: str, code: str) -> Link | None:
-        """The link for a code on a host: the host's own first, else the default domain's."""
-        row = await self._one(
-            f"SELECT {', '.join(LINK_COLUMNS)} FROM links "
-            "WHERE code = ? AND domain IN (?, '') ORDER BY domain DESC LIMIT 1",
-            (code, host),
-        )
-        return link_from_row(row) if row else None
-
-    async def list_links(self, query: LinkQuery) -> tuple[list[Link], int]:
-        where: list[str] = ["1 = 1"]
-        params: list[Any] = []
-        for name, value in query.filters.items():
-            if name == "tag":
-                where.append("id IN (SELECT link_id FROM link_tags WHERE tag = ?)")
-            else:
-                where.append(f"{name} = ?")
-            params.append(value)
-        if query.archived is not None:
-            where.append("archived = ?")
-            params.append(int(query.archived))
-        if query.search:
-            where.append("(code LIKE ? ESCAPE '\\' OR destination LIKE ? ESCAPE '\\')")
-            like = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params += [like + "%", like + "%"]
-        clause = " AND ".join(where)
-        total = (await self._one(f"SELECT count(*) FROM links WHERE {clause}", params))[0]
-        rows = await self._all(
-            f"SELECT {', '.join(LINK_COLUMNS)} FROM links WHERE {clause} "
-            "ORDER BY id DESC LIMIT ? OFFSET ?",
-            [*params, query.limit, query.offset],
-        )
-        return [link_from_row(r) for r in rows], total
-
-    async def count_links(self) -> int:
-        return int((await self._one("SELECT count(*) FROM links"))[0])
-
-    async def utm_values_in_use(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for name in UTM_FIELDS:
-            rows = await self._all(
-                f"SELECT DISTINCT {name} FROM links WHERE {name} IS NOT NULL ORDER BY 1 LIMIT 500"
-            )
-            out[name] = [r[0] for r in rows]
-        return out
-
-    # --- hits -----------------------------------------------------------------------------
-
-    async def write_hits(self, hits: Sequence[Hit]) -> None:
-        """One transaction: the hit rows, any new fact combinations, today's first-seen
-        visitors, and both rollups."""
-        if not hits:
-            return
-        # Visitors this process has already stored today need no round trip to the database.
-        keys = [k for k in visitor_keys(hits) if k not in self._seen]
-        try:
-            async with self._transaction() as conn:
-                new_dims = await self._dims_ids(conn, hits)
-                known = {**self._dims, **new_dims} if new_dims else self._dims
-                ids = [known[h[4:]] for h in hits]
-                await conn.executemany(
-                    "INSERT INTO hits (link_id, ts, kind, visitor_day_hash, dims_id) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [(h[0], h[1], h[2], h[3], i) for h, i in zip(hits, ids, strict=True)],
-                )
-                first_seen: set[tuple[int, int, str]] = set()
-                for start in range(0, len(keys), VISITOR_CHUNK):
-                    chunk = keys[start : start + VISITOR_CHUNK]
-                    rows = await conn.execute_fetchall(
-                        "INSERT INTO hit_visitors (link_id, day, visitor_day_hash) VALUES "
-                        + ", ".join(["(?, ?, ?)"] * len(chunk))
-                        + " ON CONFLICT DO NOTHING RETURNING link_id, day, visitor_day_hash",
-                        [v for key in chunk for v in key],
-                    )
-                    first_seen.update((r[0], r[1], r[2]) for r in rows)
-                deltas = rollup_deltas(hits, ids, first_seen)
-                await conn.executemany(
-                    "INSERT INTO rollup_hourly (link_id, hour, kind, hits, bot_hits, uniques) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, hour, kind) DO UPDATE SET "
-                    "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
-                    "uniques = uniques + excluded.uniques",
-                    [(*k, *counts) for k, counts in deltas.hourly.items()],
-                )
-                await conn.executemany(
-                    "INSERT INTO rollup_daily (link_id, day, kind, dims_id, hits, bot_hits, "
-                    "uniques) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (link_id, day, kind, dims_id) DO UPDATE SET "
-                    "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
-                    "uniques = uniques + excluded.uniques",
-                    [(*k, *counts) for k, counts in deltas.daily.items()],
-                )
-                await conn.executemany(
-                    "INSERT INTO rollup_day (link_id, day, kind, hits, bot_hits, uniques) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, day, kind) DO UPDATE SET "
-                    "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
-                    "uniques = uniques + excluded.uniques",
-                    [(*k, *counts) for k, counts in deltas.per_day().items()],
-                )
-                await conn.executemany(
-                    "INSERT INTO rollup_totals (day, kind, hits, bot_hits, uniques) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (day, kind) DO UPDATE SET "
-                    "hits = hits + excluded.hits, bot_hits = bot_hits + excluded.bot_hits, "
-                    "uniques = uniques + excluded.uniques",
-                    [(*k, *counts) for k, counts in deltas.all_links_per_day().items()],
-                )
-        except sqlite3.Error as exc:
-            raise _unavailable(self.path, exc) from None
-        self._dims.update(new_dims)
-        self._remember(keys)
-
-    async def _dims_ids(self, conn: aiosqlite.Connection, hits: Sequence[Hit]) -> dict[Dims, int]:
-        """Ids of the fact combinations in a batch that this process has not seen yet; they are
-        inserted when missing. The caller caches them only once the transaction commits."""
-        missing = {d for d in map(dims_of, hits) if d not in self._dims}
-        if not missing:
-            return {}
-        by_key = {dims_key(d): d for d in missing}
-        await conn.executemany(
-            f"INSERT INTO hit_dims (key, {', '.join(DIM_COLUMNS)}) "
-            f"VALUES (?, {', '.join('?' * len(DIM_COLUMNS))}) ON CONFLICT (key) DO NOTHING",
-            [(k, *d) for k, d in by_key.items()],
-        )
-        found: dict[Dims, int] = {}
-        keys = list(by_key)
-        for start in range(0, len(keys), VISITOR_CHUNK):
-            chunk = keys[start : start + VISITOR_CHUNK]
-            rows = await conn.execute_fetchall(
-                f"SELECT key, id FROM hit_dims WHERE key IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            )
-            found.update((by_key[r[0]], r[1]) for r in rows)
-        return found
-
-    def _remember(self, keys: list[tuple[int, int, str]]) -> None:
-        """Keep today's stored visitor keys in memory, bounded; older days are dropped."""
-        if not keys:
-            return
-        newest = max(k[1] for k in keys)
-        if newest > self._seen_day or len(self._seen) + len(keys) > SEEN_VISITORS:
-            self._seen_day = max(newest, self._seen_day)
-            self._seen = {k for k in self._seen if k[1] == self._seen_day}
-            if len(self._seen) + len(keys) > SEEN_VISITORS:
-                self._seen.clear()
-        self._seen.update(k for k in keys if k[1] == self._seen_day)
-
-    async def count_hits(self, link_id: int | None = None) -> int:
-        if link_id is None:
-            return int((await self._one("SELECT count(*) FROM hits"))[0])
-        return int((await self._one("SELECT count(*) FROM hits WHERE link_id = ?", (link_id,)))[0])
-
-    async def human_hit_count(self, link_id: int) -> int:
-        row = await self._one(
-            "SELECT coalesce(sum(hits - bot_hits), 0) FROM rollup_hourly WHERE link_id = ?",
-            (link_id,),
-        )
-        return int(row[0])
-
-    async def rollups(
-        self, link_ids: Sequence[int] | None, start: float, end: float
-    ) -> list[RollupRow]:
-        where, params = "hour >= ? AND hour < ?", [int(start // 3600) * 3600, end]
-        if link_ids is not None:
-            where += f" AND link_id IN ({', '.join('?' * len(link_ids))})"
-            params += list(link_ids)
-        rows = await self._all(
-            "SELECT hour, kind, sum(hits), sum(bot_hits), sum(uniques) FROM rollup_hourly "
-            f"WHERE {where} GROUP BY hour, kind ORDER BY hour",
-            params,
-        )
-        return [RollupRow(*r) for r in rows]
-
-    async def breakdown(
-        self, link_id: int, column: str, start: float, end: float, limit: int
-    ) -> list[tuple[str | None, int, int]]:
-        """Top values of one fact for a link's human hits, by whole UTC days."""
-        check_column(column, BREAKDOWNS, "breakdown")
-        rows = await self._all(
-            f"SELECT d.{column}, sum(r.hits - r.bot_hits), sum(r.uniques) "
-            "FROM rollup_daily r JOIN hit_dims d ON d.id = r.dims_id "
-            "WHERE r.link_id = ? AND r.day >= ? AND r.day < ? AND d.is_bot = 0 "
-            f"GROUP BY d.{column} ORDER BY 2 DESC, 1 LIMIT ?",
-            (link_id, int(start // 86400), -int(-end // 86400), limit),
-        )
-        return [(r[0], r[1], r[2]) for r in rows]
-
-    async def group_totals(self, group_by: str, start: float, end: float) -> list[GroupRow]:
-        check_column(group_by, LINK_GROUPS, "group_by")
-        if group_by == "tag":
-            source, value = "link_tags t JOIN links l ON l.id = t.link_id", "t.tag"
-        else:
-            source, value = "links l", f"l.{group_by}"
-        rows = await self._all(
-            f"SELECT {value}, count(DISTINCT l.id), coalesce(sum(r.hits), 0), "
-            "coalesce(sum(r.bot_hits), 0), coalesce(sum(r.uniques), 0), "
-            "coalesce(sum(CASE WHEN r.kind = 'click' THEN r.hits - r.bot_hits END), 0), "
-            "coalesce(sum(CASE WHEN r.kind = 'scan' THEN r.hits - r.bot_hits END), 0) "
-            f"FROM {source} LEFT JOIN rollup_hourly r ON r.link_id = l.id "
-            "AND r.hour >= ? AND r.hour < ? "
-            f"GROUP BY {value} ORDER BY 3 DESC, 1",
-            (int(start // 3600) * 3600, end),
-        )
-        return [GroupRow(*r) for r in rows]
+    # --- salts -----------------------------------------------------------------------------
 
     async def salt_for_day(self, day: int) -> bytes:
         row = await self._one("SELECT salt FROM salts WHERE day = ?", (day,))
@@ -511,186 +226,6 @@ class SQLiteStore(SQLiteOutbox, SQLiteEvents, SQLiteCosts, SQLiteReports, SQLite
             await conn.execute("DELETE FROM hit_visitors WHERE day < ?", (before_day,))
             return cur.rowcount
 
-    # --- keys, users, domains -------------------------------------------------------------
-
-    async def insert_api_key(self, key: ApiKey) -> ApiKey:
-        now = int(time.time())
-        async with self._transaction() as conn:
-            cur = await conn.execute(
-                "INSERT INTO api_keys (prefix, hash, scopes, name, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (key.prefix, key.hash, " ".join(key.scopes), key.name, now),
-            )
-        saved = await self.api_key_by_prefix(key.prefix)
-        assert saved is not None and cur.lastrowid is not None
-        return saved
-
-    _KEY_COLUMNS = "id, prefix, hash, scopes, name, created_at, last_used_at, revoked"
-
-    @staticmethod
-    def _key(row: Sequence[Any]) -> ApiKey:
-        return ApiKey(
-            id=row[0],
-            prefix=row[1],
-            hash=row[2],
-            scopes=key_scopes(row[3]),
-            name=row[4],
-            created_at=from_epoch(row[5]),
-            last_used_at=from_epoch(row[6]),
-            revoked=bool(row[7]),
-        )
-
-    async def api_key_by_prefix(self, prefix: str) -> ApiKey | None:
-        row = await self._one(
-            f"SELECT {self._KEY_COLUMNS} FROM api_keys WHERE prefix = ?", (prefix,)
-        )
-        return self._key(row) if row else None
-
-    async def list_api_keys(self) -> list[ApiKey]:
-        rows = await self._all(f"SELECT {self._KEY_COLUMNS} FROM api_keys ORDER BY id")
-        return [self._key(r) for r in rows]
-
-    async def touch_api_key(self, key_id: int, when: datetime) -> None:
-        async with self._transaction() as conn:
-            await conn.execute(
-                "UPDATE api_keys SET last_used_at = ? WHERE id = ?", (epoch(when), key_id)
-            )
-
-    async def revoke_api_key(self, prefix: str) -> bool:
-        async with self._transaction() as conn:
-            cur = await conn.execute("UPDATE api_keys SET revoked = 1 WHERE prefix = ?", (prefix,))
-            return cur.rowcount > 0
-
-    async def insert_user(self, username: str, password_hash: str, is_admin: bool) -> int:
-        try:
-            async with self._transaction() as conn:
-                cur = await conn.execute(
-                    "INSERT INTO users (username, password_hash, is_admin, created_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    (username, password_hash, is_admin, int(time.time())),
-                )
-        except sqlite3.IntegrityError:
-            raise Conflict(f"the user {username!r} exists already", field="username") from None
-        assert cur.lastrowid is not None
-        return cur.lastrowid
-
-    async def count_users(self) -> int:
-        return int((await self._one("SELECT count(*) FROM users"))[0])
-
-    async def user_by_name(self, username: str) -> User | None:
-        row = await self._one(
-            "SELECT id, username, password_hash, is_admin FROM users WHERE username = ?",
-            (username,),
-        )
-        return User(row[0], row[1], row[2], bool(row[3])) if row else None
-
-    async def upsert_domain(self, domain: Domain) -> None:
-        async with self._transaction() as conn:
-            await conn.execute(
-                "INSERT INTO domains (host, fallback_url, created_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (host) DO UPDATE SET fallback_url = excluded.fallback_url",
-                (domain.host, domain.fallback_url, int(time.time())),
-            )
-
-    async def get_domain(self, host: str) -> Domain | None:
-        row = await self._one("SELECT host, fallback_url FROM domains WHERE host = ?", (host,))
-        return Domain(row[0], row[1]) if row else None
-
-    async def list_domains(self) -> list[Domain]:
-        return [
-            Domain(r[0], r[1]) for r in await self._all("SELECT host, fallback_url FROM domains")
-        ]
-
-    # --- jobs (claimable, leased) ---------------------------------------------------------
-
-    async def enqueue_jobs(
-        self, queue: str, payloads: Sequence[str], run_at: float | None = None
-    ) -> list[int]:
-        now = time.time()
-        due = now if run_at is None else run_at
-        ids: list[int] = []
-        async with self._transaction() as conn:
-            for payload in payloads:
-                cur = await conn.execute(
-                    "INSERT INTO jobs (queue, payload, run_at, created_at) VALUES (?, ?, ?, ?)",
-                    (queue, payload, due, now),
-                )
-                assert cur.lastrowid is not None
-                ids.append(cur.lastrowid)
-        return ids
-
-    async def claim_jobs(self, queue: str, worker: str, limit: int, lease_s: float) -> list[Job]:
-        """Due jobs, leased to `worker` until now + lease_s. The claim is one BEGIN IMMEDIATE
-        transaction, so claimers in any number of processes never share a job."""
-        now = time.time()
-        async with self._transaction() as conn:
-            rows = await conn.execute_fetchall(
-                "UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 "
-                "WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND done_at IS NULL "
-                "AND run_at <= ? AND (lease_until IS NULL OR lease_until <= ?) "
-                "ORDER BY run_at, id LIMIT ?) "
-                "RETURNING id, queue, payload, attempts, lease_until",
-                (worker, now + lease_s, queue, now, now, limit),
-            )
-        return sorted((Job(*r) for r in rows), key=lambda j: j.id)
-
-    async def finish_jobs(self, worker: str, job_ids: Sequence[int]) -> int:
-        """Mark jobs done; only those `worker` still holds (a reclaimed job is not its own)."""
-        if not job_ids:
-            return 0
-        async with self._transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE jobs SET done_at = ?, lease_until = NULL WHERE lease_owner = ? "
-                f"AND done_at IS NULL AND id IN ({', '.join('?' * len(job_ids))})",
-                (time.time(), worker, *job_ids),
-            )
-            return cur.rowcount
-
-    async def retry_job(self, worker: str, job_id: int, run_at: float) -> bool:
-        """Give a held job back, due again at run_at."""
-        async with self._transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE jobs SET run_at = ?, lease_owner = NULL, lease_until = NULL "
-                "WHERE id = ? AND lease_owner = ? AND done_at IS NULL",
-                (run_at, job_id, worker),
-            )
-            return cur.rowcount > 0
-
     async def watch_changes(self, callback: ChangeCallback) -> None:
         """One SQLite database serves one node: edits made through it invalidate the cache
         directly, and the cache TTL covers edits made by the CLI."""
-
-    # --- whole tables (firstmark copy) ----------------------------------------------------
-
-    async def tables(self) -> dict[str, list[str]]:
-        """Data tables in creation order (referenced tables come first), with their columns."""
-        names = await self._all(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name != 'schema_migrations' ORDER BY rowid"
-        )
-        out: dict[str, list[str]] = {}
-        for (name,) in names:
-            columns = await self._all(f"PRAGMA table_info({quote_ident(name)})")
-            out[name] = [c[1] for c in columns]
-        return out
-
-    async def dump_table(
-        self, table: str, columns: Sequence[str], batch: int
-    ) -> AsyncIterator[list[tuple[Any, ...]]]:
-        cols = ", ".join(map(quote_ident, columns))
-        async with self._reader().execute(f"SELECT {cols} FROM {quote_ident(table)}") as cur:
-            while rows := await cur.fetchmany(batch):
-                yield [tuple(r) for r in rows]
-
-    async def load_table(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-    ) -> None:
-        cols = ", ".join(map(quote_ident, columns))
-        marks = ", ".join("?" * len(columns))
-        async with self._transaction() as conn:
-            await conn.executemany(
-                f"INSERT INTO {quote_ident(table)} ({cols}) VALUES ({marks})", rows
-            )
-
-    async def count_rows(self, table: str) -> int:
-        return int((await self._one(f"SELECT count(*) FROM {quote_ident(table)}"))[0])

@@ -1,0 +1,133 @@
+"""The sums reports are made of, the same on both engines.
+
+Traffic comes from the daily rollups (rollup_day) joined to the links' UTM tags, so reports
+work in whole days; conversions from the conversions table (credited to their last
+non-direct touch when they were stored); journeys from the touches of each converting
+visitor or click token. Groups come back in one order on both engines: NULL first, text by
+code point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from firstmark.domain.reports import ConversionTotal, Credits, CreditTotal, Journey, TrafficTotal
+from firstmark.store.rows.events import (
+    CREDIT_COLUMNS,
+    JOURNEY_CONVERSIONS,
+    JOURNEY_STEP,
+    JOURNEY_WINDOW,
+    UNCREDITED,
+    conversion_totals_from_rows,
+    conversions_source,
+    credit_params,
+    credit_totals_from_rows,
+    credit_totals_query,
+    day_span,
+    dimension_columns,
+    journeys_from_rows,
+    merge_steps,
+    traffic_from_rows,
+    traffic_query,
+)
+from firstmark.store.sql.executor import SharedSQL
+
+_TEXT_DIMENSIONS = ("source", "medium", "campaign", "content")
+
+
+class ReportSQL(SharedSQL):
+    # Each report dimension as (links column, conversions column): rows.events
+    # report_dimensions with the engine's day of a conversion.
+    dimensions: dict[str, tuple[str, str]]
+
+    def _dimensions(self, dims: Sequence[str], side: int) -> tuple[str, str, str]:
+        """(select list with a trailing comma, GROUP BY list, ORDER BY list with a trailing
+        comma) of report dimensions for one table (side 0: links, side 1: conversions)."""
+        columns = dimension_columns(self.dimensions, dims, side)
+        collate = self.dialect.collate
+        order = "".join(
+            f"{c}{collate} NULLS FIRST, " if d in _TEXT_DIMENSIONS else f"{c} NULLS FIRST, "
+            for c, d in zip(columns, dims, strict=True)
+        )
+        return "".join(f"{c}, " for c in columns), ", ".join(columns), order
+
+    async def save_credits(self, credits: Sequence[Credits]) -> None:
+        """Store conversions' credits and mark them credited, in one transaction."""
+        if not credits:
+            return
+        marks = ", ".join("?" * len(CREDIT_COLUMNS))
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                f"INSERT INTO attribution_credits ({', '.join(CREDIT_COLUMNS)}) "
+                f"VALUES ({marks}) ON CONFLICT DO NOTHING",
+                credit_params(credits),
+            )
+            await tx.executemany(
+                "INSERT INTO credited (conversion_id) VALUES (?) ON CONFLICT DO NOTHING",
+                [(c.conversion_id,) for c in credits],
+            )
+
+    async def credit_totals(
+        self, dims: Sequence[str], start: float, end: float, currency: str | None
+    ) -> list[CreditTotal]:
+        rows = await self.db.fetch(
+            # placeholders in the order they appear: the currency in SELECT comes first
+            credit_totals_query(dims, ("?", "?", "?", "?")),
+            (currency, float(start), float(end), currency),
+        )
+        return credit_totals_from_rows(rows, len(dims))
+
+    async def traffic_totals(
+        self, dims: Sequence[str], start: float, end: float
+    ) -> list[TrafficTotal]:
+        select, group, order = self._dimensions(dims, 0)
+        rows = await self.db.fetch(
+            traffic_query(select, dims, "?", "?")
+            + (f" GROUP BY {group} ORDER BY {order.removesuffix(', ')}" if group else ""),
+            day_span(start, end),
+        )
+        return traffic_from_rows(rows, len(dims))
+
+    async def conversion_totals(
+        self, dims: Sequence[str], start: float, end: float
+    ) -> list[ConversionTotal]:
+        select, group, order = self._dimensions(dims, 1)
+        collate = self.dialect.collate
+        rows = await self.db.fetch(
+            f"SELECT {select}c.currency, count(*), coalesce(sum(c.value), 0) "
+            f"{conversions_source([select])} WHERE c.ts >= ? AND c.ts < ? GROUP BY "
+            + (f"{group}, " if group else "")
+            + f"c.currency ORDER BY {order}c.currency{collate} NULLS FIRST",
+            (float(start), float(end)),
+        )
+        return conversion_totals_from_rows(rows, len(dims))
+
+    async def conversion_journeys(
+        self, start: float, end: float, uncredited: bool = False
+    ) -> list[Journey]:
+        """Every conversion in [start, end) (only those without stored credits when
+        `uncredited`) with the touches of its visitor or click token inside its goal's window,
+        oldest first."""
+        span = (float(start), float(end))
+        skip = UNCREDITED if uncredited else ""
+        conversions = await self.db.fetch(
+            f"{JOURNEY_CONVERSIONS} WHERE c.ts >= ? AND c.ts < ?{skip} ORDER BY c.id", span
+        )
+        if not conversions:
+            return []  # nothing new to share out: the touches need not be read at all
+        by_visitor = await self.db.fetch(
+            f"SELECT {JOURNEY_STEP} FROM conversions c JOIN goals g ON g.id = c.goal_id "
+            f"JOIN touches t ON t.visitor_id = c.visitor_id AND {JOURNEY_WINDOW} "
+            f"WHERE c.ts >= ? AND c.ts < ? AND c.visitor_id IS NOT NULL{skip} "
+            "ORDER BY c.id, t.ts, t.id",
+            span,
+        )
+        # From the few conversions with a token to their touches, in that order.
+        by_token = await self.db.fetch(
+            f"SELECT {JOURNEY_STEP} FROM conversions c JOIN goals g ON g.id = c.goal_id "
+            f"{self.dialect.join_in_order} touches t ON t.click_token = c.click_token "
+            f"AND {JOURNEY_WINDOW} "
+            f"WHERE c.ts >= ? AND c.ts < ? AND c.click_token IS NOT NULL{skip}",
+            span,
+        )
+        return journeys_from_rows(conversions, merge_steps(by_visitor, by_token))
