@@ -37,7 +37,7 @@ from firstmark.forward.worker import Forwarder  # noqa: E402
 from firstmark.sealing import Sealer  # noqa: E402
 from firstmark.services import destinations as destinations_service  # noqa: E402
 from firstmark.services.conversions import outbox_for  # noqa: E402
-from firstmark.store.sqlite.store import SQLiteStore  # noqa: E402
+from firstmark.store import SQLiteStore  # noqa: E402
 
 LATENCY_S = 0.05
 SECRET = "bench-secret"

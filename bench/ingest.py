@@ -36,7 +36,7 @@ from firstmark.domain.events import RawEvent, parse  # noqa: E402
 from firstmark.domain.sites import Site, new_key  # noqa: E402
 from firstmark.geo import GeoLookup  # noqa: E402
 from firstmark.ingest.events import EventWriter, GoalCache  # noqa: E402
-from firstmark.store.sqlite.store import SQLiteStore  # noqa: E402
+from firstmark.store import SQLiteStore  # noqa: E402
 
 UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

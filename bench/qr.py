@@ -31,7 +31,7 @@ from firstmark.domain.placements import Draft, Placement
 from firstmark.domain.qr import parse_options
 from firstmark.domain.qrrender import read_logo, render
 from firstmark.services import qr as qr_service
-from firstmark.store.sqlite.store import SQLiteStore
+from firstmark.store import SQLiteStore
 
 URL = "https://go.example/q/Ab3xY9z"
 

@@ -38,8 +38,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from firstmark.domain import reports, stats  # noqa: E402
 from firstmark.services import reports as reports_service  # noqa: E402
-from firstmark.store import create_store  # noqa: E402
-from firstmark.store.protocol import Store  # noqa: E402
+from firstmark.store import Store, create_store  # noqa: E402
 
 DAY = 86_400
 SOURCES = [("google", "cpc"), ("facebook", "paid-social"), ("newsletter", "email"),

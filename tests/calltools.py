@@ -12,7 +12,7 @@ from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.numbers import TrackingNumber
 from firstmark.domain.phones import hash_key
 from firstmark.services import numbers as numbers_service
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 KEY = hash_key("test-secret")
 SHOP_LINE = "+442079460999"

@@ -15,8 +15,7 @@ import pytest
 from firstmark.app import create_app
 from firstmark.config import Settings
 from firstmark.domain.keys import SCOPES, new_key
-from firstmark.store import create_store
-from firstmark.store.protocol import Store
+from firstmark.store import Store, create_store
 
 BASE_URL = "http://fm.test"
 PG_URL = os.environ.get("FIRSTMARK_TEST_POSTGRES_URL", "")

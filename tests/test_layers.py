@@ -226,6 +226,15 @@ def store_imports_nothing_above_it(mod: Module) -> Iterator[str]:
             yield f"{mod.where(imp.line)}: store/ imports {imp.name}"
 
 
+# The store's own modules (protocol, rows, sql, the engines …): outside store/ they are reached
+# only through the names the package firstmark.store re-exports.
+STORE_MODULES = tuple(
+    f"firstmark.store.{entry.stem}"
+    for entry in (PACKAGE / "store").iterdir()
+    if (entry.suffix == ".py" and entry.stem != "__init__") or (entry / "__init__.py").exists()
+)
+
+
 def engines_only_through_store(mod: Module) -> Iterator[str]:
     """Outside store/, nothing names an engine module: `create_store`, the protocol and the
     types firstmark.store re-exports are the way in."""
@@ -236,6 +245,16 @@ def engines_only_through_store(mod: Module) -> Iterator[str]:
             yield f"{mod.where(imp.line)}: engine module {imp.name} imported outside store/"
 
 
+def store_only_through_its_package(mod: Module) -> Iterator[str]:
+    """Outside store/, code imports from `firstmark.store` itself, never from the modules
+    behind it, so the store can move its insides without touching a caller."""
+    if mod.layer == "store":
+        return
+    for imp in mod.imports:
+        if imp.under(*STORE_MODULES) and not imp.under(*ENGINE_MODULES):
+            yield f"{mod.where(imp.line)}: {imp.name} imported past firstmark.store"
+
+
 RULES: list[Callable[[Module], Iterable[str]]] = [
     domain_is_pure,
     drivers_only_in_store,
@@ -243,6 +262,7 @@ RULES: list[Callable[[Module], Iterable[str]]] = [
     lower_layers_never_import_edges,
     store_imports_nothing_above_it,
     engines_only_through_store,
+    store_only_through_its_package,
 ]
 
 
@@ -358,6 +378,13 @@ WRONG = [
         engines_only_through_store,
         "firstmark.store.postgres.tables",
     ),
+    (
+        "services/x.py",
+        "from firstmark.store.protocol import Store\n",
+        store_only_through_its_package,
+        "firstmark.store.protocol.Store",
+    ),
+    ("cli/x.py", "from ..store.rows import links\n", store_only_through_its_package, "rows"),
 ]
 
 
@@ -379,7 +406,7 @@ RIGHT = [
     ("web/x.py", "from firstmark.store import create_store\n"),
     ("web/x.py", "def f():\n    'SELECT the first link FROM the list, as the user asked.'\n"),
     ("web/x.py", "MESSAGE = 'Select a file from your computer'\n"),
-    ("services/x.py", "from firstmark.store.protocol import Store\n"),
+    ("services/x.py", "from firstmark.store import Store, LinkQuery\n"),
 ]
 
 

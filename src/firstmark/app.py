@@ -29,8 +29,7 @@ from firstmark.ingest.events import EventWriter, GoalCache
 from firstmark.ingest.hits import HitWriter
 from firstmark.sealing import Sealer
 from firstmark.services import linkcheck
-from firstmark.store import create_store
-from firstmark.store.protocol import Store
+from firstmark.store import Store, create_store
 from firstmark.web import api, callhooks, dashboard, ops
 from firstmark.web.collect import CollectApp, SiteCache
 from firstmark.web.dni import DniApp, PoolCache

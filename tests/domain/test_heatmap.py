@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from firstmark.domain.stats import WEEKDAYS, heatmap
-from firstmark.store.protocol import RollupRow
+from firstmark.store import RollupRow
 
 
 def at(text: str) -> int:

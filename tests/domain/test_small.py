@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from firstmark.domain import keys, passwords, stats, visitors
 from firstmark.domain.clicks import ClickSigner, b62, from_b62
 from firstmark.errors import InvalidField
-from firstmark.store.protocol import RollupRow
+from firstmark.store import RollupRow
 
 
 @given(st.integers(min_value=0, max_value=2**63))

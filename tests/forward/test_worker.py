@@ -21,7 +21,7 @@ from firstmark.forward.worker import Forwarder
 from firstmark.sealing import Sealer
 from firstmark.services import conversions as conversions_service
 from firstmark.services import destinations as destinations_service
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 ADS = {"ad_user_data": "granted", "ad_personalization": "granted", "analytics_storage": "granted"}
 IP, UA = "198.51.100.77", "Mozilla/5.0 (firstmark-test) UniqueAgent/9.9"

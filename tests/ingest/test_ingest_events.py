@@ -15,7 +15,7 @@ from firstmark.domain.goals import Goal
 from firstmark.domain.sites import Site, new_key
 from firstmark.geo import GeoLookup
 from firstmark.ingest.events import EventWriter, GoalCache
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"  # noqa: E501
 BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"

@@ -10,7 +10,7 @@ from firstmark.domain.hits import Hit, RawHit
 from firstmark.domain.links import Link
 from firstmark.geo import GeoLookup
 from firstmark.ingest.hits import HitWriter
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0"
 

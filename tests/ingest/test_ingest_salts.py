@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from firstmark.ingest.salts import DailySalts
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 class Salts:

@@ -17,7 +17,7 @@ from firstmark.cli import main
 from firstmark.domain.linkcheck import forbidden_address
 from firstmark.domain.links import Link
 from firstmark.services import linkcheck
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 SEEN: list[tuple[str, str]] = []
 

@@ -26,8 +26,7 @@ from firstmark.domain.links import Link
 from firstmark.domain.numbers import Pool, TrackingNumber
 from firstmark.domain.sites import Site
 from firstmark.services.transfer import ProgressBar
-from firstmark.store import create_store
-from firstmark.store.protocol import CallQuery, Domain, Store
+from firstmark.store import CallQuery, Domain, Store, create_store
 
 HOUR = 1_764_072_000  # 2025-11-25 12:00 UTC
 

@@ -15,7 +15,7 @@ import pytest
 
 from calltools import call, number
 from firstmark.domain.calls import Lease
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 TODAY = datetime.now(UTC).date().isoformat()
 

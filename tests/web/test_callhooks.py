@@ -28,7 +28,7 @@ from firstmark.domain.calls import Lease
 from firstmark.domain.consent import Consent
 from firstmark.domain.links import Link
 from firstmark.services.numbers import register
-from firstmark.store.protocol import CallQuery, Store
+from firstmark.store import CallQuery, Store
 
 PUBLIC = "https://track.example.com"
 TOKEN = "twilio-auth-token-0123456789abcdef"

@@ -17,7 +17,7 @@ from firstmark.app import create_app
 from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.keys import new_key
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"  # noqa: E501
 GRANTED = {"analytics_storage": "granted", "ad_storage": "granted", "ad_user_data": "granted"}

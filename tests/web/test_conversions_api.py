@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from firstmark.domain.clicks import ClickSigner
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 ADS = {"ad_user_data": "granted", "ad_personalization": "denied", "analytics_storage": "granted"}
 

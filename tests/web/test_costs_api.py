@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 META = (
     "Reporting starts,Reporting ends,Campaign name,Amount spent (EUR),Impressions,Link clicks\n"

@@ -19,7 +19,7 @@ from firstmark.app import create_app
 from firstmark.config import Settings
 from firstmark.domain.links import Link
 from firstmark.domain.passwords import hash_password
-from firstmark.store.protocol import LinkQuery, Store
+from firstmark.store import LinkQuery, Store
 
 PASSWORD = "correct horse battery"
 CLIENT = ("203.0.113.7", 50000)

@@ -19,7 +19,7 @@ from test_dashboard import PASSWORD, csrf_of, log_in, make_client
 from calltools import CALLER, call, number
 from firstmark.domain.links import Link
 from firstmark.domain.passwords import hash_password
-from firstmark.store.protocol import CallQuery, Store
+from firstmark.store import CallQuery, Store
 
 
 @pytest.fixture

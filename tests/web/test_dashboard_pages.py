@@ -25,7 +25,7 @@ from firstmark.domain.conversions import Conversion
 from firstmark.domain.goals import Goal
 from firstmark.domain.links import Link
 from firstmark.domain.passwords import hash_password
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 from qrtools import decode_png
 
 YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()

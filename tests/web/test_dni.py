@@ -13,7 +13,7 @@ import pytest
 from firstmark.app import create_app
 from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 ORIGIN = "https://shop.example"
 FALLBACK = "+14155550100"

@@ -9,7 +9,7 @@ import pytest
 
 from firstmark.domain.links import Link
 from firstmark.errors import StoreUnavailable
-from firstmark.store.protocol import Domain, Store
+from firstmark.store import Domain, Store
 from firstmark.web.linkcache import LinkCache
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 LINK = {
     "destination": "https://shop.example/spring?ref=home",

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 def body(**kw: object) -> dict[str, object]:

@@ -15,7 +15,7 @@ import pytest
 import segno
 
 from agents import DESKTOP, IPHONE
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 from qrtools import decode_png, eps_cells, matrix_cells, pdf_cells, svg_cells
 
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from agents import IPHONE
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 from qrtools import decode_png
 
 

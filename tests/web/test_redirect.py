@@ -14,7 +14,7 @@ from agents import DESKTOP, IPHONE
 from firstmark.app import create_app
 from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
-from firstmark.store.protocol import Domain, Store
+from firstmark.store import Domain, Store
 
 
 async def make(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:

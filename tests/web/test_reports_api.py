@@ -14,7 +14,7 @@ import pytest
 from agents import DESKTOP, IPHONE
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.events import Touch
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 TODAY = datetime.now(UTC).date().isoformat()
 

@@ -8,8 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias
 
 from firstmark.config import Settings
-from firstmark.store import create_store
-from firstmark.store.protocol import Store
+from firstmark.store import Store, create_store
 
 Handler = Callable[[argparse.Namespace, Settings, Store], Awaitable[int]]
 """A command that needs the database: `set_defaults(run=handler)`; the store is opened for it."""

@@ -10,7 +10,7 @@ from firstmark.cli.common import Commands, group, print_json
 from firstmark.config import Settings
 from firstmark.domain.costs import PRESETS
 from firstmark.services import costs as costs_service
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 async def cmd_costs_import(args: argparse.Namespace, settings: Settings, store: Store) -> int:

@@ -8,7 +8,7 @@ import sys
 
 from firstmark.cli.common import Commands, open_store
 from firstmark.config import Settings
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 async def cmd_migrate(args: argparse.Namespace, settings: Settings, store: Store) -> int:

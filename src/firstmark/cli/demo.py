@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from firstmark.cli.common import Commands
 from firstmark.config import Settings
 from firstmark.domain import phones
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 async def cmd_demo(args: argparse.Namespace, settings: Settings, store: Store) -> int:

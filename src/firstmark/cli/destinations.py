@@ -13,7 +13,7 @@ from typing import Any
 from firstmark.cli.common import Commands, group, print_json
 from firstmark.config import Settings
 from firstmark.errors import InvalidField
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 def _pairs(items: Sequence[str] | None, what: str) -> dict[str, str]:

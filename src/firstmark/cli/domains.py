@@ -9,7 +9,7 @@ from firstmark.config import Settings
 from firstmark.domain import links
 from firstmark.domain.urls import validate_destination
 from firstmark.errors import InvalidField
-from firstmark.store.protocol import Domain, Store
+from firstmark.store import Domain, Store
 
 
 async def cmd_domain_set(args: argparse.Namespace, settings: Settings, store: Store) -> int:

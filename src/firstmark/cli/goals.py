@@ -9,7 +9,7 @@ from firstmark.cli.common import Commands, group, print_json
 from firstmark.config import Settings
 from firstmark.domain import goals
 from firstmark.services import goals as goals_service
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 async def cmd_goal_add(args: argparse.Namespace, settings: Settings, store: Store) -> int:

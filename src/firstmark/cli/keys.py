@@ -11,7 +11,7 @@ from firstmark.config import Settings
 from firstmark.domain.keys import parse_scopes
 from firstmark.domain.passwords import hash_password
 from firstmark.services import keys as keys_service
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 async def cmd_init(args: argparse.Namespace, settings: Settings, store: Store) -> int:

@@ -14,7 +14,7 @@ from firstmark.cli.common import Commands, group, print_json
 from firstmark.config import Settings
 from firstmark.services import linkcheck
 from firstmark.services import links as links_service
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 async def cmd_links_check(args: argparse.Namespace, settings: Settings, store: Store) -> int:

@@ -16,7 +16,7 @@ from firstmark.domain.utm import UTM_FIELDS
 from firstmark.errors import InvalidField
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
-from firstmark.store.protocol import LinkQuery, Store
+from firstmark.store import LinkQuery, Store
 
 
 def _link_body(args: argparse.Namespace) -> dict[str, Any]:

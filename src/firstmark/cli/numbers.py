@@ -12,7 +12,7 @@ from firstmark.config import Settings
 from firstmark.domain import calls, numbers
 from firstmark.domain.phones import display
 from firstmark.services import numbers as numbers_service
-from firstmark.store.protocol import CallQuery, Store
+from firstmark.store import CallQuery, Store
 
 
 def _body(args: argparse.Namespace) -> dict[str, Any]:

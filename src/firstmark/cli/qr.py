@@ -14,7 +14,7 @@ from firstmark.domain.qrrender import MAX_LOGO_BYTES, read_logo
 from firstmark.errors import InvalidField
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 OPTION_FLAGS = ("scale", "border", "dark", "light", "ec", "logo_size")
 

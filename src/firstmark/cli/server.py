@@ -10,7 +10,7 @@ import sys
 from firstmark import __version__
 from firstmark.cli.common import Commands, with_store
 from firstmark.config import Settings
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

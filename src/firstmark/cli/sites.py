@@ -10,7 +10,7 @@ from firstmark.cli.common import Commands, group, print_json
 from firstmark.config import Settings
 from firstmark.domain import sites
 from firstmark.services import sites as sites_service
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 async def cmd_site_add(args: argparse.Namespace, settings: Settings, store: Store) -> int:

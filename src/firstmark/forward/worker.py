@@ -25,7 +25,7 @@ from firstmark.forward import outbox
 from firstmark.forward.adapters import ADAPTERS
 from firstmark.forward.adapters.base import Adapter, Outcome, Outgoing, Target, batch_key
 from firstmark.sealing import Sealer, Unsealable
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 log = logging.getLogger("firstmark.forward")
 

@@ -16,7 +16,7 @@ import time
 from collections import deque
 from typing import Generic, TypeVar
 
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 log = logging.getLogger("firstmark.writer")
 T = TypeVar("T")

@@ -22,7 +22,7 @@ from firstmark.domain.visitors import day_of
 from firstmark.geo import GeoLookup
 from firstmark.ingest.batch import BatchWriter
 from firstmark.ingest.salts import DailySalts
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 GOALS_TTL_S = 5.0
 

@@ -7,7 +7,7 @@ store only gets, stores and deletes salts (and, with them, the per-day visitor r
 from __future__ import annotations
 
 from firstmark.domain import visitors
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 class DailySalts:

@@ -25,7 +25,7 @@ from firstmark.domain.goals import Goal
 from firstmark.domain.numbers import TrackingNumber
 from firstmark.services.conversions import outbox_for
 from firstmark.services.numbers import ensure_call_goal
-from firstmark.store.protocol import CallTotal, Store
+from firstmark.store import CallTotal, Store
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from firstmark.domain.conversions import Conversion, ConversionInput
 from firstmark.domain.destinations import OutboxTarget, outbox_targets
 from firstmark.errors import InvalidField
 from firstmark.sealing import Sealer
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 def seal_client(given: ConversionInput, client_data: Sealer | None) -> str | None:

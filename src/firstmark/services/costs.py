@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from firstmark.domain import costs
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 async def import_file(

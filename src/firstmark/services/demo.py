@@ -14,7 +14,7 @@ from firstmark.domain.numbers import TrackingNumber
 from firstmark.services import numbers
 from firstmark.services.conversions import outbox_for
 from firstmark.services.transfer import ProgressBar
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 CHUNK = 500
 

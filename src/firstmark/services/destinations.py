@@ -7,7 +7,7 @@ from firstmark.domain import destinations
 from firstmark.domain.destinations import Destination, DestinationInput
 from firstmark.errors import InvalidField, NotFound
 from firstmark.sealing import Sealer
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 async def _check_goals(store: Store, checked: DestinationInput) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from firstmark.domain import goals
 from firstmark.domain.goals import Goal
 from firstmark.domain.times import now
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 async def create(store: Store, data: object) -> Goal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from firstmark.domain.keys import ApiKey, new_key
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 async def create(store: Store, scopes: Sequence[str], name: str) -> tuple[str, ApiKey]:

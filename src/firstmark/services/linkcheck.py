@@ -20,7 +20,7 @@ import httpx
 from firstmark.domain import schedules
 from firstmark.domain.linkcheck import Health, forbidden_address, is_ok
 from firstmark.domain.links import Link
-from firstmark.store.protocol import LinkQuery, Store
+from firstmark.store import LinkQuery, Store
 
 log = logging.getLogger("firstmark.health")
 MAX_HOPS = 5

@@ -13,7 +13,7 @@ from firstmark.domain.links import Link, LinkPolicy, Prepared
 from firstmark.domain.times import now
 from firstmark.domain.utm import taxonomy
 from firstmark.errors import NotFound, SlugTaken
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 CODE_ATTEMPTS = 8
 

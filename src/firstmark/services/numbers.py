@@ -9,7 +9,7 @@ from firstmark.domain.goals import Goal
 from firstmark.domain.numbers import Pool, TrackingNumber
 from firstmark.domain.phones import loose_e164
 from firstmark.errors import InvalidField, NotFound
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 CALL_GOAL = "call"
 

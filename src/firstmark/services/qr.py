@@ -26,7 +26,7 @@ from firstmark.domain.schedules import Schedule
 from firstmark.errors import InvalidField, NotFound, SlugTaken
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -13,7 +13,7 @@ from firstmark.domain import attribution, reports, stats
 from firstmark.domain.dimensions import COST_GROUPS
 from firstmark.domain.times import iso
 from firstmark.errors import InvalidField
-from firstmark.store.protocol import Store, epoch_day
+from firstmark.store import Store, epoch_day
 
 CREDIT_BATCH = 5_000  # conversions whose credits are written in one transaction
 

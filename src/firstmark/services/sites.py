@@ -5,7 +5,7 @@ from __future__ import annotations
 from firstmark.domain import sites
 from firstmark.domain.sites import Site
 from firstmark.domain.times import now
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 
 async def create(store: Store, data: object) -> Site:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from firstmark.errors import FirstmarkError
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 
 BATCH = 5_000
 

@@ -21,7 +21,7 @@ from firstmark.domain.events import RawEvent
 from firstmark.domain.sites import KEY_PATTERN, Site
 from firstmark.errors import BodyTooLarge, FirstmarkError, Forbidden, InvalidBody, RateLimited
 from firstmark.ingest.events import EventWriter
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 from firstmark.web.clientip import ClientIP
 from firstmark.web.ratelimit import RateLimiter
 from firstmark.web.script import Script

@@ -20,7 +20,7 @@ from firstmark.domain import dni
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.numbers import Pool
 from firstmark.errors import FirstmarkError, Forbidden, InvalidField, RateLimited
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 from firstmark.web.clientip import ClientIP
 from firstmark.web.collect import SiteCache, cors, json_reply
 from firstmark.web.ratelimit import RateLimiter

@@ -17,7 +17,7 @@ from firstmark.domain import schedules
 from firstmark.domain.links import Link
 from firstmark.domain.redirects import Target, compile_link
 from firstmark.errors import StoreUnavailable
-from firstmark.store.protocol import Domain, Store
+from firstmark.store import Domain, Store
 
 log = logging.getLogger("firstmark.web.linkcache")
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from firstmark.ingest.events import EventWriter, GoalCache
     from firstmark.ingest.hits import HitWriter
     from firstmark.sealing import Sealer
-    from firstmark.store.protocol import Store
+    from firstmark.store import Store
     from firstmark.web.collect import SiteCache
     from firstmark.web.dashboard.views import Dashboard
     from firstmark.web.dni import DniApp, PoolCache

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from firstmark.domain import calls
 from firstmark.domain.calls import STATUSES
 from firstmark.errors import InvalidField
-from firstmark.store.protocol import CallQuery
+from firstmark.store import CallQuery
 from firstmark.web.api.auth import require
 from firstmark.web.http import json_response, only_known, query_int
 from firstmark.web.runtime import runtime

@@ -15,7 +15,7 @@ from firstmark.domain.dimensions import COST_GROUPS
 from firstmark.domain.times import iso
 from firstmark.errors import BodyTooLarge, InvalidField
 from firstmark.services import costs as costs_service
-from firstmark.store.protocol import epoch_day
+from firstmark.store import epoch_day
 from firstmark.web.api.auth import require
 from firstmark.web.http import json_response, only_known
 from firstmark.web.runtime import runtime

@@ -17,7 +17,7 @@ from firstmark.errors import InvalidField
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
-from firstmark.store.protocol import LinkQuery
+from firstmark.store import LinkQuery
 from firstmark.web.api.auth import require
 from firstmark.web.http import json_response, only_known, query_int, read_json
 from firstmark.web.runtime import runtime

@@ -16,7 +16,7 @@ from firstmark.domain.utm import UTM_FIELDS, UtmWarning, taxonomy_warnings
 from firstmark.errors import Conflict, InvalidField
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
-from firstmark.store.protocol import LinkQuery
+from firstmark.store import LinkQuery
 from firstmark.web.dashboard import charts, forms, qr
 from firstmark.web.dashboard.views import Ctx, column, date_range, day_labels, page
 

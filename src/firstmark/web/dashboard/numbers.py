@@ -18,7 +18,7 @@ from firstmark.domain.numbers import PROVIDERS, TrackingNumber
 from firstmark.domain.phones import display
 from firstmark.errors import Conflict, InvalidField, NotFound
 from firstmark.services import numbers as numbers_service
-from firstmark.store.protocol import CallQuery
+from firstmark.store import CallQuery
 from firstmark.web.dashboard.views import Ctx, page
 
 PER_PAGE = 50

@@ -23,7 +23,7 @@ from firstmark.domain.utm import taxonomy
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import calls as calls_service
 from firstmark.services import keys as keys_service
-from firstmark.store.protocol import CallTotal, GroupRow
+from firstmark.store import CallTotal, GroupRow
 from firstmark.web.clientip import ClientIP
 from firstmark.web.dashboard import charts, reports
 from firstmark.web.dashboard.views import (

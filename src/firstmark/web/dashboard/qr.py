@@ -23,7 +23,7 @@ from firstmark.errors import Conflict, InvalidField
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
-from firstmark.store.protocol import CallTotal
+from firstmark.store import CallTotal
 from firstmark.web.dashboard.views import HEADERS, Ctx, page
 
 DEFAULTS = {

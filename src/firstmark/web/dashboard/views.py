@@ -27,7 +27,7 @@ from firstmark.config import Settings
 from firstmark.domain import kpis, stats
 from firstmark.domain.phones import display
 from firstmark.errors import BodyTooLarge, FirstmarkError, InvalidField, NotFound
-from firstmark.store.protocol import Store
+from firstmark.store import Store
 from firstmark.web.dashboard.sessions import COOKIE, FLASH_COOKIE, LoginThrottle, Session, Sessions
 from firstmark.web.runtime import Runtime, runtime
 
