@@ -1,8 +1,8 @@
-"""Destination health: what a check found, and which addresses a check may never request.
+"""Link health: what a check of a link's target found, and which addresses it may never request.
 
 A printed code cannot be reprinted when its target breaks, so each active destination is
 requested now and then and a failing one is flagged. The request itself lives in
-firstmark/healthcheck.py; this module only judges.
+services/linkcheck.py; this module only judges.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Destination health checks: request each active destination and store what came back.
+"""Link health checks: request each active link's target URL and store what came back.
 
 HEAD first (cheap), GET when HEAD is refused or fails; redirects are followed hop by hop so
 every hop's address is checked. Private and loopback addresses are refused unless

@@ -1,6 +1,6 @@
 """What the reports API and the dashboard both do to build a report: read the store, hand the
 rows to domain/reports.py. One place, so a number on a dashboard card and the same number from
-GET /api/v1/reports/… cannot drift apart (like actions.py for links)."""
+GET /api/v1/reports/… cannot drift apart (like services/links.py for links)."""
 
 from __future__ import annotations
 
