@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from clitools import env, run
 
-from firstmark.cli import main
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("FIRSTMARK_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FIRSTMARK_BASE_URL", "https://fm.example")
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+__all__ = ["env"]  # the fixture, imported for the tests below
 
 
 def test_destinations_from_the_command_line(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,24 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from clitools import env, run
+
+__all__ = ["env"]  # the fixture, imported for the tests below
 
 from firstmark.cli import main
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("FIRSTMARK_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FIRSTMARK_BASE_URL", "https://fm.example")
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_init_prints_only_the_key_and_runs_once(

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from test_cli_main import env, run
+from clitools import env, run
 
-__all__ = ["env"]  # the fixture: a clean folder and environment for each command
+__all__ = ["env"]  # the fixture, imported for the tests below
 
 
 def test_numbers_are_added_listed_pooled_and_released(

@@ -4,31 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import zipfile
 from pathlib import Path
 
 import pytest
+from clitools import env, run
+
+__all__ = ["env"]  # the fixture, imported for the tests below
 from PIL import Image
 
 from firstmark.cli import main
 from qrtools import decode_png
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("FIRSTMARK_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FIRSTMARK_BASE_URL", "https://fm.example")
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_qr_render(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
