@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from clitools import env, run
 
-__all__ = ["env"]  # the fixture, imported for the tests below
-
 from firstmark.cli import main
+
+__all__ = ["env"]  # the fixture, imported for the tests below
 
 
 def test_init_prints_only_the_key_and_runs_once(

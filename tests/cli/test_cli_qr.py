@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from clitools import env, run
-
-__all__ = ["env"]  # the fixture, imported for the tests below
 from PIL import Image
 
 from firstmark.cli import main
 from qrtools import decode_png
+
+__all__ = ["env"]  # the fixture, imported for the tests below
 
 
 def test_qr_render(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
