@@ -34,6 +34,7 @@ from firstmark.store.rows.outbox import (
     item_from_row,
     name_taken,
 )
+from firstmark.store.sql.executor import Conn
 
 _N = len(DESTINATION_WRITE)
 _INSERT_DESTINATION = (
@@ -105,27 +106,6 @@ def _in_log_order(attempts: Sequence[Attempt]) -> list[Attempt]:
     return [a for group in sent.values() for a in group] + rest
 
 
-async def insert_outbox(
-    conn: asyncpg.Connection,
-    conversion_id: int,
-    conv: Conversion,
-    targets: Sequence[OutboxTarget],
-) -> int:
-    """The outbox rows of a new conversion, in its transaction: the ones the caller chose
-    (`domain.destinations.outbox_targets`), with its click ids and sealed client data."""
-    if not targets:
-        return 0
-    await conn.execute(
-        _ENQUEUE,
-        conversion_id,
-        [t.destination_id for t in targets],
-        [t.event_name for t in targets],
-        click_ids_json(conv),
-        conv.sealed_client,
-    )
-    return len(targets)
-
-
 class PostgresOutbox:
     """Needs the host store's `_transaction`, `_all`, `_one` and `_value`."""
 
@@ -188,6 +168,25 @@ class PostgresOutbox:
             return _count(status) > 0
 
     # --- the outbox -----------------------------------------------------------------------
+
+    async def _insert_outbox(
+        self, tx: Conn, conversion_id: int, conv: Conversion, targets: Sequence[OutboxTarget]
+    ) -> int:
+        """The outbox rows of a new conversion, in its transaction: the ones the caller chose
+        (`domain.destinations.outbox_targets`), with its click ids and sealed client data."""
+        if not targets:
+            return 0
+        await tx.execute(
+            _ENQUEUE,
+            (
+                conversion_id,
+                [t.destination_id for t in targets],
+                [t.event_name for t in targets],
+                click_ids_json(conv),
+                conv.sealed_client,
+            ),
+        )
+        return len(targets)
 
     async def claim_outbox(
         self, worker: str, limit: int, lease_s: float, now: float | None = None

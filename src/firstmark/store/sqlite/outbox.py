@@ -31,6 +31,7 @@ from firstmark.store.rows.outbox import (
     item_from_row,
     name_taken,
 )
+from firstmark.store.sql.executor import Conn
 
 # SQLite binds at most 32,766 variables in one statement.
 _CHUNK = 5000
@@ -112,11 +113,7 @@ class SQLiteOutbox:
     # --- the outbox -----------------------------------------------------------------------
 
     async def _insert_outbox(
-        self,
-        conn: aiosqlite.Connection,
-        conversion_id: int,
-        conv: Conversion,
-        targets: Sequence[OutboxTarget],
+        self, tx: Conn, conversion_id: int, conv: Conversion, targets: Sequence[OutboxTarget]
     ) -> int:
         """The outbox rows of a new conversion, in its transaction: the ones the caller chose
         (`domain.destinations.outbox_targets`), with its click ids and sealed client data."""
@@ -124,7 +121,7 @@ class SQLiteOutbox:
             return 0
         now = time.time()
         click_ids = click_ids_json(conv)
-        await conn.executemany(
+        await tx.executemany(
             "INSERT INTO outbox (destination_id, conversion_id, event_name, next_attempt_at, "
             "click_ids, sealed_client, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
