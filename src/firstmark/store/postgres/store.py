@@ -5,8 +5,8 @@ edits made by other nodes (listen.py). This is the engine's core: connections, t
 migrations, notifications. The queries come from the shared mixins in sql/ (one per
 aggregate, through the executor in executor.py), with this engine's differences in the
 modules of the same names here: links (tags), hits (the batch write), jobs (claims), tables
-(firstmark copy), calls (leases), qr (notifications), costs (a lock), reports (a day); events
-have none. The forwarding outbox is still this engine's own (outbox.py).
+(firstmark copy), calls (leases), qr (notifications), costs (a lock), reports (a day), outbox
+(claims and attempts by the database clock); events have none.
 Connection errors become StoreUnavailable, so the writer keeps its batch and retries, and
 /readyz reports the outage.
 """

@@ -4,7 +4,7 @@ This is the engine's core: connections, transactions, migrations. The queries co
 shared mixins in sql/ (one per aggregate, through the executor in executor.py), with this
 engine's differences in the modules of the same names here: links (tags), hits (the batch
 write), jobs (claims), tables (firstmark copy), calls (leases), reports (a day), events (a
-failed batch names the file). The forwarding outbox is still this engine's own (outbox.py).
+failed batch names the file), outbox (claims and attempts by this process's clock).
 """
 
 from __future__ import annotations
