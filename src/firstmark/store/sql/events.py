@@ -168,9 +168,10 @@ class EventSQL(SharedSQL):
         for column, keys in zip(("visitor_id", "click_token"), stale_keys(touches), strict=True):
             if not keys:
                 continue
-            ids = STALE[column].format("?", "?")
             for table in ("credited", "attribution_credits"):
-                await tx.executemany(f"DELETE FROM {table} WHERE conversion_id IN ({ids})", keys)
+                await tx.executemany(
+                    f"DELETE FROM {table} WHERE conversion_id IN ({STALE[column]})", keys
+                )
 
     async def count_events(self, site_id: int | None = None) -> int:
         if site_id is None:
