@@ -80,8 +80,8 @@ class PostgresOutbox(OutboxSQL):
     async def _insert_outbox(
         self, tx: Conn, conversion_id: int, conv: Conversion, targets: Sequence[OutboxTarget]
     ) -> int:
-        """The outbox rows of a new conversion, in its transaction: the ones the caller chose
-        (`domain.destinations.outbox_targets`), with its click ids and sealed client data."""
+        """One statement for all of a new conversion's rows, in destination order, at one
+        time by the database clock."""
         if not targets:
             return 0
         await tx.execute(
@@ -99,16 +99,15 @@ class PostgresOutbox(OutboxSQL):
     async def claim_outbox(
         self, worker: str, limit: int, lease_s: float, now: float | None = None
     ) -> list[OutboxItem]:
-        """Due rows (pending, retry, or sending with a lapsed lease) of enabled destinations,
-        leased to `worker` until now + lease_s. Each claim counts as an attempt."""
+        """One statement leases the due rows no other claimer holds (see _CLAIM); they are
+        read in its transaction. A given `now` stands for the database clock."""
         async with self.db.transaction() as tx:
             claimed = await tx.fetch(_CLAIM, (now, limit, worker, float(lease_s)))
             return await self._outbox_items(tx, [r[0] for r in claimed])
 
     async def finish_outbox(self, worker: str, attempts: Sequence[Attempt]) -> int:
-        """Record attempts on rows `worker` still holds (a row reclaimed after its lease ran
-        out is another worker's now). Sent and dead rows lose their sealed client data. Returns
-        the rows updated; each gets a line in the delivery log."""
+        """One statement records the attempts on rows `worker` still holds and logs them (see
+        _FINISH), in the order SQLite logs them; returns the rows updated."""
         if not attempts:
             return 0
         ordered = _in_log_order(attempts)

@@ -27,8 +27,8 @@ class SQLiteOutbox(OutboxSQL):
     async def _insert_outbox(
         self, tx: Conn, conversion_id: int, conv: Conversion, targets: Sequence[OutboxTarget]
     ) -> int:
-        """The outbox rows of a new conversion, in its transaction: the ones the caller chose
-        (`domain.destinations.outbox_targets`), with its click ids and sealed client data."""
+        """One row per target, by this process's clock, with the conversion's click ids and
+        sealed client data."""
         if not targets:
             return 0
         now = time.time()
