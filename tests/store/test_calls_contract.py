@@ -159,7 +159,7 @@ async def test_released_numbers_are_never_leased(any_store: Store) -> None:
 
 async def test_a_lease_keeps_only_what_consent_allows(any_store: Store) -> None:
     await pool_of(any_store, 2)
-    source = dict(
+    source: dict[str, Any] = dict(
         visitor_id="v1", click_token="ct", link_id=None, utm_source="google", utm_medium="cpc",
         utm_campaign="spring", utm_term="shoes", utm_content="ad1", referrer_host="google.com",
         click_ids={"gclid": "G1"}, site_id=None,
@@ -447,10 +447,11 @@ async def test_call_totals_by_several_columns_at_once(any_store: Store) -> None:
     link = await any_store.insert_link(Link(destination="https://a.example/", code="a"))
     tracked = await any_store.insert_number(number("+4740000001", pool="web"))
     assert link.id is not None and tracked.id is not None
+    number_id = tracked.id  # an int: asserted above
 
     async def made(n: int, started: float, talk: int | None, **kw: Any) -> Call:
         answered = None if talk is None else started + 1
-        c = Call(provider="twilio", call_id=f"CA{n}", number_id=tracked.id, started=started,
+        c = Call(provider="twilio", call_id=f"CA{n}", number_id=number_id, started=started,
                  status="completed" if talk else "no-answer", answered=answered,
                  duration_s=talk, **kw)  # fmt: skip
         after, _ = await any_store.apply_call(c, event(c.status, started, c.call_id))

@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -20,10 +21,10 @@ from firstmark.store.protocol import Domain, LinkQuery, Store, User
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def link(code: str, **fields: object) -> Link:
+def link(code: str, **fields: Any) -> Link:
     return Link(
         destination="https://a.example/", code=code, created_at=NOW, updated_at=NOW, **fields
-    )  # type: ignore[arg-type]
+    )
 
 
 def hit(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from firstmark.domain.attribution import Step
 from firstmark.domain.consent import Consent
@@ -74,11 +75,13 @@ async def test_conversions_and_journeys(any_store: Store) -> None:
         [],
     )  # fmt: skip
 
-    def conversion(event_id: str, value: float, currency: str, **more: object) -> Conversion:
+    goal_id = goal.id  # an int: asserted above
+
+    def conversion(event_id: str, value: float, currency: str, **more: Any) -> Conversion:
         return Conversion(
-            event_id=event_id, goal_id=goal.id, ts=T0, consent=consent, source="server",
+            event_id=event_id, goal_id=goal_id, ts=T0, consent=consent, source="server",
             value=value, currency=currency, **more,
-        )  # type: ignore[arg-type]  # fmt: skip
+        )  # fmt: skip
 
     await any_store.insert_conversions(
         [

@@ -14,8 +14,6 @@ from firstmark.store.postgres.executor import NOW
 from firstmark.store.protocol import Job
 from firstmark.store.sql.jobs import JobSQL
 
-__all__ = ["NOW", "PostgresJobs"]
-
 
 class PostgresJobs(JobSQL):
     async def enqueue_jobs(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from firstmark.store.rows.events import report_dimensions
+from firstmark.store.rows.reports import report_dimensions
 from firstmark.store.sql.reports import ReportSQL
 
 

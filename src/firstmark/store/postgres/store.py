@@ -5,8 +5,8 @@ edits made by other nodes (listen.py). This is the engine's core: connections, t
 migrations, notifications. The queries come from the shared mixins in sql/ (one per
 aggregate, through the executor in executor.py), with this engine's differences in the
 modules of the same names here: links (tags), hits (the batch write), jobs (claims), tables
-(firstmark copy), calls (leases), qr (notifications), costs (a lock), reports (a day). Events
-and the forwarding outbox are still this engine's own (events.py, outbox.py).
+(firstmark copy), calls (leases), qr (notifications), costs (a lock), reports (a day), outbox
+(claims and attempts by the database clock); events have none.
 Connection errors become StoreUnavailable, so the writer keeps its batch and retries, and
 /readyz reports the outage.
 """
@@ -28,7 +28,6 @@ from firstmark.store import schema
 from firstmark.store.postgres import listen as pg_listen
 from firstmark.store.postgres.calls import PostgresCalls
 from firstmark.store.postgres.costs import PostgresCosts
-from firstmark.store.postgres.events import PostgresEvents
 from firstmark.store.postgres.executor import POSTGRES, PostgresDatabase, rowcount
 from firstmark.store.postgres.hits import PostgresHits
 from firstmark.store.postgres.jobs import PostgresJobs
@@ -41,6 +40,7 @@ from firstmark.store.postgres.tables import LONG, PostgresTables
 from firstmark.store.protocol import ChangeCallback
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
+from firstmark.store.sql.events import EventSQL
 from firstmark.store.sql.executor import Conn
 from firstmark.store.sql.schema import SchemaSQL
 
@@ -68,7 +68,7 @@ class PostgresStore(
     PostgresCosts,
     PostgresReports,
     PostgresCalls,
-    PostgresEvents,
+    EventSQL,
     PostgresOutbox,
     PostgresTables,
     SchemaSQL,

@@ -1,5 +1,5 @@
 """Rows of destinations, the outbox and the delivery log as domain objects and back, shared
-by the engines (sqlite_outbox.py, pg_outbox.py)."""
+by the engines (sql/outbox.py, and the claims in sqlite/outbox.py and postgres/outbox.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from firstmark.domain.destinations import (
     OutboxTarget,
 )
 from firstmark.errors import Conflict
-from firstmark.store.protocol import from_epoch
 from firstmark.store.rows.events import CONVERSION_COLUMNS, conversion_from_row
+from firstmark.store.rows.values import from_epoch
 
 DESTINATION_COLUMNS = (
     "id, platform, name, credentials, credential_fields, goals, endpoint_base, test_mode, "

@@ -13,7 +13,11 @@ import time
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from firstmark.domain.conversions import Conversion
+    from firstmark.domain.destinations import OutboxTarget
 
 Row = Sequence[Any]
 
@@ -96,4 +100,11 @@ class SharedSQL:
         node, whose edits invalidate its cache directly."""
 
     async def _write_tags(self, tx: Conn, link_id: int, tags: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    async def _insert_outbox(
+        self, tx: Conn, conversion_id: int, conv: Conversion, targets: Sequence[OutboxTarget]
+    ) -> int:
+        """Inside a new conversion's transaction (events write it, the outbox defines it):
+        its outbox rows, the ones the caller chose (`domain.destinations.outbox_targets`)."""
         raise NotImplementedError

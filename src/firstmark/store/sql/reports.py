@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from firstmark.domain.reports import ConversionTotal, Credits, CreditTotal, Journey, TrafficTotal
-from firstmark.store.rows.events import (
+from firstmark.store.rows.reports import (
     CREDIT_COLUMNS,
     JOURNEY_CONVERSIONS,
     JOURNEY_STEP,
@@ -23,20 +23,20 @@ from firstmark.store.rows.events import (
     credit_params,
     credit_totals_from_rows,
     credit_totals_query,
-    day_span,
     dimension_columns,
     journeys_from_rows,
     merge_steps,
     traffic_from_rows,
     traffic_query,
 )
+from firstmark.store.rows.values import day_span
 from firstmark.store.sql.executor import SharedSQL
 
 _TEXT_DIMENSIONS = ("source", "medium", "campaign", "content")
 
 
 class ReportSQL(SharedSQL):
-    # Each report dimension as (links column, conversions column): rows.events
+    # Each report dimension as (links column, conversions column): rows.reports
     # report_dimensions with the engine's day of a conversion.
     dimensions: dict[str, tuple[str, str]]
 

@@ -3,8 +3,8 @@
 This is the engine's core: connections, transactions, migrations. The queries come from the
 shared mixins in sql/ (one per aggregate, through the executor in executor.py), with this
 engine's differences in the modules of the same names here: links (tags), hits (the batch
-write), jobs (claims), tables (firstmark copy), calls (leases), reports (a day). Events and
-the forwarding outbox are still this engine's own (events.py, outbox.py).
+write), jobs (claims), tables (firstmark copy), calls (leases), reports (a day), events (a
+failed batch names the file), outbox (claims and attempts by this process's clock).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class SQLiteStore(
     CostSQL,
     SQLiteReports,
     SQLiteCalls,
-    SQLiteOutbox,  # before SQLiteEvents, whose _enqueue_outbox is only a declaration
+    SQLiteOutbox,
     SQLiteEvents,
     SQLiteTables,
     SchemaSQL,

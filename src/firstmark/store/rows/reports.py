@@ -1,0 +1,194 @@
+"""The SQL and row shaping of reports both engines share: report dimensions, traffic and
+conversion sums, journeys (conversions with their touches) and stored attribution credits
+(sql/reports.py runs them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from firstmark.domain.attribution import Step
+from firstmark.domain.dimensions import DIMENSIONS
+from firstmark.domain.reports import ConversionTotal, Credits, CreditTotal, Journey, TrafficTotal
+from firstmark.store.rows.values import check_column, money
+
+
+def report_dimensions(day: str) -> dict[str, tuple[str, str]]:
+    """A report dimension as (links column, conversions column); conversions keep the UTM tags
+    of the touch they were credited to, else take their link's (a click token names only a
+    link). `day` is the engine's expression for the day (since the epoch) of `c.ts`."""
+    found = {
+        "source": ("l.utm_source", "coalesce(c.utm_source, l.utm_source)"),
+        "medium": ("l.utm_medium", "coalesce(c.utm_medium, l.utm_medium)"),
+        "campaign": ("l.utm_campaign", "coalesce(c.utm_campaign, l.utm_campaign)"),
+        "content": ("l.utm_content", "l.utm_content"),
+        "link": ("l.id", "c.link_id"),
+        "day": ("r.day", day),  # days since the epoch
+    }
+    assert set(found) == set(DIMENSIONS)
+    return found
+
+
+def dimension_columns(
+    dimensions: dict[str, tuple[str, str]], dims: Sequence[str], side: int
+) -> list[str]:
+    """The SQL expressions of report dimensions for one table (side 0: links, side 1:
+    conversions), each checked against the known ones."""
+    for dim in dims:
+        check_column(dim, tuple(dimensions), "group_by")
+    return [dimensions[d][side] for d in dims]
+
+
+def traffic_query(select: str, dims: Sequence[str], first: str, last: str) -> str:
+    """SELECT … FROM … of traffic sums by report dimensions (`select` lists them, with a
+    trailing comma) for days in [first, last), given as the engine's placeholders; the caller
+    adds GROUP BY. By day alone (the overview) the all-links table has one row a day; otherwise
+    each link's days are summed first (in key order, no sort) and then joined to its tags."""
+    clicks = "CASE WHEN r.kind = 'click' THEN r.hits - r.bot_hits END"
+    scans = "CASE WHEN r.kind = 'scan' THEN r.hits - r.bot_hits END"
+    if set(dims) <= {"day"}:
+        return (
+            f"SELECT {select}coalesce(sum(r.hits), 0), coalesce(sum(r.bot_hits), 0), "
+            f"coalesce(sum(r.uniques), 0), coalesce(sum({clicks}), 0), "
+            f"coalesce(sum({scans}), 0) FROM rollup_totals r "
+            f"WHERE r.day >= {first} AND r.day < {last}"
+        )
+    per = "r.link_id, r.day" if "day" in dims else "r.link_id"
+    per_link = (
+        f"SELECT {per}, sum(r.hits) AS hits, sum(r.bot_hits) AS bot_hits, "
+        f"sum(r.uniques) AS uniques, sum({clicks}) AS clicks, sum({scans}) AS scans "
+        f"FROM rollup_day r WHERE r.day >= {first} AND r.day < {last} GROUP BY {per}"
+    )
+    return (
+        f"SELECT {select}coalesce(sum(r.hits), 0), coalesce(sum(r.bot_hits), 0), "
+        "coalesce(sum(r.uniques), 0), coalesce(sum(r.clicks), 0), coalesce(sum(r.scans), 0) "
+        f"FROM ({per_link}) r JOIN links l ON l.id = r.link_id"
+    )
+
+
+def conversions_source(columns: Sequence[str]) -> str:
+    """FROM of conversion sums: the links are joined only when a dimension reads them."""
+    if any("l." in column for column in columns):
+        return "FROM conversions c LEFT JOIN links l ON l.id = c.link_id"
+    return "FROM conversions c"
+
+
+def traffic_from_rows(rows: Sequence[Sequence[Any]], keys: int) -> list[TrafficTotal]:
+    """Rows of (dimensions, TRAFFIC_SUMS) → totals, groups without hits left out."""
+    return [TrafficTotal(tuple(r[:keys]), *(int(v) for v in r[keys:])) for r in rows if r[keys]]
+
+
+def conversion_totals_from_rows(rows: Sequence[Sequence[Any]], keys: int) -> list[ConversionTotal]:
+    """Rows of (dimensions, currency, count, sum of values) → totals."""
+    return [
+        ConversionTotal(tuple(r[:keys]), r[keys], int(r[keys + 1]), money(r[keys + 2]))
+        for r in rows
+    ]
+
+
+# --- journeys -----------------------------------------------------------------------------
+
+# The conversions of a journey report, with the channel they were credited to.
+JOURNEY_CONVERSIONS = (
+    "SELECT c.id, c.ts, c.value, c.currency, g.window_days, c.link_id, "
+    "coalesce(c.utm_source, l.utm_source), coalesce(c.utm_medium, l.utm_medium), "
+    "coalesce(c.utm_campaign, l.utm_campaign) FROM conversions c "
+    "JOIN goals g ON g.id = c.goal_id LEFT JOIN links l ON l.id = c.link_id"
+)
+# Step rows (see merge_steps) of touch t for conversion c of goal g: conversion id, touch id,
+# then the fields of a Step; "direct" as events.Touch.direct reads it.
+JOURNEY_STEP = (
+    "c.id, t.id, t.ts, (t.link_id IS NULL AND coalesce(t.utm_source, '') = '' "
+    "AND t.click_ids = '{}'), t.link_id, t.utm_source, t.utm_medium, t.utm_campaign, "
+    "t.utm_content"
+)
+JOURNEY_WINDOW = "t.ts >= c.ts - g.window_days * 86400 AND t.ts <= c.ts"
+
+
+def merge_steps(
+    by_visitor: Sequence[Sequence[Any]], by_token: Sequence[Sequence[Any]]
+) -> list[Sequence[Any]]:
+    """Step rows (conversion id, touch id, Step fields) found through the visitor and through
+    the click token, each touch once, ordered by conversion and time, touch id dropped."""
+    if not by_token:
+        return [(row[0], *row[2:]) for row in by_visitor]
+    unique = {(row[0], row[1]): row for row in (*by_visitor, *by_token)}
+    ordered = sorted(unique.values(), key=lambda row: (row[0], row[2], row[1]))
+    return [(row[0], *row[2:]) for row in ordered]
+
+
+def journeys_from_rows(
+    conversions: Sequence[Sequence[Any]], steps: Sequence[Sequence[Any]]
+) -> list[Journey]:
+    """Conversion rows (id, ts, value, currency, window_days, link_id, utm_source, utm_medium,
+    utm_campaign) and step rows (conversion id, then the fields of a `Step`), the steps of
+    each conversion in time order → journeys."""
+    by_conversion: dict[int, list[Step]] = {}
+    for row in steps:
+        found = by_conversion.get(row[0])
+        if found is None:
+            found = by_conversion[row[0]] = []
+        found.append(Step._make(row[1:]))
+    out = []
+    for cid, ts, value, currency, window, link_id, source, medium, campaign in conversions:
+        credited = None
+        if link_id is not None or source or medium:
+            credited = Step(ts, False, link_id, source, medium, campaign)
+        out.append(
+            Journey(
+                cid,
+                ts,
+                Decimal(repr(value)) if value else Decimal(0),  # attribution splits it in cents
+                currency,
+                int(window),
+                by_conversion.get(cid, []),
+                credited,
+            )
+        )
+    return out
+
+
+# --- stored attribution credits -----------------------------------------------------------
+
+CREDIT_COLUMNS = (
+    "conversion_id", "model", "step", "ts", "currency", "link_id", "utm_source", "utm_medium",
+    "utm_campaign", "utm_content", "day", "share", "units",
+)  # fmt: skip
+CREDIT_DIMENSIONS = {
+    "source": "utm_source",
+    "medium": "utm_medium",
+    "campaign": "utm_campaign",
+    "content": "utm_content",
+    "link": "link_id",
+    "day": "day",
+}
+UNCREDITED = " AND NOT EXISTS (SELECT 1 FROM credited d WHERE d.conversion_id = c.id)"
+
+
+def credit_params(credits: Sequence[Credits]) -> list[tuple[Any, ...]]:
+    """Rows for attribution_credits, in CREDIT_COLUMNS order."""
+    return [
+        (c.conversion_id, *row[:2], c.ts, c.currency, *row[2:]) for c in credits for row in c.rows
+    ]
+
+
+def credit_totals_query(dims: Sequence[str], marks: Sequence[str]) -> str:
+    """Credited conversions and cents by dimension and model, for conversions in [ts, ts) in a
+    currency (or none); marks: the engine's placeholders for start, end, currency (three times)."""
+    for dim in dims:
+        check_column(dim, tuple(CREDIT_DIMENSIONS), "group_by")
+    columns = "".join(f"{CREDIT_DIMENSIONS[d]}, " for d in dims)
+    start, end, cur1, cur2 = marks
+    return (
+        f"SELECT {columns}model, sum(share), sum(CASE WHEN currency = {cur1} THEN units END) "
+        f"FROM attribution_credits WHERE ts >= {start} AND ts < {end} "
+        f"AND (currency IS NULL OR currency = {cur2}) GROUP BY {columns}model"
+    )
+
+
+def credit_totals_from_rows(rows: Sequence[Sequence[Any]], keys: int) -> list[CreditTotal]:
+    return [
+        CreditTotal(tuple(r[:keys]), r[keys], float(r[keys + 1]), int(r[keys + 2] or 0))
+        for r in rows
+    ]

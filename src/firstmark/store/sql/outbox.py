@@ -1,0 +1,146 @@
+"""Destinations, the forwarding outbox and the delivery log, the same on both engines
+(rows/outbox.py shapes the rows). Putting a conversion's rows in, claiming due rows and
+recording attempts are each engine's: SQLite's one writer and this process's clock,
+PostgreSQL's `FOR UPDATE SKIP LOCKED`, set-based statements and the database clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+
+from firstmark.domain.destinations import Delivery, Destination, OutboxItem
+from firstmark.errors import NotFound
+from firstmark.store.rows.outbox import (
+    DELIVERY_SELECT,
+    DESTINATION_COLUMNS,
+    DESTINATION_WRITE,
+    ITEM_SELECT,
+    counts_from_rows,
+    delivery_from_row,
+    destination_from_row,
+    destination_params,
+    item_from_row,
+    name_taken,
+)
+from firstmark.store.sql.executor import Conn, SharedSQL, Violation
+
+# SQLite binds at most 32,766 variables in one statement.
+CHUNK = 5000
+
+_INSERT_DESTINATION = (
+    f"INSERT INTO destinations ({', '.join(DESTINATION_WRITE)}, created_at, updated_at) "
+    f"VALUES ({', '.join('?' * (len(DESTINATION_WRITE) + 2))}) RETURNING id"
+)
+_UPDATE_DESTINATION = (
+    f"UPDATE destinations SET {' = ?, '.join(DESTINATION_WRITE)} = ?, updated_at = ? WHERE id = ?"
+)
+
+
+def chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+class OutboxSQL(SharedSQL):
+    # --- destinations ---------------------------------------------------------------------
+
+    async def insert_destination(self, dest: Destination) -> Destination:
+        now = int(time.time())
+        try:
+            rows = await self.db.write(_INSERT_DESTINATION, (*destination_params(dest), now, now))
+        except Violation as exc:
+            if exc.unique("destinations", "name"):
+                raise name_taken(dest) from None
+            raise
+        saved = await self.get_destination(rows[0][0])
+        assert saved is not None
+        return saved
+
+    async def update_destination(self, dest: Destination) -> Destination:
+        if dest.id is None:
+            raise NotFound("destination has no id")
+        try:
+            changed = await self.db.execute(
+                _UPDATE_DESTINATION, (*destination_params(dest), int(time.time()), dest.id)
+            )
+        except Violation as exc:
+            if exc.unique("destinations", "name"):
+                raise name_taken(dest) from None
+            raise
+        if not changed:
+            raise NotFound(f"no destination with id {dest.id}")
+        saved = await self.get_destination(dest.id)
+        assert saved is not None
+        return saved
+
+    async def get_destination(self, destination_id: int) -> Destination | None:
+        row = await self.db.fetchrow(
+            f"SELECT {DESTINATION_COLUMNS} FROM destinations WHERE id = ?", (destination_id,)
+        )
+        return destination_from_row(row) if row else None
+
+    async def list_destinations(self) -> list[Destination]:
+        rows = await self.db.fetch(f"SELECT {DESTINATION_COLUMNS} FROM destinations ORDER BY id")
+        return [destination_from_row(r) for r in rows]
+
+    async def delete_destination(self, destination_id: int) -> bool:
+        """Remove a destination with its outbox rows and delivery log."""
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM deliveries WHERE destination_id = ?", (destination_id,))
+            await tx.execute("DELETE FROM outbox WHERE destination_id = ?", (destination_id,))
+            deleted = await tx.execute("DELETE FROM destinations WHERE id = ?", (destination_id,))
+        return deleted > 0
+
+    # --- the outbox -----------------------------------------------------------------------
+
+    async def _outbox_items(self, tx: Conn, ids: Sequence[int]) -> list[OutboxItem]:
+        """The rows a claim just leased, in this transaction, by id."""
+        items: list[OutboxItem] = []
+        for chunk in chunks(sorted(ids)):
+            among, params = self.dialect.among("o.id", chunk)
+            rows = await tx.fetch(f"{ITEM_SELECT} WHERE {among} ORDER BY o.id", params)
+            items.extend(item_from_row(r) for r in rows)
+        return items
+
+    async def outbox_counts(self, destination_id: int | None = None) -> dict[str, int]:
+        where, params = (
+            ("WHERE destination_id = ?", [destination_id]) if destination_id else ("", [])
+        )
+        rows = await self.db.fetch(
+            f"SELECT status, count(*) FROM outbox {where} GROUP BY status", params
+        )
+        return counts_from_rows(rows)
+
+    async def replay_outbox(
+        self, destination_id: int | None = None, outbox_ids: Sequence[int] | None = None
+    ) -> int:
+        """Dead rows become pending again, due now, with a fresh attempt count."""
+        if outbox_ids is not None and not outbox_ids:
+            return 0
+        now, params = self.dialect.now()
+        where = ["status = 'dead'"]
+        if destination_id is not None:
+            where.append("destination_id = ?")
+            params.append(destination_id)
+        if outbox_ids is not None:
+            among, ids = self.dialect.among("id", outbox_ids)
+            where.append(among)
+            params.extend(ids)
+        return await self.db.execute(
+            f"UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = {now}, "
+            f"lease_owner = NULL WHERE {' AND '.join(where)}",
+            params,
+        )
+
+    async def list_deliveries(
+        self, destination_id: int, limit: int = 100, before_id: int | None = None
+    ) -> list[Delivery]:
+        """Newest first; page with before_id."""
+        where, params = "d.destination_id = ?", [destination_id]
+        if before_id is not None:
+            where += " AND d.id < ?"
+            params.append(before_id)
+        rows = await self.db.fetch(
+            f"{DELIVERY_SELECT} WHERE {where} ORDER BY d.id DESC LIMIT ?", [*params, limit]
+        )
+        return [delivery_from_row(r) for r in rows]
