@@ -9,7 +9,7 @@ import pytest
 
 from firstmark.domain.costs import CostRow
 from firstmark.errors import InvalidField
-from firstmark.store.protocol import Store, epoch_day
+from firstmark.store import Store, epoch_day
 
 NOV1, NOV2, NOV3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
 

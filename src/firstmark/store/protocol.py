@@ -402,47 +402,14 @@ class Store(
     """Everything: what an engine implements and what the app holds."""
 
 
-# Re-exported for callers outside store/ until they import from firstmark.store (the row
-# helpers live in store/rows/ now).
-from firstmark.store.rows.accounts import key_scopes  # noqa: E402
-from firstmark.store.rows.costs import (  # noqa: E402
-    MICROS,
-    cost_params,
-    cost_total_from_row,
-    from_micros,
-)
-from firstmark.store.rows.hits import (  # noqa: E402
-    DIM_COLUMNS,
-    Deltas,
-    Dims,
-    dims_key,
-    dims_of,
-    rollup_deltas,
-    visitor_keys,
-)
-from firstmark.store.rows.links import LINK_COLUMNS, link_from_row, link_params  # noqa: E402
-from firstmark.store.rows.values import (  # noqa: E402
-    check_column,
-    epoch,
-    epoch_day,
-    from_epoch,
-    money,
-    quote_ident,
-)
-
 __all__ = [
-    "DIM_COLUMNS",
-    "LINK_COLUMNS",
-    "MICROS",
     "CallQuery",
     "CallStore",
     "CallTotal",
     "ChangeCallback",
     "ConversionStore",
     "CostStore",
-    "Deltas",
     "DestinationStore",
-    "Dims",
     "Domain",
     "DomainStore",
     "EventStore",
@@ -465,20 +432,4 @@ __all__ = [
     "TableStore",
     "User",
     "UserStore",
-    "check_column",
-    "cost_params",
-    "cost_total_from_row",
-    "dims_key",
-    "dims_of",
-    "epoch",
-    "epoch_day",
-    "from_epoch",
-    "from_micros",
-    "key_scopes",
-    "link_from_row",
-    "link_params",
-    "money",
-    "quote_ident",
-    "rollup_deltas",
-    "visitor_keys",
 ]
