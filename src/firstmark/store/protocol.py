@@ -400,36 +400,3 @@ class Store(
     Protocol,
 ):
     """Everything: what an engine implements and what the app holds."""
-
-
-__all__ = [
-    "CallQuery",
-    "CallStore",
-    "CallTotal",
-    "ChangeCallback",
-    "ConversionStore",
-    "CostStore",
-    "DestinationStore",
-    "Domain",
-    "DomainStore",
-    "EventStore",
-    "GoalStore",
-    "GroupRow",
-    "HitStore",
-    "Job",
-    "JobStore",
-    "KeyStore",
-    "LinkQuery",
-    "LinkStore",
-    "NumberStore",
-    "OutboxStore",
-    "QrStore",
-    "ReportStore",
-    "RollupRow",
-    "SchemaStore",
-    "SiteStore",
-    "Store",
-    "TableStore",
-    "User",
-    "UserStore",
-]
