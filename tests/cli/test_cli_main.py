@@ -255,3 +255,14 @@ def test_demo_fills_a_fresh_database_once(env: Path, capsys: pytest.CaptureFixtu
         ]  # fmt: skip
     db.close()
     assert all(ts is not None and ts <= now for ts in latest), latest
+
+
+def test_help_says_what_firstmark_is_and_how_errors_exit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "first-party tracking" in text
+    assert "3 when the database cannot be used." in text

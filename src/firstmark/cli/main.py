@@ -1,5 +1,4 @@
-"""The `firstmark` command: serve, migrate, copy, init, keys, link, links, domain, qr, site, goal,
-costs, demo, destination, outbox.
+"""The `firstmark` command: the parser, the runner, and the command groups in help order.
 
 Errors print one line to stderr and exit non-zero: 1 for a refused request, 2 for bad usage or
 settings, 3 when the database cannot be used.
@@ -42,6 +41,12 @@ class CommandGroup(Protocol):
     def register(self, sub: Commands) -> None: ...
 
 
+DESCRIPTION = (
+    "Self-hosted, privacy-first, first-party tracking: short links, QR codes, call tracking, "
+    "conversions. Errors print one line to stderr and exit non-zero: 1 for a refused request, "
+    "2 for bad usage or settings, 3 when the database cannot be used."
+)
+
 # In the order `firstmark --help` lists them.
 GROUPS: tuple[CommandGroup, ...] = (
     server,  # serve
@@ -61,7 +66,7 @@ GROUPS: tuple[CommandGroup, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="firstmark", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="firstmark", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"firstmark {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
