@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from firstmark.errors import BodyTooLarge, InvalidBody, InvalidField
 
@@ -36,6 +36,21 @@ async def read_json(request: Request, limit: int = BODY_LIMIT) -> Any:
 
 def json_response(data: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status)
+
+
+def placements_zip(
+    body: bytes, count: int, code: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A link's placements as a ZIP download (the API's and the dashboard's), with their count."""
+    return Response(
+        body,
+        media_type="application/zip",
+        headers={
+            **(headers or {}),
+            "content-disposition": f'attachment; filename="{code}-placements.zip"',
+            "x-placements": str(count),
+        },
+    )
 
 
 def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:

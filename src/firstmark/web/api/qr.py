@@ -19,7 +19,7 @@ from firstmark.errors import InvalidBody, InvalidField, NotFound
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.web.api.auth import require
-from firstmark.web.http import json_response, only_known, read_json
+from firstmark.web.http import json_response, only_known, placements_zip, read_json
 from firstmark.web.runtime import runtime
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
@@ -179,14 +179,7 @@ async def export_placements(request: Request) -> Response:
     link = await _link(request)
     rt = runtime(request)
     body, count = await qr_service.export_zip(rt.store, rt.settings, link, options)
-    return Response(
-        body,
-        media_type="application/zip",
-        headers={
-            "content-disposition": f'attachment; filename="{link.code}-placements.zip"',
-            "x-placements": str(count),
-        },
-    )
+    return placements_zip(body, count, link.code)
 
 
 # --- event mode -------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.store import CallTotal
 from firstmark.web.dashboard.views import HEADERS, Ctx, page
+from firstmark.web.http import placements_zip
 
 DEFAULTS = {
     "format": "svg",
@@ -209,15 +210,7 @@ async def export_zip(ctx: Ctx) -> Response:
     link = await _link(ctx)
     options = parse_options(dict(ctx.request.query_params))
     body, count = await qr_service.export_zip(ctx.store, ctx.settings, link, options)
-    return Response(
-        body,
-        media_type="application/zip",
-        headers={
-            **HEADERS,
-            "content-disposition": f'attachment; filename="{link.code}-placements.zip"',
-            "x-placements": str(count),
-        },
-    )
+    return placements_zip(body, count, link.code, HEADERS)
 
 
 routes = [
