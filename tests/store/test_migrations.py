@@ -33,6 +33,7 @@ EXPECTED = {
     "rollup_totals": ["day", "kind", "hits", "bot_hits", "uniques"],
     "salts": ["day", "salt"],
     "users": ["id", "username", "password_hash", "is_admin", "created_at"],
+    "sessions": ["id", "user_id", "created_at", "expires_at"],
     "api_keys": ["id", "prefix", "hash", "scopes", "name", "created_at", "last_used_at", "revoked"],
     "jobs": [
         "id", "queue", "payload", "run_at", "attempts", "lease_owner", "lease_until",

@@ -27,6 +27,7 @@ from firstmark.cli import (
     qr,
     server,
     sites,
+    users,
 )
 from firstmark.cli.common import Commands, with_store
 from firstmark.config import from_env
@@ -52,6 +53,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     server,  # serve
     database,  # migrate, copy
     keys,  # init, keys
+    users,  # user
     links,  # link
     domains,  # domain
     sites,  # site

@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import os
 
+from firstmark.errors import InvalidField
+
 # RFC 7914 recommends N=2^14, r=8, p=1 for interactive logins (about 16 MB, a few ms here).
 _N, _R, _P = 2**14, 8, 1
 
@@ -30,3 +32,21 @@ def check_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(digest, expected)
+
+
+# A new password: long enough to resist guessing, short enough that hashing it is cheap.
+MIN_LENGTH = 10
+MAX_LENGTH = 1024
+
+
+def check_new(password: str, field: str = "password") -> str:
+    """A new dashboard password as given, or InvalidField naming `field`."""
+    if len(password) < MIN_LENGTH:
+        raise InvalidField(field, f"the password must be at least {MIN_LENGTH} characters")
+    if len(password) > MAX_LENGTH:
+        raise InvalidField(field, f"the password must be at most {MAX_LENGTH} characters")
+    if password != password.strip() or any(ord(c) < 32 or ord(c) == 127 for c in password):
+        raise InvalidField(
+            field, "the password must not start or end with spaces or hold control characters"
+        )
+    return password

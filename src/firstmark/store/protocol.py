@@ -190,6 +190,19 @@ class UserStore(Protocol):
     async def insert_user(self, username: str, password_hash: str, is_admin: bool) -> int: ...
     async def count_users(self) -> int: ...
     async def user_by_name(self, username: str) -> User | None: ...
+    # Also ends every session of the user; False when there is no such user.
+    async def set_user_password(self, user_id: int, password_hash: str) -> bool: ...
+
+
+class SessionStore(Protocol):
+    """Dashboard sessions on the server, by `key` (the SHA-256 of the cookie's session id)."""
+
+    async def insert_session(
+        self, key: str, user_id: int, now: float, expires_at: float
+    ) -> None: ...
+    async def session_user(self, key: str, now: float) -> User | None: ...
+    async def delete_session(self, key: str) -> bool: ...
+    async def delete_user_sessions(self, user_id: int) -> int: ...
 
 
 class DomainStore(Protocol):
@@ -384,6 +397,7 @@ class Store(
     HitStore,
     KeyStore,
     UserStore,
+    SessionStore,
     DomainStore,
     JobStore,
     QrStore,

@@ -32,6 +32,7 @@ from firstmark.ingest.hits import HitWriter
 from firstmark.web.clientip import ClientIP
 from firstmark.web.linkcache import MISSING, LinkCache
 from firstmark.web.pages import Pages
+from firstmark.web.throttle import link_throttle
 
 CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 FORM_LIMIT = 4096
@@ -132,6 +133,7 @@ class RedirectApp:
         self.token_param = settings.click_token_param
         self.tokens = settings.click_tokens
         self.client_ip = ClientIP(settings.trusted_proxies)
+        self.guesses = link_throttle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD", "POST"):
@@ -263,11 +265,21 @@ class RedirectApp:
             if method != "POST":
                 await self.page(send, 200, "password.html", error=None)
                 return None
+            # Guesses are throttled per client network and per link, before any hashing.
+            guessed = str(target.link_id)
+            wait = self.guesses.retry_after(ip, guessed)
+            if wait:
+                error = f"Too many wrong passwords. Try again in {wait} second(s)."
+                retry = ((b"retry-after", str(wait).encode()),)
+                await self.page(send, 429, "password.html", error=error, extra=retry)
+                return None
             password = await _read_password(receive)
             assert link.password_hash is not None
             if not await asyncio.to_thread(check_password, password, link.password_hash):
+                self.guesses.failed(ip, guessed)
                 await self.page(send, 403, "password.html", error="That password is not right.")
                 return None
+            self.guesses.succeeded(ip, guessed)
         elif state is not Outcome.REDIRECT:
             host, code = _host_of(scope), scope["path"].rsplit("/", 1)[-1]
             await self.unavailable(send, target, state, host, code)
@@ -303,7 +315,14 @@ class RedirectApp:
             query={k: v[0] for k, v in parse_qs(qs.decode("latin-1")).items()},
         )
 
-    async def page(self, send: Send, status: int, template: str, **context: object) -> None:
+    async def page(
+        self,
+        send: Send,
+        status: int,
+        template: str,
+        extra: Sequence[tuple[bytes, bytes]] = (),
+        **context: object,
+    ) -> None:
         body = self.pages.render(template, **context)
         await send(
             {
@@ -314,6 +333,7 @@ class RedirectApp:
                     (b"content-length", str(len(body)).encode()),
                     *_NO_STORE,
                     _NOINDEX,
+                    *extra,
                 ],
             }
         )

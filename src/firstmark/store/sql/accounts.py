@@ -71,6 +71,40 @@ class AccountSQL(SharedSQL):
         )
         return User(row[0], row[1], row[2], bool(row[3])) if row else None
 
+    async def set_user_password(self, user_id: int, password_hash: str) -> bool:
+        """A new password hash; every session of the user ends with the old password."""
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
+            )
+            await tx.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        return changed > 0
+
+    # --- sessions -------------------------------------------------------------------------
+
+    async def insert_session(self, key: str, user_id: int, now: float, expires_at: float) -> None:
+        async with self.db.transaction() as tx:
+            # Expired sessions go as new ones come: the table holds live sessions only.
+            await tx.execute("DELETE FROM sessions WHERE expires_at <= ?", (int(now),))
+            await tx.execute(
+                "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                (key, user_id, int(now), int(expires_at)),
+            )
+
+    async def session_user(self, key: str, now: float) -> User | None:
+        row = await self.db.fetchrow(
+            "SELECT u.id, u.username, u.password_hash, u.is_admin FROM sessions s "
+            "JOIN users u ON u.id = s.user_id WHERE s.id = ? AND s.expires_at > ?",
+            (key, int(now)),
+        )
+        return User(row[0], row[1], row[2], bool(row[3])) if row else None
+
+    async def delete_session(self, key: str) -> bool:
+        return await self.db.execute("DELETE FROM sessions WHERE id = ?", (key,)) > 0
+
+    async def delete_user_sessions(self, user_id: int) -> int:
+        return await self.db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+
     # --- domains --------------------------------------------------------------------------
 
     async def upsert_domain(self, domain: Domain) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from firstmark.web.dashboard import costs, goals, links, numbers, pages, qr, reports
+from firstmark.web.dashboard import account, costs, goals, links, numbers, pages, qr, reports
 from firstmark.web.dashboard.pages import setup
 
 __all__ = ["routes", "setup"]
 
 routes: list[BaseRoute] = [
     *pages.routes,
+    *account.routes,
     *links.routes,
     *qr.routes,
     *reports.routes,

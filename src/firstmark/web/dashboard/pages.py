@@ -87,10 +87,16 @@ def setup(settings: Settings) -> Dashboard:
 # --- login ----------------------------------------------------------------------------------
 
 
-def _address(ctx: Ctx) -> str:
+def client_address(ctx: Ctx) -> str:
     peer = ctx.request.client.host if ctx.request.client else ""
     resolver = ClientIP(ctx.settings.trusted_proxies)
     return resolver.resolve(peer, ctx.request.headers.get("x-forwarded-for"))
+
+
+def throttled(wait: int) -> str:
+    """The message for a client that must wait `wait` seconds before its next attempt."""
+    when = f"{wait} second(s)" if wait < 120 else f"{-(-wait // 60)} minute(s)"
+    return f"Too many failed attempts. Try again in {when}."
 
 
 async def login(ctx: Ctx) -> Response:
@@ -99,29 +105,34 @@ async def login(ctx: Ctx) -> Response:
     next_url = safe_next(ctx.request.query_params.get("next") or ctx.value("next"))
     if ctx.request.method == "GET":
         return ctx.render("login.html", next=next_url, username="", error=None)
-    address = _address(ctx)
+    address = client_address(ctx)
     throttle = ctx.dashboard.throttle
-    username = ctx.value("username").strip()
-    wait = throttle.retry_after(address)
+    username = ctx.value("username").strip()[:200]
+    account = username.casefold()
+    # Per network and per account: the password is not even checked while either must wait.
+    wait = throttle.retry_after(address, account)
     if wait:
-        minutes = -(-wait // 60)
-        error = f"Too many failed attempts. Try again in {minutes} minute(s)."
-        return ctx.render("login.html", 429, next=next_url, username=username, error=error)
+        error = throttled(wait)
+        answer = ctx.render("login.html", 429, next=next_url, username=username, error=error)
+        answer.headers["retry-after"] = str(wait)
+        return answer
     user = await ctx.store.user_by_name(username) if username else None
     password_ok = check_password(ctx.value("password"), user.password_hash if user else _NO_USER)
     if user is None or not password_ok:
-        throttle.failed(address)
+        throttle.failed(address, account)
         error = "Wrong username or password."
         return ctx.render("login.html", 401, next=next_url, username=username, error=error)
-    throttle.succeeded(address)
+    throttle.succeeded(address, account)
     response = RedirectResponse(next_url, status_code=303, headers=HEADERS)
-    # A new session (new nonce) at login: whatever cookie came before is not promoted.
-    ctx.dashboard.sessions.save(response, ctx.dashboard.sessions.new(user.id, user.username))
+    # A new session (new nonce, new server-side id) at login: whatever came before is not
+    # promoted.
+    ctx.dashboard.sessions.save(response, await ctx.dashboard.sessions.start(ctx.store, user))
     ctx.new_session = False
     return response
 
 
 async def logout(ctx: Ctx) -> Response:
+    await ctx.dashboard.sessions.end(ctx.store, ctx.session)
     response = ctx.redirect("/dashboard/login", flash={"message": "You are logged out."})
     ctx.dashboard.sessions.clear(response)
     return response

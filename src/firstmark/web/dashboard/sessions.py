@@ -1,25 +1,28 @@
-"""Dashboard sessions: a signed cookie, CSRF tokens bound to it, and a login throttle.
+"""Dashboard sessions: a signed cookie naming a session kept on the server, CSRF tokens bound to
+it, and flash messages.
 
-The session lives entirely in the cookie (signed with the server secret, timestamped, so it
-expires without server state). It carries a random nonce; every form posts a CSRF token that is
-the nonce signed under another salt, so a token is worth nothing with another session's cookie.
-A visitor who has not logged in gets a session without a user, so the login form has a token too.
+The cookie (signed with the server secret, timestamped) carries a random nonce and, once logged
+in, a random session id. The server keeps only the SHA-256 of that id, with its user and
+expiry (the `sessions` table); every dashboard request looks it up, so deleting the row ends
+the session at once: logout, a password change, "sign out everywhere". The signed cookie alone
+opens nothing. Every form posts a CSRF token that is the nonce signed under another salt, so a
+token is worth nothing with another session's cookie. A visitor who has not logged in gets a
+session without a user (no row), so the login form has a token too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 from starlette.responses import Response
+
+from firstmark.store import SessionStore, User
 
 COOKIE = "fm_session"
 FLASH_COOKIE = "fm_flash"
@@ -27,10 +30,16 @@ PATH = "/dashboard"
 FLASH_SECONDS = 120
 
 
+def session_key(sid: str) -> str:
+    """What the server stores for a session id: its SHA-256, hex."""
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     nonce: str
-    user_id: int | None = None
+    sid: str | None = None  # the server-side session's id (logged in), secret to the cookie
+    user_id: int | None = None  # from the server-side session, never from the cookie
     username: str | None = None
 
     @property
@@ -49,13 +58,21 @@ class Sessions:
         self._flash = URLSafeTimedSerializer(secret, salt="firstmark.dashboard.flash")
 
     @staticmethod
-    def new(user_id: int | None = None, username: str | None = None) -> Session:
-        """A fresh session; logging in always makes a new one (a new nonce), so a session
-        planted before login is never promoted."""
-        return Session(secrets.token_urlsafe(18), user_id, username)
+    def new() -> Session:
+        """A fresh session without a user (the login form's)."""
+        return Session(secrets.token_urlsafe(18))
+
+    async def start(self, store: SessionStore, user: User, now: float | None = None) -> Session:
+        """Log `user` in: a new server-side session and a new nonce, so a session planted
+        before login is never promoted."""
+        now = time.time() if now is None else now
+        sid = secrets.token_urlsafe(32)
+        await store.insert_session(session_key(sid), user.id, now, now + self.max_age_s)
+        return Session(secrets.token_urlsafe(18), sid, user.id, user.username)
 
     def read(self, raw: str | None) -> Session | None:
-        """The session in a cookie value, or None when missing, forged or expired."""
+        """The session in a cookie value (its user not yet known), or None when missing,
+        forged or expired."""
         if not raw:
             return None
         try:
@@ -64,10 +81,24 @@ class Sessions:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("n"), str):
             return None
-        user_id, username = data.get("u"), data.get("name")
-        if not isinstance(user_id, int) or not isinstance(username, str):
-            user_id, username = None, None
-        return Session(data["n"], user_id, username)
+        sid = data.get("s")
+        return Session(data["n"], sid if isinstance(sid, str) and sid else None)
+
+    async def resolve(self, store: SessionStore, raw: str | None) -> Session | None:
+        """The session in a cookie value with its user from the server; None when the cookie
+        is missing, forged or expired, or names a session the server no longer has."""
+        session = self.read(raw)
+        if session is None or session.sid is None:
+            return session
+        user = await store.session_user(session_key(session.sid), time.time())
+        if user is None:
+            return None
+        return replace(session, user_id=user.id, username=user.username)
+
+    async def end(self, store: SessionStore, session: Session) -> None:
+        """End the server-side session (logout)."""
+        if session.sid is not None:
+            await store.delete_session(session_key(session.sid))
 
     def _set(self, response: Response, name: str, value: str, max_age: int) -> None:
         # No Domain attribute: the cookie belongs to the host that served the page, no other.
@@ -83,8 +114,8 @@ class Sessions:
 
     def save(self, response: Response, session: Session) -> None:
         data: dict[str, Any] = {"n": session.nonce}
-        if session.logged_in:
-            data["u"], data["name"] = session.user_id, session.username
+        if session.sid is not None:
+            data["s"] = session.sid
         self._set(response, COOKIE, self._cookie.dumps(data), self.max_age_s)
 
     def clear(self, response: Response) -> None:
@@ -120,61 +151,3 @@ class Sessions:
         response.delete_cookie(
             FLASH_COOKIE, path=PATH, secure=self.secure, httponly=True, samesite="lax"
         )
-
-
-class LoginThrottle:
-    """At most `limit` failed logins per client address in `window_s` seconds, in memory.
-
-    Addresses are kept only as a keyed hash with a key made at start and never written down,
-    so not even this process's memory holds a client address for longer than a request.
-    Memory is bounded: past `capacity` addresses the oldest are forgotten.
-    """
-
-    def __init__(
-        self,
-        *,
-        limit: int = 5,
-        window_s: float = 900.0,
-        capacity: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self.capacity = capacity
-        self.clock = clock
-        self._key = os.urandom(32)
-        self._failures: dict[bytes, deque[float]] = {}
-
-    def _id(self, address: str) -> bytes:
-        return hmac.new(self._key, address.encode(), hashlib.sha256).digest()[:16]
-
-    def _recent(self, key: bytes) -> deque[float] | None:
-        failures = self._failures.get(key)
-        if failures is None:
-            return None
-        cutoff = self.clock() - self.window_s
-        while failures and failures[0] <= cutoff:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-            return None
-        return failures
-
-    def retry_after(self, address: str) -> int:
-        """Seconds until this address may try again; 0 when it may now."""
-        failures = self._recent(self._id(address))
-        if failures is None or len(failures) < self.limit:
-            return 0
-        return max(1, int(failures[0] + self.window_s - self.clock()) + 1)
-
-    def failed(self, address: str) -> None:
-        key = self._id(address)
-        failures = self._recent(key)
-        if failures is None:
-            while len(self._failures) >= self.capacity:
-                del self._failures[next(iter(self._failures))]
-            failures = self._failures[key] = deque(maxlen=self.limit)
-        failures.append(self.clock())
-
-    def succeeded(self, address: str) -> None:
-        self._failures.pop(self._id(address), None)

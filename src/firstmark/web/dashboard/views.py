@@ -8,13 +8,14 @@ not logged in to the login form, checks the CSRF token of every POST before the 
 from __future__ import annotations
 
 import logging
+import posixpath
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import jinja2
 from starlette.datastructures import FormData
@@ -28,8 +29,9 @@ from firstmark.domain import kpis, stats
 from firstmark.domain.phones import display
 from firstmark.errors import BodyTooLarge, FirstmarkError, InvalidField, NotFound
 from firstmark.store import Store
-from firstmark.web.dashboard.sessions import COOKIE, FLASH_COOKIE, LoginThrottle, Session, Sessions
+from firstmark.web.dashboard.sessions import COOKIE, FLASH_COOKIE, Session, Sessions
 from firstmark.web.runtime import Runtime, runtime
+from firstmark.web.throttle import login_throttle
 
 log = logging.getLogger("firstmark.dashboard")
 
@@ -100,7 +102,7 @@ class Dashboard:
             max_age_s=int(settings.session_hours * 3600),
             secure=settings.base_url.startswith("https://"),
         )
-        self.throttle = LoginThrottle()
+        self.throttle = login_throttle()
         self.env = environment()
 
 
@@ -193,14 +195,24 @@ def column(series: list[dict[str, object]], key: str) -> list[int]:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after login: a dashboard path on this server, never another site."""
-    if not target:
-        return "/dashboard"
+    """Where to go after login: a path under /dashboard on this server, never another site and
+    never another part of it. Anything else (a scheme, a host, `..` segments, backslashes,
+    control characters or spaces a browser would strip) goes to /dashboard."""
+    fallback = "/dashboard"
+    if not target or len(target) > 2048:
+        return fallback
+    if any(c <= " " or c in "\\\x7f" for c in target):
+        return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard"):
-        return "/dashboard"
-    if "\\" in target or target.startswith("//"):
-        return "/dashboard"
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return fallback
+    path = unquote(parts.path)
+    if any(c <= " " or c in "\\\x7f" for c in path):
+        return fallback
+    if path != "/dashboard" and not path.startswith("/dashboard/"):
+        return fallback
+    if posixpath.normpath(path) != path.rstrip("/") or "/./" in path or "/../" in path:
+        return fallback
     return target
 
 
@@ -231,7 +243,8 @@ def page(
     async def endpoint(request: Request) -> Response:
         dashboard = runtime(request).dashboard
         sessions = dashboard.sessions
-        session = sessions.read(request.cookies.get(COOKIE))
+        # The cookie names a session the server must still hold: revoked means logged out.
+        session = await sessions.resolve(runtime(request).store, request.cookies.get(COOKIE))
         if login and (session is None or not session.logged_in):
             where = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(
