@@ -52,9 +52,11 @@ class Settings:
     allowed_destination_hosts: tuple[str, ...] = ()
     session_hours: float = 12.0
     log_level: str = "info"
+    outbound_log_level: str = "warning"
     healthcheck_interval: float = 3600.0
     healthcheck_timeout: float = 10.0
     healthcheck_allow_private: bool = False
+    destination_allow_private: bool = False
     forward_enabled: bool = True
     forward_batch: int = 1000
     forward_lease_s: float = 60.0

@@ -25,7 +25,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     # Open and migrate before uvicorn starts, so a bad database is one clear line, not a trace
     # (retries while the database is not reachable yet are logged as JSON like the rest).
-    configure(settings.log_level)
+    configure(settings.log_level, settings.outbound_log_level)
     asyncio.run(with_store(settings, preflight, args))
     host = args.host or settings.host
     port = args.port or settings.port
