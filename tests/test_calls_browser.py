@@ -84,6 +84,7 @@ def world(tmp_path: Any) -> Iterator[dict[str, Any]]:
         "FIRSTMARK_TRUSTED_PROXIES": "127.0.0.1",
         "FIRSTMARK_TWILIO_AUTH_TOKEN": TOKEN,
         "FIRSTMARK_FORWARD_POLL_S": "0.2",
+        "FIRSTMARK_DESTINATION_ALLOW_PRIVATE": "true",  # the fake platform is on loopback
     }
     server = ServerProcess(tmp_path, env=env)
     try:

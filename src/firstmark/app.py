@@ -28,7 +28,7 @@ from firstmark.geo import GeoLookup
 from firstmark.ingest.events import EventWriter, GoalCache
 from firstmark.ingest.hits import HitWriter
 from firstmark.sealing import Sealer
-from firstmark.services import linkcheck
+from firstmark.services import linkcheck, outbound
 from firstmark.store import Store, create_store
 from firstmark.web import api, callhooks, dashboard, ops
 from firstmark.web.collect import CollectApp, SiteCache
@@ -104,7 +104,11 @@ def create_app(
     )
     sites = SiteCache(store, settings.link_cache_ttl)
     pools = PoolCache(store, settings.link_cache_ttl)
-    client = forward_client or httpx.AsyncClient(timeout=settings.forward_timeout_s)
+    # Every connection to an ad platform (or a destination's own endpoint_base) is checked
+    # and pinned like a health check's (services/outbound.py).
+    client = forward_client or outbound.guarded_client(
+        settings.forward_timeout_s, allow_private=settings.destination_allow_private
+    )
     forwarder = Forwarder(
         store,
         client,

@@ -54,7 +54,7 @@ def test_outbox_status_replay_and_a_run_with_nothing_due(
 
 
 def test_destination_test_sends_one_event_and_prints_the_answer(
-    env: Path, capsys: pytest.CaptureFixture[str]
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     received: list[dict[str, object]] = []
 
@@ -78,12 +78,16 @@ def test_destination_test_sends_one_event_and_prints_the_answer(
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         run(capsys, "goal", "add", "purchase")
-        code, _, err = run(
-            capsys, "destination", "add", "meta", "--credential", "pixel_id=42",
+        add = (
+            "destination", "add", "meta", "--credential", "pixel_id=42",
             "--credential", "access_token=tok-xyz", "--goal", "purchase=Purchase",
             "--option", "test_event_code=TEST77",
             "--endpoint-base", f"http://127.0.0.1:{server.server_address[1]}",
         )  # fmt: skip
+        code, _, err = run(capsys, *add)
+        assert code == 1 and "endpoint_base" in err and "refused: loopback address" in err
+        monkeypatch.setenv("FIRSTMARK_DESTINATION_ALLOW_PRIVATE", "1")
+        code, _, err = run(capsys, *add)
         assert code == 0, err
         code, out, err = run(capsys, "destination", "test", "meta")
     finally:
@@ -91,7 +95,7 @@ def test_destination_test_sends_one_event_and_prints_the_answer(
         server.server_close()
     assert code == 0, err
     assert "in the platform's test mode" in out and "HTTP 200: sent" in out
-    assert "fbtrace_id" in out and "tok-xyz" not in out
+    assert "HTTP 200 OK" in out and "fbtrace_id" not in out and "tok-xyz" not in out
     [request] = received
     assert request["path"] == "/v25.0/42/events"
     body = request["body"]

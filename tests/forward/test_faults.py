@@ -104,7 +104,7 @@ def test_every_conversion_arrives_once_or_dies_with_the_reason(
     env = {
         "FIRSTMARK_FORWARD_POLL_S": "0.05", "FIRSTMARK_FORWARD_TIMEOUT_S": "1",
         "FIRSTMARK_FORWARD_LEASE_S": "2", "FIRSTMARK_FORWARD_BACKOFF_S": "0.2",
-        "FIRSTMARK_FORWARD_BATCH": "10",
+        "FIRSTMARK_FORWARD_BATCH": "10", "FIRSTMARK_DESTINATION_ALLOW_PRIVATE": "true",
     }  # fmt: skip
     good = [f"order-{n}" for n in range(54)]
     bad = [f"bad-{n}" for n in range(6)]

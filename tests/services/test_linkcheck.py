@@ -86,7 +86,7 @@ def origin() -> Iterator[str]:
 )
 async def test_check_url(origin: str, path: str, ok: bool, status: int, error: str) -> None:
     async with httpx.AsyncClient(timeout=0.3) as http:
-        found = await linkcheck.check_url(http, origin + path, allow_private=True)
+        found = await linkcheck.check_url(http, origin + path)
     assert found[:3] == (ok, status, error)
     if path == "/hop":
         assert found[3] == origin + "/ok"
@@ -97,7 +97,7 @@ async def test_check_url(origin: str, path: str, ok: bool, status: int, error: s
 
 
 async def test_private_and_loopback_addresses_are_refused_by_default(origin: str) -> None:
-    async with httpx.AsyncClient(timeout=1) as http:
+    async with linkcheck.client(1) as http:
         found = await linkcheck.check_url(http, origin + "/ok")
     assert found[:3] == (False, None, "refused: loopback address")
     assert SEEN == []  # nothing was requested
@@ -126,9 +126,7 @@ async def test_check_links_stores_health_for_every_link(store: Store, origin: st
     bad = await store.insert_link(Link(destination=origin + "/gone", code="bad"))
     twin = await store.insert_link(Link(destination=origin + "/ok", code="twin"))
     async with httpx.AsyncClient(timeout=1) as http:
-        found = await linkcheck.check_links(
-            store, http, await linkcheck.active_links(store), allow_private=True
-        )
+        found = await linkcheck.check_links(store, http, await linkcheck.active_links(store))
     assert len(found) == 3
     assert SEEN.count(("HEAD", "/ok")) == 1  # one request per distinct destination
     stored = await store.health_for([good.id or 0, bad.id or 0, twin.id or 0])
@@ -152,7 +150,7 @@ async def test_an_event_window_is_what_gets_checked(store: Store, origin: str) -
         )
     )
     async with httpx.AsyncClient(timeout=1) as http:
-        found = await linkcheck.check_links(store, http, [link], allow_private=True)
+        found = await linkcheck.check_links(store, http, [link])
     assert (found[0].destination, found[0].ok) == (origin + "/gone", False)
 
 

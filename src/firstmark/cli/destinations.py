@@ -82,7 +82,10 @@ async def cmd_destination_add(args: argparse.Namespace, settings: Settings, stor
     }
     if args.endpoint_base:
         body["endpoint_base"] = args.endpoint_base
-    saved = await destinations_service.create(store, _credentials_sealer(settings), body)
+    saved = await destinations_service.create(
+        store, _credentials_sealer(settings), body,
+        allow_private=settings.destination_allow_private,
+    )  # fmt: skip
     if args.json:
         print_json(destinations.to_json(saved))
     else:
@@ -131,13 +134,14 @@ async def cmd_destination_enable(args: argparse.Namespace, settings: Settings, s
 
 
 async def cmd_destination_test(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    import httpx
-
     from firstmark.forward.probe import probe
     from firstmark.services import destinations as destinations_service
+    from firstmark.services.outbound import guarded_client
 
     dest = await destinations_service.find(store, args.destination)
-    async with httpx.AsyncClient(timeout=settings.forward_timeout_s) as client:
+    async with guarded_client(
+        settings.forward_timeout_s, allow_private=settings.destination_allow_private
+    ) as client:
         result = await probe(_forwarder(settings, store, client), dest)
     mode = "in the platform's test mode" if result.test_mode else "(no test mode: a real event)"
     print(f"sent test event {result.event_id} to {dest.name} {mode}")
@@ -186,12 +190,13 @@ async def cmd_outbox_replay(args: argparse.Namespace, settings: Settings, store:
 
 async def cmd_outbox_run(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     """The worker on its own: until Ctrl-C or SIGTERM (or, with --once, until nothing is due)."""
-    import httpx
-
     from firstmark.logs import configure
+    from firstmark.services.outbound import guarded_client
 
-    configure(settings.log_level)
-    async with httpx.AsyncClient(timeout=settings.forward_timeout_s) as client:
+    configure(settings.log_level, settings.outbound_log_level)
+    async with guarded_client(
+        settings.forward_timeout_s, allow_private=settings.destination_allow_private
+    ) as client:
         forwarder = _forwarder(settings, store, client)
         if args.once:
             claimed = await forwarder.drain()

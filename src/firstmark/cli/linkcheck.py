@@ -22,10 +22,9 @@ async def cmd_links_check(args: argparse.Namespace, settings: Settings, store: S
         targets = [await links_service.find_link(store, args.link)]
     else:
         targets = await linkcheck.active_links(store)
-    async with linkcheck.client(settings.healthcheck_timeout) as http:
-        found = await linkcheck.check_links(
-            store, http, targets, allow_private=settings.healthcheck_allow_private
-        )
+    allow = settings.healthcheck_allow_private
+    async with linkcheck.client(settings.healthcheck_timeout, allow_private=allow) as http:
+        found = await linkcheck.check_links(store, http, targets)
     failing = [h for h in found if not h.ok]
     if args.json:
         rows: list[dict[str, Any]] = [

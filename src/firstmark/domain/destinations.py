@@ -274,10 +274,22 @@ def parse(data: object, current: Destination | None = None, *,
         if "platform" in data and data["platform"] != current.platform:
             raise InvalidField("platform", "the platform of a destination cannot change")
         platform = current.platform
+    kept_credentials = current_credentials or {}
+    if current is not None and "endpoint_base" in data:
+        if _endpoint(data["endpoint_base"]) != current.endpoint_base:
+            # The credentials go wherever the endpoint points: a new endpoint gets them only
+            # when they are given again, in full, with it.
+            if "credentials" not in data:
+                raise InvalidField(
+                    "credentials",
+                    "changing endpoint_base needs the credentials again",
+                    code="required",
+                )
+            kept_credentials = {}
     return DestinationInput(
         platform=platform,
         name=_name(data["name"]) if "name" in data else current.name if current else "",
-        credentials=_credentials(platform, data["credentials"], current_credentials or {})
+        credentials=_credentials(platform, data["credentials"], kept_credentials)
         if "credentials" in data
         else None,
         goals=_goals(data["goals"]) if "goals" in data else dict(current.goals) if current else {},

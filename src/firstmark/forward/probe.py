@@ -4,6 +4,12 @@ conversion sent in the platform's own test mode, and the platform's answer.
 Test modes: Meta `test_event_code`, GA4 `/debug/mp/collect`, Google `validateOnly`, TikTok
 `test_event_code`, Pinterest `?test=true`, Reddit `test_id`. LinkedIn, Microsoft and Snapchat
 have none: their test event is a real one, named `fm-test-…`.
+
+The answer never echoes the remote body: `answer` is its status line. `message` is the
+platform's own error message (credentials scrubbed, at most MESSAGE_LIMIT characters) only when
+the test went to the platform's own host; with an `endpoint_base` of the destination's own it is
+the status line too. A test must not turn the server into a way to read what some other URL
+says.
 """
 
 from __future__ import annotations
@@ -20,10 +26,11 @@ from firstmark.domain.destinations import Destination
 from firstmark.domain.userdata import sha256
 from firstmark.errors import InvalidField
 from firstmark.forward.adapters import ADAPTERS
-from firstmark.forward.adapters.base import Outcome, Outgoing, excerpt
+from firstmark.forward.adapters.base import Outcome, Outgoing
 from firstmark.forward.worker import Forwarder, scrub
 
 HAS_TEST_MODE = frozenset({"meta", "ga4", "google_ads", "tiktok", "pinterest", "reddit"})
+MESSAGE_LIMIT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +38,7 @@ class ProbeResult:
     event_id: str
     http_status: int | None
     outcome: Outcome
-    answer: str  # an excerpt of the platform's body
+    answer: str  # the status line, e.g. "HTTP 400 Bad Request"; never the body
     test_mode: bool
 
 
@@ -62,11 +69,18 @@ async def probe(forwarder: Forwarder, dest: Destination, now: float | None = Non
     except httpx.TimeoutException:
         return ProbeResult(event_id, None, Outcome("retry", "timed out"), "", False)
     except httpx.TransportError as exc:
-        message = f"transport error: {type(exc).__name__}"
-        return ProbeResult(event_id, None, Outcome("retry", message), "", False)
+        # The address guard's refusal (services/outbound.py) says why; other errors only what.
+        text = str(exc)
+        why = text if text.startswith("refused: ") else f"transport error: {type(exc).__name__}"
+        return ProbeResult(event_id, None, Outcome("retry", why), "", False)
     [outcome] = adapter.classify(response, [item])
-    outcome = Outcome(outcome.status, scrub(outcome.message, secrets), outcome.retry_after)
-    answer = scrub(excerpt(response.text), secrets) or ""
+    answer = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+    shown = scrub(outcome.message, secrets)
+    if dest.endpoint_base is not None and shown is not None:
+        shown = answer  # not the platform: what it said stays with it
+    elif shown is not None and len(shown) > MESSAGE_LIMIT:
+        shown = shown[: MESSAGE_LIMIT - 1] + "…"
+    outcome = Outcome(outcome.status, shown, outcome.retry_after)
     return ProbeResult(
         event_id, response.status_code, outcome, answer, dest.platform in HAS_TEST_MODE
     )

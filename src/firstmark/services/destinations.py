@@ -1,5 +1,10 @@
 """Creating and changing destinations: what the API and the CLI both do, in one place.
-Credentials are sealed here, before the store sees them."""
+Credentials are sealed here, before the store sees them.
+
+A destination's own `endpoint_base` receives its credentials, so it must pass the address guard
+every outbound connection passes (services/outbound.py): checked here when it is saved, and
+again, pinned, on every connection. Changing it needs the credentials again (domain.parse).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from firstmark.domain import destinations
 from firstmark.domain.destinations import Destination, DestinationInput
 from firstmark.errors import InvalidField, NotFound
 from firstmark.sealing import Sealer
+from firstmark.services import outbound
 from firstmark.store import Store
 
 
@@ -17,9 +23,23 @@ async def _check_goals(store: Store, checked: DestinationInput) -> None:
             raise InvalidField(f"goals.{goal}", f"no goal named {goal!r}", code="unknown_goal")
 
 
-async def create(store: Store, sealer: Sealer, body: object) -> Destination:
+async def _check_endpoint(checked: DestinationInput, allow_private: bool) -> None:
+    if checked.endpoint_base is None:
+        return
+    try:
+        await outbound.check_endpoint(checked.endpoint_base, allow_private=allow_private)
+    except outbound.Refused as exc:
+        raise InvalidField(
+            "endpoint_base", f"endpoint_base must reach a public address ({exc})"
+        ) from None
+
+
+async def create(
+    store: Store, sealer: Sealer, body: object, *, allow_private: bool = False
+) -> Destination:
     checked = destinations.parse(body)
     await _check_goals(store, checked)
+    await _check_endpoint(checked, allow_private)
     assert checked.credentials is not None
     return await store.insert_destination(
         destinations.build(checked, sealer.seal(checked.credentials))
@@ -37,11 +57,15 @@ async def find(store: Store, ref: str | int) -> Destination:
     return found
 
 
-async def update(store: Store, sealer: Sealer, current: Destination, body: object) -> Destination:
+async def update(
+    store: Store, sealer: Sealer, current: Destination, body: object, *, allow_private: bool = False
+) -> Destination:
     opened: dict[str, str] = {}
     if isinstance(body, dict) and "credentials" in body:
         opened = {k: str(v) for k, v in sealer.open(current.credentials_sealed).items()}
     checked = destinations.parse(body, current, current_credentials=opened)
     await _check_goals(store, checked)
+    if checked.endpoint_base != current.endpoint_base:
+        await _check_endpoint(checked, allow_private)
     sealed = sealer.seal(checked.credentials) if checked.credentials is not None else None
     return await store.update_destination(destinations.build(checked, sealed, current))

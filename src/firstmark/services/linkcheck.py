@@ -1,8 +1,10 @@
 """Link health checks: request each active link's target URL and store what came back.
 
 HEAD first (cheap), GET when HEAD is refused or fails; redirects are followed hop by hop so
-every hop's address is checked. Private and loopback addresses are refused unless
-FIRSTMARK_HEALTHCHECK_ALLOW_PRIVATE is set. The client is injected (tests pass one bound to a
+every hop's address is checked. The client comes from `client()`: its transport resolves each
+host once, refuses private and loopback addresses (unless FIRSTMARK_HEALTHCHECK_ALLOW_PRIVATE is
+set) and connects to the address it checked, so a name cannot pass the check and then resolve
+somewhere else (services/outbound.py). The client is injected (tests pass one bound to a
 loopback server).
 """
 
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
@@ -18,8 +19,9 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from firstmark.domain import schedules
-from firstmark.domain.linkcheck import Health, forbidden_address, is_ok
+from firstmark.domain.linkcheck import Health, is_ok
 from firstmark.domain.links import Link
+from firstmark.services import outbound
 from firstmark.store import LinkQuery, Store
 
 log = logging.getLogger("firstmark.health")
@@ -33,23 +35,10 @@ class Refused(Exception):
     pass
 
 
-async def _guard(url: str, allow_private: bool) -> None:
+def _guard(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refused("not an http(s) URL")
-    if allow_private:
-        return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname, port, type=socket.SOCK_STREAM
-        )
-    except OSError:
-        raise Refused("host name does not resolve") from None
-    for info in infos:
-        why = forbidden_address(str(info[4][0]))
-        if why is not None:
-            raise Refused(f"refused: {why}")
 
 
 async def _request(client: httpx.AsyncClient, method: str, url: str) -> httpx.Response:
@@ -60,13 +49,13 @@ async def _request(client: httpx.AsyncClient, method: str, url: str) -> httpx.Re
 
 
 async def check_url(
-    client: httpx.AsyncClient, url: str, *, allow_private: bool = False
+    client: httpx.AsyncClient, url: str
 ) -> tuple[bool, int | None, str | None, str | None]:
     """(ok, final status, error, final URL) for one destination."""
     current = url
     try:
         for _ in range(MAX_HOPS + 1):
-            await _guard(current, allow_private)
+            _guard(current)
             response = await _request(client, "HEAD", current)
             if response.status_code >= 400 and not is_ok(response.status_code):
                 response = await _request(client, "GET", current)
@@ -84,6 +73,9 @@ async def check_url(
     except httpx.TimeoutException:
         return False, None, "timed out", current
     except httpx.HTTPError as exc:
+        refused = outbound.refusal(exc)
+        if refused is not None:
+            return False, None, refused, current
         return False, None, f"{type(exc).__name__}: {str(exc)[:200]}", current
 
 
@@ -101,7 +93,7 @@ async def active_links(store: Store) -> list[Link]:
 
 
 async def check_links(
-    store: Store, client: httpx.AsyncClient, links: Sequence[Link], *, allow_private: bool
+    store: Store, client: httpx.AsyncClient, links: Sequence[Link]
 ) -> list[Health]:
     """Check each distinct destination once and record the result for every link using it."""
     by_destination: dict[str, list[int]] = {}
@@ -116,9 +108,7 @@ async def check_links(
 
     async def one(destination: str) -> list[Health]:
         async with gate:
-            ok, status, error, final = await check_url(
-                client, destination, allow_private=allow_private
-            )
+            ok, status, error, final = await check_url(client, destination)
         now = datetime.now(UTC).replace(microsecond=0)
         return [
             Health(link_id, destination, now, ok, status, error, final)
@@ -131,8 +121,9 @@ async def check_links(
     return results
 
 
-def client(timeout: float) -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=timeout)
+def client(timeout: float, *, allow_private: bool = False) -> httpx.AsyncClient:
+    """The client health checks use: every connection checked and pinned."""
+    return outbound.guarded_client(timeout, allow_private=allow_private)
 
 
 async def run_forever(
@@ -142,10 +133,8 @@ async def run_forever(
     while True:
         await asyncio.sleep(interval)
         try:
-            async with client(timeout) as http:
-                found = await check_links(
-                    store, http, await active_links(store), allow_private=allow_private
-                )
+            async with client(timeout, allow_private=allow_private) as http:
+                found = await check_links(store, http, await active_links(store))
             failing = sum(1 for h in found if not h.ok)
             log.info("destination health: %d checked, %d failing", len(found), failing)
         except Exception:

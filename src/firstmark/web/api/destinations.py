@@ -34,8 +34,9 @@ async def create_destination(request: Request) -> Response:
     await require(request, "admin")
     rt = runtime(request)
     saved = await destinations_service.create(
-        rt.store, rt.credentials_sealer, await read_json(request)
-    )
+        rt.store, rt.credentials_sealer, await read_json(request),
+        allow_private=rt.settings.destination_allow_private,
+    )  # fmt: skip
     return await _answer(request, saved, 201)
 
 
@@ -58,7 +59,10 @@ async def update_destination(request: Request) -> Response:
     current = await _found(request)
     data = await read_json(request)
     rt = runtime(request)
-    saved = await destinations_service.update(rt.store, rt.credentials_sealer, current, data)
+    saved = await destinations_service.update(
+        rt.store, rt.credentials_sealer, current, data,
+        allow_private=rt.settings.destination_allow_private,
+    )  # fmt: skip
     return await _answer(request, saved)
 
 

@@ -31,10 +31,9 @@ async def check_link_health(request: Request) -> Response:
     await require(request, "links:write")
     link = await _link(request)
     rt = runtime(request)
-    async with linkcheck.client(rt.settings.healthcheck_timeout) as http:
-        found = await linkcheck.check_links(
-            rt.store, http, [link], allow_private=rt.settings.healthcheck_allow_private
-        )
+    allow = rt.settings.healthcheck_allow_private
+    async with linkcheck.client(rt.settings.healthcheck_timeout, allow_private=allow) as http:
+        found = await linkcheck.check_links(rt.store, http, [link])
     return json_response({"link_id": link.id, "health": health.to_json(found[0])})
 
 
