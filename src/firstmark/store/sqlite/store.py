@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -48,6 +49,19 @@ def sqlite_path(url: str) -> str:
         raise StoreUnavailable(f"not a SQLite URL: {url!r} (use sqlite:///path/to/file.db)")
     path = url.removeprefix("sqlite:///")
     return path or ":memory:"
+
+
+def _create_private(path: str) -> None:
+    """Create the database file readable by its owner only (0600, like the secret key file).
+    SQLite gives the -wal and -shm files it makes later the database file's mode. An existing
+    file keeps the mode its owner gave it."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot create the database {path}: {exc.strerror}") from None
+    os.close(fd)
 
 
 class SQLiteStore(
@@ -91,6 +105,7 @@ class SQLiteStore(
                 raise StoreUnavailable(
                     f"cannot use the database {self.path}: {parent} does not exist"
                 )
+            _create_private(self.path)
         conn = await aiosqlite.connect(self.path, timeout=self.timeout, isolation_level=None)
         try:
             # execute_fetchall, not execute: an unread cursor would hold a read snapshot open.
