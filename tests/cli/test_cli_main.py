@@ -146,8 +146,8 @@ def test_every_command_module_is_registered_in_help_order(
         if line.startswith("    ") and not line.startswith("     ")
     ]
     assert listed == [
-        "serve", "migrate", "copy", "init", "keys", "link", "domain", "site", "goal", "demo",
-        "costs", "qr", "links", "destination", "outbox", "number", "calls",
+        "serve", "migrate", "copy", "init", "keys", "user", "link", "domain", "site", "goal",
+        "demo", "costs", "qr", "links", "destination", "outbox", "number", "calls",
     ]  # fmt: skip
 
 

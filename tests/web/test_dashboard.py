@@ -94,6 +94,7 @@ PAGES = [
     "/dashboard/links/check?utm_source=x",
     "/dashboard/keys",
     "/dashboard/settings",
+    "/dashboard/account",
 ]
 
 
