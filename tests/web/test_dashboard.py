@@ -20,6 +20,7 @@ from firstmark.config import Settings
 from firstmark.domain.links import Link
 from firstmark.domain.passwords import hash_password
 from firstmark.store import LinkQuery, Store
+from firstmark.web.throttle import login_throttle
 
 PASSWORD = "correct horse battery"
 CLIENT = ("203.0.113.7", 50000)
@@ -219,6 +220,8 @@ async def test_login_is_throttled_per_account_and_never_logs_it(
     app: Any, user: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # A stopped clock: the first wait (1 s) must not run out on a slow machine.
+    app.state.runtime.dashboard.throttle = login_throttle(clock=lambda: 1000.0)
     async with await make_client(app, ("198.51.100.9", 1000)) as http:
         form = await http.get("/dashboard/login")
         csrf = csrf_of(form.text)
