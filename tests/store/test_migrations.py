@@ -111,6 +111,13 @@ EXPECTED = {
         "campaign", "utm_source", "utm_medium", "utm_campaign", "utm_content", "conversion_id",
         "updated_at",
     ],
+    "channel_rules": ["id", "action", "field", "match", "value", "channel", "created_at"],
+    "visits": [
+        "id", "site_id", "key", "started", "last_ts", "day", "visitor_day_hash", "visitor_id",
+        "entry_path", "exit_path", "pageviews", "events", "source", "medium", "campaign", "term",
+        "content", "referrer_host", "click_ids", "link_id", "channel", "country", "device_type",
+        "browser", "os", "is_bot", "conversions", "revenue",
+    ],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

@@ -15,6 +15,7 @@ from firstmark.store.protocol import (
     CallStore,
     CallTotal,
     ChangeCallback,
+    ChannelStore,
     ConversionStore,
     CostStore,
     DestinationStore,
@@ -40,6 +41,7 @@ from firstmark.store.protocol import (
     TableStore,
     User,
     UserStore,
+    VisitStore,
 )
 from firstmark.store.rows.links import link_from_row, link_params
 from firstmark.store.rows.values import epoch, epoch_day, from_epoch
@@ -53,6 +55,7 @@ __all__ = [
     "CallStore",
     "CallTotal",
     "ChangeCallback",
+    "ChannelStore",
     "ConversionStore",
     "CostStore",
     "DestinationStore",
@@ -80,6 +83,7 @@ __all__ = [
     "TableStore",
     "User",
     "UserStore",
+    "VisitStore",
     "create_store",
     "epoch",
     "epoch_day",

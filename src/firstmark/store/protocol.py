@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from firstmark.domain.calls import Call, CallEvent, Lease
+from firstmark.domain.channels import Rule
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.costs import CostRow
 from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem, OutboxTarget
@@ -36,6 +37,7 @@ from firstmark.domain.reports import (
 )
 from firstmark.domain.schedules import Schedule
 from firstmark.domain.sites import Site
+from firstmark.domain.visits import Visit
 
 
 @dataclass(frozen=True)
@@ -244,8 +246,10 @@ class EventStore(Protocol):
         touches: Sequence[Touch],
         conversions: Sequence[Conversion],
         outbox: Sequence[Sequence[OutboxTarget]] = (),
+        visits: Sequence[Visit] = (),
     ) -> int: ...  # one transaction; returns the conversions stored (repeats are skipped)
-    # ^ outbox[i]: the outbox rows of conversions[i], written only when it is new
+    # ^ outbox[i]: the outbox rows of conversions[i], written only when it is new; visits are
+    #   stored or updated (by site, key and start)
     async def count_events(self, site_id: int | None = None) -> int: ...
     async def list_events(self, site_id: int, limit: int = 100) -> list[Event]: ...
     async def touches_for(
@@ -377,6 +381,23 @@ class CallStore(Protocol):
     ) -> list[CallTotal]: ...
 
 
+class ChannelStore(Protocol):
+    """An operator's channel rules and referrer exclusions, in id order."""
+
+    async def insert_channel_rule(self, rule: Rule) -> Rule: ...
+    async def list_channel_rules(self) -> list[Rule]: ...
+    async def delete_channel_rule(self, rule_id: int) -> bool: ...  # False when unknown
+
+
+class VisitStore(Protocol):
+    """Site visits, built on write by the event writer (write_events stores them)."""
+
+    async def open_visits(
+        self, keys: Sequence[tuple[int, str]], since: float
+    ) -> list[Visit]: ...  # the latest visit of each (site id, key) with an event since
+    async def list_visits(self, site_id: int, limit: int = 100) -> list[Visit]: ...  # newest
+
+
 class Store(
     SchemaStore,
     TableStore,
@@ -397,6 +418,8 @@ class Store(
     OutboxStore,
     NumberStore,
     CallStore,
+    ChannelStore,
+    VisitStore,
     Protocol,
 ):
     """Everything: what an engine implements and what the app holds."""

@@ -40,9 +40,11 @@ from firstmark.store.postgres.tables import LONG, PostgresTables
 from firstmark.store.protocol import ChangeCallback
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
+from firstmark.store.sql.channels import ChannelSQL
 from firstmark.store.sql.events import EventSQL
 from firstmark.store.sql.executor import Conn
 from firstmark.store.sql.schema import SchemaSQL
+from firstmark.store.sql.visits import VisitSQL
 
 log = logging.getLogger("firstmark.store")
 
@@ -71,6 +73,8 @@ class PostgresStore(
     EventSQL,
     PostgresOutbox,
     PostgresTables,
+    ChannelSQL,
+    VisitSQL,
     SchemaSQL,
 ):
     dialect = POSTGRES

@@ -26,9 +26,11 @@ from firstmark.store import schema
 from firstmark.store.protocol import ChangeCallback
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
+from firstmark.store.sql.channels import ChannelSQL
 from firstmark.store.sql.costs import CostSQL
 from firstmark.store.sql.qr import QrSQL
 from firstmark.store.sql.schema import SchemaSQL
+from firstmark.store.sql.visits import VisitSQL
 from firstmark.store.sqlite.calls import SQLiteCalls
 from firstmark.store.sqlite.events import SQLiteEvents
 from firstmark.store.sqlite.executor import SQLITE, SQLiteDatabase, unavailable
@@ -62,6 +64,8 @@ class SQLiteStore(
     SQLiteOutbox,
     SQLiteEvents,
     SQLiteTables,
+    ChannelSQL,
+    VisitSQL,
     SchemaSQL,
 ):
     dialect = SQLITE

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 
 from firstmark.web.api import (
     calls,
+    channels,
     conversions,
     costs,
     destinations,
@@ -35,4 +36,5 @@ routes: list[BaseRoute] = [
     *destinations.routes,
     *numbers.routes,
     *calls.routes,
+    *channels.routes,
 ]
