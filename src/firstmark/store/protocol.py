@@ -34,6 +34,7 @@ from firstmark.domain.reports import (
     CreditTotal,
     Journey,
     TrafficTotal,
+    VisitTotal,
 )
 from firstmark.domain.schedules import Schedule
 from firstmark.domain.sites import Site
@@ -204,6 +205,9 @@ class ReportStore(Protocol):
     async def traffic_totals(
         self, dims: Sequence[str], start: float, end: float
     ) -> list[TrafficTotal]: ...
+    async def visit_totals(
+        self, dims: Sequence[str], start: float, end: float
+    ) -> list[VisitTotal]: ...  # human site visits by their entry's tags
     async def conversion_totals(
         self, dims: Sequence[str], start: float, end: float
     ) -> list[ConversionTotal]: ...
