@@ -54,7 +54,7 @@ EXPECTED = {
         "id", "site_id", "ts", "kind", "name", "path", "referrer_host", "utm_source",
         "utm_medium", "utm_campaign", "utm_term", "utm_content", "link_id", "visitor_day_hash",
         "visitor_id", "session_id", "value", "currency", "consent", "country", "device_type",
-        "is_bot", "props",
+        "is_bot", "props", "visit_key", "visit_started",
     ],
     "touches": [
         "id", "site_id", "ts", "visitor_id", "click_token", "link_id", "utm_source",

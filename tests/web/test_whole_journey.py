@@ -104,3 +104,23 @@ async def test_a_backend_conversion_with_the_visitor_id_is_credited_over_visits(
     attribution = await client.get("/api/v1/reports/attribution", params={"group_by": "channel"})
     by = {r["channel"]: r for r in attribution.json()["rows"]}
     assert by["AI Assistants"]["last_non_direct"]["conversions"] == 1.0
+
+
+async def test_the_web_overview_and_channels_show_the_journey(
+    app: Any, client: httpx.AsyncClient, anon: httpx.AsyncClient, store: Store
+) -> None:
+    key = await journey(client, anon, app)
+    found = await store.site_by_key(key)
+    assert found is not None
+    overview = await client.get("/api/v1/web/overview", params={"site": found.id})
+    totals = overview.json()["totals"]
+    # The buyer is one visitor over two visits (consented: one visitor id).
+    assert (totals["visitors"], totals["visits"], totals["pageviews"]) == (3, 4, 6)
+    assert (totals["conversions"], totals["revenue"]) == (1, "100.00")
+    channels = await client.get("/api/v1/web/channels", params={"site": found.id})
+    rows = {r["key"]: r for r in channels.json()["rows"]}
+    assert {k: r["visits"] for k, r in rows.items()} == {
+        "AI Assistants": 1, "Paid Search": 1, "Direct": 2,
+    }  # fmt: skip
+    # The purchase happened in the direct return visit; attribution credits it elsewhere.
+    assert rows["Direct"]["conversions"] == 1 and rows["Paid Search"]["bounce_rate"] == 0.0

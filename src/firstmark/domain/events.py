@@ -120,6 +120,8 @@ class Event:
     device_type: str | None = None
     is_bot: bool = False
     props: str | None = None
+    visit_key: str | None = None  # the visit it belongs to (domain/visits.py), set on write
+    visit_started: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,7 +339,11 @@ def to_rows(
         device_type=device.device_type,
         is_bot=device.is_bot,
         props=given.props,
-        **utm,
+        utm_source=utm["utm_source"],
+        utm_medium=utm["utm_medium"],
+        utm_campaign=utm["utm_campaign"],
+        utm_term=utm["utm_term"],
+        utm_content=utm["utm_content"],
     )
     touch = None
     click_ids = click_ids_of(given.landing) if agreed.click_ids else {}

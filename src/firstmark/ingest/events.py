@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from firstmark.domain.clicks import ClickSigner
@@ -101,6 +102,10 @@ class EventWriter(BatchWriter[RawEvent]):
                 touches.append(touch)
             steps.append(Step(event, device, tuple(click_ids_of(raw.event.landing))))
         changed, placed = await self.visits.apply(steps)
+        events = [
+            replace(e, visit_key=v.key, visit_started=v.started)
+            for e, (v, _) in zip(events, placed, strict=True)
+        ]
         wins: list[tuple[RawEvent, Goal, int | None, Visit]] = []
         for raw, event, touch, (visit, new) in zip(raws, events, made, placed, strict=True):
             if new and touch is None:

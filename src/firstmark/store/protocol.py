@@ -39,6 +39,7 @@ from firstmark.domain.reports import (
 from firstmark.domain.schedules import Schedule
 from firstmark.domain.sites import Site
 from firstmark.domain.visits import Visit
+from firstmark.domain.web import Sums
 
 
 @dataclass(frozen=True)
@@ -400,6 +401,28 @@ class VisitStore(Protocol):
         self, keys: Sequence[tuple[int, str]], since: float
     ) -> list[Visit]: ...  # the latest visit of each (site id, key) with an event since
     async def list_visits(self, site_id: int, limit: int = 100) -> list[Visit]: ...  # newest
+    # Web reports over a site's human visits started in [start, end) passing every filter
+    # (domain/web.py FILTERS): one breakdown, the totals (by "hour" or "day" for a series),
+    # and the visitors active since a time.
+    async def web_report(
+        self,
+        report: str,
+        site_id: int,
+        filters: Mapping[str, str],
+        start: float,
+        end: float,
+        event_name: str | None = None,
+        prop: str | None = None,
+    ) -> list[Sums]: ...
+    async def web_totals(
+        self,
+        site_id: int,
+        filters: Mapping[str, str],
+        start: float,
+        end: float,
+        interval: str | None = None,
+    ) -> list[Sums]: ...
+    async def web_realtime(self, site_id: int, filters: Mapping[str, str], since: float) -> int: ...
 
 
 class Store(

@@ -37,6 +37,7 @@ from firstmark.store.postgres.outbox import PostgresOutbox
 from firstmark.store.postgres.qr import PostgresQr
 from firstmark.store.postgres.reports import PostgresReports
 from firstmark.store.postgres.tables import LONG, PostgresTables
+from firstmark.store.postgres.web import PostgresWeb
 from firstmark.store.protocol import ChangeCallback
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
@@ -75,6 +76,7 @@ class PostgresStore(
     PostgresTables,
     ChannelSQL,
     VisitSQL,
+    PostgresWeb,
     SchemaSQL,
 ):
     dialect = POSTGRES

@@ -40,6 +40,7 @@ from firstmark.store.sqlite.links import SQLiteLinks
 from firstmark.store.sqlite.outbox import SQLiteOutbox
 from firstmark.store.sqlite.reports import SQLiteReports
 from firstmark.store.sqlite.tables import SQLiteTables
+from firstmark.store.sqlite.web import SQLiteWeb
 
 READERS = 2
 
@@ -66,6 +67,7 @@ class SQLiteStore(
     SQLiteTables,
     ChannelSQL,
     VisitSQL,
+    SQLiteWeb,
     SchemaSQL,
 ):
     dialect = SQLITE

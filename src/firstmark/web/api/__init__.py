@@ -22,6 +22,7 @@ from firstmark.web.api import (
     qr,
     reports,
     sites,
+    web,
 )
 
 routes: list[BaseRoute] = [
@@ -37,4 +38,5 @@ routes: list[BaseRoute] = [
     *numbers.routes,
     *calls.routes,
     *channels.routes,
+    *web.routes,
 ]

@@ -37,5 +37,8 @@ CREATE TABLE visits (
 -- Reports read a site's visits over a time range.
 CREATE INDEX visits_site_started ON visits (site_id, started);
 CREATE INDEX visits_visitor ON visits (visitor_id, started);
+-- Each event names its visit (key and start), so page and event reports join it to its visit.
+ALTER TABLE events ADD COLUMN visit_key TEXT;
+ALTER TABLE events ADD COLUMN visit_started DOUBLE PRECISION;
 -- Pages and events reports read a site's events by time.
 CREATE INDEX events_site_kind_ts ON events (site_id, kind, ts);
