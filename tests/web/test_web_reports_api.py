@@ -116,7 +116,7 @@ async def test_filters_combine(
     assert await visitors(goal="signup", device="desktop") == 2
     assert await visitors(source="newsletter", medium="email", campaign="spring") == 1
     assert await visitors(device="mobile", goal="signup") == 0
-    direct = {"site": site, "channel": "Direct"}
+    direct: dict[str, str | int] = {"site": site, "channel": "Direct"}
     rows = (await client.get("/api/v1/web/pages", params=direct)).json()["rows"]
     assert [r["key"] for r in rows] == ["/pricing"]
 
@@ -125,7 +125,7 @@ async def test_sorting_paging_and_csv(
     app: Any, client: httpx.AsyncClient, anon: httpx.AsyncClient
 ) -> None:
     site = await traffic(app, client, anon)
-    base = {"site": site, "sort": "pageviews", "order": "desc"}
+    base: dict[str, str | int] = {"site": site, "sort": "pageviews", "order": "desc"}
     first = (await client.get("/api/v1/web/pages", params={**base, "limit": 1})).json()
     assert first["total_rows"] == 3 and [r["key"] for r in first["rows"]] == ["/pricing"]
     rest = await client.get("/api/v1/web/pages", params={**base, "limit": 2, "offset": 1})
