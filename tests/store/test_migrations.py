@@ -111,6 +111,7 @@ EXPECTED = {
         "campaign", "utm_source", "utm_medium", "utm_campaign", "utm_content", "conversion_id",
         "updated_at",
     ],
+    "funnels": ["id", "site_id", "name", "steps", "within", "days", "created_at"],
     "channel_rules": ["id", "action", "field", "match", "value", "channel", "created_at"],
     "visits": [
         "id", "site_id", "key", "started", "last_ts", "day", "visitor_day_hash", "visitor_id",

@@ -81,3 +81,27 @@ async def test_web_reports(any_store: Store) -> None:
     late = replace(direct, last_ts=T0 + 9000)
     await any_store.write_events([], [], [], [], [late])
     assert await any_store.web_realtime(1, {}, T0 + 8000) == 1
+
+
+async def test_funnels_and_their_events(any_store: Store) -> None:
+    from firstmark.domain.funnels import Funnel, Step
+
+    made = await any_store.insert_funnel(
+        Funnel(1, "f", (Step("page", "/a_b/*"), Step("event", "signup")), "days", 3)
+    )
+    assert made.id is not None and made.days == 3 and made.created_at is not None
+    assert await any_store.get_funnel(made.id) == made
+    assert await any_store.list_funnels(1) == [made] and await any_store.list_funnels(2) == []
+    one = visit("s:one", visitor_id="vid-1234567")
+    events = [
+        event(one, "/a_b/c"),
+        event(one, "/aXb/c", ts=T0 + 1),  # _ is no wildcard
+        event(one, "/x", "event", name="signup", ts=T0 + 2),
+        event(one, "/x", "event", name="other", ts=T0 + 3),
+    ]
+    await any_store.write_events(events, [], [], [], [one])
+    hits = await any_store.funnel_hits(1, made.steps, {}, T0 - 10, T0 + 10, 3)
+    assert [(h.path, h.name, h.consented, h.visitor) for h in hits] == [
+        ("/a_b/c", "pageview", True, "vid-1234567"), ("/x", "signup", True, "vid-1234567"),
+    ]  # fmt: skip
+    assert await any_store.funnel_hits(1, made.steps, {"country": "FR"}, T0 - 10, T0 + 10) == []

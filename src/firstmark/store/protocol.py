@@ -19,6 +19,8 @@ from firstmark.domain.conversions import Conversion
 from firstmark.domain.costs import CostRow
 from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem, OutboxTarget
 from firstmark.domain.events import Event, Touch
+from firstmark.domain.funnels import Funnel, StepEvent
+from firstmark.domain.funnels import Step as FunnelStep
 from firstmark.domain.goals import Goal
 from firstmark.domain.hits import Hit
 from firstmark.domain.keys import ApiKey
@@ -425,6 +427,25 @@ class VisitStore(Protocol):
     async def web_realtime(self, site_id: int, filters: Mapping[str, str], since: float) -> int: ...
 
 
+class FunnelStore(Protocol):
+    """A site's funnels, and the events their reports read."""
+
+    async def insert_funnel(self, funnel: Funnel) -> Funnel: ...
+    async def get_funnel(self, funnel_id: int) -> Funnel | None: ...
+    async def list_funnels(self, site_id: int | None = None) -> list[Funnel]: ...  # by id
+    # Human events of visits started in [start, end) passing the filters that may be a step
+    # (days: how far past `end` a funnel across visits may go), oldest first.
+    async def funnel_hits(
+        self,
+        site_id: int,
+        steps: Sequence[FunnelStep],
+        filters: Mapping[str, str],
+        start: float,
+        end: float,
+        days: int = 0,
+    ) -> list[StepEvent]: ...
+
+
 class Store(
     SchemaStore,
     TableStore,
@@ -447,6 +468,7 @@ class Store(
     CallStore,
     ChannelStore,
     VisitStore,
+    FunnelStore,
     Protocol,
 ):
     """Everything: what an engine implements and what the app holds."""

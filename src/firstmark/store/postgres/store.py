@@ -44,6 +44,7 @@ from firstmark.store.sql.accounts import AccountSQL
 from firstmark.store.sql.channels import ChannelSQL
 from firstmark.store.sql.events import EventSQL
 from firstmark.store.sql.executor import Conn
+from firstmark.store.sql.funnels import FunnelSQL
 from firstmark.store.sql.schema import SchemaSQL
 from firstmark.store.sql.visits import VisitSQL
 
@@ -76,6 +77,7 @@ class PostgresStore(
     PostgresTables,
     ChannelSQL,
     VisitSQL,
+    FunnelSQL,
     PostgresWeb,
     SchemaSQL,
 ):

@@ -28,6 +28,7 @@ from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
 from firstmark.store.sql.channels import ChannelSQL
 from firstmark.store.sql.costs import CostSQL
+from firstmark.store.sql.funnels import FunnelSQL
 from firstmark.store.sql.qr import QrSQL
 from firstmark.store.sql.schema import SchemaSQL
 from firstmark.store.sql.visits import VisitSQL
@@ -67,6 +68,7 @@ class SQLiteStore(
     SQLiteTables,
     ChannelSQL,
     VisitSQL,
+    FunnelSQL,
     SQLiteWeb,
     SchemaSQL,
 ):

@@ -15,6 +15,7 @@ from firstmark.web.api import (
     conversions,
     costs,
     destinations,
+    funnels,
     goals,
     linkcheck,
     links,
@@ -39,4 +40,5 @@ routes: list[BaseRoute] = [
     *calls.routes,
     *channels.routes,
     *web.routes,
+    *funnels.routes,
 ]
