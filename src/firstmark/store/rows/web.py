@@ -81,9 +81,11 @@ def report_query(
     *,
     prop_expr: str = "",
     event_name: str | None = None,
+    join: str = "JOIN",
 ) -> tuple[str, list[Any]]:
     """The rows of one breakdown report: (key, then the Sums fields, then events for the
-    events report)."""
+    events report). `join`: the engine's join taken in the written order, so each (key, visit)
+    row finds its visit by the visits' unique index rather than the other way round."""
     where, params = visit_where(site_id, filters, since=start, until=end)
     grouped = REPORTS[report]
     if grouped not in ("page", "goal", "event"):
@@ -114,7 +116,7 @@ def report_query(
             inner_params = span
         sql = _sums("x.k", "v.pageviews", "v.conversions", CONVERTER, "v.revenue") + ", sum(x.n)"
     return (
-        f"{sql} FROM ({inner}) x JOIN visits v ON v.site_id = ? AND v.key = x.visit_key "
+        f"{sql} FROM ({inner}) x {join} visits v ON v.site_id = ? AND v.key = x.visit_key "
         f"AND v.started = x.visit_started WHERE {where} GROUP BY x.k",
         [*inner_params, site_id, *params],
     )

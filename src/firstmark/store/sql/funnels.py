@@ -74,7 +74,8 @@ class FunnelSQL(SharedSQL):
         rows = await self.db.fetch(
             "SELECT e.visit_key, e.visit_started, coalesce(v.visitor_id, v.visitor_day_hash), "
             "v.visitor_id IS NOT NULL, e.ts, e.kind, e.path, e.name FROM events e "
-            "JOIN visits v ON v.site_id = e.site_id AND v.key = e.visit_key "
+            f"{self.dialect.join_in_order} visits v ON v.site_id = e.site_id "
+            "AND v.key = e.visit_key "
             "AND v.started = e.visit_started "
             f"WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ? AND NOT e.is_bot "
             f"AND ({' OR '.join(wanted)}) AND {where} ORDER BY e.ts",

@@ -32,6 +32,7 @@ class WebSQL(SharedSQL):
         sql, params = report_query(
             report, site_id, filters, start, end,
             prop_expr=self.prop_of(prop) if prop else "", event_name=event_name,
+            join=self.dialect.join_in_order,
         )  # fmt: skip
         return sums_from_rows(await self.db.fetch(sql, params))
 
