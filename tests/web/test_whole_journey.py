@@ -124,3 +124,22 @@ async def test_the_web_overview_and_channels_show_the_journey(
     }  # fmt: skip
     # The purchase happened in the direct return visit; attribution credits it elsewhere.
     assert rows["Direct"]["conversions"] == 1 and rows["Paid Search"]["bounce_rate"] == 0.0
+
+
+async def test_the_dashboard_report_counts_site_visitors(
+    app: Any, client: httpx.AsyncClient, anon: httpx.AsyncClient, store: Store
+) -> None:
+    from test_dashboard import PASSWORD, log_in, make_client
+
+    from firstmark.domain.passwords import hash_password
+
+    await journey(client, anon, app)
+    await store.insert_user("admin", hash_password(PASSWORD), True)
+    async with await make_client(app) as dash:
+        assert (await log_in(dash)).status_code == 303
+        page = await dash.get("/dashboard/reports/channels")
+    assert page.status_code == 200
+    # No link was clicked: the visitors column counts the site's visitors of each row.
+    row = page.text.split('<th scope="row">chatgpt.com</th>', 1)[1].split("</tr>", 1)[0]
+    cells = [c.split("<", 1)[0] for c in row.split('<td class="num">')[1:]]
+    assert cells[:3] == ["0", "0", "1"]  # clicks, scans, visitors
