@@ -126,9 +126,15 @@ class EventWriter(BatchWriter[RawEvent]):
         if any(c.consent.forwarding for c in conversions):
             destinations = await self.store.list_destinations()
             outbox = [outbox_targets(c, destinations) for c in conversions]
-        self.conversions += await self.store.write_events(
-            events, touches, conversions, outbox, changed
-        )
+        try:
+            self.conversions += await self.store.write_events(
+                events, touches, conversions, outbox, changed
+            )
+        except BaseException:
+            # The batch is written again later: the store, not this memory, holds the visits
+            # as they were before it.
+            self.visits.forget()
+            raise
 
     def _count_conversion(self, changed: list[Visit], visit: Visit, raw: RawEvent) -> list[Visit]:
         """The batch's changed visits with one more conversion on `visit`'s latest state."""
