@@ -16,8 +16,9 @@ Then it times, through the code the API uses (firstmark.services.web and .funnel
 - a 4-step funnel (target < 500 ms).
 
 Each is run 3 times after one warm-up; the median and the worst are printed, one column per
-engine. The issue's full size is `--visits 2000000` (10 M pageviews); the default is smaller so
-a run takes minutes, not an hour.
+engine ("nan" where PostgreSQL's 5 s command timeout stopped a query). The issue's full size
+is `--visits 2000000` (10 M pageviews); the default is smaller so a run takes minutes, not an
+hour.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from firstmark.domain.funnels import Funnel, Step  # noqa: E402
 from firstmark.domain.sites import Site, new_key  # noqa: E402
+from firstmark.errors import StoreUnavailable  # noqa: E402
 from firstmark.services import funnels as funnels_service  # noqa: E402
 from firstmark.services import web as web_service  # noqa: E402
 from firstmark.store import Store, create_store  # noqa: E402
@@ -161,12 +163,17 @@ async def seed(store: Store, url: str, visits: int, per_visit: int, days: int) -
 
 
 async def timed(fn: Callable[[], Awaitable[Any]], runs: int = 3) -> tuple[float, float]:
-    await fn()
-    took = []
-    for _ in range(runs):
-        started = time.perf_counter()
+    """Median and worst of `runs` after a warm-up, in ms; (nan, nan) when the store gave up
+    (PostgreSQL's command timeout, FIRSTMARK's 5 s default)."""
+    try:
         await fn()
-        took.append((time.perf_counter() - started) * 1000)
+        took = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            await fn()
+            took.append((time.perf_counter() - started) * 1000)
+    except StoreUnavailable:
+        return float("nan"), float("nan")
     return statistics.median(took), max(took)
 
 
@@ -205,7 +212,12 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, tuple[float, 
             ),
             "4-step funnel": lambda: funnels_service.report(store, fid, plain, now),
         }
-        return {name: await timed(fn) for name, fn in cases.items()}
+        out = {}
+        for name, fn in cases.items():
+            out[name] = await timed(fn)
+            print(f"  {url.split(':')[0]}: {name}: {out[name][0]:.0f} / {out[name][1]:.0f} ms",
+                  file=sys.stderr)  # fmt: skip
+        return out
     finally:
         await store.close()
 
