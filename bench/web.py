@@ -5,9 +5,10 @@ Usage (from the repository root):
     .venv/bin/python bench/web.py [--visits 2000000] [--pageviews-per-visit 5] [--days 90]
                                   [--postgres postgresql://…] [--keep FOLDER]
 
-Seeding writes visits and their events straight into the tables with bulk inserts (it is not
-what is measured): a site, `--visits` visits over `--days` days from a realistic mix of
-channels, `--pageviews-per-visit` pageviews a visit on average, one signup in twenty visits.
+Seeding writes visits and their events straight into the tables with bulk inserts, in time
+order as the event writer does (it is not what is measured): a site, `--visits` visits over
+`--days` days from a realistic mix of channels, `--pageviews-per-visit` pageviews a visit on
+average, one signup in twenty visits.
 Then it times, through the code the API uses (firstmark.services.web and .funnels, no HTTP):
 
 - the overview over the whole period, by day (target < 100 ms),
@@ -82,7 +83,7 @@ def rows(site_id: int, visits: int, per_visit: int, days: int) -> Iterator[tuple
     first = end - days * DAY
     for i in range(visits):
         _, source, medium, referrer, channel = rng.choices(MIX, weights)[0]
-        started = first + rng.random() * days * DAY
+        started = first + (i + rng.random()) * days * DAY / visits  # in time order, as written
         day = int(started // DAY)
         consented = rng.random() < 0.3
         person = rng.randrange(visits // 2 or 1)

@@ -14,7 +14,7 @@ after it out. The event writer (ingest/visits.py) keeps open visits and stores e
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from firstmark.domain import channels
 from firstmark.domain.channels import Origin, Rule
@@ -48,10 +48,10 @@ class Landing:
         return (self.utm_source, self.utm_medium, self.utm_campaign, self.click_ids, self.link_id)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Visit:
     """A visit as stored. `key` is the session id or the day's visitor hash; `visitor_id` only
-    with analytics consent."""
+    with analytics consent. Mutable: `advance` extends an open visit in place."""
 
     site_id: int
     key: str
@@ -165,17 +165,15 @@ def advance(
     """The visit after `event`, and whether it is a new one."""
     pageview = event.kind == "pageview"
     if visit is not None and not starts_new(visit, event, landing):
-        return (
-            replace(
-                visit,
-                last_ts=max(visit.last_ts, event.ts),
-                exit_path=event.path if pageview else visit.exit_path,
-                pageviews=visit.pageviews + pageview,
-                events=visit.events + (not pageview),
-                visitor_id=visit.visitor_id or event.visitor_id,
-            ),
-            False,
-        )
+        # In place: the writer owns its open visits, and this runs for every event.
+        visit.last_ts = max(visit.last_ts, event.ts)
+        if pageview:
+            visit.exit_path = event.path
+            visit.pageviews += 1
+        else:
+            visit.events += 1
+        visit.visitor_id = visit.visitor_id or event.visitor_id
+        return visit, False
     source, medium = channels.source_medium(
         landing.utm_source, landing.utm_medium, landing.referrer, landing.click_ids
     )
@@ -212,8 +210,10 @@ def advance(
 
 
 def converted(visit: Visit, value: float | None) -> Visit:
-    """The visit with one more conversion (and its value) to its name."""
-    return replace(visit, conversions=visit.conversions + 1, revenue=visit.revenue + (value or 0.0))
+    """The visit with one more conversion (and its value) to its name (in place)."""
+    visit.conversions += 1
+    visit.revenue += value or 0.0
+    return visit
 
 
 def entry_touch(

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from urllib.parse import urlsplit
 
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.conversions import Conversion, credited_touch, from_event
 from firstmark.domain.destinations import OutboxTarget, outbox_targets
 from firstmark.domain.devices import Device, classify
-from firstmark.domain.events import Event, RawEvent, Touch, click_ids_of, to_rows
+from firstmark.domain.events import Event, RawEvent, Touch, click_ids_of, in_visit, to_rows
 from firstmark.domain.goals import Goal
 from firstmark.domain.visitors import day_of
 from firstmark.domain.visits import Visit, converted, entry_touch, visit_touch
@@ -102,10 +101,7 @@ class EventWriter(BatchWriter[RawEvent]):
                 touches.append(touch)
             steps.append(Step(event, device, tuple(click_ids_of(raw.event.landing))))
         changed, placed = await self.visits.apply(steps)
-        events = [
-            replace(e, visit_key=v.key, visit_started=v.started)
-            for e, (v, _) in zip(events, placed, strict=True)
-        ]
+        events = [in_visit(e, v.key, v.started) for e, (v, _) in zip(events, placed, strict=True)]
         wins: list[tuple[RawEvent, Goal, int | None, Visit]] = []
         for raw, event, touch, (visit, new) in zip(raws, events, made, placed, strict=True):
             if new and touch is None:
