@@ -157,6 +157,7 @@ def test_the_wheel_installs_and_serves(tmp_path: Path) -> None:
     expected = (
         shipped(package, "**/*.py", "firstmark")
         | shipped(package / "store" / "migrations", "*/*.sql", "firstmark/store/migrations")
+        | shipped(package / "domain" / "sources", "*.txt", "firstmark/domain/sources")
         | shipped(ROOT / "templates", "**/*.html", "firstmark/templates")
         | shipped(ROOT / "static", "*.*", "firstmark/static")
     )

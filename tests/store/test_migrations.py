@@ -55,7 +55,7 @@ EXPECTED = {
         "id", "site_id", "ts", "kind", "name", "path", "referrer_host", "utm_source",
         "utm_medium", "utm_campaign", "utm_term", "utm_content", "link_id", "visitor_day_hash",
         "visitor_id", "session_id", "value", "currency", "consent", "country", "device_type",
-        "is_bot", "props",
+        "is_bot", "props", "visit_key", "visit_started",
     ],
     "touches": [
         "id", "site_id", "ts", "visitor_id", "click_token", "link_id", "utm_source",
@@ -111,6 +111,14 @@ EXPECTED = {
         "duration_s", "caller_hash", "caller_last2", "lease_id", "channel", "link_id",
         "campaign", "utm_source", "utm_medium", "utm_campaign", "utm_content", "conversion_id",
         "updated_at",
+    ],
+    "funnels": ["id", "site_id", "name", "steps", "within", "days", "created_at"],
+    "channel_rules": ["id", "action", "field", "match", "value", "channel", "created_at"],
+    "visits": [
+        "id", "site_id", "key", "started", "last_ts", "day", "visitor_day_hash", "visitor_id",
+        "entry_path", "exit_path", "pageviews", "events", "source", "medium", "campaign", "term",
+        "content", "referrer_host", "click_ids", "link_id", "channel", "country", "device_type",
+        "browser", "os", "is_bot", "conversions", "revenue",
     ],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.

@@ -120,6 +120,20 @@ class Event:
     device_type: str | None = None
     is_bot: bool = False
     props: str | None = None
+    visit_key: str | None = None  # the visit it belongs to (domain/visits.py), set on write
+    visit_started: float | None = None
+
+
+_EVENT_FIELDS = tuple(Event.__dataclass_fields__)[:-2]
+assert _EVENT_FIELDS[-1] == "props"
+
+
+def in_visit(event: Event, key: str, started: float) -> Event:
+    """The event naming its visit. Built field by field: the writer does this for every event,
+    and `dataclasses.replace` costs ten times as much."""
+    values: list[Any] = [getattr(event, name) for name in _EVENT_FIELDS]
+    values += (key, started)
+    return Event(*values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,7 +351,11 @@ def to_rows(
         device_type=device.device_type,
         is_bot=device.is_bot,
         props=given.props,
-        **utm,
+        utm_source=utm["utm_source"],
+        utm_medium=utm["utm_medium"],
+        utm_campaign=utm["utm_campaign"],
+        utm_term=utm["utm_term"],
+        utm_content=utm["utm_content"],
     )
     touch = None
     click_ids = click_ids_of(given.landing) if agreed.click_ids else {}

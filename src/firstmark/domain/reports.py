@@ -41,6 +41,17 @@ class TrafficTotal:
 
 
 @dataclass(frozen=True, slots=True)
+class VisitTotal:
+    """Site visits by report dimensions (their entry's tags), bots excluded. `visitors` counts
+    only visitors who did not arrive through a short link: those are the link's clickers
+    already, so a visitor who clicked and then browsed counts once."""
+
+    key: tuple[Any, ...]
+    visits: int
+    visitors: int
+
+
+@dataclass(frozen=True, slots=True)
 class ConversionTotal:
     key: tuple[Any, ...]
     currency: str | None
@@ -112,6 +123,8 @@ class ReportRow:
     spend: Decimal | None = None
     conversions: Decimal = Decimal(0)
     revenue: Decimal = Decimal(0)
+    visits: int = 0  # site visits (their entry's tags)
+    site_visitors: int = 0  # site visitors who did not come through a short link
     calls: int | None = None  # None: the table cannot count calls (a dimension calls lack)
     answered_calls: int | None = None
     qualified_calls: int | None = None
@@ -121,12 +134,17 @@ class ReportRow:
     def humans(self) -> int:
         return self.hits - self.bots
 
+    @property
+    def visitors(self) -> int:
+        """Unique clickers and scanners of links, and site visitors who came another way."""
+        return self.uniques + self.site_visitors
+
     def totals(self) -> Totals:
         return Totals(
             impressions=self.impressions or 0,
             # CTR and CPC count the platform's clicks when the cost export had them.
             clicks=self.ad_clicks if self.ad_clicks is not None else self.clicks + self.scans,
-            visitors=self.uniques,
+            visitors=self.visitors,
             conversions=self.conversions,
             revenue=self.revenue,
             spend=self.spend,
@@ -200,6 +218,7 @@ def table(
     costs: Iterable[CostTotal],
     currency: str | None,
     calls: Iterable[CallCount] | None = None,
+    visits: Iterable[VisitTotal] = (),
 ) -> list[ReportRow]:
     """One row per key seen in any source, KPIs filled in, busiest first. Conversions without
     a currency count, but bring no revenue. `calls` None: the table has no call columns."""
@@ -218,6 +237,10 @@ def table(
         r.uniques += t.uniques
         r.clicks += t.clicks
         r.scans += t.scans
+    for v in visits:
+        r = row(v.key)
+        r.visits += v.visits
+        r.site_visitors += v.visitors
     for c in conversions:
         if c.currency not in (None, currency):
             continue
@@ -243,7 +266,7 @@ def table(
         r.kpis = kpis(r.totals())
     return sorted(
         rows.values(),
-        key=lambda r: (-(r.clicks + r.scans), -r.revenue, -(r.spend or 0), str(r.key)),
+        key=lambda r: (-(r.clicks + r.scans + r.visits), -r.revenue, -(r.spend or 0), str(r.key)),
     )
 
 
@@ -259,6 +282,8 @@ def total(rows: Iterable[ReportRow], *, calls: bool = False) -> ReportRow:
         out.uniques += r.uniques
         out.clicks += r.clicks
         out.scans += r.scans
+        out.visits += r.visits
+        out.site_visitors += r.site_visitors
         out.conversions += r.conversions
         out.revenue += r.revenue
         if r.spend is not None:
@@ -274,7 +299,8 @@ def total(rows: Iterable[ReportRow], *, calls: bool = False) -> ReportRow:
 
 
 COLUMNS = (
-    "hits", "humans", "bots", "uniques", "clicks", "scans", "impressions", "ad_clicks", "spend",
+    "hits", "humans", "bots", "uniques", "clicks", "scans", "visits", "visitors", "impressions",
+    "ad_clicks", "spend",
     "conversions", "revenue", "calls", "answered_calls", "qualified_calls", *KPI_NAMES,
 )  # fmt: skip
 

@@ -16,12 +16,14 @@ from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.conversions import Conversion, credited_touch, from_event
 from firstmark.domain.destinations import OutboxTarget, outbox_targets
 from firstmark.domain.devices import Device, classify
-from firstmark.domain.events import Event, RawEvent, Touch, to_rows
+from firstmark.domain.events import Event, RawEvent, Touch, click_ids_of, in_visit, to_rows
 from firstmark.domain.goals import Goal
 from firstmark.domain.visitors import day_of
+from firstmark.domain.visits import Visit, converted, entry_touch, visit_touch
 from firstmark.geo import GeoLookup
 from firstmark.ingest.batch import BatchWriter
 from firstmark.ingest.salts import DailySalts
+from firstmark.ingest.visits import RuleCache, Step, Visits
 from firstmark.store import Store
 
 GOALS_TTL_S = 5.0
@@ -72,6 +74,8 @@ class EventWriter(BatchWriter[RawEvent]):
         self.token_param = token_param
         self.classify_ua = classify_ua
         self.salts = DailySalts(store)
+        self.rules = RuleCache(store)
+        self.visits = Visits(store, self.rules)
         self.conversions = 0
 
     async def _write(self, raws: list[RawEvent]) -> None:
@@ -79,34 +83,76 @@ class EventWriter(BatchWriter[RawEvent]):
         goals = await self.goals.by_event()
         events: list[Event] = []
         touches: list[Touch] = []
-        wins: list[tuple[RawEvent, Goal, int | None]] = []
+        steps: list[Step] = []
+        made: list[Touch | None] = []
         for raw in raws:
+            device = self.classify_ua(raw.user_agent)
             event, touch = to_rows(
                 raw,
                 salt=salts[day_of(raw.ts)],
-                device=self.classify_ua(raw.user_agent),
+                device=device,
                 geo=self.geo.lookup(raw.ip) if raw.ip else None,
                 signer=self.signer,
                 token_param=self.token_param,
             )
             events.append(event)
+            made.append(touch)
             if touch is not None:
                 touches.append(touch)
+            steps.append(Step(event, device, tuple(click_ids_of(raw.event.landing))))
+        changed, placed = await self.visits.apply(steps)
+        events = [in_visit(e, v.key, v.started) for e, (v, _) in zip(events, placed, strict=True)]
+        wins: list[tuple[RawEvent, Goal, int | None, Visit]] = []
+        for raw, event, touch, (visit, new) in zip(raws, events, made, placed, strict=True):
+            if new and touch is None:
+                # A visit's entry without tags (a referrer, an AI answer, or direct) is a
+                # touch too; tagged landings made theirs above.
+                entry = entry_touch(visit, click_ids=click_ids_of(raw.event.landing)
+                                    if raw.consent.click_ids else {})  # fmt: skip
+                if entry is not None:
+                    touches.append(entry)
             goal = goals.get(raw.event.name) if raw.event.kind != "pageview" else None
             if goal is not None and not event.is_bot:
-                wins.append((raw, goal, event.link_id))
-        conversions = [await self._conversion(raw, goal, link, touches) for raw, goal, link in wins]
+                wins.append((raw, goal, event.link_id, visit))
+        conversions = []
+        for raw, goal, link, visit in wins:
+            conversions.append(await self._conversion(raw, goal, link, touches, visit))
+            changed = self._count_conversion(changed, visit, raw)
         outbox: list[list[OutboxTarget]] = []
         if any(c.consent.forwarding for c in conversions):
             destinations = await self.store.list_destinations()
             outbox = [outbox_targets(c, destinations) for c in conversions]
-        self.conversions += await self.store.write_events(events, touches, conversions, outbox)
+        try:
+            self.conversions += await self.store.write_events(
+                events, touches, conversions, outbox, changed
+            )
+        except BaseException:
+            # The batch is written again later: the store, not this memory, holds the visits
+            # as they were before it.
+            self.visits.forget()
+            raise
+
+    def _count_conversion(self, changed: list[Visit], visit: Visit, raw: RawEvent) -> list[Visit]:
+        """The batch's changed visits with one more conversion on `visit`'s latest state."""
+        out = []
+        for held in changed:
+            if (held.site_id, held.key, held.started) == (visit.site_id, visit.key, visit.started):
+                held = converted(held, raw.event.value)
+                self.visits.update(held)
+            out.append(held)
+        return out
 
     async def _conversion(
-        self, raw: RawEvent, goal: Goal, link_id: int | None, batch: Sequence[Touch]
+        self,
+        raw: RawEvent,
+        goal: Goal,
+        link_id: int | None,
+        batch: Sequence[Touch],
+        visit: Visit | None = None,
     ) -> Conversion:
         """The conversion of an event that reached a goal, credited to the visitor's touches
-        (stored ones, and those of this batch)."""
+        (stored ones, and those of this batch); without consent, to its own visit's entry
+        (same visit, same day: DESIGN §6)."""
         given, agreed = raw.event, raw.consent
         touch = None
         visitor = given.visitor_id if agreed.identifiers else None
@@ -115,6 +161,8 @@ class EventWriter(BatchWriter[RawEvent]):
             earlier = await self.store.touches_for(visitor, None, since, raw.ts)
             here = [t for t in batch if t.visitor_id == visitor]
             touch = credited_touch([*earlier, *here], raw.ts, goal)
+        elif visit is not None and not visit.direct:
+            touch = visit_touch(visit)
         sealed = None
         if agreed.forwarding and self.seal_client is not None:
             # For platforms that take them (Meta, TikTok, …): sealed in the outbox row only,

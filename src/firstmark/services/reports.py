@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from firstmark.domain import attribution, reports, stats
+from firstmark.domain import attribution, groupings, reports, stats
 from firstmark.domain.dimensions import COST_GROUPS
 from firstmark.domain.times import iso
 from firstmark.errors import InvalidField
@@ -46,14 +46,21 @@ class Table:
 async def table(
     store: Store, dims: tuple[str, ...], window: Window, requested: str | None
 ) -> Table:
-    """Traffic, conversions, calls and spend by `dims`, with KPIs, in one currency."""
-    traffic = await store.traffic_totals(dims, window.start, window.end)
-    conversions = await store.conversion_totals(dims, window.start, window.end)
-    cost_dims = [d for d in dims if d in COST_GROUPS]
+    """Traffic, site visits, conversions, calls and spend by `dims`, with KPIs, in one
+    currency. By channel, the store is asked by source and medium and the rows are added up
+    by the channel those give."""
+    asked = groupings.query_dimensions(dims)
+    traffic = await store.traffic_totals(asked, window.start, window.end)
+    conversions = await store.conversion_totals(asked, window.start, window.end)
+    cost_dims = [d for d in asked if d in COST_GROUPS]
     costs = await store.cost_totals(window.first_day, window.last_day, cost_dims)
-    calls = await call_counts(store, dims, window)
+    calls = await call_counts(store, asked, window)
+    visits = await store.visit_totals(asked, window.start, window.end)
     currency = reports.pick_currency(requested, costs, conversions)
-    rows = reports.table(dims, traffic, conversions, costs, currency, calls)
+    rows = reports.table(asked, traffic, conversions, costs, currency, calls, visits)
+    if asked != dims:
+        rules = await store.list_channel_rules()
+        rows = groupings.collapse_rows(rows, dims, asked, rules, calls=calls is not None)
     others = reports.other_currencies(currency, costs, conversions)
     return Table(rows, currency, others, calls is not None)
 
@@ -93,15 +100,20 @@ async def comparison(
     conversions = await store.conversion_totals((), window.start, window.end)
     currency = reports.pick_currency(requested, [], conversions)
     others = reports.other_currencies(currency, [], conversions)
+    asked = groupings.query_dimensions(dims)
     if half_life_days != attribution.DEFAULT_HALF_LIFE_DAYS:
         journeys = await store.conversion_journeys(window.start, window.end)
-        entries = reports.model_comparison(journeys, dims, currency, half_life_days=half_life_days)
-        return entries, currency, others
-    fresh = await store.conversion_journeys(window.start, window.end, uncredited=True)
-    for start in range(0, len(fresh), CREDIT_BATCH):
-        await store.save_credits(reports.credits_of(fresh[start : start + CREDIT_BATCH]))
-    totals = await store.credit_totals(dims, window.start, window.end, currency)
-    return reports.comparison_from_totals(totals, dims), currency, others
+        entries = reports.model_comparison(journeys, asked, currency, half_life_days=half_life_days)
+    else:
+        fresh = await store.conversion_journeys(window.start, window.end, uncredited=True)
+        for start in range(0, len(fresh), CREDIT_BATCH):
+            await store.save_credits(reports.credits_of(fresh[start : start + CREDIT_BATCH]))
+        totals = await store.credit_totals(asked, window.start, window.end, currency)
+        entries = reports.comparison_from_totals(totals, asked)
+    if asked != dims:
+        rules = await store.list_channel_rules()
+        entries = groupings.collapse_comparison(entries, dims, asked, rules)
+    return entries, currency, others
 
 
 def half_life(raw: str | None) -> float:

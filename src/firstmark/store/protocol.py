@@ -14,10 +14,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from firstmark.domain.calls import Call, CallEvent, Lease
+from firstmark.domain.channels import Rule
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.costs import CostRow
 from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem, OutboxTarget
 from firstmark.domain.events import Event, Touch
+from firstmark.domain.funnels import Funnel, StepEvent
+from firstmark.domain.funnels import Step as FunnelStep
 from firstmark.domain.goals import Goal
 from firstmark.domain.hits import Hit
 from firstmark.domain.keys import ApiKey
@@ -33,9 +36,12 @@ from firstmark.domain.reports import (
     CreditTotal,
     Journey,
     TrafficTotal,
+    VisitTotal,
 )
 from firstmark.domain.schedules import Schedule
 from firstmark.domain.sites import Site
+from firstmark.domain.visits import Visit
+from firstmark.domain.web import Sums
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,9 @@ class ReportStore(Protocol):
     async def traffic_totals(
         self, dims: Sequence[str], start: float, end: float
     ) -> list[TrafficTotal]: ...
+    async def visit_totals(
+        self, dims: Sequence[str], start: float, end: float
+    ) -> list[VisitTotal]: ...  # human site visits by their entry's tags
     async def conversion_totals(
         self, dims: Sequence[str], start: float, end: float
     ) -> list[ConversionTotal]: ...
@@ -257,8 +266,10 @@ class EventStore(Protocol):
         touches: Sequence[Touch],
         conversions: Sequence[Conversion],
         outbox: Sequence[Sequence[OutboxTarget]] = (),
+        visits: Sequence[Visit] = (),
     ) -> int: ...  # one transaction; returns the conversions stored (repeats are skipped)
-    # ^ outbox[i]: the outbox rows of conversions[i], written only when it is new
+    # ^ outbox[i]: the outbox rows of conversions[i], written only when it is new; visits are
+    #   stored or updated (by site, key and start)
     async def count_events(self, site_id: int | None = None) -> int: ...
     async def list_events(self, site_id: int, limit: int = 100) -> list[Event]: ...
     async def touches_for(
@@ -390,6 +401,64 @@ class CallStore(Protocol):
     ) -> list[CallTotal]: ...
 
 
+class ChannelStore(Protocol):
+    """An operator's channel rules and referrer exclusions, in id order."""
+
+    async def insert_channel_rule(self, rule: Rule) -> Rule: ...
+    async def list_channel_rules(self) -> list[Rule]: ...
+    async def delete_channel_rule(self, rule_id: int) -> bool: ...  # False when unknown
+
+
+class VisitStore(Protocol):
+    """Site visits, built on write by the event writer (write_events stores them)."""
+
+    async def open_visits(
+        self, keys: Sequence[tuple[int, str]], since: float
+    ) -> list[Visit]: ...  # the latest visit of each (site id, key) with an event since
+    async def list_visits(self, site_id: int, limit: int = 100) -> list[Visit]: ...  # newest
+    # Web reports over a site's human visits started in [start, end) passing every filter
+    # (domain/web.py FILTERS): one breakdown, the totals (by "hour" or "day" for a series),
+    # and the visitors active since a time.
+    async def web_report(
+        self,
+        report: str,
+        site_id: int,
+        filters: Mapping[str, str],
+        start: float,
+        end: float,
+        event_name: str | None = None,
+        prop: str | None = None,
+    ) -> list[Sums]: ...
+    async def web_totals(
+        self,
+        site_id: int,
+        filters: Mapping[str, str],
+        start: float,
+        end: float,
+        interval: str | None = None,
+    ) -> list[Sums]: ...
+    async def web_realtime(self, site_id: int, filters: Mapping[str, str], since: float) -> int: ...
+
+
+class FunnelStore(Protocol):
+    """A site's funnels, and the events their reports read."""
+
+    async def insert_funnel(self, funnel: Funnel) -> Funnel: ...
+    async def get_funnel(self, funnel_id: int) -> Funnel | None: ...
+    async def list_funnels(self, site_id: int | None = None) -> list[Funnel]: ...  # by id
+    # Human events of visits started in [start, end) passing the filters that may be a step
+    # (days: how far past `end` a funnel across visits may go), oldest first.
+    async def funnel_hits(
+        self,
+        site_id: int,
+        steps: Sequence[FunnelStep],
+        filters: Mapping[str, str],
+        start: float,
+        end: float,
+        days: int = 0,
+    ) -> list[StepEvent]: ...
+
+
 class Store(
     SchemaStore,
     TableStore,
@@ -411,6 +480,9 @@ class Store(
     OutboxStore,
     NumberStore,
     CallStore,
+    ChannelStore,
+    VisitStore,
+    FunnelStore,
     Protocol,
 ):
     """Everything: what an engine implements and what the app holds."""

@@ -37,12 +37,16 @@ from firstmark.store.postgres.outbox import PostgresOutbox
 from firstmark.store.postgres.qr import PostgresQr
 from firstmark.store.postgres.reports import PostgresReports
 from firstmark.store.postgres.tables import LONG, PostgresTables
+from firstmark.store.postgres.web import PostgresWeb
 from firstmark.store.protocol import ChangeCallback
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
+from firstmark.store.sql.channels import ChannelSQL
 from firstmark.store.sql.events import EventSQL
 from firstmark.store.sql.executor import Conn
+from firstmark.store.sql.funnels import FunnelSQL
 from firstmark.store.sql.schema import SchemaSQL
+from firstmark.store.sql.visits import VisitSQL
 
 log = logging.getLogger("firstmark.store")
 
@@ -71,6 +75,10 @@ class PostgresStore(
     EventSQL,
     PostgresOutbox,
     PostgresTables,
+    ChannelSQL,
+    VisitSQL,
+    FunnelSQL,
+    PostgresWeb,
     SchemaSQL,
 ):
     dialect = POSTGRES

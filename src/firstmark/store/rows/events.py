@@ -19,6 +19,7 @@ EVENT_COLUMNS = (
     "site_id", "ts", "kind", "name", "path", "visitor_day_hash", "consent", "referrer_host",
     "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "link_id",
     "visitor_id", "session_id", "value", "currency", "country", "device_type", "is_bot", "props",
+    "visit_key", "visit_started",
 )  # fmt: skip
 TOUCH_COLUMNS = (
     "site_id", "ts", "visitor_id", "click_token", "link_id", "utm_source", "utm_medium",

@@ -10,7 +10,14 @@ from typing import Any
 
 from firstmark.domain.attribution import Step
 from firstmark.domain.dimensions import DIMENSIONS
-from firstmark.domain.reports import ConversionTotal, Credits, CreditTotal, Journey, TrafficTotal
+from firstmark.domain.reports import (
+    ConversionTotal,
+    Credits,
+    CreditTotal,
+    Journey,
+    TrafficTotal,
+    VisitTotal,
+)
 from firstmark.store.rows.values import check_column, money
 
 
@@ -28,6 +35,37 @@ def report_dimensions(day: str) -> dict[str, tuple[str, str]]:
     }
     assert set(found) == set(DIMENSIONS)
     return found
+
+
+# A report dimension as the visits column it reads (the entry's tags).
+VISIT_DIMENSIONS = {
+    "source": "source",
+    "medium": "medium",
+    "campaign": "campaign",
+    "content": "content",
+    "link": "link_id",
+    "day": "day",
+}
+assert set(VISIT_DIMENSIONS) == set(DIMENSIONS)
+
+
+def visit_totals_query(dims: Sequence[str]) -> str:
+    """Human visits by report dimensions started in [?, ?), with the visitors among them who
+    did not come through a short link (those count as the link's clickers)."""
+    for dim in dims:
+        check_column(dim, tuple(VISIT_DIMENSIONS), "group_by")
+    columns = [VISIT_DIMENSIONS[d] for d in dims]
+    select = "".join(f"{c}, " for c in columns)
+    group = f" GROUP BY {', '.join(columns)}" if columns else ""
+    return (
+        f"SELECT {select}count(*), count(DISTINCT CASE WHEN link_id IS NULL THEN "
+        "coalesce(visitor_id, visitor_day_hash) END) FROM visits "
+        f"WHERE started >= ? AND started < ? AND NOT is_bot{group}"
+    )
+
+
+def visit_totals_from_rows(rows: Sequence[Sequence[Any]], keys: int) -> list[VisitTotal]:
+    return [VisitTotal(tuple(r[:keys]), int(r[keys]), int(r[keys + 1])) for r in rows]
 
 
 def dimension_columns(

@@ -13,6 +13,7 @@ from firstmark.domain.destinations import OutboxTarget
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.sites import Site
+from firstmark.domain.visits import Visit
 from firstmark.errors import Conflict, NotFound
 from firstmark.store.rows.events import (
     CONVERSION_COLUMNS,
@@ -35,6 +36,7 @@ from firstmark.store.rows.events import (
 )
 from firstmark.store.rows.outbox import paired
 from firstmark.store.rows.values import epoch
+from firstmark.store.rows.visits import UPSERT_VISIT, visit_params
 from firstmark.store.sql.executor import Conn, SharedSQL, Violation
 
 
@@ -145,10 +147,12 @@ class EventSQL(SharedSQL):
         touches: Sequence[Touch],
         conversions: Sequence[Conversion],
         outbox: Sequence[Sequence[OutboxTarget]] = (),
+        visits: Sequence[Visit] = (),
     ) -> int:
-        """One transaction: the events, the touches (and the credits they make stale), and
-        the new conversions with their outbox rows. Returns the conversions stored."""
-        if not events and not touches and not conversions:
+        """One transaction: the events, the touches (and the credits they make stale), the
+        new conversions with their outbox rows, and the visits they changed. Returns the
+        conversions stored."""
+        if not events and not touches and not conversions and not visits:
             return 0
         stored = 0
         async with self.db.transaction() as tx:
@@ -160,6 +164,8 @@ class EventSQL(SharedSQL):
             for conv, targets in paired(conversions, outbox):
                 _, duplicate = await self._insert_conversion(tx, conv, targets)
                 stored += not duplicate
+            if visits:
+                await tx.executemany(UPSERT_VISIT, [visit_params(v) for v in visits])
         return stored
 
     async def _forget_stale_credits(self, tx: Conn, touches: Sequence[Touch]) -> None:

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from firstmark.domain.reports import ConversionTotal, Credits, CreditTotal, Journey, TrafficTotal
+from firstmark.domain.reports import (
+    ConversionTotal,
+    Credits,
+    CreditTotal,
+    Journey,
+    TrafficTotal,
+    VisitTotal,
+)
 from firstmark.store.rows.reports import (
     CREDIT_COLUMNS,
     JOURNEY_CONVERSIONS,
@@ -28,6 +35,8 @@ from firstmark.store.rows.reports import (
     merge_steps,
     traffic_from_rows,
     traffic_query,
+    visit_totals_from_rows,
+    visit_totals_query,
 )
 from firstmark.store.rows.values import day_span
 from firstmark.store.sql.executor import SharedSQL
@@ -87,6 +96,10 @@ class ReportSQL(SharedSQL):
             day_span(start, end),
         )
         return traffic_from_rows(rows, len(dims))
+
+    async def visit_totals(self, dims: Sequence[str], start: float, end: float) -> list[VisitTotal]:
+        rows = await self.db.fetch(visit_totals_query(dims), (float(start), float(end)))
+        return visit_totals_from_rows(rows, len(dims))
 
     async def conversion_totals(
         self, dims: Sequence[str], start: float, end: float

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.destinations import OutboxTarget
 from firstmark.domain.events import Event, Touch
+from firstmark.domain.visits import Visit
 from firstmark.errors import StoreUnavailable
 from firstmark.store.sql.events import EventSQL
 from firstmark.store.sql.executor import Violation
@@ -23,8 +24,9 @@ class SQLiteEvents(EventSQL):
         touches: Sequence[Touch],
         conversions: Sequence[Conversion],
         outbox: Sequence[Sequence[OutboxTarget]] = (),
+        visits: Sequence[Visit] = (),
     ) -> int:
         try:
-            return await super().write_events(events, touches, conversions, outbox)
+            return await super().write_events(events, touches, conversions, outbox, visits)
         except (sqlite3.Error, Violation) as exc:  # a Violation is an IntegrityError here
             raise StoreUnavailable(f"cannot write events to {self.path}: {exc}") from None

@@ -27,9 +27,12 @@ from firstmark.store import schema
 from firstmark.store.protocol import ChangeCallback
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
+from firstmark.store.sql.channels import ChannelSQL
 from firstmark.store.sql.costs import CostSQL
+from firstmark.store.sql.funnels import FunnelSQL
 from firstmark.store.sql.qr import QrSQL
 from firstmark.store.sql.schema import SchemaSQL
+from firstmark.store.sql.visits import VisitSQL
 from firstmark.store.sqlite.calls import SQLiteCalls
 from firstmark.store.sqlite.events import SQLiteEvents
 from firstmark.store.sqlite.executor import SQLITE, SQLiteDatabase, unavailable
@@ -39,6 +42,7 @@ from firstmark.store.sqlite.links import SQLiteLinks
 from firstmark.store.sqlite.outbox import SQLiteOutbox
 from firstmark.store.sqlite.reports import SQLiteReports
 from firstmark.store.sqlite.tables import SQLiteTables
+from firstmark.store.sqlite.web import SQLiteWeb
 
 READERS = 2
 
@@ -76,6 +80,10 @@ class SQLiteStore(
     SQLiteOutbox,
     SQLiteEvents,
     SQLiteTables,
+    ChannelSQL,
+    VisitSQL,
+    FunnelSQL,
+    SQLiteWeb,
     SchemaSQL,
 ):
     dialect = SQLITE

@@ -11,9 +11,11 @@ from starlette.routing import BaseRoute
 
 from firstmark.web.api import (
     calls,
+    channels,
     conversions,
     costs,
     destinations,
+    funnels,
     goals,
     linkcheck,
     links,
@@ -21,6 +23,7 @@ from firstmark.web.api import (
     qr,
     reports,
     sites,
+    web,
 )
 
 routes: list[BaseRoute] = [
@@ -35,4 +38,7 @@ routes: list[BaseRoute] = [
     *destinations.routes,
     *numbers.routes,
     *calls.routes,
+    *channels.routes,
+    *web.routes,
+    *funnels.routes,
 ]

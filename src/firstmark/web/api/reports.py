@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import attribution, dimensions, reports
+from firstmark.domain import attribution, groupings, reports
 from firstmark.domain.money import currency as check_currency
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import reports as reports_service
@@ -59,12 +59,12 @@ async def table(request: Request) -> Response:
     name = request.path_params["name"]
     if name == "table":
         params = _params(request, RANGE | {"group_by"})
-        dims = reports.parse_dimensions(params.get("group_by", ""))
-    elif name in dimensions.TABLES:
+        dims = groupings.parse_dimensions(params.get("group_by", ""))
+    elif name in groupings.REPORT_TABLES:
         params = _params(request, RANGE)
-        dims = dimensions.TABLES[name]
+        dims = groupings.REPORT_TABLES[name]
     else:
-        raise NotFound(f"no report {name!r}; try {', '.join(dimensions.TABLES)} or table")
+        raise NotFound(f"no report {name!r}; try {', '.join(groupings.REPORT_TABLES)} or table")
     window = Window.of(params)
     found = await reports_service.table(
         runtime(request).store, dims, window, check_currency(params.get("currency"))
@@ -87,7 +87,7 @@ async def table(request: Request) -> Response:
 async def attribution_report(request: Request) -> Response:
     await require(request, "reports:read")
     params = _params(request, RANGE | {"group_by", "half_life_days"})
-    dims = reports.parse_dimensions(params.get("group_by", "source,medium"))
+    dims = groupings.parse_dimensions(params.get("group_by", "source,medium"))
     half_life = reports_service.half_life(params.get("half_life_days"))
     window = Window.of(params)
     entries, currency, _ = await reports_service.comparison(

@@ -1,0 +1,13 @@
+"""PostgreSQL's spellings for web reports: the hour of a timestamp, a property of an event."""
+
+from __future__ import annotations
+
+from firstmark.store.sql.web import WebSQL
+
+
+class PostgresWeb(WebSQL):
+    def hour_of(self, column: str) -> str:
+        return f"CAST(floor({column} / 3600) AS BIGINT)"  # CAST alone would round
+
+    def prop_of(self, prop: str) -> str:
+        return f"(e.props::jsonb ->> '{prop}')"
