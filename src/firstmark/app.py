@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
 from firstmark.errors import FirstmarkError
+from firstmark.forward.tokens import TokenProvider, oauth_urls
 from firstmark.forward.worker import Forwarder
 from firstmark.geo import GeoLookup
 from firstmark.ingest.events import EventWriter, GoalCache
@@ -119,6 +120,7 @@ def create_app(
         max_attempts=settings.forward_max_attempts,
         backoff_s=settings.forward_backoff_s,
         request_timeout_s=settings.forward_timeout_s,
+        tokens=TokenProvider(client, oauth_urls(settings)),
     )
     cache = LinkCache(
         store,

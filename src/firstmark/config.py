@@ -64,6 +64,10 @@ class Settings:
     forward_timeout_s: float = 10.0
     forward_max_attempts: int = 12
     forward_backoff_s: float = 10.0
+    oauth_google_token_url: str = "https://oauth2.googleapis.com/token"
+    oauth_google_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    oauth_linkedin_token_url: str = "https://www.linkedin.com/oauth/v2/accessToken"
+    oauth_linkedin_auth_url: str = "https://www.linkedin.com/oauth/v2/authorization"
     twilio_auth_token: str = ""
     twilio_shared_key: str = ""
     vonage_signature_secret: str = ""

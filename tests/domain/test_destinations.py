@@ -39,7 +39,11 @@ def test_a_patch_keeps_what_is_left_out_and_merges_credentials() -> None:
             {"credentials": {"access_token": None}}, current,
             current_credentials=dict(BODY["credentials"]),
         )  # fmt: skip
-    assert refused.value.field == "credentials.access_token"
+    # Google authenticates with a service account key, an OAuth client + refresh token or a
+    # bare access token: without any, the error names the ways.
+    assert refused.value.field == "credentials"
+    assert "service_account_key" in refused.value.message
+    assert "client_id + client_secret + refresh_token" in refused.value.message
     merged = destinations.parse(
         {"credentials": {"login_account_id": "999"}}, current,
         current_credentials=dict(BODY["credentials"]),

@@ -103,7 +103,9 @@ def test_forwarding_logs_no_credential(tmp_path: Path, fake: FakePlatforms) -> N
                 time.sleep(0.1)
             assert sent == [1, 1], server.log_tail()
             for dest_id in ids:  # the test endpoint too
-                assert http.post(f"/api/v1/destinations/{dest_id}/test").status_code == 200
+                # Snapchat has no test mode: its test is a live event, asked for as such.
+                tested = http.post(f"/api/v1/destinations/{dest_id}/test?live=true")
+                assert tested.status_code == 200, tested.text
         assert server.stop() == 0
     finally:
         server.kill()

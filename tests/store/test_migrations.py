@@ -84,7 +84,8 @@ EXPECTED = {
     ],
     "destinations": [
         "id", "platform", "name", "credentials", "credential_fields", "goals", "endpoint_base",
-        "test_mode", "options", "enabled", "created_at", "updated_at",
+        "test_mode", "options", "enabled", "created_at", "updated_at", "auth_status",
+        "auth_error",
     ],
     "outbox": [
         "id", "destination_id", "conversion_id", "event_name", "status", "attempts",
@@ -110,7 +111,7 @@ EXPECTED = {
         "id", "provider", "call_id", "number_id", "started", "status", "answered", "ended",
         "duration_s", "caller_hash", "caller_last2", "lease_id", "channel", "link_id",
         "campaign", "utm_source", "utm_medium", "utm_campaign", "utm_content", "conversion_id",
-        "updated_at",
+        "updated_at", "caller_hashed",
     ],
     "funnels": ["id", "site_id", "name", "steps", "within", "days", "created_at"],
     "channel_rules": ["id", "action", "field", "match", "value", "channel", "created_at"],

@@ -35,6 +35,7 @@ def _option_value(raw: str) -> Any:
 
 
 def _forwarder(settings: Settings, store: Store, client: Any) -> Any:
+    from firstmark.forward.tokens import TokenProvider, oauth_urls
     from firstmark.forward.worker import Forwarder
     from firstmark.sealing import Sealer
 
@@ -48,6 +49,7 @@ def _forwarder(settings: Settings, store: Store, client: Any) -> Any:
         max_attempts=settings.forward_max_attempts,
         backoff_s=settings.forward_backoff_s,
         request_timeout_s=settings.forward_timeout_s,
+        tokens=TokenProvider(client, oauth_urls(settings)),
     )
 
 
@@ -71,6 +73,8 @@ async def cmd_destination_add(args: argparse.Namespace, settings: Settings, stor
         if not isinstance(loaded, dict):
             raise InvalidField("credentials", "--credentials-file must hold a JSON object")
         credentials = {**loaded, **credentials}
+    if args.service_account_key:
+        credentials["service_account_key"] = _read(args.service_account_key)
     body: dict[str, Any] = {
         "platform": args.platform,
         "name": args.name or args.platform,
@@ -114,6 +118,8 @@ async def cmd_destination_list(args: argparse.Namespace, settings: Settings, sto
         counts = await store.outbox_counts(dest.id)
         state = "enabled" if dest.enabled else "disabled"
         test = " test-mode" if dest.test_mode else ""
+        if dest.auth_status != "ok":
+            test += f" NEEDS RE-AUTHORISATION ({dest.auth_error})"
         goals = ", ".join(f"{g}→{e}" for g, e in dest.goals.items()) or "no goals mapped"
         print(
             f"{dest.id:>4}  {dest.name:24}  {dest.platform:10}  {state}{test}  {goals}  "
@@ -133,6 +139,26 @@ async def cmd_destination_enable(args: argparse.Namespace, settings: Settings, s
     return 0
 
 
+async def cmd_destination_connect(
+    args: argparse.Namespace, settings: Settings, store: Store
+) -> int:
+    """Paste a refresh token (Google, LinkedIn): stored sealed, waiting conversions resume."""
+    from firstmark.services import destinations as destinations_service
+
+    if args.refresh_token_file:
+        token = (
+            sys.stdin.read() if args.refresh_token_file == "-" else _read(args.refresh_token_file)
+        )
+    elif args.refresh_token:
+        token = args.refresh_token
+    else:
+        raise InvalidField("refresh_token", "give --refresh-token-file FILE ('-': stdin)")
+    dest = await destinations_service.find(store, args.destination)
+    saved = await destinations_service.connect(store, _credentials_sealer(settings), dest, token)
+    print(f"{saved.name}: connected ({saved.auth_status})")
+    return 0
+
+
 async def cmd_destination_test(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     from firstmark.forward.probe import probe
     from firstmark.services import destinations as destinations_service
@@ -142,9 +168,12 @@ async def cmd_destination_test(args: argparse.Namespace, settings: Settings, sto
     async with guarded_client(
         settings.forward_timeout_s, allow_private=settings.destination_allow_private
     ) as client:
-        result = await probe(_forwarder(settings, store, client), dest)
+        result = await probe(_forwarder(settings, store, client), dest, live=args.live)
+    if result.http_status is None:
+        print(f"test event not sent: {dest.name} was not reached ({result.outcome.message})")
+        return 1
     mode = "in the platform's test mode" if result.test_mode else "(no test mode: a real event)"
-    print(f"sent test event {result.event_id} to {dest.name} {mode}")
+    print(f"test event {result.event_id} to {dest.name} {mode}")
     print(f"HTTP {result.http_status}: {result.outcome.status}")
     if result.outcome.message:
         print(result.outcome.message)
@@ -231,6 +260,11 @@ def register(sub: Commands) -> None:
     dadd.add_argument(
         "--credentials-file", metavar="FILE", help="JSON object of credentials ('-': stdin)"
     )
+    dadd.add_argument(
+        "--service-account-key", metavar="FILE",
+        help="google_ads: the JSON key file of a service account (access tokens are minted "
+        "from it)",
+    )  # fmt: skip
     dadd.add_argument("--goal", action="append", metavar="GOAL=EVENT", help="map a goal")
     dadd.add_argument("--option", action="append", metavar="KEY=VALUE")
     dadd.add_argument("--endpoint-base", metavar="URL", help="override the platform's URL")
@@ -243,7 +277,22 @@ def register(sub: Commands) -> None:
     dlist.set_defaults(run=cmd_destination_list)
     dtest = dest.add_parser("test", help="send one test event and print the answer")
     dtest.add_argument("destination", help="id or name")
+    dtest.add_argument(
+        "--live", action="store_true",
+        help="platforms without a test mode (LinkedIn, Microsoft, Snapchat): send a real event",
+    )  # fmt: skip
     dtest.set_defaults(run=cmd_destination_test)
+    dconnect = dest.add_parser(
+        "connect", help="store a Google or LinkedIn refresh token (connect, or re-authorise)"
+    )
+    dconnect.add_argument("destination", help="id or name")
+    dconnect.add_argument(
+        "--refresh-token-file", metavar="FILE", help="a file holding the token ('-': stdin)"
+    )
+    dconnect.add_argument(
+        "--refresh-token", metavar="TOKEN", help="the token itself (stays in shell history)"
+    )
+    dconnect.set_defaults(run=cmd_destination_connect)
     ddisable = dest.add_parser("disable", help="stop forwarding to a destination")
     ddisable.add_argument("destination", help="id or name")
     ddisable.set_defaults(run=cmd_destination_enable, enable=False)

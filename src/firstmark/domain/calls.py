@@ -7,6 +7,7 @@ arrive, and decides when a call qualifies.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -98,6 +99,7 @@ class Call:
     utm_campaign: str | None = None
     utm_content: str | None = None
     conversion_id: int | None = None
+    caller_hashed: str | None = None  # JSON: the caller's platform hashes, under ads consent
     id: int | None = None
 
     @property
@@ -124,6 +126,7 @@ def new_call(
         started=event.ts,
         caller_hash=caller_hash(hash_key, caller) if caller else None,
         caller_last2=last_two(caller) if caller else None,
+        caller_hashed=platform_hashes(caller, lease.consent if lease else None),
     )
     if lease is not None:
         attributed = replace(
@@ -189,6 +192,25 @@ def event_id(call: Call) -> str:
     return f"call.{call.provider}.{call.call_id}"[:128]
 
 
+def platform_hashes(caller: str | None, consent: Consent | None) -> str | None:
+    """The caller's number hashed as ad platforms take it (JSON), only when the visitor behind
+    the call consented to ads; else None, and nothing of the number beyond the keyed hash and
+    last two digits is kept."""
+    if not caller or consent is None or not consent.forwarding:
+        return None
+    return json.dumps(hash_user_data({"phone": caller}), sort_keys=True)
+
+
+def with_caller(call: Call, caller: str, consent: Consent | None, hash_key: bytes) -> Call:
+    """A stored call completed with a caller a later webhook named (the first one did not)."""
+    return replace(
+        call,
+        caller_hash=call.caller_hash or caller_hash(hash_key, caller),
+        caller_last2=call.caller_last2 or last_two(caller),
+        caller_hashed=call.caller_hashed or platform_hashes(caller, consent),
+    )
+
+
 def to_conversion(
     call: Call,
     number: TrackingNumber,
@@ -201,7 +223,14 @@ def to_conversion(
     (a static number has no visitor, so its calls are counted but never forwarded). With ads
     consent the caller's number goes along hashed (platform-normalised SHA-256) only."""
     consent = lease.consent if lease is not None else Consent()
-    user_data = hash_user_data({"phone": caller}) if caller and consent.forwarding else {}
+    # The caller as any webhook of the call named it: the event that qualifies a call (the
+    # dialled leg's end) usually carries no caller, the first one does.
+    user_data: dict[str, str] = {}
+    if consent.forwarding:
+        if caller:
+            user_data = hash_user_data({"phone": caller})
+        elif call.caller_hashed:
+            user_data = dict(json.loads(call.caller_hashed))
     # The call's channel (the number's link or the page's) is the touch it is credited to;
     # its click ids are the ones the page had when the number was shown.
     channel = Touch(

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from firstmark.domain import oauth
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.times import iso
 from firstmark.errors import InvalidField
@@ -22,18 +23,42 @@ from firstmark.errors import InvalidField
 CREDENTIALS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "meta": (("pixel_id", "access_token"), ()),
     "google_ads": (
-        ("operating_account_id", "access_token"),
-        ("login_account_id", "developer_token"),
+        ("operating_account_id",),
+        (
+            "login_account_id",
+            "developer_token",
+            "service_account_key",
+            "client_id",
+            "client_secret",
+            "refresh_token",
+            "access_token",
+        ),
     ),
     "ga4": (("measurement_id", "api_secret"), ()),
     "tiktok": (("pixel_code", "access_token"), ()),
-    "linkedin": (("access_token",), ()),
+    "linkedin": ((), ("client_id", "client_secret", "refresh_token", "access_token")),
     "microsoft": (("tag_id", "access_token"), ()),
     "pinterest": (("ad_account_id", "access_token"), ()),
     "snapchat": (("pixel_id", "access_token"), ()),
     "reddit": (("pixel_id", "access_token"), ()),
 }
 PLATFORMS = tuple(CREDENTIALS)
+# How platforms with OAuth authenticate: one of these sets of credential fields must be
+# complete (domain/oauth.py turns it into a grant). A bare access token never refreshes.
+AUTH: dict[str, tuple[tuple[str, ...], ...]] = {
+    "google_ads": (
+        ("service_account_key",),
+        ("client_id", "client_secret", "refresh_token"),
+        ("access_token",),
+    ),
+    "linkedin": (("client_id", "client_secret", "refresh_token"), ("access_token",)),
+}
+# What the dashboard's Connect flow needs before it can send the browser to the platform.
+CONNECTABLE = {
+    "google_ads": ("client_id", "client_secret"),
+    "linkedin": ("client_id", "client_secret"),
+}
+MAX_KEY = 8192  # a service-account JSON key is about 2.4 kB
 # Options per platform, with the type each takes.
 OPTIONS: dict[str, dict[str, type]] = {
     "meta": {
@@ -76,6 +101,8 @@ class Destination:
     id: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    auth_status: str = "ok"  # ok | needs_reauth (the platform refused its credentials)
+    auth_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,13 +214,50 @@ def _credentials(platform: str, value: object, current: Mapping[str, str]) -> di
         if raw is None:
             out.pop(key, None)
             continue
-        if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_CREDENTIAL:
+        limit = MAX_KEY if key == "service_account_key" else MAX_CREDENTIAL
+        if not isinstance(raw, str) or not raw.strip() or len(raw) > limit:
             raise InvalidField(name, f"{name} must be a non-empty string")
+        if key == "service_account_key":
+            try:
+                oauth.service_account(raw)
+            except ValueError as exc:
+                raise InvalidField(name, str(exc)) from None
         out[key] = raw.strip()
     for key in required:
         if key not in out:
             raise InvalidField(f"credentials.{key}", f"{platform} needs {key}", code="required")
+    _check_auth(platform, out)
     return out
+
+
+def auth_ready(platform: str, fields: Iterable[str]) -> bool:
+    """Whether credentials with these fields can authenticate (not merely be connected)."""
+    ways = AUTH.get(platform)
+    names = set(fields)
+    return ways is None or any(set(way) <= names for way in ways)
+
+
+def auth_json(dest: Destination) -> dict[str, Any]:
+    """How the destination authenticates and whether that still works."""
+    names = {name: "set" for name in dest.credential_fields}
+    return {
+        "status": dest.auth_status,
+        "error": dest.auth_error,
+        "method": oauth.method(dest.platform, names),
+        "connectable": dest.platform in CONNECTABLE,
+    }
+
+
+def _check_auth(platform: str, creds: Mapping[str, str]) -> None:
+    """One way of authenticating must be complete; a Connect flow may come later (client id
+    and secret without a refresh token yet)."""
+    ways = AUTH.get(platform)
+    if ways is None or any(all(creds.get(k) for k in way) for way in ways):
+        return
+    if all(creds.get(k) for k in CONNECTABLE.get(platform, ("-",))):
+        return  # to be connected: the refresh token comes from the OAuth flow
+    described = "; or ".join(" + ".join(way) for way in ways)
+    raise InvalidField("credentials", f"{platform} needs {described}", code="required")
 
 
 def _goals(value: object) -> dict[str, str]:
@@ -345,6 +409,7 @@ def to_json(dest: Destination, counts: Mapping[str, int] | None = None) -> dict[
         "test_mode": dest.test_mode,
         "options": dict(dest.options),
         "enabled": dest.enabled,
+        "auth": auth_json(dest),
         "created_at": iso(dest.created_at),
         "updated_at": iso(dest.updated_at),
     }

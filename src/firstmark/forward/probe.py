@@ -2,8 +2,11 @@
 conversion sent in the platform's own test mode, and the platform's answer.
 
 Test modes: Meta `test_event_code`, GA4 `/debug/mp/collect`, Google `validateOnly`, TikTok
-`test_event_code`, Pinterest `?test=true`, Reddit `test_id`. LinkedIn, Microsoft and Snapchat
-have none: their test event is a real one, named `fm-test-…`.
+`test_event_code`, Pinterest `?test=true`, Reddit `test_id`. Meta, TikTok and Reddit only
+test with their code set (`options`), so without it the test is refused (409, naming the
+option) rather than sending a live event. LinkedIn, Microsoft and Snapchat have no test mode:
+their test event is a real one, named `fm-test-…`, sent only when asked for with `live`.
+A test that never reached the platform says so; it is never reported as sent.
 
 The answer never echoes the remote body: `answer` is its status line. `message` is the
 platform's own error message (credentials scrubbed, at most MESSAGE_LIMIT characters) only when
@@ -24,13 +27,34 @@ from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.destinations import Destination
 from firstmark.domain.userdata import sha256
-from firstmark.errors import InvalidField
+from firstmark.errors import Conflict, InvalidField
 from firstmark.forward.adapters import ADAPTERS
 from firstmark.forward.adapters.base import Outcome, Outgoing
+from firstmark.forward.tokens import ReauthNeeded, TokenUnavailable
 from firstmark.forward.worker import Forwarder, scrub
 
-HAS_TEST_MODE = frozenset({"meta", "ga4", "google_ads", "tiktok", "pinterest", "reddit"})
 MESSAGE_LIMIT = 200
+HAS_TEST_MODE = frozenset({"meta", "ga4", "google_ads", "tiktok", "pinterest", "reddit"})
+# Platforms whose test mode needs a code from their events manager, by the option holding it.
+TEST_CODE = {"meta": "test_event_code", "tiktok": "test_event_code", "reddit": "test_id"}
+
+
+def test_mechanism(dest: Destination) -> str | None:
+    """Why this destination cannot be tested without sending a live event, or None."""
+    option = TEST_CODE.get(dest.platform)
+    if option is not None:
+        if dest.options.get(option):
+            return None
+        return (
+            f"{dest.platform} tests only with a test code: set options.{option} "
+            "(from the platform's test events page) first"
+        )
+    if dest.platform not in HAS_TEST_MODE:
+        return (
+            f"{dest.platform} has no test mode: a test sends a real conversion "
+            "(named fm-test-…); ask for it with live"
+        )
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +66,17 @@ class ProbeResult:
     test_mode: bool
 
 
-async def probe(forwarder: Forwarder, dest: Destination, now: float | None = None) -> ProbeResult:
+async def probe(
+    forwarder: Forwarder, dest: Destination, now: float | None = None, *, live: bool = False
+) -> ProbeResult:
+    """Raises Conflict (409) when the platform has no test mechanism configured, or when
+    the destination needs re-authorisation."""
     if not dest.goals:
         raise InvalidField("goals", "map a goal to a platform event first")
+    missing = test_mechanism(dest)
+    if missing is not None and not (live and dest.platform not in TEST_CODE):
+        field = f"options.{TEST_CODE[dest.platform]}" if dest.platform in TEST_CODE else "live"
+        raise Conflict(missing, field=field, code="no_test_mode")
     now = time.time() if now is None else now
     goal, event_name = next(iter(dest.goals.items()))
     event_id = f"fm-test-{uuid.uuid4().hex[:12]}"
@@ -61,18 +93,25 @@ async def probe(forwarder: Forwarder, dest: Destination, now: float | None = Non
     )
     item = Outgoing(0, conv, event_name, page_url=None)
     adapter = ADAPTERS[dest.platform]
-    target = replace(forwarder.target(dest), test_mode=True)
+    try:
+        opened = await forwarder.target(dest)
+    except ReauthNeeded as exc:
+        message = f"{dest.name} needs re-authorisation: {exc.message}"
+        raise Conflict(message, code="needs_reauth") from None
+    except TokenUnavailable as exc:
+        return ProbeResult(event_id, None, Outcome("unreachable", exc.message), "", False)
+    target = replace(opened, test_mode=True)
     request = adapter.build([item], target, now)
     secrets = list(target.credentials.values())
     try:
         response = await forwarder.client.send(request)
     except httpx.TimeoutException:
-        return ProbeResult(event_id, None, Outcome("retry", "timed out"), "", False)
+        return ProbeResult(event_id, None, Outcome("unreachable", "timed out"), "", False)
     except httpx.TransportError as exc:
         # The address guard's refusal (services/outbound.py) says why; other errors only what.
         text = str(exc)
-        why = text if text.startswith("refused: ") else f"transport error: {type(exc).__name__}"
-        return ProbeResult(event_id, None, Outcome("retry", why), "", False)
+        why = text if text.startswith("refused: ") else f"could not connect: {type(exc).__name__}"
+        return ProbeResult(event_id, None, Outcome("unreachable", why), "", False)
     [outcome] = adapter.classify(response, [item])
     answer = f"HTTP {response.status_code} {response.reason_phrase}".strip()
     shown = scrub(outcome.message, secrets)

@@ -20,10 +20,19 @@ from dataclasses import dataclass
 
 import httpx
 
+from firstmark.domain import oauth
 from firstmark.domain.destinations import Attempt, Destination, OutboxItem
-from firstmark.forward import outbox
+from firstmark.forward import identifiers, outbox
 from firstmark.forward.adapters import ADAPTERS
-from firstmark.forward.adapters.base import Adapter, Outcome, Outgoing, Target, batch_key
+from firstmark.forward.adapters.base import (
+    Adapter,
+    Outcome,
+    Outgoing,
+    Target,
+    batch_key,
+    message_of,
+)
+from firstmark.forward.tokens import ReauthNeeded, TokenProvider, TokenUnavailable
 from firstmark.sealing import Sealer, Unsealable
 from firstmark.store import Store
 
@@ -68,6 +77,7 @@ class Forwarder:
         request_timeout_s: float = 10.0,
         concurrency: int = 4,
         clock: Callable[[], float] | None = None,
+        tokens: TokenProvider | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -85,16 +95,40 @@ class Forwarder:
         # across nodes whose clocks differ) unless a clock is given (tests, simulations).
         self._claim_clock = clock
         self.counters = Counters()
+        # Access tokens minted from each destination's grant, through the same client.
+        self.tokens = tokens or TokenProvider(client, clock=clock)
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
     # --- one pass -------------------------------------------------------------------------
 
-    def target(self, dest: Destination) -> Target:
-        opened = self.credentials.open(dest.credentials_sealed)
+    async def target(self, dest: Destination, stale: str | None = None) -> Target:
+        """The destination opened for sending, with a current access token where the
+        platform mints them (`stale`: one the platform just refused). Raises Unsealable,
+        ReauthNeeded (the destination is marked `needs_reauth`) or TokenUnavailable."""
+        assert dest.id is not None
+        opened = {k: str(v) for k, v in self.credentials.open(dest.credentials_sealed).items()}
+        try:
+            minted = await self.tokens.token(
+                dest.id, dest.platform, opened, dest.options, stale=stale
+            )
+        except ReauthNeeded as exc:
+            # Another node may have rotated the refresh token under us: try the stored one.
+            latest = await self.store.get_destination(dest.id)
+            if latest is None or latest.credentials_sealed == dest.credentials_sealed:
+                await self._needs_reauth(dest, exc.message, list(opened.values()))
+                raise
+            return await self.target(latest, stale)
+        if minted is not None:
+            if minted.rotated_refresh_token:
+                opened["refresh_token"] = minted.rotated_refresh_token
+                await self.store.set_destination_auth(
+                    dest.id, "ok", None, self.credentials.seal(opened)
+                )
+            opened["access_token"] = minted.access_token
         return Target(
             platform=dest.platform,
-            credentials={k: str(v) for k, v in opened.items()},
+            credentials=opened,
             endpoint_base=dest.endpoint_base,
             test_mode=dest.test_mode,
             options=dest.options,
@@ -163,21 +197,30 @@ class Forwarder:
         if dest is None:
             return [Attempt(i.id, "dead", error="the destination was removed") for i in items]
         adapter = ADAPTERS[dest.platform]
-        try:
-            target = self.target(dest)
-        except Unsealable as exc:
-            # Fixable by restoring the secret or re-entering credentials: keep retrying.
-            outcome = Outcome("retry", exc.message)
-            return [self._decide(i, outcome, now) for i in items]
-        secrets = list(target.credentials.values())
         attempts: list[Attempt] = []
         ready: list[OutboxItem] = []
         for item in items:
             if outbox.too_old(item.conversion.ts, now, adapter.MAX_AGE_S):
                 message = outbox.age_message(adapter.MAX_AGE_S)
                 attempts.append(Attempt(item.id, "dead", error=message))
+            elif reason := identifiers.missing(dest.platform, item.conversion, item.click_ids):
+                attempts.append(Attempt(item.id, "dead", error=reason))
             else:
                 ready.append(item)
+        if not ready:
+            return attempts
+        try:
+            target = await self.target(dest)
+        except Unsealable as exc:
+            # Fixable by restoring the secret or re-entering credentials: keep retrying.
+            outcome = Outcome("retry", exc.message)
+            return attempts + [self._decide(i, outcome, now) for i in ready]
+        except TokenUnavailable as exc:
+            outcome = Outcome("retry", exc.message)
+            return attempts + [self._decide(i, outcome, now) for i in ready]
+        except ReauthNeeded as exc:
+            return attempts + waiting(ready, exc.message, now)
+        box = [target]  # the batches of this round share a refreshed token
         gate = asyncio.Semaphore(self.concurrency)
 
         async def send(chunk: list[OutboxItem]) -> list[Attempt]:
@@ -187,23 +230,41 @@ class Forwarder:
                 if self.clock() + self.request_timeout_s >= deadline:
                     note = "not sent this round: the lease ran short"
                     return [Attempt(i.id, "retry", self.clock(), error=note) for i in chunk]
-                return await self._send(adapter, target, chunk, secrets)
+                return await self._send(adapter, dest, box, chunk)
 
         groups = await asyncio.gather(*(send(chunk) for chunk in batches(adapter, ready)))
         attempts.extend(a for group in groups for a in group)
         return attempts
 
     async def _send(
-        self, adapter: Adapter, target: Target, chunk: list[OutboxItem], secrets: list[str]
+        self, adapter: Adapter, dest: Destination, box: list[Target], chunk: list[OutboxItem]
     ) -> list[Attempt]:
         batch = [self.outgoing(item) for item in chunk]
-        request = adapter.build(batch, target, self.clock())
+        target = box[0]
+        secrets = list(target.credentials.values())
         started = time.perf_counter()
         status: int | None = None
         try:
-            response = await self.client.send(request)
+            response = await self.client.send(adapter.build(batch, target, self.clock()))
+            if response.status_code == 401 and oauth.mints(dest.platform, target.credentials):
+                # The token may have been revoked or expired early: once more, fresh.
+                self.counters.requests += 1
+                target = box[0] = await self.target(dest, stale=target.credentials["access_token"])
+                secrets += list(target.credentials.values())
+                response = await self.client.send(adapter.build(batch, target, self.clock()))
             status = response.status_code
+            if status == 401:
+                # Credentials the platform refuses: the conversions wait for new ones.
+                message = f"HTTP 401: {message_of(response)}"
+                await self._needs_reauth(dest, scrub(message, secrets) or message, secrets)
+                self.counters.requests += 1
+                return waiting(chunk, scrub(message, secrets) or message, self.clock(), 401)
             outcomes: list[Outcome] = adapter.classify(response, batch)
+        except (ReauthNeeded, TokenUnavailable) as exc:
+            waits = isinstance(exc, ReauthNeeded)
+            if waits:
+                return waiting(chunk, exc.message, self.clock())
+            outcomes = [Outcome("retry", exc.message)] * len(batch)
         except httpx.TimeoutException:
             outcomes = [Outcome("retry", "timed out")] * len(batch)
         except httpx.TransportError as exc:
@@ -242,6 +303,13 @@ class Forwarder:
             base_s=self.backoff_s,
         )
 
+    async def _needs_reauth(self, dest: Destination, message: str, secrets: list[str]) -> None:
+        assert dest.id is not None
+        self.tokens.forget(dest.id)
+        clean = scrub(message, secrets) or message
+        await self.store.set_destination_auth(dest.id, "needs_reauth", clean)
+        log.warning("%s %s needs re-authorisation: %s", dest.platform, dest.name, clean)
+
     # --- the loop -------------------------------------------------------------------------
 
     async def drain(self) -> int:
@@ -275,6 +343,16 @@ class Forwarder:
         if self._task is not None:
             await self._task
             self._task = None
+
+
+def waiting(
+    items: Sequence[OutboxItem], reason: str, now: float, status: int | None = None
+) -> list[Attempt]:
+    """Rows of a destination that needs re-authorisation: back in the queue, not dead and
+    not backed off. Claims skip them until the destination is connected again, which makes
+    them due at once."""
+    note = f"waiting for re-authorisation: {reason}"
+    return [Attempt(i.id, "retry", now, status, note) for i in items]
 
 
 def batches(adapter: Adapter, items: Sequence[OutboxItem]) -> list[list[OutboxItem]]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from firstmark.domain import calls
-from firstmark.domain.calls import Call, CallEvent
+from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.dimensions import CALL_GROUP_COLUMNS
 from firstmark.domain.goals import Goal
 from firstmark.domain.numbers import TrackingNumber
@@ -70,7 +70,29 @@ async def incoming(store: Store, event: CallEvent, hash_key: bytes) -> Handled:
     if found.call is None:
         return found
     after, _ = await store.apply_call(found.call, event)
+    if after is not None:
+        after = await _remember_caller(store, after, event, hash_key)
     return Handled(found.number, after)
+
+
+async def _lease(store: Store, call: Call) -> Lease | None:
+    """The lease the call was attributed to (its visitor's consent), if any."""
+    lease = await store.lease_at(call.number_id, call.started) if call.lease_id else None
+    return lease if lease is not None and lease.id == call.lease_id else None
+
+
+async def _remember_caller(store: Store, call: Call, event: CallEvent, hash_key: bytes) -> Call:
+    """Keep the caller a webhook names on a call stored without one (providers name the
+    caller on some events only, and the first to arrive may not be one of them)."""
+    if not event.caller or call.id is None:
+        return call
+    if call.caller_hash and (call.caller_hashed or call.lease_id is None):
+        return call
+    lease = await _lease(store, call)
+    filled = calls.with_caller(call, event.caller, lease.consent if lease else None, hash_key)
+    if filled != call:
+        await store.set_call_caller(filled)
+    return filled
 
 
 async def progress(store: Store, event: CallEvent, hash_key: bytes) -> Handled:
@@ -83,6 +105,7 @@ async def progress(store: Store, event: CallEvent, hash_key: bytes) -> Handled:
     after, _ = await store.apply_call(first, event)
     if after is None:
         return Handled(None, None)
+    after = await _remember_caller(store, after, event, hash_key)
     number = await store.get_number(after.number_id)
     if number is None or after.conversion_id is not None or not calls.qualifies(after, number):
         return Handled(number, after)
@@ -98,9 +121,7 @@ async def _goal(store: Store, number: TrackingNumber) -> Goal:
 
 async def _convert(store: Store, call: Call, number: TrackingNumber, caller: str | None) -> Handled:
     assert call.id is not None
-    lease = await store.lease_at(call.number_id, call.started) if call.lease_id else None
-    if lease is not None and lease.id != call.lease_id:
-        lease = None
+    lease = await _lease(store, call)
     conversion = calls.to_conversion(
         call, number, await _goal(store, number), lease=lease, caller=caller
     )

@@ -15,6 +15,8 @@ from firstmark.sealing import Sealer
 from firstmark.services import outbound
 from firstmark.store import Store
 
+NOT_CONNECTED = "not connected yet: use Connect in the dashboard or `firstmark destination connect`"
+
 
 async def _check_goals(store: Store, checked: DestinationInput) -> None:
     known = {g.name for g in await store.list_goals()}
@@ -41,9 +43,26 @@ async def create(
     await _check_goals(store, checked)
     await _check_endpoint(checked, allow_private)
     assert checked.credentials is not None
-    return await store.insert_destination(
+    saved = await store.insert_destination(
         destinations.build(checked, sealer.seal(checked.credentials))
     )
+    return await _auth_state(store, saved)
+
+
+async def _auth_state(store: Store, dest: Destination) -> Destination:
+    """A destination whose credentials cannot authenticate yet (an OAuth client without a
+    refresh token) waits for Connect; complete credentials clear `needs_reauth`."""
+    assert dest.id is not None
+    ready = destinations.auth_ready(dest.platform, dest.credential_fields)
+    if ready and dest.auth_status != "ok":
+        await store.set_destination_auth(dest.id, "ok")
+    elif not ready:
+        await store.set_destination_auth(dest.id, "needs_reauth", NOT_CONNECTED)
+    else:
+        return dest
+    found = await store.get_destination(dest.id)
+    assert found is not None
+    return found
 
 
 async def find(store: Store, ref: str | int) -> Destination:
@@ -68,4 +87,27 @@ async def update(
     if checked.endpoint_base != current.endpoint_base:
         await _check_endpoint(checked, allow_private)
     sealed = sealer.seal(checked.credentials) if checked.credentials is not None else None
-    return await store.update_destination(destinations.build(checked, sealed, current))
+    saved = await store.update_destination(destinations.build(checked, sealed, current))
+    # New credentials are a new chance: the destination leaves needs_reauth if they are
+    # complete, and its waiting conversions go out.
+    return await _auth_state(store, saved) if sealed is not None else saved
+
+
+async def connect(
+    store: Store, sealer: Sealer, dest: Destination, refresh_token: str
+) -> Destination:
+    """Store a refresh token (pasted, or from the OAuth flow) sealed, and resume the
+    destination's waiting conversions."""
+    if dest.platform not in destinations.CONNECTABLE:
+        raise InvalidField("platform", f"{dest.platform} does not use refresh tokens")
+    token = refresh_token.strip()
+    if not token or len(token) > destinations.MAX_CREDENTIAL:
+        raise InvalidField("refresh_token", "refresh_token must be a non-empty string")
+    opened = {k: str(v) for k, v in sealer.open(dest.credentials_sealed).items()}
+    for needed in destinations.CONNECTABLE[dest.platform]:
+        if not opened.get(needed):
+            raise InvalidField(
+                f"credentials.{needed}", f"set credentials.{needed} before connecting",
+                code="required",
+            )  # fmt: skip
+    return await update(store, sealer, dest, {"credentials": {"refresh_token": token}})

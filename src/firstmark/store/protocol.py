@@ -332,6 +332,10 @@ class DestinationStore(Protocol):
     async def get_destination(self, destination_id: int) -> Destination | None: ...
     async def list_destinations(self) -> list[Destination]: ...
     async def delete_destination(self, destination_id: int) -> bool: ...
+    async def set_destination_auth(
+        self, destination_id: int, status: str, error: str | None = None,
+        credentials_sealed: str | None = None,
+    ) -> bool: ...  # ok again: its waiting outbox rows are due now  # fmt: skip
 
 
 class OutboxStore(Protocol):
@@ -388,6 +392,7 @@ class CallStore(Protocol):
     #   (event.provider, event.call_id) with domain.calls.merge, or store `first` when there is
     #   none (nothing when first is None). Returns (after, before); before None when new.
     async def set_call_conversion(self, call_id: int, conversion_id: int) -> None: ...
+    async def set_call_caller(self, call: Call) -> None: ...  # fills empty caller fields
     async def get_call(self, provider: str, call_id: str) -> Call | None: ...
     async def list_calls(self, query: CallQuery) -> tuple[list[Call], int]: ...  # newest first
     # Calls started in [start, end) by one or more of CALL_GROUP_COLUMNS (a name, or a tuple of

@@ -65,8 +65,16 @@ async def metrics(request: Request) -> Response:
     ]
     try:
         counts = await rt.store.outbox_counts()
+        dests = await rt.store.list_destinations()
     except StoreUnavailable:
-        counts = {}
+        counts, dests = {}, []
+    # 1 while a destination's credentials are refused and its conversions wait (alert on it).
+    lines.append("# TYPE firstmark_destination_needs_reauth gauge")
+    lines += [
+        f'firstmark_destination_needs_reauth{{destination="{d.id}",platform="{d.platform}"}} '
+        f"{int(d.auth_status == 'needs_reauth')}"
+        for d in dests
+    ]
     lines.append("# TYPE firstmark_outbox_rows gauge")
     lines += [f'firstmark_outbox_rows{{status="{k}"}} {v}' for k, v in counts.items()]
     c = rt.forwarder.counters

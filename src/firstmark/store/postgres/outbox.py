@@ -28,13 +28,15 @@ _INSERT = (
     f"FROM unnest(?::bigint[], ?::text[]) AS t(d, e), (SELECT {NOW} AS t) now "
     "ORDER BY t.d ON CONFLICT DO NOTHING"
 )
-# Due rows (a lapsed lease included) of enabled destinations, oldest first; rows another
-# claimer holds are skipped, not waited for. The lease ends at now + lease_s.
+# Due rows (a lapsed lease included) of enabled destinations whose credentials work (not
+# needs_reauth), oldest first; rows another claimer holds are skipped, not waited for.
+# The lease ends at now + lease_s.
 _CLAIM = (
     f"WITH now AS (SELECT coalesce(?::float8, {NOW}) AS t), "
     "due AS (SELECT o.id FROM outbox o, now "
     "WHERE o.status IN ('pending', 'retry', 'sending') AND o.next_attempt_at <= now.t "
-    "AND o.destination_id IN (SELECT id FROM destinations WHERE enabled) "
+    "AND o.destination_id IN (SELECT id FROM destinations WHERE enabled "
+    "AND auth_status = 'ok') "
     "ORDER BY o.next_attempt_at, o.id LIMIT ? FOR UPDATE OF o SKIP LOCKED) "
     "UPDATE outbox SET status = 'sending', lease_owner = ?, next_attempt_at = now.t + ?, "
     "attempts = outbox.attempts + 1 FROM due, now WHERE outbox.id = due.id RETURNING outbox.id"

@@ -43,7 +43,7 @@ LEASE_SELECT = (
 CALL_WRITE = (
     "provider", "call_id", "number_id", "started", "status", "answered", "ended", "duration_s",
     "caller_hash", "caller_last2", "lease_id", "channel", "link_id", "campaign", "utm_source",
-    "utm_medium", "utm_campaign", "utm_content", "conversion_id",
+    "utm_medium", "utm_campaign", "utm_content", "conversion_id", "caller_hashed",
 )  # fmt: skip
 CALL_COLUMNS = ", ".join((*CALL_WRITE, "id"))
 # What a webhook may change on a stored call (domain.calls.merge).

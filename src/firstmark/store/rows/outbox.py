@@ -21,7 +21,7 @@ from firstmark.store.rows.values import from_epoch
 
 DESTINATION_COLUMNS = (
     "id, platform, name, credentials, credential_fields, goals, endpoint_base, test_mode, "
-    "options, enabled, created_at, updated_at"
+    "options, enabled, created_at, updated_at, auth_status, auth_error"
 )
 # The columns `destination_params` fills, in its order.
 DESTINATION_WRITE = (
@@ -60,6 +60,8 @@ def destination_from_row(row: Sequence[Any]) -> Destination:
         enabled=bool(row[9]),
         created_at=from_epoch(row[10]),
         updated_at=from_epoch(row[11]),
+        auth_status=row[12],
+        auth_error=row[13],
     )
 
 

@@ -230,6 +230,23 @@ class CallSQL(SharedSQL):
                 )
         return after, before
 
+    async def set_call_caller(self, call: Call) -> None:
+        """A caller named by a later webhook: fills the caller fields still empty. A call
+        that already became a conversion without user data gets it there too, so its outbox
+        rows not yet sent carry it (they read the conversion when claimed)."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE calls SET caller_hash = coalesce(caller_hash, ?), "
+                "caller_last2 = coalesce(caller_last2, ?), "
+                "caller_hashed = coalesce(caller_hashed, ?), updated_at = ? WHERE id = ?",
+                (call.caller_hash, call.caller_last2, call.caller_hashed, time.time(), call.id),
+            )
+            if call.conversion_id is not None and call.caller_hashed:
+                await tx.execute(
+                    "UPDATE conversions SET user_data = ? WHERE id = ? AND user_data = '{}'",
+                    (call.caller_hashed, call.conversion_id),
+                )
+
     async def set_call_conversion(self, call_id: int, conversion_id: int) -> None:
         await self.db.execute(
             "UPDATE calls SET conversion_id = ?, updated_at = ? WHERE id = ?",

@@ -91,6 +91,39 @@ class OutboxSQL(SharedSQL):
             deleted = await tx.execute("DELETE FROM destinations WHERE id = ?", (destination_id,))
         return deleted > 0
 
+    async def set_destination_auth(
+        self,
+        destination_id: int,
+        status: str,
+        error: str | None = None,
+        credentials_sealed: str | None = None,
+    ) -> bool:
+        """Record whether the destination's credentials work (`ok`, `needs_reauth` with the
+        platform's words), with rotated credentials when given (same fields). Back to `ok`
+        from `needs_reauth`: the rows that waited are due at once."""
+        now, params = self.dialect.now()
+        async with self.db.transaction() as tx:
+            before = await tx.fetchval(
+                "SELECT auth_status FROM destinations WHERE id = ?", (destination_id,)
+            )
+            if before is None:
+                return False
+            sets, values = ["auth_status = ?", "auth_error = ?"], [status, error]
+            if credentials_sealed is not None:
+                sets.append("credentials = ?")
+                values.append(credentials_sealed)
+            await tx.execute(
+                f"UPDATE destinations SET {', '.join(sets)}, updated_at = ? WHERE id = ?",
+                (*values, int(time.time()), destination_id),
+            )
+            if before != "ok" and status == "ok":
+                await tx.execute(
+                    f"UPDATE outbox SET next_attempt_at = {now} "
+                    "WHERE destination_id = ? AND status IN ('pending', 'retry')",
+                    (*params, destination_id),
+                )
+        return True
+
     # --- the outbox -----------------------------------------------------------------------
 
     async def _outbox_items(self, tx: Conn, ids: Sequence[int]) -> list[OutboxItem]:

@@ -46,7 +46,8 @@ class SQLiteOutbox(OutboxSQL):
     async def claim_outbox(
         self, worker: str, limit: int, lease_s: float, now: float | None = None
     ) -> list[OutboxItem]:
-        """Due rows (pending, retry, or sending with a lapsed lease) of enabled destinations,
+        """Due rows (pending, retry, or sending with a lapsed lease) of enabled destinations
+        whose credentials work (not `needs_reauth`),
         leased to `worker` until now + lease_s. Each claim counts as an attempt."""
         now = time.time() if now is None else now
         # A read first: an idle worker polling every second must not take the write lock
@@ -63,7 +64,8 @@ class SQLiteOutbox(OutboxSQL):
                 "UPDATE outbox SET status = 'sending', lease_owner = ?, next_attempt_at = ?, "
                 "attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox "
                 "WHERE status IN ('pending', 'retry', 'sending') AND next_attempt_at <= ? "
-                "AND destination_id IN (SELECT id FROM destinations WHERE enabled = 1) "
+                "AND destination_id IN (SELECT id FROM destinations WHERE enabled = 1 "
+                "AND auth_status = 'ok') "
                 "ORDER BY next_attempt_at, id LIMIT ?) RETURNING id",
                 (worker, now + lease_s, now, limit),
             )

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from firstmark.domain import destinations
 from firstmark.domain.destinations import Destination
-from firstmark.errors import NotFound
+from firstmark.errors import InvalidField, NotFound
 from firstmark.forward.probe import probe
 from firstmark.services import destinations as destinations_service
 from firstmark.web.api.auth import require
@@ -100,10 +100,15 @@ async def replay(request: Request) -> Response:
 
 
 async def test_destination(request: Request) -> Response:
-    """Send one test event (in the platform's test mode where it has one); the answer."""
+    """Send one test event in the platform's test mode; the answer. 409 when the platform
+    has no test mode configured (`?live=true` sends a real one where none exists)."""
     await require(request, "admin")
+    only_known(request.query_params, {"live"})
+    live = request.query_params.get("live", "false")
+    if live not in ("true", "false"):
+        raise InvalidField("live", "live must be true or false")
     dest = await _found(request)
-    result = await probe(runtime(request).probe_forwarder, dest)
+    result = await probe(runtime(request).probe_forwarder, dest, live=live == "true")
     return json_response(
         {
             "event_id": result.event_id,

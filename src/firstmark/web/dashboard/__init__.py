@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from firstmark.web.dashboard import account, costs, goals, links, numbers, pages, qr, reports
+from firstmark.web.dashboard import (
+    account,
+    costs,
+    destinations,
+    goals,
+    links,
+    numbers,
+    pages,
+    qr,
+    reports,
+)
 from firstmark.web.dashboard.pages import setup
 
 __all__ = ["routes", "setup"]
@@ -23,5 +33,6 @@ routes: list[BaseRoute] = [
     *costs.routes,
     *goals.routes,
     *numbers.routes,
+    *destinations.routes,
     pages.fallback,
 ]

@@ -63,6 +63,7 @@ NAV = (
     NavItem("/dashboard/costs", "Ad costs"),
 )
 NAV_ADMIN = (
+    NavItem("/dashboard/destinations", "Destinations"),
     NavItem("/dashboard/keys", "API keys"),
     NavItem("/dashboard/settings", "Settings"),
 )
