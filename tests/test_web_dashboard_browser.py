@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-from test_browser import ARGS, CHROMIUM, NOT_WEBDRIVER, Site, page_html
-from test_dashboard_browser import ARTIFACTS, PASSWORD, Watch, fits_a_phone, kpi
 
 from serverproc import ServerProcess
+from test_browser import ARGS, CHROMIUM, NOT_WEBDRIVER, Site, page_html
+from test_dashboard_browser import ARTIFACTS, PASSWORD, Watch, fits_a_phone, kpi
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytestmark = [
