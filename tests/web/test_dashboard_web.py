@@ -183,3 +183,21 @@ async def test_rules_and_exclusions_are_added_and_removed_from_the_channels_page
     again = await dash.post("/dashboard/channels/rules/12345/delete", data={"csrf": token})
     assert again.status_code == 303
     assert "No rule #12345." in (await dash.get("/dashboard/channels")).text
+
+
+async def test_the_attribution_page_groups_by_channel(
+    app: Any, client: httpx.AsyncClient, anon: httpx.AsyncClient, dash: httpx.AsyncClient
+) -> None:
+    await journey(client, anon, app)
+    page = await dash.get("/dashboard/attribution", params={"group_by": "channel"})
+    assert page.status_code == 200
+    assert '<option value="channel" selected>Channel</option>' in page.text
+
+    def credits(name: str) -> dict[str, str]:
+        row = re.search(rf'<tr data-key="{name}">(.*?)</tr>', page.text, re.S)
+        assert row is not None, name
+        return dict(re.findall(r'data-model="([a-z_]+)">([^<]*)<', row.group(1)))
+
+    ai, direct = credits("AI Assistants"), credits("Direct")
+    assert (ai["last_non_direct"], direct["last_non_direct"]) == ("1.00", "0.00")
+    assert ai["linear"] == direct["linear"] == "0.50"
