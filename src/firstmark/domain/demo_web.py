@@ -235,7 +235,7 @@ def site_days(
                 who = returning.pop(rng.randrange(len(returning)))
                 way = _pick(rng, RETURNS)[0]
                 arrival = next(a for a in ARRIVALS if a.name == way)
-                buys = rng.random() < 0.25
+                buys = rng.random() < 0.15
             else:
                 arrival = _arrival(rng, day_index)
                 who = _Visitor(
@@ -243,7 +243,7 @@ def site_days(
                     _pick(rng, COUNTRIES)[0],
                     _pick(rng, DEVICES)[:3],
                 )
-                buys = rng.random() < arrival.buy
+                buys = rng.random() < arrival.buy / 2  # ~2-3 % of visits buy
                 if who.id is not None and not buys and rng.random() < 0.2:
                     returning.append(who)  # may come back another day
             _visit(out, rng, site_id, ts, who, arrival, buys, until)
