@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from firstmark.domain import calls
 from firstmark.domain.calls import STATUSES
+from firstmark.domain.schema import Int, Param, Str
 from firstmark.errors import InvalidField
 from firstmark.store import CallQuery
-from firstmark.web.api.auth import require
+from firstmark.web.api.contract import PAGE, op
 from firstmark.web.http import json_response, only_known, query_int
 from firstmark.web.runtime import runtime
 
@@ -33,7 +33,6 @@ def _epoch(request: Request, name: str) -> float | None:
 async def list_calls(request: Request) -> Response:
     """The calls log, newest first. Filters: number (id), status (or `qualified`), campaign,
     since/until (ISO dates or times)."""
-    await require(request, "reports:read")
     params = only_known(
         request.query_params, {"number", "status", "campaign", "since", "until", "page", "per_page"}
     )
@@ -70,5 +69,13 @@ async def list_calls(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/calls", list_calls, methods=["GET"]),
-]
+    op("GET", "/api/v1/calls", list_calls, scope="reports:read", summary="The calls log",
+       query=[
+           Param("number", Int(1), description="a tracking number's id"),
+           Param("status", Str(enum=(*STATUSES, "qualified"))),
+           Param("campaign", Str(max_length=255)),
+           Param("since", Str(max_length=64), description="ISO 8601 date or date-time"),
+           Param("until", Str(max_length=64), description="ISO 8601 date or date-time"),
+           *PAGE,
+       ]),
+]  # fmt: skip
