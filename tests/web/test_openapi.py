@@ -94,6 +94,17 @@ async def test_the_reference_page_loads_only_vendored_files(anon: httpx.AsyncCli
          {"json": {"conversions": [{"event_id": "e1", "goal": "g", "value": 2**70}]}}, 422,
          "conversions[0].value"),
         ("PUT", "/api/v1/pools/main", {"json": {"lease_minutes": 2**63}}, 422, "lease_minutes"),
+        ("GET", "/api/v1/reports/overview", {"params": {"from": "0001-01-01T00:00:00+14:00"}},
+         422, "from"),
+        ("GET", "/api/v1/costs", {"params": {"to": "9999-12-31T23:59:59-14:00"}}, 422, "to"),
+        ("GET", "/api/v1/calls", {"params": {"since": "0001-01-01T00:00:00+14:00"}}, 422,
+         "since"),
+        ("POST", "/api/v1/links", {"json": {"destination": "https://a.ex/",
+                                            "expires_at": "9999-12-31T23:59:59-14:00"}},
+         422, "expires_at"),
+        ("POST", "/api/v1/costs/import",
+         {"content": b'date,campaign,spend\n2026-01-01,"' + b"a" * 140_000 + b'",1\n',
+          "headers": {"content-type": "text/csv"}}, 422, "file"),
     ],
 )  # fmt: skip
 async def test_what_the_document_declares_is_enforced(
@@ -119,3 +130,31 @@ async def test_scopes_are_checked_before_anything_else(
         "/api/v1/links", json={"x": 1}, headers={"authorization": f"Bearer {key}"}
     )
     assert answer.status_code == 403
+
+
+async def test_dates_outside_the_window_are_refused_before_storing(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.post("/api/v1/goals", json={"name": "purchase"})
+    for ts in ("0001-01-01T00:00:00+14:00", "1999-12-31T23:59:59Z", 1e300, -5):
+        answer = await client.post(
+            "/api/v1/conversions", json={"event_id": "e1", "goal": "purchase", "ts": ts}
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["field"] == "ts"
+    assert (await client.get("/api/v1/conversions")).json()["total"] == 0
+    link = (await client.post("/api/v1/links", json={"destination": "https://a.ex/"})).json()
+    for body in (
+        {"name": "p", "starts_on": "0001-01-01"},
+        {"name": "p", "ends_on": "9999-12-31"},
+    ):
+        answer = await client.post(f"/api/v1/links/{link['id']}/placements", json=body)
+        assert answer.status_code == 422
+    csv = b'name,code\n"' + b"x" * 140_000 + b'",\n'
+    answer = await client.post(
+        f"/api/v1/links/{link['id']}/placements",
+        content=csv,
+        headers={"content-type": "text/csv"},
+    )
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == "file"
+    assert (await client.get(f"/api/v1/links/{link['id']}/placements")).json()["items"] == []

@@ -28,9 +28,10 @@ class Schema(Protocol):
 
 
 def child(parent: str, key: str | int) -> str:
-    """The name of a nested field as errors report it: `options.ldu`, `conversions[2].ts`."""
+    """The name of a nested field as errors report it: `options.ldu`, `conversions[2].ts`,
+    `[1].name` (the second item of a list body)."""
     if isinstance(key, int):
-        return f"{parent or 'body'}[{key}]"
+        return f"{parent}[{key}]"
     return f"{parent}.{key}" if parent else key
 
 
@@ -318,6 +319,7 @@ class Param:
     schema: Str | Int | Bool
     required: bool = False
     description: str = ""
+    example: str | int | None = None
 
     def check_text(self, raw: str) -> None:
         if raw == "":  # an empty value means the default, as in a form
@@ -343,4 +345,6 @@ class Param:
         }
         if self.description:
             out["description"] = self.description
+        if self.example is not None:
+            out["example"] = self.example
         return out

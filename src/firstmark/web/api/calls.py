@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from firstmark.domain import calls
 from firstmark.domain.calls import STATUSES
 from firstmark.domain.schema import Int, Param, Str
+from firstmark.domain.times import parse_time
 from firstmark.errors import InvalidField
 from firstmark.store import CallQuery
 from firstmark.web.api.contract import PAGE, op
@@ -18,16 +17,8 @@ from firstmark.web.runtime import runtime
 
 
 def _epoch(request: Request, name: str) -> float | None:
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidField(name, f"{name} must be a date or time like 2026-11-25") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    parsed = parse_time(name, request.query_params.get(name) or None)
+    return None if parsed is None else parsed.timestamp()
 
 
 async def list_calls(request: Request) -> Response:

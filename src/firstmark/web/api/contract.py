@@ -171,8 +171,11 @@ class ApiRoute(Route):
 def _path_params(path: str) -> list[Param]:
     out = []
     for name, convertor in PATH_PARAM.findall(path):
-        schema: Int | Str = Int(0, INT64_MAX) if convertor == "int" else Str(max_length=200)
-        out.append(Param(name, schema, required=True))
+        # The example (1) lets a fuzzer reach the first row of each kind, not only 404s.
+        if convertor == "int":
+            out.append(Param(name, Int(0, INT64_MAX), required=True, example=1))
+        else:
+            out.append(Param(name, Str(max_length=200), required=True))
     return out
 
 

@@ -74,6 +74,14 @@ def _when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "—" if value is None else value.strftime(fmt)
 
 
+def _when_ts(value: float | None) -> str:
+    """Epoch seconds for a page; a stored value no datetime can hold shows as a dash."""
+    try:
+        return _when(None if value is None else datetime.fromtimestamp(value, UTC))
+    except (ValueError, OverflowError, OSError):
+        return "—"
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_load),
@@ -88,7 +96,7 @@ def environment() -> jinja2.Environment:
     env.filters["when"] = _when
     env.filters["dec"] = _decimal
     env.filters["phone"] = display
-    env.filters["ts"] = lambda value: _when(datetime.fromtimestamp(value, UTC))
+    env.filters["ts"] = _when_ts
     env.globals["version"] = __version__
     return env
 
