@@ -58,6 +58,18 @@ def clean_text(value: str) -> str:
     return value
 
 
+def clean_json(value: object) -> Any:
+    """`value` with NUL and lone surrogates removed from every string (keys too): for bodies
+    we must accept, like a phone provider's signed webhook."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [clean_json(item) for item in value]
+    if isinstance(value, dict):
+        return {clean_text(str(k)): clean_json(v) for k, v in value.items()}
+    return value
+
+
 def check_json(value: object, name: str = "", depth: int = 0) -> None:
     """Refuse what no engine can store from any JSON body: NUL or invalid text (keys too),
     integers beyond 64 bits, non-finite numbers, and nesting deeper than MAX_DEPTH."""
