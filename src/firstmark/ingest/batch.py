@@ -18,8 +18,7 @@ import time
 from collections import deque
 from typing import Generic, TypeVar
 
-from firstmark.store import Store
-from firstmark.store.failures import row_level
+from firstmark.store import Store, row_level
 
 log = logging.getLogger("firstmark.writer")
 T = TypeVar("T")
