@@ -11,7 +11,7 @@ from firstmark.domain.schema import Int, Param, Str
 from firstmark.domain.times import parse_time
 from firstmark.errors import InvalidField
 from firstmark.store import CallQuery
-from firstmark.web.api.contract import PAGE, op
+from firstmark.web.api.contract import ITEMS, PAGE, op
 from firstmark.web.http import json_response, only_known, query_int
 from firstmark.web.runtime import runtime
 
@@ -60,7 +60,8 @@ async def list_calls(request: Request) -> Response:
 
 
 routes = [
-    op("GET", "/api/v1/calls", list_calls, scope="reports:read", summary="The calls log",
+    op("GET", "/api/v1/calls", list_calls,
+       replies=[ITEMS], scope="reports:read", summary="The calls log",
        query=[
            Param("number", Int(1), description="a tracking number's id"),
            Param("status", Str(enum=(*STATUSES, "qualified"))),

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from firstmark.domain import channels
 from firstmark.domain.schema import Obj, Str
 from firstmark.services import channels as channels_service
-from firstmark.web.api.contract import Reply, op
+from firstmark.web.api.contract import ITEMS, Reply, op
 from firstmark.web.http import json_response, read_json
 from firstmark.web.runtime import runtime
 
@@ -58,7 +58,7 @@ routes = [
        summary="The channels and the rules"),
     op("POST", "/api/v1/channels/rules", create_rule, scope="admin",
        summary="Add a channel rule or exclusion", body=RULE, replies=[Reply(201, "The rule")]),
-    op("GET", "/api/v1/channels/rules", list_rules, scope="reports:read",
+    op("GET", "/api/v1/channels/rules", list_rules, replies=[ITEMS], scope="reports:read",
        summary="List channel rules"),
     op("DELETE", "/api/v1/channels/rules/{rule_id:int}", delete_rule, scope="admin",
        summary="Delete a channel rule", replies=[Reply(204, "Deleted", media=())]),

@@ -254,6 +254,21 @@ def document(routes: Iterable[BaseRoute], version: str) -> dict[str, Any]:
     }
 
 
+# A list answer: `items`, and for paged lists `page`, `per_page` and `total` too.
+ITEMS = Reply(
+    200,
+    "The items",
+    schema={
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "items": {"type": "array", "items": {"type": "object"}},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "total": {"type": "integer", "minimum": 0},
+        },
+    },
+)
 # Parameters many routes share.
 PAGE = (
     Param("page", Int(1, 1_000_000), description="page number, from 1"),

@@ -13,7 +13,7 @@ from firstmark.domain.links import short_url
 from firstmark.domain.schema import Anything, Arr, Bool, Obj, OneOf, Param, Str
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import conversions as conversions_service
-from firstmark.web.api.contract import PAGE, Reply, op
+from firstmark.web.api.contract import ITEMS, PAGE, Reply, op
 from firstmark.web.http import json_response, only_known, query_int, read_json
 from firstmark.web.runtime import runtime
 
@@ -122,7 +122,7 @@ routes = [
        summary="Record a conversion, or a batch", body=OneOf((BATCH, ONE)),
        limit=BATCH_BODY_LIMIT,
        replies=[Reply(201, "Stored"), Reply(200, "A duplicate, or the batch's results")]),
-    op("GET", "/api/v1/conversions", list_conversions, scope="reports:read",
+    op("GET", "/api/v1/conversions", list_conversions, replies=[ITEMS], scope="reports:read",
        summary="List conversions", query=(Param("goal", Str(max_length=64)), *PAGE)),
     op("GET", "/api/v1/conversions/{conversion_id:int}", get_conversion,
        scope="reports:read", summary="One conversion"),

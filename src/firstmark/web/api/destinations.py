@@ -13,7 +13,7 @@ from firstmark.domain.schema import Anything, Bool, Int, Obj, Param, Str
 from firstmark.errors import InvalidField, NotFound
 from firstmark.forward.probe import probe
 from firstmark.services import destinations as destinations_service
-from firstmark.web.api.contract import Reply, op
+from firstmark.web.api.contract import ITEMS, Reply, op
 from firstmark.web.http import json_response, only_known, query_int, read_json
 from firstmark.web.runtime import runtime
 
@@ -136,14 +136,14 @@ routes = [
        summary="Connect an ad platform",
        body=replace(DESTINATION, required=("platform", "name", "credentials")),
        replies=[Reply(201, "The destination (credentials never shown)")]),
-    op("GET", "/api/v1/destinations", list_destinations, scope="admin",
+    op("GET", "/api/v1/destinations", list_destinations, replies=[ITEMS], scope="admin",
        summary="List destinations"),
     op("GET", ID, get_destination, scope="admin", summary="One destination"),
     op("PATCH", ID, update_destination, scope="admin", summary="Change a destination",
        body=DESTINATION),
     op("DELETE", ID, delete_destination, scope="admin", summary="Delete a destination",
        replies=[Reply(204, "Deleted", media=())]),
-    op("GET", f"{ID}/deliveries", list_deliveries, scope="reports:read",
+    op("GET", f"{ID}/deliveries", list_deliveries, replies=[ITEMS], scope="reports:read",
        summary="The delivery log, newest first",
        query=[Param("limit", Int(1, 1000)), Param("before", Int(0, 2**62))]),
     op("POST", f"{ID}/replay", replay, scope="admin", summary="Dead deliveries back to pending"),

@@ -9,7 +9,7 @@ from firstmark.domain import funnels
 from firstmark.domain.schema import Arr, Int, Obj, Param, Str
 from firstmark.errors import InvalidField
 from firstmark.services import funnels as funnels_service
-from firstmark.web.api.contract import Reply, op
+from firstmark.web.api.contract import ITEMS, Reply, op
 from firstmark.web.http import json_response, only_known, read_json
 from firstmark.web.runtime import runtime
 
@@ -54,7 +54,8 @@ FUNNEL = Obj(
 routes = [
     op("POST", "/api/v1/funnels", create_funnel, scope="admin", summary="Create a funnel",
        body=FUNNEL, replies=[Reply(201, "The funnel")]),
-    op("GET", "/api/v1/funnels", list_funnels, scope="reports:read", summary="List funnels",
+    op("GET", "/api/v1/funnels", list_funnels,
+       replies=[ITEMS], scope="reports:read", summary="List funnels",
        query=[Param("site", Int(1))]),
     op("GET", "/api/v1/funnels/{funnel_id:int}/report", funnel_report, scope="reports:read",
        summary="A funnel's report",

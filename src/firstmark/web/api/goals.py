@@ -8,7 +8,7 @@ from starlette.responses import Response
 from firstmark.domain import goals
 from firstmark.domain.schema import Anything, Int, Obj, Str
 from firstmark.services import goals as goals_service
-from firstmark.web.api.contract import Reply, op
+from firstmark.web.api.contract import ITEMS, Reply, op
 from firstmark.web.http import json_response, read_json
 from firstmark.web.runtime import runtime
 
@@ -40,5 +40,6 @@ GOAL = Obj(
 routes = [
     op("POST", "/api/v1/goals", create_goal, scope="admin", summary="Create a goal", body=GOAL,
        replies=[Reply(201, "The goal")]),
-    op("GET", "/api/v1/goals", list_goals, scope="reports:read", summary="List goals"),
+    op("GET", "/api/v1/goals", list_goals,
+       replies=[ITEMS], scope="reports:read", summary="List goals"),
 ]  # fmt: skip

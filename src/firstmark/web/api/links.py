@@ -20,7 +20,7 @@ from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.store import LinkQuery
-from firstmark.web.api.contract import PAGE, RANGE, Reply, op
+from firstmark.web.api.contract import ITEMS, PAGE, RANGE, Reply, op
 from firstmark.web.http import json_response, only_known, query_int, read_json
 from firstmark.web.runtime import runtime
 
@@ -215,7 +215,8 @@ ID = "/api/v1/links/{link_id:int}"
 routes = [
     op("POST", "/api/v1/links", create_link, scope="links:write", summary="Create a link",
        body=NEW_LINK, replies=[Reply(201, "The link, with UTM warnings")]),
-    op("GET", "/api/v1/links", list_links, scope="links:read", summary="List links",
+    op("GET", "/api/v1/links", list_links,
+       replies=[ITEMS], scope="links:read", summary="List links",
        query=LINK_QUERY),
     op("GET", ID, get_link, scope="links:read", summary="One link"),
     op("PATCH", ID, update_link, scope="links:write", summary="Change a link", body=LINK_BODY),

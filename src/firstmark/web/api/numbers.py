@@ -13,7 +13,7 @@ from firstmark.domain.numbers import TrackingNumber
 from firstmark.domain.schema import Bool, Int, Obj, Param, Str
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import numbers as numbers_service
-from firstmark.web.api.contract import Reply, op
+from firstmark.web.api.contract import ITEMS, Reply, op
 from firstmark.web.http import json_response, only_known, read_json
 from firstmark.web.runtime import runtime
 
@@ -129,7 +129,8 @@ routes = [
        summary="Register a tracking number",
        body=replace(NUMBER, required=("number", "provider", "forward_to")),
        replies=[Reply(201, "The number")]),
-    op("GET", "/api/v1/numbers", list_numbers, scope="links:read", summary="List numbers",
+    op("GET", "/api/v1/numbers", list_numbers,
+       replies=[ITEMS], scope="links:read", summary="List numbers",
        query=[Param("released", Str(enum=("true", "false"))), Param("pool", Str(max_length=64))]),
     op("GET", "/api/v1/numbers/{number_id:int}", get_number, scope="links:read",
        summary="One number"),
@@ -137,7 +138,8 @@ routes = [
        summary="Change a number", body=NUMBER),
     op("DELETE", "/api/v1/numbers/{number_id:int}", release_number, scope="links:write",
        summary="Release a number", replies=[Reply(204, "Released", media=())]),
-    op("GET", "/api/v1/pools", list_pools, scope="links:read", summary="List DNI pools"),
+    op("GET", "/api/v1/pools", list_pools,
+       replies=[ITEMS], scope="links:read", summary="List DNI pools"),
     op("PUT", "/api/v1/pools/{name}", put_pool, scope="links:write",
        summary="Create or change a DNI pool", body=POOL),
 ]  # fmt: skip

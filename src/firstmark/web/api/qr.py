@@ -18,7 +18,7 @@ from firstmark.domain.urls import validate_destination
 from firstmark.errors import InvalidBody, InvalidField, NotFound
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
-from firstmark.web.api.contract import RANGE, Reply, op
+from firstmark.web.api.contract import ITEMS, RANGE, Reply, op
 from firstmark.web.http import json_response, only_known, placements_zip, read_json
 from firstmark.web.runtime import runtime
 
@@ -312,7 +312,7 @@ routes = [
        body=OneOf((Arr(PLACEMENT, min_items=1, max_items=placements.MAX_BATCH), PLACEMENT)),
        limit=BATCH_JSON_LIMIT, uploads={"text/csv": {"type": "string"}},
        replies=[Reply(201, "The placements")]),
-    op("GET", f"{LINK}/placements", list_placements, scope="links:read",
+    op("GET", f"{LINK}/placements", list_placements, replies=[ITEMS], scope="links:read",
        summary="A link's placements"),
     op("GET", f"{LINK}/placements.zip", export_placements, scope="links:read",
        summary="Every placement's QR code in a ZIP", query=QR_OPTIONS,

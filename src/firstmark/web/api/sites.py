@@ -9,7 +9,7 @@ from firstmark.domain import sites
 from firstmark.domain.schema import Arr, Obj, Str
 from firstmark.errors import InvalidField
 from firstmark.services import sites as sites_service
-from firstmark.web.api.contract import Reply, op
+from firstmark.web.api.contract import ITEMS, Reply, op
 from firstmark.web.http import json_response, read_json
 from firstmark.web.runtime import runtime
 
@@ -45,7 +45,7 @@ routes = [
     op("POST", "/api/v1/sites", create_site, scope="admin", summary="Create a site",
        body=Obj({"name": Str(max_length=200), "hosts": HOSTS}, required=("hosts",)),
        replies=[Reply(201, "The site, with its script snippet")]),
-    op("GET", "/api/v1/sites", list_sites, scope="admin", summary="List sites"),
+    op("GET", "/api/v1/sites", list_sites, replies=[ITEMS], scope="admin", summary="List sites"),
     op("PATCH", "/api/v1/sites/{site_id:int}", update_site, scope="admin",
        summary="Replace a site's hosts", body=Obj({"hosts": HOSTS}, required=("hosts",))),
 ]  # fmt: skip
