@@ -56,6 +56,9 @@ async def metrics(request: Request) -> Response:
         f"firstmark_web_conversions_total {events.conversions}",
         "# TYPE firstmark_link_cache_stale_total counter",
         f"firstmark_link_cache_stale_total {cache.stale}",
+        "# TYPE firstmark_rows_rejected_total counter",
+        f'firstmark_rows_rejected_total{{writer="hits"}} {writer.rejected}',
+        f'firstmark_rows_rejected_total{{writer="events"}} {events.rejected}',
     ]
     lines += [
         "# TYPE firstmark_dni_leases_total counter",
