@@ -45,6 +45,8 @@ from firstmark.store.sql.channels import ChannelSQL
 from firstmark.store.sql.events import EventSQL
 from firstmark.store.sql.executor import Conn
 from firstmark.store.sql.funnels import FunnelSQL
+from firstmark.store.sql.audit import AuditSQL
+from firstmark.store.sql.privacy import PrivacySQL
 from firstmark.store.sql.schema import SchemaSQL
 from firstmark.store.sql.visits import VisitSQL
 
@@ -79,6 +81,8 @@ class PostgresStore(
     VisitSQL,
     FunnelSQL,
     PostgresWeb,
+    PrivacySQL,
+    AuditSQL,
     SchemaSQL,
 ):
     dialect = POSTGRES
