@@ -140,7 +140,8 @@ class Action:
 
     `where`: column → class; a row is linked when any of them holds a linked value.
     `delete`: the row goes (`only`: when `status_column` is one of these, else it is kept
-    and cleared), and with it the rows of `children` (table → column naming it). `clear`: column → the value it gets (None or a constant). `replace`:
+    and cleared), and with it the rows of `children` (table → column naming it). `clear`:
+    column → the value it gets (None or a constant). `replace`:
     column → class whose values get one random stand-in each, the same in every table.
     """
 

@@ -200,6 +200,7 @@ class PrivacySQL(SharedSQL):
         """Per consent state (the events' labels): visits, events with a visitor id, and
         conversions, those with hashed user data and those sent to a platform."""
         site = " AND site_id = ?" if site_id is not None else ""
+        c_site = " AND c.site_id = ?" if site_id is not None else ""
         extra: list[Any] = [site_id] if site_id is not None else []
         out: dict[str, dict[str, int]] = {}
 
@@ -228,7 +229,7 @@ class PrivacySQL(SharedSQL):
             "sum(CASE WHEN c.user_data != '{}' THEN 1 ELSE 0 END), "
             "sum(CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.conversion_id = c.id "
             "AND o.status = 'sent') THEN 1 ELSE 0 END) "
-            f"FROM conversions c WHERE c.ts >= ? AND c.ts < ?{site.replace('site_id', 'c.site_id')} "
+            f"FROM conversions c WHERE c.ts >= ? AND c.ts < ?{c_site} "
             "GROUP BY c.consent",
             [start, end, *extra],
         ):

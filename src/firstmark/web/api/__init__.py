@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from firstmark.web.api import audit as audit_api
 from firstmark.web.api import (
     calls,
     channels,
@@ -25,6 +26,7 @@ from firstmark.web.api import (
     sites,
     web,
 )
+from firstmark.web.api import privacy as privacy_api
 
 routes: list[BaseRoute] = [
     *links.routes,
@@ -41,4 +43,6 @@ routes: list[BaseRoute] = [
     *channels.routes,
     *web.routes,
     *funnels.routes,
+    *privacy_api.routes,
+    *audit_api.routes,
 ]

@@ -10,10 +10,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from firstmark.domain import links, stats
+from firstmark.domain.audit import key_actor
 from firstmark.domain.dimensions import BREAKDOWN_NAMES, LINK_FILTERS, LINK_GROUPS
 from firstmark.domain.links import Prepared
 from firstmark.domain.times import iso
 from firstmark.errors import InvalidField
+from firstmark.services import audit
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
@@ -37,11 +39,12 @@ def _answer(request: Request, prepared: Prepared, status: int = 200) -> JSONResp
 
 
 async def create_link(request: Request) -> Response:
-    await require(request, "links:write")
+    key = await require(request, "links:write")
     data = await read_json(request)
     rt = runtime(request)
     prepared = await links_service.create_link(rt.store, links_service.policy(rt.settings), data)
     rt.cache.invalidate(prepared.link)
+    await audit.record(rt.store, key_actor(key.prefix), "create", "link", prepared.link.id)
     return _answer(request, prepared, 201)
 
 
@@ -87,7 +90,7 @@ async def get_link(request: Request) -> Response:
 
 
 async def update_link(request: Request) -> Response:
-    await require(request, "links:write")
+    key = await require(request, "links:write")
     data = await read_json(request)
     rt = runtime(request)
     before = await links_service.get_link(rt.store, _link_id(request))
@@ -96,15 +99,19 @@ async def update_link(request: Request) -> Response:
     )
     children = await qr_service.follow_parent(rt.store, prepared.link)
     rt.cache.invalidate(before, prepared.link, *children)
+    await audit.record(
+        rt.store, key_actor(key.prefix), "update", "link", before.id, audit.fields(data)
+    )
     return _answer(request, prepared)
 
 
 async def archive_link(request: Request) -> Response:
-    await require(request, "links:write")
+    key = await require(request, "links:write")
     rt = runtime(request)
     link = await links_service.archive_link(rt.store, _link_id(request))
     children = await qr_service.follow_parent(rt.store, link)
     rt.cache.invalidate(link, *children)
+    await audit.record(rt.store, key_actor(key.prefix), "archive", "link", link.id)
     return Response(status_code=204)
 
 
