@@ -99,7 +99,10 @@ class Find:
     contains: bool = False
 
 
-_CONVERSION_LEADS = {"id": "conversion", "visitor_id": "visitor_id", "click_token": "click_token"}
+_CONVERSION_LEADS = {
+    "id": "conversion", "event_id": "event_id", "order_id": "order_id",
+    "visitor_id": "visitor_id", "click_token": "click_token",
+}  # fmt: skip
 _CALL_LEADS = {"id": "call", "lease_id": "lease", "conversion_id": "conversion"}
 _LEASE_LEADS = {"id": "lease", "visitor_id": "visitor_id", "click_token": "click_token"}
 _EVENT_LEADS = {"session_id": "session", "visit_key": "session", "visitor_day_hash": "day_hash"}
@@ -141,19 +144,22 @@ class Action:
     `where`: column → class; a row is linked when any of them holds a linked value.
     `delete`: the row goes (`only`: when `status_column` is one of these, else it is kept
     and cleared), and with it the rows of `children` (table → column naming it). `clear`:
-    column → the value it gets (None or a constant). `replace`:
-    column → class whose values get one random stand-in each, the same in every table.
+    column → the value it gets (None or a constant). `replace`: column → the classes whose
+    values get one random stand-in each, the same in every table.
     """
 
     table: str
     where: Mapping[str, str]
     delete: bool = False
     clear: Mapping[str, str | None] = field(default_factory=dict)
-    replace: Mapping[str, str] = field(default_factory=dict)
+    replace: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     status_column: str | None = None
     only: tuple[str, ...] = ()
     children: Mapping[str, str] = field(default_factory=dict)
 
+
+# A visit is keyed by its session id under analytics consent, else by the day's hash.
+VISIT_KEY = ("session", "day_hash")
 
 # In order: children before the rows they point to.
 ACTIONS: tuple[Action, ...] = (
@@ -172,28 +178,30 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "conversions", {"id": "conversion"},
         clear={"order_id": None, "visitor_id": None, "click_token": None, "user_data": "{}"},
-        replace={"event_id": "event_id"},
+        replace={"event_id": ("event_id",)},
     ),
     Action(
         "events",
         {"visitor_id": "visitor_id", "session_id": "session", "visitor_day_hash": "day_hash"},
         clear={"props": None},
         replace={
-            "visitor_id": "visitor_id", "session_id": "session", "visit_key": "session",
-            "visitor_day_hash": "day_hash",
+            "visitor_id": ("visitor_id",), "session_id": ("session",),
+            "visit_key": VISIT_KEY, "visitor_day_hash": ("day_hash",),
         },
     ),
     Action(
         "visits",
         {"visitor_id": "visitor_id", "key": "session", "visitor_day_hash": "day_hash"},
-        replace={"visitor_id": "visitor_id", "key": "session", "visitor_day_hash": "day_hash"},
+        replace={
+            "visitor_id": ("visitor_id",), "key": VISIT_KEY, "visitor_day_hash": ("day_hash",),
+        },
     ),
     Action(
-        "hits", {"visitor_day_hash": "day_hash"}, replace={"visitor_day_hash": "day_hash"}
+        "hits", {"visitor_day_hash": "day_hash"}, replace={"visitor_day_hash": ("day_hash",)}
     ),
     Action(
         "hit_visitors", {"visitor_day_hash": "day_hash"},
-        replace={"visitor_day_hash": "day_hash"},
+        replace={"visitor_day_hash": ("day_hash",)},
     ),
 )  # fmt: skip
 

@@ -176,10 +176,13 @@ class PrivacySQL(SharedSQL):
         for column, constant in action.clear.items():
             sets.append(f"{column} = ?")
             values.append(constant)
-        for column, cls in action.replace.items():
-            mapping = stand_ins.setdefault(cls, {})
-            for old in linked.get(cls):
-                mapping.setdefault(old, privacy.stand_in(cls, secrets.token_hex(16)))
+        for column, classes in action.replace.items():
+            mapping: dict[str, str] = {}
+            for cls in classes:
+                found = stand_ins.setdefault(cls, {})
+                for old in linked.get(cls):
+                    found.setdefault(old, privacy.stand_in(cls, secrets.token_hex(16)))
+                mapping.update(found)
             if not mapping:
                 continue
             whens = " ".join("WHEN ? THEN ?" for _ in mapping)
