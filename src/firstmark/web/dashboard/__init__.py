@@ -17,6 +17,7 @@ from firstmark.web.dashboard import (
     links,
     numbers,
     pages,
+    privacy,
     qr,
     reports,
 )
@@ -34,5 +35,6 @@ routes: list[BaseRoute] = [
     *goals.routes,
     *numbers.routes,
     *destinations.routes,
+    *privacy.routes,
     pages.fallback,
 ]

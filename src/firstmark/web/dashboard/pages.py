@@ -68,6 +68,8 @@ NAV_ADMIN = (
     NavItem("/dashboard/destinations", "Destinations"),
     NavItem("/dashboard/keys", "API keys"),
     NavItem("/dashboard/settings", "Settings"),
+    NavItem("/dashboard/privacy", "Privacy"),
+    NavItem("/dashboard/audit", "Audit log"),
 )
 
 GROUP_PAGES = {
