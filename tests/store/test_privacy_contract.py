@@ -285,3 +285,31 @@ async def test_an_unknown_identifier_touches_nothing(any_store: Store) -> None:
     _, answer = await any_store.privacy_erase(privacy.subject("email", "nobody@example.com", KEY))
     assert answer == {}
     assert await texts(any_store) == before
+
+
+# Column names that identify a visitor, a visit, a caller or an order.
+IDENTIFYING = {
+    "visitor_id", "click_token", "session_id", "visitor_day_hash", "visit_key", "caller_hash",
+    "caller_hashed", "caller_last2", "user_data", "order_id", "event_id", "sealed_client",
+}  # fmt: skip
+# Columns of those names that hold no visitor's value (a flag, a setting).
+NOT_A_VISITOR = {("links", "click_token")}
+
+
+async def test_the_maps_name_real_columns_and_cover_every_identifying_one(store: Store) -> None:
+    tables = await store.tables()
+    for find in privacy.FINDS:
+        assert find.column in tables[find.table] and set(find.leads) <= set(tables[find.table])
+    covered: set[tuple[str, str]] = set()
+    for action in privacy.ACTIONS:
+        columns = {*action.where, *action.clear, *action.replace}
+        assert columns <= set(tables[action.table]), action.table
+        covered |= {(action.table, c) for c in columns}
+        if action.delete and not action.only:
+            covered |= {(action.table, c) for c in tables[action.table]}
+    for table in privacy.KEPT:
+        assert "conversion_id" in tables[table]
+    identifying = {(t, c) for t, cols in tables.items() for c in cols if c in IDENTIFYING}
+    assert identifying - NOT_A_VISITOR - covered == set()
+    # The key of a visit is its session or the day's hash: both are replaced there.
+    assert set(privacy.VISIT_KEY) == {"session", "day_hash"}
