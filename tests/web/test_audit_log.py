@@ -148,6 +148,8 @@ def test_cli_key_and_password_changes_are_recorded(
     shown = capsys.readouterr().out.strip().splitlines()[-1]
     assert main(["keys", "revoke", shown]) == 0
     assert main(["user", "password", "root", "--password", "another long pass"]) == 0
+    assert main(["link", "create", "https://a.example/", "--code", "cli1"]) == 0
+    assert main(["link", "archive", "cli1"]) == 0
     capsys.readouterr()
     assert main(["privacy", "erase", "--kind", "visitor_id", "v-1", "--json"]) == 0
     assert '"tables": {}' in capsys.readouterr().out
@@ -168,7 +170,21 @@ def test_cli_key_and_password_changes_are_recorded(
     prefix = shown.split("_")[1]
     assert asyncio.run(listed()) == [
         ("cli", "erase", "privacy", "visitor_id"),
+        ("cli", "archive", "link", "1"),
+        ("cli", "create", "link", "1"),
         ("cli", "password", "user", "root"),
         ("cli", "revoke", "key", prefix),
         ("cli", "create", "key", prefix),
     ]
+
+
+@pytest.mark.parametrize("path", ["/dashboard/privacy", "/dashboard/audit"])
+async def test_the_pages_need_a_login(app: Any, path: str) -> None:
+    async with await make_client(app) as http:
+        answer = await http.get(path)
+        assert answer.status_code == 303 and "/dashboard/login" in answer.headers["location"]
+        refused = await http.post(
+            path, data={"kind": "visitor_id", "value": "v", "action": "erase"}
+        )
+        # No session, no erasure: the form posts to the login page (the audit page takes no POST).
+        assert refused.status_code == (303 if path.endswith("privacy") else 405)
