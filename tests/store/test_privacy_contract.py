@@ -12,6 +12,7 @@ import pytest
 from firstmark.domain import privacy
 from firstmark.domain.phones import caller_hash
 from firstmark.domain.userdata import hash_user_data
+from firstmark.errors import Conflict
 from firstmark.store import Store
 
 KEY = b"caller-key-for-tests"
@@ -313,3 +314,19 @@ async def test_the_maps_name_real_columns_and_cover_every_identifying_one(store:
     assert identifying - NOT_A_VISITOR - covered == set()
     # The key of a visit is its session or the day's hash: both are replaced there.
     assert set(privacy.VISIT_KEY) == {"session", "day_hash"}
+
+
+async def test_too_much_linked_is_refused_whole_and_exported_as_truncated(
+    any_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await seeded(any_store)
+    monkeypatch.setattr(privacy, "MAX_LINKED", 6)
+    before = await texts(any_store)
+    with pytest.raises(Conflict) as refused:
+        await any_store.privacy_erase(privacy.subject("visitor_id", ALICE["visitor_id"], KEY))
+    assert refused.value.code == "too_many_linked"
+    assert await texts(any_store) == before
+    found, _ = await any_store.privacy_export(
+        privacy.subject("visitor_id", ALICE["visitor_id"], KEY)
+    )
+    assert found.truncated and found.size == 6

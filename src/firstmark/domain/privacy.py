@@ -36,8 +36,9 @@ CLASSES = (
     "visitor_id", "click_token", "event_id", "order_id", "user_hash", "caller_hash",
     "conversion", "call", "lease", "outbox", "session", "day_hash",
 )  # fmt: skip
-# Bounds one request: a person has a few hundred rows, not millions.
-MAX_LINKED = 5000
+# Bounds one request: a person has a few hundred linked values, not millions. It also keeps
+# every statement under the engines' parameter limits (32,766 SQLite, 32,767 PostgreSQL).
+MAX_LINKED = 2000
 MAX_ROUNDS = 8
 
 
@@ -229,6 +230,9 @@ class Linked:
         text = str(value)
         found = self.values[cls]
         if text in found:
+            return False
+        if self.size >= MAX_LINKED:
+            self.truncated = True
             return False
         found.add(text)
         return True

@@ -37,9 +37,9 @@ async def erase(store: Store, body: object, caller_key: bytes, actor: str) -> di
     the counts per table."""
     kind, value = _request(body)
     subject = privacy.subject(kind, value, caller_key)
-    linked, counts = await store.privacy_erase(subject)
+    _, counts = await store.privacy_erase(subject)
     await store.insert_audit(audit.Entry(actor, "erase", "privacy", kind, {"tables": counts}))
-    return {"kind": kind, "tables": counts, "truncated": linked.truncated}
+    return {"kind": kind, "tables": counts}
 
 
 async def export(store: Store, body: object, caller_key: bytes, actor: str) -> dict[str, Any]:

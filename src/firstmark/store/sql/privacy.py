@@ -13,6 +13,7 @@ from typing import Any
 
 from firstmark.domain import privacy
 from firstmark.domain.privacy import ACTIONS, FINDS, ID_CLASSES, KEPT, Action, Linked
+from firstmark.errors import Conflict
 from firstmark.store.sql.executor import Conn, SharedSQL
 
 # At most this many rows of one table in an export; the document says when it stopped.
@@ -60,13 +61,14 @@ class PrivacySQL(SharedSQL):
                     where = f"{find.column} IN ({', '.join('?' * len(values))})"
                     params = _bind(find.matches, values)
                 rows = await tx.fetch(
-                    f"SELECT {', '.join(columns)} FROM {find.table} WHERE {where}", params
+                    f"SELECT DISTINCT {', '.join(columns)} FROM {find.table} WHERE {where} "
+                    f"LIMIT {privacy.MAX_LINKED + 1}",
+                    params,
                 )
                 for row in rows:
                     for column, value in zip(columns, row, strict=True):
                         grew = linked.add(find.leads[column], value) or grew
-                if linked.size > privacy.MAX_LINKED:
-                    linked.truncated = True
+                if linked.truncated:
                     return
             if not grew:
                 return
@@ -127,6 +129,14 @@ class PrivacySQL(SharedSQL):
 
         async with self.db.transaction() as tx:
             await self._find(tx, linked)
+            if linked.truncated:
+                # A partial erasure would leave the rest unreachable: refuse, change nothing.
+                raise Conflict(
+                    f"more than {privacy.MAX_LINKED:,} values are linked to this identifier; "
+                    "nothing was erased",
+                    field="value",
+                    code="too_many_linked",
+                )
             for table, cls in KEPT.items():
                 clause, params = _linked_where({"conversion_id": cls}, linked)
                 if clause:
