@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from firstmark.web.api import audit as audit_api
 from firstmark.web.api import (
+    audit,
     calls,
     channels,
     conversions,
@@ -21,12 +21,12 @@ from firstmark.web.api import (
     linkcheck,
     links,
     numbers,
+    privacy,
     qr,
     reports,
     sites,
     web,
 )
-from firstmark.web.api import privacy as privacy_api
 
 routes: list[BaseRoute] = [
     *links.routes,
@@ -43,6 +43,6 @@ routes: list[BaseRoute] = [
     *channels.routes,
     *web.routes,
     *funnels.routes,
-    *privacy_api.routes,
-    *audit_api.routes,
+    *privacy.routes,
+    *audit.routes,
 ]
