@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from firstmark.domain import privacy
+from firstmark.domain.consent import from_page
 from firstmark.domain.destinations import PLATFORMS
 from firstmark.domain.phones import caller_hash
 from firstmark.domain.privacy import StateCount
@@ -101,3 +102,24 @@ def test_the_docs_show_the_consent_table_the_code_uses() -> None:
     start = text.index("<!-- consent-table:start -->") + len("<!-- consent-table:start -->")
     end = text.index("<!-- consent-table:end -->")
     assert text[start:end].strip() == privacy.consent_table()
+
+
+TCF_1_9 = "CAAAAAAAAAAAAAAAAAAAAAAAAICAAAAAAAAAAA"  # purposes 1 and 9
+
+
+@pytest.mark.parametrize(
+    ("page", "tcf", "gpc", "recorded"),
+    [
+        (None, TCF_1_9, False, "analytics:tcf"),
+        ({"ad_storage": "granted"}, TCF_1_9, False, "full:tcf"),
+        ({"analytics_storage": "granted"}, None, False, "analytics"),
+        (None, TCF_1_9, True, "gpc"),
+    ],
+)
+def test_an_event_records_whether_a_tcf_string_decided(
+    page: dict[str, str] | None, tcf: str | None, gpc: bool, recorded: str
+) -> None:
+    decided = from_page(page, tcf=tcf, gpc=gpc)
+    assert decided.recorded == recorded
+    state, by_tcf = privacy.recorded_state(recorded)
+    assert state == decided.label and by_tcf == decided.tcf

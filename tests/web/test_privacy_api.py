@@ -15,6 +15,8 @@ from test_whole_journey import journey
 from firstmark.store import Store
 
 EMAIL = "Buyer.One@Example.com"
+# A TCF v2 core string granting purposes 1 and 9: device access and market research.
+TCF_1_9 = "CAAAAAAAAAAAAAAAAAAAAAAAAICAAAAAAAAAAA"
 EMAIL_HASH = hashlib.sha256(b"buyer.one@example.com").hexdigest()
 
 
@@ -125,7 +127,7 @@ async def test_consent_shares_and_modelled_totals(
     assert answer.status_code == 200, answer.text
     body = answer.json()
     states = {s["state"]: s for s in body["states"]}
-    assert list(states) == ["none", "analytics", "ads", "full", "gpc"]
+    assert list(states) == ["none", "analytics", "ads", "full", "gpc", "tcf"]
     # Two visits of the consenting buyer, two without consent.
     assert (states["full"]["visits"], states["none"]["visits"]) == (2, 2)
     assert states["full"]["visit_share"] == 0.5
@@ -165,3 +167,25 @@ async def test_consent_for_one_site(
     assert answer["observed"] == {"visits": 1, "conversions": 0}
     missing = await client.get("/api/v1/privacy/consent", params={"site": 999})
     assert missing.status_code == 404
+
+
+async def test_consent_decided_by_a_tcf_string_is_shown_apart(
+    app: Any, client: httpx.AsyncClient, anon: httpx.AsyncClient, store: Store
+) -> None:
+    key = await make_site(client)
+    page = {"site": key, "url": "https://shop.example/", "sid": "tcf-visit-1",
+            "vid": "tcf-visitor-1", "tcf": TCF_1_9}  # fmt: skip
+    assert (await post_event(anon, page)).status_code == 202
+    plain = {"site": key, "url": "https://shop.example/", "sid": "cm-visit-1",
+             "vid": "cm-visitor-1", "consent": {"analytics_storage": "granted"}}  # fmt: skip
+    assert (
+        await post_event(anon, plain, **{"user-agent": "Mozilla/5.0 Firefox/128.0"})
+    ).status_code == 202
+    await app.state.runtime.event_writer.drain()
+    [tcf_row] = [e for e in await store.list_events(1) if e.visitor_id == "tcf-visitor-1"]
+    assert tcf_row.consent == "analytics:tcf"
+    body = (await client.get("/api/v1/privacy/consent")).json()
+    states = {s["state"]: s for s in body["states"]}
+    assert states["analytics"]["visits"] == 2
+    assert (states["tcf"]["visits"], states["tcf"]["visit_share"]) == (1, 0.5)
+    assert body["observed"]["visits"] == 2

@@ -300,14 +300,26 @@ CONSENT_STATES: tuple[ConsentState, ...] = (
         "as no consent, whatever the page says",
         "nothing",
     ),
+    ConsentState(
+        "tcf", "Decided by a TCF string",
+        "as the state the IAB TCF v2.2 string decided (purpose 1 with 7, 9 or 10 for "
+        "analytics), counted in that state's row too",
+        "as that state",
+    ),
 )  # fmt: skip
 STATE_KEYS = tuple(s.key for s in CONSENT_STATES)
-# TCF strings decide the analytics state of an event; they are counted under what they
-# decided, and conversions name no TCF string.
+# TCF overlaps the others: an event decided by a TCF string is in its state's row and here.
+OVERLAY = ("tcf",)
 TCF_NOTE = (
-    "An IAB TCF v2.2 string decides the analytics state of an event (purpose 1 with 7, 9 or "
-    "10); such events are counted under the state it decided."
+    "Visits decided by an IAB TCF v2.2 string are counted under the state it decided and "
+    "again in the TCF row; shares there are of all visits. Conversions carry no TCF string."
 )
+
+
+def recorded_state(label: str) -> tuple[str, bool]:
+    """An event row's consent (`analytics`, `none:tcf`, …) as (state, decided by TCF)."""
+    state, _, flag = label.partition(":")
+    return state, flag == "tcf"
 
 
 def conversion_state(consent_json: Mapping[str, object]) -> str:
@@ -328,8 +340,8 @@ def consent_share(counts: Sequence[StateCount]) -> dict[str, object]:
     conversions tied to a visitor need analytics consent, so the modelled conversion total
     divides the consented ones by the analytics share of visits. Labelled as modelled."""
     by_state = {c.state: c for c in counts}
-    visits = sum(c.visits for c in counts)
-    conversions = sum(c.conversions for c in counts)
+    visits = sum(c.visits for c in counts if c.state not in OVERLAY)
+    conversions = sum(c.conversions for c in counts if c.state not in OVERLAY)
     rows = []
     for state in CONSENT_STATES:
         c = by_state.get(state.key, StateCount(state.key, 0, 0))

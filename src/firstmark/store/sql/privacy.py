@@ -230,13 +230,15 @@ class PrivacySQL(SharedSQL):
             f"AND NOT is_bot{site}) v GROUP BY consent",
             [start, end, *extra],
         ):
-            add(consent, "visits", visits)
+            for state in _states(consent):
+                add(state, "visits", visits)
         for consent, identified in await self.db.fetch(
             "SELECT consent, count(visitor_id) FROM events WHERE ts >= ? AND ts < ? "
             f"AND NOT is_bot{site} GROUP BY consent",
             [start, end, *extra],
         ):
-            add(consent, "identified_events", identified)
+            for state in _states(consent):
+                add(state, "identified_events", identified)
         for consent, n, hashed, sent in await self.db.fetch(
             "SELECT c.consent, count(*), "
             "sum(CASE WHEN c.user_data != '{}' THEN 1 ELSE 0 END), "
@@ -262,3 +264,9 @@ def _shown(columns: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
             value = bytes(value).hex()
         out[column] = value
     return out
+
+
+def _states(label: str) -> tuple[str, ...]:
+    """The rows an event's recorded consent counts in: its state, and TCF when it decided."""
+    state, tcf = privacy.recorded_state(label)
+    return (state, "tcf") if tcf else (state,)
