@@ -188,3 +188,22 @@ async def test_the_pages_need_a_login(app: Any, path: str) -> None:
         )
         # No session, no erasure: the form posts to the login page (the audit page takes no POST).
         assert refused.status_code == (303 if path.endswith("privacy") else 405)
+
+
+async def test_qr_placements_and_events_are_link_changes(client: httpx.AsyncClient) -> None:
+    made = await client.post("/api/v1/links", json={"destination": "https://a.example/"})
+    link_id = made.json()["id"]
+    placed = await client.post(f"/api/v1/links/{link_id}/placements", json={"name": "poster-1"})
+    assert placed.status_code == 201, placed.text
+    event = {"starts_at": "2030-01-01T10:00:00Z", "ends_at": "2030-01-01T18:00:00Z",
+             "during_url": "https://a.example/live"}  # fmt: skip
+    assert (await client.put(f"/api/v1/links/{link_id}/event", json=event)).status_code == 200
+    assert (await client.delete(f"/api/v1/links/{link_id}/event")).status_code == 204
+    items = await entries(client, object_id=str(link_id))
+    assert shape(items) == [
+        ("delete_event", "link", str(link_id)),
+        ("set_event", "link", str(link_id)),
+        ("add_placements", "link", str(link_id)),
+        ("create", "link", str(link_id)),
+    ]
+    assert items[2]["detail"] == {"count": 1}

@@ -11,11 +11,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from firstmark.domain import placements, schedules
+from firstmark.domain.audit import key_actor
 from firstmark.domain.links import Link
 from firstmark.domain.qr import parse_options
 from firstmark.domain.qrrender import MAX_LOGO_BYTES, Rendered, read_logo
 from firstmark.domain.urls import validate_destination
 from firstmark.errors import InvalidBody, InvalidField, NotFound
+from firstmark.services import audit
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.web.api.auth import require
@@ -114,7 +116,7 @@ async def upload_logo(request: Request) -> Response:
 
 
 async def create_placements(request: Request) -> Response:
-    await require(request, "links:write")
+    key = await require(request, "links:write")
     link = await _link(request)
     assert link.id is not None
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -144,6 +146,9 @@ async def create_placements(request: Request) -> Response:
     saved = await qr_service.create_placements(rt.store, link, drafts)
     # A code scanned before it existed may sit in the cache as unknown.
     rt.cache.invalidate(*(Link(destination="", code=p.code, domain=p.domain) for p in saved))
+    await audit.record(
+        rt.store, key_actor(key.prefix), "add_placements", "link", link.id, {"count": len(saved)}
+    )
     return json_response({"items": [qr_service.placement_json(p, rt.settings) for p in saved]}, 201)
 
 
@@ -194,12 +199,13 @@ async def _invalidate_family(request: Request, link: Link) -> None:
 
 
 async def put_event(request: Request) -> Response:
-    await require(request, "links:write")
+    key = await require(request, "links:write")
     link = await _link(request)
     data = await read_json(request)
     rt = runtime(request)
     schedule = await qr_service.set_event(rt.store, rt.settings, link, data)
     await _invalidate_family(request, link)
+    await audit.record(rt.store, key_actor(key.prefix), "set_event", "link", link.id)
     return json_response(schedules.to_json(schedule, datetime.now(UTC)))
 
 
@@ -210,17 +216,20 @@ async def get_event(request: Request) -> Response:
 
 
 async def delete_event(request: Request) -> Response:
-    await require(request, "links:write")
+    key = await require(request, "links:write")
     link = await _link(request)
     assert link.id is not None
     if not await runtime(request).store.delete_schedule(link.id):
         raise NotFound(f"link {link.id} has no event")
     await _invalidate_family(request, link)
+    await audit.record(
+        runtime(request).store, key_actor(key.prefix), "delete_event", "link", link.id
+    )
     return Response(status_code=204)
 
 
 async def retire_event(request: Request) -> Response:
-    await require(request, "links:write")
+    key = await require(request, "links:write")
     link = await _link(request)
     rt = runtime(request)
     data: Any = {}
@@ -237,6 +246,7 @@ async def retire_event(request: Request) -> Response:
         )
     schedule = await qr_service.retire_event(rt.store, link, fallback)
     await _invalidate_family(request, link)
+    await audit.record(rt.store, key_actor(key.prefix), "retire_event", "link", link.id)
     return json_response(schedules.to_json(schedule, datetime.now(UTC)))
 
 
