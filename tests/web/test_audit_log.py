@@ -144,6 +144,7 @@ def test_cli_key_and_password_changes_are_recorded(
     monkeypatch.setenv("FIRSTMARK_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("FIRSTMARK_SECRET_KEY", "test-secret")
     assert main(["init", "--username", "root", "--password", "long enough pass"]) == 0
+    init_prefix = capsys.readouterr().out.strip().split("_")[1]
     assert main(["keys", "create", "--scope", "links:read", "--name", "ci"]) == 0
     shown = capsys.readouterr().out.strip().splitlines()[-1]
     assert main(["keys", "revoke", shown]) == 0
@@ -175,6 +176,8 @@ def test_cli_key_and_password_changes_are_recorded(
         ("cli", "password", "user", "root"),
         ("cli", "revoke", "key", prefix),
         ("cli", "create", "key", prefix),
+        ("cli", "create", "key", init_prefix),
+        ("cli", "create", "user", "root"),
     ]
 
 

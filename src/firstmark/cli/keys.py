@@ -25,7 +25,9 @@ async def cmd_init(args: argparse.Namespace, settings: Settings, store: Store) -
         return 1
     password = args.password or secrets.token_urlsafe(12)
     await store.insert_user(args.username, hash_password(password), True)
-    shown, _ = await keys_service.create(store, ("admin",), "init")
+    shown, made = await keys_service.create(store, ("admin",), "init")
+    await audit.record(store, CLI_ACTOR, "create", "user", args.username)
+    await audit.record(store, CLI_ACTOR, "create", "key", made.prefix)
     print(f"Created the admin user {args.username!r}.", file=sys.stderr)
     if not args.password:
         print(f"Dashboard password: {password}", file=sys.stderr)
