@@ -11,6 +11,8 @@ from starlette.routing import BaseRoute
 
 from firstmark.web.dashboard import (
     account,
+    analytics,
+    channels,
     costs,
     destinations,
     goals,
@@ -35,6 +37,8 @@ routes: list[BaseRoute] = [
     *goals.routes,
     *numbers.routes,
     *destinations.routes,
+    *analytics.routes,
+    *channels.routes,
     *privacy.routes,
     pages.fallback,
 ]
