@@ -330,3 +330,23 @@ async def test_too_much_linked_is_refused_whole_and_exported_as_truncated(
         privacy.subject("visitor_id", ALICE["visitor_id"], KEY)
     )
     assert found.truncated and found.size == 6
+
+
+async def test_consent_counts_by_state(any_store: Store) -> None:
+    await seeded(any_store)
+    await any_store.load_table(
+        "events",
+        ["id", "site_id", "ts", "kind", "name", "path", "visitor_day_hash", "consent",
+         "visit_key", "visit_started", "is_bot"],
+        [(90, 1, T, "pageview", "pageview", "/", "dh-tcf", "analytics:tcf", "k-tcf", T, False),
+         (91, 1, T, "pageview", "pageview", "/", "dh-bot", "none", "k-bot", T, True)],
+    )  # fmt: skip
+    counts = await any_store.consent_counts(T - 3600, T + 3600)
+    assert counts == {
+        "none": {"visits": 2, "identified_events": 0, "conversions": 0, "user_data": 0, "sent": 0},
+        "full": {"visits": 2, "identified_events": 4, "conversions": 4, "user_data": 4, "sent": 2},
+        "analytics": {"visits": 1, "identified_events": 0, "conversions": 0, "user_data": 0,
+                      "sent": 0},
+        "tcf": {"visits": 1, "identified_events": 0, "conversions": 0, "user_data": 0, "sent": 0},
+    }  # fmt: skip
+    assert await any_store.consent_counts(T - 3600, T + 3600, site_id=2) == {}
