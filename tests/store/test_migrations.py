@@ -121,6 +121,7 @@ EXPECTED = {
         "content", "referrer_host", "click_ids", "link_id", "channel", "country", "device_type",
         "browser", "os", "is_bot", "conversions", "revenue",
     ],
+    "audit": ["id", "ts", "actor", "action", "object_kind", "object_id", "detail"],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

@@ -340,7 +340,7 @@ def to_rows(
         name=given.name,
         path=given.path,
         visitor_day_hash=visitor_day_hash(salt, given.host, raw.ip, raw.user_agent),
-        consent=agreed.label,
+        consent=agreed.recorded,
         referrer_host=referrer_host(given.referrer[:2048], given.host),
         link_id=link_id,
         visitor_id=given.visitor_id if keep else None,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from firstmark.domain import audit, privacy
 from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.channels import Rule
 from firstmark.domain.conversions import Conversion
@@ -464,6 +465,26 @@ class FunnelStore(Protocol):
     ) -> list[StepEvent]: ...
 
 
+class PrivacyStore(Protocol):
+    """Erasure, access and consent figures (the link maps are domain/privacy.py)."""
+
+    async def privacy_linked(self, subject: privacy.Subject) -> privacy.Linked: ...
+    async def privacy_export(
+        self, subject: privacy.Subject
+    ) -> tuple[privacy.Linked, dict[str, Any]]: ...
+    async def privacy_erase(
+        self, subject: privacy.Subject
+    ) -> tuple[privacy.Linked, dict[str, dict[str, int]]]: ...
+    async def consent_counts(
+        self, start: float, end: float, site_id: int | None = None
+    ) -> dict[str, dict[str, int]]: ...
+
+
+class AuditStore(Protocol):
+    async def insert_audit(self, entry: audit.Entry) -> None: ...
+    async def list_audit(self, query: audit.Query) -> tuple[list[audit.Entry], int]: ...
+
+
 class Store(
     SchemaStore,
     TableStore,
@@ -488,6 +509,8 @@ class Store(
     ChannelStore,
     VisitStore,
     FunnelStore,
+    PrivacyStore,
+    AuditStore,
     Protocol,
 ):
     """Everything: what an engine implements and what the app holds."""

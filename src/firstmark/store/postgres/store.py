@@ -41,10 +41,12 @@ from firstmark.store.postgres.web import PostgresWeb
 from firstmark.store.protocol import ChangeCallback
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
+from firstmark.store.sql.audit import AuditSQL
 from firstmark.store.sql.channels import ChannelSQL
 from firstmark.store.sql.events import EventSQL
 from firstmark.store.sql.executor import Conn
 from firstmark.store.sql.funnels import FunnelSQL
+from firstmark.store.sql.privacy import PrivacySQL
 from firstmark.store.sql.schema import SchemaSQL
 from firstmark.store.sql.visits import VisitSQL
 
@@ -79,6 +81,8 @@ class PostgresStore(
     VisitSQL,
     FunnelSQL,
     PostgresWeb,
+    PrivacySQL,
+    AuditSQL,
     SchemaSQL,
 ):
     dialect = POSTGRES

@@ -27,9 +27,11 @@ from firstmark.store import schema
 from firstmark.store.protocol import ChangeCallback
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
+from firstmark.store.sql.audit import AuditSQL
 from firstmark.store.sql.channels import ChannelSQL
 from firstmark.store.sql.costs import CostSQL
 from firstmark.store.sql.funnels import FunnelSQL
+from firstmark.store.sql.privacy import PrivacySQL
 from firstmark.store.sql.qr import QrSQL
 from firstmark.store.sql.schema import SchemaSQL
 from firstmark.store.sql.visits import VisitSQL
@@ -84,6 +86,8 @@ class SQLiteStore(
     VisitSQL,
     FunnelSQL,
     SQLiteWeb,
+    PrivacySQL,
+    AuditSQL,
     SchemaSQL,
 ):
     dialect = SQLITE

@@ -12,6 +12,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from firstmark.web.api import (
+    audit,
     calls,
     channels,
     conversions,
@@ -23,6 +24,7 @@ from firstmark.web.api import (
     links,
     numbers,
     openapi,
+    privacy,
     qr,
     reports,
     sites,
@@ -44,5 +46,7 @@ routes: list[BaseRoute] = [
     *channels.routes,
     *web.routes,
     *funnels.routes,
+    *privacy.routes,
+    *audit.routes,
     *openapi.routes,
 ]

@@ -101,7 +101,7 @@ class Operation:
     async def endpoint(self, request: Request) -> Response:
         """Check the request against the declaration, then run the handler."""
         if self.scope is not None:
-            await require(request, self.scope)
+            request.state.api_key = await require(request, self.scope)
         self._check_params(request)
         if self.body is not None and self._has_json(request):
             data = await read_json(request, limit=self.limit)

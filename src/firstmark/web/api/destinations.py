@@ -8,11 +8,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from firstmark.domain import destinations
+from firstmark.domain.audit import key_actor
 from firstmark.domain.destinations import Destination
 from firstmark.domain.schema import Anything, Bool, Int, Obj, Param, Str
 from firstmark.errors import InvalidField, NotFound
 from firstmark.forward.probe import probe
+from firstmark.services import audit
 from firstmark.services import destinations as destinations_service
+from firstmark.web.api.auth import api_key
 from firstmark.web.api.contract import ITEMS, Reply, op
 from firstmark.web.http import json_response, only_known, query_int, read_json
 from firstmark.web.runtime import runtime
@@ -33,11 +36,13 @@ async def _answer(request: Request, dest: Destination, status: int = 200) -> Res
 
 
 async def create_destination(request: Request) -> Response:
+    key = api_key(request)
     rt = runtime(request)
     saved = await destinations_service.create(
         rt.store, rt.credentials_sealer, await read_json(request),
         allow_private=rt.settings.destination_allow_private,
     )  # fmt: skip
+    await audit.record(rt.store, key_actor(key.prefix), "create", "destination", saved.id)
     return await _answer(request, saved, 201)
 
 
@@ -54,6 +59,7 @@ async def get_destination(request: Request) -> Response:
 
 
 async def update_destination(request: Request) -> Response:
+    key = api_key(request)
     current = await _found(request)
     data = await read_json(request)
     rt = runtime(request)
@@ -61,13 +67,19 @@ async def update_destination(request: Request) -> Response:
         rt.store, rt.credentials_sealer, current, data,
         allow_private=rt.settings.destination_allow_private,
     )  # fmt: skip
+    await audit.record(
+        rt.store, key_actor(key.prefix), "update", "destination", saved.id, audit.fields(data)
+    )
     return await _answer(request, saved)
 
 
 async def delete_destination(request: Request) -> Response:
+    key = api_key(request)
     dest = await _found(request)
     assert dest.id is not None
-    await runtime(request).store.delete_destination(dest.id)
+    store = runtime(request).store
+    await store.delete_destination(dest.id)
+    await audit.record(store, key_actor(key.prefix), "delete", "destination", dest.id)
     return Response(status_code=204)
 
 

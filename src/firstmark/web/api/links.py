@@ -10,16 +10,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from firstmark.domain import links, stats
+from firstmark.domain.audit import key_actor
 from firstmark.domain.dimensions import BREAKDOWN_NAMES, LINK_FILTERS, LINK_GROUPS
 from firstmark.domain.links import Prepared
 from firstmark.domain.schema import Anything, Arr, Bool, Int, Obj, Param, Str
 from firstmark.domain.times import iso
 from firstmark.domain.utm import UTM_FIELDS
 from firstmark.errors import InvalidField
+from firstmark.services import audit
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.store import LinkQuery
+from firstmark.web.api.auth import api_key
 from firstmark.web.api.contract import ITEMS, PAGE, RANGE, Reply, op
 from firstmark.web.http import json_response, only_known, query_int, read_json
 from firstmark.web.runtime import runtime
@@ -39,10 +42,12 @@ def _answer(request: Request, prepared: Prepared, status: int = 200) -> JSONResp
 
 
 async def create_link(request: Request) -> Response:
+    key = api_key(request)
     data = await read_json(request)
     rt = runtime(request)
     prepared = await links_service.create_link(rt.store, links_service.policy(rt.settings), data)
     rt.cache.invalidate(prepared.link)
+    await audit.record(rt.store, key_actor(key.prefix), "create", "link", prepared.link.id)
     return _answer(request, prepared, 201)
 
 
@@ -86,6 +91,7 @@ async def get_link(request: Request) -> Response:
 
 
 async def update_link(request: Request) -> Response:
+    key = api_key(request)
     data = await read_json(request)
     rt = runtime(request)
     before = await links_service.get_link(rt.store, _link_id(request))
@@ -94,14 +100,19 @@ async def update_link(request: Request) -> Response:
     )
     children = await qr_service.follow_parent(rt.store, prepared.link)
     rt.cache.invalidate(before, prepared.link, *children)
+    await audit.record(
+        rt.store, key_actor(key.prefix), "update", "link", before.id, audit.fields(data)
+    )
     return _answer(request, prepared)
 
 
 async def archive_link(request: Request) -> Response:
+    key = api_key(request)
     rt = runtime(request)
     link = await links_service.archive_link(rt.store, _link_id(request))
     children = await qr_service.follow_parent(rt.store, link)
     rt.cache.invalidate(link, *children)
+    await audit.record(rt.store, key_actor(key.prefix), "archive", "link", link.id)
     return Response(status_code=204)
 
 

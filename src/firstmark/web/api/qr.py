@@ -10,14 +10,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from firstmark.domain import placements, schedules
+from firstmark.domain.audit import key_actor
 from firstmark.domain.links import Link
 from firstmark.domain.qr import FORMATS, OPTION_NAMES, parse_options
 from firstmark.domain.qrrender import MAX_LOGO_BYTES, Rendered, read_logo
 from firstmark.domain.schema import Anything, Arr, Int, Obj, OneOf, Param, Str
 from firstmark.domain.urls import validate_destination
 from firstmark.errors import InvalidBody, InvalidField, NotFound
+from firstmark.services import audit
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
+from firstmark.web.api.auth import api_key
 from firstmark.web.api.contract import ITEMS, RANGE, Reply, op
 from firstmark.web.http import json_response, only_known, placements_zip, read_json
 from firstmark.web.runtime import runtime
@@ -111,6 +114,7 @@ async def upload_logo(request: Request) -> Response:
 
 
 async def create_placements(request: Request) -> Response:
+    key = api_key(request)
     link = await _link(request)
     assert link.id is not None
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -140,6 +144,9 @@ async def create_placements(request: Request) -> Response:
     saved = await qr_service.create_placements(rt.store, link, drafts)
     # A code scanned before it existed may sit in the cache as unknown.
     rt.cache.invalidate(*(Link(destination="", code=p.code, domain=p.domain) for p in saved))
+    await audit.record(
+        rt.store, key_actor(key.prefix), "add_placements", "link", link.id, {"count": len(saved)}
+    )
     return json_response({"items": [qr_service.placement_json(p, rt.settings) for p in saved]}, 201)
 
 
@@ -186,11 +193,13 @@ async def _invalidate_family(request: Request, link: Link) -> None:
 
 
 async def put_event(request: Request) -> Response:
+    key = api_key(request)
     link = await _link(request)
     data = await read_json(request)
     rt = runtime(request)
     schedule = await qr_service.set_event(rt.store, rt.settings, link, data)
     await _invalidate_family(request, link)
+    await audit.record(rt.store, key_actor(key.prefix), "set_event", "link", link.id)
     return json_response(schedules.to_json(schedule, datetime.now(UTC)))
 
 
@@ -200,15 +209,20 @@ async def get_event(request: Request) -> Response:
 
 
 async def delete_event(request: Request) -> Response:
+    key = api_key(request)
     link = await _link(request)
     assert link.id is not None
     if not await runtime(request).store.delete_schedule(link.id):
         raise NotFound(f"link {link.id} has no event")
     await _invalidate_family(request, link)
+    await audit.record(
+        runtime(request).store, key_actor(key.prefix), "delete_event", "link", link.id
+    )
     return Response(status_code=204)
 
 
 async def retire_event(request: Request) -> Response:
+    key = api_key(request)
     link = await _link(request)
     rt = runtime(request)
     data: Any = {}
@@ -225,6 +239,7 @@ async def retire_event(request: Request) -> Response:
         )
     schedule = await qr_service.retire_event(rt.store, link, fallback)
     await _invalidate_family(request, link)
+    await audit.record(rt.store, key_actor(key.prefix), "retire_event", "link", link.id)
     return json_response(schedules.to_json(schedule, datetime.now(UTC)))
 
 

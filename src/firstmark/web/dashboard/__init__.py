@@ -19,6 +19,7 @@ from firstmark.web.dashboard import (
     links,
     numbers,
     pages,
+    privacy,
     qr,
     reports,
 )
@@ -38,5 +39,6 @@ routes: list[BaseRoute] = [
     *destinations.routes,
     *analytics.routes,
     *channels.routes,
+    *privacy.routes,
     pages.fallback,
 ]

@@ -12,9 +12,10 @@ from starlette.routing import Route
 
 from firstmark.domain.passwords import MIN_LENGTH, check_password
 from firstmark.errors import InvalidField
+from firstmark.services import audit
 from firstmark.services import users as users_service
 from firstmark.web.dashboard.pages import client_address, throttled
-from firstmark.web.dashboard.views import Ctx, page
+from firstmark.web.dashboard.views import Ctx, actor, page
 
 
 async def account(ctx: Ctx) -> Response:
@@ -48,6 +49,7 @@ async def _change_password(ctx: Ctx) -> tuple[dict[str, str], int]:
         await users_service.set_password(ctx.store, user, new)
     except InvalidField as exc:
         return {"password": exc.message}, 422
+    await audit.record(ctx.store, actor(ctx), "password", "user", user.username)
     # Every session of the user has ended, this one too: this browser gets a new one.
     ctx.session = await ctx.dashboard.sessions.start(ctx.store, user)
     ctx.new_session = True

@@ -21,6 +21,7 @@ from firstmark.domain.keys import SCOPES, parse_scopes
 from firstmark.domain.passwords import check_password, hash_password
 from firstmark.domain.utm import taxonomy
 from firstmark.errors import InvalidField, NotFound
+from firstmark.services import audit
 from firstmark.services import calls as calls_service
 from firstmark.services import keys as keys_service
 from firstmark.store import CallTotal, GroupRow
@@ -30,6 +31,7 @@ from firstmark.web.dashboard.views import (
     HEADERS,
     Ctx,
     Dashboard,
+    actor,
     column,
     date_range,
     day_labels,
@@ -67,6 +69,8 @@ NAV_ADMIN = (
     NavItem("/dashboard/destinations", "Destinations"),
     NavItem("/dashboard/keys", "API keys"),
     NavItem("/dashboard/settings", "Settings"),
+    NavItem("/dashboard/privacy", "Privacy"),
+    NavItem("/dashboard/audit", "Audit log"),
 )
 
 GROUP_PAGES = {
@@ -266,7 +270,8 @@ async def keys(ctx: Ctx) -> Response:
             errors[exc.field or "scope"] = exc.message
             status = 422
         else:
-            shown, _ = await keys_service.create(ctx.store, scopes, name)
+            shown, made = await keys_service.create(ctx.store, scopes, name)
+            await audit.record(ctx.store, actor(ctx), "create", "key", made.prefix)
             name, chosen = "", []
     return ctx.render(
         "keys.html",
@@ -284,6 +289,7 @@ async def revoke_key(ctx: Ctx) -> Response:
     prefix = ctx.request.path_params["prefix"]
     if not await ctx.store.revoke_api_key(prefix):
         return ctx.redirect("/dashboard/keys", flash={"error": f"No key fm_{prefix}_…"})
+    await audit.record(ctx.store, actor(ctx), "revoke", "key", prefix)
     return ctx.redirect("/dashboard/keys", flash={"message": f"Revoked fm_{prefix}_…"})
 
 

@@ -20,11 +20,12 @@ from firstmark.domain.placements import Placement
 from firstmark.domain.qr import ERROR_LEVELS, FORMATS, MIN_QUIET_ZONE, OPTION_NAMES, parse_options
 from firstmark.domain.qrrender import MAX_LOGO_BYTES, read_logo
 from firstmark.errors import Conflict, InvalidField
+from firstmark.services import audit
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.store import CallTotal
-from firstmark.web.dashboard.views import HEADERS, Ctx, page
+from firstmark.web.dashboard.views import HEADERS, Ctx, actor, page
 from firstmark.web.http import placements_zip
 
 DEFAULTS = {
@@ -201,6 +202,9 @@ async def upload_placements(ctx: Ctx) -> Response:
     # A code scanned before it existed may sit in the cache as unknown.
     ctx.runtime.cache.invalidate(
         *(Link(destination="", code=p.code, domain=p.domain) for p in saved)
+    )
+    await audit.record(
+        ctx.store, actor(ctx), "add_placements", "link", link.id, {"count": len(saved)}
     )
     message = f"Added {len(saved)} placement(s)."
     return ctx.redirect(f"/dashboard/links/{link.id}#placements", flash={"message": message})

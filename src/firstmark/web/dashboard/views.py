@@ -298,3 +298,8 @@ def page(
 
     endpoint.__name__ = handler.__name__
     return endpoint
+
+
+def actor(ctx: Ctx) -> str:
+    """Who the audit log names for this request: the signed-in user."""
+    return f"user:{ctx.session.username or ''}"
