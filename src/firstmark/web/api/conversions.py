@@ -104,7 +104,7 @@ ONE = Obj(
         "order_id": TEXT,
         "click_token": TEXT,
         "visitor_id": TEXT,
-        "consent": Anything("consent given by the visitor (see docs/conversions.md)"),
+        "consent": Anything("consent given by the visitor (see docs/api.md, Conversions)"),
         "user_data": Anything("e-mail, phone, … hashed before storing"),
         "client_ip": TEXT,
         "user_agent": TEXT,

@@ -208,7 +208,7 @@ LINK_BODY = Obj(
         "fallback_url": Str(max_length=4096, nullable=True),
         "max_hits": Int(1, nullable=True),
         "password": Str(max_length=1024, nullable=True),
-        "rules": Anything("device/country/language targets (see docs/links.md)"),
+        "rules": Anything("device/country/language targets (see docs/api.md, Rules)"),
         **{name: Anything("read-only; ignored") for name in links.READ_ONLY},
     }
 )

@@ -31,6 +31,7 @@ PAGE = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>firstmark API reference</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/apidocs.css">
 <script defer src="/static/apidocs.js" data-spec="/api/v1/openapi.json"></script>
 </head>
