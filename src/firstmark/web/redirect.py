@@ -30,6 +30,7 @@ from firstmark.errors import StoreUnavailable
 from firstmark.geo import GeoLookup
 from firstmark.ingest.hits import HitWriter
 from firstmark.web.clientip import ClientIP
+from firstmark.web.headers import MESSAGES, head_problem
 from firstmark.web.linkcache import MISSING, LinkCache
 from firstmark.web.pages import Pages
 from firstmark.web.throttle import link_throttle
@@ -136,7 +137,14 @@ class RedirectApp:
         self.guesses = link_throttle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD", "POST"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        problem = head_problem(len(scope.get("raw_path") or b"") + 16, scope["headers"])
+        if problem is not None:
+            await refuse(send, problem)
+            return
+        if scope["method"] in ("GET", "HEAD", "POST"):
             found = match(scope["path"])
             if found is not None:
                 await self.redirect(scope, receive, send, found[0], found[1])
@@ -368,6 +376,18 @@ class RedirectApp:
                 Outcome.ARCHIVED: "It has been retired by its owner.",
             }[state]
             await self.page(send, 410, "gone.html", reason=reason)
+
+
+async def refuse(send: Send, status: int) -> None:
+    """A head over the limits of web/headers.py, for servers without the click protocol."""
+    body = MESSAGES[status]
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _read_password(receive: Receive) -> str:
