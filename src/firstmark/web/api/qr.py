@@ -3,6 +3,7 @@ mode and scan analytics. Handlers parse, call services/store, answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,14 @@ from firstmark.errors import InvalidBody, InvalidField, NotFound
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.web.api.auth import require
-from firstmark.web.http import json_response, only_known, placements_zip, read_json
+from firstmark.web.http import (
+    bounded,
+    json_response,
+    only_known,
+    placements_zip,
+    read_body,
+    read_json,
+)
 from firstmark.web.runtime import runtime
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
@@ -31,19 +39,13 @@ async def _link(request: Request) -> Link:
 
 
 async def _body(request: Request, limit: int, field: str) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise InvalidField(
-            field, f"the upload must be at most {limit // 1024} KB", code="too_large"
-        )
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise InvalidField(
-                field, f"the upload must be at most {limit // 1024} KB", code="too_large"
-            )
-    return bytes(body)
+    return await read_body(request, limit, _too_large(field, limit))
+
+
+def _too_large(field: str, limit: int) -> Callable[[], InvalidField]:
+    return lambda: InvalidField(
+        field, f"the upload must be at most {limit // 1024} KB", code="too_large"
+    )
 
 
 def _image(rendered: Rendered, filename: str) -> Response:
@@ -86,10 +88,9 @@ async def upload_logo(request: Request) -> Response:
     await require(request, "links:write")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_LOGO_BYTES + 16 * 1024:
-            raise InvalidField("logo", "the logo must be at most 512 KB", code="too_large")
-        async with request.form(max_files=1, max_fields=5) as form:
+        too_large = _too_large("logo", MAX_LOGO_BYTES)
+        form_request = bounded(request, MAX_LOGO_BYTES + 16 * 1024, too_large)
+        async with form_request.form(max_files=1, max_fields=5) as form:
             upload = form.get("file") or form.get("logo")
             if upload is None or isinstance(upload, str):
                 raise InvalidField("logo", "send the image as the form field 'file'")
