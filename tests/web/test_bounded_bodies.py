@@ -34,7 +34,7 @@ class Endless:
 def multipart(field: str, filename: str, media_type: str) -> tuple[bytes, str]:
     boundary = "fmboundary"
     head = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
         f'filename="{filename}"\r\nContent-Type: {media_type}\r\n\r\n'
     ).encode()
     return head, f"multipart/form-data; boundary={boundary}"
