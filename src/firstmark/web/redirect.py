@@ -8,7 +8,6 @@ else falls through to the router.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from firstmark.domain.urls import append_param
 from firstmark.errors import StoreUnavailable
 from firstmark.geo import GeoLookup
 from firstmark.ingest.hits import HitWriter
+from firstmark.services.workers import Workers
 from firstmark.web.clientip import ClientIP
 from firstmark.web.headers import MESSAGES, head_problem
 from firstmark.web.linkcache import MISSING, LinkCache
@@ -123,8 +123,10 @@ class RedirectApp:
         writer: HitWriter,
         geo: GeoLookup,
         pages: Pages,
+        workers: Workers,
     ) -> None:
         self.app = app
+        self.workers = workers
         self.settings = settings
         self.cache = cache
         self.writer = writer
@@ -283,7 +285,7 @@ class RedirectApp:
                 return None
             password = await _read_password(receive)
             assert link.password_hash is not None
-            if not await asyncio.to_thread(check_password, password, link.password_hash):
+            if not await self.workers.thread(check_password, password, link.password_hash):
                 self.guesses.failed(ip, guessed)
                 await self.page(send, 403, "password.html", error="That password is not right.")
                 return None

@@ -60,6 +60,7 @@ async def import_costs(request: Request) -> Response:
         source=options.get("source") or None,
         medium=options.get("medium") or None,
         currency=options.get("currency") or None,
+        workers=runtime(request).workers,
     )
     return json_response(summary, 201)
 

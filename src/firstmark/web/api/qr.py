@@ -68,7 +68,7 @@ async def link_qr(request: Request) -> Response:
     options = parse_options(request.query_params)
     link = await _link(request)
     rt = runtime(request)
-    rendered = await qr_service.render_link(rt.store, rt.settings, link, options)
+    rendered = await qr_service.render_link(rt.store, rt.settings, link, options, rt.workers)
     return _image(rendered, f"{link.code}.{options.format}")
 
 
@@ -77,7 +77,7 @@ async def link_qr_check(request: Request) -> Response:
     options = parse_options(request.query_params)
     link = await _link(request)
     rt = runtime(request)
-    rendered = await qr_service.render_link(rt.store, rt.settings, link, options)
+    rendered = await qr_service.render_link(rt.store, rt.settings, link, options, rt.workers)
     body = rendered.check.to_json()
     body["error_level"] = options.error_level
     body["pixels"] = rendered.pixels
@@ -97,7 +97,8 @@ async def upload_logo(request: Request) -> Response:
             data = await upload.read(MAX_LOGO_BYTES + 1)
     else:
         data = await _body(request, MAX_LOGO_BYTES, "logo")
-    logo = await runtime(request).store.insert_logo(read_logo(data))
+    rt = runtime(request)
+    logo = await rt.store.insert_logo(await rt.workers.process(read_logo, data))
     return json_response(
         {
             "id": logo.id,
@@ -125,7 +126,7 @@ async def create_placements(request: Request) -> Response:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InvalidField("file", "the CSV must be UTF-8") from None
-        drafts = placements.parse_csv(text, link.id)
+        drafts = await runtime(request).workers.process(placements.parse_csv, text, link.id)
     else:
         data = await read_json(request, BATCH_JSON_LIMIT)
         items = data if isinstance(data, list) else [data]
@@ -169,7 +170,7 @@ async def placement_qr(request: Request) -> Response:
     options = parse_options(request.query_params)
     rt = runtime(request)
     placement, link = await qr_service.get_placement(rt.store, request.path_params["pid"])
-    rendered = await qr_service.render_link(rt.store, rt.settings, link, options)
+    rendered = await qr_service.render_link(rt.store, rt.settings, link, options, rt.workers)
     name = placements.file_name(placement, options.format, set())
     return _image(rendered, name)
 
@@ -179,7 +180,7 @@ async def export_placements(request: Request) -> Response:
     options = parse_options(request.query_params)
     link = await _link(request)
     rt = runtime(request)
-    body, count = await qr_service.export_zip(rt.store, rt.settings, link, options)
+    body, count = await qr_service.export_zip(rt.store, rt.settings, link, options, rt.workers)
     return placements_zip(body, count, link.code)
 
 
