@@ -236,15 +236,34 @@ async def test_forward_query_never_overrides_utm_or_token(
     client: httpx.AsyncClient, anon: httpx.AsyncClient
 ) -> None:
     await make(client, code="fwd", forward_query=True, utm_source="print")
-    r = await anon.get("/fwd?gclid=abc&utm_source=evil&fm_click=forged&ref=ad")
+    r = await anon.get(
+        "/fwd?gclid=abc&utm_source=evil&UTM_Source=evil2&fm_click=forged&ref=ad&REF=ad2&x=1"
+    )
     params = parse_qsl(urlsplit(r.headers["location"]).query)
     names = [k for k, _ in params]
-    assert ("gclid", "abc") in params
-    assert ("ref", "ad") in params  # the visitor's ref replaces the destination's
-    assert dict(params)["utm_source"] == "print"
+    assert ("gclid", "abc") in params and ("x", "1") in params
+    # The destination's own parameters win over the visitor's, whatever their case.
+    assert [v for k, v in params if k.lower() == "ref"] == ["home"]
+    assert [v for k, v in params if k.lower() == "utm_source"] == ["print"]
     assert names.count("fm_click") == 1 and dict(params)["fm_click"] != "forged"
     plain = await anon.get("/fwd?gclid=abc")
     assert "gclid" in plain.headers["location"]
+
+
+async def test_forward_query_cannot_change_the_destinations_account(
+    client: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    await make(
+        client,
+        code="acct",
+        forward_query=True,
+        destination="https://pay.example/checkout?account=merchant-1&plan=pro",
+    )
+    r = await anon.get("/acct?account=attacker&Account=attacker2&PLAN=free&coupon=SPRING")
+    params = parse_qsl(urlsplit(r.headers["location"]).query)
+    assert [v for k, v in params if k.lower() == "account"] == ["merchant-1"]
+    assert [v for k, v in params if k.lower() == "plan"] == ["pro"]
+    assert ("coupon", "SPRING") in params
 
 
 async def test_query_is_not_forwarded_by_default(

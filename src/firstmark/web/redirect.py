@@ -304,9 +304,8 @@ class RedirectApp:
         destination = choose(target, visit)
         forwarded: Sequence[tuple[str, str]] = ()
         if link.forward_query and scope["query_string"]:
-            forwarded = forwardable(
-                target, parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-            )
+            query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            forwarded = forwardable(target, query, destination)
         token = None
         if self.tokens and link.click_token:
             token = (self.token_param, self.signer.token(target.id62, now))
