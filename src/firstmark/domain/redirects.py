@@ -39,9 +39,7 @@ class Destination:
         base, fragment = split_fragment(with_params(to_ascii(url), utm))
         query = base.partition("?")[2]
         names = frozenset(
-            unquote_plus(piece.partition("=")[0]).casefold()
-            for piece in query.split("&")
-            if piece
+            unquote_plus(piece.partition("=")[0]).casefold() for piece in query.split("&") if piece
         )
         return cls(base, fragment, names)
 
