@@ -331,3 +331,30 @@ async def test_reserved_paths_are_not_codes(anon: httpx.AsyncClient) -> None:
     r = await anon.get("/readyz")
     assert r.status_code == 200 and r.json()["status"] == "ready"
     assert (await anon.get("/static/page.css")).status_code == 200
+
+
+async def test_public_pages_carry_the_security_headers(
+    client: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    await make(client, code="gone", expires_at="2001-01-01T00:00:00Z")
+    await make(client, code="locked", password="correct horse battery")
+    pages = {
+        404: await anon.get("/nosuchcode"),
+        410: await anon.get("/gone"),
+        200: await anon.get("/locked"),  # the password form
+        403: await anon.post("/locked", data={"password": "wrong guess"}),
+    }
+    for status, page in pages.items():
+        assert page.status_code == status, page.text
+        csp = page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp, status
+        assert page.headers["x-frame-options"] == "DENY"
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert page.headers["cache-control"] == "private, no-store"
+
+
+async def test_the_404_page_repeats_a_bounded_host(anon: httpx.AsyncClient) -> None:
+    host = "a" * 240 + ".example"  # under the 255-byte limit
+    page = await anon.get("/nosuchcode", headers={"host": host})
+    assert page.status_code == 404
+    assert "a" * 64 + "…" in page.text and "a" * 65 not in page.text

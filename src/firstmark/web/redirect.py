@@ -47,6 +47,18 @@ _NO_STORE = (
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
 )
 _HEADERS = ((b"content-length", b"0"), *_NO_STORE)
+# The public pages (404, 410, the password form, 503) get the dashboard's protections: no
+# script at all, no framing, no type sniffing.
+_PAGE_HEADERS = (
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        b"base-uri 'none'",
+    ),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+)
+SHOWN_HOST = 64  # characters of the Host header a 404 page repeats, at most
 _HEADERS_NOINDEX = (*_HEADERS, _NOINDEX)
 
 
@@ -341,6 +353,7 @@ class RedirectApp:
                     (b"content-type", b"text/html; charset=utf-8"),
                     (b"content-length", str(len(body)).encode()),
                     *_NO_STORE,
+                    *_PAGE_HEADERS,
                     _NOINDEX,
                     *extra,
                 ],
@@ -361,7 +374,8 @@ class RedirectApp:
         if domain is not None and domain.fallback_url:
             await self.to(send, domain.fallback_url)
             return
-        await self.page(send, 404, "not_found.html", host=host, code=code)
+        shown = host if len(host) <= SHOWN_HOST else host[:SHOWN_HOST] + "…"
+        await self.page(send, 404, "not_found.html", host=shown, code=code)
 
     async def unavailable(
         self, send: Send, target: Target, state: Outcome, host: str, code: str
