@@ -10,14 +10,17 @@ queue (`FIRSTMARK_WORKER_QUEUE` jobs waiting); past the queue a request is refus
 Two kinds of "elsewhere": `thread` for work that releases the GIL (hashlib's scrypt), and
 `process` for pure-Python work, which in a thread would still take the GIL from the event
 loop for 5 ms at a time. The process pool is shared by every app in the process, started on
-first use (spawned, not forked: the server has threads), and recreated if a worker dies.
+first use (spawned, not forked: the server has threads), runs at a lower CPU priority than the
+server (nice 10), and is recreated if a worker dies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -38,7 +41,9 @@ def _process_pool(size: int) -> ProcessPoolExecutor:
     with _pools_lock:
         pool = _pools.get(size)
         if pool is None:
-            pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(
+                size, mp_context=multiprocessing.get_context("spawn"), initializer=_background
+            )
             _pools[size] = pool
         return pool
 
@@ -48,6 +53,13 @@ def _drop_pool(size: int, pool: ProcessPoolExecutor) -> None:
         if _pools.get(size) is pool:
             del _pools[size]
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _background() -> None:
+    """In each worker process: yield the CPU to the event loop's process when both want it
+    (a render can wait a few milliseconds; a redirect should not)."""
+    with contextlib.suppress(OSError):
+        os.nice(10)
 
 
 def _ready() -> bool:
