@@ -50,7 +50,7 @@
       var vid = id(w.localStorage, "fm_vid");
       if (vid) { b.vid = vid; b.sid = id(w.sessionStorage, "fm_sid"); }
       if (T) {
-        for (key in T) if (IDS.indexOf(key) < 0 || ok("ad_storage") || ok("ad_user_data")) o[key] = T[key];
+        for (key in T) o[key] = IDS.indexOf(key) < 0 || ok("ad_storage") || ok("ad_user_data") ? T[key] : "1";
         b.landing = o;
         if (vid) { T = 0; keep(); } // the touch is stored; later pages need not repeat it
       }

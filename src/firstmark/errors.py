@@ -40,6 +40,15 @@ class InvalidField(FirstmarkError):
         super().__init__(message, field=field, code=code)
 
 
+class UnknownParameter(InvalidField):
+    """A query parameter the route does not declare: a typo must not be silently ignored."""
+
+    status = 400
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, f"unknown parameter {name!r}", code="unknown_field")
+
+
 @dataclass(frozen=True, slots=True)
 class RowError:
     """One problem in one row of an uploaded file (rows count from 1, the header included)."""

@@ -165,7 +165,7 @@ async def test_realtime_counts_the_last_five_minutes(
         ("events", {"site": "1", "prop": "plan"}, 422, "name"),
         ("events", {"site": "1", "name": "signup", "prop": "pl'an"}, 422, "prop"),
         ("pages", {"site": "1", "format": "xml"}, 422, "format"),
-        ("pages", {"site": "1", "colour": "red"}, 422, "colour"),
+        ("pages", {"site": "1", "colour": "red"}, 400, "colour"),
         ("overview", {"site": "1", "interval": "week"}, 422, "interval"),
         ("pages", {"site": "999"}, 404, None),
         ("nope", {"site": "1"}, 404, None),

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +24,7 @@ from firstmark.domain.events import CLICK_IDS, ID, RawEvent, Touch, click_ids_of
 from firstmark.domain.goals import Goal
 from firstmark.domain.goals import name as goal_name
 from firstmark.domain.money import amount, currency
-from firstmark.domain.times import iso
+from firstmark.domain.times import EARLIEST_TS, iso_ts
 from firstmark.domain.userdata import hash_user_data
 from firstmark.errors import InvalidField
 
@@ -113,7 +113,12 @@ def parse_ts(value: object, now: float, field_name: str = "ts") -> float:
             ) from None
         if parsed.tzinfo is None:
             raise InvalidField(field_name, f"{field_name} needs a UTC offset (Z or +hh:mm)")
-        ts = parsed.timestamp()
+        try:
+            ts = parsed.timestamp()
+        except OverflowError:  # year 1 at +14:00 is before year 1 in UTC
+            ts = -math.inf
+        if ts < EARLIEST_TS:
+            raise InvalidField(field_name, f"{field_name} must not be before 2000-01-01")
     else:
         raise InvalidField(field_name, f"{field_name} must be ISO 8601 or epoch seconds")
     if ts > now + FUTURE_SKEW_S:
@@ -363,7 +368,7 @@ def to_json(conv: Conversion, link: Mapping[str, Any] | None = None) -> dict[str
         "id": conv.id,
         "event_id": conv.event_id,
         "goal": conv.goal,
-        "ts": iso(datetime.fromtimestamp(conv.ts, UTC)),
+        "ts": iso_ts(conv.ts),
         "value": conv.value,
         "currency": conv.currency,
         "order_id": conv.order_id,

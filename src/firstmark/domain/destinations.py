@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from firstmark.domain import oauth
 from firstmark.domain.conversions import Conversion
-from firstmark.domain.times import iso
+from firstmark.domain.times import iso, iso_ts
 from firstmark.errors import InvalidField
 
 # Credential fields per platform: (required, optional).
@@ -423,7 +423,7 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
         "id": delivery.id,
         "outbox_id": delivery.outbox_id,
         "event_id": delivery.event_id,
-        "ts": iso(datetime.fromtimestamp(delivery.ts, UTC)),
+        "ts": iso_ts(delivery.ts),
         "status": delivery.status,
         "http_status": delivery.http_status,
         "latency_ms": None if delivery.latency_ms is None else round(delivery.latency_ms, 1),

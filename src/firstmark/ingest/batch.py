@@ -3,8 +3,10 @@
 A request costs the response path one deque append. Every `flush_ms` (or as soon as a batch is
 full) the task hands the front of the buffer to `_write`, one batch per transaction. When the
 buffer is full, producers wait (back-pressure); nothing is dropped. A failed write keeps the
-batch and retries with backoff, counting the failures. `stop()` drains everything before
-returning.
+batch and retries with backoff, counting the failures, unless the failure is about its rows
+(store/failures.py): then the batch is split in halves until the rows that fail on their own
+are found; those are dropped, counted (`rejected`) and logged without their content, and the
+rest is stored. `stop()` drains everything before returning.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 from collections import deque
 from typing import Generic, TypeVar
 
-from firstmark.store import Store
+from firstmark.store import Store, row_level
 
 log = logging.getLogger("firstmark.writer")
 T = TypeVar("T")
@@ -51,6 +53,7 @@ class BatchWriter(Generic[T]):
         self.flushes = 0
         self.failures = 0
         self.waits = 0
+        self.rejected = 0
         self.last_flush_s = 0.0
 
     @property
@@ -131,15 +134,49 @@ class BatchWriter(Generic[T]):
             if not raws:
                 return 0
             started = time.perf_counter()
-            await self._write(raws)
-            for _ in raws:
-                self._buf.popleft()
-        self.written += len(raws)
+            try:
+                await self._write(raws)
+            except Exception as exc:
+                if not row_level(exc):
+                    raise
+                await self._split(raws, exc)
+            else:
+                for _ in raws:
+                    self._buf.popleft()
+                self.written += len(raws)
         self.flushes += 1
         self.last_flush_s = time.perf_counter() - started
         if len(self._buf) < self.capacity:
             self._space.set()
         return len(raws)
+
+    async def _isolate(self, raws: list[T]) -> None:
+        """Write `raws` (the front of the buffer) half by half until each row that fails on
+        its own is found: that row leaves the buffer unwritten."""
+        try:
+            await self._write(raws)
+        except Exception as exc:
+            if not row_level(exc):
+                raise  # the database itself: the caller retries what is left
+            await self._split(raws, exc)
+            return
+        for _ in raws:
+            self._buf.popleft()
+        self.written += len(raws)
+
+    async def _split(self, raws: list[T], exc: Exception) -> None:
+        """`raws` failed for a row-level reason: try each half, or drop the one row."""
+        if len(raws) > 1:
+            half = len(raws) // 2
+            await self._isolate(raws[:half])
+            await self._isolate(raws[half:])
+            return
+        self._buf.popleft()
+        self.rejected += 1
+        # The row's content may be personal or hostile: the error's kind only.
+        log.error(
+            "dropped 1 of the %s: the database refused it (%s)", self.what, type(exc).__name__
+        )
 
     async def drain(self) -> None:
         """Write everything buffered now (tests and shutdown)."""

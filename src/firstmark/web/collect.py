@@ -19,6 +19,7 @@ from firstmark.domain import consent as consent_rules
 from firstmark.domain import events
 from firstmark.domain.events import RawEvent
 from firstmark.domain.lru import LRU
+from firstmark.domain.schema import check_json
 from firstmark.domain.sites import KEY_PATTERN, Site
 from firstmark.errors import BodyTooLarge, FirstmarkError, Forbidden, InvalidBody, RateLimited
 from firstmark.ingest.events import EventWriter
@@ -143,6 +144,7 @@ class CollectApp:
                 data = json.loads(body)
             except (ValueError, UnicodeDecodeError, RecursionError):
                 raise InvalidBody("the body is not valid JSON") from None
+            check_json(data)  # NUL, invalid text, huge numbers: refused here, never queued
             given = events.parse(data, token_param=self.token_param)
             site = (
                 await self.sites.get(given.site_key)

@@ -19,6 +19,7 @@ from firstmark.config import Settings
 from firstmark.domain import dni
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.numbers import Pool
+from firstmark.domain.schema import clean_text
 from firstmark.errors import FirstmarkError, Forbidden, InvalidField, RateLimited
 from firstmark.store import Store
 from firstmark.web.clientip import ClientIP
@@ -176,9 +177,12 @@ def _pairs(query: bytes) -> list[tuple[str, str]]:
             "query", f"the query is longer than {dni.QUERY_LIMIT // 1024} KB", code="too_long"
         )
     try:
-        return parse_qsl(query.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_PARAMS)
+        pairs = parse_qsl(
+            query.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_PARAMS
+        )
     except ValueError:
         raise InvalidField("query", f"the query has more than {MAX_PARAMS} parameters") from None
+    return [(clean_text(k), clean_text(v)) for k, v in pairs]
 
 
 def _host(url: str) -> str:

@@ -10,9 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message
 
-from firstmark.errors import BodyTooLarge, InvalidBody, InvalidField
+from firstmark.domain.schema import check_json
+from firstmark.errors import BodyTooLarge, InvalidBody, InvalidField, UnknownParameter
 
 BODY_LIMIT = 64 * 1024
+PARSED = "firstmark.json"  # scope key: the body once read and checked (web/api/contract.py)
 
 
 def bounded(
@@ -56,16 +58,22 @@ def _size(limit: int) -> str:
 
 
 async def read_json(request: Request, limit: int = BODY_LIMIT) -> Any:
-    """The JSON body, refusing anything over `limit` bytes before reading it all."""
+    """The JSON body, refusing anything over `limit` bytes before reading it all, and any
+    value no engine can store (NUL, invalid text, integers beyond 64 bits; see check_json)."""
+    if PARSED in request.scope:
+        return request.scope[PARSED]
     body = await read_body(request, limit)
     if not body.strip():
         raise InvalidBody("the body is empty; send a JSON object")
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidBody(f"the body is not valid JSON: {exc}") from None
     except RecursionError:  # thousands of nested brackets
         raise InvalidBody("the body is nested too deeply") from None
+    check_json(data)
+    request.scope[PARSED] = data
+    return data
 
 
 def json_response(data: Any, status: int = 200) -> JSONResponse:
@@ -101,6 +109,5 @@ def only_known(params: Mapping[str, str], allowed: Collection[str]) -> dict[str,
     silently ignored)."""
     unknown = set(params) - set(allowed)
     if unknown:
-        name = sorted(unknown)[0]
-        raise InvalidField(name, f"unknown parameter {name!r}", code="unknown_field")
+        raise UnknownParameter(sorted(unknown)[0])
     return dict(params)

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from firstmark.domain import stats
 from firstmark.domain.costs import MAX_FILE_BYTES
 from firstmark.domain.dimensions import COST_GROUPS
+from firstmark.domain.schema import Param, Str
 from firstmark.domain.times import iso
 from firstmark.errors import BodyTooLarge, InvalidField
 from firstmark.services import costs as costs_service
 from firstmark.store import epoch_day
-from firstmark.web.api.auth import require
+from firstmark.web.api.contract import RANGE, Reply, op
 from firstmark.web.http import bounded, json_response, only_known, read_body
 from firstmark.web.runtime import runtime
 
@@ -51,7 +52,6 @@ async def _read_file(request: Request) -> tuple[bytes, dict[str, str]]:
 
 
 async def import_costs(request: Request) -> Response:
-    await require(request, "costs:write")
     data, options = await _read_file(request)
     summary = await costs_service.import_file(
         runtime(request).store,
@@ -66,7 +66,6 @@ async def import_costs(request: Request) -> Response:
 
 
 async def cost_totals(request: Request) -> Response:
-    await require(request, "reports:read")
     params = only_known(request.query_params, {"from", "to", "group_by"})
     group_by = [g for g in params.get("group_by", "source,medium,campaign").split(",") if g]
     for name in group_by:
@@ -95,7 +94,25 @@ async def cost_totals(request: Request) -> Response:
     )
 
 
-routes = [
-    Route("/api/v1/costs/import", import_costs, methods=["POST"]),
-    Route("/api/v1/costs", cost_totals, methods=["GET"]),
+OPTIONS = [
+    Param("preset", Str(max_length=32), description="the export's format; auto by default"),
+    Param("source", Str(max_length=255)),
+    Param("medium", Str(max_length=255)),
+    Param("currency", Str(max_length=3)),
 ]
+UPLOAD: dict[str, dict[str, Any]] = {
+    "multipart/form-data": {
+        "type": "object",
+        "properties": {"file": {"type": "string", "contentMediaType": "text/csv"}},
+        "required": ["file"],
+    },
+    "text/csv": {"type": "string"},
+}
+
+routes = [
+    op("POST", "/api/v1/costs/import", import_costs, scope="costs:write",
+       summary="Import an ad platform's cost export", query=OPTIONS, uploads=UPLOAD,
+       replies=[Reply(201, "What was imported")]),
+    op("GET", "/api/v1/costs", cost_totals, scope="reports:read", summary="Cost totals",
+       query=(*RANGE, Param("group_by", Str(max_length=255), description="comma-separated"))),
+]  # fmt: skip

@@ -11,6 +11,8 @@ from starlette.routing import BaseRoute
 
 from firstmark.web.dashboard import (
     account,
+    analytics,
+    channels,
     costs,
     destinations,
     goals,
@@ -34,5 +36,7 @@ routes: list[BaseRoute] = [
     *goals.routes,
     *numbers.routes,
     *destinations.routes,
+    *analytics.routes,
+    *channels.routes,
     pages.fallback,
 ]

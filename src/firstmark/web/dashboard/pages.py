@@ -1,4 +1,4 @@
-"""The dashboard's own pages: login, overview, campaigns and channels, API keys, settings.
+"""The dashboard's own pages: login, overview, campaigns (links grouped), API keys, settings.
 
 The other pages have their own modules (links.py, qr.py, reports.py, ...); __init__.py lists
 every route. Handlers parse, call domain and store, render a template from templates/dashboard/.
@@ -52,6 +52,7 @@ class NavItem:
 # costs, attribution) take their place here and nowhere else.
 NAV = (
     NavItem("/dashboard", "Overview"),
+    NavItem("/dashboard/web", "Web"),
     NavItem("/dashboard/campaigns", "Campaigns"),
     NavItem("/dashboard/channels", "Channels"),
     NavItem("/dashboard/links", "Links"),
@@ -71,9 +72,14 @@ NAV_ADMIN = (
 GROUP_PAGES = {
     "campaigns": (
         "Campaigns",
-        {"campaign": "Campaign", "utm_campaign": "utm_campaign", "tag": "Tag"},
+        {
+            "campaign": "Campaign",
+            "utm_campaign": "utm_campaign",
+            "tag": "Tag",
+            "utm_source": "utm_source",
+            "utm_medium": "utm_medium",
+        },
     ),
-    "channels": ("Channels", {"utm_source": "utm_source", "utm_medium": "utm_medium"}),
 }
 
 
@@ -345,7 +351,6 @@ routes = [
     Route("/dashboard/login", page(login, login=False), methods=["GET", "POST"]),
     Route("/dashboard/logout", page(logout), methods=["POST"]),
     Route("/dashboard/campaigns", page(groups), methods=["GET"]),
-    Route("/dashboard/channels", page(groups), methods=["GET"]),
     Route("/dashboard/keys", page(keys), methods=["GET", "POST"]),
     Route("/dashboard/keys/{prefix}/revoke", page(revoke_key), methods=["POST"]),
     Route("/dashboard/settings", page(settings_page), methods=["GET"]),

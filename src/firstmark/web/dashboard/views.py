@@ -27,6 +27,7 @@ from firstmark import __version__
 from firstmark.config import Settings
 from firstmark.domain import kpis, stats
 from firstmark.domain.phones import display
+from firstmark.domain.schema import clean_text
 from firstmark.errors import BodyTooLarge, FirstmarkError, InvalidField, NotFound
 from firstmark.store import Store
 from firstmark.web.dashboard.sessions import COOKIE, FLASH_COOKIE, Session, Sessions
@@ -75,6 +76,14 @@ def _when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "—" if value is None else value.strftime(fmt)
 
 
+def _when_ts(value: float | None) -> str:
+    """Epoch seconds for a page; a stored value no datetime can hold shows as a dash."""
+    try:
+        return _when(None if value is None else datetime.fromtimestamp(value, UTC))
+    except (ValueError, OverflowError, OSError):
+        return "—"
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_load),
@@ -89,7 +98,7 @@ def environment() -> jinja2.Environment:
     env.filters["when"] = _when
     env.filters["dec"] = _decimal
     env.filters["phone"] = display
-    env.filters["ts"] = lambda value: _when(datetime.fromtimestamp(value, UTC))
+    env.filters["ts"] = _when_ts
     env.globals["version"] = __version__
     return env
 
@@ -224,8 +233,12 @@ async def read_form(request: Request, upload: int = 0) -> FormData:
     form_request = bounded(
         request, FORM_LIMIT + upload, lambda: BodyTooLarge(f"the upload is larger than {limit}")
     )
-    return await form_request.form(
+    form = await form_request.form(
         max_files=1 if upload else 0, max_fields=200, max_part_size=FORM_LIMIT
+    )
+    # NUL and invalid text cannot be stored on every engine and no form field wants them.
+    return FormData(
+        [(clean_text(k), clean_text(v) if isinstance(v, str) else v) for k, v in form.multi_items()]
     )
 
 
