@@ -30,11 +30,13 @@ from firstmark.ingest.events import EventWriter, GoalCache
 from firstmark.ingest.hits import HitWriter
 from firstmark.sealing import Sealer
 from firstmark.services import linkcheck, outbound
+from firstmark.services.workers import Workers
 from firstmark.store import Store, create_store
 from firstmark.web import api, callhooks, dashboard, ops
 from firstmark.web.collect import CollectApp, SiteCache
 from firstmark.web.dni import DniApp, PoolCache
 from firstmark.web.linkcache import LinkCache
+from firstmark.web.looplag import LoopLag
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
 from firstmark.web.runtime import Runtime
@@ -122,6 +124,8 @@ def create_app(
         request_timeout_s=settings.forward_timeout_s,
         tokens=TokenProvider(client, oauth_urls(settings)),
     )
+    workers = Workers(settings.cpu_workers, settings.worker_queue)
+    loop_lag = LoopLag()
     cache = LinkCache(
         store,
         token_param=settings.click_token_param,
@@ -149,9 +153,13 @@ def create_app(
             )
         if settings.forward_enabled:
             forwarder.start(settings.forward_poll_s)
+        await workers.warm()
+        loop_lag.start()
         try:
             yield
         finally:
+            await loop_lag.stop()
+            workers.close()
             await forwarder.stop()
             if own_client:
                 await client.aclose()
@@ -199,7 +207,17 @@ def create_app(
         forwarder=forwarder,
         probe_forwarder=forwarder,
         dni=dni,
+        workers=workers,
+        loop_lag=loop_lag,
     )
-    app = RedirectApp(dni, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages())
+    app = RedirectApp(
+        dni,
+        settings=settings,
+        cache=cache,
+        writer=writer,
+        geo=geo,
+        pages=Pages(),
+        workers=workers,
+    )
     app.state = router.state  # type: ignore[attr-defined]
     return app

@@ -72,6 +72,9 @@ class Settings:
     twilio_shared_key: str = ""
     vonage_signature_secret: str = ""
     telnyx_public_key: str = ""
+    cpu_workers: int = 2
+    worker_queue: int = 32
+    metrics_token: str = ""
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -226,6 +229,8 @@ def _check(settings: Settings) -> None:
         )
     if settings.keep_alive <= 0:
         raise ConfigError(f"{PREFIX}KEEP_ALIVE must be above 0 seconds", field="keep_alive")
+    if settings.cpu_workers < 1:
+        raise ConfigError(f"{PREFIX}CPU_WORKERS must be at least 1", field="cpu_workers")
     param = settings.click_token_param
     if not param or not param.replace("_", "").replace("-", "").isalnum():
         raise ConfigError(

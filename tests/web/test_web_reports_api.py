@@ -189,3 +189,17 @@ async def test_every_report_answers(
         answer = await client.get(f"/api/v1/web/{report}", params={"site": site})
         assert answer.status_code == 200, (report, answer.text)
     assert (await anon.get("/api/v1/web/pages", params={"site": site})).status_code == 401
+
+
+async def test_csv_export_neutralises_formulas_sent_to_e(
+    app: Any, client: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    key = await make_site(client)
+    body = {"site": key, "url": f"{SITE}/=1+1", "landing": {"utm_source": '=HYPERLINK("x")'}}
+    assert (await post_event(anon, body, **{"user-agent": FIREFOX})).status_code == 202
+    await app.state.runtime.event_writer.drain()
+    sites = (await client.get("/api/v1/sites")).json()["items"]
+    site = next(s["id"] for s in sites if s["key"] == key)
+    answer = await client.get("/api/v1/web/sources", params={"site": site, "format": "csv"})
+    cells = [row[0] for row in csv.reader(io.StringIO(answer.text))][1:]
+    assert cells == ['\'=hyperlink("x")'], answer.text  # sources are lower-cased

@@ -53,6 +53,34 @@ REDACTED = "[email]"
 _EMAIL = re.compile(r"[^\s@/?&=:;,\"'<>]+@[^\s@/?&=:;,\"'<>]+\.[A-Za-z]{2,}")
 
 
+REDACTED_PHONE = "[phone]"
+# A phone number as people type one: international (+ or 00, then 7-15 digits, spaces, dots,
+# dashes or brackets between), or national with its digits grouped by separators. Checked
+# for 9-15 digits below, and never a date: bare digit runs (order ids, amounts) stay.
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+|00)\d[\d\s.()/-]{5,22}\d(?!\w)"
+    r"|(?<![\w+.-])\(?\d{2,5}\)?(?:[\s.-]\(?\d{2,5}\)?){2,4}(?![\w.-]?\d)"
+)
+_DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
+
+
+def _phone(match: re.Match[str]) -> str:
+    found = match.group(0)
+    digits = sum(c.isdigit() for c in found)
+    if found.startswith(("+", "00")):
+        return REDACTED_PHONE if 8 <= digits <= 17 else found
+    if 9 <= digits <= 15 and not _DATE.search(found):
+        return REDACTED_PHONE
+    return found
+
+
+def redact_prop(text: str) -> str:
+    """A prop's text: e-mail addresses and phone numbers redacted (props are free-form, and
+    forms put both in them)."""
+    text = redact(text)
+    return _PHONE.sub(_phone, text) if sum(c.isdigit() for c in text) >= 8 else text
+
+
 def redact(text: str) -> str:
     """Email addresses in free text (a path, a prop, a UTM value) become '[email]': pages and
     campaign links leak them more often than anyone intends."""
@@ -202,7 +230,7 @@ def _props(value: object) -> str | None:
             )  # fmt: skip
     if not value:
         return None
-    clean = {k: redact(v) if isinstance(v, str) else v for k, v in value.items()}
+    clean = {k: redact_prop(v) if isinstance(v, str) else v for k, v in value.items()}
     text = json.dumps(clean, separators=(",", ":"), ensure_ascii=False)
     if len(text.encode()) > MAX_PROPS_BYTES:
         raise InvalidField("props", f"props are larger than {MAX_PROPS_BYTES} bytes")

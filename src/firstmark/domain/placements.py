@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from firstmark.domain import csvcells
 from firstmark.domain.links import Link, generate_code, validate_code
 from firstmark.domain.times import check_day
 from firstmark.domain.utm import normalise_utm
@@ -267,13 +268,13 @@ def manifest(rows: Sequence[tuple[Placement, str, str]], checks: Sequence[str]) 
     code's print check summary (as in the X-Print-Check header)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
+    writer.writerow(csvcells.row(
         ["placement", "code", "short_url", "file", "venue", "medium", "quantity", "print_cost",
          "currency", "print_check"]
-    )  # fmt: skip
+    ))  # fmt: skip
     for (p, url, name), check in zip(rows, checks, strict=True):
-        writer.writerow(
+        writer.writerow(csvcells.row(
             [p.name, p.code, url, name, p.venue or "", p.medium or "", p.quantity or "",
              "" if p.print_cost is None else str(p.print_cost), p.currency or "", check]
-        )  # fmt: skip
+        ))  # fmt: skip
     return out.getvalue()

@@ -26,6 +26,7 @@ from firstmark.domain.calls import CallEvent
 from firstmark.domain.schema import clean_json, clean_text
 from firstmark.errors import FirstmarkError, Forbidden
 from firstmark.services import calls
+from firstmark.web.http import read_body
 from firstmark.web.runtime import runtime
 
 log = logging.getLogger("firstmark.calls")
@@ -50,15 +51,7 @@ def hook_url(settings: Settings, path: str) -> str:
 
 
 async def _body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > BODY_LIMIT:
-        raise Forbidden("webhook body too large")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > BODY_LIMIT:
-            raise Forbidden("webhook body too large")
-    return bytes(body)
+    return await read_body(request, BODY_LIMIT, lambda: Forbidden("webhook body too large"))
 
 
 def _refused(provider: str) -> Response:

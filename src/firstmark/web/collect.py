@@ -18,6 +18,7 @@ from firstmark.config import Settings
 from firstmark.domain import consent as consent_rules
 from firstmark.domain import events
 from firstmark.domain.events import RawEvent
+from firstmark.domain.lru import LRU
 from firstmark.domain.schema import check_json
 from firstmark.domain.sites import KEY_PATTERN, Site
 from firstmark.errors import BodyTooLarge, FirstmarkError, Forbidden, InvalidBody, RateLimited
@@ -28,6 +29,12 @@ from firstmark.web.ratelimit import RateLimiter
 from firstmark.web.script import Script
 
 UNKNOWN_TTL_S = 5.0
+SITE_ENTRIES = 10_000  # public keys remembered, unknown ones included
+SITE_BYTES = 8 * 2**20
+
+
+def _site_weight(key: str, entry: tuple[Site | None, float]) -> int:
+    return 2 * len(key) + (1000 if entry[0] is not None else 0)
 
 
 class SiteCache:
@@ -36,7 +43,9 @@ class SiteCache:
     def __init__(self, store: Store, ttl: float) -> None:
         self.store = store
         self.ttl = max(ttl, 0.5)
-        self._sites: dict[str, tuple[Site | None, float]] = {}
+        self._sites: LRU[str, tuple[Site | None, float]] = LRU(
+            SITE_ENTRIES, SITE_BYTES, _site_weight
+        )
 
     async def get(self, key: str) -> Site | None:
         now = time.monotonic()
@@ -44,16 +53,14 @@ class SiteCache:
         if found is not None and found[1] > now:
             return found[0]
         site = await self.store.site_by_key(key)
-        if len(self._sites) > 10_000:
-            self._sites.clear()
-        self._sites[key] = (site, now + (self.ttl if site else min(self.ttl, UNKNOWN_TTL_S)))
+        self._sites.put(key, (site, now + (self.ttl if site else min(self.ttl, UNKNOWN_TTL_S))))
         return site
 
     def invalidate(self, key: str | None = None) -> None:
         if key is None:
             self._sites.clear()
         else:
-            self._sites.pop(key, None)
+            self._sites.pop(key)
 
 
 def _origin_host(origin: str) -> str | None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Message
 
 from firstmark.domain.schema import check_json
 from firstmark.errors import BodyTooLarge, InvalidBody, InvalidField, UnknownParameter
@@ -16,19 +17,52 @@ BODY_LIMIT = 64 * 1024
 PARSED = "firstmark.json"  # scope key: the body once read and checked (web/api/contract.py)
 
 
+def bounded(
+    request: Request, limit: int, too_large: Callable[[], Exception] | None = None
+) -> Request:
+    """The request, with a body that may not pass `limit` bytes: a declared Content-Length
+    over it is refused at once, and the bytes are counted as they stream, so a chunked body
+    (no Content-Length) is stopped at the limit, never read or spooled to disk in full.
+    Every body read goes through here: JSON, CSV, uploads and forms (multipart included)."""
+    error = too_large or (lambda: BodyTooLarge(f"the body is larger than {_size(limit)}"))
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise error()
+    receive = request.receive
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise error()
+        return message
+
+    return Request(request.scope, counted)
+
+
+async def read_body(
+    request: Request, limit: int, too_large: Callable[[], Exception] | None = None
+) -> bytes:
+    """The whole body, at most `limit` bytes (see `bounded`)."""
+    body = bytearray()
+    async for chunk in bounded(request, limit, too_large).stream():
+        body += chunk
+    return bytes(body)
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 1024} KB"
+
+
 async def read_json(request: Request, limit: int = BODY_LIMIT) -> Any:
     """The JSON body, refusing anything over `limit` bytes before reading it all, and any
     value no engine can store (NUL, invalid text, integers beyond 64 bits; see check_json)."""
     if PARSED in request.scope:
         return request.scope[PARSED]
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(f"the body is larger than {limit // 1024} KB")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge(f"the body is larger than {limit // 1024} KB")
+    body = await read_body(request, limit)
     if not body.strip():
         raise InvalidBody("the body is empty; send a JSON object")
     try:

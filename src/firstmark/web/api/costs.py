@@ -18,7 +18,7 @@ from firstmark.errors import BodyTooLarge, InvalidField
 from firstmark.services import costs as costs_service
 from firstmark.store import epoch_day
 from firstmark.web.api.contract import RANGE, Reply, op
-from firstmark.web.http import json_response, only_known
+from firstmark.web.http import bounded, json_response, only_known, read_body
 from firstmark.web.runtime import runtime
 
 IMPORT_OPTIONS = ("preset", "source", "medium", "currency")
@@ -27,12 +27,14 @@ IMPORT_OPTIONS = ("preset", "source", "medium", "currency")
 async def _read_file(request: Request) -> tuple[bytes, dict[str, str]]:
     """The uploaded file and the import options, from a multipart form (field `file`) or a
     raw CSV body with the options in the query string."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FILE_BYTES + 64 * 1024:
-        raise BodyTooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+
+    def too_large() -> BodyTooLarge:
+        return BodyTooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+
     options = dict(request.query_params)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        async with request.form(max_files=1, max_fields=10) as form:
+        form_request = bounded(request, MAX_FILE_BYTES + 64 * 1024, too_large)
+        async with form_request.form(max_files=1, max_fields=10) as form:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise InvalidField(
@@ -41,14 +43,9 @@ async def _read_file(request: Request) -> tuple[bytes, dict[str, str]]:
             data = await upload.read(MAX_FILE_BYTES + 1)
             options.update({k: v for k, v in form.items() if isinstance(v, str)})
     else:
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_FILE_BYTES:
-                break
-        data = bytes(body)
+        data = await read_body(request, MAX_FILE_BYTES, too_large)
     if len(data) > MAX_FILE_BYTES:
-        raise BodyTooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+        raise too_large()
     if not data.strip():
         raise InvalidField("file", "the file is empty", code="required")
     return data, only_known(options, IMPORT_OPTIONS)
@@ -63,6 +60,7 @@ async def import_costs(request: Request) -> Response:
         source=options.get("source") or None,
         medium=options.get("medium") or None,
         currency=options.get("currency") or None,
+        workers=runtime(request).workers,
     )
     return json_response(summary, 201)
 

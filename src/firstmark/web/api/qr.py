@@ -3,6 +3,7 @@ mode and scan analytics. Handlers parse, call services/store, answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,14 @@ from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.web.api.auth import api_key
 from firstmark.web.api.contract import ITEMS, RANGE, Reply, op
-from firstmark.web.http import json_response, only_known, placements_zip, read_json
+from firstmark.web.http import (
+    bounded,
+    json_response,
+    only_known,
+    placements_zip,
+    read_body,
+    read_json,
+)
 from firstmark.web.runtime import runtime
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
@@ -34,19 +42,13 @@ async def _link(request: Request) -> Link:
 
 
 async def _body(request: Request, limit: int, field: str) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise InvalidField(
-            field, f"the upload must be at most {limit // 1024} KB", code="too_large"
-        )
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise InvalidField(
-                field, f"the upload must be at most {limit // 1024} KB", code="too_large"
-            )
-    return bytes(body)
+    return await read_body(request, limit, _too_large(field, limit))
+
+
+def _too_large(field: str, limit: int) -> Callable[[], InvalidField]:
+    return lambda: InvalidField(
+        field, f"the upload must be at most {limit // 1024} KB", code="too_large"
+    )
 
 
 def _image(rendered: Rendered, filename: str) -> Response:
@@ -68,7 +70,7 @@ async def link_qr(request: Request) -> Response:
     options = parse_options(request.query_params)
     link = await _link(request)
     rt = runtime(request)
-    rendered = await qr_service.render_link(rt.store, rt.settings, link, options)
+    rendered = await qr_service.render_link(rt.store, rt.settings, link, options, rt.workers)
     return _image(rendered, f"{link.code}.{options.format}")
 
 
@@ -76,7 +78,7 @@ async def link_qr_check(request: Request) -> Response:
     options = parse_options(request.query_params)
     link = await _link(request)
     rt = runtime(request)
-    rendered = await qr_service.render_link(rt.store, rt.settings, link, options)
+    rendered = await qr_service.render_link(rt.store, rt.settings, link, options, rt.workers)
     body = rendered.check.to_json()
     body["error_level"] = options.error_level
     body["pixels"] = rendered.pixels
@@ -86,17 +88,17 @@ async def link_qr_check(request: Request) -> Response:
 async def upload_logo(request: Request) -> Response:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_LOGO_BYTES + 16 * 1024:
-            raise InvalidField("logo", "the logo must be at most 512 KB", code="too_large")
-        async with request.form(max_files=1, max_fields=5) as form:
+        too_large = _too_large("logo", MAX_LOGO_BYTES)
+        form_request = bounded(request, MAX_LOGO_BYTES + 16 * 1024, too_large)
+        async with form_request.form(max_files=1, max_fields=5) as form:
             upload = form.get("file") or form.get("logo")
             if upload is None or isinstance(upload, str):
                 raise InvalidField("logo", "send the image as the form field 'file'")
             data = await upload.read(MAX_LOGO_BYTES + 1)
     else:
         data = await _body(request, MAX_LOGO_BYTES, "logo")
-    logo = await runtime(request).store.insert_logo(read_logo(data))
+    rt = runtime(request)
+    logo = await rt.store.insert_logo(await rt.workers.process(read_logo, data))
     return json_response(
         {
             "id": logo.id,
@@ -124,7 +126,7 @@ async def create_placements(request: Request) -> Response:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InvalidField("file", "the CSV must be UTF-8") from None
-        drafts = placements.parse_csv(text, link.id)
+        drafts = await runtime(request).workers.process(placements.parse_csv, text, link.id)
     else:
         data = await read_json(request, BATCH_JSON_LIMIT)
         items = data if isinstance(data, list) else [data]
@@ -168,7 +170,7 @@ async def placement_qr(request: Request) -> Response:
     options = parse_options(request.query_params)
     rt = runtime(request)
     placement, link = await qr_service.get_placement(rt.store, request.path_params["pid"])
-    rendered = await qr_service.render_link(rt.store, rt.settings, link, options)
+    rendered = await qr_service.render_link(rt.store, rt.settings, link, options, rt.workers)
     name = placements.file_name(placement, options.format, set())
     return _image(rendered, name)
 
@@ -177,7 +179,7 @@ async def export_placements(request: Request) -> Response:
     options = parse_options(request.query_params)
     link = await _link(request)
     rt = runtime(request)
-    body, count = await qr_service.export_zip(rt.store, rt.settings, link, options)
+    body, count = await qr_service.export_zip(rt.store, rt.settings, link, options, rt.workers)
     return placements_zip(body, count, link.code)
 
 

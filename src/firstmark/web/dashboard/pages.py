@@ -128,7 +128,10 @@ async def login(ctx: Ctx) -> Response:
         answer.headers["retry-after"] = str(wait)
         return answer
     user = await ctx.store.user_by_name(username) if username else None
-    password_ok = check_password(ctx.value("password"), user.password_hash if user else _NO_USER)
+    # scrypt on a worker thread: a login must not hold every redirect for 50-100 ms.
+    password_ok = await ctx.runtime.workers.thread(
+        check_password, ctx.value("password"), user.password_hash if user else _NO_USER
+    )
     if user is None or not password_ok:
         throttle.failed(address, account)
         error = "Wrong username or password."

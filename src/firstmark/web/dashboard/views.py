@@ -31,6 +31,7 @@ from firstmark.domain.schema import clean_text
 from firstmark.errors import BodyTooLarge, FirstmarkError, InvalidField, NotFound
 from firstmark.store import Store
 from firstmark.web.dashboard.sessions import COOKIE, FLASH_COOKIE, Session, Sessions
+from firstmark.web.http import bounded
 from firstmark.web.runtime import Runtime, runtime
 from firstmark.web.throttle import login_throttle
 
@@ -228,13 +229,11 @@ def safe_next(target: str | None) -> str:
 async def read_form(request: Request, upload: int = 0) -> FormData:
     """The POSTed form. Pages that take a file say how large it may be (`upload` bytes); the
     others take no file at all."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > FORM_LIMIT + upload:
-        limit = (
-            f"{upload // 2**20} MB" if upload >= 2**20 else f"{(upload + FORM_LIMIT) // 1024} KB"
-        )
-        raise BodyTooLarge(f"the upload is larger than {limit}")
-    form = await request.form(
+    limit = f"{upload // 2**20} MB" if upload >= 2**20 else f"{(upload + FORM_LIMIT) // 1024} KB"
+    form_request = bounded(
+        request, FORM_LIMIT + upload, lambda: BodyTooLarge(f"the upload is larger than {limit}")
+    )
+    form = await form_request.form(
         max_files=1 if upload else 0, max_fields=200, max_part_size=FORM_LIMIT
     )
     # NUL and invalid text cannot be stored on every engine and no form field wants them.
