@@ -121,6 +121,7 @@ EXPECTED = {
         "content", "referrer_host", "click_ids", "link_id", "channel", "country", "device_type",
         "browser", "os", "is_bot", "conversions", "revenue",
     ],
+    "retention_purges": ["class", "days", "ran_at", "deleted"],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

@@ -24,6 +24,7 @@ from firstmark.cli import (
     linkcheck,
     links,
     numbers,
+    purge,
     qr,
     server,
     sites,
@@ -64,6 +65,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     linkcheck,  # links
     destinations,  # destination, outbox
     numbers,  # number, calls
+    purge,  # purge
 )
 
 

@@ -41,6 +41,7 @@ from firstmark.store.sqlite.jobs import SQLiteJobs
 from firstmark.store.sqlite.links import SQLiteLinks
 from firstmark.store.sqlite.outbox import SQLiteOutbox
 from firstmark.store.sqlite.reports import SQLiteReports
+from firstmark.store.sqlite.retention import SQLiteRetention
 from firstmark.store.sqlite.tables import SQLiteTables
 from firstmark.store.sqlite.web import SQLiteWeb
 
@@ -84,6 +85,7 @@ class SQLiteStore(
     VisitSQL,
     FunnelSQL,
     SQLiteWeb,
+    SQLiteRetention,
     SchemaSQL,
 ):
     dialect = SQLITE
