@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from firstmark.config import Settings
-from firstmark.domain import dni
+from firstmark.domain import dni, privacy
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.numbers import Pool
 from firstmark.errors import FirstmarkError, Forbidden, InvalidField, RateLimited
@@ -72,6 +72,7 @@ class DniApp:
         self.signer = signer
         self.token_param = settings.click_token_param
         self.honour_dnt = settings.honour_dnt
+        self.exempt = settings.privacy_mode == "exempt"
         self.renew_most = settings.dni_renew_s
         self.client_ip = ClientIP(settings.trusted_proxies)
         self.limiter = (
@@ -143,6 +144,8 @@ class DniApp:
             gpc=gpc,
             page_host=page_host,
         )
+        if self.exempt:
+            request = privacy.exempt_number_request(request)
         site = await self.sites.get(request.site_key)
         if site is None:
             raise Forbidden("unknown site key", field="site", code="unknown_site")
