@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -112,3 +113,17 @@ def test_exempt_mode_caps_every_class_at_13_months(
     from firstmark.domain.retention import BY_NAME, effective_days
 
     assert effective_days(BY_NAME["hits"], configured, exempt=exempt) == kept
+
+
+def test_the_retention_table_in_privacy_md_matches_the_classes() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "privacy.md").read_text()
+    section = text.split("## Retention", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:-1] for line in section.splitlines() if line.startswith("| ")]
+    documented = {cells[0].strip(): (cells[2].strip(), cells[3].strip()) for cells in rows[1:]}
+    expected = {}
+    for c in CLASSES:
+        days = "for ever" if c.default_days == 0 else f"{c.default_days} days"
+        days = "1 day" if c.default_days == 1 else days
+        setting = f"`FIRSTMARK_RETENTION_{c.name.upper()}_DAYS`" if c.setting else "fixed"
+        expected[c.name] = ("48 hours" if c.name == "salts" else days, setting)
+    assert documented == expected
