@@ -126,10 +126,12 @@ async def forget_old_salts(store: Store, now: float | None = None) -> int:
 
 async def run_salt_timer(store: Store) -> None:
     """On every node, at start and just after each UTC midnight: forget the salts whose 48
-    hours are over, whether or not anything is written that day."""
+    hours are over, whether or not anything is written that day; and make sure the coming
+    months have their partitions (PostgreSQL), even where the purge is turned off."""
     while True:
         try:
             await forget_old_salts(store)
+            await store.ensure_partitions(time.time())
         except Exception:
             log.exception("forgetting old salts failed")
         now = time.time()

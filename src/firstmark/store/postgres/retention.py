@@ -22,9 +22,17 @@ AHEAD_S = 62 * DAY  # months created ahead of time, so rows never land in the de
 _MONTH = re.compile(r"_p(\d{4})(\d{2})$")
 
 
+def month_start(name: str) -> float | None:
+    """The start (epoch seconds) of the month a partition named <table>_pYYYYMM holds; None
+    for the default partition."""
+    found = _MONTH.search(name)
+    if found is None:
+        return None
+    return datetime(int(found[1]), int(found[2]), 1, tzinfo=UTC).timestamp()
+
+
 def month_end(name: str) -> float | None:
-    """The end (epoch seconds, exclusive) of the month a partition named <table>_pYYYYMM
-    holds; None for the default partition."""
+    """The end (epoch seconds, exclusive) of that month."""
     found = _MONTH.search(name)
     if found is None:
         return None
@@ -54,6 +62,9 @@ class PostgresRetention(RetentionSQL):
         On a partitioned table each partition is taken in turn (a ctid names a row within
         one table only)."""
         for table in await self._partitions(action.table) or [action.table]:
+            start = month_start(table)
+            if start is not None and start >= cutoff:
+                continue  # a month after the cutoff holds nothing to take
             where, params = condition(action, cutoff)
             doomed = (
                 f"ctid = ANY(ARRAY(SELECT ctid FROM {quote_ident(table)} WHERE {where} LIMIT ?))"

@@ -28,8 +28,9 @@ BEGIN
                     extract(epoch FROM month)::BIGINT,
                     extract(epoch FROM month + INTERVAL '1 month')::BIGINT);
                 made := made + 1;
-            EXCEPTION WHEN check_violation OR invalid_object_definition THEN
-                -- Rows of that month already sit in the default partition: leave them there.
+            EXCEPTION WHEN check_violation OR invalid_object_definition OR duplicate_table THEN
+                -- Rows of that month already sit in the default partition (leave them there),
+                -- or another node created it at the same moment.
                 RAISE NOTICE 'partition % not created: %', name, SQLERRM;
             END;
         END IF;
