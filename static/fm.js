@@ -3,7 +3,6 @@
 (function (w, d) {
   var s = d.currentScript, n = w.navigator, L = w.location, C = {}, T, tcf, at, prev, q, k, x;
   var gpc = n.globalPrivacyControl === true;
-  try { if (w.localStorage.getItem("fm_optout")) gpc = true; } catch (e) {} // the visitor objected: kept as their choice
   var IDS = "gclid gbraid wbraid fbclid ttclid li_fat_id msclkid ScCid rdt_cid epik".split(" ");
   function attr(name) { return s ? s.getAttribute("data-" + name) : null; }
   var site = attr("site"), param = attr("param") || "fm_click";
@@ -76,10 +75,6 @@
         if (!ok("analytics_storage")) forget();
         else if (T) keep(T);
         if (x.h) x.h();
-      } else if (cmd == "optout" || cmd == "optin") { // like GPC, remembered on this device
-        try { if (cmd == "optout") w.localStorage.setItem("fm_optout", "1"); else w.localStorage.removeItem("fm_optout"); } catch (e) {}
-        gpc = x.g = cmd == "optout" || n.globalPrivacyControl === true;
-        if (gpc) forget();
       } else if (cmd == "event" || cmd == "conversion") send(cmd, a, b);
       else if (cmd == "pageview") { at = 0; page(); }
     } catch (e) {}

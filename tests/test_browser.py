@@ -269,24 +269,6 @@ def test_gpc_means_no_identifiers_whatever_the_page_grants(world: dict[str, Any]
     context.close()
 
 
-def test_an_opt_out_is_remembered_and_acts_like_gpc_until_opt_in(world: dict[str, Any]) -> None:
-    start = last_id(world)
-    context, page, errors = new_page(world)
-    page.goto(f"{world['site'].url}/consent.html")
-    wait_for(lambda: len(events(world, start)) >= 1)
-    page.evaluate("firstmark('optout')")
-    assert page.evaluate("Object.keys(localStorage)") == ["fm_optout"]  # fm_vid is gone
-    page.reload()
-    wait_for(lambda: len(events(world, start)) >= 2)
-    page.evaluate("firstmark('optin')")
-    page.reload()
-    found = wait_for(lambda: len(events(world, start)) >= 3 and events(world, start))
-    kept = [(e[4] is None, e[5]) for e in found]
-    assert kept == [(False, "full"), (True, "gpc"), (False, "full")]
-    assert errors == []
-    context.close()
-
-
 def test_a_click_on_a_short_link_attributes_the_later_conversions(world: dict[str, Any]) -> None:
     start = last_id(world)
     context, page, errors = new_page(world)

@@ -3,7 +3,7 @@
 a consent banner where that rule applies: whatever a page or backend says, nothing is kept
 that links a visitor across days or sites (no visitor id, no session id, no click token, no
 click ids, no hashed user data), nothing is forwarded, every retention is capped at 13 months
-(domain/retention.py), and an opt-out (GPC, DNT, the script's `optout`) drops the event.
+(domain/retention.py), and an opt-out (GPC, DNT) drops the event.
 """
 
 from __future__ import annotations
