@@ -4,6 +4,7 @@ same requests in standard mode."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -136,3 +137,25 @@ async def test_every_retention_is_capped_at_13_months(site: Site, settings: Sett
         assert days["hits"] == days["credits"] == 395 and max(days.values()) == 395
     else:
         assert days["hits"] == 800 and days["credits"] == 0
+
+
+async def test_a_dni_lease_keeps_the_channel_but_no_visitor(site: Site) -> None:
+    created = await site.client.post("/api/v1/sites", json={"hosts": ["shop.example"]})
+    key = created.json()["key"]
+    body = {"number": "+14155552000", "provider": "twilio", "forward_to": "+14155550199",
+            "pool": "web"}  # fmt: skip
+    number = await site.client.post("/api/v1/numbers", json=body)
+    assert number.status_code == 201, number.text
+    pool = await site.client.put("/api/v1/pools/web", json={"site": key})
+    assert pool.status_code == 200, pool.text
+    params = {"site": key, "utm_source": "Google", "utm_medium": "cpc", "gclid": "G-123",
+              "vid": "visitor-123456", **GRANTED}  # fmt: skip
+    got = await site.anon.get("/n", params=params, headers={"origin": "https://shop.example"})
+    assert got.status_code == 200, got.text
+    lease = await site.store.lease_at(number.json()["id"], time.time())
+    assert lease is not None and lease.utm_source == "google"
+    if site.exempt:
+        assert lease.visitor_id is None and dict(lease.click_ids) == {}
+        assert not lease.consent.forwarding
+    else:
+        assert lease.visitor_id == "visitor-123456" and dict(lease.click_ids) == {"gclid": "G-123"}
