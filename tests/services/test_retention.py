@@ -127,3 +127,18 @@ def test_the_retention_table_in_privacy_md_matches_the_classes() -> None:
         setting = f"`FIRSTMARK_RETENTION_{c.name.upper()}_DAYS`" if c.setting else "fixed"
         expected[c.name] = ("48 hours" if c.name == "salts" else days, setting)
     assert documented == expected
+
+
+async def test_a_second_purge_waits_its_turn(any_store: Store, settings: Settings) -> None:
+    if cast(Any, any_store).engine != "postgres":
+        assert await retention.purge_exclusive(any_store, settings) is not None
+        return
+    other = create_store(cast(Any, any_store).url)
+    await other.open()
+    try:
+        async with other.purge_lock() as theirs:
+            assert theirs
+            assert await retention.purge_exclusive(any_store, settings) is None
+        assert await retention.purge_exclusive(any_store, settings) is not None
+    finally:
+        await other.close()

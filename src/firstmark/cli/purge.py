@@ -16,10 +16,14 @@ async def cmd_purge(args: argparse.Namespace, settings: Settings, store: Store) 
     def progress(name: str, rows: int) -> None:
         print(f"\r{name}: {rows:,} rows purged", end="", file=sys.stderr, flush=True)
 
-    done = await retention.purge(
-        store, settings, dry_run=args.dry_run, progress=None if args.dry_run else progress
-    )
-    if not args.dry_run:
+    if args.dry_run:
+        done = await retention.purge(store, settings, dry_run=True)
+    else:
+        found = await retention.purge_exclusive(store, settings, progress=progress)
+        if found is None:
+            print("another process is purging this database now; try later", file=sys.stderr)
+            return 1
+        done = found
         print(file=sys.stderr)
     verb = "would purge" if args.dry_run else "purged"
     print(f"{'class':12} {'kept':>10} {verb:>12}  what")

@@ -77,6 +77,20 @@ async def purge(
     return outcomes
 
 
+async def purge_exclusive(
+    store: Store,
+    settings: Settings,
+    *,
+    progress: Callable[[str, int], None] | None = None,
+) -> list[Outcome] | None:
+    """Purge now under the purge lock (`firstmark purge`); None when another node or
+    process is purging."""
+    async with store.purge_lock() as mine:
+        if not mine:
+            return None
+        return await purge(store, settings, progress=progress)
+
+
 async def summary(store: Store, settings: Settings) -> dict[str, dict[str, object]]:
     """The retention in force, per class: {"days": N (0: for ever), "last_purge": epoch
     seconds or None, "deleted": rows the last purge took}."""
