@@ -29,7 +29,7 @@ from firstmark.geo import GeoLookup
 from firstmark.ingest.events import EventWriter, GoalCache
 from firstmark.ingest.hits import HitWriter
 from firstmark.sealing import Sealer
-from firstmark.services import linkcheck, outbound
+from firstmark.services import linkcheck, outbound, retention
 from firstmark.services.workers import Workers
 from firstmark.store import Store, create_store
 from firstmark.web import api, callhooks, dashboard, ops
@@ -151,7 +151,11 @@ def create_app(
                     allow_private=settings.healthcheck_allow_private,
                 )
             )
-        if settings.forward_enabled:
+        # Salts go 48 hours after their day starts on every node; the purge runs on one.
+        timers = [asyncio.create_task(retention.run_salt_timer(store))]
+        if own_store and settings.purge_enabled:
+            timers.append(asyncio.create_task(retention.run_daily(store, settings)))
+        if settings.forward_enabled and settings.privacy_mode != "exempt":
             forwarder.start(settings.forward_poll_s)
         await workers.warm()
         loop_lag.start()
@@ -163,10 +167,10 @@ def create_app(
             await forwarder.stop()
             if own_client:
                 await client.aclose()
-            if checker is not None:
-                checker.cancel()
+            for task in [*timers, *([checker] if checker is not None else [])]:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await checker
+                    await task
             await writer.stop()
             await event_writer.stop()
             geo.close()

@@ -122,6 +122,7 @@ EXPECTED = {
         "browser", "os", "is_bot", "conversions", "revenue",
     ],
     "audit": ["id", "ts", "actor", "action", "object_kind", "object_id", "detail"],
+    "retention_purges": ["class", "days", "ran_at", "deleted"],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

@@ -25,6 +25,7 @@ from firstmark.cli import (
     links,
     numbers,
     privacy,
+    purge,
     qr,
     server,
     sites,
@@ -66,6 +67,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     destinations,  # destination, outbox
     numbers,  # number, calls
     privacy,  # privacy
+    purge,  # purge
 )
 
 

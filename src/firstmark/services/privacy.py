@@ -14,6 +14,7 @@ from firstmark.config import Settings
 from firstmark.domain import audit, privacy, stats
 from firstmark.domain.privacy import StateCount
 from firstmark.errors import InvalidField, NotFound
+from firstmark.services import retention
 from firstmark.store import Store
 
 CONSENT_PARAMS = ("from", "to", "site")
@@ -61,8 +62,8 @@ async def export(store: Store, body: object, caller_key: bytes, actor: str) -> d
 
 
 async def retention_summary(store: Store, settings: Settings) -> dict[str, Any]:
-    """The retention in force and the last purge's counts (filled in by retention)."""
-    return {}
+    """The retention in force per data class and the last purge's counts."""
+    return dict(await retention.summary(store, settings))
 
 
 async def consent(

@@ -9,6 +9,7 @@ so callers never see SQL or engine types.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -39,6 +40,7 @@ from firstmark.domain.reports import (
     TrafficTotal,
     VisitTotal,
 )
+from firstmark.domain.retention import Action as RetentionAction
 from firstmark.domain.schedules import Schedule
 from firstmark.domain.sites import Site
 from firstmark.domain.visits import Visit
@@ -485,6 +487,21 @@ class AuditStore(Protocol):
     async def list_audit(self, query: audit.Query) -> tuple[list[audit.Entry], int]: ...
 
 
+class RetentionStore(Protocol):
+    """Retention: what a data class would lose, taking it in bounded batches (whole months
+    where the engine partitions), and the record of each class's last purge."""
+
+    async def has_table(self, table: str) -> bool: ...
+    async def retention_count(self, action: RetentionAction, cutoff: float) -> int: ...
+    # Up to `batch` rows deleted (or cleared) in one short write; how many.
+    async def retention_batch(self, action: RetentionAction, cutoff: float, batch: int) -> int: ...
+    async def drop_old_partitions(self, table: str, cutoff: float) -> int: ...  # rows dropped
+    async def ensure_partitions(self, now: float) -> int: ...  # partitions created
+    def purge_lock(self) -> AbstractAsyncContextManager[bool]: ...  # True: this node purges
+    async def record_purge(self, name: str, days: int, ran_at: float, deleted: int) -> None: ...
+    async def last_purges(self) -> dict[str, tuple[float, int]]: ...  # class: (ran_at, deleted)
+
+
 class Store(
     SchemaStore,
     TableStore,
@@ -511,6 +528,7 @@ class Store(
     FunnelStore,
     PrivacyStore,
     AuditStore,
+    RetentionStore,
     Protocol,
 ):
     """Everything: what an engine implements and what the app holds."""

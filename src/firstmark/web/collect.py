@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from firstmark.config import Settings
 from firstmark.domain import consent as consent_rules
-from firstmark.domain import events
+from firstmark.domain import events, privacymode
 from firstmark.domain.events import RawEvent
 from firstmark.domain.lru import LRU
 from firstmark.domain.schema import check_json
@@ -86,6 +86,7 @@ class CollectApp:
         self.sites = sites
         self.token_param = settings.click_token_param
         self.honour_dnt = settings.honour_dnt
+        self.exempt = settings.privacy_mode == "exempt"
         self.client_ip = ClientIP(settings.trusted_proxies)
         self.limiter = (
             RateLimiter(settings.event_rate_limit, settings.event_rate_burst)
@@ -123,7 +124,7 @@ class CollectApp:
             elif name == b"sec-gpc":
                 gpc = gpc or value.strip() == b"1"
             elif name == b"dnt":
-                gpc = gpc or (self.honour_dnt and value.strip() == b"1")
+                gpc = gpc or ((self.honour_dnt or self.exempt) and value.strip() == b"1")
             elif name == b"content-length" and value.isdigit():
                 length = int(value)
             elif name == b"x-forwarded-for":
@@ -165,10 +166,16 @@ class CollectApp:
             await json_reply(send, exc.status, exc.to_json(), allow)
             return
         assert site.id is not None
-        raw = RawEvent(given, site.id, agreed, time.time(), ip, ua)
-        if not self.writer.offer(raw):
-            await self.writer.put(raw)
-        self.accepted += 1
+        # Exempt mode: an opted-out visitor is not measured at all (the page cannot tell), the
+        # others without any grant.
+        opted_out = self.exempt and agreed.gpc
+        if self.exempt:
+            agreed = privacymode.exempt_consent(agreed)
+        if not opted_out:
+            raw = RawEvent(given, site.id, agreed, time.time(), ip, ua)
+            if not self.writer.offer(raw):
+                await self.writer.put(raw)
+            self.accepted += 1
         await send(
             {
                 "type": "http.response.start",

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from firstmark.config import Settings
-from firstmark.domain import dni
+from firstmark.domain import dni, privacymode
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.numbers import Pool
 from firstmark.domain.schema import clean_text
@@ -73,6 +73,7 @@ class DniApp:
         self.signer = signer
         self.token_param = settings.click_token_param
         self.honour_dnt = settings.honour_dnt
+        self.exempt = settings.privacy_mode == "exempt"
         self.renew_most = settings.dni_renew_s
         self.client_ip = ClientIP(settings.trusted_proxies)
         self.limiter = (
@@ -144,6 +145,8 @@ class DniApp:
             gpc=gpc,
             page_host=page_host,
         )
+        if self.exempt:
+            request = privacymode.exempt_number_request(request)
         site = await self.sites.get(request.site_key)
         if site is None:
             raise Forbidden("unknown site key", field="site", code="unknown_site")

@@ -146,7 +146,8 @@ class RedirectApp:
         self.pages = pages
         self.signer = ClickSigner(settings.secret_key)
         self.token_param = settings.click_token_param
-        self.tokens = settings.click_tokens
+        # Exempt mode: no click token links a click to the visit it leads to.
+        self.tokens = settings.click_tokens and settings.privacy_mode != "exempt"
         self.client_ip = ClientIP(settings.trusted_proxies)
         self.guesses = link_throttle()
 

@@ -36,6 +36,7 @@ from firstmark.store.postgres.listen import CONNECTION_ERRORS
 from firstmark.store.postgres.outbox import PostgresOutbox
 from firstmark.store.postgres.qr import PostgresQr
 from firstmark.store.postgres.reports import PostgresReports
+from firstmark.store.postgres.retention import PostgresRetention
 from firstmark.store.postgres.tables import LONG, PostgresTables
 from firstmark.store.postgres.web import PostgresWeb
 from firstmark.store.protocol import ChangeCallback
@@ -83,6 +84,7 @@ class PostgresStore(
     PostgresWeb,
     PrivacySQL,
     AuditSQL,
+    PostgresRetention,
     SchemaSQL,
 ):
     dialect = POSTGRES

@@ -43,6 +43,7 @@ from firstmark.store.sqlite.jobs import SQLiteJobs
 from firstmark.store.sqlite.links import SQLiteLinks
 from firstmark.store.sqlite.outbox import SQLiteOutbox
 from firstmark.store.sqlite.reports import SQLiteReports
+from firstmark.store.sqlite.retention import SQLiteRetention
 from firstmark.store.sqlite.tables import SQLiteTables
 from firstmark.store.sqlite.web import SQLiteWeb
 
@@ -88,6 +89,7 @@ class SQLiteStore(
     SQLiteWeb,
     PrivacySQL,
     AuditSQL,
+    SQLiteRetention,
     SchemaSQL,
 ):
     dialect = SQLITE

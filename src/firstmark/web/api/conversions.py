@@ -7,8 +7,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firstmark.domain import conversions
-from firstmark.domain.conversions import Conversion
+from firstmark.config import Settings
+from firstmark.domain import conversions, privacymode
+from firstmark.domain.conversions import Conversion, ConversionInput
 from firstmark.domain.links import short_url
 from firstmark.domain.schema import Anything, Arr, Bool, Obj, OneOf, Param, Str
 from firstmark.errors import InvalidField, NotFound
@@ -20,12 +21,17 @@ from firstmark.web.runtime import runtime
 BATCH_BODY_LIMIT = 4 * 1024 * 1024
 
 
+def _in_mode(settings: Settings, given: ConversionInput) -> ConversionInput:
+    """Exempt mode keeps a backend's conversion without anything that links its buyer."""
+    return privacymode.exempt_conversion(given) if settings.privacy_mode == "exempt" else given
+
+
 async def create_conversions(request: Request) -> Response:
     """One conversion (201, or 200 with duplicate: true), or {"conversions": [...]} (200)."""
     data = await read_json(request, limit=BATCH_BODY_LIMIT)
     rt = runtime(request)
     if isinstance(data, dict) and "conversions" in data:
-        checked = conversions.parse_batch(data)
+        checked = [_in_mode(rt.settings, c) for c in conversions.parse_batch(data)]
         results = await conversions_service.record(
             rt.store, rt.signer, checked, batch=True, client_data=rt.client_sealer
         )
@@ -38,7 +44,7 @@ async def create_conversions(request: Request) -> Response:
                 "duplicates": sum(dup for _, dup in results),
             }
         )
-    one = conversions.parse(data)
+    one = _in_mode(rt.settings, conversions.parse(data))
     [(saved, duplicate)] = await conversions_service.record(
         rt.store, rt.signer, [one], client_data=rt.client_sealer
     )

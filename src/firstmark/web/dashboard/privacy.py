@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,17 +21,15 @@ from firstmark.web.dashboard.views import Ctx, actor, date_range, page
 AUDIT_PAGE = 50
 
 
-def flatten(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """A nested summary as (name, value) rows: `hits.days`, `last_purge.at`, …"""
-    rows: list[tuple[str, str]] = []
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            rows += flatten(value, f"{name}.")
-        elif isinstance(value, list | tuple):
-            rows.append((name, ", ".join(map(str, value))))
-        else:
-            rows.append((name, "—" if value is None else str(value)))
+def retention_rows(summary: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """One row per data class: name, how long it is kept, the last purge and what it took."""
+    rows = []
+    for name, entry in summary.items():
+        days = entry.get("days") or 0
+        kept = f"{days} days" if days else "for ever"
+        ran = entry.get("last_purge")
+        when = datetime.fromtimestamp(ran, UTC).strftime("%Y-%m-%d %H:%M") if ran else "never"
+        rows.append((name, kept, when, f"{entry.get('deleted') or 0:,}"))
     return rows
 
 
@@ -48,7 +46,7 @@ async def _privacy(
         dates=dates,
         errors={**range_errors, **(errors or {})},
         report=report,
-        retention=flatten(report["retention"]),
+        retention=retention_rows(report["retention"]),
         kinds=privacy.KINDS,
         values=values or {"kind": "visitor_id"},
     )
