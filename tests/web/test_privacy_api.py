@@ -138,7 +138,9 @@ async def test_consent_shares_and_modelled_totals(
     modelled = body["modelled"]
     assert modelled["label"].startswith("modelled")
     assert modelled["analytics_share"] == 0.5 and modelled["conversions"] == 2.0
-    assert body["retention"] == {}
+    retention = body["retention"]  # the retention in force, per data class; no purge yet
+    assert retention["hits"] == {"days": 395, "last_purge": None, "deleted": 0}
+    assert retention["credits"]["days"] == 0  # kept for ever
 
 
 KNOWN = {"from", "to", "site"}
