@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from typing import Any, cast
 
@@ -20,6 +21,30 @@ DAY = 86_400.0
 async def count(store: Store, table: str, where: str = "1 = 1") -> int:
     db = cast(Any, store).db
     return int(await db.fetchval(f"SELECT count(*) FROM {table} WHERE {where}"))
+
+
+VISIT_FIELDS = {"visitors", "visits", "conversion_rate", "rpv"}
+
+
+def without_visits(answer: Any) -> Any:
+    """A report answer without the visit-derived figures; rows in a fixed order."""
+    if isinstance(answer, dict):
+        return {k: without_visits(v) for k, v in answer.items() if k not in VISIT_FIELDS}
+    if isinstance(answer, list):
+        items = [without_visits(v) for v in answer]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+    return answer
+
+
+def differences(before: Any, after: Any, path: str = "") -> list[str]:
+    """Where two report answers differ, as paths with both values."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = sorted(set(before) | set(after))
+        return [d for k in keys for d in differences(before.get(k), after.get(k), f"{path}.{k}")]
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [d for i, (b, a) in enumerate(zip(before, after, strict=True))
+                for d in differences(b, a, f"{path}[{i}]")]  # fmt: skip
+    return [] if before == after else [f"{path}: {before!r} -> {after!r}"]
 
 
 async def every_report(
@@ -88,4 +113,10 @@ async def test_a_purge_leaves_every_report_as_it_was(
     after = await every_report(client, site, span)
     assert "funnel 1" in before and "link 1" in before and after.keys() == before.keys()
     for name in before:
-        assert after[name] == before[name], name
+        if not name.startswith(("web/", "funnel")):
+            # Link, scan, call, spend and conversion figures come from rollups and stay; the
+            # site visitors beside them are counted from the visits, kept 395 days like the web
+            # reports, so on a span past that line only they (and rates over them) change.
+            before[name], after[name] = without_visits(before[name]), without_visits(after[name])
+        changed = differences(before[name], after[name])
+        assert not changed, f"{name}: " + "; ".join(changed[:40])
