@@ -66,8 +66,8 @@ OPTIONS: dict[str, dict[str, type]] = {
         "test_event_code": str, "action_source": str,
     },
     "google_ads": {"api": str, "login_account_type": str},
-    "ga4": {},
-    "tiktok": {"test_event_code": str},
+    "ga4": {"ads_export": bool},
+    "tiktok": {"test_event_code": str, "limited_data_use": bool},
     "linkedin": {},
     "microsoft": {},
     "pinterest": {"action_source": str},
@@ -157,6 +157,16 @@ def outbox_targets(
 
 
 @dataclass(frozen=True, slots=True)
+class Audit:
+    """What an attempt sent, for the forwarding audit: never a value, only names."""
+
+    api_version: str | None = None
+    consent: str | None = None  # the granted signals that allowed it: "ad_user_data,ad_storage"
+    identifiers: tuple[str, ...] = ()  # names present: ("em", "fbc", "client_ip")
+    request_id: str | None = None  # the platform's own id for the request
+
+
+@dataclass(frozen=True, slots=True)
 class Attempt:
     """The result of trying to deliver one outbox row."""
 
@@ -166,6 +176,7 @@ class Attempt:
     http_status: int | None = None
     error: str | None = None
     latency_ms: float | None = None
+    audit: Audit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +193,24 @@ class Delivery:
     error: str | None
     event_id: str
     attempt: int  # 1 for the first attempt at this row
+    api_version: str | None = None
+    consent: str | None = None
+    identifiers: tuple[str, ...] = ()
+    request_id: str | None = None
+    diagnostics: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFilter:
+    """Which delivery log lines to list (all of them, newest first, by default)."""
+
+    destination_id: int | None = None
+    status: str | None = None  # sent | retry | dead
+    since: float | None = None  # ts >= since
+    until: float | None = None  # ts < until
+    event_id: str | None = None
+    before_id: int | None = None  # the page after the one ending at this id
+    limit: int = 100
 
 
 def _name(value: object) -> str:

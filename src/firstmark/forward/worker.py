@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import httpx
 
 from firstmark.domain import oauth
-from firstmark.domain.destinations import Attempt, Destination, OutboxItem
+from firstmark.domain.destinations import Attempt, Audit, Destination, OutboxItem
 from firstmark.forward import identifiers, outbox
 from firstmark.forward.adapters import ADAPTERS
 from firstmark.forward.adapters.base import (
@@ -29,8 +29,12 @@ from firstmark.forward.adapters.base import (
     Outcome,
     Outgoing,
     Target,
+    api_version,
     batch_key,
+    max_age,
     message_of,
+    request_id,
+    unsendable,
 )
 from firstmark.forward.tokens import ReauthNeeded, TokenProvider, TokenUnavailable
 from firstmark.sealing import Sealer, Unsealable
@@ -200,8 +204,9 @@ class Forwarder:
         attempts: list[Attempt] = []
         ready: list[OutboxItem] = []
         for item in items:
-            if outbox.too_old(item.conversion.ts, now, adapter.MAX_AGE_S):
-                message = outbox.age_message(adapter.MAX_AGE_S)
+            window = max_age(adapter, dest.options, item.conversion.ts)
+            if outbox.too_old(item.conversion.ts, now, window):
+                message = outbox.age_message(window)
                 attempts.append(Attempt(item.id, "dead", error=message))
             elif reason := identifiers.missing(dest.platform, item.conversion, item.click_ids):
                 attempts.append(Attempt(item.id, "dead", error=reason))
@@ -239,11 +244,26 @@ class Forwarder:
     async def _send(
         self, adapter: Adapter, dest: Destination, box: list[Target], chunk: list[OutboxItem]
     ) -> list[Attempt]:
-        batch = [self.outgoing(item) for item in chunk]
         target = box[0]
+        audits: dict[int, Audit] = {}
+        batch: list[Outgoing] = []
+        kept: list[OutboxItem] = []
+        out: list[Attempt] = []
+        for item in chunk:
+            one = self.outgoing(item)
+            audits[item.id] = audit_of(adapter, one, target)
+            if reason := unsendable(adapter, one, target):
+                out.append(Attempt(item.id, "dead", error=reason, audit=audits[item.id]))
+            else:
+                batch.append(one)
+                kept.append(item)
+        if not batch:
+            return out
+        chunk = kept
         secrets = list(target.credentials.values())
         started = time.perf_counter()
         status: int | None = None
+        rid: str | None = None
         try:
             response = await self.client.send(adapter.build(batch, target, self.clock()))
             if response.status_code == 401 and oauth.mints(dest.platform, target.credentials):
@@ -253,17 +273,18 @@ class Forwarder:
                 secrets += list(target.credentials.values())
                 response = await self.client.send(adapter.build(batch, target, self.clock()))
             status = response.status_code
+            rid = request_id(response)
             if status == 401:
                 # Credentials the platform refuses: the conversions wait for new ones.
                 message = f"HTTP 401: {message_of(response)}"
                 await self._needs_reauth(dest, scrub(message, secrets) or message, secrets)
                 self.counters.requests += 1
-                return waiting(chunk, scrub(message, secrets) or message, self.clock(), 401)
+                return out + waiting(chunk, scrub(message, secrets) or message, self.clock(), 401)
             outcomes: list[Outcome] = adapter.classify(response, batch)
         except (ReauthNeeded, TokenUnavailable) as exc:
             waits = isinstance(exc, ReauthNeeded)
             if waits:
-                return waiting(chunk, exc.message, self.clock())
+                return out + waiting(chunk, exc.message, self.clock())
             outcomes = [Outcome("retry", exc.message)] * len(batch)
         except httpx.TimeoutException:
             outcomes = [Outcome("retry", "timed out")] * len(batch)
@@ -272,10 +293,18 @@ class Forwarder:
         latency_ms = (time.perf_counter() - started) * 1000
         self.counters.requests += 1
         now = self.clock()
-        out = []
         for item, outcome in zip(chunk, outcomes, strict=True):
             clean = Outcome(outcome.status, scrub(outcome.message, secrets), outcome.retry_after)
-            out.append(self._decide(item, clean, now, status, latency_ms))
+            attempt = self._decide(item, clean, now, status, latency_ms)
+            audit = audits[item.id]
+            if rid is not None:
+                audit = Audit(audit.api_version, audit.consent, audit.identifiers, rid)
+            out.append(
+                Attempt(
+                    attempt.outbox_id, attempt.status, attempt.next_attempt_at,
+                    attempt.http_status, attempt.error, attempt.latency_ms, audit,
+                )
+            )  # fmt: skip
         failed = sum(not o.ok for o in outcomes)
         if failed:
             log.info(
@@ -343,6 +372,33 @@ class Forwarder:
         if self._task is not None:
             await self._task
             self._task = None
+
+
+def audit_of(adapter: Adapter, item: Outgoing, target: Target) -> Audit:
+    """What the audit keeps of one event as sent: the API version, the consent signals that
+    allowed it, and the names (never the values) of its identifiers."""
+    consent = item.conversion.consent
+    granted = [
+        name for name, flag in (
+            ("analytics", consent.analytics), ("ad_storage", consent.ad_storage),
+            ("ad_user_data", consent.ad_user_data),
+            ("ad_personalization", consent.ad_personalization),
+        ) if flag
+    ]  # fmt: skip
+    names = identifiers.present(item.conversion, item.click_ids)
+    if item.client_ip:
+        names.add("client_ip")
+    if item.user_agent:
+        names.add("user_agent")
+    if item.page_url:
+        names.add("page_url")
+    if consent.gpc:
+        granted.append("gpc")
+    return Audit(
+        api_version=f"{adapter.PLATFORM} {api_version(adapter, target)}",
+        consent=",".join(granted) or "none",
+        identifiers=tuple(sorted(names)),
+    )
 
 
 def waiting(

@@ -1,0 +1,2 @@
+-- Reserved: no schema change.
+SELECT 1;
