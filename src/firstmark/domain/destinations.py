@@ -201,6 +201,22 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """An outbox row as the queue shows it: where it stands, never its client data."""
+
+    id: int
+    destination_id: int
+    event_id: str
+    event_name: str
+    status: str
+    attempts: int
+    next_attempt_at: float
+    last_status: int | None
+    last_error: str | None
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryFilter:
     """Which delivery log lines to list (all of them, newest first, by default)."""
 
@@ -447,6 +463,24 @@ def to_json(dest: Destination, counts: Mapping[str, int] | None = None) -> dict[
     return body
 
 
+def outbox_row_json(row: OutboxRow) -> dict[str, Any]:
+    def when(ts: float) -> str | None:
+        return iso(datetime.fromtimestamp(ts, UTC))
+
+    return {
+        "id": row.id,
+        "destination_id": row.destination_id,
+        "event_id": row.event_id,
+        "event_name": row.event_name,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": when(row.next_attempt_at),
+        "last_status": row.last_status,
+        "last_error": row.last_error,
+        "created_at": when(row.created_at),
+    }
+
+
 def delivery_json(delivery: Delivery) -> dict[str, Any]:
     return {
         "id": delivery.id,
@@ -458,4 +492,10 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
         "latency_ms": None if delivery.latency_ms is None else round(delivery.latency_ms, 1),
         "error": delivery.error,
         "attempt": delivery.attempt,
+        "destination_id": delivery.destination_id,
+        "api_version": delivery.api_version,
+        "consent": delivery.consent,
+        "identifiers": list(delivery.identifiers),
+        "request_id": delivery.request_id,
+        "diagnostics": delivery.diagnostics,
     }

@@ -23,6 +23,7 @@ from firstmark.domain.destinations import (
     DeliveryFilter,
     Destination,
     OutboxItem,
+    OutboxRow,
     OutboxTarget,
 )
 from firstmark.domain.events import Event, Touch
@@ -364,6 +365,13 @@ class OutboxStore(Protocol):
     async def delivery_quality(
         self, destination_id: int, since: float, until: float
     ) -> list[tuple[int, str, str, int]]: ...  # (day, status, ",em,fbc,", attempts)
+    async def delivery_health(
+        self, since: float
+    ) -> list[tuple[int, str, int, float | None]]: ...  # (destination, status, n, last ts)
+    async def list_outbox(
+        self, status: str | None = None, destination_id: int | None = None, limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[OutboxRow]: ...  # newest first  # fmt: skip
     async def unresolved_requests(
         self, destination_id: int, since: float, limit: int = 100
     ) -> list[str]: ...  # request ids of sent attempts with no final diagnostics

@@ -9,7 +9,13 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from firstmark.domain.destinations import Delivery, DeliveryFilter, Destination, OutboxItem
+from firstmark.domain.destinations import (
+    Delivery,
+    DeliveryFilter,
+    Destination,
+    OutboxItem,
+    OutboxRow,
+)
 from firstmark.errors import NotFound
 from firstmark.store.rows.outbox import (
     DELIVERY_SELECT,
@@ -208,6 +214,41 @@ class OutboxSQL(SharedSQL):
             (destination_id, since, until),
         )
         return [(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+    async def delivery_health(self, since: float) -> list[tuple[int, str, int, float | None]]:
+        """(destination id, status, attempts, last ts) of the delivery log since `since`."""
+        rows = await self.db.fetch(
+            "SELECT destination_id, status, count(*), max(ts) FROM deliveries WHERE ts >= ? "
+            "GROUP BY destination_id, status",
+            (since,),
+        )
+        return [(int(r[0]), str(r[1]), int(r[2]), r[3]) for r in rows]
+
+    async def list_outbox(
+        self,
+        status: str | None = None,
+        destination_id: int | None = None,
+        limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[OutboxRow]:
+        """Outbox rows, newest first: the queue (pending, retry, sending) or dead rows."""
+        conditions, params = [], []
+        for clause, value in (
+            ("o.status = ?", status),
+            ("o.destination_id = ?", destination_id),
+            ("o.id < ?", before_id),
+        ):
+            if value is not None:
+                conditions.append(clause)
+                params.append(value)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        rows = await self.db.fetch(
+            "SELECT o.id, o.destination_id, c.event_id, o.event_name, o.status, o.attempts, "
+            "o.next_attempt_at, o.last_status, o.last_error, o.created_at FROM outbox o "
+            f"JOIN conversions c ON c.id = o.conversion_id {where} ORDER BY o.id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [OutboxRow(*r) for r in rows]
 
     async def unresolved_requests(
         self, destination_id: int, since: float, limit: int = 100

@@ -15,6 +15,7 @@ from firstmark.web.api import (
     conversions,
     costs,
     destinations,
+    forwarding,
     funnels,
     goals,
     linkcheck,
@@ -41,4 +42,5 @@ routes: list[BaseRoute] = [
     *channels.routes,
     *web.routes,
     *funnels.routes,
+    *forwarding.routes,
 ]
