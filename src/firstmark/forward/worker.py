@@ -22,8 +22,8 @@ import httpx
 
 from firstmark.domain import oauth
 from firstmark.domain.destinations import Attempt, Audit, Destination, OutboxItem
-from firstmark.forward import identifiers, outbox
-from firstmark.forward.adapters import ADAPTERS
+from firstmark.forward import identifiers, outbox, requeststatus
+from firstmark.forward.adapters import ADAPTERS, google_ads
 from firstmark.forward.adapters.base import (
     Adapter,
     Outcome,
@@ -31,6 +31,7 @@ from firstmark.forward.adapters.base import (
     Target,
     api_version,
     batch_key,
+    body_json,
     max_age,
     message_of,
     request_id,
@@ -41,6 +42,7 @@ from firstmark.sealing import Sealer, Unsealable
 from firstmark.store import Store
 
 log = logging.getLogger("firstmark.forward")
+STATUS_EVERY_S = 600.0  # how often Google is asked how its recent requests fared
 
 
 def worker_name() -> str:
@@ -339,6 +341,38 @@ class Forwarder:
         await self.store.set_destination_auth(dest.id, "needs_reauth", clean)
         log.warning("%s %s needs re-authorisation: %s", dest.platform, dest.name, clean)
 
+    # --- what the platform made of it later ---------------------------------------------
+
+    async def poll_statuses(self) -> int:
+        """Ask Google Data Manager how recent requests fared (forward/requeststatus.py) and
+        record it in the delivery log; returns the log lines updated."""
+        updated = 0
+        for dest in await self.store.list_destinations():
+            if not (dest.enabled and dest.auth_status == "ok" and requeststatus.polls(dest)):
+                continue
+            assert dest.id is not None
+            since = self.clock() - requeststatus.WINDOW_S
+            ids = await self.store.unresolved_requests(dest.id, since, requeststatus.PER_ROUND)
+            if not ids:
+                continue
+            try:
+                target = await self.target(dest)
+            except (Unsealable, ReauthNeeded, TokenUnavailable):
+                continue  # the next delivery attempt says why
+            base = target.base(google_ads.DEFAULT_BASE)
+            for rid in ids:
+                ask = requeststatus.request(base, target.credentials["access_token"], rid)
+                try:
+                    response = await self.client.send(ask)
+                except httpx.HTTPError:
+                    break  # unreachable now; the next round asks again
+                if response.status_code != 200:
+                    continue
+                text = requeststatus.diagnostics(body_json(response))
+                if text:
+                    updated += await self.store.record_diagnostics(rid, text)
+        return updated
+
     # --- the loop -------------------------------------------------------------------------
 
     async def drain(self) -> int:
@@ -349,10 +383,15 @@ class Forwarder:
         return total
 
     async def run(self, poll_s: float = 1.0) -> None:
-        """Until stop(): rounds back to back while there is work, else a nap of poll_s."""
+        """Until stop(): rounds back to back while there is work, else a nap of poll_s;
+        every STATUS_EVERY_S, the platforms' later verdicts (poll_statuses)."""
+        asked = self.clock()
         while not self._stop.is_set():
             try:
                 claimed = await self.run_once()
+                if self.clock() - asked >= STATUS_EVERY_S:
+                    asked = self.clock()
+                    await self.poll_statuses()
             except Exception:  # a bad round must not end forwarding for good
                 log.exception("outbox round failed")
                 claimed = 0
