@@ -13,6 +13,7 @@ from firstmark.web.dashboard import (
     account,
     costs,
     destinations,
+    forwarding,
     goals,
     links,
     numbers,
@@ -34,5 +35,6 @@ routes: list[BaseRoute] = [
     *goals.routes,
     *numbers.routes,
     *destinations.routes,
+    *forwarding.routes,
     pages.fallback,
 ]
