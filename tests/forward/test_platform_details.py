@@ -223,14 +223,22 @@ def test_snapchat_test_mode_validates_and_reads_each_event() -> None:
     assert snap.build([item()], target("snapchat"), TS).url.path == "/v3/px/events"
     assert "snapchat" in HAS_TEST_MODE
     answer = httpx.Response(
-        200, json={"status": "VALID", "events": [{"status": "VALID"},
-                   {"status": "INVALID", "reason": "Insufficient PII"}]}
+        200, json={"status": "VALID", "test_event": True, "event_logs": [
+            {"event": 0, "status": "VALID"},
+            {"event": 1, "status": "INVALID",
+             "errors": {"codes": ["E1"], "error_msgs": ["Insufficient PII"]}}]}
     )  # fmt: skip
     outcomes = snap.classify(answer, [item(), item()])
     assert [o.status for o in outcomes] == ["sent", "dead"]
     assert "Insufficient PII" in (outcomes[1].message or "")
     whole = httpx.Response(400, json={"status": "INVALID", "reason": "Unhashed PII"})
     assert [o.status for o in snap.classify(whole, [item()])] == ["dead"]
+    one = httpx.Response(400, json={"status": "INVALID", "event": 1, "reason": "bad time"})
+    assert [o.status for o in snap.classify(one, [item(), item(), item()])] == [
+        "retry", "dead", "retry",
+    ]  # fmt: skip
+    ok = httpx.Response(200, json={"status": "VALID", "reason": "ok"})
+    assert [o.status for o in snap.classify(ok, [item(), item()])] == ["sent", "sent"]
 
 
 # --- LinkedIn -------------------------------------------------------------------------------

@@ -14,6 +14,11 @@ https://developers.google.cn/data-manager/api/devguides/concepts/destinations.md
 Legacy: https://developers.google.com/google-ads/api/reference/rpc/v26/ConversionUploadService
 (latest active version v26; conversionDateTime "yyyy-mm-dd hh:mm:ss+hh:mm", partialFailure).
 
+Contract: tests/forward/test_contracts.py parses every request built here with Google's own
+protos through `json_format.ParseDict` (unknown fields, types and enum values refused):
+google-ads-datamanager 0.9.4 `google.ads.datamanager_v1.IngestEventsRequest` and google-ads
+34.0.0 `google.ads.googleads.v26.services.UploadClickConversionsRequest`, checked 2026-12-03.
+
 Goals map to conversion action ids. One click id per conversion: gclid, else gbraid, else
 wbraid (Google refuses a conversion with two); on the legacy path a braid goes without user
 identifiers, which Google does not take beside one. `transactionId` / `orderId` is the order

@@ -7,6 +7,11 @@ OpenAPI 5.13 (`?test=true` validates without recording). Body: `data[]` of `even
 `event_source_url`, `user_data{em[], ph[] (SHA-256; phone digits without '+'), fn, ln, …,
 client_ip_address, client_user_agent, click_id (the _epik cookie)}`, `custom_data{currency,
 value (a string), order_id}`. `user_data` needs `em`, `hashed_maids`, or IP and user agent.
+Contract: tests/forward/test_contracts.py converts every request built here into the
+generated client's models (pinterest-generated-client 0.1.12,
+`openapi_generated.pinterest_client.model.conversion_events.ConversionEvents`, types
+checked), checked 2026-12-03.
+
 The answer lists a status per event. Revenue goes as the exact decimal given (never `%g`,
 which turns 1234567.89 into "1.23457e+06"); postcodes only when digits; an event without
 `em` nor IP and user agent is refused before sending (Pinterest would refuse it anyway).
