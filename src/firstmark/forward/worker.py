@@ -10,6 +10,7 @@ from messages, and user data is never logged.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 import httpx
 
 from firstmark.domain import oauth
+from firstmark.domain.consent import Consent
 from firstmark.domain.destinations import Attempt, Audit, Destination, OutboxItem
 from firstmark.forward import identifiers, outbox, requeststatus
 from firstmark.forward.adapters import ADAPTERS, google_ads
@@ -415,29 +417,37 @@ class Forwarder:
 
 def audit_of(adapter: Adapter, item: Outgoing, target: Target) -> Audit:
     """What the audit keeps of one event as sent: the API version, the consent signals that
-    allowed it, and the names (never the values) of its identifiers."""
-    consent = item.conversion.consent
+    allowed it, and the names (never the values) of its identifiers. Events of a batch mostly
+    share all three, so the answer is cached (and shared) per combination."""
+    conv = item.conversion
+    return _audit(
+        f"{adapter.PLATFORM} {api_version(adapter, target)}",
+        conv.consent,
+        tuple(k for k, v in conv.user_data.items() if v),
+        tuple(k for k, v in item.click_ids.items() if v),
+        (bool(item.client_ip), bool(item.user_agent), bool(item.page_url)),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _audit(
+    version: str,
+    consent: Consent,
+    user_keys: tuple[str, ...],
+    click_keys: tuple[str, ...],
+    client: tuple[bool, bool, bool],
+) -> Audit:
     granted = [
         name for name, flag in (
             ("analytics", consent.analytics), ("ad_storage", consent.ad_storage),
             ("ad_user_data", consent.ad_user_data),
-            ("ad_personalization", consent.ad_personalization),
+            ("ad_personalization", consent.ad_personalization), ("gpc", consent.gpc),
         ) if flag
     ]  # fmt: skip
-    names = identifiers.present(item.conversion, item.click_ids)
-    if item.client_ip:
-        names.add("client_ip")
-    if item.user_agent:
-        names.add("user_agent")
-    if item.page_url:
-        names.add("page_url")
-    if consent.gpc:
-        granted.append("gpc")
-    return Audit(
-        api_version=f"{adapter.PLATFORM} {api_version(adapter, target)}",
-        consent=",".join(granted) or "none",
-        identifiers=tuple(sorted(names)),
-    )
+    names = {identifiers.ALIASES.get(k, k) for k in user_keys} | set(click_keys)
+    kinds = ("client_ip", "user_agent", "page_url")
+    names |= {n for n, there in zip(kinds, client, strict=True) if there}
+    return Audit(version, ",".join(granted) or "none", tuple(sorted(names)))
 
 
 def waiting(
