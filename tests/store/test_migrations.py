@@ -94,7 +94,8 @@ EXPECTED = {
     ],
     "deliveries": [
         "id", "outbox_id", "destination_id", "ts", "status", "attempt", "http_status",
-        "latency_ms", "error",
+        "latency_ms", "error", "api_version", "consent", "identifiers", "request_id",
+        "diagnostics",
     ],
     "numbers": [
         "id", "e164", "provider", "forward_to", "label", "pool", "link_id", "campaign",

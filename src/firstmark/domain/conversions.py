@@ -20,7 +20,15 @@ from urllib.parse import urlsplit
 from firstmark.domain import consent as consent_rules
 from firstmark.domain.attribution import last_non_direct
 from firstmark.domain.consent import Consent
-from firstmark.domain.events import CLICK_IDS, ID, RawEvent, Touch, click_ids_of
+from firstmark.domain.events import (
+    CLICK_IDS,
+    GA_CLIENT_ID,
+    GA_SESSION_ID,
+    ID,
+    RawEvent,
+    Touch,
+    click_ids_of,
+)
 from firstmark.domain.goals import Goal
 from firstmark.domain.goals import name as goal_name
 from firstmark.domain.money import amount, currency
@@ -40,7 +48,9 @@ FIELDS = frozenset(
 MAX_BATCH = 1000
 FUTURE_SKEW_S = 300
 MAX_ORDER_ID = 128
-BACKEND_CLICK_IDS = (*CLICK_IDS, "fbc", "fbp", "ttp")
+BACKEND_CLICK_IDS = (*CLICK_IDS, "fbc", "fbp", "ttp", "ga_client_id", "ga_session_id")
+# GA's own ids (its `_ga` / `_ga_<container>` cookies), for GA4's client_id and session_id.
+GA_IDS = {"ga_client_id": GA_CLIENT_ID, "ga_session_id": GA_SESSION_ID}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +162,8 @@ def _click_ids(value: object) -> dict[str, str]:
             )
         if not isinstance(raw, str) or not 0 < len(raw) <= 512:
             raise InvalidField(f"click_ids.{key}", f"click_ids.{key} must be 1-512 characters")
+        if key in GA_IDS and not GA_IDS[key].fullmatch(raw):
+            raise InvalidField(f"click_ids.{key}", f"click_ids.{key} is not a Google Analytics id")
         out[key] = raw
     return out
 
@@ -283,9 +295,17 @@ def build(
         utm_campaign=touch.utm_campaign if touch else None,
         user_data=dict(user_data or {}) if consent.forwarding else {},
         site_id=site_id,
-        click_ids={**touch_click_ids(touch), **(click_ids or {})} if consent.click_ids else {},
+        click_ids=kept_ids({**touch_click_ids(touch), **(click_ids or {})}, consent),
         sealed_client=sealed_client,
     )
+
+
+def kept_ids(ids: Mapping[str, str], consent: Consent) -> dict[str, str]:
+    """Ad click ids under ads consent; GA's own client and session ids under analytics
+    consent (they are GA's identifiers, not an ad click's)."""
+    return {
+        k: v for k, v in ids.items() if (consent.identifiers if k in GA_IDS else consent.click_ids)
+    }
 
 
 def credited_touch(touches: Iterable[Touch], ts: float, goal: Goal) -> Touch | None:
@@ -335,6 +355,7 @@ def from_event(
     over the touch's, an fbclid seen now."""
     given = raw.event
     own = touch_click_ids(Touch(ts=raw.ts, click_ids=click_ids_of(given.landing)))
+    own.update({f"ga_{k}": v for k, v in given.ga.items()})  # kept under analytics consent
     return build(
         goal,
         event_id=given.event_id or f"web-{uuid.uuid4().hex}",

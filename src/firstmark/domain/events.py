@@ -32,7 +32,7 @@ KINDS = ("pageview", "event", "conversion")
 FIELDS = frozenset(
     {
         "site", "type", "name", "url", "referrer", "vid", "sid", "consent", "tcf", "gpc",
-        "props", "value", "currency", "event_id", "landing",
+        "props", "value", "currency", "event_id", "landing", "ga",
     }
 )  # fmt: skip
 CLICK_IDS = (
@@ -42,6 +42,10 @@ CLICK_IDS = (
 NAME = re.compile(r"[A-Za-z0-9_.:/ -]{1,64}")
 ID = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 EVENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+# Google Analytics' own ids, read from its first-party cookies under analytics consent:
+# `_ga` → client id "1234567890.1764000000", `_ga_<container>` → session id (epoch seconds).
+GA_CLIENT_ID = re.compile(r"\d{1,20}\.\d{1,20}")
+GA_SESSION_ID = re.compile(r"\d{1,20}")
 MAX_PROPS = 25
 MAX_PROP_KEY = 64
 MAX_PROP_TEXT = 256
@@ -108,6 +112,7 @@ class EventInput:
     currency: str | None = None
     event_id: str | None = None
     landing: Mapping[str, str] = field(default_factory=dict)
+    ga: Mapping[str, str] = field(default_factory=dict)  # client_id, session_id
 
 
 class RawEvent(NamedTuple):
@@ -258,6 +263,25 @@ def _landing(value: object, token_param: str) -> dict[str, str]:
     return out
 
 
+def _ga(value: object) -> dict[str, str]:
+    """GA's client and session ids as fm.js read them from GA's cookies."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidField("ga", "ga must be an object", code="invalid_type")
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        pattern = {"client_id": GA_CLIENT_ID, "session_id": GA_SESSION_ID}.get(key)
+        if pattern is None:
+            raise InvalidField(f"ga.{key}", f"unknown ga field {key!r}", code="unknown_field")
+        if item is None:
+            continue
+        if not isinstance(item, str) or not pattern.fullmatch(item):
+            raise InvalidField(f"ga.{key}", f"ga.{key} is not a Google Analytics id")
+        out[key] = item
+    return out
+
+
 def _page(url: str) -> tuple[str, str]:
     """(host, path) of the page; the query and fragment are dropped (they may hold personal
     data)."""
@@ -324,6 +348,7 @@ def parse(data: object, *, token_param: str = "fm_click") -> EventInput:
         currency=money,
         event_id=event_id,
         landing=_landing(data.get("landing"), token_param),
+        ga=_ga(data.get("ga")),
     )
     consent_rules.from_page(consent, tcf=tcf, gpc=gpc)  # refuse bad consent values here
     return checked

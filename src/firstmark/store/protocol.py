@@ -19,7 +19,15 @@ from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.channels import Rule
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.costs import CostRow
-from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem, OutboxTarget
+from firstmark.domain.destinations import (
+    Attempt,
+    Delivery,
+    DeliveryFilter,
+    Destination,
+    OutboxItem,
+    OutboxRow,
+    OutboxTarget,
+)
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.funnels import Funnel, StepEvent
 from firstmark.domain.funnels import Step as FunnelStep
@@ -354,8 +362,23 @@ class OutboxStore(Protocol):
         self, destination_id: int | None = None, outbox_ids: Sequence[int] | None = None
     ) -> int: ...  # dead → pending
     async def list_deliveries(
-        self, destination_id: int, limit: int = 100, before_id: int | None = None
-    ) -> list[Delivery]: ...
+        self, destination_id: int | None = None, limit: int = 100, before_id: int | None = None,
+        *, where: DeliveryFilter | None = None,
+    ) -> list[Delivery]: ...  # newest first  # fmt: skip
+    async def delivery_quality(
+        self, destination_id: int, since: float, until: float
+    ) -> list[tuple[int, str, str, int]]: ...  # (day, status, ",em,fbc,", attempts)
+    async def delivery_health(
+        self, since: float
+    ) -> list[tuple[int, str, int, float | None]]: ...  # (destination, status, n, last ts)
+    async def list_outbox(
+        self, status: str | None = None, destination_id: int | None = None, limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[OutboxRow]: ...  # newest first  # fmt: skip
+    async def unresolved_requests(
+        self, destination_id: int, since: float, limit: int = 100
+    ) -> list[str]: ...  # request ids of sent attempts with no final diagnostics
+    async def record_diagnostics(self, request_id: str, diagnostics: str) -> int: ...
 
 
 class NumberStore(Protocol):

@@ -18,6 +18,7 @@ from firstmark.web.api import (
     conversions,
     costs,
     destinations,
+    forwarding,
     funnels,
     goals,
     linkcheck,
@@ -48,5 +49,6 @@ routes: list[BaseRoute] = [
     *funnels.routes,
     *privacy.routes,
     *audit.routes,
+    *forwarding.routes,
     *openapi.routes,
 ]

@@ -15,6 +15,7 @@ from firstmark.web.dashboard import (
     channels,
     costs,
     destinations,
+    forwarding,
     goals,
     links,
     numbers,
@@ -40,5 +41,6 @@ routes: list[BaseRoute] = [
     *analytics.routes,
     *channels.routes,
     *privacy.routes,
+    *forwarding.routes,
     pages.fallback,
 ]

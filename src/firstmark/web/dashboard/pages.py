@@ -67,6 +67,7 @@ NAV = (
 )
 NAV_ADMIN = (
     NavItem("/dashboard/destinations", "Destinations"),
+    NavItem("/dashboard/forwarding", "Forwarding"),
     NavItem("/dashboard/keys", "API keys"),
     NavItem("/dashboard/settings", "Settings"),
     NavItem("/dashboard/privacy", "Privacy"),
