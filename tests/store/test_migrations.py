@@ -121,6 +121,12 @@ EXPECTED = {
         "content", "referrer_host", "click_ids", "link_id", "channel", "country", "device_type",
         "browser", "os", "is_bot", "conversions", "revenue",
     ],
+    "web_dirty": ["site_id", "day"],
+    "web_daily": [
+        "site_id", "day", "dim", "value", "visits", "pageviews", "bounces", "duration",
+        "conversions", "revenue",
+    ],
+    "web_daily_visitors": ["site_id", "day", "dim", "value", "prev_day", "converted", "n"],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

@@ -11,3 +11,6 @@ class PostgresWeb(WebSQL):
 
     def prop_of(self, prop: str) -> str:
         return f"(e.props::jsonb ->> '{prop}')"
+
+    def same(self, a: str, b: str) -> str:
+        return f"{a} IS NOT DISTINCT FROM {b}"

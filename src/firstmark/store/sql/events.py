@@ -166,6 +166,11 @@ class EventSQL(SharedSQL):
                 stored += not duplicate
             if visits:
                 await tx.executemany(UPSERT_VISIT, [visit_params(v) for v in visits])
+                # The web rollups rebuild these days (and later ones) at the next report.
+                await tx.executemany(
+                    "INSERT INTO web_dirty (site_id, day) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    sorted({(v.site_id, v.day) for v in visits}),
+                )
         return stored
 
     async def _forget_stale_credits(self, tx: Conn, touches: Sequence[Touch]) -> None:

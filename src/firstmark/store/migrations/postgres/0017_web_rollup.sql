@@ -1,0 +1,40 @@
+-- Web reports' daily rollups (store/rows/webrollup.py), derived from the visits table: a
+-- report first rebuilds the days the event writer marked in web_dirty (and every later day,
+-- since a visitor's earlier days decide whether a later day counts them again), then reads
+-- these instead of the visits. dim is a visits column ('' for all visits), value its value.
+
+CREATE TABLE web_dirty (
+    site_id BIGINT NOT NULL,
+    day     INTEGER NOT NULL,
+    PRIMARY KEY (site_id, day)
+);
+-- Sums of a site's human visits started on one UTC day, by one column's value.
+CREATE TABLE web_daily (
+    site_id     BIGINT NOT NULL,
+    day         INTEGER NOT NULL,
+    dim         TEXT    NOT NULL,
+    value       TEXT,
+    visits      BIGINT NOT NULL,
+    pageviews   BIGINT NOT NULL,
+    bounces     BIGINT NOT NULL,
+    duration    DOUBLE PRECISION NOT NULL,
+    conversions BIGINT NOT NULL,
+    revenue     DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX web_daily_site_dim_day ON web_daily (site_id, dim, day);
+-- Distinct visitors (converted = 0) and converting visitors (converted = 1) of a day and
+-- value, by the last earlier day the same consented visitor had a visit with that value
+-- (prev_day NULL: none, or a daily visitor hash, which never spans days). The visitors of
+-- days [a, b) are sum(n) over those days with prev_day NULL or < a: each one counted once.
+CREATE TABLE web_daily_visitors (
+    site_id   BIGINT NOT NULL,
+    day       INTEGER NOT NULL,
+    dim       TEXT    NOT NULL,
+    value     TEXT,
+    prev_day  INTEGER,
+    converted INTEGER NOT NULL,
+    n         BIGINT NOT NULL
+);
+CREATE INDEX web_daily_visitors_site_dim_day ON web_daily_visitors (site_id, dim, day);
+-- Existing visits: every site's days are rebuilt at its first report.
+INSERT INTO web_dirty (site_id, day) SELECT DISTINCT site_id, day FROM visits;
