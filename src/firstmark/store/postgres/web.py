@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from firstmark.store.sql.executor import Conn
 from firstmark.store.sql.web import WebSQL
 
 
@@ -14,3 +15,8 @@ class PostgresWeb(WebSQL):
 
     def same(self, a: str, b: str) -> str:
         return f"{a} IS NOT DISTINCT FROM {b}"
+
+    async def _before_rebuild(self, tx: Conn) -> None:
+        # The rebuild's statements look costly to the planner, and compiling them took longer
+        # than running them.
+        await tx.execute("SET LOCAL jit = off")

@@ -3,7 +3,7 @@ rebuilt from the visits, when a report may read them, and the reads.
 
 A report reads the rollups when its range is whole UTC days and it asks for every visit or
 for one visits column's value: the overview unfiltered or with one column filter, a breakdown
-by a visits column unfiltered. Anything else (pages, goals, events, page or goal filters,
+by a visits column or by page, unfiltered. Anything else (goals, events, page or goal filters,
 several filters, a breakdown with a filter, an hourly series, a range cut inside a day) reads
 the visits as before (rows/web.py). The answers are the same either way: sums add up by day,
 and distinct visitors over days come from `prev_day` (see the migration).
@@ -39,47 +39,85 @@ def key_of(
             return (column, value) if column is not None else None
         return None
     column = REPORTS[report]
-    if filters or column not in DIMS:
+    if filters or (column not in DIMS and column != "page"):
         return None
     return column, None
 
 
+# A rebuild runs these over windows of this many days (a statement stays well within the
+# store's command timeout however many days are rebuilt).
+WINDOW_DAYS = 7
+# The visits started in the window [lo, hi) (epoch seconds; the index by site and start).
+_IN_WINDOW = "v.site_id = ? AND v.started >= ? AND v.started < ? AND NOT v.is_bot"
+# One row per (page, visit) of the window's visits: its pageviews there.
+_PAGES = (
+    "SELECT e.path AS k, e.visit_key, e.visit_started, count(*) AS n FROM events e "
+    "WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ? AND e.visit_started >= ? "
+    "AND e.visit_started < ? AND e.visit_key IS NOT NULL AND e.kind = 'pageview' "
+    "AND NOT e.is_bot GROUP BY e.path, e.visit_key, e.visit_started"
+)
+_PAGE_VISITS = (
+    f"FROM ({_PAGES}) x {{join}} visits v ON v.site_id = ? AND v.key = x.visit_key "
+    "AND v.started = x.visit_started WHERE NOT v.is_bot"
+)
+_VISITS_PARAMS: tuple[str, ...] = ("site", "lo", "hi")
+_PAGES_PARAMS: tuple[str, ...] = ("site", "lo", "hi+", "lo", "hi", "site")
+
+
 def rebuild_statements(
-    same: Callable[[str, str], str],
-) -> list[str]:
-    """The INSERTs that rebuild a site's days from a day on; each takes (site id, first day).
-    `same(a, b)`: the engine's null-safe equality."""
-    out = []
-    for dim in DIMS:
-        value = f"v.{dim}" if dim else "CAST(NULL AS TEXT)"
-        group = f"v.day, v.{dim}" if dim else "v.day"
+    same: Callable[[str, str], str], join: str
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The INSERTs that rebuild a site's rollups for the visits started in [lo, hi), with the
+    names of their parameters ("site", "lo", "hi", "hi+": hi and a visit's longest span).
+    `same(a, b)`: the engine's null-safe equality; `join`: its join in the written order."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for dim in (*DIMS, "page"):
+        if dim == "page":
+            value, source, params = "x.k", _PAGE_VISITS.format(join=join), _PAGES_PARAMS
+            pageviews = "x.n"
+            # An earlier visit of the visitor that viewed the page.
+            earlier_value = (
+                " AND EXISTS (SELECT 1 FROM events pe WHERE pe.site_id = p.site_id "
+                "AND pe.visit_key = p.key AND pe.visit_started = p.started "
+                "AND pe.kind = 'pageview' AND NOT pe.is_bot AND pe.path = x.k)"
+            )
+        else:
+            value = f"v.{dim}" if dim else "CAST(NULL AS TEXT)"
+            source, params = f"FROM visits v WHERE {_IN_WINDOW}", _VISITS_PARAMS
+            pageviews = "v.pageviews"
+            earlier_value = f" AND {same(f'p.{dim}', f'v.{dim}')}" if dim else ""
+        group = "v.site_id, v.day" + (f", {value}" if dim else "")
         out.append(
-            "INSERT INTO web_daily (site_id, day, dim, value, visits, pageviews, bounces, "
-            "duration, conversions, revenue) "
-            f"SELECT v.site_id, v.day, '{dim}', {value}, count(*), sum(v.pageviews), "
-            f"sum({BOUNCE}), sum({DURATION}), sum(v.conversions), sum(v.revenue) "
-            "FROM visits v WHERE v.site_id = ? AND v.day >= ? AND NOT v.is_bot "
-            f"GROUP BY v.site_id, {group}"
+            (
+                "INSERT INTO web_daily (site_id, day, dim, value, visits, pageviews, bounces, "
+                "duration, conversions, revenue) "
+                f"SELECT v.site_id, v.day, '{dim}', {value}, count(*), sum({pageviews}), "
+                f"sum({BOUNCE}), sum({DURATION}), sum(v.conversions), sum(v.revenue) "
+                f"{source} GROUP BY {group}",
+                params,
+            )
         )
         for converted in (0, 1):
             only = " AND v.conversions > 0" if converted else ""
-            earlier = " AND p.conversions > 0" if converted else ""
-            if dim:
-                earlier += f" AND {same(f'p.{dim}', f'v.{dim}')}"
+            earlier = (" AND p.conversions > 0" if converted else "") + earlier_value
             prev = (
                 "CASE WHEN v.visitor_id IS NULL THEN NULL ELSE (SELECT max(p.day) FROM visits p "
                 "WHERE p.visitor_id = v.visitor_id AND p.site_id = v.site_id AND p.day < v.day "
                 f"AND NOT p.is_bot{earlier}) END"
             )
             out.append(
-                "INSERT INTO web_daily_visitors (site_id, day, dim, value, prev_day, converted, "
-                f"n) SELECT y.site_id, y.day, '{dim}', y.value, y.prev, {converted}, count(*) "
-                "FROM (SELECT x.site_id, x.day, x.value, max(x.prev) AS prev FROM ("
-                f"SELECT v.site_id AS site_id, v.day AS day, {value} AS value, "
-                "coalesce(v.visitor_id, v.visitor_day_hash) AS who, "
-                f"{prev} AS prev FROM visits v WHERE v.site_id = ? AND v.day >= ? "
-                f"AND NOT v.is_bot{only}) x GROUP BY x.site_id, x.day, x.value, x.who) y "
-                "GROUP BY y.site_id, y.day, y.value, y.prev"
+                (
+                    "INSERT INTO web_daily_visitors (site_id, day, dim, value, prev_day, "
+                    f"converted, n) SELECT y.site_id, y.day, '{dim}', y.value, y.prev, "
+                    f"{converted}, count(*) FROM (SELECT x.site_id, x.day, x.value, "
+                    "max(x.prev) AS prev FROM ("
+                    f"SELECT v.site_id AS site_id, v.day AS day, {value} AS value, "
+                    "coalesce(v.visitor_id, v.visitor_day_hash) AS who, "
+                    f"{prev} AS prev {source}{only}) x "
+                    "GROUP BY x.site_id, x.day, x.value, x.who) y "
+                    "GROUP BY y.site_id, y.day, y.value, y.prev",
+                    params,
+                )
             )
     return out
 

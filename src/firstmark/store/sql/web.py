@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from firstmark.domain.visits import MAX_DURATION_S
 from firstmark.domain.web import Sums
 from firstmark.store.rows import webrollup
 from firstmark.store.rows.web import realtime_query, report_query, sums_from_rows, totals_query
-from firstmark.store.sql.executor import SharedSQL
+from firstmark.store.sql.executor import Conn, SharedSQL
+
+DAY = webrollup.DAY
+DAYS = webrollup.WINDOW_DAYS
 
 
 class WebSQL(SharedSQL):
@@ -24,25 +28,34 @@ class WebSQL(SharedSQL):
         """a equals b, NULL equal to NULL."""
         raise NotImplementedError
 
+    async def _before_rebuild(self, tx: Conn) -> None:
+        """What the engine sets in a rebuild's transaction."""
+
     async def _fresh_rollup(self, site_id: int) -> None:
         """Rebuild the site's web rollups from its earliest day the writer changed on (one
         rebuild at a time per site)."""
-        if await self.db.fetchrow("SELECT 1 FROM web_dirty WHERE site_id = ? LIMIT 1", [site_id]):
-            async with self.db.transaction() as tx:
-                await tx.fetch(
-                    f"SELECT id FROM sites WHERE id = ?{self.dialect.for_update}", [site_id]
+        if not await self.db.fetchrow("SELECT 1 FROM web_dirty WHERE site_id = ? LIMIT 1",
+                                      [site_id]):  # fmt: skip
+            return
+        statements = webrollup.rebuild_statements(self.same, self.dialect.join_in_order)
+        async with self.db.transaction() as tx:
+            await self._before_rebuild(tx)
+            await tx.fetch(f"SELECT id FROM sites WHERE id = ?{self.dialect.for_update}", [site_id])
+            days = await tx.fetch("DELETE FROM web_dirty WHERE site_id = ? RETURNING day",
+                                  [site_id])  # fmt: skip
+            if not days:
+                return
+            first = min(int(r[0]) for r in days)
+            for table in ("web_daily", "web_daily_visitors"):
+                await tx.execute(
+                    f"DELETE FROM {table} WHERE site_id = ? AND day >= ?", [site_id, first]
                 )
-                days = await tx.fetch("DELETE FROM web_dirty WHERE site_id = ? RETURNING day",
-                                      [site_id])  # fmt: skip
-                if not days:
-                    return
-                first = min(int(r[0]) for r in days)
-                for table in ("web_daily", "web_daily_visitors"):
-                    await tx.execute(
-                        f"DELETE FROM {table} WHERE site_id = ? AND day >= ?", [site_id, first]
-                    )
-                for sql in webrollup.rebuild_statements(self.same):
-                    await tx.execute(sql, [site_id, first])
+            last = await tx.fetchval("SELECT max(day) FROM visits WHERE site_id = ?", [site_id])
+            for day in range(first, int(last if last is not None else first) + 1, DAYS):
+                lo, hi = day * DAY, (day + DAYS) * DAY
+                names = {"site": site_id, "lo": lo, "hi": hi, "hi+": hi + MAX_DURATION_S}
+                for sql, params in statements:
+                    await tx.execute(sql, [names[p] for p in params])
 
     async def _from_rollup(
         self, site_id: int, key: tuple[str, str | None], start: float, end: float,

@@ -36,5 +36,8 @@ CREATE TABLE web_daily_visitors (
     n         BIGINT NOT NULL
 );
 CREATE INDEX web_daily_visitors_site_dim_day ON web_daily_visitors (site_id, dim, day);
+-- A visit's events, found from the visit (the pages rollup asks whether a visitor's earlier
+-- visit viewed a page; the page filter asks the same of each visit).
+CREATE INDEX events_visit ON events (site_id, visit_key, visit_started);
 -- Existing visits: every site's days are rebuilt at its first report.
 INSERT INTO web_dirty (site_id, day) SELECT DISTINCT site_id, day FROM visits;
