@@ -121,7 +121,7 @@ EXPECTED = {
         "content", "referrer_host", "click_ids", "link_id", "channel", "country", "device_type",
         "browser", "os", "is_bot", "conversions", "revenue",
     ],
-    "web_dirty": ["site_id", "day"],
+    "web_dirty": ["site_id", "day", "dim"],
     "web_daily": [
         "site_id", "day", "dim", "value", "visits", "pageviews", "bounces", "duration",
         "conversions", "revenue",

@@ -21,6 +21,9 @@ DAY = 86_400
 # The visits columns a report groups by or filters on; '' is every visit.
 DIMS = ("", *sorted({c for c in (*REPORTS.values(), *FILTERS.values())
                      if c is not None and c not in ("page", "goal", "event")}))  # fmt: skip
+# What the writer marks changed for each day it writes visits of (web_dirty); each is
+# rebuilt when a report first reads it.
+ALL_DIMS = (*DIMS, "page")
 
 
 def key_of(
@@ -65,60 +68,60 @@ _PAGES_PARAMS: tuple[str, ...] = ("site", "lo", "hi+", "lo", "hi", "site")
 
 
 def rebuild_statements(
-    same: Callable[[str, str], str], join: str
+    dim: str, same: Callable[[str, str], str], join: str
 ) -> list[tuple[str, tuple[str, ...]]]:
-    """The INSERTs that rebuild a site's rollups for the visits started in [lo, hi), with the
-    names of their parameters ("site", "lo", "hi", "hi+": hi and a visit's longest span).
-    `same(a, b)`: the engine's null-safe equality; `join`: its join in the written order."""
+    """The INSERTs that rebuild a site's rollups of `dim` for the visits started in [lo, hi),
+    with the names of their parameters ("site", "lo", "hi", "hi+": hi and a visit's longest
+    span). `same(a, b)`: the engine's null-safe equality; `join`: its join in the written
+    order."""
     out: list[tuple[str, tuple[str, ...]]] = []
-    for dim in (*DIMS, "page"):
-        if dim == "page":
-            value, source, params = "x.k", _PAGE_VISITS.format(join=join), _PAGES_PARAMS
-            pageviews = "x.n"
-            # An earlier visit of the visitor that viewed the page.
-            earlier_value = (
-                " AND EXISTS (SELECT 1 FROM events pe WHERE pe.site_id = p.site_id "
-                "AND pe.visit_key = p.key AND pe.visit_started = p.started "
-                "AND pe.kind = 'pageview' AND NOT pe.is_bot AND pe.path = x.k)"
-            )
-        else:
-            value = f"v.{dim}" if dim else "CAST(NULL AS TEXT)"
-            source, params = f"FROM visits v WHERE {_IN_WINDOW}", _VISITS_PARAMS
-            pageviews = "v.pageviews"
-            earlier_value = f" AND {same(f'p.{dim}', f'v.{dim}')}" if dim else ""
-        group = "v.site_id, v.day" + (f", {value}" if dim else "")
+    if dim == "page":
+        value, source, params = "x.k", _PAGE_VISITS.format(join=join), _PAGES_PARAMS
+        pageviews = "x.n"
+        # An earlier visit of the visitor that viewed the page.
+        earlier_value = (
+            " AND EXISTS (SELECT 1 FROM events pe WHERE pe.site_id = p.site_id "
+            "AND pe.visit_key = p.key AND pe.visit_started = p.started "
+            "AND pe.kind = 'pageview' AND NOT pe.is_bot AND pe.path = x.k)"
+        )
+    else:
+        value = f"v.{dim}" if dim else "CAST(NULL AS TEXT)"
+        source, params = f"FROM visits v WHERE {_IN_WINDOW}", _VISITS_PARAMS
+        pageviews = "v.pageviews"
+        earlier_value = f" AND {same(f'p.{dim}', f'v.{dim}')}" if dim else ""
+    group = "v.site_id, v.day" + (f", {value}" if dim else "")
+    out.append(
+        (
+            "INSERT INTO web_daily (site_id, day, dim, value, visits, pageviews, bounces, "
+            "duration, conversions, revenue) "
+            f"SELECT v.site_id, v.day, '{dim}', {value}, count(*), sum({pageviews}), "
+            f"sum({BOUNCE}), sum({DURATION}), sum(v.conversions), sum(v.revenue) "
+            f"{source} GROUP BY {group}",
+            params,
+        )
+    )
+    for converted in (0, 1):
+        only = " AND v.conversions > 0" if converted else ""
+        earlier = (" AND p.conversions > 0" if converted else "") + earlier_value
+        prev = (
+            "CASE WHEN v.visitor_id IS NULL THEN NULL ELSE (SELECT max(p.day) FROM visits p "
+            "WHERE p.visitor_id = v.visitor_id AND p.site_id = v.site_id AND p.day < v.day "
+            f"AND NOT p.is_bot{earlier}) END"
+        )
         out.append(
             (
-                "INSERT INTO web_daily (site_id, day, dim, value, visits, pageviews, bounces, "
-                "duration, conversions, revenue) "
-                f"SELECT v.site_id, v.day, '{dim}', {value}, count(*), sum({pageviews}), "
-                f"sum({BOUNCE}), sum({DURATION}), sum(v.conversions), sum(v.revenue) "
-                f"{source} GROUP BY {group}",
+                "INSERT INTO web_daily_visitors (site_id, day, dim, value, prev_day, "
+                f"converted, n) SELECT y.site_id, y.day, '{dim}', y.value, y.prev, "
+                f"{converted}, count(*) FROM (SELECT x.site_id, x.day, x.value, "
+                "max(x.prev) AS prev FROM ("
+                f"SELECT v.site_id AS site_id, v.day AS day, {value} AS value, "
+                "coalesce(v.visitor_id, v.visitor_day_hash) AS who, "
+                f"{prev} AS prev {source}{only}) x "
+                "GROUP BY x.site_id, x.day, x.value, x.who) y "
+                "GROUP BY y.site_id, y.day, y.value, y.prev",
                 params,
             )
         )
-        for converted in (0, 1):
-            only = " AND v.conversions > 0" if converted else ""
-            earlier = (" AND p.conversions > 0" if converted else "") + earlier_value
-            prev = (
-                "CASE WHEN v.visitor_id IS NULL THEN NULL ELSE (SELECT max(p.day) FROM visits p "
-                "WHERE p.visitor_id = v.visitor_id AND p.site_id = v.site_id AND p.day < v.day "
-                f"AND NOT p.is_bot{earlier}) END"
-            )
-            out.append(
-                (
-                    "INSERT INTO web_daily_visitors (site_id, day, dim, value, prev_day, "
-                    f"converted, n) SELECT y.site_id, y.day, '{dim}', y.value, y.prev, "
-                    f"{converted}, count(*) FROM (SELECT x.site_id, x.day, x.value, "
-                    "max(x.prev) AS prev FROM ("
-                    f"SELECT v.site_id AS site_id, v.day AS day, {value} AS value, "
-                    "coalesce(v.visitor_id, v.visitor_day_hash) AS who, "
-                    f"{prev} AS prev {source}{only}) x "
-                    "GROUP BY x.site_id, x.day, x.value, x.who) y "
-                    "GROUP BY y.site_id, y.day, y.value, y.prev",
-                    params,
-                )
-            )
     return out
 
 

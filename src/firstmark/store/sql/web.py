@@ -31,24 +31,25 @@ class WebSQL(SharedSQL):
     async def _before_rebuild(self, tx: Conn) -> None:
         """What the engine sets in a rebuild's transaction."""
 
-    async def _fresh_rollup(self, site_id: int) -> None:
-        """Rebuild the site's web rollups from its earliest day the writer changed on (one
-        rebuild at a time per site)."""
-        if not await self.db.fetchrow("SELECT 1 FROM web_dirty WHERE site_id = ? LIMIT 1",
-                                      [site_id]):  # fmt: skip
+    async def _fresh_rollup(self, site_id: int, dim: str) -> None:
+        """Rebuild the site's rollups of `dim` from the earliest day the writer changed since
+        (one rebuild at a time per site)."""
+        if not await self.db.fetchrow("SELECT 1 FROM web_dirty WHERE site_id = ? AND dim = ? "
+                                      "LIMIT 1", [site_id, dim]):  # fmt: skip
             return
-        statements = webrollup.rebuild_statements(self.same, self.dialect.join_in_order)
+        statements = webrollup.rebuild_statements(dim, self.same, self.dialect.join_in_order)
         async with self.db.transaction() as tx:
             await self._before_rebuild(tx)
             await tx.fetch(f"SELECT id FROM sites WHERE id = ?{self.dialect.for_update}", [site_id])
-            days = await tx.fetch("DELETE FROM web_dirty WHERE site_id = ? RETURNING day",
-                                  [site_id])  # fmt: skip
+            days = await tx.fetch("DELETE FROM web_dirty WHERE site_id = ? AND dim = ? "
+                                  "RETURNING day", [site_id, dim])  # fmt: skip
             if not days:
                 return
             first = min(int(r[0]) for r in days)
             for table in ("web_daily", "web_daily_visitors"):
                 await tx.execute(
-                    f"DELETE FROM {table} WHERE site_id = ? AND day >= ?", [site_id, first]
+                    f"DELETE FROM {table} WHERE site_id = ? AND dim = ? AND day >= ?",
+                    [site_id, dim, first],
                 )
             last = await tx.fetchval("SELECT max(day) FROM visits WHERE site_id = ?", [site_id])
             for day in range(first, int(last if last is not None else first) + 1, DAYS):
@@ -61,8 +62,8 @@ class WebSQL(SharedSQL):
         self, site_id: int, key: tuple[str, str | None], start: float, end: float,
         by: str | None,
     ) -> list[Sums]:  # fmt: skip
-        await self._fresh_rollup(site_id)
         dim, value = key
+        await self._fresh_rollup(site_id, dim)
         sums = await self.db.fetch(*webrollup.sums_query(site_id, dim, value, start, end, by))
         people = await self.db.fetch(*webrollup.visitors_query(site_id, dim, value, start, end, by))
         return webrollup.merge(sums, people, grouped=by is not None)
