@@ -93,11 +93,12 @@ async def check_all(store: Store, ranges: list[tuple[int, int]]) -> int:
         for report, column in REPORTS.items():
             if column in ("goal", "event"):
                 continue
-            assert webrollup.key_of(report, {}, start, end) is not None
-            got = await store.web_report(report, 1, {}, start, end)
-            want = await raw(store, report_query(report, 1, {}, start, end))
-            assert shown(got) == shown(want), (a, b, report)
-            compared += 1
+            for f in filters:
+                assert webrollup.key_of(report, f, start, end) is not None
+                got = await store.web_report(report, 1, f, start, end)
+                want = await raw(store, report_query(report, 1, f, start, end))
+                assert shown(got) == shown(want), (a, b, report, f)
+                compared += 1
     return compared
 
 
@@ -105,7 +106,7 @@ async def test_rollups_answer_as_the_visits_do(any_store: Store) -> None:
     rng = random.Random(14)
     first = make_visits(rng, 300, 6)
     await any_store.write_events(pageviews(first, rng), [], [], [], first)
-    ranges = [(0, 6), (0, 1), (2, 5), (3, 4), (5, 7), (-2, 2)]
+    ranges = [(0, 6), (0, 1), (2, 5), (5, 7), (-2, 2)]
     assert await check_all(any_store, ranges) > 100
     # Late visits on earlier days (a consented visitor's earlier day changes whether a later
     # day counts them), visits extended and converting later, and consent given mid-visit.
@@ -136,8 +137,11 @@ async def test_what_the_rollups_leave_to_the_visits() -> None:
     assert webrollup.key_of(None, {}, day + 3600, day + DAY) is None  # cut inside a day
     assert webrollup.key_of(None, {"page": "/"}, day, day + DAY) is None
     assert webrollup.key_of(None, {"channel": "Direct", "country": "DE"}, day, day + DAY) is None
-    assert webrollup.key_of("pages", {"channel": "Direct"}, day, day + DAY) is None
+    assert webrollup.key_of("pages", {"goal": "signup"}, day, day + DAY) is None
     assert webrollup.key_of("goals", {}, day, day + DAY) is None
-    assert webrollup.key_of("channels", {"country": "DE"}, day, day + DAY) is None
+    assert webrollup.key_of("events", {}, day, day + DAY) is None
     assert webrollup.key_of("channels", {}, day, day + 2 * DAY) == ("channel", None)
+    assert webrollup.key_of("pages", {"country": "DE"}, day, day + DAY) == (
+        "page|country", ("filter", "DE"),
+    )  # fmt: skip
     assert set(FILTERS) >= {"channel", "country"}

@@ -21,35 +21,42 @@ DAY = 86_400
 # The visits columns a report groups by or filters on; '' is every visit.
 DIMS = ("", *sorted({c for c in (*REPORTS.values(), *FILTERS.values())
                      if c is not None and c not in ("page", "goal", "event")}))  # fmt: skip
+_GROUPS = [c for c in REPORTS.values() if c not in ("goal", "event")]
+_FILTER_COLUMNS = [c for c in FILTERS.values() if c is not None]
+# A breakdown with one filter: "group|filter column", its rows by both values.
+PAIRS = tuple(f"{g}|{f}" for g in _GROUPS for f in _FILTER_COLUMNS if g != f)
 # What the writer marks changed for each day it writes visits of (web_dirty); each is
 # rebuilt when a report first reads it.
-ALL_DIMS = (*DIMS, "page")
+ALL_DIMS = (*DIMS, "page", *PAIRS)
+
+# (dim, the rollup column a filter's value is read from, that value) or no filter.
+Key = tuple[str, tuple[str, str] | None]
 
 
-def key_of(
-    report: str | None, filters: Mapping[str, str], start: float, end: float
-) -> tuple[str, str | None] | None:
-    """(dim, the filter's value or None) when the rollups answer `report` (None: the
-    overview) over [start, end) with these filters; None when the visits must."""
-    if start % DAY or end % DAY:
+def key_of(report: str | None, filters: Mapping[str, str], start: float, end: float) -> Key | None:
+    """Where the rollups answer `report` (None: the overview) over [start, end) with these
+    filters; None when the visits must."""
+    if start % DAY or end % DAY or len(filters) > 1:
         return None
+    column = FILTERS[next(iter(filters))] if filters else None
+    if filters and column is None:  # page and goal filters
+        return None
+    match = None if column is None else filters[next(iter(filters))]
     if report is None:
-        if not filters:
-            return "", None
-        if len(filters) == 1:
-            [(name, value)] = filters.items()
-            column = FILTERS[name]
-            return (column, value) if column is not None else None
+        return ("", None) if match is None else (column or "", ("value", match))
+    group = REPORTS[report]
+    if group not in _GROUPS:
         return None
-    column = REPORTS[report]
-    if filters or (column not in DIMS and column != "page"):
-        return None
-    return column, None
+    if match is None:
+        return group, None
+    if group == column:  # channels with channel=X: the one row of that value
+        return group, ("value", match)
+    return f"{group}|{column}", ("filter", match)
 
 
-# A rebuild runs these over windows of this many days (a statement stays well within the
-# store's command timeout however many days are rebuilt).
-WINDOW_DAYS = 7
+# A rebuild runs these a day at a time (a statement stays well within the store's command
+# timeout however many days are rebuilt).
+WINDOW_DAYS = 1
 # The visits started in the window [lo, hi) (epoch seconds; the index by site and start).
 _IN_WINDOW = "v.site_id = ? AND v.started >= ? AND v.started < ? AND NOT v.is_bot"
 # One row per (page, visit) of the window's visits: its pageviews there.
@@ -75,7 +82,9 @@ def rebuild_statements(
     span). `same(a, b)`: the engine's null-safe equality; `join`: its join in the written
     order."""
     out: list[tuple[str, tuple[str, ...]]] = []
-    if dim == "page":
+    group, _, by = dim.partition("|")
+    kept = f"v.{by}" if by else "CAST(NULL AS TEXT)"  # the filter column's value
+    if group == "page":
         value, source, params = "x.k", _PAGE_VISITS.format(join=join), _PAGES_PARAMS
         pageviews = "x.n"
         # An earlier visit of the visitor that viewed the page.
@@ -85,18 +94,20 @@ def rebuild_statements(
             "AND pe.kind = 'pageview' AND NOT pe.is_bot AND pe.path = x.k)"
         )
     else:
-        value = f"v.{dim}" if dim else "CAST(NULL AS TEXT)"
+        value = f"v.{group}" if group else "CAST(NULL AS TEXT)"
         source, params = f"FROM visits v WHERE {_IN_WINDOW}", _VISITS_PARAMS
         pageviews = "v.pageviews"
-        earlier_value = f" AND {same(f'p.{dim}', f'v.{dim}')}" if dim else ""
-    group = "v.site_id, v.day" + (f", {value}" if dim else "")
+        earlier_value = f" AND {same(f'p.{group}', f'v.{group}')}" if group else ""
+    if by:
+        earlier_value += f" AND {same(f'p.{by}', f'v.{by}')}"
+    keys = "v.site_id, v.day" + (f", {value}" if group else "") + (f", {kept}" if by else "")
     out.append(
         (
-            "INSERT INTO web_daily (site_id, day, dim, value, visits, pageviews, bounces, "
-            "duration, conversions, revenue) "
-            f"SELECT v.site_id, v.day, '{dim}', {value}, count(*), sum({pageviews}), "
+            "INSERT INTO web_daily (site_id, day, dim, value, filter, visits, pageviews, "
+            "bounces, duration, conversions, revenue) "
+            f"SELECT v.site_id, v.day, '{dim}', {value}, {kept}, count(*), sum({pageviews}), "
             f"sum({BOUNCE}), sum({DURATION}), sum(v.conversions), sum(v.revenue) "
-            f"{source} GROUP BY {group}",
+            f"{source} GROUP BY {keys}",
             params,
         )
     )
@@ -110,35 +121,37 @@ def rebuild_statements(
         )
         out.append(
             (
-                "INSERT INTO web_daily_visitors (site_id, day, dim, value, prev_day, "
-                f"converted, n) SELECT y.site_id, y.day, '{dim}', y.value, y.prev, "
-                f"{converted}, count(*) FROM (SELECT x.site_id, x.day, x.value, "
+                "INSERT INTO web_daily_visitors (site_id, day, dim, value, filter, prev_day, "
+                f"converted, n) SELECT y.site_id, y.day, '{dim}', y.value, y.kept, y.prev, "
+                f"{converted}, count(*) FROM (SELECT x.site_id, x.day, x.value, x.kept, "
                 "max(x.prev) AS prev FROM ("
-                f"SELECT v.site_id AS site_id, v.day AS day, {value} AS value, "
+                f"SELECT v.site_id AS site_id, v.day AS day, {value} AS value, {kept} AS kept, "
                 "coalesce(v.visitor_id, v.visitor_day_hash) AS who, "
                 f"{prev} AS prev {source}{only}) x "
-                "GROUP BY x.site_id, x.day, x.value, x.who) y "
-                "GROUP BY y.site_id, y.day, y.value, y.prev",
+                "GROUP BY x.site_id, x.day, x.value, x.kept, x.who) y "
+                "GROUP BY y.site_id, y.day, y.value, y.kept, y.prev",
                 params,
             )
         )
     return out
 
 
-def _where(dim: str, value: str | None) -> tuple[str, list[Any]]:
-    if value is None:
+def _where(match: tuple[str, str] | None) -> tuple[str, list[Any]]:
+    if match is None:
         return "site_id = ? AND dim = ? AND day >= ? AND day < ?", []
-    return "site_id = ? AND dim = ? AND day >= ? AND day < ? AND value = ?", [value]
+    column, value = match
+    return f"site_id = ? AND dim = ? AND day >= ? AND day < ? AND {column} = ?", [value]
 
 
 def sums_query(
-    site_id: int, dim: str, value: str | None, start: float, end: float, by: str | None
+    site_id: int, key: Key, start: float, end: float, by: str | None
 ) -> tuple[str, list[Any]]:
     """The additive sums, one row or by `by` ("day" or "value")."""
-    where, extra = _where(dim, value)
-    key = by or "NULL"
+    dim, match = key
+    where, extra = _where(match)
+    shown = by or "NULL"
     sql = (
-        f"SELECT {key}, coalesce(sum(visits), 0), coalesce(sum(pageviews), 0), "
+        f"SELECT {shown}, coalesce(sum(visits), 0), coalesce(sum(pageviews), 0), "
         "coalesce(sum(bounces), 0), coalesce(sum(duration), 0), coalesce(sum(conversions), 0), "
         f"coalesce(sum(revenue), 0) FROM web_daily WHERE {where}"
     )
@@ -147,17 +160,18 @@ def sums_query(
 
 
 def visitors_query(
-    site_id: int, dim: str, value: str | None, start: float, end: float, by: str | None
+    site_id: int, key: Key, start: float, end: float, by: str | None
 ) -> tuple[str, list[Any]]:
     """Visitors and converting visitors, one row or by `by`. By day, each day counts its own
     visitors (an earlier day is always before it); over the range, a visitor counts on the
     first day of the range they came."""
-    where, extra = _where(dim, value)
-    key = by or "NULL"
+    dim, match = key
+    where, extra = _where(match)
+    shown = by or "NULL"
     first = int(start // DAY)
     since = "day" if by == "day" else "?"
     sql = (
-        f"SELECT {key}, coalesce(sum(CASE WHEN converted = 0 THEN n END), 0), "
+        f"SELECT {shown}, coalesce(sum(CASE WHEN converted = 0 THEN n END), 0), "
         "coalesce(sum(CASE WHEN converted = 1 THEN n END), 0) FROM web_daily_visitors "
         f"WHERE {where} AND (prev_day IS NULL OR prev_day < {since})"
     )

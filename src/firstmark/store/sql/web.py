@@ -59,13 +59,11 @@ class WebSQL(SharedSQL):
                     await tx.execute(sql, [names[p] for p in params])
 
     async def _from_rollup(
-        self, site_id: int, key: tuple[str, str | None], start: float, end: float,
-        by: str | None,
-    ) -> list[Sums]:  # fmt: skip
-        dim, value = key
-        await self._fresh_rollup(site_id, dim)
-        sums = await self.db.fetch(*webrollup.sums_query(site_id, dim, value, start, end, by))
-        people = await self.db.fetch(*webrollup.visitors_query(site_id, dim, value, start, end, by))
+        self, site_id: int, key: webrollup.Key, start: float, end: float, by: str | None
+    ) -> list[Sums]:
+        await self._fresh_rollup(site_id, key[0])
+        sums = await self.db.fetch(*webrollup.sums_query(site_id, key, start, end, by))
+        people = await self.db.fetch(*webrollup.visitors_query(site_id, key, start, end, by))
         return webrollup.merge(sums, people, grouped=by is not None)
 
     async def web_report(

@@ -2,7 +2,8 @@
 -- report first rebuilds its dim's days the event writer marked in web_dirty (and every later
 -- day, since a visitor's earlier days decide whether a later day counts them again), then
 -- reads these instead of the visits. dim is a visits column ('' for all visits, 'page' for
--- the pages viewed), value its value.
+-- the pages viewed), value its value; a dim "group|column" (a breakdown with one filter) also
+-- keeps the filter column's value in filter.
 
 CREATE TABLE web_dirty (
     site_id INTEGER NOT NULL,
@@ -16,6 +17,7 @@ CREATE TABLE web_daily (
     day         INTEGER NOT NULL,
     dim         TEXT    NOT NULL,
     value       TEXT,
+    filter      TEXT,
     visits      INTEGER NOT NULL,
     pageviews   INTEGER NOT NULL,
     bounces     INTEGER NOT NULL,
@@ -33,6 +35,7 @@ CREATE TABLE web_daily_visitors (
     day       INTEGER NOT NULL,
     dim       TEXT    NOT NULL,
     value     TEXT,
+    filter    TEXT,
     prev_day  INTEGER,
     converted INTEGER NOT NULL,
     n         INTEGER NOT NULL
