@@ -5,12 +5,14 @@ any day, after late visits, visits extended across midnight and visitors who con
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 from typing import Any
 
 from firstmark.domain.events import Event
 from firstmark.domain.visits import Visit
 from firstmark.domain.web import FILTERS, REPORTS, Sums
+from firstmark.store import schema
 from firstmark.store.protocol import Store
 from firstmark.store.rows import webrollup
 from firstmark.store.rows.web import report_query, sums_from_rows, totals_query
@@ -145,3 +147,10 @@ async def test_what_the_rollups_leave_to_the_visits() -> None:
         "page|country", ("filter", "DE"),
     )  # fmt: skip
     assert set(FILTERS) >= {"channel", "country"}
+
+
+def test_the_upgrade_marks_every_rollup_of_existing_visits() -> None:
+    for engine in ("sqlite", "postgres"):
+        [migration] = [m for m in schema.load(engine) if m.name == "web_rollup"]
+        listed = migration.sql.split("INSERT INTO web_dirty", 1)[1]
+        assert re.findall(r"\('([^']*)'\)", listed) == list(webrollup.ALL_DIMS)

@@ -46,18 +46,24 @@ CREATE INDEX web_daily_visitors_site_dim_day ON web_daily_visitors (site_id, dim
 CREATE INDEX events_visit ON events (site_id, visit_key, visit_started);
 -- Existing visits: every site's days are rebuilt at its first report.
 INSERT INTO web_dirty (site_id, day, dim)
-SELECT DISTINCT v.site_id, v.day, d.dim FROM visits v CROSS JOIN (
-    SELECT '' AS dim UNION ALL
-    SELECT 'browser' AS dim UNION ALL
-    SELECT 'campaign' AS dim UNION ALL
-    SELECT 'channel' AS dim UNION ALL
-    SELECT 'country' AS dim UNION ALL
-    SELECT 'device_type' AS dim UNION ALL
-    SELECT 'entry_path' AS dim UNION ALL
-    SELECT 'exit_path' AS dim UNION ALL
-    SELECT 'medium' AS dim UNION ALL
-    SELECT 'os' AS dim UNION ALL
-    SELECT 'referrer_host' AS dim UNION ALL
-    SELECT 'source' AS dim UNION ALL
-    SELECT 'page' AS dim
-) d;
+SELECT DISTINCT v.site_id, v.day, d.dim FROM visits v CROSS JOIN (SELECT column1 AS dim FROM (VALUES
+    (''), ('browser'), ('campaign'), ('channel'),
+    ('country'), ('device_type'), ('entry_path'), ('exit_path'),
+    ('medium'), ('os'), ('referrer_host'), ('source'),
+    ('page'), ('page|channel'), ('page|source'), ('page|medium'),
+    ('page|campaign'), ('page|country'), ('page|device_type'), ('entry_path|channel'),
+    ('entry_path|source'), ('entry_path|medium'), ('entry_path|campaign'), ('entry_path|country'),
+    ('entry_path|device_type'), ('exit_path|channel'), ('exit_path|source'), ('exit_path|medium'),
+    ('exit_path|campaign'), ('exit_path|country'), ('exit_path|device_type'), ('channel|source'),
+    ('channel|medium'), ('channel|campaign'), ('channel|country'), ('channel|device_type'),
+    ('source|channel'), ('source|medium'), ('source|campaign'), ('source|country'),
+    ('source|device_type'), ('referrer_host|channel'), ('referrer_host|source'), ('referrer_host|medium'),
+    ('referrer_host|campaign'), ('referrer_host|country'), ('referrer_host|device_type'), ('campaign|channel'),
+    ('campaign|source'), ('campaign|medium'), ('campaign|country'), ('campaign|device_type'),
+    ('country|channel'), ('country|source'), ('country|medium'), ('country|campaign'),
+    ('country|device_type'), ('device_type|channel'), ('device_type|source'), ('device_type|medium'),
+    ('device_type|campaign'), ('device_type|country'), ('browser|channel'), ('browser|source'),
+    ('browser|medium'), ('browser|campaign'), ('browser|country'), ('browser|device_type'),
+    ('os|channel'), ('os|source'), ('os|medium'), ('os|campaign'),
+    ('os|country'), ('os|device_type')
+) AS x) d;
