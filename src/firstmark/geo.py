@@ -21,7 +21,7 @@ import iptocc
 
 from firstmark.errors import ConfigError
 
-__all__ = ["Geo", "GeoLookup", "MmdbReader"]
+__all__ = ["Geo", "GeoLookup", "MmdbReader", "ipv4_int"]
 
 _CACHE_SIZE: Final = 65536
 _MAX_IP_CHARS: Final = 64  # longest IPv6 text plus a zone id; longer input is not an address
@@ -70,7 +70,7 @@ class GeoLookup:
         self._cached = lru_cache(maxsize=_CACHE_SIZE)(self._lookup)
 
     def _lookup(self, ip: str) -> Geo:
-        quad = _ipv4_int(ip)
+        quad = ipv4_int(ip)
         if quad is not None and _IPV4_NOT_GLOBAL is not None:
             # Most addresses: a dotted quad, checked without building an IPv4Address (a tenth
             # of the time, which counts when every event comes from another address).
@@ -118,7 +118,7 @@ class GeoLookup:
         return Geo(country, region, _name(record.get("city")))
 
 
-def _ipv4_int(ip: str) -> int | None:
+def ipv4_int(ip: str) -> int | None:
     """A dotted quad as ipaddress reads it (no leading zeros, each part 0-255), as an integer;
     None for anything else."""
     parts = ip.split(".")
