@@ -28,19 +28,19 @@ class WebSQL(SharedSQL):
         """a equals b, NULL equal to NULL."""
         raise NotImplementedError
 
-    async def _before_rebuild(self, tx: Conn) -> None:
-        """What the engine sets in a rebuild's transaction."""
+    async def _before_rebuild(self, tx: Conn, site_id: int) -> None:
+        """One rebuild of a site's rollups at a time, and what else the engine sets in its
+        transaction (SQLite's one writer already holds the whole database)."""
 
     async def _fresh_rollup(self, site_id: int, dim: str) -> None:
         """Rebuild the site's rollups of `dim` from the earliest day the writer changed since
-        (one rebuild at a time per site)."""
+        (one rebuild at a time per site; the writer is not held up meanwhile)."""
         if not await self.db.fetchrow("SELECT 1 FROM web_dirty WHERE site_id = ? AND dim = ? "
                                       "LIMIT 1", [site_id, dim]):  # fmt: skip
             return
         statements = webrollup.rebuild_statements(dim, self.same, self.dialect.join_in_order)
         async with self.db.transaction() as tx:
-            await self._before_rebuild(tx)
-            await tx.fetch(f"SELECT id FROM sites WHERE id = ?{self.dialect.for_update}", [site_id])
+            await self._before_rebuild(tx, site_id)
             days = await tx.fetch("DELETE FROM web_dirty WHERE site_id = ? AND dim = ? "
                                   "RETURNING day", [site_id, dim])  # fmt: skip
             if not days:
