@@ -204,9 +204,12 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, tuple[float, 
     await store.migrate()
     try:
         started = time.perf_counter()
-        site, events = await seed(store, url, args.visits, args.pageviews_per_visit, args.days)
-        print(f"  {url.split(':')[0]}: seeded {args.visits:,} visits, {events:,} events "
-              f"in {time.perf_counter() - started:.0f} s", file=sys.stderr)  # fmt: skip
+        if args.site:  # measured again on an earlier seed, as it stands
+            site = args.site
+        else:
+            site, events = await seed(store, url, args.visits, args.pageviews_per_visit, args.days)
+            print(f"  {url.split(':')[0]}: seeded {args.visits:,} visits, {events:,} events "
+                  f"in {time.perf_counter() - started:.0f} s", file=sys.stderr)  # fmt: skip
         funnel = await store.insert_funnel(
             Funnel(site, "bench", (Step("page", "/"), Step("page", "/pricing"),
                                    Step("page", "/signup"), Step("event", "signup")))
@@ -269,10 +272,19 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL (an empty database)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the SQLite file here")
+    parser.add_argument(
+        "--site",
+        type=int,
+        default=0,
+        help="measure this site of databases seeded before, without seeding",
+    )
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="fm-web-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    results = {"SQLite": asyncio.run(measure(f"sqlite:///{folder / 'web.db'}", args))}
+    results = {}
+    if not args.no_sqlite:
+        results["SQLite"] = asyncio.run(measure(f"sqlite:///{folder / 'web.db'}", args))
     if args.postgres:
         results["PostgreSQL"] = asyncio.run(measure(args.postgres, args))
     engines = list(results)
