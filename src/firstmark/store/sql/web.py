@@ -51,8 +51,12 @@ class WebSQL(SharedSQL):
                     f"DELETE FROM {table} WHERE site_id = ? AND dim = ? AND day >= ?",
                     [site_id, dim, first],
                 )
-            last = await tx.fetchval("SELECT max(day) FROM visits WHERE site_id = ?", [site_id])
-            for day in range(first, int(last if last is not None else first) + 1, DAYS):
+            # The latest start, through the index by site and start (no index has the day).
+            latest = await tx.fetchval(
+                "SELECT max(started) FROM visits WHERE site_id = ?", [site_id]
+            )
+            last = int(latest // DAY) if latest is not None else first
+            for day in range(first, last + 1, DAYS):
                 lo, hi = day * DAY, (day + DAYS) * DAY
                 names = {"site": site_id, "lo": lo, "hi": hi, "hi+": hi + MAX_DURATION_S}
                 for sql, params in statements:
