@@ -2,17 +2,19 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python bench/apps.py starlette|raw PORT
+    .venv/bin/python bench/apps.py starlette|raw|ingest PORT
 
 `starlette` is a bare Starlette app with one `Route('/{code}', ...)` that returns a
 `RedirectResponse` (302); `raw` is a plain ASGI callable that answers every request with a 302
-and a Location header. Both run under uvicorn in one process with the same options as
+and a Location header; `ingest` is a bare Starlette `POST /e` that parses the JSON body and
+answers 202 (bench/ingest.py). All run under uvicorn in one process with the same options as
 `firstmark serve` (loop and http "auto", so uvloop and httptools; no access log, no logging
 config, no server header, no proxy headers), so the only difference is the application.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -40,6 +42,16 @@ def starlette_app() -> Starlette:
     return Starlette(routes=[Route("/{code}", _redirect)])
 
 
+async def _accept(request: Request) -> Response:
+    json.loads(await request.body())
+    return Response(status_code=202)
+
+
+def ingest_app() -> Starlette:
+    """`POST /e` as bare Starlette: read the body, parse the JSON, answer 202."""
+    return Starlette(routes=[Route("/e", _accept, methods=["POST"])])
+
+
 _RAW_HEADERS = [(b"location", DESTINATION.encode("latin-1")), (b"content-length", b"0")]
 
 
@@ -58,7 +70,11 @@ async def raw_app(scope: Scope, receive: Receive, send: Send) -> None:
                 return
 
 
-APPS: dict[str, Callable[[], Any]] = {"starlette": starlette_app, "raw": lambda: raw_app}
+APPS: dict[str, Callable[[], Any]] = {
+    "starlette": starlette_app,
+    "raw": lambda: raw_app,
+    "ingest": ingest_app,
+}
 
 
 def serve(name: str, port: int, host: str = HOST) -> None:

@@ -4,9 +4,13 @@
 
 1. writer: RawEvents (as `POST /e` queues them) go through the EventWriter into a fresh SQLite
    file; the clock stops when every row is committed. Events/s with every row written.
-2. http: `firstmark serve` (rate limit off) on CPU 0, `wrk -t1 -c64` posting text/plain event
-   bodies on CPU 1 for `--seconds`; then the server is stopped (it drains) and the rows are
-   counted, so every 202 is checked to have become a row.
+2. http: first a bare Starlette `POST /e` that parses the JSON and answers 202 (bench/apps.py),
+   then `firstmark serve`, each on CPU 0 under `wrk -t1 -c64` posting text/plain event bodies
+   from CPU 1 for `--seconds`, as real traffic arrives: the rate limiter on (its default
+   rate), every request from another client address (X-Forwarded-For from a trusted proxy).
+   firstmark builds visits as it writes. Then the server is stopped (it drains) and the rows
+   and visits are counted, so every 202 is checked to have become a row. `--rate-limit-off`
+   gives the earlier run: one address, the limiter off, no baseline.
 3. the size of fm.js and fm-phone.js, raw and gzipped (level 9, as served).
 """
 
@@ -87,7 +91,47 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def bench_http(seconds: int, folder: Path) -> dict[str, float]:
+# Each request from another client address, in another /24 (the rate limiter's unit), as a
+# proxy in front of firstmark reports it.
+_DISTINCT_CLIENTS = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local n = counter
+  wrk.headers["X-Forwarded-For"] = string.format("%d.%d.%d.%d",
+    11 + math.floor(n / 65536) % 200, math.floor(n / 256) % 256, n % 256, 7)
+  return wrk.format()
+end
+"""
+
+
+def _wait_ready(port: int, path: str = "/readyz") -> None:
+    import httpx
+
+    for _ in range(400):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}{path}")
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+
+
+def _wrk(wrk: str, pin: bool, lua: Path, seconds: int, port: int) -> tuple[str, float, int, int]:
+    command = [
+        *(["taskset", "-c", "1"] if pin else []), wrk, "-t1", "-c64", f"-d{seconds}s",
+        "-s", str(lua), f"http://127.0.0.1:{port}/e",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result).group(1))  # type: ignore[union-attr]
+    sent = int(re.search(r"(\d+) requests in", result).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
+    return " ".join(command), rate, sent, int(bad.group(1)) if bad else 0
+
+
+def bench_http(seconds: int, folder: Path, real: bool = True) -> dict[str, float]:
+    """firstmark's `POST /e`, then (with `real`) a bare Starlette route parsing the same JSON,
+    under the same load in the same run. `real`: the rate limiter on (the default rate), every
+    request from another address through a trusted proxy."""
     wrk = shutil.which("wrk")
     if wrk is None:
         return {}
@@ -97,69 +141,81 @@ def bench_http(seconds: int, folder: Path) -> dict[str, float]:
         FIRSTMARK_DATABASE_URL=f"sqlite:///{folder / 'http.db'}",
         FIRSTMARK_SECRET_KEY="bench",
         FIRSTMARK_BASE_URL=f"http://127.0.0.1:{port}",
-        FIRSTMARK_EVENT_RATE_LIMIT="0",
         FIRSTMARK_LOG_LEVEL="warning",
     )
+    if real:
+        env["FIRSTMARK_TRUSTED_PROXIES"] = "127.0.0.1/32"
+    else:
+        env["FIRSTMARK_EVENT_RATE_LIMIT"] = "0"
     fm = [sys.executable, "-m", "firstmark"]
     out = subprocess.run([*fm, "site", "add", "--host", "shop.example", "--json"], env=env,
                          cwd=folder, capture_output=True, text=True, check=True)  # fmt: skip
     key = json.loads(out.stdout)["key"]
-    pin = shutil.which("taskset") and (os.cpu_count() or 1) > 1
+    pin = bool(shutil.which("taskset")) and (os.cpu_count() or 1) > 1
+    taskset = ["taskset", "-c", "0"] if pin else []
+    body = json.dumps({"site": key, "type": "pageview", "url": "https://shop.example/p"})
+    lua = folder / "post.lua"
+    lua.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(body)}\n"
+        'wrk.headers["Content-Type"] = "text/plain;charset=UTF-8"\n'
+        'wrk.headers["Origin"] = "https://shop.example"\n'
+        f'wrk.headers["User-Agent"] = "{UA}"\n' + (_DISTINCT_CLIENTS if real else "")
+    )
+    results: dict[str, float] = {}
+    if real:
+        bare = subprocess.Popen(
+            [*taskset, sys.executable, str(ROOT / "bench" / "apps.py"), "ingest", str(port)],
+            env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            _wait_ready(port, "/")
+            _, results["bare_req_per_s"], _, results["bare_non_2xx"] = _wrk(
+                wrk, pin, lua, seconds, port
+            )
+        finally:
+            bare.send_signal(signal.SIGTERM)
+            bare.wait(30)
     server = subprocess.Popen(
-        [*(["taskset", "-c", "0"] if pin else []), *fm, "serve", "--port", str(port)],
+        [*taskset, *fm, "serve", "--port", str(port)],
         env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        import httpx
-
-        for _ in range(200):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        body = json.dumps({"site": key, "type": "pageview", "url": "https://shop.example/p"})
-        lua = folder / "post.lua"
-        lua.write_text(
-            'wrk.method = "POST"\n'
-            f"wrk.body = {json.dumps(body)}\n"
-            'wrk.headers["Content-Type"] = "text/plain;charset=UTF-8"\n'
-            'wrk.headers["Origin"] = "https://shop.example"\n'
-            f'wrk.headers["User-Agent"] = "{UA}"\n'
-        )
-        command = [
-            *(["taskset", "-c", "1"] if pin else []), wrk, "-t1", "-c64", f"-d{seconds}s",
-            "-s", str(lua), f"http://127.0.0.1:{port}/e",
-        ]  # fmt: skip
-        result = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result).group(1))  # type: ignore[union-attr]
-        sent = int(re.search(r"(\d+) requests in", result).group(1))  # type: ignore[union-attr]
-        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
+        _wait_ready(port)
+        command, rate, sent, bad = _wrk(wrk, pin, lua, seconds, port)
         stop = time.perf_counter()
         server.send_signal(signal.SIGTERM)
-        server.wait(60)
+        server.wait(120)
         drained = time.perf_counter() - stop
     finally:
         if server.poll() is None:
             server.kill()
     with sqlite3.connect(folder / "http.db") as conn:
         rows = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        visits = conn.execute("SELECT count(*) FROM visits").fetchone()[0]
     conn.close()
-    return {
-        "req_per_s": rate,
-        "requests": sent,
-        "non_2xx": int(bad.group(1)) if bad else 0,
-        "rows": rows,
-        "drain_s": drained,
-        "command": " ".join(command),  # type: ignore[dict-item]
-    }
+    results.update(
+        {
+            "req_per_s": rate,
+            "requests": sent,
+            "non_2xx": bad,
+            "rows": rows,
+            "visits": visits,
+            "drain_s": drained,
+            "command": command,  # type: ignore[dict-item]
+        }
+    )
+    return results
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument(
+        "--rate-limit-off", action="store_true",
+        help="HTTP without the rate limiter, one client address, no baseline (the old run)",
+    )  # fmt: skip
     args = parser.parse_args()
     for name in ("fm.js", "fm-phone.js"):
         script = (ROOT / "static" / name).read_bytes()
@@ -170,15 +226,22 @@ def main() -> int:
         rate, written = asyncio.run(bench_writer(args.events, folder))
         print(f"writer: {args.events:,} events in SQLite at {rate:,.0f} events/s "
               f"({written:,} rows written)")  # fmt: skip
-        http = bench_http(args.seconds, folder)
+        http = bench_http(args.seconds, folder, real=not args.rate_limit_off)
         if not http:
             print("http: skipped (wrk is not installed)")
         else:
             print(
                 f"http: POST /e {http['req_per_s']:,.0f} req/s over {args.seconds} s "
                 f"({http['requests']:,} requests, {http['non_2xx']} non-2xx); "
-                f"{http['rows']:,} rows stored, drained {http['drain_s']:.2f} s after load"
+                f"{http['rows']:,} rows stored in {http['visits']:,} visits, drained "
+                f"{http['drain_s']:.2f} s after load"
             )
+            if "bare_req_per_s" in http:
+                print(
+                    f"  bare Starlette POST /e (parse JSON, 202): {http['bare_req_per_s']:,.0f} "
+                    f"req/s ({http['bare_non_2xx']:.0f} non-2xx); firstmark / bare = "
+                    f"{http['req_per_s'] / http['bare_req_per_s']:.2f}x"
+                )
             print(f"  command: {http['command']}")
     print(f"  cmd: flock /tmp/fm-bench.lock {sys.executable} bench/ingest.py "
           f"--events {args.events} --seconds {args.seconds}")  # fmt: skip

@@ -246,3 +246,27 @@ def test_a_real_mmdb_file_gives_region_and_city(tmp_path: Path) -> None:
         assert geo.lookup("10.0.0.1") == NOWHERE
     finally:
         geo.close()
+
+
+def test_dotted_quads_read_as_ipaddress_reads_them() -> None:
+    """The IPv4 shortcut answers what the ipaddress module would, address by address."""
+    import ipaddress
+    import random
+
+    lookup = GeoLookup("")
+
+    def reference(ip: str) -> Geo:
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return Geo(None, None, None)
+        if not address.is_global or address.is_multicast:
+            return Geo(None, None, None)
+        return lookup._known(str(address))
+
+    rng = random.Random(5)
+    addresses = [".".join(str(rng.randrange(256)) for _ in range(4)) for _ in range(20_000)]
+    addresses += ["10.1.2.3", "100.64.0.1", "192.0.0.171", "224.0.0.1", "255.255.255.255",
+                  "01.2.3.4", "1.2.3", "1.2.3.256", "8.8.8.8", "1.1.1.1"]  # fmt: skip
+    assert [lookup.lookup(a) for a in addresses] == [reference(a) for a in addresses]
+    assert lookup.lookup("8.8.8.8").country == "US"

@@ -124,6 +124,14 @@ EXPECTED = {
     ],
     "audit": ["id", "ts", "actor", "action", "object_kind", "object_id", "detail"],
     "retention_purges": ["class", "days", "ran_at", "deleted"],
+    "web_dirty": ["site_id", "day", "dim"],
+    "web_daily": [
+        "site_id", "day", "dim", "value", "filter", "visits", "pageviews", "bounces", "duration",
+        "conversions", "revenue",
+    ],
+    "web_daily_visitors": [
+        "site_id", "day", "dim", "value", "filter", "prev_day", "converted", "n",
+    ],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

@@ -86,7 +86,7 @@ async def test_an_install_with_data_is_partitioned_by_month_and_keeps_every_row(
     store = PostgresStore(pg_url)
     await store.open()
     try:
-        assert await store.migrate() == ["0019_monthly_partitions"]
+        assert (await store.migrate())[0] == "0019_monthly_partitions"  # then the later ones
         conn = await asyncpg.connect(pg_url)
         try:
             for table in ("hits", "events", "visits"):

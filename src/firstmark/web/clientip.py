@@ -10,12 +10,26 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from firstmark.config import Network
+from firstmark.geo import ipv4_int
 
 
 class ClientIP:
     def __init__(self, trusted: Sequence[Network]) -> None:
         self.trusted = tuple(trusted)
-        self.is_trusted = lru_cache(maxsize=1024)(self._is_trusted)
+        self._cached = lru_cache(maxsize=1024)(self._is_trusted)
+        # A client's dotted quad against IPv4 proxies, as integers: every event may come from
+        # another address, and parsing each one cost more than the rest of this check.
+        self._ipv4 = tuple(
+            (int(n.network_address), int(n.broadcast_address))
+            for n in self.trusted
+            if isinstance(n, ipaddress.IPv4Network)
+        )
+
+    def is_trusted(self, address: str) -> bool:
+        quad = ipv4_int(address)
+        if quad is not None:
+            return any(lo <= quad <= hi for lo, hi in self._ipv4)
+        return self._cached(address)
 
     def _is_trusted(self, address: str) -> bool:
         try:

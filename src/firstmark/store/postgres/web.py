@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from firstmark.store.sql.executor import Conn
 from firstmark.store.sql.web import WebSQL
+
+# A rebuild of one site's web rollups at a time, across nodes: this and the site id.
+WEB_LOCK = 0x66_6D_77_72 << 32  # "fmwr"
 
 
 class PostgresWeb(WebSQL):
@@ -11,3 +15,13 @@ class PostgresWeb(WebSQL):
 
     def prop_of(self, prop: str) -> str:
         return f"(e.props::jsonb ->> '{prop}')"
+
+    def same(self, a: str, b: str) -> str:
+        return f"{a} IS NOT DISTINCT FROM {b}"
+
+    async def _before_rebuild(self, tx: Conn, site_id: int) -> None:
+        # Not a lock on the site's row: every event insert takes a key share lock on it.
+        await tx.execute("SELECT pg_advisory_xact_lock(?)", (WEB_LOCK | (site_id & 0xFFFFFFFF),))
+        # The rebuild's statements look costly to the planner, and compiling them took longer
+        # than running them.
+        await tx.execute("SET LOCAL jit = off")

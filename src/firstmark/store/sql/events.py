@@ -37,6 +37,7 @@ from firstmark.store.rows.events import (
 from firstmark.store.rows.outbox import paired
 from firstmark.store.rows.values import epoch
 from firstmark.store.rows.visits import UPSERT_VISIT, visit_params
+from firstmark.store.rows.webrollup import ALL_DIMS
 from firstmark.store.sql.executor import Conn, SharedSQL, Violation
 
 
@@ -166,6 +167,13 @@ class EventSQL(SharedSQL):
                 stored += not duplicate
             if visits:
                 await tx.executemany(UPSERT_VISIT, [visit_params(v) for v in visits])
+                # The web rollups rebuild these days (and later ones) at the next report.
+                await tx.executemany(
+                    "INSERT INTO web_dirty (site_id, day, dim) VALUES (?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    [(*d, dim) for d in sorted({(v.site_id, v.day) for v in visits})
+                     for dim in ALL_DIMS],
+                )  # fmt: skip
         return stored
 
     async def _forget_stale_credits(self, tx: Conn, touches: Sequence[Touch]) -> None:

@@ -11,3 +11,6 @@ class SQLiteWeb(WebSQL):
 
     def prop_of(self, prop: str) -> str:
         return f"CAST(json_extract(e.props, '$.\"{prop}\"') AS TEXT)"
+
+    def same(self, a: str, b: str) -> str:
+        return f"{a} IS {b}"
