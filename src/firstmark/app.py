@@ -30,7 +30,7 @@ from firstmark.geo import GeoLookup
 from firstmark.ingest.events import EventWriter, GoalCache
 from firstmark.ingest.hits import HitWriter
 from firstmark.sealing import Sealer
-from firstmark.services import linkcheck, outbound, retention
+from firstmark.services import linkcheck, outbound, retention, webhooks
 from firstmark.services.workers import Workers
 from firstmark.store import Store, create_store
 from firstmark.web import api, callhooks, dashboard, ops
@@ -84,12 +84,14 @@ def create_app(
         startup_wait=settings.db_startup_wait,
     )
     geo = GeoLookup(settings.geoip_db)
+    click_feed = webhooks.ClickFeed(store)  # link.clicked / qr.scanned webhooks
     writer = HitWriter(
         store,
         geo,
         capacity=settings.hit_buffer,
         batch=settings.hit_batch,
         flush_ms=settings.hit_flush_ms,
+        feed=click_feed.observe,
     )
     signer = ClickSigner(settings.secret_key)
     goals = GoalCache(store)
@@ -139,6 +141,7 @@ def create_app(
         backoff_s=settings.forward_backoff_s,
         request_timeout_s=settings.forward_timeout_s,
     )
+    webhook_sender.feed = click_feed
     workers = Workers(settings.cpu_workers, settings.worker_queue)
     loop_lag = LoopLag()
     cache = LinkCache(

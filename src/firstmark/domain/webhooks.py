@@ -13,13 +13,18 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from firstmark.domain.calls import Call
+from firstmark.domain.conversions import Conversion
+from firstmark.domain.links import Link
 from firstmark.domain.times import iso_ts as iso
+from firstmark.domain.utm import UTM_FIELDS
 from firstmark.errors import InvalidField
 
 EVENTS = (
@@ -43,6 +48,7 @@ MAX_URL = 2048
 MAX_EVENTS = len(EVENTS)
 MAX_DESCRIPTION = 200
 MAX_SAMPLE_EVERY = 1_000_000
+HASHED = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +131,13 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
-def new_message_id() -> str:
-    return "msg_" + secrets.token_urlsafe(18)
+def new_message_id(endpoint_id: int, event_type: str, key: str | None = None) -> str:
+    """A random id, or one derived from `key` (what makes the event itself unique, e.g. a
+    conversion's event_id): the same event queued twice gets one id and is queued once."""
+    if key is None:
+        return "msg_" + secrets.token_urlsafe(18)
+    digest = hashlib.sha256(f"{endpoint_id}\x00{event_type}\x00{key}".encode()).digest()
+    return "msg_" + base64.urlsafe_b64encode(digest[:18]).decode()
 
 
 def secret_key(secret: str) -> bytes:
@@ -207,7 +218,7 @@ def _events(value: object) -> tuple[str, ...]:
     for i, name in enumerate(value):
         if not isinstance(name, str) or name not in EVENTS:
             raise InvalidField(
-                f"events.{i}", f"events must be among {', '.join(EVENTS)}", code="unknown_event"
+                f"events[{i}]", f"events must be among {', '.join(EVENTS)}", code="unknown_event"
             )
         if name not in out:
             out.append(name)
@@ -287,18 +298,109 @@ def delivery_json(d: WebhookDelivery) -> dict[str, Any]:
 
 @dataclass
 class MinuteCounts:
-    """Clicks or scans counted per (minute, link code) until the minute is over."""
+    """Clicks or scans counted per (minute, kind, link) until the minute is over."""
 
-    counts: dict[tuple[int, str, str], int] = field(default_factory=dict)
+    counts: dict[tuple[int, str, int], int] = field(default_factory=dict)
 
-    def add(self, ts: float, kind: str, code: str, n: int = 1) -> None:
-        key = (int(ts // 60) * 60, kind, code)
+    def add(self, ts: float, kind: str, link_id: int, n: int = 1) -> None:
+        key = (int(ts // 60) * 60, kind, link_id)
         self.counts[key] = self.counts.get(key, 0) + n
 
-    def closed(self, now: float) -> list[tuple[int, str, str, int]]:
-        """The counts of minutes that are over, removed: (minute, kind, code, count)."""
+    def closed(self, now: float) -> list[tuple[int, str, int, int]]:
+        """The counts of minutes that are over, removed: (minute, kind, link id, count)."""
         current = int(now // 60) * 60
         done = [(m, k, c, n) for (m, k, c), n in self.counts.items() if m < current]
         for m, k, c, _ in done:
             del self.counts[(m, k, c)]
         return sorted(done)
+
+
+# --- payloads: ids, codes, amounts and tags; never personal data ---------------------------
+
+LEAD_PREFIX = "lead"  # a conversion of a goal named lead… is also a `lead.created`
+
+
+def link_data(link: Link) -> dict[str, Any]:
+    return {
+        "link": {
+            "id": link.id,
+            "code": link.code,
+            "domain": link.domain or None,
+            "destination": link.destination,
+            **{name: getattr(link, name) for name in UTM_FIELDS},
+            "campaign": link.campaign,
+            "tags": list(link.tags),
+            "kind": link.kind,
+            "archived": link.archived,
+            "version": link.version,
+        }
+    }
+
+
+def conversion_data(conv: Conversion) -> dict[str, Any]:
+    """The conversion without visitor ids, click ids or tokens. Hashed identifiers (SHA-256,
+    as sent to ad platforms) ride along only when the visitor granted ad_user_data."""
+    out: dict[str, Any] = {
+        "id": conv.id,
+        "event_id": conv.event_id,
+        "goal": conv.goal,
+        "ts": iso(conv.ts),
+        "value": conv.value,
+        "currency": conv.currency,
+        "order_id": conv.order_id,
+        "source": conv.source,
+        "link_id": conv.link_id,
+        "utm_source": conv.utm_source,
+        "utm_medium": conv.utm_medium,
+        "utm_campaign": conv.utm_campaign,
+        "consent": conv.consent.to_json(),
+    }
+    if conv.consent.ad_user_data and conv.user_data:
+        out["hashed_user_data"] = {
+            k: v for k, v in sorted(conv.user_data.items()) if HASHED.fullmatch(v)
+        }
+    return {"conversion": out}
+
+
+def is_lead(conv: Conversion) -> bool:
+    return conv.goal.lower().startswith(LEAD_PREFIX)
+
+
+def call_data(call: Call) -> dict[str, Any]:
+    """The call without the caller's number (not even its last digits)."""
+    return {
+        "call": {
+            "id": call.id,
+            "provider": call.provider,
+            "number_id": call.number_id,
+            "status": call.status,
+            "started": iso(call.started),
+            "answered": iso(call.answered),
+            "ended": iso(call.ended),
+            "duration_seconds": call.duration_s,
+            "qualified": call.conversion_id is not None,
+            "conversion_id": call.conversion_id,
+            "channel": call.channel,
+            "link_id": call.link_id,
+            "campaign": call.campaign,
+            "utm_source": call.utm_source,
+            "utm_medium": call.utm_medium,
+            "utm_campaign": call.utm_campaign,
+            "utm_content": call.utm_content,
+        }
+    }
+
+
+KIND_EVENTS = {"click": "link.clicked", "scan": "qr.scanned"}
+
+
+def count_data(kind: str, minute: int, link_id: int, n: int) -> dict[str, Any]:
+    """A minute's clicks (or scans) of one link, bots left out."""
+    return {"link": {"id": link_id}, "minute": iso(minute), "count": n, "kind": kind,
+            "sampled": False}  # fmt: skip
+
+
+def hit_data(kind: str, ts: float, link_id: int, every: int) -> dict[str, Any]:
+    """One sampled click (or scan): it stands for `every` of them."""
+    return {"link": {"id": link_id}, "ts": iso(ts), "kind": kind, "sampled": True,
+            "sample_every": every}  # fmt: skip

@@ -26,7 +26,7 @@ from firstmark.forward.adapters.base import Outcome
 from firstmark.forward.worker import worker_name
 from firstmark.sealing import Sealer, Unsealable
 from firstmark.services import outbound
-from firstmark.services.webhooks import opened
+from firstmark.services.webhooks import ClickFeed, opened
 from firstmark.store import Store
 
 log = logging.getLogger("firstmark.webhooks")
@@ -80,6 +80,7 @@ class WebhookSender:
         self.request_timeout_s = request_timeout_s
         self.concurrency = concurrency
         self.clock = clock or time.time
+        self.feed: ClickFeed | None = None  # its closed minutes are queued every round
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
@@ -163,6 +164,8 @@ class WebhookSender:
     async def run(self, poll_s: float = 1.0) -> None:
         while not self._stop.is_set():
             try:
+                if self.feed is not None:
+                    await self.feed.flush()
                 claimed = await self.run_once()
             except Exception:  # a bad round must not end webhooks for good
                 log.exception("webhook round failed")

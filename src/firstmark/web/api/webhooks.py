@@ -73,7 +73,7 @@ async def delete_webhook(request: Request) -> Response:
     ep = await _found(request)
     assert ep.id is not None
     store = runtime(request).store
-    await store.delete_webhook(ep.id)
+    await service.remove(store, ep)
     await audit.record(store, key_actor(key.prefix), "delete", "webhook", ep.id)
     return Response(status_code=204)
 
