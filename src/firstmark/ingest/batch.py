@@ -1,10 +1,17 @@
 """The batched writer both ingest paths share: the response path appends, one task writes.
 
 A request costs the response path one deque append. Every `flush_ms` (or as soon as a batch is
-full) the task hands the front of the buffer to `_write`, one batch per transaction. When the
+ready) the task hands the front of the buffer to `_write`, one batch per transaction. When the
 buffer is full, producers wait (back-pressure); nothing is dropped. A failed write keeps the
 batch and retries with backoff, counting the failures. `stop()` drains everything before
 returning.
+
+What a hard kill (`kill -9`, power loss) loses is what the buffer holds, so the buffer is
+bounded by time, not by a fixed count: it holds at most what the writer has been measured to
+write in one flush interval (`WriteRate`), never more than `capacity` rows. At any rate the
+redirect path can serve, a kill then loses about one flush interval of traffic: when clicks
+come faster than the writer can store them, producers wait and the response rate falls to the
+rate of the writer.
 """
 
 from __future__ import annotations
@@ -21,6 +28,38 @@ from firstmark.store import Store
 log = logging.getLogger("firstmark.writer")
 T = TypeVar("T")
 
+# The buffer never shrinks below this many rows (or `capacity`, if smaller), so that a slow
+# first write does not throttle a quiet server.
+FLOOR_ROWS = 100
+
+
+class WriteRate:
+    """Rows per second the writer stores, smoothed over recent batches, and the buffer cap it
+    gives: the rows written in `window_s`, within [floor, ceiling]."""
+
+    def __init__(self, window_s: float, floor: int, ceiling: int, start: int) -> None:
+        self.window_s = window_s
+        self.floor = min(floor, ceiling)
+        self.ceiling = ceiling
+        self.rows_per_s = 0.0
+        self.cap = max(self.floor, min(start, ceiling))
+
+    def observe(self, rows: int, seconds: float) -> int:
+        """Account one written batch; returns the new cap. A batch of `rows` rows took
+        `seconds` of wall time, the event loop's other work included, which is the rate the
+        writer really drains at under that load."""
+        if rows <= 0 or seconds <= 0:
+            return self.cap
+        sample = rows / seconds
+        # Weight by size: a batch of a few rows says little about the rate of a full one.
+        weight = min(1.0, 0.5 * rows / max(self.cap, 1))
+        if self.rows_per_s == 0.0:
+            self.rows_per_s = sample
+        else:
+            self.rows_per_s += weight * (sample - self.rows_per_s)
+        self.cap = max(self.floor, min(self.ceiling, int(self.rows_per_s * self.window_s)))
+        return self.cap
+
 
 class BatchWriter(Generic[T]):
     """A bounded buffer and the one task that empties it in batches through `_write`."""
@@ -36,9 +75,12 @@ class BatchWriter(Generic[T]):
         flush_ms: int = 50,
     ) -> None:
         self.store = store
-        self.capacity = capacity
+        self.ceiling = capacity
         self.batch = batch
         self.flush_s = flush_ms / 1000
+        # Until the first write is measured, the floor: a burst at start-up finds out the rate
+        # within a few milliseconds, and a kill meanwhile loses no more than the floor.
+        self.rate = WriteRate(self.flush_s, FLOOR_ROWS, capacity, start=FLOOR_ROWS)
         self._buf: deque[T] = deque()
         self._wake = asyncio.Event()
         self._space = asyncio.Event()
@@ -57,12 +99,24 @@ class BatchWriter(Generic[T]):
     def depth(self) -> int:
         return len(self._buf)
 
+    @property
+    def capacity(self) -> int:
+        """Most rows buffered now: one flush interval of writing (see `WriteRate`)."""
+        return self.rate.cap
+
+    @property
+    def _ready(self) -> int:
+        """Rows that start a write at once: a batch, or half the cap, so the writer is under
+        way well before producers have to wait."""
+        return min(self.batch, max(1, self.rate.cap // 2))
+
     def offer(self, raw: T) -> bool:
         """Append without waiting; False when the buffer is full (then await `put`)."""
-        if len(self._buf) >= self.capacity:
+        buf = self._buf
+        if len(buf) >= self.rate.cap:
             return False
-        self._buf.append(raw)
-        if len(self._buf) >= self.batch:
+        buf.append(raw)
+        if len(buf) >= self._ready:
             self._wake.set()
         return True
 
@@ -100,7 +154,7 @@ class BatchWriter(Generic[T]):
             if not self._buf:
                 if self._closing:
                     return
-            if len(self._buf) < self.batch and not self._closing:
+            if len(self._buf) < self._ready and not self._closing:
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.flush_s)
@@ -137,7 +191,8 @@ class BatchWriter(Generic[T]):
         self.written += len(raws)
         self.flushes += 1
         self.last_flush_s = time.perf_counter() - started
-        if len(self._buf) < self.capacity:
+        self.rate.observe(len(raws), self.last_flush_s)
+        if len(self._buf) < self.rate.cap:
             self._space.set()
         return len(raws)
 
