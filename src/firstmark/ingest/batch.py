@@ -7,16 +7,17 @@ batch and retries with backoff, counting the failures. `stop()` drains everythin
 returning.
 
 What a hard kill (`kill -9`, power loss) loses is what the buffer holds, so the buffer is
-bounded by time, not by a fixed count: it holds at most what the writer has been measured to
-write in one flush interval (`WriteRate`), never more than `capacity` rows. At any rate the
-redirect path can serve, a kill then loses about one flush interval of traffic: when clicks
-come faster than the writer can store them, producers wait and the response rate falls to the
-rate of the writer.
+bounded by time, not by a fixed count: it holds at most the rows stored in one flush interval at
+the rate they have recently been stored (`WriteRate`), never more than `capacity` rows. When
+clicks come faster than the writer can store them, producers wait and the answered rate falls
+to the writer's; when they come slower, the cap follows them down. Either way a kill loses
+about one flush interval of the traffic being answered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -34,8 +35,8 @@ FLOOR_ROWS = 100
 
 
 class WriteRate:
-    """Rows per second the writer stores, smoothed over recent batches, and the buffer cap it
-    gives: the rows written in `window_s`, within [floor, ceiling]."""
+    """Rows per second the writer has recently stored, and the buffer cap it gives: the rows
+    stored in `window_s` at that rate, within [floor, ceiling]."""
 
     def __init__(self, window_s: float, floor: int, ceiling: int, start: int) -> None:
         self.window_s = window_s
@@ -45,9 +46,10 @@ class WriteRate:
         self.cap = max(self.floor, min(start, ceiling))
 
     def observe(self, rows: int, seconds: float) -> int:
-        """Account one written batch; returns the new cap. A batch of `rows` rows took
-        `seconds` of wall time, the event loop's other work included, which is the rate the
-        writer really drains at under that load."""
+        """Account one stored batch of `rows` rows, `seconds` of wall time after the one before
+        (or after its own start, for the first); returns the new cap. Wall time counts whatever
+        else the process did meanwhile, so this is the rate it really stores at, under that load,
+        or the rate rows came in, when they came slower."""
         if rows <= 0 or seconds <= 0:
             return self.cap
         sample = rows / seconds
@@ -81,6 +83,7 @@ class BatchWriter(Generic[T]):
         # Until the first write is measured, the floor: a burst at start-up finds out the rate
         # within a few milliseconds, and a kill meanwhile loses no more than the floor.
         self.rate = WriteRate(self.flush_s, FLOOR_ROWS, capacity, start=FLOOR_ROWS)
+        self._set_ready()
         self._buf: deque[T] = deque()
         self._wake = asyncio.Event()
         self._space = asyncio.Event()
@@ -94,6 +97,7 @@ class BatchWriter(Generic[T]):
         self.failures = 0
         self.waits = 0
         self.last_flush_s = 0.0
+        self._stored_at: float | None = None  # perf_counter when the last batch was stored
 
     @property
     def depth(self) -> int:
@@ -104,11 +108,10 @@ class BatchWriter(Generic[T]):
         """Most rows buffered now: one flush interval of writing (see `WriteRate`)."""
         return self.rate.cap
 
-    @property
-    def _ready(self) -> int:
-        """Rows that start a write at once: a batch, or half the cap, so the writer is under
-        way well before producers have to wait."""
-        return min(self.batch, max(1, self.rate.cap // 2))
+    def _set_ready(self) -> None:
+        # Rows that start a write at once: a batch, or half the cap, so that the writer is
+        # under way well before producers have to wait.
+        self._ready = min(self.batch, max(1, self.rate.cap // 2))
 
     def offer(self, raw: T) -> bool:
         """Append without waiting; False when the buffer is full (then await `put`)."""
@@ -116,8 +119,8 @@ class BatchWriter(Generic[T]):
         if len(buf) >= self.rate.cap:
             return False
         buf.append(raw)
-        if len(buf) >= self._ready:
-            self._wake.set()
+        if len(buf) >= self._ready or len(buf) == 1:
+            self._wake.set()  # a batch is ready, or the first row ends an idle wait
         return True
 
     async def put(self, raw: T) -> None:
@@ -150,18 +153,25 @@ class BatchWriter(Generic[T]):
 
     async def _run(self) -> None:
         failures = 0
+        loop = asyncio.get_running_loop()
+        began = -self.flush_s  # loop time the last write began
         while True:
             if not self._buf:
                 if self._closing:
                     return
-            if len(self._buf) < self._ready and not self._closing:
                 self._wake.clear()
-                try:
+                # Idle: the first row to arrive ends the wait.
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.flush_s)
-                except TimeoutError:
-                    pass
-            if not self._buf:
                 continue
+            # Rows are waiting. Writes begin at most every half flush interval (unless a batch
+            # is ready), so a row waits for that and two writes at worst: what a kill loses.
+            delay = began + self.flush_s / 2 - loop.time()
+            if delay > 0 and len(self._buf) < self._ready and not self._closing:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+            began = loop.time()
             try:
                 await self.flush_once()
                 failures = 0
@@ -188,10 +198,16 @@ class BatchWriter(Generic[T]):
             await self._write(raws)
             for _ in raws:
                 self._buf.popleft()
+        done = time.perf_counter()
         self.written += len(raws)
         self.flushes += 1
-        self.last_flush_s = time.perf_counter() - started
-        self.rate.observe(len(raws), self.last_flush_s)
+        self.last_flush_s = done - started
+        # The whole cycle, gathering included (at most a second: after an idle spell the rate
+        # of rows to come is unknown, not zero).
+        since = started if self._stored_at is None else self._stored_at
+        self._stored_at = done
+        self.rate.observe(len(raws), min(max(done - since, self.last_flush_s), 1.0))
+        self._set_ready()
         if len(self._buf) < self.rate.cap:
             self._space.set()
         return len(raws)
