@@ -19,7 +19,7 @@ FIRSTMARK_BENCH_POSTGRES_URL, on a database of its own) it starts `firstmark ser
 
 At the end the server is stopped gracefully and, per run, the rows whose referrer is that run
 (and their distinct visitor hashes: one per click, since every click had its own address) are
-counted against the responses wrk received. Lost = answered − stored; the window is lost ÷
+counted against the responses wrk received. Lost = answered - stored; the window is lost ÷
 the answered rate, in milliseconds: how much traffic a kill costs. Target: ≤ 50 ms, the flush
 interval. Rows beyond the answered count are clicks in flight at the kill whose response never
 arrived; they are shown, not subtracted.
