@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from firstmark.ingest.batch import FLOOR_ROWS
 from serverproc import ServerProcess, load_clients
 
 HEADERS = {
@@ -237,7 +238,7 @@ async def test_kill_nine_under_sustained_load_loses_about_one_flush_interval(
         print(f"{answered[0]} answered at {rate:.0f}/s, {rows} stored, {lost} lost")
         assert rate > 200, "too little load to say anything"
         # The flush interval is 50 ms; allow a generous 250 ms of the answered traffic, plus
-        # the buffer's 100-row floor.
-        assert lost <= rate * 0.25 + 100, (lost, rate)
+        # the buffer's floor.
+        assert lost <= rate * 0.25 + FLOOR_ROWS, (lost, rate)
     finally:
         server.kill()

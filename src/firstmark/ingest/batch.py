@@ -29,9 +29,10 @@ from firstmark.store import Store
 log = logging.getLogger("firstmark.writer")
 T = TypeVar("T")
 
-# The buffer never shrinks below this many rows (or `capacity`, if smaller), so that a slow
-# first write does not throttle a quiet server.
-FLOOR_ROWS = 100
+# The buffer never shrinks below this many rows (or `capacity`, if smaller): enough for the
+# writer to find its rate again after a slow spell, little enough that a slow database (a few
+# hundred rows a second) still loses no more than about one flush interval.
+FLOOR_ROWS = 16
 
 
 class WriteRate:
