@@ -6,6 +6,8 @@ import asyncio
 import time
 from collections.abc import Sequence
 
+import pytest
+
 from firstmark.domain.hits import Hit, RawHit
 from firstmark.domain.links import Link
 from firstmark.geo import GeoLookup
@@ -16,22 +18,28 @@ from firstmark.store import Store
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0"
 
 
-def test_the_cap_is_the_rows_written_in_one_window_within_bounds() -> None:
-    rate = WriteRate(0.05, floor=100, ceiling=10_000, start=2_000)
-    assert rate.cap == 2_000  # before any measurement
-    assert rate.observe(1_000, 0.02) == 2_500  # 50,000 rows/s x 50 ms
-    for _ in range(20):
-        rate.observe(1_000, 0.5)  # a slow disk: 2,000 rows/s
-    assert 100 <= rate.cap <= 150
-    for _ in range(50):
-        rate.observe(100, 0.0001)  # faster than the ceiling allows
-    assert rate.cap == 10_000
-    rate.observe(10, 10.0)
-    assert rate.cap > 5_000  # a few rows say little about the rate of a full batch
-    for _ in range(50):
-        rate.observe(10_000, 100.0)
-    assert rate.cap == 100  # never below the floor
-    assert WriteRate(0.05, floor=100, ceiling=5, start=2_000).cap == 5  # nor above the ceiling
+def test_the_cap_is_the_rows_stored_in_one_window_at_the_recent_rate() -> None:
+    rate = WriteRate(0.05, floor=16, ceiling=10_000, start=16)
+    assert rate.cap == 16  # before any measurement
+    assert rate.observe(1_000, 10.0, 0.02) == 2_500  # first batch: 50,000 rows/s x 50 ms
+    # Then 500 rows every 50 ms: 10,000 rows/s however fast each write was.
+    for n in range(1, 20):
+        rate.observe(500, 10.0 + n * 0.05, 0.001)
+    assert rate.rows_per_s == pytest.approx(10_000)
+    assert rate.cap == 500
+    # A slow spell: 100 rows every 100 ms.
+    for n in range(1, 20):
+        rate.observe(100, 11.0 + n * 0.1, 0.09)
+    assert rate.cap == pytest.approx(50, abs=1)
+    for n in range(1, 20):
+        rate.observe(1, 13.0 + n * 0.1, 0.001)
+    assert rate.cap == 16  # never below the floor
+    for n in range(1, 20):
+        rate.observe(10_000, 15.0 + n * 0.01, 0.01)
+    assert rate.cap == 10_000  # nor above the ceiling
+    # After an idle minute the first batch sets the rate by its own speed.
+    assert rate.observe(100, 80.0, 0.001) == 5_000
+    assert WriteRate(0.05, floor=16, ceiling=5, start=2_000).cap == 5
 
 
 class SlowStore:

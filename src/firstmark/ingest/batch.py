@@ -36,30 +36,47 @@ FLOOR_ROWS = 16
 
 
 class WriteRate:
-    """Rows per second the writer has recently stored, and the buffer cap it gives: the rows
-    stored in `window_s` at that rate, within [floor, ceiling]."""
+    """Rows per second the writer has stored lately, and the buffer cap it gives: the rows
+    stored in `window_s` at that rate, within [floor, ceiling].
 
-    def __init__(self, window_s: float, floor: int, ceiling: int, start: int) -> None:
+    The rate is rows stored over the last `horizon_s` of wall time, so it counts whatever else
+    the process did meanwhile: it is the rate rows really leave the buffer under that load,
+    which is the rate the writer can store them when producers are waiting, and the rate they
+    come in when they come slower.
+    """
+
+    def __init__(
+        self, window_s: float, floor: int, ceiling: int, start: int, horizon_s: float = 0.0
+    ) -> None:
         self.window_s = window_s
+        self.horizon_s = horizon_s or 4 * window_s
         self.floor = min(floor, ceiling)
         self.ceiling = ceiling
         self.rows_per_s = 0.0
         self.cap = max(self.floor, min(start, ceiling))
+        self._stored: deque[tuple[float, int]] = deque()  # (when, rows) of recent batches
+        self._rows = 0  # rows of every batch in _stored but the oldest
 
-    def observe(self, rows: int, seconds: float) -> int:
-        """Account one stored batch of `rows` rows, `seconds` of wall time after the one before
-        (or after its own start, for the first); returns the new cap. Wall time counts whatever
-        else the process did meanwhile, so this is the rate it really stores at, under that load,
-        or the rate rows came in, when they came slower."""
-        if rows <= 0 or seconds <= 0:
-            return self.cap
-        sample = rows / seconds
-        # Weight by size: a batch of a few rows says little about the rate of a full one.
-        weight = min(1.0, 0.5 * rows / max(self.cap, 1))
-        if self.rows_per_s == 0.0:
-            self.rows_per_s = sample
+    def observe(self, rows: int, at: float, seconds: float) -> int:
+        """Account a batch of `rows` stored at time `at` (seconds, monotonic) whose write took
+        `seconds`; returns the new cap."""
+        stored = self._stored
+        if stored and at - stored[-1][0] > self.horizon_s:
+            stored.clear()  # after an idle spell the coming rate is unknown, not zero
+            self._rows = 0
+        if stored:
+            self._rows += rows
+        stored.append((at, rows))
+        while len(stored) > 2 and at - stored[1][0] >= self.horizon_s:
+            stored.popleft()
+            self._rows -= stored[0][1]
+        span = at - stored[0][0]
+        if len(stored) > 1 and span > 0:
+            self.rows_per_s = self._rows / span
+        elif seconds > 0:
+            self.rows_per_s = rows / seconds
         else:
-            self.rows_per_s += weight * (sample - self.rows_per_s)
+            return self.cap
         self.cap = max(self.floor, min(self.ceiling, int(self.rows_per_s * self.window_s)))
         return self.cap
 
@@ -98,7 +115,6 @@ class BatchWriter(Generic[T]):
         self.failures = 0
         self.waits = 0
         self.last_flush_s = 0.0
-        self._stored_at: float | None = None  # perf_counter when the last batch was stored
 
     @property
     def depth(self) -> int:
@@ -203,11 +219,7 @@ class BatchWriter(Generic[T]):
         self.written += len(raws)
         self.flushes += 1
         self.last_flush_s = done - started
-        # The whole cycle, gathering included (at most a second: after an idle spell the rate
-        # of rows to come is unknown, not zero).
-        since = started if self._stored_at is None else self._stored_at
-        self._stored_at = done
-        self.rate.observe(len(raws), min(max(done - since, self.last_flush_s), 1.0))
+        self.rate.observe(len(raws), done, self.last_flush_s)
         self._set_ready()
         if len(self._buf) < self.rate.cap:
             self._space.set()
