@@ -7,8 +7,8 @@ batch and retries with backoff, counting the failures. `stop()` drains everythin
 returning.
 
 What a hard kill (`kill -9`, power loss) loses is what the buffer holds, so the buffer is
-bounded by time, not by a fixed count: it holds at most the rows stored in one flush interval at
-the rate they have recently been stored (`WriteRate`), never more than `capacity` rows. When
+bounded by time, not by a fixed count: it holds at most the rows stored in half a flush interval
+at the rate they have recently been stored (`WriteRate`), never more than `capacity` rows. When
 clicks come faster than the writer can store them, producers wait and the answered rate falls
 to the writer's; when they come slower, the cap follows them down. Either way a kill loses
 about one flush interval of the traffic being answered.
@@ -100,7 +100,11 @@ class BatchWriter(Generic[T]):
         self.flush_s = flush_ms / 1000
         # Until the first write is measured, the floor: a burst at start-up finds out the rate
         # within a few milliseconds, and a kill meanwhile loses no more than the floor.
-        self.rate = WriteRate(self.flush_s, FLOOR_ROWS, capacity, start=FLOOR_ROWS)
+        # Half a flush interval of rows: the writer's pace varies (a checkpoint, a busy
+        # CPU), and the answered rate a kill is measured against is the average one.
+        self.rate = WriteRate(
+            self.flush_s / 2, FLOOR_ROWS, capacity, start=FLOOR_ROWS, horizon_s=4 * self.flush_s
+        )
         self._set_ready()
         self._buf: deque[T] = deque()
         self._wake = asyncio.Event()
