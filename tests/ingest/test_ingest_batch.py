@@ -27,9 +27,9 @@ def test_the_cap_is_the_rows_stored_in_one_window_at_the_recent_rate() -> None:
         rate.observe(500, 10.0 + n * 0.05, 0.001)
     assert rate.rows_per_s == pytest.approx(10_000)
     assert rate.cap == 500
-    # A slow spell: 100 rows every 100 ms.
+    # A quiet spell: 100 rows every 100 ms, each written in 10 ms.
     for n in range(1, 20):
-        rate.observe(100, 11.0 + n * 0.1, 0.09)
+        rate.observe(100, 11.0 + n * 0.1, 0.01)
     assert rate.cap == pytest.approx(50, abs=1)
     for n in range(1, 20):
         rate.observe(1, 13.0 + n * 0.1, 0.001)
@@ -40,6 +40,17 @@ def test_the_cap_is_the_rows_stored_in_one_window_at_the_recent_rate() -> None:
     # After an idle minute the first batch sets the rate by its own speed.
     assert rate.observe(100, 80.0, 0.001) == 5_000
     assert WriteRate(0.05, floor=16, ceiling=5, start=2_000).cap == 5
+
+
+def test_a_database_slower_to_commit_than_the_window_is_not_choked_by_its_cap() -> None:
+    # Every write takes 100 ms whatever its size: the cap must let batches grow, or the rate
+    # would stay at what the floor allows (16 rows per 100 ms).
+    rate = WriteRate(0.025, floor=16, ceiling=10_000, start=16)
+    at = 0.0
+    for _ in range(30):
+        at += 0.1
+        rate.observe(rate.cap, at, 0.1)  # producers fill the buffer to the cap every time
+    assert rate.cap == 10_000
 
 
 class SlowStore:

@@ -53,6 +53,8 @@ class WriteRate:
         self.floor = min(floor, ceiling)
         self.ceiling = ceiling
         self.rows_per_s = 0.0
+        self.latency_s = 0.0  # how long a small write takes: the database's own delay
+        self._small: deque[float] = deque(maxlen=8)
         self.cap = max(self.floor, min(start, ceiling))
         self._stored: deque[tuple[float, int]] = deque()  # (when, rows) of recent batches
         self._rows = 0  # rows of every batch in _stored but the oldest
@@ -77,7 +79,15 @@ class WriteRate:
             self.rows_per_s = rows / seconds
         else:
             return self.cap
-        self.cap = max(self.floor, min(self.ceiling, int(self.rows_per_s * self.window_s)))
+        if rows <= 2 * self.floor:
+            # The quickest of the last few small writes: one slow start or spike is no delay.
+            self._small.append(max(seconds, 0.0))
+            self.latency_s = min(self._small)
+        # A database slower to commit even a few rows than the window allows (a remote or
+        # starved server) needs two writes' worth of rows to keep its pace; the loss is then
+        # two commits, which no buffer could beat, and the rate is not choked by its own cap.
+        held = max(self.window_s, 2 * self.latency_s)
+        self.cap = max(self.floor, min(self.ceiling, int(self.rows_per_s * held)))
         return self.cap
 
 
