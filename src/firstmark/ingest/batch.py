@@ -1,7 +1,8 @@
 """The batched writer both ingest paths share: the response path appends, one task writes.
 
-A request costs the response path one deque append. Every `flush_ms` (or as soon as a batch is
-ready) the task hands the front of the buffer to `_write`, one batch per transaction. When the
+A request costs the response path one deque append. At least every half `flush_ms` while rows
+wait (at once when a batch is ready) the task hands the front of the buffer to `_write`, one
+batch per transaction. When the
 buffer is full, producers wait (back-pressure); nothing is dropped. A failed write keeps the
 batch and retries with backoff, counting the failures. `stop()` drains everything before
 returning.
@@ -108,10 +109,10 @@ class BatchWriter(Generic[T]):
         self.ceiling = capacity
         self.batch = batch
         self.flush_s = flush_ms / 1000
-        # Until the first write is measured, the floor: a burst at start-up finds out the rate
-        # within a few milliseconds, and a kill meanwhile loses no more than the floor.
-        # Half a flush interval of rows: the writer's pace varies (a checkpoint, a busy
-        # CPU), and the answered rate a kill is measured against is the average one.
+        # Half a flush interval of rows: the writer's pace varies (a checkpoint, a busy CPU),
+        # and the answered rate a kill is measured against is the average one. Until the
+        # first write is measured, the floor: a burst at start-up finds the rate within a few
+        # milliseconds.
         self.rate = WriteRate(
             self.flush_s / 2, FLOOR_ROWS, capacity, start=FLOOR_ROWS, horizon_s=4 * self.flush_s
         )
@@ -136,7 +137,7 @@ class BatchWriter(Generic[T]):
 
     @property
     def capacity(self) -> int:
-        """Most rows buffered now: one flush interval of writing (see `WriteRate`)."""
+        """Most rows buffered now: half a flush interval of writing (see `WriteRate`)."""
         return self.rate.cap
 
     def _set_ready(self) -> None:
