@@ -89,7 +89,7 @@ async def run(total: int, folder: Path, port: int) -> dict[str, object]:
     await destinations_service.create(store, credentials, {
         "platform": "meta", "name": "meta", "endpoint_base": f"http://127.0.0.1:{port}",
         "credentials": {"pixel_id": "1", "access_token": "t"}, "goals": {"purchase": "Purchase"},
-    })  # fmt: skip
+    }, allow_private=True)  # fmt: skip
     client_data = Sealer(SECRET, "outbox-client")
     consent = Consent(analytics=True, ad_user_data=True, ad_personalization=True)
     user = hash_user_data({"email": "someone@example.com", "phone": "+4791234567"})

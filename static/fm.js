@@ -1,5 +1,4 @@
-/* firstmark: first-party, consent-gated measurement. No cookies; a visitor id in
-   localStorage only with analytics consent; nothing that identifies under GPC. */
+/* firstmark: consent-gated, sets no cookies (docs/web.md) */
 (function (w, d) {
   var s = d.currentScript, n = w.navigator, L = w.location, C = {}, T, tcf, at, prev, q, k, x;
   var gpc = n.globalPrivacyControl === true;
@@ -15,7 +14,7 @@
     for (i = 0; i < 4; i++) out += a[i].toString(36);
     return out;
   }
-  function id(store, key) { // kept only with analytics consent
+  function id(store, key) {
     if (!ok("analytics_storage")) return;
     try {
       var v = store.getItem(key);
@@ -23,7 +22,7 @@
       return v;
     } catch (e) {}
   }
-  function keep(t) { // the landing, for the next page once consent allows storage
+  function keep(t) {
     try { if (t) w.sessionStorage.setItem("fm_land", JSON.stringify(t)); else w.sessionStorage.removeItem("fm_land"); } catch (e) {}
   }
   function forget() {
@@ -34,6 +33,10 @@
     "utm_source utm_medium utm_campaign utm_term utm_content utm_id".split(" ").concat(param, IDS)
       .forEach(function (key) { var v = p.get(key); if (v) { o[key] = v.slice(0, 500); found = 1; } });
     return found && o;
+  }
+  function ga() { // read under analytics consent
+    var c = d.cookie, m = /_ga=GA\d\.\d\.(\d+\.\d+)/.exec(c), g = /_ga_\w+=GS\d\.\d\.s?(\d+)/.exec(c);
+    if (m) return { client_id: m[1], session_id: g && g[1] };
   }
   function send(type, name, extra) {
     if (off) return;
@@ -48,11 +51,11 @@
       }
       if (type == "conversion" && !b.event_id) b.event_id = rnd();
       var vid = id(w.localStorage, "fm_vid");
-      if (vid) { b.vid = vid; b.sid = id(w.sessionStorage, "fm_sid"); }
+      if (vid) { b.vid = vid; b.sid = id(w.sessionStorage, "fm_sid"); if (key = ga()) b.ga = key; }
       if (T) {
-        for (key in T) if (IDS.indexOf(key) < 0 || ok("ad_storage") || ok("ad_user_data")) o[key] = T[key];
+        for (key in T) o[key] = IDS.indexOf(key) < 0 || ok("ad_storage") || ok("ad_user_data") ? T[key] : "1";
         b.landing = o;
-        if (vid) { T = 0; keep(); } // the touch is stored; later pages need not repeat it
+        if (vid) { T = 0; keep(); }
       }
       var body = JSON.stringify(b);
       if (w.fetch) w.fetch(api, { method: "POST", body: body, keepalive: true, credentials: "omit" })["catch"](function () {});

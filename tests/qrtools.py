@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zlib
 
 import zxingcpp
 from PIL import Image
 
 Cells = set[tuple[int, int]]  # (row, column) of each dark module
+
+
+def png_bomb(width: int, height: int, inflated: int) -> bytes:
+    """An RGBA PNG header for width x height whose IDAT inflates to `inflated` zero bytes."""
+    squeeze = zlib.compressobj(9)
+    block = bytes(2**20)
+    idat = b"".join(squeeze.compress(block) for _ in range(inflated // len(block)))
+    idat += squeeze.flush()
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
 
 
 def decode_png(data: bytes) -> list[str]:
@@ -174,3 +192,21 @@ def rasterise_eps(eps: str) -> bytes:
             logo = Image.frombytes("RGB", (width, height), data)
             image = (logo, float(left), float(bottom), float(wide), float(high))
     return _paint(size, rects, image)
+
+
+def slow_logo(side: int = 1000) -> bytes:
+    """An RGB PNG of side x side whose rows use the Sub filter: about 4 KB on disk, seconds
+    of pure-Python decoding."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    row = b"\x01" + bytes([200, 30, 30]) + bytes([1, 2, 3]) * (side - 1)
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * side, 9))
+        + chunk(b"IEND", b"")
+    )

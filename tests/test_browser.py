@@ -10,6 +10,7 @@ tests/artifacts/.
 from __future__ import annotations
 
 import http.client
+import json
 import sqlite3
 import threading
 import time
@@ -341,6 +342,32 @@ def test_the_page_keeps_working_when_firstmark_is_down(
     page.click("#buy")
     assert page.text_content("#h") == "bought"
     page.screenshot(path=str(ARTIFACTS / f"down-{page_name}.png"))
+    assert errors == []
+    context.close()
+
+
+def test_gas_own_ids_go_with_events_only_under_analytics_consent(world: dict[str, Any]) -> None:
+    context, page, errors = new_page(world)
+    site = world["site"].url
+    context.add_cookies([
+        {"name": "_ga", "value": "GA1.1.1234567890.1764000000", "url": site},
+        {"name": "_ga_ABC123XYZ", "value": "GS2.1.s1764071000$o3$g1$t1764071200$j60", "url": site},
+    ])  # fmt: skip
+    bodies: list[dict[str, Any]] = []
+    page.on(
+        "request",
+        lambda r: bodies.append(json.loads(r.post_data)) if r.url.endswith("/e") else None,
+    )
+    page.goto(f"{site}/plain.html")
+    wait_for(lambda: bodies)
+    assert "ga" not in bodies[0]  # no analytics consent: GA's cookies are not even read
+    page.goto(f"{site}/consent.html")
+    wait_for(lambda: len(bodies) >= 2)
+    assert bodies[-1]["ga"] == {"client_id": "1234567890.1764000000", "session_id": "1764071000"}
+    page.click("#buy")
+    wait_for(lambda: any(b["type"] == "conversion" for b in bodies))
+    [bought] = [b for b in bodies if b["type"] == "conversion"]
+    assert bought["ga"]["client_id"] == "1234567890.1764000000"
     assert errors == []
     context.close()
 

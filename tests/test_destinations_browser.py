@@ -34,6 +34,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         env = {
             "FIRSTMARK_OAUTH_GOOGLE_AUTH_URL": f"{google.url}/auth",
             "FIRSTMARK_OAUTH_GOOGLE_TOKEN_URL": google.token_url,
+            "FIRSTMARK_DESTINATION_ALLOW_PRIVATE": "true",  # the fake Google is on loopback
         }
         server = ServerProcess(tmp_path_factory.mktemp("destinations"), env=env)
         try:

@@ -120,7 +120,8 @@ def test_a_lost_database_keeps_redirects_and_hits(tmp_path: Path, pg_url: str) -
             unknown = http.get("/never-seen")
             assert unknown.status_code == 503 and "try again" in unknown.text
             ready = http.get("/readyz")
-            assert ready.status_code == 503 and "cannot use the database" in ready.json()["store"]
+            assert ready.status_code == 503 and ready.json()["store"] == "cannot use the database"
+            assert "127.0.0.1" not in ready.text and "postgres" not in ready.text
             # a busy machine may take a moment to notice the failed refresh
             _wait_for(
                 lambda: "firstmark_link_cache_stale_total 0\n" not in http.get("/metrics").text,

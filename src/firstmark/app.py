@@ -29,12 +29,14 @@ from firstmark.geo import GeoLookup
 from firstmark.ingest.events import EventWriter, GoalCache
 from firstmark.ingest.hits import HitWriter
 from firstmark.sealing import Sealer
-from firstmark.services import linkcheck, outbound
+from firstmark.services import linkcheck, outbound, retention
+from firstmark.services.workers import Workers
 from firstmark.store import Store, create_store
 from firstmark.web import api, callhooks, dashboard, ops
 from firstmark.web.collect import CollectApp, SiteCache
 from firstmark.web.dni import DniApp, PoolCache
 from firstmark.web.linkcache import LinkCache
+from firstmark.web.looplag import LoopLag
 from firstmark.web.pages import Pages
 from firstmark.web.redirect import RedirectApp
 from firstmark.web.runtime import Runtime
@@ -122,6 +124,8 @@ def create_app(
         request_timeout_s=settings.forward_timeout_s,
         tokens=TokenProvider(client, oauth_urls(settings)),
     )
+    workers = Workers(settings.cpu_workers, settings.worker_queue)
+    loop_lag = LoopLag()
     cache = LinkCache(
         store,
         token_param=settings.click_token_param,
@@ -147,18 +151,26 @@ def create_app(
                     allow_private=settings.healthcheck_allow_private,
                 )
             )
-        if settings.forward_enabled:
+        # Salts go 48 hours after their day starts on every node; the purge runs on one.
+        timers = [asyncio.create_task(retention.run_salt_timer(store))]
+        if own_store and settings.purge_enabled:
+            timers.append(asyncio.create_task(retention.run_daily(store, settings)))
+        if settings.forward_enabled and settings.privacy_mode != "exempt":
             forwarder.start(settings.forward_poll_s)
+        await workers.warm()
+        loop_lag.start()
         try:
             yield
         finally:
+            await loop_lag.stop()
+            workers.close()
             await forwarder.stop()
             if own_client:
                 await client.aclose()
-            if checker is not None:
-                checker.cancel()
+            for task in [*timers, *([checker] if checker is not None else [])]:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await checker
+                    await task
             await writer.stop()
             await event_writer.stop()
             geo.close()
@@ -199,7 +211,17 @@ def create_app(
         forwarder=forwarder,
         probe_forwarder=forwarder,
         dni=dni,
+        workers=workers,
+        loop_lag=loop_lag,
     )
-    app = RedirectApp(dni, settings=settings, cache=cache, writer=writer, geo=geo, pages=Pages())
+    app = RedirectApp(
+        dni,
+        settings=settings,
+        cache=cache,
+        writer=writer,
+        geo=geo,
+        pages=Pages(),
+        workers=workers,
+    )
     app.state = router.state  # type: ignore[attr-defined]
     return app

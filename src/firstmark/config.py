@@ -72,6 +72,24 @@ class Settings:
     twilio_shared_key: str = ""
     vonage_signature_secret: str = ""
     telnyx_public_key: str = ""
+    cpu_workers: int = 2
+    worker_queue: int = 32
+    metrics_token: str = ""
+    retention_hits_days: int = 395
+    retention_events_days: int = 395
+    retention_visits_days: int = 395
+    retention_touches_days: int = 395
+    retention_credits_days: int = 0
+    retention_conversions_days: int = 90
+    retention_outbox_days: int = 90
+    retention_calls_days: int = 90
+    retention_leases_days: int = 30
+    retention_sessions_days: int = 1
+    retention_audit_days: int = 395
+    purge_enabled: bool = True
+    purge_batch: int = 5000
+    purge_start_delay_s: float = 300.0
+    privacy_mode: str = "standard"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -226,6 +244,15 @@ def _check(settings: Settings) -> None:
         )
     if settings.keep_alive <= 0:
         raise ConfigError(f"{PREFIX}KEEP_ALIVE must be above 0 seconds", field="keep_alive")
+    if settings.cpu_workers < 1:
+        raise ConfigError(f"{PREFIX}CPU_WORKERS must be at least 1", field="cpu_workers")
+    if settings.purge_batch < 1:
+        raise ConfigError(f"{PREFIX}PURGE_BATCH must be at least 1", field="purge_batch")
+    if settings.privacy_mode not in {"standard", "exempt"}:
+        raise ConfigError(
+            f"{PREFIX}PRIVACY_MODE must be standard or exempt, not {settings.privacy_mode!r}",
+            field="privacy_mode",
+        )
     param = settings.click_token_param
     if not param or not param.replace("_", "").replace("-", "").isalnum():
         raise ConfigError(

@@ -18,6 +18,11 @@ class FirstmarkError(Exception):
         if code is not None:
             self.code = code
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Picklable whatever the subclass's __init__ takes: errors come back from the worker
+        # processes (services/workers.py) as they were raised.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
     def to_json(self) -> dict[str, object]:
         body: dict[str, object] = {"code": self.code, "message": self.message}
         if self.field is not None:
@@ -33,6 +38,15 @@ class InvalidField(FirstmarkError):
 
     def __init__(self, field: str, message: str, *, code: str | None = None) -> None:
         super().__init__(message, field=field, code=code)
+
+
+class UnknownParameter(InvalidField):
+    """A query parameter the route does not declare: a typo must not be silently ignored."""
+
+    status = 400
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, f"unknown parameter {name!r}", code="unknown_field")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +141,19 @@ class ConfigError(FirstmarkError):
 class RateLimited(FirstmarkError):
     status = 429
     code = "rate_limited"
+
+
+def _rebuild(
+    cls: type[FirstmarkError], args: tuple[object, ...], state: dict[str, object]
+) -> FirstmarkError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class Busy(FirstmarkError):
+    """Too much CPU work is queued already (services/workers.py); try again shortly."""
+
+    status = 503
+    code = "busy"

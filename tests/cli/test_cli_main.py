@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pkgutil
+import re
 import sqlite3
 import subprocess
 import sys
@@ -147,7 +148,8 @@ def test_every_command_module_is_registered_in_help_order(
     ]
     assert listed == [
         "serve", "migrate", "copy", "init", "keys", "user", "link", "domain", "site", "goal",
-        "demo", "costs", "qr", "links", "destination", "outbox", "number", "calls",
+        "demo", "costs", "qr", "links", "destination", "outbox", "number", "calls", "privacy",
+        "purge",
     ]  # fmt: skip
 
 
@@ -240,6 +242,8 @@ def test_demo_fills_a_fresh_database_once(env: Path, capsys: pytest.CaptureFixtu
     code, out, _ = run(capsys, "demo")
     assert code == 0
     assert out.startswith("demo data: 10 links,") and "conversions" in out
+    assert "site shop.example (id 1) with " in out and "2 funnels" in out
+    assert re.search(r"\(written in \d+\.\d s\)$", out.strip())
     code, out, _ = run(capsys, "link", "list", "--json")
     listed = json.loads(out)
     assert {link["code"] for link in listed["items"]} >= {"brand-search", "poster-oslo"}
@@ -251,10 +255,23 @@ def test_demo_fills_a_fresh_database_once(env: Path, capsys: pytest.CaptureFixtu
         latest = [
             db.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]
             for table, column in (("hits", "ts"), ("conversions", "ts"), ("calls", "started"),
-                                  ("calls", "ended"))
+                                  ("calls", "ended"), ("events", "ts"), ("visits", "last_ts"))
         ]  # fmt: skip
+        # The site has something for every page: each way in, funnels, goals reached.
+        channels = {
+            c for (c,) in db.execute("SELECT DISTINCT channel FROM visits WHERE NOT is_bot")
+        }
+        funnels = db.execute("SELECT count(*) FROM funnels").fetchone()[0]
+        goals = {
+            g for (g,) in db.execute("SELECT DISTINCT name FROM events WHERE kind <> 'pageview'")
+        }
+        first_day = db.execute("SELECT min(started) FROM visits").fetchone()[0]
     db.close()
     assert all(ts is not None and ts <= now for ts in latest), latest
+    assert channels >= {"Organic Search", "Paid Search", "Paid Social", "Email", "AI Assistants",
+                        "Referral", "Direct", "Organic Social"}  # fmt: skip
+    assert funnels == 2 and goals == {"purchase", "newsletter-signup"}
+    assert now - first_day > 88 * 86400
 
 
 def test_help_says_what_firstmark_is_and_how_errors_exit(

@@ -69,3 +69,37 @@ def test_huge_numbers_are_refused_by_name(name: str) -> None:
     assert caught.value.field == name
     with pytest.raises(FirstmarkError):
         events.parse({"site": "k", "url": "https://s.example/", "value": 10**400})
+
+
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        ("+47 912 34 567", "[phone]"),
+        ("+1 (415) 555-0132", "[phone]"),
+        ("0047 91234567", "[phone]"),
+        ("+4791234567", "[phone]"),
+        ("call 020 7946 0958 today", "call [phone] today"),
+        ("555-123-4567", "[phone]"),
+        ("(415) 555-0132", "[phone]"),
+        ("06 12 34 56 78", "[phone]"),
+        ("jane@example.com, +47 912 34 567", "[email], [phone]"),
+        # Not phone numbers: order ids, dates, amounts, versions, SKUs.
+        ("order 123456789", "order 123456789"),
+        ("2024-01-15", "2024-01-15"),
+        ("2024-01-15 10:30:00", "2024-01-15 10:30:00"),
+        ("15/01/2024", "15/01/2024"),
+        ("1,234,567.89", "1,234,567.89"),
+        ("v1.2.3", "v1.2.3"),
+        ("SKU-2024-0001", "SKU-2024-0001"),
+    ],
+)
+def test_phone_numbers_in_props_are_redacted(text: str, clean: str) -> None:
+    assert events.redact_prop(text) == clean
+
+
+def test_props_lose_phone_numbers_like_emails() -> None:
+    given_event = events.parse(
+        {"site": "k", "url": "https://s.example/thanks",
+         "props": {"phone": "+47 912 34 567", "order": "123456789", "n": 4791234567}}
+    )  # fmt: skip
+    assert given_event.props == '{"phone":"[phone]","order":"123456789","n":4791234567}'

@@ -39,10 +39,19 @@ def test_hashes_and_google_variants() -> None:
     assert hashed == {
         "em": sha("j.doe+news@googlemail.com"),
         "em_google": sha("jdoe@googlemail.com"),
+        "em_canonical": sha("jdoe@googlemail.com"),
         "ph": sha("4791234567"),
         "ph_e164": sha("+4791234567"),
     }
     assert "em_google" not in hash_user_data({"email": "j.doe+x@example.com"})
+
+
+def test_reddit_canonical_email_and_digit_postcodes() -> None:
+    other = hash_user_data({"email": "J.Doe+x@Example.com", "postal_code": "94103-1234"})
+    assert other["em_canonical"] == sha("jdoe@example.com")  # every domain, not only gmail
+    assert other["zp_digits"] == other["zp"] == sha("94103")
+    assert "em_canonical" not in hash_user_data({"email": "jdoe@example.com"})
+    assert "zp_digits" not in hash_user_data({"postal_code": "SW1A 1AA"})
 
 
 @given(st.text(alphabet="0123456789abcdef", min_size=64, max_size=64))

@@ -30,7 +30,8 @@ PH_PLUS = hashlib.sha256(b"+4791234567").hexdigest()
 IP, UA = "203.0.113.9", "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
 CLICKS = {
     "fbclid": "IwAR0xYz", "gclid": "Cj0KCQ", "ttclid": "E.C.P.abc", "li_fat_id": "df5g-1",
-    "msclkid": "7a9b", "ScCid": "sc-1", "rdt_cid": "rdt-1", "epik": "dj0yJnU9",
+    "msclkid": "0f3c9a1b2d4e5f60718293a4b5c6d7e8", "ScCid": "sc-1", "rdt_cid": "rdt-1",
+    "epik": "dj0yJnU9",
 }  # fmt: skip
 
 
@@ -103,7 +104,7 @@ def test_meta_fbc_takes_the_time_the_fbclid_was_seen() -> None:
 
 @pytest.mark.parametrize(
     ("source", "ua", "expected"),
-    [("call", None, "phone_call"), ("web", None, "website"), ("server", None, "system_generated")],
+    [("call", None, "phone_call"), ("web", None, "other"), ("server", None, "other")],
 )
 def test_meta_action_source(source: str, ua: str | None, expected: str) -> None:
     item = outgoing(user_agent=ua)
@@ -144,7 +145,7 @@ def test_google_data_manager_payload() -> None:
     assert [d["reference"] for d in sent["destinations"]] == ["555", "777"]
     assert sent["events"][0] == {
         "destinationReferences": ["555"],
-        "transactionId": "order-1001",
+        "transactionId": "O-1001",
         "eventTimestamp": "2025-11-25T12:00:00Z",
         "eventSource": "WEB",
         "consent": {"adUserData": "CONSENT_GRANTED", "adPersonalization": "CONSENT_DENIED"},
@@ -190,15 +191,17 @@ def test_ga4_payload_and_debug_endpoint_in_test_mode() -> None:
     assert body(live) == {
         "client_id": "v-12345678",
         "consent": {"ad_user_data": "GRANTED", "ad_personalization": "DENIED"},
+        "user_id": hashlib.sha256(b"cust-42").hexdigest(),
         "user_data": {"sha256_email_address": [EM_GOOGLE], "sha256_phone_number": [PH_PLUS]},
         "events": [
             {
                 "name": "purchase",
                 "timestamp_micros": 1764072000500000,
-                "params": {"transaction_id": "O-1001", "value": 120.5, "currency": "EUR"},
+                "params": {"transaction_id": "O-1001", "engagement_time_msec": 1,
+                           "value": 120.5, "currency": "EUR"},
             }
         ],
-    }
+    }  # fmt: skip
 
 
 def test_tiktok_payload() -> None:
@@ -222,7 +225,11 @@ def test_tiktok_payload() -> None:
                     "ttclid": "E.C.P.abc", "ip": IP, "user_agent": UA,
                 },
                 "page": {"url": "https://shop.example/checkout/done"},
-                "properties": {"value": 120.5, "currency": "EUR"},
+                "properties": {
+                    "content_type": "product", "value": 120.5, "currency": "EUR",
+                    "order_id": "O-1001",
+                    "contents": [{"content_id": "O-1001", "price": 120.5, "quantity": 1}],
+                },
             }
         ],
     }  # fmt: skip
@@ -267,8 +274,8 @@ def test_microsoft_payload() -> None:
                 "eventName": "purchase",
                 "eventId": "order-1001",
                 "eventTime": 1764072000,
-                "adStorageConsent": "G",
-                "userData": {"em": EM, "ph": PH_PLUS, "msclkid": "7a9b",
+                "adStorageConsent": "D",  # no ad_storage consent
+                "userData": {"em": EM, "ph": PH_PLUS, "msclkid": "0f3c9a1b2d4e5f60718293a4b5c6d7e8",
                              "clientIpAddress": IP, "clientUserAgent": UA},
                 "eventSourceUrl": "https://shop.example/checkout/done",
                 "customData": {"value": 120.5, "currency": "EUR", "transactionId": "O-1001"},
@@ -313,14 +320,16 @@ def test_reddit_payload(name: str, kind: dict[str, str]) -> None:
     assert str(request.url) == "https://ads-api.reddit.com/api/v3/pixels/a2_px/conversion_events"
     assert request.headers["authorization"] == "Bearer rd"
     sent = body(request)
-    assert sent["test_id"] == "t2_test"
+    assert sent["data"]["test_id"] == "t2_test" and "test_id" not in sent
+    value = {"value": 120.5, "currency": "EUR"}
     assert sent["data"]["events"] == [
         {
             "event_at": 1764072000500,
             "action_source": "WEBSITE",
             "type": kind,
-            "metadata": {"conversion_id": "order-1001", "value": 120.5, "currency": "EUR"},
-            "user": {"email": EM, "external_id": hashlib.sha256(b"cust-42").hexdigest(),
+            "metadata": {"conversion_id": "order-1001", **value},
+            "user": {"email": EM_GOOGLE, "phone_number": PH_PLUS,
+                     "external_id": hashlib.sha256(b"cust-42").hexdigest(),
                      "ip_address": IP, "user_agent": UA},
             "click_id": "rdt-1",
         }

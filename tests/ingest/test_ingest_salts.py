@@ -1,4 +1,5 @@
-"""A writer's daily salts: asked of the store once per day, older ones forgotten on a new day."""
+"""A writer's daily salts: asked of the store once per day; writing never deletes salts (a
+timer does, services/retention.py), the cache lets go of old days."""
 
 from __future__ import annotations
 
@@ -24,19 +25,18 @@ class Salts:
         return 0
 
 
-async def test_each_day_is_asked_once_and_a_new_day_forgets_the_old_ones() -> None:
+async def test_each_day_is_asked_once_and_writing_never_deletes_salts() -> None:
     store = Salts()
     salts = DailySalts(cast(Store, store))
     today = 20_000
     first = await salts.for_day(today)
     assert await salts.for_day(today) == first
-    assert store.asked == [today] and store.forgets == [today - 1]
+    assert store.asked == [today]
     await salts.for_day(today - 1)  # a late hit from yesterday
-    assert store.asked == [today, today - 1] and store.forgets == [today - 1]
+    assert store.asked == [today, today - 1]
     await salts.for_day(today + 1)
-    assert store.forgets == [today - 1, today]
     await salts.for_day(today + 2)
-    assert store.forgets == [today - 1, today, today + 1]
+    assert store.forgets == []
     # Yesterday's is still cached, the ones before are not.
     await salts.for_day(today + 1)
     assert store.asked == [today, today - 1, today + 1, today + 2]

@@ -94,7 +94,8 @@ EXPECTED = {
     ],
     "deliveries": [
         "id", "outbox_id", "destination_id", "ts", "status", "attempt", "http_status",
-        "latency_ms", "error",
+        "latency_ms", "error", "api_version", "consent", "identifiers", "request_id",
+        "diagnostics",
     ],
     "numbers": [
         "id", "e164", "provider", "forward_to", "label", "pool", "link_id", "campaign",
@@ -121,6 +122,8 @@ EXPECTED = {
         "content", "referrer_host", "click_ids", "link_id", "channel", "country", "device_type",
         "browser", "os", "is_bot", "conversions", "revenue",
     ],
+    "audit": ["id", "ts", "actor", "action", "object_kind", "object_id", "detail"],
+    "retention_purges": ["class", "days", "ran_at", "deleted"],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

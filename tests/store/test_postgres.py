@@ -30,6 +30,8 @@ async def _columns(url: str) -> dict[str, list[str]]:
             "WHERE table_schema = current_schema() AND table_name IN "
             "(SELECT table_name FROM information_schema.tables "
             " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE') "
+            # Monthly partitions (hits_p202612, ...) are the engine's storage, not the schema.
+            "AND table_name NOT IN (SELECT relname FROM pg_class WHERE relispartition) "
             "ORDER BY table_name, ordinal_position"
         )
     finally:

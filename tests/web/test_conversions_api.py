@@ -71,7 +71,9 @@ async def test_user_data_is_hashed_and_kept_only_with_ad_consent(
         "/api/v1/conversions", json={"event_id": "u2", "goal": goal, "user_data": user}
     )
     assert with_consent.status_code == 201 and without.status_code == 201
-    assert with_consent.json()["user_data"] == ["em", "em_google", "fn", "ph", "ph_e164"]
+    assert with_consent.json()["user_data"] == [
+        "em", "em_canonical", "em_google", "fn", "ph", "ph_e164",
+    ]  # fmt: skip
     assert without.json()["user_data"] == []
     saved = await store.get_conversion(with_consent.json()["id"])
     assert saved is not None

@@ -236,15 +236,34 @@ async def test_forward_query_never_overrides_utm_or_token(
     client: httpx.AsyncClient, anon: httpx.AsyncClient
 ) -> None:
     await make(client, code="fwd", forward_query=True, utm_source="print")
-    r = await anon.get("/fwd?gclid=abc&utm_source=evil&fm_click=forged&ref=ad")
+    r = await anon.get(
+        "/fwd?gclid=abc&utm_source=evil&UTM_Source=evil2&fm_click=forged&ref=ad&REF=ad2&x=1"
+    )
     params = parse_qsl(urlsplit(r.headers["location"]).query)
     names = [k for k, _ in params]
-    assert ("gclid", "abc") in params
-    assert ("ref", "ad") in params  # the visitor's ref replaces the destination's
-    assert dict(params)["utm_source"] == "print"
+    assert ("gclid", "abc") in params and ("x", "1") in params
+    # The destination's own parameters win over the visitor's, whatever their case.
+    assert [v for k, v in params if k.lower() == "ref"] == ["home"]
+    assert [v for k, v in params if k.lower() == "utm_source"] == ["print"]
     assert names.count("fm_click") == 1 and dict(params)["fm_click"] != "forged"
     plain = await anon.get("/fwd?gclid=abc")
     assert "gclid" in plain.headers["location"]
+
+
+async def test_forward_query_cannot_change_the_destinations_account(
+    client: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    await make(
+        client,
+        code="acct",
+        forward_query=True,
+        destination="https://pay.example/checkout?account=merchant-1&plan=pro",
+    )
+    r = await anon.get("/acct?account=attacker&Account=attacker2&PLAN=free&coupon=SPRING")
+    params = parse_qsl(urlsplit(r.headers["location"]).query)
+    assert [v for k, v in params if k.lower() == "account"] == ["merchant-1"]
+    assert [v for k, v in params if k.lower() == "plan"] == ["pro"]
+    assert ("coupon", "SPRING") in params
 
 
 async def test_query_is_not_forwarded_by_default(
@@ -312,3 +331,30 @@ async def test_reserved_paths_are_not_codes(anon: httpx.AsyncClient) -> None:
     r = await anon.get("/readyz")
     assert r.status_code == 200 and r.json()["status"] == "ready"
     assert (await anon.get("/static/page.css")).status_code == 200
+
+
+async def test_public_pages_carry_the_security_headers(
+    client: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    await make(client, code="gone", expires_at="2001-01-01T00:00:00Z")
+    await make(client, code="locked", password="correct horse battery")
+    pages = {
+        404: await anon.get("/nosuchcode"),
+        410: await anon.get("/gone"),
+        200: await anon.get("/locked"),  # the password form
+        403: await anon.post("/locked", data={"password": "wrong guess"}),
+    }
+    for status, page in pages.items():
+        assert page.status_code == status, page.text
+        csp = page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp, status
+        assert page.headers["x-frame-options"] == "DENY"
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert page.headers["cache-control"] == "private, no-store"
+
+
+async def test_the_404_page_repeats_a_bounded_host(anon: httpx.AsyncClient) -> None:
+    host = "a" * 240 + ".example"  # under the 255-byte limit
+    page = await anon.get("/nosuchcode", headers={"host": host})
+    assert page.status_code == 404
+    assert "a" * 64 + "…" in page.text and "a" * 65 not in page.text

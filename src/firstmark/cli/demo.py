@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from datetime import UTC, datetime
 
 from firstmark.cli.common import Commands
@@ -23,10 +24,11 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings, store: Store) -
         )
         return 1
     now = datetime.now(UTC)
+    began = time.perf_counter()
     summary = await seed(
         store, now.date(), phones.hash_key(settings.secret_key), now=now.timestamp()
     )
-    print(summary)
+    print(f"{summary} (written in {time.perf_counter() - began:.1f} s)")
     return 0
 
 

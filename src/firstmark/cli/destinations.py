@@ -12,7 +12,9 @@ from typing import Any
 
 from firstmark.cli.common import Commands, group, print_json
 from firstmark.config import Settings
+from firstmark.domain.audit import CLI_ACTOR
 from firstmark.errors import InvalidField
+from firstmark.services import audit
 from firstmark.store import Store
 
 
@@ -90,6 +92,7 @@ async def cmd_destination_add(args: argparse.Namespace, settings: Settings, stor
         store, _credentials_sealer(settings), body,
         allow_private=settings.destination_allow_private,
     )  # fmt: skip
+    await audit.record(store, CLI_ACTOR, "create", "destination", saved.id)
     if args.json:
         print_json(destinations.to_json(saved))
     else:
@@ -135,6 +138,8 @@ async def cmd_destination_enable(args: argparse.Namespace, settings: Settings, s
     saved = await destinations_service.update(
         store, _credentials_sealer(settings), dest, {"enabled": args.enable}
     )
+    await audit.record(store, CLI_ACTOR, "enable" if saved.enabled else "disable", "destination",
+                       saved.id)  # fmt: skip
     print(f"{saved.name}: {'enabled' if saved.enabled else 'disabled'}")
     return 0
 
@@ -155,6 +160,7 @@ async def cmd_destination_connect(
         raise InvalidField("refresh_token", "give --refresh-token-file FILE ('-': stdin)")
     dest = await destinations_service.find(store, args.destination)
     saved = await destinations_service.connect(store, _credentials_sealer(settings), dest, token)
+    await audit.record(store, CLI_ACTOR, "connect", "destination", saved.id)
     print(f"{saved.name}: connected ({saved.auth_status})")
     return 0
 

@@ -8,8 +8,10 @@ import sys
 
 from firstmark.cli.common import Commands, group
 from firstmark.config import Settings
+from firstmark.domain.audit import CLI_ACTOR
 from firstmark.domain.keys import parse_scopes
 from firstmark.domain.passwords import hash_password
+from firstmark.services import audit
 from firstmark.services import keys as keys_service
 from firstmark.store import Store
 
@@ -23,7 +25,9 @@ async def cmd_init(args: argparse.Namespace, settings: Settings, store: Store) -
         return 1
     password = args.password or secrets.token_urlsafe(12)
     await store.insert_user(args.username, hash_password(password), True)
-    shown, _ = await keys_service.create(store, ("admin",), "init")
+    shown, made = await keys_service.create(store, ("admin",), "init")
+    await audit.record(store, CLI_ACTOR, "create", "user", args.username)
+    await audit.record(store, CLI_ACTOR, "create", "key", made.prefix)
     print(f"Created the admin user {args.username!r}.", file=sys.stderr)
     if not args.password:
         print(f"Dashboard password: {password}", file=sys.stderr)
@@ -33,7 +37,8 @@ async def cmd_init(args: argparse.Namespace, settings: Settings, store: Store) -
 
 
 async def cmd_keys_create(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    shown, _ = await keys_service.create(store, parse_scopes(args.scope), args.name)
+    shown, made = await keys_service.create(store, parse_scopes(args.scope), args.name)
+    await audit.record(store, CLI_ACTOR, "create", "key", made.prefix)
     print(shown)
     return 0
 
@@ -53,6 +58,7 @@ async def cmd_keys_revoke(args: argparse.Namespace, settings: Settings, store: S
     if not await store.revoke_api_key(prefix):
         print(f"firstmark: no API key with prefix {prefix!r}", file=sys.stderr)
         return 1
+    await audit.record(store, CLI_ACTOR, "revoke", "key", prefix)
     print(f"revoked fm_{prefix}_…")
     return 0
 

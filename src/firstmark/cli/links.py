@@ -11,9 +11,11 @@ from typing import Any
 from firstmark.cli.common import Commands, bool_flag, group, print_json
 from firstmark.config import Settings
 from firstmark.domain import links
+from firstmark.domain.audit import CLI_ACTOR
 from firstmark.domain.dimensions import LINK_FILTERS
 from firstmark.domain.utm import UTM_FIELDS
 from firstmark.errors import InvalidField
+from firstmark.services import audit
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.store import LinkQuery, Store
@@ -64,6 +66,7 @@ async def cmd_link_create(args: argparse.Namespace, settings: Settings, store: S
     prepared = await links_service.create_link(
         store, links_service.policy(settings), _link_body(args)
     )
+    await audit.record(store, CLI_ACTOR, "create", "link", prepared.link.id)
     _show_link(prepared.link, settings, args.json, prepared.warnings)
     return 0
 
@@ -75,6 +78,7 @@ async def cmd_link_update(args: argparse.Namespace, settings: Settings, store: S
         store, links_service.policy(settings), link.id, _link_body(args)
     )
     await qr_service.follow_parent(store, prepared.link)
+    await audit.record(store, CLI_ACTOR, "update", "link", link.id, audit.fields(_link_body(args)))
     _show_link(prepared.link, settings, args.json, prepared.warnings)
     return 0
 
@@ -96,6 +100,7 @@ async def cmd_link_archive(args: argparse.Namespace, settings: Settings, store: 
     link = await links_service.find_link(store, args.link)
     assert link.id is not None
     await qr_service.follow_parent(store, await links_service.archive_link(store, link.id))
+    await audit.record(store, CLI_ACTOR, "archive", "link", link.id)
     print(f"archived {links.short_url(link, settings.base_url)}")
     return 0
 

@@ -24,6 +24,8 @@ from firstmark.cli import (
     linkcheck,
     links,
     numbers,
+    privacy,
+    purge,
     qr,
     server,
     sites,
@@ -64,6 +66,8 @@ GROUPS: tuple[CommandGroup, ...] = (
     linkcheck,  # links
     destinations,  # destination, outbox
     numbers,  # number, calls
+    privacy,  # privacy
+    purge,  # purge
 )
 
 

@@ -9,7 +9,9 @@ import sys
 
 from firstmark.cli.common import Commands, group
 from firstmark.config import Settings
+from firstmark.domain.audit import CLI_ACTOR
 from firstmark.domain.passwords import MIN_LENGTH, check_new
+from firstmark.services import audit
 from firstmark.services import users as users_service
 from firstmark.store import Store
 
@@ -31,6 +33,7 @@ async def cmd_user_password(args: argparse.Namespace, settings: Settings, store:
             print("firstmark: the two passwords differ; nothing changed", file=sys.stderr)
             return 1
     await users_service.set_password(store, user, password)
+    await audit.record(store, CLI_ACTOR, "password", "user", user.username)
     print(f"Changed the password of {user.username!r}; every session of it is signed out.")
     return 0
 

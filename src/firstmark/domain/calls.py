@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from firstmark.domain import conversions
@@ -20,7 +19,7 @@ from firstmark.domain.events import Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.numbers import TrackingNumber
 from firstmark.domain.phones import caller_hash, last_two
-from firstmark.domain.times import iso
+from firstmark.domain.times import iso_ts
 from firstmark.domain.userdata import hash_user_data
 
 # A call's status, in the order a call moves through them; the last five are final.
@@ -258,7 +257,7 @@ def to_conversion(
 
 def to_json(call: Call, number: TrackingNumber | None = None) -> dict[str, Any]:
     def when(ts: float | None) -> str | None:
-        return None if ts is None else iso(datetime.fromtimestamp(ts, UTC))
+        return iso_ts(ts)
 
     return {
         "id": call.id,

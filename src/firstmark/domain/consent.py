@@ -36,6 +36,7 @@ class Consent:
     ad_user_data: bool = False
     ad_personalization: bool = False
     gpc: bool = False
+    tcf: bool = False  # an IAB TCF string took part in the decision (events only)
 
     @property
     def identifiers(self) -> bool:
@@ -61,6 +62,12 @@ class Consent:
         return {(False, False): "none", (True, False): "analytics", (False, True): "ads"}.get(
             (self.analytics, ads), "full"
         )
+
+    @property
+    def recorded(self) -> str:
+        """What an event row keeps: the label, and `:tcf` when a TCF string decided it, so
+        the Privacy page can show how much consent came through TCF."""
+        return f"{self.label}:tcf" if self.tcf else self.label
 
     def to_json(self) -> dict[str, object]:
         def state(flag: bool) -> str:
@@ -150,6 +157,7 @@ def from_page(value: object, *, tcf: object = None, gpc: bool = False) -> Consen
         ad_storage=states.get("ad_storage", False),
         ad_user_data=states.get("ad_user_data", False),
         ad_personalization=states.get("ad_personalization", False),
+        tcf=tcf is not None,
     )
 
 

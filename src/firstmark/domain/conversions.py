@@ -13,18 +13,26 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from firstmark.domain import consent as consent_rules
 from firstmark.domain.attribution import last_non_direct
 from firstmark.domain.consent import Consent
-from firstmark.domain.events import CLICK_IDS, ID, RawEvent, Touch, click_ids_of
+from firstmark.domain.events import (
+    CLICK_IDS,
+    GA_CLIENT_ID,
+    GA_SESSION_ID,
+    ID,
+    RawEvent,
+    Touch,
+    click_ids_of,
+)
 from firstmark.domain.goals import Goal
 from firstmark.domain.goals import name as goal_name
 from firstmark.domain.money import amount, currency
-from firstmark.domain.times import iso
+from firstmark.domain.times import EARLIEST_TS, iso_ts
 from firstmark.domain.userdata import hash_user_data
 from firstmark.errors import InvalidField
 
@@ -40,7 +48,9 @@ FIELDS = frozenset(
 MAX_BATCH = 1000
 FUTURE_SKEW_S = 300
 MAX_ORDER_ID = 128
-BACKEND_CLICK_IDS = (*CLICK_IDS, "fbc", "fbp", "ttp")
+BACKEND_CLICK_IDS = (*CLICK_IDS, "fbc", "fbp", "ttp", "ga_client_id", "ga_session_id")
+# GA's own ids (its `_ga` / `_ga_<container>` cookies), for GA4's client_id and session_id.
+GA_IDS = {"ga_client_id": GA_CLIENT_ID, "ga_session_id": GA_SESSION_ID}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +123,12 @@ def parse_ts(value: object, now: float, field_name: str = "ts") -> float:
             ) from None
         if parsed.tzinfo is None:
             raise InvalidField(field_name, f"{field_name} needs a UTC offset (Z or +hh:mm)")
-        ts = parsed.timestamp()
+        try:
+            ts = parsed.timestamp()
+        except OverflowError:  # year 1 at +14:00 is before year 1 in UTC
+            ts = -math.inf
+        if ts < EARLIEST_TS:
+            raise InvalidField(field_name, f"{field_name} must not be before 2000-01-01")
     else:
         raise InvalidField(field_name, f"{field_name} must be ISO 8601 or epoch seconds")
     if ts > now + FUTURE_SKEW_S:
@@ -147,6 +162,8 @@ def _click_ids(value: object) -> dict[str, str]:
             )
         if not isinstance(raw, str) or not 0 < len(raw) <= 512:
             raise InvalidField(f"click_ids.{key}", f"click_ids.{key} must be 1-512 characters")
+        if key in GA_IDS and not GA_IDS[key].fullmatch(raw):
+            raise InvalidField(f"click_ids.{key}", f"click_ids.{key} is not a Google Analytics id")
         out[key] = raw
     return out
 
@@ -278,9 +295,17 @@ def build(
         utm_campaign=touch.utm_campaign if touch else None,
         user_data=dict(user_data or {}) if consent.forwarding else {},
         site_id=site_id,
-        click_ids={**touch_click_ids(touch), **(click_ids or {})} if consent.click_ids else {},
+        click_ids=kept_ids({**touch_click_ids(touch), **(click_ids or {})}, consent),
         sealed_client=sealed_client,
     )
+
+
+def kept_ids(ids: Mapping[str, str], consent: Consent) -> dict[str, str]:
+    """Ad click ids under ads consent; GA's own client and session ids under analytics
+    consent (they are GA's identifiers, not an ad click's)."""
+    return {
+        k: v for k, v in ids.items() if (consent.identifiers if k in GA_IDS else consent.click_ids)
+    }
 
 
 def credited_touch(touches: Iterable[Touch], ts: float, goal: Goal) -> Touch | None:
@@ -330,6 +355,7 @@ def from_event(
     over the touch's, an fbclid seen now."""
     given = raw.event
     own = touch_click_ids(Touch(ts=raw.ts, click_ids=click_ids_of(given.landing)))
+    own.update({f"ga_{k}": v for k, v in given.ga.items()})  # kept under analytics consent
     return build(
         goal,
         event_id=given.event_id or f"web-{uuid.uuid4().hex}",
@@ -363,7 +389,7 @@ def to_json(conv: Conversion, link: Mapping[str, Any] | None = None) -> dict[str
         "id": conv.id,
         "event_id": conv.event_id,
         "goal": conv.goal,
-        "ts": iso(datetime.fromtimestamp(conv.ts, UTC)),
+        "ts": iso_ts(conv.ts),
         "value": conv.value,
         "currency": conv.currency,
         "order_id": conv.order_id,

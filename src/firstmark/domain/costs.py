@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from firstmark.domain.money import CURRENCIES
+from firstmark.domain.times import EARLIEST, LATEST
 from firstmark.domain.utm import normalise_utm
 from firstmark.errors import InvalidField, InvalidFile, RowError
 
@@ -205,7 +206,10 @@ def _rows(text: str) -> list[list[str]]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return list(csv.reader(io.StringIO(text), dialect))
+    try:
+        return list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:  # a cell over 128 KB, a NUL byte, a quote left open
+        raise InvalidField("file", f"the CSV cannot be read: {exc}", code="invalid_csv") from None
 
 
 def _header_match(cells: Sequence[str], preset: Preset) -> dict[str, int] | None:
@@ -365,6 +369,12 @@ _MONTHS = {
 
 
 def _date(text: str, day_first: bool) -> date | None:
+    """A row's day, in any of the exports' forms; None when unreadable or not in 2000-2099."""
+    day = _any_date(text, day_first)
+    return day if day is not None and EARLIEST.date() <= day < LATEST.date() else None
+
+
+def _any_date(text: str, day_first: bool) -> date | None:
     text = text.strip()
     if not text:
         return None

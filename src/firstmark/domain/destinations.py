@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from firstmark.domain import oauth
 from firstmark.domain.conversions import Conversion
-from firstmark.domain.times import iso
+from firstmark.domain.times import iso, iso_ts
 from firstmark.errors import InvalidField
 
 # Credential fields per platform: (required, optional).
@@ -66,8 +66,8 @@ OPTIONS: dict[str, dict[str, type]] = {
         "test_event_code": str, "action_source": str,
     },
     "google_ads": {"api": str, "login_account_type": str},
-    "ga4": {},
-    "tiktok": {"test_event_code": str},
+    "ga4": {"ads_export": bool},
+    "tiktok": {"test_event_code": str, "limited_data_use": bool},
     "linkedin": {},
     "microsoft": {},
     "pinterest": {"action_source": str},
@@ -157,6 +157,16 @@ def outbox_targets(
 
 
 @dataclass(frozen=True, slots=True)
+class Audit:
+    """What an attempt sent, for the forwarding audit: never a value, only names."""
+
+    api_version: str | None = None
+    consent: str | None = None  # the granted signals that allowed it: "ad_user_data,ad_storage"
+    identifiers: tuple[str, ...] = ()  # names present: ("em", "fbc", "client_ip")
+    request_id: str | None = None  # the platform's own id for the request
+
+
+@dataclass(frozen=True, slots=True)
 class Attempt:
     """The result of trying to deliver one outbox row."""
 
@@ -166,6 +176,7 @@ class Attempt:
     http_status: int | None = None
     error: str | None = None
     latency_ms: float | None = None
+    audit: Audit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +193,40 @@ class Delivery:
     error: str | None
     event_id: str
     attempt: int  # 1 for the first attempt at this row
+    api_version: str | None = None
+    consent: str | None = None
+    identifiers: tuple[str, ...] = ()
+    request_id: str | None = None
+    diagnostics: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """An outbox row as the queue shows it: where it stands, never its client data."""
+
+    id: int
+    destination_id: int
+    event_id: str
+    event_name: str
+    status: str
+    attempts: int
+    next_attempt_at: float
+    last_status: int | None
+    last_error: str | None
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFilter:
+    """Which delivery log lines to list (all of them, newest first, by default)."""
+
+    destination_id: int | None = None
+    status: str | None = None  # sent | retry | dead
+    since: float | None = None  # ts >= since
+    until: float | None = None  # ts < until
+    event_id: str | None = None
+    before_id: int | None = None  # the page after the one ending at this id
+    limit: int = 100
 
 
 def _name(value: object) -> str:
@@ -418,15 +463,39 @@ def to_json(dest: Destination, counts: Mapping[str, int] | None = None) -> dict[
     return body
 
 
+def outbox_row_json(row: OutboxRow) -> dict[str, Any]:
+    def when(ts: float) -> str | None:
+        return iso_ts(ts)
+
+    return {
+        "id": row.id,
+        "destination_id": row.destination_id,
+        "event_id": row.event_id,
+        "event_name": row.event_name,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": when(row.next_attempt_at),
+        "last_status": row.last_status,
+        "last_error": row.last_error,
+        "created_at": when(row.created_at),
+    }
+
+
 def delivery_json(delivery: Delivery) -> dict[str, Any]:
     return {
         "id": delivery.id,
         "outbox_id": delivery.outbox_id,
         "event_id": delivery.event_id,
-        "ts": iso(datetime.fromtimestamp(delivery.ts, UTC)),
+        "ts": iso_ts(delivery.ts),
         "status": delivery.status,
         "http_status": delivery.http_status,
         "latency_ms": None if delivery.latency_ms is None else round(delivery.latency_ms, 1),
         "error": delivery.error,
         "attempt": delivery.attempt,
+        "destination_id": delivery.destination_id,
+        "api_version": delivery.api_version,
+        "consent": delivery.consent,
+        "identifiers": list(delivery.identifiers),
+        "request_id": delivery.request_id,
+        "diagnostics": delivery.diagnostics,
     }

@@ -32,7 +32,7 @@ KINDS = ("pageview", "event", "conversion")
 FIELDS = frozenset(
     {
         "site", "type", "name", "url", "referrer", "vid", "sid", "consent", "tcf", "gpc",
-        "props", "value", "currency", "event_id", "landing",
+        "props", "value", "currency", "event_id", "landing", "ga",
     }
 )  # fmt: skip
 CLICK_IDS = (
@@ -42,6 +42,10 @@ CLICK_IDS = (
 NAME = re.compile(r"[A-Za-z0-9_.:/ -]{1,64}")
 ID = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 EVENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+# Google Analytics' own ids, read from its first-party cookies under analytics consent:
+# `_ga` → client id "1234567890.1764000000", `_ga_<container>` → session id (epoch seconds).
+GA_CLIENT_ID = re.compile(r"\d{1,20}\.\d{1,20}")
+GA_SESSION_ID = re.compile(r"\d{1,20}")
 MAX_PROPS = 25
 MAX_PROP_KEY = 64
 MAX_PROP_TEXT = 256
@@ -51,6 +55,34 @@ MAX_LANDING_VALUE = 512
 MAX_PATH = 512
 REDACTED = "[email]"
 _EMAIL = re.compile(r"[^\s@/?&=:;,\"'<>]+@[^\s@/?&=:;,\"'<>]+\.[A-Za-z]{2,}")
+
+
+REDACTED_PHONE = "[phone]"
+# A phone number as people type one: international (+ or 00, then 7-15 digits, spaces, dots,
+# dashes or brackets between), or national with its digits grouped by separators. Checked
+# for 9-15 digits below, and never a date: bare digit runs (order ids, amounts) stay.
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+|00)\d[\d\s.()/-]{5,22}\d(?!\w)"
+    r"|(?<![\w+.-])\(?\d{2,5}\)?(?:[\s.-]\(?\d{2,5}\)?){2,4}(?![\w.-]?\d)"
+)
+_DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
+
+
+def _phone(match: re.Match[str]) -> str:
+    found = match.group(0)
+    digits = sum(c.isdigit() for c in found)
+    if found.startswith(("+", "00")):
+        return REDACTED_PHONE if 8 <= digits <= 17 else found
+    if 9 <= digits <= 15 and not _DATE.search(found):
+        return REDACTED_PHONE
+    return found
+
+
+def redact_prop(text: str) -> str:
+    """A prop's text: e-mail addresses and phone numbers redacted (props are free-form, and
+    forms put both in them)."""
+    text = redact(text)
+    return _PHONE.sub(_phone, text) if sum(c.isdigit() for c in text) >= 8 else text
 
 
 def redact(text: str) -> str:
@@ -80,6 +112,7 @@ class EventInput:
     currency: str | None = None
     event_id: str | None = None
     landing: Mapping[str, str] = field(default_factory=dict)
+    ga: Mapping[str, str] = field(default_factory=dict)  # client_id, session_id
 
 
 class RawEvent(NamedTuple):
@@ -202,7 +235,7 @@ def _props(value: object) -> str | None:
             )  # fmt: skip
     if not value:
         return None
-    clean = {k: redact(v) if isinstance(v, str) else v for k, v in value.items()}
+    clean = {k: redact_prop(v) if isinstance(v, str) else v for k, v in value.items()}
     text = json.dumps(clean, separators=(",", ":"), ensure_ascii=False)
     if len(text.encode()) > MAX_PROPS_BYTES:
         raise InvalidField("props", f"props are larger than {MAX_PROPS_BYTES} bytes")
@@ -227,6 +260,25 @@ def _landing(value: object, token_param: str) -> dict[str, str]:
             )
         if item:
             out[key] = item
+    return out
+
+
+def _ga(value: object) -> dict[str, str]:
+    """GA's client and session ids as fm.js read them from GA's cookies."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidField("ga", "ga must be an object", code="invalid_type")
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        pattern = {"client_id": GA_CLIENT_ID, "session_id": GA_SESSION_ID}.get(key)
+        if pattern is None:
+            raise InvalidField(f"ga.{key}", f"unknown ga field {key!r}", code="unknown_field")
+        if item is None:
+            continue
+        if not isinstance(item, str) or not pattern.fullmatch(item):
+            raise InvalidField(f"ga.{key}", f"ga.{key} is not a Google Analytics id")
+        out[key] = item
     return out
 
 
@@ -296,6 +348,7 @@ def parse(data: object, *, token_param: str = "fm_click") -> EventInput:
         currency=money,
         event_id=event_id,
         landing=_landing(data.get("landing"), token_param),
+        ga=_ga(data.get("ga")),
     )
     consent_rules.from_page(consent, tcf=tcf, gpc=gpc)  # refuse bad consent values here
     return checked
@@ -340,7 +393,7 @@ def to_rows(
         name=given.name,
         path=given.path,
         visitor_day_hash=visitor_day_hash(salt, given.host, raw.ip, raw.user_agent),
-        consent=agreed.label,
+        consent=agreed.recorded,
         referrer_host=referrer_host(given.referrer[:2048], given.host),
         link_id=link_id,
         visitor_id=given.visitor_id if keep else None,

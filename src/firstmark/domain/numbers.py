@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from firstmark.domain.goals import name as goal_name
 from firstmark.domain.phones import display, parse_e164
+from firstmark.domain.times import iso_ts
 from firstmark.errors import InvalidField
 
 PROVIDERS = ("twilio", "vonage", "telnyx")
@@ -330,4 +331,4 @@ def pool_to_json(pool: Pool, numbers: int, leased: int) -> dict[str, Any]:
 def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    return iso_ts(ts)

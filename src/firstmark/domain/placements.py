@@ -17,7 +17,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from firstmark.domain import csvcells
 from firstmark.domain.links import Link, generate_code, validate_code
+from firstmark.domain.times import check_day
 from firstmark.domain.utm import normalise_utm
 from firstmark.errors import InvalidField, RowError
 
@@ -79,9 +81,10 @@ def _date(name: str, value: object) -> date | None:
     if not isinstance(value, str):
         raise InvalidField(name, f"{name} must be a date like 2026-03-01", code="invalid_type")
     try:
-        return date.fromisoformat(value.strip())
+        parsed = date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidField(name, f"{name} must be a date like 2026-03-01") from None
+    return check_day(name, parsed)
 
 
 def parse(data: object, parent_id: int) -> Draft:
@@ -158,7 +161,15 @@ def parse_csv(text: str, parent_id: int) -> list[Draft]:
 def check_csv(text: str, parent_id: int) -> tuple[list[Draft], list[RowError]]:
     """Every row of a CSV with a header line, and every bad row's problem (row numbers count
     the header line as 1), so a person can fix a file in one go. A file that is wrong as a
-    whole (no header, unknown column, too many rows, no rows) raises InvalidField."""
+    whole (no header, unknown column, too many rows, no rows, not readable) raises
+    InvalidField."""
+    try:
+        return _check_rows(text, parent_id)
+    except csv.Error as exc:  # a cell over 128 KB, a NUL byte, a quote left open
+        raise InvalidField("file", f"the CSV cannot be read: {exc}", code="invalid_csv") from None
+
+
+def _check_rows(text: str, parent_id: int) -> tuple[list[Draft], list[RowError]]:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "name" not in reader.fieldnames:
         raise InvalidField("file", "the CSV needs a header line with at least a 'name' column")
@@ -257,13 +268,13 @@ def manifest(rows: Sequence[tuple[Placement, str, str]], checks: Sequence[str]) 
     code's print check summary (as in the X-Print-Check header)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
+    writer.writerow(csvcells.row(
         ["placement", "code", "short_url", "file", "venue", "medium", "quantity", "print_cost",
          "currency", "print_check"]
-    )  # fmt: skip
+    ))  # fmt: skip
     for (p, url, name), check in zip(rows, checks, strict=True):
-        writer.writerow(
+        writer.writerow(csvcells.row(
             [p.name, p.code, url, name, p.venue or "", p.medium or "", p.quantity or "",
              "" if p.print_cost is None else str(p.print_cost), p.currency or "", check]
-        )  # fmt: skip
+        ))  # fmt: skip
     return out.getvalue()

@@ -93,6 +93,22 @@ def _unfilter(raw: bytes, width: int, height: int, bpp: int) -> bytearray:
     return out
 
 
+def _inflate(data: bytes, width: int, height: int, bpp: int) -> bytes:
+    """The image data inflated, never past what the header says it holds (a filter byte per
+    row plus width x channels bytes): a few hundred KB can inflate to gigabytes (a bomb)."""
+    expected = height * (1 + width * bpp)
+    inflater = zlib.decompressobj()
+    try:
+        raw = inflater.decompress(data, expected + 1)
+    except zlib.error as exc:
+        raise PngError(f"the PNG image data is damaged: {exc}") from None
+    if len(raw) > expected or inflater.unconsumed_tail:
+        raise PngError(
+            f"the PNG image data inflates past its {width} x {height} pixels (a PNG bomb)"
+        )
+    return raw
+
+
 def decode(data: bytes) -> Image:
     width, height = size(data)
     chunks = _chunks(data)
@@ -103,14 +119,11 @@ def decode(data: bytes) -> Image:
     if interlace:
         raise PngError("interlaced PNGs are not supported; save it without interlacing")
     if not 0 < width * height <= MAX_PIXELS:
-        raise PngError("the PNG has too many pixels")
+        raise PngError(f"the PNG has more than {MAX_PIXELS:,} pixels (width x height)")
     palette = b"".join(body for kind, body in chunks if kind == b"PLTE")
     alpha = b"".join(body for kind, body in chunks if kind == b"tRNS")
-    try:
-        raw = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
-    except zlib.error as exc:
-        raise PngError(f"the PNG image data is damaged: {exc}") from None
     bpp = _CHANNELS[colour]
+    raw = _inflate(b"".join(body for kind, body in chunks if kind == b"IDAT"), width, height, bpp)
     px = _unfilter(raw, width, height, bpp)
     rgba = bytearray(width * height * 4)
     if colour == 6:

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 from firstmark.domain.links import Link
 from firstmark.domain.rules import Rule, Visit, matches
@@ -32,11 +32,16 @@ class Destination:
 
     base: str
     fragment: str
+    own_params: frozenset[str] = frozenset()  # its query's names, casefolded
 
     @classmethod
     def of(cls, url: str, utm: Sequence[tuple[str, str]]) -> Destination:
         base, fragment = split_fragment(with_params(to_ascii(url), utm))
-        return cls(base, fragment)
+        query = base.partition("?")[2]
+        names = frozenset(
+            unquote_plus(piece.partition("=")[0]).casefold() for piece in query.split("&") if piece
+        )
+        return cls(base, fragment, names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +89,8 @@ def compile_link(link: Link, token_param: str) -> Target:
         valid_from=_ts(link.valid_from),
         expires_at=_ts(link.expires_at),
         needs_device=any(rule.needs_device for rule in link.rules),
-        protected_params=frozenset({name for name, _ in utm} | {token_param}),
+        # Casefolded: a visitor's UTM_SOURCE must not override the link's utm_source either.
+        protected_params=frozenset(name.casefold() for name in {*(n for n, _ in utm), token_param}),
         link_id=link.id or 0,
         id62=b62(link.id or 0),
         simple=simple,
@@ -130,6 +136,15 @@ def location(
     return url + destination.fragment
 
 
-def forwardable(target: Target, query: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Incoming query parameters that may pass on: never the link's own UTM tags or token."""
-    return [(k, v) for k, v in query if k not in target.protected_params]
+def forwardable(
+    target: Target, query: Sequence[tuple[str, str]], destination: Destination | None = None
+) -> list[tuple[str, str]]:
+    """Incoming query parameters that may pass on: never a UTM tag or the click token, and
+    never one the destination sets itself (its `account=` is the link's, not the visitor's).
+    Names are compared casefolded."""
+    own = (destination or target.default).own_params
+    return [
+        (k, v)
+        for k, v in query
+        if (name := k.casefold()) not in target.protected_params and name not in own
+    ]

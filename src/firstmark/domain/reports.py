@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from firstmark.domain import attribution
+from firstmark.domain import attribution, csvcells
 from firstmark.domain.dimensions import COSTED, DIMENSIONS, REPORT_CALL_COLUMNS
 from firstmark.domain.kpis import KPI_NAMES, Totals, kpis, shown
 from firstmark.errors import InvalidField
@@ -336,11 +336,13 @@ def to_csv(rows: Iterable[ReportRow], dims: Sequence[str]) -> str:
     """The table as CSV; a value that does not exist reads "—"."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*dims, *COLUMNS])
+    writer.writerow(csvcells.row([*dims, *COLUMNS]))
     for row in rows:
         key = key_json(dims, row.key).values()
         writer.writerow(
-            [*("" if v is None else v for v in key), *(shown(_value(row, c)) for c in COLUMNS)]
+            csvcells.row(
+                [*("" if v is None else v for v in key), *(shown(_value(row, c)) for c in COLUMNS)]
+            )
         )
     return buffer.getvalue()
 
@@ -470,13 +472,17 @@ def attribution_csv(entries: list[dict[str, Any]], dims: Sequence[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
-        [*dims, *(f"{m}_{k}" for m in attribution.MODELS for k in ("conversions", "revenue"))]
+        csvcells.row(
+            [*dims, *(f"{m}_{k}" for m in attribution.MODELS for k in ("conversions", "revenue"))]
+        )
     )
     for entry in entries:
         writer.writerow(
-            [
-                *("" if entry[d] is None else entry[d] for d in dims),
-                *(entry[m][k] for m in attribution.MODELS for k in ("conversions", "revenue")),
-            ]
+            csvcells.row(
+                [
+                    *("" if entry[d] is None else entry[d] for d in dims),
+                    *(entry[m][k] for m in attribution.MODELS for k in ("conversions", "revenue")),
+                ]
+            )
         )
     return buffer.getvalue()

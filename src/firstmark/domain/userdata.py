@@ -50,6 +50,12 @@ def google_email(email: str) -> str:
     return f"{local}@{domain}"
 
 
+def canonical_email(email: str) -> str:
+    """Reddit's variant: for every domain, no dots and no +suffix in the local part."""
+    local, _, domain = email.partition("@")
+    return f"{local.split('+', 1)[0].replace('.', '')}@{domain}"
+
+
 def normalise_phone(value: str) -> str:
     """Digits with the country code, no '+' or leading zeros (E.164 without the plus)."""
     text = value.strip()
@@ -90,7 +96,9 @@ def normalise(field: str, value: str) -> str:
 
 def hash_user_data(value: object) -> dict[str, str]:
     """{'email': 'A@B.com', ...} → {'em': sha256('a@b.com'), ...}. Also 'em_google' and
-    'ph_e164' (with '+') where Google's rule gives a different value."""
+    'ph_e164' (with '+') where Google's rule gives a different value, 'em_canonical' where
+    Reddit's does, and 'zp_digits' when the postcode is digits only (Pinterest takes no
+    other)."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -115,6 +123,10 @@ def hash_user_data(value: object) -> dict[str, str]:
         out[KEYS[field]] = sha256(clean)
         if field == "email" and google_email(clean) != clean:
             out["em_google"] = sha256(google_email(clean))
+        if field == "email" and canonical_email(clean) != clean:
+            out["em_canonical"] = sha256(canonical_email(clean))
         if field == "phone":
             out["ph_e164"] = sha256("+" + clean)
+        if field == "postal_code" and clean.isdigit():
+            out["zp_digits"] = out[KEYS[field]]
     return out

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from firstmark.domain import csvcells
 from firstmark.domain.channels import CHANNELS
 from firstmark.errors import InvalidField
 
@@ -226,7 +227,7 @@ def to_csv(rows: Sequence[dict[str, Any]], key_name: str = "key") -> str:
     """Rows as CSV; no value reads as an empty cell."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([key_name, *ROW_FIELDS[1:]])
+    writer.writerow(csvcells.row([key_name, *ROW_FIELDS[1:]]))
     for r in rows:
-        writer.writerow(["" if r[f] is None else r[f] for f in ROW_FIELDS])
+        writer.writerow(csvcells.row(["" if r[f] is None else r[f] for f in ROW_FIELDS]))
     return buffer.getvalue()

@@ -9,7 +9,9 @@ gets under which name, and `hash_value` for hashing a clear value the way a plat
 SHA-256 passes through untouched.
 
 Phone numbers: Meta, Pinterest and Snapchat hash the digits with the country code and no `+`;
-Google (Data Manager, GA4), TikTok and Microsoft hash E.164 with the `+`.
+Google (Data Manager, GA4), TikTok, Microsoft and Reddit hash E.164 with the `+`. Reddit's
+email drops dots and `+suffix` for every domain (`em_canonical`); Pinterest takes digit-only
+postcodes (`zp_digits`), none otherwise.
 """
 
 from __future__ import annotations
@@ -17,11 +19,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from firstmark.domain.userdata import google_email, normalise, normalise_email, sha256
+from firstmark.domain.userdata import (
+    canonical_email,
+    google_email,
+    normalise,
+    normalise_email,
+    sha256,
+)
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 GOOGLE = ("google_ads", "ga4")
-E164_PLUS = ("google_ads", "ga4", "tiktok", "microsoft")
+E164_PLUS = ("google_ads", "ga4", "tiktok", "microsoft", "reddit")
+CANONICAL_EMAIL = ("reddit",)  # dots and +suffix dropped for every domain
+DIGIT_POSTCODES = ("pinterest",)  # postcodes of digits only, or none
 
 
 def is_hashed(value: str) -> bool:
@@ -33,6 +43,8 @@ def normalised(platform: str, field: str, value: str) -> str:
     first_name, …)."""
     if field == "email" and platform in GOOGLE:
         return google_email(normalise_email(value))
+    if field == "email" and platform in CANONICAL_EMAIL:
+        return canonical_email(normalise_email(value))
     if field == "phone" and platform in E164_PLUS:
         return "+" + normalise(field, value)
     return normalise(field, value)
@@ -49,6 +61,8 @@ def email(platform: str, user_data: Mapping[str, str]) -> str | None:
     """The stored email hash this platform wants."""
     if platform in GOOGLE:
         return user_data.get("em_google") or user_data.get("em")
+    if platform in CANONICAL_EMAIL:
+        return user_data.get("em_canonical") or user_data.get("em")
     return user_data.get("em")
 
 
@@ -69,6 +83,8 @@ def meta_style(platform: str, user_data: Mapping[str, str]) -> dict[str, list[st
             if key == "em"
             else phone(platform, user_data)
             if key == "ph"
+            else user_data.get("zp_digits")
+            if key == "zp" and platform in DIGIT_POSTCODES
             else user_data.get(key)
         )
         if value:

@@ -24,6 +24,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "reddit": ("rdt_cid", "em", "ph", "external_id"),
 }
 CHECKED_SOURCES = frozenset({"call"})
+# Platform variants of one identifier, by the name it is known by.
+ALIASES = {"ph_e164": "ph", "em_google": "em", "em_canonical": "em", "zp_digits": "zp"}
 
 
 def present(conversion: Conversion, click_ids: Mapping[str, str]) -> set[str]:
@@ -31,7 +33,7 @@ def present(conversion: Conversion, click_ids: Mapping[str, str]) -> set[str]:
     names = {k for k, v in click_ids.items() if v}
     for key, value in conversion.user_data.items():
         if value:
-            names.add({"ph_e164": "ph", "em_google": "em"}.get(key, key))
+            names.add(ALIASES.get(key, key))
     return names
 
 

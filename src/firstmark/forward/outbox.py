@@ -4,7 +4,9 @@ As Segment does it: transport errors, timeouts, 408, 423, 429 and 5xx except 501
 transient and retried with exponential backoff and jitter (10 s doubling to at most 6 h, at
 most 12 attempts), honouring a Retry-After the platform sends; anything else is permanent and
 the row is dead with the platform's message. Events outside a platform's age window die
-before sending, so one stale event never sinks a batch. Pure: no IO, the clock and the dice
+before sending, so one stale event never sinks a batch; the window keeps MARGIN_S (an hour) in
+hand, because a batch built at the edge arrives after it (Meta refuses a whole batch for one
+event a second too old). Pure: no IO, the clock and the dice
 are passed in.
 """
 
@@ -19,6 +21,7 @@ from firstmark.forward.adapters.base import Outcome
 BASE_DELAY_S = 10.0
 MAX_DELAY_S = 6 * 3600.0
 MAX_ATTEMPTS = 12
+MARGIN_S = 3600.0  # every platform window is used up to an hour short of its end
 JITTER = 0.2  # ± a fifth, so rows failed together do not come back together
 
 
@@ -58,8 +61,9 @@ def decide(
     return Attempt(outbox_id, "retry", now + delay, http_status, outcome.message, latency_ms)
 
 
-def too_old(ts: float, now: float, max_age_s: float) -> bool:
-    return now - ts > max_age_s
+def too_old(ts: float, now: float, max_age_s: float, margin_s: float = MARGIN_S) -> bool:
+    """Past the platform's window less the margin (at most a tenth of short windows)."""
+    return now - ts > max_age_s - min(margin_s, max_age_s / 10)
 
 
 def age_message(max_age_s: float) -> str:

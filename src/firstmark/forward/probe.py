@@ -2,9 +2,10 @@
 conversion sent in the platform's own test mode, and the platform's answer.
 
 Test modes: Meta `test_event_code`, GA4 `/debug/mp/collect`, Google `validateOnly`, TikTok
-`test_event_code`, Pinterest `?test=true`, Reddit `test_id`. Meta, TikTok and Reddit only
-test with their code set (`options`), so without it the test is refused (409, naming the
-option) rather than sending a live event. LinkedIn, Microsoft and Snapchat have no test mode:
+`test_event_code`, Pinterest `?test=true`, Reddit `test_id`, Snapchat `/events/validate`.
+Meta, TikTok and Reddit only test with their code set (`options`), so without it the test is
+refused (409, naming the option) rather than sending a live event. LinkedIn and Microsoft
+have no test mode:
 their test event is a real one, named `fm-test-…`, sent only when asked for with `live`.
 A test that never reached the platform says so; it is never reported as sent.
 
@@ -34,7 +35,9 @@ from firstmark.forward.tokens import ReauthNeeded, TokenUnavailable
 from firstmark.forward.worker import Forwarder, scrub
 
 MESSAGE_LIMIT = 200
-HAS_TEST_MODE = frozenset({"meta", "ga4", "google_ads", "tiktok", "pinterest", "reddit"})
+HAS_TEST_MODE = frozenset(
+    {"meta", "ga4", "google_ads", "tiktok", "pinterest", "reddit", "snapchat"}
+)
 # Platforms whose test mode needs a code from their events manager, by the option holding it.
 TEST_CODE = {"meta": "test_event_code", "tiktok": "test_event_code", "reddit": "test_id"}
 

@@ -35,7 +35,9 @@ from firstmark.domain.oauth import (
     grant_form,
     method,
 )
-from firstmark.forward.adapters.base import message_of, retryable_status
+from firstmark.forward.adapters.base import USER_AGENT, message_of, retryable_status
+
+JSON = "application/json"
 
 
 class OAuthSettings(Protocol):
@@ -156,7 +158,7 @@ class TokenProvider:
         url = self.urls.token(platform)
         try:
             response = await self.client.post(
-                url, data=dict(form), headers={"accept": "application/json"}
+                url, data=dict(form), headers={"accept": JSON, "user-agent": USER_AGENT}
             )
         except httpx.TimeoutException:
             raise TokenUnavailable("the token endpoint timed out") from None

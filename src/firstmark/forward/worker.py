@@ -10,6 +10,7 @@ from messages, and user data is never logged.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -21,22 +22,29 @@ from dataclasses import dataclass
 import httpx
 
 from firstmark.domain import oauth
-from firstmark.domain.destinations import Attempt, Destination, OutboxItem
-from firstmark.forward import identifiers, outbox
-from firstmark.forward.adapters import ADAPTERS
+from firstmark.domain.consent import Consent
+from firstmark.domain.destinations import Attempt, Audit, Destination, OutboxItem
+from firstmark.forward import identifiers, outbox, requeststatus
+from firstmark.forward.adapters import ADAPTERS, google_ads
 from firstmark.forward.adapters.base import (
     Adapter,
     Outcome,
     Outgoing,
     Target,
+    api_version,
     batch_key,
+    body_json,
+    max_age,
     message_of,
+    request_id,
+    unsendable,
 )
 from firstmark.forward.tokens import ReauthNeeded, TokenProvider, TokenUnavailable
 from firstmark.sealing import Sealer, Unsealable
 from firstmark.store import Store
 
 log = logging.getLogger("firstmark.forward")
+STATUS_EVERY_S = 600.0  # how often Google is asked how its recent requests fared
 
 
 def worker_name() -> str:
@@ -200,8 +208,9 @@ class Forwarder:
         attempts: list[Attempt] = []
         ready: list[OutboxItem] = []
         for item in items:
-            if outbox.too_old(item.conversion.ts, now, adapter.MAX_AGE_S):
-                message = outbox.age_message(adapter.MAX_AGE_S)
+            window = max_age(adapter, dest.options, item.conversion.ts)
+            if outbox.too_old(item.conversion.ts, now, window):
+                message = outbox.age_message(window)
                 attempts.append(Attempt(item.id, "dead", error=message))
             elif reason := identifiers.missing(dest.platform, item.conversion, item.click_ids):
                 attempts.append(Attempt(item.id, "dead", error=reason))
@@ -239,11 +248,26 @@ class Forwarder:
     async def _send(
         self, adapter: Adapter, dest: Destination, box: list[Target], chunk: list[OutboxItem]
     ) -> list[Attempt]:
-        batch = [self.outgoing(item) for item in chunk]
         target = box[0]
+        audits: dict[int, Audit] = {}
+        batch: list[Outgoing] = []
+        kept: list[OutboxItem] = []
+        out: list[Attempt] = []
+        for item in chunk:
+            one = self.outgoing(item)
+            audits[item.id] = audit_of(adapter, one, target)
+            if reason := unsendable(adapter, one, target):
+                out.append(Attempt(item.id, "dead", error=reason, audit=audits[item.id]))
+            else:
+                batch.append(one)
+                kept.append(item)
+        if not batch:
+            return out
+        chunk = kept
         secrets = list(target.credentials.values())
         started = time.perf_counter()
         status: int | None = None
+        rid: str | None = None
         try:
             response = await self.client.send(adapter.build(batch, target, self.clock()))
             if response.status_code == 401 and oauth.mints(dest.platform, target.credentials):
@@ -253,17 +277,18 @@ class Forwarder:
                 secrets += list(target.credentials.values())
                 response = await self.client.send(adapter.build(batch, target, self.clock()))
             status = response.status_code
+            rid = request_id(response)
             if status == 401:
                 # Credentials the platform refuses: the conversions wait for new ones.
                 message = f"HTTP 401: {message_of(response)}"
                 await self._needs_reauth(dest, scrub(message, secrets) or message, secrets)
                 self.counters.requests += 1
-                return waiting(chunk, scrub(message, secrets) or message, self.clock(), 401)
+                return out + waiting(chunk, scrub(message, secrets) or message, self.clock(), 401)
             outcomes: list[Outcome] = adapter.classify(response, batch)
         except (ReauthNeeded, TokenUnavailable) as exc:
             waits = isinstance(exc, ReauthNeeded)
             if waits:
-                return waiting(chunk, exc.message, self.clock())
+                return out + waiting(chunk, exc.message, self.clock())
             outcomes = [Outcome("retry", exc.message)] * len(batch)
         except httpx.TimeoutException:
             outcomes = [Outcome("retry", "timed out")] * len(batch)
@@ -272,10 +297,18 @@ class Forwarder:
         latency_ms = (time.perf_counter() - started) * 1000
         self.counters.requests += 1
         now = self.clock()
-        out = []
         for item, outcome in zip(chunk, outcomes, strict=True):
             clean = Outcome(outcome.status, scrub(outcome.message, secrets), outcome.retry_after)
-            out.append(self._decide(item, clean, now, status, latency_ms))
+            attempt = self._decide(item, clean, now, status, latency_ms)
+            audit = audits[item.id]
+            if rid is not None:
+                audit = Audit(audit.api_version, audit.consent, audit.identifiers, rid)
+            out.append(
+                Attempt(
+                    attempt.outbox_id, attempt.status, attempt.next_attempt_at,
+                    attempt.http_status, attempt.error, attempt.latency_ms, audit,
+                )
+            )  # fmt: skip
         failed = sum(not o.ok for o in outcomes)
         if failed:
             log.info(
@@ -310,6 +343,38 @@ class Forwarder:
         await self.store.set_destination_auth(dest.id, "needs_reauth", clean)
         log.warning("%s %s needs re-authorisation: %s", dest.platform, dest.name, clean)
 
+    # --- what the platform made of it later ---------------------------------------------
+
+    async def poll_statuses(self) -> int:
+        """Ask Google Data Manager how recent requests fared (forward/requeststatus.py) and
+        record it in the delivery log; returns the log lines updated."""
+        updated = 0
+        for dest in await self.store.list_destinations():
+            if not (dest.enabled and dest.auth_status == "ok" and requeststatus.polls(dest)):
+                continue
+            assert dest.id is not None
+            since = self.clock() - requeststatus.WINDOW_S
+            ids = await self.store.unresolved_requests(dest.id, since, requeststatus.PER_ROUND)
+            if not ids:
+                continue
+            try:
+                target = await self.target(dest)
+            except (Unsealable, ReauthNeeded, TokenUnavailable):
+                continue  # the next delivery attempt says why
+            base = target.base(google_ads.DEFAULT_BASE)
+            for rid in ids:
+                ask = requeststatus.request(base, target.credentials["access_token"], rid)
+                try:
+                    response = await self.client.send(ask)
+                except httpx.HTTPError:
+                    break  # unreachable now; the next round asks again
+                if response.status_code != 200:
+                    continue
+                text = requeststatus.diagnostics(body_json(response))
+                if text:
+                    updated += await self.store.record_diagnostics(rid, text)
+        return updated
+
     # --- the loop -------------------------------------------------------------------------
 
     async def drain(self) -> int:
@@ -320,10 +385,15 @@ class Forwarder:
         return total
 
     async def run(self, poll_s: float = 1.0) -> None:
-        """Until stop(): rounds back to back while there is work, else a nap of poll_s."""
+        """Until stop(): rounds back to back while there is work, else a nap of poll_s;
+        every STATUS_EVERY_S, the platforms' later verdicts (poll_statuses)."""
+        asked = self.clock()
         while not self._stop.is_set():
             try:
                 claimed = await self.run_once()
+                if self.clock() - asked >= STATUS_EVERY_S:
+                    asked = self.clock()
+                    await self.poll_statuses()
             except Exception:  # a bad round must not end forwarding for good
                 log.exception("outbox round failed")
                 claimed = 0
@@ -343,6 +413,41 @@ class Forwarder:
         if self._task is not None:
             await self._task
             self._task = None
+
+
+def audit_of(adapter: Adapter, item: Outgoing, target: Target) -> Audit:
+    """What the audit keeps of one event as sent: the API version, the consent signals that
+    allowed it, and the names (never the values) of its identifiers. Events of a batch mostly
+    share all three, so the answer is cached (and shared) per combination."""
+    conv = item.conversion
+    return _audit(
+        f"{adapter.PLATFORM} {api_version(adapter, target)}",
+        conv.consent,
+        tuple(k for k, v in conv.user_data.items() if v),
+        tuple(k for k, v in item.click_ids.items() if v),
+        (bool(item.client_ip), bool(item.user_agent), bool(item.page_url)),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _audit(
+    version: str,
+    consent: Consent,
+    user_keys: tuple[str, ...],
+    click_keys: tuple[str, ...],
+    client: tuple[bool, bool, bool],
+) -> Audit:
+    granted = [
+        name for name, flag in (
+            ("analytics", consent.analytics), ("ad_storage", consent.ad_storage),
+            ("ad_user_data", consent.ad_user_data),
+            ("ad_personalization", consent.ad_personalization), ("gpc", consent.gpc),
+        ) if flag
+    ]  # fmt: skip
+    names = {identifiers.ALIASES.get(k, k) for k in user_keys} | set(click_keys)
+    kinds = ("client_ip", "user_agent", "page_url")
+    names |= {n for n, there in zip(kinds, client, strict=True) if there}
+    return Audit(version, ",".join(granted) or "none", tuple(sorted(names)))
 
 
 def waiting(

@@ -2,10 +2,11 @@
 
 A request costs the response path one deque append. At least every half `flush_ms` while rows
 wait (at once when a batch is ready) the task hands the front of the buffer to `_write`, one
-batch per transaction. When the
-buffer is full, producers wait (back-pressure); nothing is dropped. A failed write keeps the
-batch and retries with backoff, counting the failures. `stop()` drains everything before
-returning.
+batch per transaction. When the buffer is full, producers wait (back-pressure); nothing is
+dropped. A failed write keeps the batch and retries with backoff, counting the failures, unless
+the failure is about its rows (store/failures.py): then the batch is split in halves until the
+rows that fail on their own are found; those are dropped, counted (`rejected`) and logged
+without their content, and the rest is stored. `stop()` drains everything before returning.
 
 What a hard kill (`kill -9`, power loss) loses is what the buffer holds, so the buffer is
 bounded by time, not by a fixed count: it holds at most the rows stored in half a flush interval
@@ -25,7 +26,7 @@ import time
 from collections import deque
 from typing import Generic, TypeVar
 
-from firstmark.store import Store
+from firstmark.store import Store, row_level
 
 log = logging.getLogger("firstmark.writer")
 T = TypeVar("T")
@@ -129,6 +130,7 @@ class BatchWriter(Generic[T]):
         self.flushes = 0
         self.failures = 0
         self.waits = 0
+        self.rejected = 0
         self.last_flush_s = 0.0
 
     @property
@@ -227,11 +229,17 @@ class BatchWriter(Generic[T]):
             if not raws:
                 return 0
             started = time.perf_counter()
-            await self._write(raws)
-            for _ in raws:
-                self._buf.popleft()
+            try:
+                await self._write(raws)
+            except Exception as exc:
+                if not row_level(exc):
+                    raise
+                await self._split(raws, exc)
+            else:
+                for _ in raws:
+                    self._buf.popleft()
+                self.written += len(raws)
         done = time.perf_counter()
-        self.written += len(raws)
         self.flushes += 1
         self.last_flush_s = done - started
         self.rate.observe(len(raws), done, self.last_flush_s)
@@ -239,6 +247,34 @@ class BatchWriter(Generic[T]):
         if len(self._buf) < self.rate.cap:
             self._space.set()
         return len(raws)
+
+    async def _isolate(self, raws: list[T]) -> None:
+        """Write `raws` (the front of the buffer) half by half until each row that fails on
+        its own is found: that row leaves the buffer unwritten."""
+        try:
+            await self._write(raws)
+        except Exception as exc:
+            if not row_level(exc):
+                raise  # the database itself: the caller retries what is left
+            await self._split(raws, exc)
+            return
+        for _ in raws:
+            self._buf.popleft()
+        self.written += len(raws)
+
+    async def _split(self, raws: list[T], exc: Exception) -> None:
+        """`raws` failed for a row-level reason: try each half, or drop the one row."""
+        if len(raws) > 1:
+            half = len(raws) // 2
+            await self._isolate(raws[:half])
+            await self._isolate(raws[half:])
+            return
+        self._buf.popleft()
+        self.rejected += 1
+        # The row's content may be personal or hostile: the error's kind only.
+        log.error(
+            "dropped 1 of the %s: the database refused it (%s)", self.what, type(exc).__name__
+        )
 
     async def drain(self) -> None:
         """Write everything buffered now (tests and shutdown)."""

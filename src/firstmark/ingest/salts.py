@@ -1,7 +1,8 @@
 """The daily visitor-hash salts of one writer, asked of the store once per day each.
 
-Which days keep their salt and when the others are forgotten is `domain.visitors`'s rule; the
-store only gets, stores and deletes salts (and, with them, the per-day visitor rows).
+Which days keep their salt is `domain.visitors`'s rule. The store deletes salts past their 48
+hours on a timer (services/retention.py), whether or not anything is written that day; this
+cache only lets go of the days no longer kept.
 """
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ class DailySalts:
         self._today = -1
 
     async def for_day(self, day: int) -> bytes:
-        """The salt of `day`. The first call of a new day has the store forget the salts that
-        are no longer kept; this cache drops them too."""
+        """The salt of `day`, asked of the store once. On a new day the cache drops the
+        days whose salts are no longer kept."""
         salt = self._salts.get(day)
         if salt is None:
             salt = await self.store.salt_for_day(day)
             self._salts[day] = salt
-        first_kept = visitors.forget_before(self._today, day)
-        if first_kept is not None:
+        if visitors.forget_before(self._today, day) is not None:
             self._today = day
-            await self.store.forget_salts(first_kept)
             for old in visitors.forgotten(self._salts, day):
                 del self._salts[old]
         return salt

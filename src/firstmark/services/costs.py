@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from firstmark.domain import costs
+from firstmark.services.workers import Workers, run
 from firstmark.store import Store
 
 
@@ -16,9 +18,14 @@ async def import_file(
     source: str | None = None,
     medium: str | None = None,
     currency: str | None = None,
+    workers: Workers | None = None,
 ) -> dict[str, Any]:
     """Read an export, all or nothing (`InvalidFile` lists every bad row), and replace the
     stored costs of the periods it covers; the summary the three callers show."""
-    parsed = costs.parse_costs(data, preset, source=source, medium=medium, currency=currency)
+    # Seconds of CPU for a large file: parsed in a worker process.
+    parse = partial(
+        costs.parse_costs, data, preset, source=source, medium=medium, currency=currency
+    )
+    parsed = await run(workers, parse)
     replaced, _ = await store.replace_costs(parsed.rows)
     return costs.to_json(parsed, replaced)

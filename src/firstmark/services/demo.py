@@ -6,23 +6,29 @@ import math
 from dataclasses import replace
 from datetime import date
 
-from firstmark.domain import calls, conversions, demo
+from firstmark.domain import calls, conversions, demo, demo_web, sites
 from firstmark.domain.calls import CallEvent, Lease
 from firstmark.domain.consent import Consent
+from firstmark.domain.conversions import Conversion
 from firstmark.domain.goals import Goal
 from firstmark.domain.numbers import TrackingNumber
+from firstmark.domain.sites import Site
+from firstmark.domain.visits import visit_touch
 from firstmark.services import numbers
 from firstmark.services.conversions import outbox_for
 from firstmark.services.transfer import ProgressBar
 from firstmark.store import Store
 
 CHUNK = 500
+GRANTED = Consent(analytics=True, ad_storage=True, ad_user_data=True)
+SITE_DAYS = 10  # days of site traffic written in one transaction
 
 
 async def seed(store: Store, today: date, hash_key: bytes, now: float | None = None) -> str:
     """Links, 90 days of clicks and scans, ad costs, goals, journeys and conversions, tracking
-    numbers and their calls. `hash_key` hashes the (made-up) callers as real ones are. With
-    `now`, nothing later than it is written: today's data ends at the current time."""
+    numbers and their calls, and a website with 90 days of visits and its funnels. `hash_key`
+    hashes the (made-up) callers as real ones are. With `now`, nothing later than it is
+    written: today's data ends at the current time."""
     plan = demo.plan(today)
     until = math.inf if now is None else now
     link_ids = []
@@ -42,7 +48,7 @@ async def seed(store: Store, today: date, hash_key: bytes, now: float | None = N
     journeys = [j for j in demo.journeys(plan) if j.ts <= until]
 
     demo_calls = [c for c in demo.calls(plan) if c.ts + (c.talk_s or 0) <= until]
-    bar = ProgressBar(len(plan.days) + len(journeys) + len(demo_calls))
+    bar = ProgressBar(2 * len(plan.days) + len(journeys) + len(demo_calls))
     hits = 0
     for day, batch in zip(plan.days, demo.hits(plan, link_ids), strict=True):
         batch = [h for h in batch if h.ts <= until]
@@ -81,14 +87,77 @@ async def seed(store: Store, today: date, hash_key: bytes, now: float | None = N
         bar.advance("journeys", len(chunk), start + len(chunk), len(journeys))
     qualified = await _calls(store, demo_calls, link_ids, hash_key, plan.days[0])
     bar.advance("calls", len(demo_calls), len(demo_calls), len(demo_calls))
+    web = await _site(store, plan.days, goals, until, bar)
     bar.close()
     spend = sum(c.spend for c in costs)
     return (
         f"demo data: {len(link_ids)} links, {hits:,} clicks and scans over {len(plan.days)} "
         f"days, {len(costs):,} cost rows ({spend:,.2f} EUR), {len(journeys):,} conversions "
         f"({revenue:,.2f} EUR), {1 + len(demo.POOL_NUMBERS)} tracking numbers with "
-        f"{len(demo_calls):,} calls ({qualified:,} qualified)"
+        f"{len(demo_calls):,} calls ({qualified:,} qualified); {web}"
     )
+
+
+async def _site(
+    store: Store, days: list[date], goals: dict[str, Goal], until: float, bar: ProgressBar
+) -> str:
+    """The shop's website (domain/demo_web.py): a site, its funnels, 90 days of visits with
+    their events, touches and conversions, a few days per transaction."""
+    site = await store.insert_site(Site("Demo shop", sites.new_key(), (demo_web.HOST,)))
+    assert site.id is not None
+    for funnel in demo_web.funnels(site.id):
+        await store.insert_funnel(funnel)
+    totals = {"events": 0, "visits": 0, "conversions": 0}
+    pending: list[demo_web.Day] = []
+    for index, day in enumerate(demo_web.site_days(site.id, days, until=until), start=1):
+        pending.append(day)
+        if len(pending) == SITE_DAYS or index == len(days):
+            made = [c for d in pending for c in _conversions(d, goals, site.id)]
+            await store.write_events(
+                [e for d in pending for e in d.events],
+                [t for d in pending for t in d.touches],
+                made,
+                await outbox_for(store, made),
+                [v for d in pending for v in d.visits],
+            )
+            totals["events"] += sum(len(d.events) for d in pending)
+            totals["visits"] += sum(1 for d in pending for v in d.visits if not v.is_bot)
+            totals["conversions"] += len(made)
+            pending = []
+            bar.advance("site visits", SITE_DAYS, index, len(days))
+    return (
+        f"site {demo_web.HOST} (id {site.id}) with {totals['visits']:,} visits, "
+        f"{totals['events']:,} events, {totals['conversions']:,} goal conversions and "
+        f"{len(demo_web.FUNNELS)} funnels"
+    )
+
+
+def _conversions(day: demo_web.Day, goals: dict[str, Goal], site_id: int) -> list[Conversion]:
+    """The goals a day's visitors reached, credited as `/e` credits them: over the visitor's
+    touches with consent, else to the visit's own entry (unless direct)."""
+    out = []
+    for win in day.wins:
+        event = day.events[win.event]
+        goal = goals[win.goal]
+        if win.touches is not None:
+            touch = conversions.credited_touch(win.touches, event.ts, goal)
+        else:
+            touch = None if win.visit.direct else visit_touch(win.visit)
+        out.append(
+            conversions.build(
+                goal,
+                event_id=f"demo-web-{win.visit.key}",
+                ts=event.ts,
+                consent=GRANTED if event.visitor_id else Consent(),
+                source="web",
+                value=win.value,
+                currency="EUR" if win.value is not None else None,
+                visitor_id=event.visitor_id,
+                touch=touch,
+                site_id=site_id,
+            )
+        )
+    return out
 
 
 async def _numbers(store: Store, link_ids: list[int], now: float) -> list[TrackingNumber]:

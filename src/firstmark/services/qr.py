@@ -5,7 +5,6 @@ Like links_service.py for links: domain rules first, then the store, so the two 
 
 from __future__ import annotations
 
-import asyncio
 import io
 import zipfile
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from firstmark.domain.schedules import Schedule
 from firstmark.errors import InvalidField, NotFound, SlugTaken
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
+from firstmark.services.workers import Workers, run
 from firstmark.store import Store
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -40,10 +40,17 @@ async def logo_for(store: Store, options: QrOptions) -> Logo | None:
     return logo
 
 
-async def render_link(store: Store, settings: Settings, link: Link, options: QrOptions) -> Rendered:
-    """The link's scan URL (/q/{code}) as a QR code: scans are told apart from clicks."""
+async def render_link(
+    store: Store,
+    settings: Settings,
+    link: Link,
+    options: QrOptions,
+    workers: Workers | None = None,
+) -> Rendered:
+    """The link's scan URL (/q/{code}) as a QR code: scans are told apart from clicks.
+    Rendering (and decoding a logo) is CPU work: it runs on `workers`."""
     logo = await logo_for(store, options)
-    return render(short_url(link, settings.base_url, scan=True), options, logo)
+    return await run(workers, render, short_url(link, settings.base_url, scan=True), options, logo)
 
 
 async def create_placements(store: Store, parent: Link, drafts: Sequence[Draft]) -> list[Placement]:
@@ -87,7 +94,11 @@ async def get_placement(store: Store, placement_id: int) -> tuple[Placement, Lin
 
 
 async def export_zip(
-    store: Store, settings: Settings, parent: Link, options: QrOptions
+    store: Store,
+    settings: Settings,
+    parent: Link,
+    options: QrOptions,
+    workers: Workers | None = None,
 ) -> tuple[bytes, int]:
     """A ZIP of one file per placement in the chosen format plus manifest.csv."""
     assert parent.id is not None
@@ -101,7 +112,7 @@ async def export_zip(
         for p in found
     ]
     # Seconds of CPU for a large batch: off the event loop, so redirects keep flowing.
-    body = await asyncio.to_thread(_zip, rows, options, logo)
+    body = await run(workers, _zip, rows, options, logo)
     return body, len(found)
 
 

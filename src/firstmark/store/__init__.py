@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from firstmark.errors import StoreUnavailable
+from firstmark.store.failures import row_level
 from firstmark.store.protocol import (
     CallQuery,
     CallStore,
@@ -94,6 +95,7 @@ __all__ = [
     "from_epoch",
     "link_from_row",
     "link_params",
+    "row_level",
 ]
 
 

@@ -9,15 +9,25 @@ so callers never see SQL or engine types.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from firstmark.domain import audit, privacy
 from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.channels import Rule
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.costs import CostRow
-from firstmark.domain.destinations import Attempt, Delivery, Destination, OutboxItem, OutboxTarget
+from firstmark.domain.destinations import (
+    Attempt,
+    Delivery,
+    DeliveryFilter,
+    Destination,
+    OutboxItem,
+    OutboxRow,
+    OutboxTarget,
+)
 from firstmark.domain.events import Event, Touch
 from firstmark.domain.funnels import Funnel, StepEvent
 from firstmark.domain.funnels import Step as FunnelStep
@@ -38,6 +48,7 @@ from firstmark.domain.reports import (
     TrafficTotal,
     VisitTotal,
 )
+from firstmark.domain.retention import Action as RetentionAction
 from firstmark.domain.schedules import Schedule
 from firstmark.domain.sites import Site
 from firstmark.domain.visits import Visit
@@ -351,8 +362,23 @@ class OutboxStore(Protocol):
         self, destination_id: int | None = None, outbox_ids: Sequence[int] | None = None
     ) -> int: ...  # dead → pending
     async def list_deliveries(
-        self, destination_id: int, limit: int = 100, before_id: int | None = None
-    ) -> list[Delivery]: ...
+        self, destination_id: int | None = None, limit: int = 100, before_id: int | None = None,
+        *, where: DeliveryFilter | None = None,
+    ) -> list[Delivery]: ...  # newest first  # fmt: skip
+    async def delivery_quality(
+        self, destination_id: int, since: float, until: float
+    ) -> list[tuple[int, str, str, int]]: ...  # (day, status, ",em,fbc,", attempts)
+    async def delivery_health(
+        self, since: float
+    ) -> list[tuple[int, str, int, float | None]]: ...  # (destination, status, n, last ts)
+    async def list_outbox(
+        self, status: str | None = None, destination_id: int | None = None, limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[OutboxRow]: ...  # newest first  # fmt: skip
+    async def unresolved_requests(
+        self, destination_id: int, since: float, limit: int = 100
+    ) -> list[str]: ...  # request ids of sent attempts with no final diagnostics
+    async def record_diagnostics(self, request_id: str, diagnostics: str) -> int: ...
 
 
 class NumberStore(Protocol):
@@ -464,6 +490,41 @@ class FunnelStore(Protocol):
     ) -> list[StepEvent]: ...
 
 
+class PrivacyStore(Protocol):
+    """Erasure, access and consent figures (the link maps are domain/privacy.py)."""
+
+    async def privacy_linked(self, subject: privacy.Subject) -> privacy.Linked: ...
+    async def privacy_export(
+        self, subject: privacy.Subject
+    ) -> tuple[privacy.Linked, dict[str, Any]]: ...
+    async def privacy_erase(
+        self, subject: privacy.Subject
+    ) -> tuple[privacy.Linked, dict[str, dict[str, int]]]: ...
+    async def consent_counts(
+        self, start: float, end: float, site_id: int | None = None
+    ) -> dict[str, dict[str, int]]: ...
+
+
+class AuditStore(Protocol):
+    async def insert_audit(self, entry: audit.Entry) -> None: ...
+    async def list_audit(self, query: audit.Query) -> tuple[list[audit.Entry], int]: ...
+
+
+class RetentionStore(Protocol):
+    """Retention: what a data class would lose, taking it in bounded batches (whole months
+    where the engine partitions), and the record of each class's last purge."""
+
+    async def has_table(self, table: str) -> bool: ...
+    async def retention_count(self, action: RetentionAction, cutoff: float) -> int: ...
+    # Up to `batch` rows deleted (or cleared) in one short write; how many.
+    async def retention_batch(self, action: RetentionAction, cutoff: float, batch: int) -> int: ...
+    async def drop_old_partitions(self, table: str, cutoff: float) -> int: ...  # rows dropped
+    async def ensure_partitions(self, now: float) -> int: ...  # partitions created
+    def purge_lock(self) -> AbstractAsyncContextManager[bool]: ...  # True: this node purges
+    async def record_purge(self, name: str, days: int, ran_at: float, deleted: int) -> None: ...
+    async def last_purges(self) -> dict[str, tuple[float, int]]: ...  # class: (ran_at, deleted)
+
+
 class Store(
     SchemaStore,
     TableStore,
@@ -488,6 +549,9 @@ class Store(
     ChannelStore,
     VisitStore,
     FunnelStore,
+    PrivacyStore,
+    AuditStore,
+    RetentionStore,
     Protocol,
 ):
     """Everything: what an engine implements and what the app holds."""

@@ -23,8 +23,10 @@ from starlette.routing import Route
 from firstmark.config import Settings
 from firstmark.domain import callreplies, providers, signatures
 from firstmark.domain.calls import CallEvent
+from firstmark.domain.schema import clean_json, clean_text
 from firstmark.errors import FirstmarkError, Forbidden
 from firstmark.services import calls
+from firstmark.web.http import read_body
 from firstmark.web.runtime import runtime
 
 log = logging.getLogger("firstmark.calls")
@@ -49,15 +51,7 @@ def hook_url(settings: Settings, path: str) -> str:
 
 
 async def _body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > BODY_LIMIT:
-        raise Forbidden("webhook body too large")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > BODY_LIMIT:
-            raise Forbidden("webhook body too large")
-    return bytes(body)
+    return await read_body(request, BODY_LIMIT, lambda: Forbidden("webhook body too large"))
 
 
 def _refused(provider: str) -> Response:
@@ -89,7 +83,7 @@ async def _twilio_params(request: Request) -> dict[str, str] | None:
     url = public_url(settings, request)
     if not signatures.twilio_valid(secret, url, pairs, header, sha256=sha256, body=body):
         return None
-    return dict(pairs)
+    return _clean(pairs)
 
 
 async def _telnyx_params(request: Request) -> dict[str, str] | None:
@@ -102,7 +96,7 @@ async def _telnyx_params(request: Request) -> dict[str, str] | None:
         return None
     if not signatures.telnyx_valid(key, signature, stamp, body, time.time()):
         return None
-    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return _clean(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
 def _xml(text: str) -> Response:
@@ -202,12 +196,18 @@ async def _vonage_json(request: Request) -> dict[str, Any] | None:
     if not signatures.vonage_valid(secret, header, body, time.time(), query=query):
         return None
     if request.method == "GET":
-        return dict(request.query_params)
+        return _clean(request.query_params.multi_items())
     try:
         data = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
-    return data if isinstance(data, dict) else {}
+    return clean_json(data) if isinstance(data, dict) else {}
+
+
+def _clean(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Signed parameters without NUL or invalid text: the provider's call is still answered
+    and nothing unstorable reaches the database."""
+    return {clean_text(k): clean_text(v) for k, v in pairs}
 
 
 def _ncco(data: list[dict[str, Any]]) -> JSONResponse:

@@ -16,8 +16,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from firstmark.config import Settings
 from firstmark.domain import consent as consent_rules
-from firstmark.domain import events
+from firstmark.domain import events, privacymode
 from firstmark.domain.events import RawEvent
+from firstmark.domain.lru import LRU
+from firstmark.domain.schema import check_json
 from firstmark.domain.sites import KEY_PATTERN, Site
 from firstmark.errors import BodyTooLarge, FirstmarkError, Forbidden, InvalidBody, RateLimited
 from firstmark.ingest.events import EventWriter
@@ -27,6 +29,12 @@ from firstmark.web.ratelimit import RateLimiter
 from firstmark.web.script import Script
 
 UNKNOWN_TTL_S = 5.0
+SITE_ENTRIES = 10_000  # public keys remembered, unknown ones included
+SITE_BYTES = 8 * 2**20
+
+
+def _site_weight(key: str, entry: tuple[Site | None, float]) -> int:
+    return 2 * len(key) + (1000 if entry[0] is not None else 0)
 
 
 class SiteCache:
@@ -35,7 +43,9 @@ class SiteCache:
     def __init__(self, store: Store, ttl: float) -> None:
         self.store = store
         self.ttl = max(ttl, 0.5)
-        self._sites: dict[str, tuple[Site | None, float]] = {}
+        self._sites: LRU[str, tuple[Site | None, float]] = LRU(
+            SITE_ENTRIES, SITE_BYTES, _site_weight
+        )
 
     async def get(self, key: str) -> Site | None:
         now = time.monotonic()
@@ -43,16 +53,14 @@ class SiteCache:
         if found is not None and found[1] > now:
             return found[0]
         site = await self.store.site_by_key(key)
-        if len(self._sites) > 10_000:
-            self._sites.clear()
-        self._sites[key] = (site, now + (self.ttl if site else min(self.ttl, UNKNOWN_TTL_S)))
+        self._sites.put(key, (site, now + (self.ttl if site else min(self.ttl, UNKNOWN_TTL_S))))
         return site
 
     def invalidate(self, key: str | None = None) -> None:
         if key is None:
             self._sites.clear()
         else:
-            self._sites.pop(key, None)
+            self._sites.pop(key)
 
 
 def _origin_host(origin: str) -> str | None:
@@ -78,6 +86,7 @@ class CollectApp:
         self.sites = sites
         self.token_param = settings.click_token_param
         self.honour_dnt = settings.honour_dnt
+        self.exempt = settings.privacy_mode == "exempt"
         self.client_ip = ClientIP(settings.trusted_proxies)
         self.limiter = (
             RateLimiter(settings.event_rate_limit, settings.event_rate_burst)
@@ -115,7 +124,7 @@ class CollectApp:
             elif name == b"sec-gpc":
                 gpc = gpc or value.strip() == b"1"
             elif name == b"dnt":
-                gpc = gpc or (self.honour_dnt and value.strip() == b"1")
+                gpc = gpc or ((self.honour_dnt or self.exempt) and value.strip() == b"1")
             elif name == b"content-length" and value.isdigit():
                 length = int(value)
             elif name == b"x-forwarded-for":
@@ -136,6 +145,7 @@ class CollectApp:
                 data = json.loads(body)
             except (ValueError, UnicodeDecodeError, RecursionError):
                 raise InvalidBody("the body is not valid JSON") from None
+            check_json(data)  # NUL, invalid text, huge numbers: refused here, never queued
             given = events.parse(data, token_param=self.token_param)
             site = (
                 await self.sites.get(given.site_key)
@@ -156,10 +166,16 @@ class CollectApp:
             await json_reply(send, exc.status, exc.to_json(), allow)
             return
         assert site.id is not None
-        raw = RawEvent(given, site.id, agreed, time.time(), ip, ua)
-        if not self.writer.offer(raw):
-            await self.writer.put(raw)
-        self.accepted += 1
+        # Exempt mode: an opted-out visitor is not measured at all (the page cannot tell), the
+        # others without any grant.
+        opted_out = self.exempt and agreed.gpc
+        if self.exempt:
+            agreed = privacymode.exempt_consent(agreed)
+        if not opted_out:
+            raw = RawEvent(given, site.id, agreed, time.time(), ip, ua)
+            if not self.writer.offer(raw):
+                await self.writer.put(raw)
+            self.accepted += 1
         await send(
             {
                 "type": "http.response.start",

@@ -16,9 +16,10 @@ from urllib.parse import parse_qsl, urlsplit
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from firstmark.config import Settings
-from firstmark.domain import dni
+from firstmark.domain import dni, privacymode
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.numbers import Pool
+from firstmark.domain.schema import clean_text
 from firstmark.errors import FirstmarkError, Forbidden, InvalidField, RateLimited
 from firstmark.store import Store
 from firstmark.web.clientip import ClientIP
@@ -72,6 +73,7 @@ class DniApp:
         self.signer = signer
         self.token_param = settings.click_token_param
         self.honour_dnt = settings.honour_dnt
+        self.exempt = settings.privacy_mode == "exempt"
         self.renew_most = settings.dni_renew_s
         self.client_ip = ClientIP(settings.trusted_proxies)
         self.limiter = (
@@ -143,6 +145,8 @@ class DniApp:
             gpc=gpc,
             page_host=page_host,
         )
+        if self.exempt:
+            request = privacymode.exempt_number_request(request)
         site = await self.sites.get(request.site_key)
         if site is None:
             raise Forbidden("unknown site key", field="site", code="unknown_site")
@@ -176,9 +180,12 @@ def _pairs(query: bytes) -> list[tuple[str, str]]:
             "query", f"the query is longer than {dni.QUERY_LIMIT // 1024} KB", code="too_long"
         )
     try:
-        return parse_qsl(query.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_PARAMS)
+        pairs = parse_qsl(
+            query.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_PARAMS
+        )
     except ValueError:
         raise InvalidField("query", f"the query has more than {MAX_PARAMS} parameters") from None
+    return [(clean_text(k), clean_text(v)) for k, v in pairs]
 
 
 def _host(url: str) -> str:

@@ -11,6 +11,10 @@ if there is one (GET or HEAD of a cached simple link, hit buffer not full), it i
 once and the request ends there. Anything else, including every request that arrives while
 an ASGI response is still in progress on the connection, goes the usual way, so ordering,
 pipelining, back-pressure and shutdown keep uvicorn's behaviour.
+
+It also bounds what a request's head may cost (web/headers.py): a head still incomplete after
+64 KB stops the connection with 431 while it streams (httptools would buffer it without end),
+and once complete a head over 16 KB answers 431, a Host header over 255 bytes 400.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from firstmark.web.headers import HEAD_READ_LIMIT, head_problem, refusal
 from firstmark.web.redirect import RedirectApp
 
 log = logging.getLogger("firstmark")
@@ -33,6 +38,7 @@ def click_protocol(app: RedirectApp) -> type[Any] | str:
     needed = (
         "on_headers_complete", "on_body", "on_message_complete", "on_response_complete",
         "connection_lost", "_unset_keepalive_if_required", "timeout_keep_alive_handler",
+        "on_message_begin", "data_received", "send_400_response",
     )  # fmt: skip
     if not all(hasattr(HttpToolsProtocol, name) for name in needed):
         log.warning("unexpected uvicorn protocol; clicks take the ASGI path")
@@ -44,8 +50,42 @@ def click_protocol(app: RedirectApp) -> type[Any] | str:
         _answered = False  # the current request was answered here; ignore its body
         _defaults: Any = None  # uvicorn's default headers (the date), renewed every second
         _defaults_bytes = b""
+        _in_head = False  # a request's head has begun and is not complete yet
+        _head_read = 0  # bytes received while it was incomplete
+        _refused = False
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._in_head = True
+            self._head_read = 0
+
+        def data_received(self, data: bytes) -> None:
+            if self._refused:
+                return
+            was_in_head = self._in_head
+            super().data_received(data)
+            if was_in_head and self._in_head and not self._refused:
+                # All of this chunk was head (it began before it and is still not complete).
+                self._head_read += len(data)
+                if self._head_read > HEAD_READ_LIMIT:
+                    self._refuse(431)
+
+        def _refuse(self, status: int) -> None:
+            self._refused = True
+            self._in_head = False
+            self.transport.write(refusal(status))
+            self.transport.close()
+
+        def send_400_response(self, msg: str) -> None:
+            if not self._refused:  # else the refusal is sent already
+                super().send_400_response(msg)
 
         def on_headers_complete(self) -> None:
+            self._in_head = False
+            problem = head_problem(len(self.url), self.headers)
+            if problem is not None:
+                self._refuse(problem)
+                raise ValueError("request head refused")  # stops the parser
             cycle = self.cycle
             parser = self.parser
             if (
@@ -77,7 +117,7 @@ def click_protocol(app: RedirectApp) -> type[Any] | str:
             super().on_headers_complete()
 
         def on_body(self, body: bytes) -> None:
-            if not self._answered:
+            if not self._answered and not self._refused:
                 super().on_body(body)
 
         def on_message_complete(self) -> None:

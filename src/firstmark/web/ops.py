@@ -3,6 +3,9 @@ and migrated) and /metrics (Prometheus text: queues, caches, DNI leases, the out
 
 from __future__ import annotations
 
+import hmac
+import logging
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -10,6 +13,8 @@ from starlette.routing import Route
 from firstmark import __version__
 from firstmark.errors import StoreUnavailable
 from firstmark.web.runtime import runtime
+
+log = logging.getLogger("firstmark")
 
 
 async def healthz(request: Request) -> Response:
@@ -22,15 +27,34 @@ async def readyz(request: Request) -> Response:
         await rt.store.ping()
         pending = await rt.store.pending_migrations()
     except StoreUnavailable as exc:
-        return JSONResponse({"status": "unavailable", "store": exc.message}, status_code=503)
+        # Anyone may ask: the answer never names the database's host, user or path (the
+        # log does, for the operator).
+        log.warning("readyz: %s", exc.message)
+        return JSONResponse(
+            {"status": "unavailable", "store": "cannot use the database"}, status_code=503
+        )
     if pending:
         return JSONResponse({"status": "unavailable", "pending_migrations": pending}, 503)
     return JSONResponse({"status": "ready", "hit_queue": rt.writer.depth})
 
 
+def _metrics_allowed(request: Request, token: str) -> bool:
+    if not token:
+        return True
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+
+
 async def metrics(request: Request) -> Response:
     rt = runtime(request)
+    if not _metrics_allowed(request, rt.settings.metrics_token):
+        return JSONResponse(
+            {"error": {"code": "unauthorized", "message": "send the metrics token as a Bearer"}},
+            status_code=401,
+            headers={"www-authenticate": "Bearer"},
+        )
     writer, cache, events, dni = rt.writer, rt.cache, rt.event_writer, rt.dni
+    lag, workers = rt.loop_lag, rt.workers
     lines = [
         "# TYPE firstmark_hits_written_total counter",
         f"firstmark_hits_written_total {writer.written}",
@@ -56,6 +80,22 @@ async def metrics(request: Request) -> Response:
         f"firstmark_web_conversions_total {events.conversions}",
         "# TYPE firstmark_link_cache_stale_total counter",
         f"firstmark_link_cache_stale_total {cache.stale}",
+        "# TYPE firstmark_rows_rejected_total counter",
+        f'firstmark_rows_rejected_total{{writer="hits"}} {writer.rejected}',
+        f'firstmark_rows_rejected_total{{writer="events"}} {events.rejected}',
+        "# TYPE firstmark_link_cache_entries gauge",
+        f"firstmark_link_cache_entries {cache.entries}",
+        "# TYPE firstmark_link_cache_bytes gauge",
+        f"firstmark_link_cache_bytes {cache.bytes}",
+        "# HELP firstmark_event_loop_lag_seconds How late the event loop ran, last minute.",
+        "# TYPE firstmark_event_loop_lag_seconds gauge",
+        f'firstmark_event_loop_lag_seconds{{quantile="0.99"}} {lag.p99():.6f}',
+        f'firstmark_event_loop_lag_seconds{{quantile="1"}} {lag.max():.6f}',
+        "# TYPE firstmark_cpu_jobs gauge",
+        f'firstmark_cpu_jobs{{state="running"}} {workers.running}',
+        f'firstmark_cpu_jobs{{state="waiting"}} {workers.waiting}',
+        "# TYPE firstmark_cpu_jobs_refused_total counter",
+        f"firstmark_cpu_jobs_refused_total {workers.refused}",
     ]
     lines += [
         "# TYPE firstmark_dni_leases_total counter",

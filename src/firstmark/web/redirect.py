@@ -8,7 +8,6 @@ else falls through to the router.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Sequence
@@ -29,7 +28,9 @@ from firstmark.domain.urls import append_param
 from firstmark.errors import StoreUnavailable
 from firstmark.geo import GeoLookup
 from firstmark.ingest.hits import HitWriter
+from firstmark.services.workers import Workers
 from firstmark.web.clientip import ClientIP
+from firstmark.web.headers import MESSAGES, head_problem
 from firstmark.web.linkcache import MISSING, LinkCache
 from firstmark.web.pages import Pages
 from firstmark.web.throttle import link_throttle
@@ -46,6 +47,18 @@ _NO_STORE = (
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
 )
 _HEADERS = ((b"content-length", b"0"), *_NO_STORE)
+# The public pages (404, 410, the password form, 503) get the dashboard's protections: no
+# script at all, no framing, no type sniffing.
+_PAGE_HEADERS = (
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        b"base-uri 'none'",
+    ),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+)
+SHOWN_HOST = 64  # characters of the Host header a 404 page repeats, at most
 _HEADERS_NOINDEX = (*_HEADERS, _NOINDEX)
 
 
@@ -122,8 +135,10 @@ class RedirectApp:
         writer: HitWriter,
         geo: GeoLookup,
         pages: Pages,
+        workers: Workers,
     ) -> None:
         self.app = app
+        self.workers = workers
         self.settings = settings
         self.cache = cache
         self.writer = writer
@@ -131,12 +146,20 @@ class RedirectApp:
         self.pages = pages
         self.signer = ClickSigner(settings.secret_key)
         self.token_param = settings.click_token_param
-        self.tokens = settings.click_tokens
+        # Exempt mode: no click token links a click to the visit it leads to.
+        self.tokens = settings.click_tokens and settings.privacy_mode != "exempt"
         self.client_ip = ClientIP(settings.trusted_proxies)
         self.guesses = link_throttle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD", "POST"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        problem = head_problem(len(scope.get("raw_path") or b"") + 16, scope["headers"])
+        if problem is not None:
+            await refuse(send, problem)
+            return
+        if scope["method"] in ("GET", "HEAD", "POST"):
             found = match(scope["path"])
             if found is not None:
                 await self.redirect(scope, receive, send, found[0], found[1])
@@ -275,7 +298,7 @@ class RedirectApp:
                 return None
             password = await _read_password(receive)
             assert link.password_hash is not None
-            if not await asyncio.to_thread(check_password, password, link.password_hash):
+            if not await self.workers.thread(check_password, password, link.password_hash):
                 self.guesses.failed(ip, guessed)
                 await self.page(send, 403, "password.html", error="That password is not right.")
                 return None
@@ -294,9 +317,8 @@ class RedirectApp:
         destination = choose(target, visit)
         forwarded: Sequence[tuple[str, str]] = ()
         if link.forward_query and scope["query_string"]:
-            forwarded = forwardable(
-                target, parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-            )
+            query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            forwarded = forwardable(target, query, destination)
         token = None
         if self.tokens and link.click_token:
             token = (self.token_param, self.signer.token(target.id62, now))
@@ -332,6 +354,7 @@ class RedirectApp:
                     (b"content-type", b"text/html; charset=utf-8"),
                     (b"content-length", str(len(body)).encode()),
                     *_NO_STORE,
+                    *_PAGE_HEADERS,
                     _NOINDEX,
                     *extra,
                 ],
@@ -352,7 +375,8 @@ class RedirectApp:
         if domain is not None and domain.fallback_url:
             await self.to(send, domain.fallback_url)
             return
-        await self.page(send, 404, "not_found.html", host=host, code=code)
+        shown = host if len(host) <= SHOWN_HOST else host[:SHOWN_HOST] + "…"
+        await self.page(send, 404, "not_found.html", host=shown, code=code)
 
     async def unavailable(
         self, send: Send, target: Target, state: Outcome, host: str, code: str
@@ -368,6 +392,18 @@ class RedirectApp:
                 Outcome.ARCHIVED: "It has been retired by its owner.",
             }[state]
             await self.page(send, 410, "gone.html", reason=reason)
+
+
+async def refuse(send: Send, status: int) -> None:
+    """A head over the limits of web/headers.py, for servers without the click protocol."""
+    body = MESSAGES[status]
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _read_password(receive: Receive) -> str:

@@ -22,11 +22,13 @@ if TYPE_CHECKING:
     from firstmark.ingest.events import EventWriter, GoalCache
     from firstmark.ingest.hits import HitWriter
     from firstmark.sealing import Sealer
+    from firstmark.services.workers import Workers
     from firstmark.store import Store
     from firstmark.web.collect import SiteCache
     from firstmark.web.dashboard.views import Dashboard
     from firstmark.web.dni import DniApp, PoolCache
     from firstmark.web.linkcache import LinkCache
+    from firstmark.web.looplag import LoopLag
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,8 @@ class Runtime:
     forwarder: Forwarder  # the outbox worker
     probe_forwarder: Forwarder  # sends a destination's test event (the worker, unless swapped)
     dni: DniApp  # /n, for its lease counters
+    workers: Workers  # CPU work off the event loop: hashing, QR, images, file parsing
+    loop_lag: LoopLag  # how late the event loop runs, for /metrics
 
     @property
     def caller_key(self) -> bytes:

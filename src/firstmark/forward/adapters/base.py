@@ -5,8 +5,14 @@ An adapter module is pure and satisfies the `Adapter` protocol below:
 `build(batch, target, now) -> httpx.Request` and `classify(response, batch) -> list[Outcome]`
 (one per event, in batch order), plus the constants PLATFORM, API_VERSION, CHECKED (the date
 its docs were last checked), MAX_BATCH (events per request) and MAX_AGE_S (how old an event
-the platform still takes). An optional `batch_key(item)` splits batches where a request may
-hold only one key (GA4: one client).
+the platform still takes, the platform's own window; the worker keeps outbox.MARGIN_S inside
+it). Optional hooks, looked up by the worker: `batch_key(item)` splits batches where a request
+may hold only one key (GA4: one client and one consent state); `max_age(options, ts)` replaces
+MAX_AGE_S where the window depends on the destination or the day (GA4 for Google Ads export);
+`unsendable(item, target)` names why one event cannot go at all (no identifier the platform
+accepts), so it dies alone instead of sinking or polluting the batch.
+
+Every request says who sends it: USER_AGENT on every outbound request.
 """
 
 from __future__ import annotations
@@ -17,15 +23,18 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol
 
 import httpx
 
+from firstmark import __version__
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.events import redact
 from firstmark.forward import hashing
 
 EXCERPT = 300
+USER_AGENT = f"firstmark/{__version__} (self-hosted first-party conversion forwarding)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +114,31 @@ BatchKey = Callable[[Outgoing], str]
 (GA4: one client a request). A Protocol has no optional members, so the worker looks it up."""
 
 
+MaxAge = Callable[[Mapping[str, Any], float], float]
+Unsendable = Callable[[Outgoing, Target], "str | None"]
+
+
 def batch_key(adapter: Adapter) -> BatchKey | None:
     key: BatchKey | None = getattr(adapter, "batch_key", None)
     return key
+
+
+def api_version(adapter: Adapter, target: Target) -> str:
+    """The API version a request to this destination uses (Google's legacy path has its own)."""
+    hook: Callable[[Target], str] | None = getattr(adapter, "api_version", None)
+    return adapter.API_VERSION if hook is None else hook(target)
+
+
+def max_age(adapter: Adapter, options: Mapping[str, Any], ts: float) -> float:
+    """The platform's window for an event at `ts` (before the worker's margin)."""
+    hook: MaxAge | None = getattr(adapter, "max_age", None)
+    return float(adapter.MAX_AGE_S) if hook is None else hook(options, ts)
+
+
+def unsendable(adapter: Adapter, item: Outgoing, target: Target) -> str | None:
+    """Why the platform cannot take this one event, or None."""
+    hook: Unsendable | None = getattr(adapter, "unsendable", None)
+    return None if hook is None else hook(item, target)
 
 
 def excerpt(text: str) -> str:
@@ -137,6 +168,24 @@ def message_of(response: httpx.Response) -> str:
             if isinstance(data.get(key), str):
                 return excerpt(data[key])
     return excerpt(response.text) or f"HTTP {response.status_code}"
+
+
+REQUEST_ID_HEADERS = ("x-fb-trace-id", "x-request-id", "request-id", "x-li-uuid", "x-tt-logid")
+REQUEST_ID_KEYS = ("requestId", "request_id", "fbtrace_id")
+
+
+def request_id(response: httpx.Response, data: Any = None) -> str | None:
+    """The platform's own id for a request, from its answer: Google's `requestId`, Meta's
+    `fbtrace_id`, TikTok's `request_id`, or a trace header. At most 128 characters."""
+    data = body_json(response) if data is None else data
+    if isinstance(data, dict):
+        for key in REQUEST_ID_KEYS:
+            if isinstance(data.get(key), str | int) and str(data[key]):
+                return str(data[key])[:128]
+    for header in REQUEST_ID_HEADERS:
+        if response.headers.get(header):
+            return response.headers[header][:128]
+    return None
 
 
 def retry_after(response: httpx.Response, now: float | None = None) -> float | None:
@@ -187,7 +236,7 @@ def json_request(
         url,
         params=params,
         content=body,
-        headers={"content-type": "application/json", **(headers or {})},
+        headers={"content-type": "application/json", "user-agent": USER_AGENT, **(headers or {})},
     )
 
 
@@ -197,6 +246,35 @@ def rfc3339(ts: float) -> str:
 
 def money(conv: Conversion) -> tuple[float | None, str | None]:
     return conv.value, conv.currency
+
+
+def decimal_text(value: float) -> str:
+    """A value as the exact decimal it was given as (120.5 → "120.5", 1234567.89 →
+    "1234567.89"): the shortest repr, never an exponent, never `%g` rounding."""
+    text = format(Decimal(repr(float(value))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+# ISO 4217 currencies whose minor unit is not 1/100.
+MINOR_DIGITS = {
+    **dict.fromkeys(
+        ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+         "VND", "VUV", "XAF", "XOF", "XPF"),
+        0,
+    ),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}  # fmt: skip
+
+
+def minor_amount(value: float, currency: str | None) -> str:
+    """The amount rounded half-even to the currency's minor unit, as a decimal string
+    (EUR 120.5 → "120.50", JPY 1200 → "1200", KWD 1.2345 → "1.234")."""
+    digits = MINOR_DIGITS.get((currency or "").upper(), 2)
+    exact = Decimal(repr(float(value)))
+    return str(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN))
 
 
 def keyed(batch: Sequence[Outgoing], key: Callable[[Outgoing], str]) -> dict[str, list[int]]:

@@ -14,7 +14,18 @@ https://developers.google.cn/data-manager/api/devguides/concepts/destinations.md
 Legacy: https://developers.google.com/google-ads/api/reference/rpc/v26/ConversionUploadService
 (latest active version v26; conversionDateTime "yyyy-mm-dd hh:mm:ss+hh:mm", partialFailure).
 
-Goals map to conversion action ids. User data: email per Google's formatting guide (gmail
+Contract: tests/forward/test_contracts.py parses every request built here with Google's own
+protos through `json_format.ParseDict` (unknown fields, types and enum values refused):
+google-ads-datamanager 0.9.4 `google.ads.datamanager_v1.IngestEventsRequest` and google-ads
+34.0.0 `google.ads.googleads.v26.services.UploadClickConversionsRequest`, checked 2026-12-03.
+
+Goals map to conversion action ids. One click id per conversion: gclid, else gbraid, else
+wbraid (Google refuses a conversion with two); on the legacy path a braid goes without user
+identifiers, which Google does not take beside one. `transactionId` / `orderId` is the order
+id, else the event id, on both paths, so switching paths never counts a conversion twice.
+Data Manager answers an ingest with a `requestId`; forward/requeststatus.py polls
+`requestStatus:retrieve` for it and writes Google's processing diagnostics into the
+delivery log. User data: email per Google's formatting guide (gmail
 dots and +suffix dropped) and phone in E.164 with '+', SHA-256 hex. Test mode is
 `validateOnly`. Data Manager processes asynchronously: a 2xx means accepted; a 400 that names
 events (fieldViolations `events[i]…`) fails those events only and the rest go again.
@@ -52,11 +63,28 @@ LEGACY_BASE = "https://googleads.googleapis.com"
 MAX_BATCH = 2000
 MAX_AGE_S = 90 * 86400  # click conversions are taken up to 90 days after the click
 _EVENT_INDEX = re.compile(r"^(?:events|conversions)\[(\d+)\]")
-CLICK_IDS = ("gclid", "gbraid", "wbraid")
+CLICK_IDS = ("gclid", "gbraid", "wbraid")  # in the order Google prefers them
+
+
+def click_id(item: Outgoing) -> tuple[str, str] | None:
+    """The one click id a conversion is sent with: gclid > gbraid > wbraid."""
+    for key in CLICK_IDS:
+        if item.click_ids.get(key):
+            return key, item.click_ids[key]
+    return None
+
+
+def transaction_id(item: Outgoing) -> str:
+    conv = item.conversion
+    return conv.order_id or conv.event_id
 
 
 def _legacy(target: Target) -> bool:
     return target.options.get("api") == "legacy"
+
+
+def api_version(target: Target) -> str:
+    return f"legacy {LEGACY_VERSION}" if _legacy(target) else API_VERSION
 
 
 def _identifiers(item: Outgoing) -> list[dict[str, str]]:
@@ -85,14 +113,14 @@ def _event(item: Outgoing) -> dict[str, Any]:
     conv = item.conversion
     out: dict[str, Any] = {
         "destinationReferences": [item.event_name],
-        "transactionId": conv.event_id,
+        "transactionId": transaction_id(item),
         "eventTimestamp": rfc3339(conv.ts),
         "eventSource": "WEB" if conv.source in ("web", "server") else "PHONE",
         "consent": _consent(item),
     }
-    ad_ids = {k: item.click_ids[k] for k in CLICK_IDS if item.click_ids.get(k)}
-    if ad_ids:
-        out["adIdentifiers"] = ad_ids
+    click = click_id(item)
+    if click is not None:
+        out["adIdentifiers"] = {click[0]: click[1]}
     ids = _identifiers(item)
     if ids:
         out["userData"] = {"userIdentifiers": ids}
@@ -149,15 +177,15 @@ def _legacy_request(batch: Sequence[Outgoing], target: Target) -> httpx.Request:
         one: dict[str, Any] = {
             "conversionAction": f"customers/{cid}/conversionActions/{item.event_name}",
             "conversionDateTime": conversion_date_time(conv.ts),
-            "orderId": conv.order_id or conv.event_id,
+            "orderId": transaction_id(item),
             "consent": {
                 "adUserData": "GRANTED" if conv.consent.ad_user_data else "DENIED",
                 "adPersonalization": "GRANTED" if conv.consent.ad_personalization else "DENIED",
             },
         }
-        for key in CLICK_IDS:
-            if item.click_ids.get(key):
-                one[key] = item.click_ids[key]
+        click = click_id(item)
+        if click is not None:
+            one[click[0]] = click[1]
         if conv.value is not None:
             one["conversionValue"] = conv.value
             one["currencyCode"] = conv.currency
@@ -166,7 +194,7 @@ def _legacy_request(batch: Sequence[Outgoing], target: Target) -> httpx.Request:
             else {"hashedPhoneNumber": i["phoneNumber"]}
             for i in _identifiers(item)
         ]  # fmt: skip
-        if ids:
+        if ids and (click is None or click[0] == "gclid"):  # nothing beside a braid
             one["userIdentifiers"] = ids
         conversions.append(one)
     headers = {"authorization": f"Bearer {creds['access_token']}"}

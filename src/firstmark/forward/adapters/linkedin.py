@@ -12,11 +12,16 @@ Headers: `LinkedIn-Version`, `X-Restli-Protocol-Version: 2.0.0`, and for batches
 `conversionValue{currencyCode, amount (decimal string)}`, `user.userIds[]` (required, may be
 empty) with SHA256_EMAIL and LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID (li_fat_id).
 
-Goals map to conversion rule ids. A BATCH_CREATE answers a status per element.
+Goals map to conversion rule ids. A BATCH_CREATE answers a status per element. An event
+with no accepted identifier (hashed email or li_fat_id) is skipped with the reason rather
+than sent with an empty `userIds`; event ids longer than LinkedIn's 64 characters go as their
+SHA-256 hex (64, the same every time, so retries still deduplicate); amounts are exact in the
+currency's minor unit (JPY without decimals).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +38,7 @@ from firstmark.forward.adapters.base import (
     by_status,
     excerpt,
     json_request,
+    minor_amount,
     retryable_status,
 )
 
@@ -42,6 +48,19 @@ CHECKED = "2026-11-25"
 DEFAULT_BASE = "https://api.linkedin.com"
 MAX_BATCH = 5000
 MAX_AGE_S = 90 * 86400
+MAX_EVENT_ID = 64
+
+
+def event_id(value: str) -> str:
+    if len(value) <= MAX_EVENT_ID:
+        return value
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def unsendable(item: Outgoing, target: Target) -> str | None:
+    if hashing.email(PLATFORM, item.conversion.user_data) or item.click_ids.get("li_fat_id"):
+        return None
+    return "skipped: linkedin needs a hashed email or li_fat_id and this conversion has neither"
 
 
 def _element(item: Outgoing) -> dict[str, Any]:
@@ -60,11 +79,14 @@ def _element(item: Outgoing) -> dict[str, Any]:
     out: dict[str, Any] = {
         "conversion": f"urn:lla:llaPartnerConversion:{item.event_name}",
         "conversionHappenedAt": int(conv.ts * 1000),
-        "eventId": conv.event_id,
+        "eventId": event_id(conv.event_id),
         "user": {"userIds": user_ids},
     }
     if conv.value is not None:
-        out["conversionValue"] = {"currencyCode": conv.currency, "amount": f"{conv.value:.2f}"}
+        out["conversionValue"] = {
+            "currencyCode": conv.currency,
+            "amount": minor_amount(conv.value, conv.currency),
+        }
     return out
 
 

@@ -10,6 +10,12 @@ pixel), action_source, event_source_url, user_data (em/ph/fn/ln/ct/st/zp/country
 hashed, as lists; client_ip_address, client_user_agent, fbc, fbp clear), custom_data (value,
 currency, order_id), data_processing_options for Limited Data Use.
 
+Action source: `phone_call` for calls; `website` only for an event that carries its page URL
+and the visitor's user agent (Meta refuses website events without them); anything else goes
+as the destination's `options.action_source`, `other` when unset (never `system_generated`,
+which Meta reserves for CRM systems' own events). The worker keeps an hour in hand inside
+the 7-day window: one stale event makes Meta refuse the whole batch.
+
 A batch is all or nothing: an error rejects every event in it. The access token travels in
 the JSON body (the Graph API takes parameters there), never in the URL.
 """
@@ -57,16 +63,18 @@ def fbc(click_ids: dict[str, str] | Any, ts: float) -> str | None:
     return None
 
 
+DEFAULT_ACTION_SOURCE = "other"
+
+
 def action_source(item: Outgoing, target: Target) -> str:
-    configured = target.options.get("action_source")
-    if isinstance(configured, str):
-        return configured
-    source = item.conversion.source
-    if source == "call":
+    if item.conversion.source == "call":
         return "phone_call"
-    if source == "web" or item.user_agent:
+    if item.page_url and item.user_agent:
         return "website"
-    return "system_generated"
+    configured = target.options.get("action_source")
+    if isinstance(configured, str) and configured and configured != "website":
+        return configured
+    return DEFAULT_ACTION_SOURCE
 
 
 def event(item: Outgoing, target: Target) -> dict[str, Any]:

@@ -7,7 +7,14 @@ OpenAPI 5.13 (`?test=true` validates without recording). Body: `data[]` of `even
 `event_source_url`, `user_data{em[], ph[] (SHA-256; phone digits without '+'), fn, ln, …,
 client_ip_address, client_user_agent, click_id (the _epik cookie)}`, `custom_data{currency,
 value (a string), order_id}`. `user_data` needs `em`, `hashed_maids`, or IP and user agent.
-The answer lists a status per event.
+Contract: tests/forward/test_contracts.py converts every request built here into the
+generated client's models (pinterest-generated-client 0.1.12,
+`openapi_generated.pinterest_client.model.conversion_events.ConversionEvents`, types
+checked), checked 2026-12-03.
+
+The answer lists a status per event. Revenue goes as the exact decimal given (never `%g`,
+which turns 1234567.89 into "1.23457e+06"); postcodes only when digits; an event without
+`em` nor IP and user agent is refused before sending (Pinterest would refuse it anyway).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from firstmark.forward.adapters.base import (
     all_sent,
     body_json,
     by_status,
+    decimal_text,
     excerpt,
     json_request,
     meta_style_user,
@@ -57,13 +65,19 @@ def _event(item: Outgoing, target: Target) -> dict[str, Any]:
         out["event_source_url"] = item.page_url
     custom: dict[str, Any] = {}
     if conv.value is not None:
-        custom["value"] = f"{conv.value:g}"
+        custom["value"] = decimal_text(conv.value)
         custom["currency"] = conv.currency
     if conv.order_id:
         custom["order_id"] = conv.order_id
     if custom:
         out["custom_data"] = custom
     return out
+
+
+def unsendable(item: Outgoing, target: Target) -> str | None:
+    if item.conversion.user_data.get("em") or (item.client_ip and item.user_agent):
+        return None
+    return "skipped: pinterest needs em, or the client's IP and user agent"
 
 
 def build(batch: Sequence[Outgoing], target: Target, now: float) -> httpx.Request:

@@ -9,7 +9,9 @@ token. Body `{"data": {"events": [...]}}` with `event_at` (epoch ms), `action_so
 custom_event_name)}`, `click_id` (rdt_cid), `metadata{conversion_id (dedup with the pixel),
 value, currency}`, `user{email, external_id (SHA-256), ip_address, user_agent}`.
 Test mode: v2.0's `test_mode` flag became v3's `test_id` (from Events Manager's test page),
-sent at the top level.
+inside `data` beside `events`. Email as Reddit canonicalises it (dots and `+suffix` dropped
+for every domain), `phone_number` SHA-256 of E.164; value and currency only on event types
+that take them (not PAGE_VISIT, VIEW_CONTENT or SEARCH, which Reddit refuses with them).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from firstmark.forward.adapters.base import (
     json_request,
 )
 
+NO_VALUE = frozenset({"PAGE_VISIT", "VIEW_CONTENT", "SEARCH"})
 PLATFORM = "reddit"
 API_VERSION = "v3"
 CHECKED = "2026-11-25"
@@ -53,6 +56,9 @@ def _event(item: Outgoing) -> dict[str, Any]:
     email = hashing.email(PLATFORM, conv.user_data)
     if email:
         user["email"] = email
+    phone = hashing.phone(PLATFORM, conv.user_data)
+    if phone:
+        user["phone_number"] = phone
     if conv.user_data.get("external_id"):
         user["external_id"] = conv.user_data["external_id"]
     if item.client_ip:
@@ -60,7 +66,7 @@ def _event(item: Outgoing) -> dict[str, Any]:
     if item.user_agent:
         user["user_agent"] = item.user_agent
     metadata: dict[str, Any] = {"conversion_id": conv.event_id}
-    if conv.value is not None:
+    if conv.value is not None and kind not in NO_VALUE:
         metadata["value"] = conv.value
         metadata["currency"] = conv.currency
     out: dict[str, Any] = {
@@ -76,9 +82,10 @@ def _event(item: Outgoing) -> dict[str, Any]:
 
 
 def build(batch: Sequence[Outgoing], target: Target, now: float) -> httpx.Request:
-    payload: dict[str, Any] = {"data": {"events": [_event(item) for item in batch]}}
+    data: dict[str, Any] = {"events": [_event(item) for item in batch]}
     if target.test_mode and target.options.get("test_id"):
-        payload["test_id"] = target.options["test_id"]
+        data["test_id"] = target.options["test_id"]
+    payload = {"data": data}
     pixel = target.credentials["pixel_id"]
     return json_request(
         "POST",

@@ -6,6 +6,11 @@ and the Events API payload as used in public integrations (header `Access-Token`
 `event`, `event_time` (Unix seconds), `event_id`, `user{email, phone, external_id, ttclid,
 ttp, ip, user_agent}`, `page{url}`, `properties{value, currency}`).
 
+TikTok attributes web events up to 28 days back (MAX_AGE_S; the worker keeps an hour in
+hand). `properties` carry `order_id`, `content_type` ("product") and `contents` (one item: the
+order, else the goal, with its value) so value-optimised campaigns take the event;
+`options.limited_data_use` sets `limited_data_use` on every event.
+
 TikTok answers HTTP 200 with `code` 0 on success; any other `code` is an error for the whole
 request (40100 is its rate limit, 5xxxx its own failures: both retried).
 """
@@ -34,11 +39,11 @@ API_VERSION = "v1.3"
 CHECKED = "2026-11-25"
 DEFAULT_BASE = "https://business-api.tiktok.com"
 MAX_BATCH = 1000
-MAX_AGE_S = 7 * 86400  # TikTok states no limit; older web events are not attributed anyway
+MAX_AGE_S = 28 * 86400  # TikTok's longest attribution window
 RATE_LIMITED = 40100
 
 
-def _event(item: Outgoing) -> dict[str, Any]:
+def _event(item: Outgoing, target: Target) -> dict[str, Any]:
     conv = item.conversion
     user: dict[str, Any] = {}
     email = hashing.email(PLATFORM, conv.user_data)
@@ -64,8 +69,19 @@ def _event(item: Outgoing) -> dict[str, Any]:
     }
     if item.page_url:
         out["page"] = {"url": item.page_url}
+    props: dict[str, Any] = {"content_type": "product"}
+    content: dict[str, Any] = {"content_id": conv.order_id or conv.goal or item.event_name}
     if conv.value is not None:
-        out["properties"] = {"value": conv.value, "currency": conv.currency}
+        props["value"] = conv.value
+        props["currency"] = conv.currency
+        content["price"] = conv.value
+        content["quantity"] = 1
+    if conv.order_id:
+        props["order_id"] = conv.order_id
+    props["contents"] = [content]
+    out["properties"] = props
+    if target.options.get("limited_data_use"):
+        out["limited_data_use"] = True
     return out
 
 
@@ -73,7 +89,7 @@ def build(batch: Sequence[Outgoing], target: Target, now: float) -> httpx.Reques
     payload: dict[str, Any] = {
         "event_source": "web",
         "event_source_id": target.credentials["pixel_code"],
-        "data": [_event(item) for item in batch],
+        "data": [_event(item, target) for item in batch],
     }
     if target.test_mode and target.options.get("test_event_code"):
         payload["test_event_code"] = target.options["test_event_code"]

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.destinations import Attempt, OutboxItem, OutboxTarget
 from firstmark.store.postgres.executor import NOW
-from firstmark.store.rows.outbox import click_ids_json
+from firstmark.store.rows.outbox import audit_params, click_ids_json
 from firstmark.store.sql.executor import Conn
 from firstmark.store.sql.outbox import OutboxSQL
 
@@ -46,7 +46,8 @@ _CLAIM = (
 _FINISH = (
     f"WITH now AS (SELECT {NOW} AS t), "
     "a AS (SELECT * FROM unnest(?::bigint[], ?::text[], ?::float8[], ?::int[], "
-    "?::text[], ?::float8[]) WITH ORDINALITY AS a(id, status, at, http, error, ms, n)), "
+    "?::text[], ?::float8[], ?::text[], ?::text[], ?::text[], ?::text[]) "
+    "WITH ORDINALITY AS a(id, status, at, http, error, ms, api, consent, ids, rid, n)), "
     "done AS (UPDATE outbox o SET status = a.status, lease_owner = NULL, last_status = a.http, "
     "last_error = CASE WHEN a.status = 'sent' THEN NULL ELSE a.error END, "
     "sent_at = CASE WHEN a.status = 'sent' THEN now.t ELSE o.sent_at END, "
@@ -56,8 +57,10 @@ _FINISH = (
     "FROM a, now WHERE o.id = a.id AND o.lease_owner = ? AND o.status = 'sending' "
     "RETURNING o.id, o.destination_id, o.attempts) "
     "INSERT INTO deliveries (outbox_id, destination_id, ts, status, attempt, http_status, "
-    "latency_ms, error) SELECT done.id, done.destination_id, now.t, a.status, done.attempts, "
-    "a.http, a.ms, a.error FROM done JOIN a ON a.id = done.id, now ORDER BY a.n"
+    "latency_ms, error, api_version, consent, identifiers, request_id) "
+    "SELECT done.id, done.destination_id, now.t, a.status, done.attempts, "
+    "a.http, a.ms, a.error, a.api, a.consent, a.ids, a.rid "
+    "FROM done JOIN a ON a.id = done.id, now ORDER BY a.n"
 )
 
 
@@ -113,6 +116,7 @@ class PostgresOutbox(OutboxSQL):
         if not attempts:
             return 0
         ordered = _in_log_order(attempts)
+        audits = [audit_params(a) for a in ordered]
         return await self.db.execute(
             _FINISH,
             (
@@ -122,6 +126,7 @@ class PostgresOutbox(OutboxSQL):
                 [a.http_status for a in ordered],
                 [a.error for a in ordered],
                 [a.latency_ms for a in ordered],
+                *([row[i] for row in audits] for i in range(4)),
                 worker,
             ),
         )

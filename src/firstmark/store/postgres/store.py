@@ -36,15 +36,18 @@ from firstmark.store.postgres.listen import CONNECTION_ERRORS
 from firstmark.store.postgres.outbox import PostgresOutbox
 from firstmark.store.postgres.qr import PostgresQr
 from firstmark.store.postgres.reports import PostgresReports
+from firstmark.store.postgres.retention import PostgresRetention
 from firstmark.store.postgres.tables import LONG, PostgresTables
 from firstmark.store.postgres.web import PostgresWeb
 from firstmark.store.protocol import ChangeCallback
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
+from firstmark.store.sql.audit import AuditSQL
 from firstmark.store.sql.channels import ChannelSQL
 from firstmark.store.sql.events import EventSQL
 from firstmark.store.sql.executor import Conn
 from firstmark.store.sql.funnels import FunnelSQL
+from firstmark.store.sql.privacy import PrivacySQL
 from firstmark.store.sql.schema import SchemaSQL
 from firstmark.store.sql.visits import VisitSQL
 
@@ -79,6 +82,9 @@ class PostgresStore(
     VisitSQL,
     FunnelSQL,
     PostgresWeb,
+    PrivacySQL,
+    AuditSQL,
+    PostgresRetention,
     SchemaSQL,
 ):
     dialect = POSTGRES

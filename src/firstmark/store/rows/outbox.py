@@ -10,6 +10,7 @@ from typing import Any
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.destinations import (
     STATUSES,
+    Attempt,
     Delivery,
     Destination,
     OutboxItem,
@@ -37,7 +38,8 @@ ITEM_SELECT = (
 )
 DELIVERY_SELECT = (
     "SELECT d.id, d.outbox_id, d.destination_id, d.ts, d.status, d.http_status, "
-    "d.latency_ms, d.error, c.event_id, d.attempt FROM deliveries d "
+    "d.latency_ms, d.error, c.event_id, d.attempt, d.api_version, d.consent, d.identifiers, "
+    "d.request_id, d.diagnostics FROM deliveries d "
     "JOIN outbox o ON o.id = d.outbox_id JOIN conversions c ON c.id = o.conversion_id"
 )
 
@@ -94,7 +96,23 @@ def item_from_row(row: Sequence[Any]) -> OutboxItem:
 
 
 def delivery_from_row(row: Sequence[Any]) -> Delivery:
-    return Delivery(*row)
+    return Delivery(
+        id=row[0], outbox_id=row[1], destination_id=row[2], ts=row[3], status=row[4],
+        http_status=row[5], latency_ms=row[6], error=row[7], event_id=row[8], attempt=row[9],
+        api_version=row[10], consent=row[11],
+        identifiers=tuple(n for n in (row[12] or "").split(",") if n),
+        request_id=row[13], diagnostics=row[14],
+    )  # fmt: skip
+
+
+def audit_params(attempt: Attempt) -> tuple[Any, Any, Any, Any]:
+    """(api_version, consent, identifiers, request_id) of a delivery log line. Identifier
+    names are stored between commas (",em,fbc,") so one LIKE finds a name."""
+    audit = attempt.audit
+    if audit is None:
+        return (None, None, None, None)
+    names = f",{','.join(audit.identifiers)}," if audit.identifiers else None
+    return (audit.api_version, audit.consent, names, audit.request_id)
 
 
 def paired(

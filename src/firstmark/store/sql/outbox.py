@@ -7,8 +7,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from typing import Any
 
-from firstmark.domain.destinations import Delivery, Destination, OutboxItem
+from firstmark.domain.destinations import (
+    Delivery,
+    DeliveryFilter,
+    Destination,
+    OutboxItem,
+    OutboxRow,
+)
 from firstmark.errors import NotFound
 from firstmark.store.rows.outbox import (
     DELIVERY_SELECT,
@@ -166,14 +173,98 @@ class OutboxSQL(SharedSQL):
         )
 
     async def list_deliveries(
-        self, destination_id: int, limit: int = 100, before_id: int | None = None
+        self,
+        destination_id: int | None = None,
+        limit: int = 100,
+        before_id: int | None = None,
+        *,
+        where: DeliveryFilter | None = None,
     ) -> list[Delivery]:
-        """Newest first; page with before_id."""
-        where, params = "d.destination_id = ?", [destination_id]
-        if before_id is not None:
-            where += " AND d.id < ?"
-            params.append(before_id)
-        rows = await self.db.fetch(
-            f"{DELIVERY_SELECT} WHERE {where} ORDER BY d.id DESC LIMIT ?", [*params, limit]
-        )
+        """Newest first; page with before_id. `where` filters by destination, status, time
+        and event id (its destination_id, before_id and limit win over the arguments)."""
+        f = where or DeliveryFilter(destination_id, before_id=before_id, limit=limit)
+        conditions: list[str] = []
+        params: list[Any] = []
+        for clause, value in (
+            ("d.destination_id = ?", f.destination_id),
+            ("d.status = ?", f.status),
+            ("d.ts >= ?", f.since),
+            ("d.ts < ?", f.until),
+            ("c.event_id = ?", f.event_id),
+            ("d.id < ?", f.before_id),
+        ):
+            if value is not None:
+                conditions.append(clause)
+                params.append(value)
+        sql = DELIVERY_SELECT
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
+        rows = await self.db.fetch(f"{sql} ORDER BY d.id DESC LIMIT ?", [*params, f.limit])
         return [delivery_from_row(r) for r in rows]
+
+    async def delivery_quality(
+        self, destination_id: int, since: float, until: float
+    ) -> list[tuple[int, str, str, int]]:
+        """(day number, status, identifier names ",em,fbc,", attempts) of a destination's
+        delivery log in [since, until): what the daily match-quality summary folds."""
+        rows = await self.db.fetch(
+            "SELECT CAST(ts AS BIGINT) / 86400 AS day, status, coalesce(identifiers, ''), "
+            "count(*) FROM deliveries WHERE destination_id = ? AND ts >= ? AND ts < ? "
+            "GROUP BY 1, 2, 3 ORDER BY 1",
+            (destination_id, since, until),
+        )
+        return [(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+    async def delivery_health(self, since: float) -> list[tuple[int, str, int, float | None]]:
+        """(destination id, status, attempts, last ts) of the delivery log since `since`."""
+        rows = await self.db.fetch(
+            "SELECT destination_id, status, count(*), max(ts) FROM deliveries WHERE ts >= ? "
+            "GROUP BY destination_id, status",
+            (since,),
+        )
+        return [(int(r[0]), str(r[1]), int(r[2]), r[3]) for r in rows]
+
+    async def list_outbox(
+        self,
+        status: str | None = None,
+        destination_id: int | None = None,
+        limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[OutboxRow]:
+        """Outbox rows, newest first: the queue (pending, retry, sending) or dead rows."""
+        conditions, params = [], []
+        for clause, value in (
+            ("o.status = ?", status),
+            ("o.destination_id = ?", destination_id),
+            ("o.id < ?", before_id),
+        ):
+            if value is not None:
+                conditions.append(clause)
+                params.append(value)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        rows = await self.db.fetch(
+            "SELECT o.id, o.destination_id, c.event_id, o.event_name, o.status, o.attempts, "
+            "o.next_attempt_at, o.last_status, o.last_error, o.created_at FROM outbox o "
+            f"JOIN conversions c ON c.id = o.conversion_id {where} ORDER BY o.id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [OutboxRow(*r) for r in rows]
+
+    async def unresolved_requests(
+        self, destination_id: int, since: float, limit: int = 100
+    ) -> list[str]:
+        """Platform request ids of sent attempts whose processing is not known yet."""
+        rows = await self.db.fetch(
+            "SELECT DISTINCT request_id FROM deliveries WHERE destination_id = ? "
+            "AND status = 'sent' AND request_id IS NOT NULL AND ts >= ? "
+            "AND (diagnostics IS NULL OR diagnostics LIKE 'PROCESSING%') LIMIT ?",
+            (destination_id, since, limit),
+        )
+        return [str(r[0]) for r in rows]
+
+    async def record_diagnostics(self, request_id: str, diagnostics: str) -> int:
+        """What the platform reported later of a request's processing, on its log lines."""
+        return await self.db.execute(
+            "UPDATE deliveries SET diagnostics = ? WHERE request_id = ?",
+            (diagnostics, request_id),
+        )

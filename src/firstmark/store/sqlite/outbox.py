@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.destinations import Attempt, OutboxItem, OutboxTarget
-from firstmark.store.rows.outbox import click_ids_json
+from firstmark.store.rows.outbox import audit_params, click_ids_json
 from firstmark.store.sql.executor import Conn
 from firstmark.store.sql.outbox import OutboxSQL, chunks
 
@@ -21,6 +21,11 @@ _INSERT = (
     "click_ids, sealed_client, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT DO NOTHING"
 )
+
+
+def _logged(a: Attempt) -> tuple[object, ...]:
+    """A delivery log line's values after its timestamp, before the outbox id."""
+    return (a.status, a.http_status, a.latency_ms, a.error, *audit_params(a))
 
 
 class SQLiteOutbox(OutboxSQL):
@@ -113,8 +118,9 @@ class SQLiteOutbox(OutboxSQL):
                     done.append(a)
             await tx.executemany(
                 "INSERT INTO deliveries (outbox_id, destination_id, ts, status, attempt, "
-                "http_status, latency_ms, error) SELECT id, destination_id, ?, ?, attempts, ?, "
-                "?, ? FROM outbox WHERE id = ?",
-                [(now, a.status, a.http_status, a.latency_ms, a.error, a.outbox_id) for a in done],
+                "http_status, latency_ms, error, api_version, consent, identifiers, request_id) "
+                "SELECT id, destination_id, ?, ?, attempts, ?, ?, ?, ?, ?, ?, ? "
+                "FROM outbox WHERE id = ?",
+                [(now, *_logged(a), a.outbox_id) for a in done],
             )
         return len(done)

@@ -27,9 +27,11 @@ from firstmark.store import schema
 from firstmark.store.protocol import ChangeCallback
 from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
+from firstmark.store.sql.audit import AuditSQL
 from firstmark.store.sql.channels import ChannelSQL
 from firstmark.store.sql.costs import CostSQL
 from firstmark.store.sql.funnels import FunnelSQL
+from firstmark.store.sql.privacy import PrivacySQL
 from firstmark.store.sql.qr import QrSQL
 from firstmark.store.sql.schema import SchemaSQL
 from firstmark.store.sql.visits import VisitSQL
@@ -41,6 +43,7 @@ from firstmark.store.sqlite.jobs import SQLiteJobs
 from firstmark.store.sqlite.links import SQLiteLinks
 from firstmark.store.sqlite.outbox import SQLiteOutbox
 from firstmark.store.sqlite.reports import SQLiteReports
+from firstmark.store.sqlite.retention import SQLiteRetention
 from firstmark.store.sqlite.tables import SQLiteTables
 from firstmark.store.sqlite.web import SQLiteWeb
 
@@ -84,6 +87,9 @@ class SQLiteStore(
     VisitSQL,
     FunnelSQL,
     SQLiteWeb,
+    PrivacySQL,
+    AuditSQL,
+    SQLiteRetention,
     SchemaSQL,
 ):
     dialect = SQLITE

@@ -1,8 +1,10 @@
 """The REST API under /api/v1: one module per resource, every route listed here.
 
-`routes` is what app.py mounts, in matching order; a route table or an OpenAPI document
-walks the same list. Handlers parse, call services or the store, and answer JSON; auth.py
-holds the bearer-key check they all start with.
+`routes` is what app.py mounts, in matching order. Every route is declared with
+`contract.op(method, path, handler, scope=..., query=..., body=..., replies=...)`, which
+checks the key's scope, the query and the body before the handler runs and describes the
+operation in /api/v1/openapi.json (openapi.py); tests/web/test_openapi.py fails on a route
+declared any other way.
 """
 
 from __future__ import annotations
@@ -10,16 +12,20 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from firstmark.web.api import (
+    audit,
     calls,
     channels,
     conversions,
     costs,
     destinations,
+    forwarding,
     funnels,
     goals,
     linkcheck,
     links,
     numbers,
+    openapi,
+    privacy,
     qr,
     reports,
     sites,
@@ -41,4 +47,8 @@ routes: list[BaseRoute] = [
     *channels.routes,
     *web.routes,
     *funnels.routes,
+    *privacy.routes,
+    *audit.routes,
+    *forwarding.routes,
+    *openapi.routes,
 ]

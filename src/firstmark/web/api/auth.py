@@ -30,3 +30,9 @@ async def require(request: Request, scope: str) -> ApiKey:
     if key.id is not None and (key.last_used_at is None or now - key.last_used_at > TOUCH_EVERY):
         await store.touch_api_key(key.id, now)
     return key
+
+
+def api_key(request: Request) -> ApiKey:
+    """The key the route's declaration checked (contract.op), for handlers that record who acted."""
+    key: ApiKey = request.state.api_key
+    return key

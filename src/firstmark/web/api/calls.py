@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from firstmark.domain import calls
 from firstmark.domain.calls import STATUSES
+from firstmark.domain.schema import Int, Param, Str
+from firstmark.domain.times import parse_time
 from firstmark.errors import InvalidField
 from firstmark.store import CallQuery
-from firstmark.web.api.auth import require
+from firstmark.web.api.contract import ITEMS, PAGE, op
 from firstmark.web.http import json_response, only_known, query_int
 from firstmark.web.runtime import runtime
 
 
 def _epoch(request: Request, name: str) -> float | None:
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidField(name, f"{name} must be a date or time like 2026-11-25") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    parsed = parse_time(name, request.query_params.get(name) or None)
+    return None if parsed is None else parsed.timestamp()
 
 
 async def list_calls(request: Request) -> Response:
     """The calls log, newest first. Filters: number (id), status (or `qualified`), campaign,
     since/until (ISO dates or times)."""
-    await require(request, "reports:read")
     params = only_known(
         request.query_params, {"number", "status", "campaign", "since", "until", "page", "per_page"}
     )
@@ -70,5 +60,14 @@ async def list_calls(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/calls", list_calls, methods=["GET"]),
-]
+    op("GET", "/api/v1/calls", list_calls,
+       replies=[ITEMS], scope="reports:read", summary="The calls log",
+       query=[
+           Param("number", Int(1), description="a tracking number's id"),
+           Param("status", Str(enum=(*STATUSES, "qualified"))),
+           Param("campaign", Str(max_length=255)),
+           Param("since", Str(max_length=64), description="ISO 8601 date or date-time"),
+           Param("until", Str(max_length=64), description="ISO 8601 date or date-time"),
+           *PAGE,
+       ]),
+]  # fmt: skip

@@ -6,27 +6,32 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from firstmark.domain import conversions
-from firstmark.domain.conversions import Conversion
+from firstmark.config import Settings
+from firstmark.domain import conversions, privacymode
+from firstmark.domain.conversions import Conversion, ConversionInput
 from firstmark.domain.links import short_url
+from firstmark.domain.schema import Anything, Arr, Bool, Obj, OneOf, Param, Str
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import conversions as conversions_service
-from firstmark.web.api.auth import require
+from firstmark.web.api.contract import ITEMS, PAGE, Reply, op
 from firstmark.web.http import json_response, only_known, query_int, read_json
 from firstmark.web.runtime import runtime
 
 BATCH_BODY_LIMIT = 4 * 1024 * 1024
 
 
+def _in_mode(settings: Settings, given: ConversionInput) -> ConversionInput:
+    """Exempt mode keeps a backend's conversion without anything that links its buyer."""
+    return privacymode.exempt_conversion(given) if settings.privacy_mode == "exempt" else given
+
+
 async def create_conversions(request: Request) -> Response:
     """One conversion (201, or 200 with duplicate: true), or {"conversions": [...]} (200)."""
-    await require(request, "events:write")
     data = await read_json(request, limit=BATCH_BODY_LIMIT)
     rt = runtime(request)
     if isinstance(data, dict) and "conversions" in data:
-        checked = conversions.parse_batch(data)
+        checked = [_in_mode(rt.settings, c) for c in conversions.parse_batch(data)]
         results = await conversions_service.record(
             rt.store, rt.signer, checked, batch=True, client_data=rt.client_sealer
         )
@@ -39,7 +44,7 @@ async def create_conversions(request: Request) -> Response:
                 "duplicates": sum(dup for _, dup in results),
             }
         )
-    one = conversions.parse(data)
+    one = _in_mode(rt.settings, conversions.parse(data))
     [(saved, duplicate)] = await conversions_service.record(
         rt.store, rt.signer, [one], client_data=rt.client_sealer
     )
@@ -65,7 +70,6 @@ async def _conversion_json(request: Request, conv: Conversion) -> dict[str, Any]
 
 
 async def list_conversions(request: Request) -> Response:
-    await require(request, "reports:read")
     params = only_known(request.query_params, {"goal", "page", "per_page"})
     page = query_int(request, "page", 1, 1, 1_000_000)
     per_page = query_int(request, "per_page", 50, 1, 500)
@@ -88,7 +92,6 @@ async def list_conversions(request: Request) -> Response:
 
 
 async def get_conversion(request: Request) -> Response:
-    await require(request, "reports:read")
     conv_id: int = request.path_params["conversion_id"]
     conv = await runtime(request).store.get_conversion(conv_id)
     if conv is None:
@@ -96,8 +99,37 @@ async def get_conversion(request: Request) -> Response:
     return json_response(await _conversion_json(request, conv))
 
 
+TEXT = Str(max_length=1024, nullable=True)
+ONE = Obj(
+    {
+        "event_id": Str(max_length=128, description="idempotency key"),
+        "goal": Str(max_length=64),
+        "ts": Anything("ISO 8601 with an offset, or Unix epoch seconds; now when absent"),
+        "value": Anything("amount: a number or a decimal string"),
+        "currency": Str(max_length=3, nullable=True),
+        "order_id": TEXT,
+        "click_token": TEXT,
+        "visitor_id": TEXT,
+        "consent": Anything("consent given by the visitor (see docs/api.md, Conversions)"),
+        "user_data": Anything("e-mail, phone, … hashed before storing"),
+        "client_ip": TEXT,
+        "user_agent": TEXT,
+        "gpc": Bool(),
+        "click_ids": Anything("gclid, fbclid, … by name"),
+        "event_source_url": TEXT,
+    },
+    required=("event_id", "goal"),
+)
+BATCH = Obj({"conversions": Arr(ONE, min_items=1, max_items=conversions.MAX_BATCH)},
+            required=("conversions",))  # fmt: skip
+
 routes = [
-    Route("/api/v1/conversions", create_conversions, methods=["POST"]),
-    Route("/api/v1/conversions", list_conversions, methods=["GET"]),
-    Route("/api/v1/conversions/{conversion_id:int}", get_conversion, methods=["GET"]),
-]
+    op("POST", "/api/v1/conversions", create_conversions, scope="events:write",
+       summary="Record a conversion, or a batch", body=OneOf((BATCH, ONE)),
+       limit=BATCH_BODY_LIMIT,
+       replies=[Reply(201, "Stored"), Reply(200, "A duplicate, or the batch's results")]),
+    op("GET", "/api/v1/conversions", list_conversions, replies=[ITEMS], scope="reports:read",
+       summary="List conversions", query=(Param("goal", Str(max_length=64)), *PAGE)),
+    op("GET", "/api/v1/conversions/{conversion_id:int}", get_conversion,
+       scope="reports:read", summary="One conversion"),
+]  # fmt: skip

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from firstmark.domain import stats
 from firstmark.domain.costs import MAX_FILE_BYTES
 from firstmark.domain.dimensions import COST_GROUPS
+from firstmark.domain.schema import Param, Str
 from firstmark.domain.times import iso
 from firstmark.errors import BodyTooLarge, InvalidField
 from firstmark.services import costs as costs_service
 from firstmark.store import epoch_day
-from firstmark.web.api.auth import require
-from firstmark.web.http import json_response, only_known
+from firstmark.web.api.contract import RANGE, Reply, op
+from firstmark.web.http import bounded, json_response, only_known, read_body
 from firstmark.web.runtime import runtime
 
 IMPORT_OPTIONS = ("preset", "source", "medium", "currency")
@@ -26,12 +27,14 @@ IMPORT_OPTIONS = ("preset", "source", "medium", "currency")
 async def _read_file(request: Request) -> tuple[bytes, dict[str, str]]:
     """The uploaded file and the import options, from a multipart form (field `file`) or a
     raw CSV body with the options in the query string."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FILE_BYTES + 64 * 1024:
-        raise BodyTooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+
+    def too_large() -> BodyTooLarge:
+        return BodyTooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+
     options = dict(request.query_params)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        async with request.form(max_files=1, max_fields=10) as form:
+        form_request = bounded(request, MAX_FILE_BYTES + 64 * 1024, too_large)
+        async with form_request.form(max_files=1, max_fields=10) as form:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise InvalidField(
@@ -40,21 +43,15 @@ async def _read_file(request: Request) -> tuple[bytes, dict[str, str]]:
             data = await upload.read(MAX_FILE_BYTES + 1)
             options.update({k: v for k, v in form.items() if isinstance(v, str)})
     else:
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_FILE_BYTES:
-                break
-        data = bytes(body)
+        data = await read_body(request, MAX_FILE_BYTES, too_large)
     if len(data) > MAX_FILE_BYTES:
-        raise BodyTooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+        raise too_large()
     if not data.strip():
         raise InvalidField("file", "the file is empty", code="required")
     return data, only_known(options, IMPORT_OPTIONS)
 
 
 async def import_costs(request: Request) -> Response:
-    await require(request, "costs:write")
     data, options = await _read_file(request)
     summary = await costs_service.import_file(
         runtime(request).store,
@@ -63,12 +60,12 @@ async def import_costs(request: Request) -> Response:
         source=options.get("source") or None,
         medium=options.get("medium") or None,
         currency=options.get("currency") or None,
+        workers=runtime(request).workers,
     )
     return json_response(summary, 201)
 
 
 async def cost_totals(request: Request) -> Response:
-    await require(request, "reports:read")
     params = only_known(request.query_params, {"from", "to", "group_by"})
     group_by = [g for g in params.get("group_by", "source,medium,campaign").split(",") if g]
     for name in group_by:
@@ -97,7 +94,25 @@ async def cost_totals(request: Request) -> Response:
     )
 
 
-routes = [
-    Route("/api/v1/costs/import", import_costs, methods=["POST"]),
-    Route("/api/v1/costs", cost_totals, methods=["GET"]),
+OPTIONS = [
+    Param("preset", Str(max_length=32), description="the export's format; auto by default"),
+    Param("source", Str(max_length=255)),
+    Param("medium", Str(max_length=255)),
+    Param("currency", Str(max_length=3)),
 ]
+UPLOAD: dict[str, dict[str, Any]] = {
+    "multipart/form-data": {
+        "type": "object",
+        "properties": {"file": {"type": "string", "contentMediaType": "text/csv"}},
+        "required": ["file"],
+    },
+    "text/csv": {"type": "string"},
+}
+
+routes = [
+    op("POST", "/api/v1/costs/import", import_costs, scope="costs:write",
+       summary="Import an ad platform's cost export", query=OPTIONS, uploads=UPLOAD,
+       replies=[Reply(201, "What was imported")]),
+    op("GET", "/api/v1/costs", cost_totals, scope="reports:read", summary="Cost totals",
+       query=(*RANGE, Param("group_by", Str(max_length=255), description="comma-separated"))),
+]  # fmt: skip

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from firstmark.domain import destinations
+from firstmark.domain.audit import key_actor
 from firstmark.domain.destinations import Destination
+from firstmark.domain.schema import Anything, Bool, Int, Obj, Param, Str
 from firstmark.errors import InvalidField, NotFound
 from firstmark.forward.probe import probe
+from firstmark.services import audit
 from firstmark.services import destinations as destinations_service
-from firstmark.web.api.auth import require
+from firstmark.web.api.auth import api_key
+from firstmark.web.api.contract import ITEMS, Reply, op
 from firstmark.web.http import json_response, only_known, query_int, read_json
 from firstmark.web.runtime import runtime
 
@@ -31,17 +36,17 @@ async def _answer(request: Request, dest: Destination, status: int = 200) -> Res
 
 
 async def create_destination(request: Request) -> Response:
-    await require(request, "admin")
+    key = api_key(request)
     rt = runtime(request)
     saved = await destinations_service.create(
         rt.store, rt.credentials_sealer, await read_json(request),
         allow_private=rt.settings.destination_allow_private,
     )  # fmt: skip
+    await audit.record(rt.store, key_actor(key.prefix), "create", "destination", saved.id)
     return await _answer(request, saved, 201)
 
 
 async def list_destinations(request: Request) -> Response:
-    await require(request, "admin")
     store = runtime(request).store
     items = []
     for dest in await store.list_destinations():
@@ -50,12 +55,11 @@ async def list_destinations(request: Request) -> Response:
 
 
 async def get_destination(request: Request) -> Response:
-    await require(request, "admin")
     return await _answer(request, await _found(request))
 
 
 async def update_destination(request: Request) -> Response:
-    await require(request, "admin")
+    key = api_key(request)
     current = await _found(request)
     data = await read_json(request)
     rt = runtime(request)
@@ -63,20 +67,24 @@ async def update_destination(request: Request) -> Response:
         rt.store, rt.credentials_sealer, current, data,
         allow_private=rt.settings.destination_allow_private,
     )  # fmt: skip
+    await audit.record(
+        rt.store, key_actor(key.prefix), "update", "destination", saved.id, audit.fields(data)
+    )
     return await _answer(request, saved)
 
 
 async def delete_destination(request: Request) -> Response:
-    await require(request, "admin")
+    key = api_key(request)
     dest = await _found(request)
     assert dest.id is not None
-    await runtime(request).store.delete_destination(dest.id)
+    store = runtime(request).store
+    await store.delete_destination(dest.id)
+    await audit.record(store, key_actor(key.prefix), "delete", "destination", dest.id)
     return Response(status_code=204)
 
 
 async def list_deliveries(request: Request) -> Response:
     """The delivery log, newest first; `before` (an id) pages back."""
-    await require(request, "reports:read")
     only_known(request.query_params, {"limit", "before"})
     dest = await _found(request)
     assert dest.id is not None
@@ -93,7 +101,6 @@ async def list_deliveries(request: Request) -> Response:
 
 async def replay(request: Request) -> Response:
     """Dead rows of this destination go back to pending (after a fix)."""
-    await require(request, "admin")
     dest = await _found(request)
     replayed = await runtime(request).store.replay_outbox(dest.id)
     return json_response({"replayed": replayed})
@@ -102,7 +109,6 @@ async def replay(request: Request) -> Response:
 async def test_destination(request: Request) -> Response:
     """Send one test event in the platform's test mode; the answer. 409 when the platform
     has no test mode configured (`?live=true` sends a real one where none exists)."""
-    await require(request, "admin")
     only_known(request.query_params, {"live"})
     live = request.query_params.get("live", "false")
     if live not in ("true", "false"):
@@ -121,13 +127,38 @@ async def test_destination(request: Request) -> Response:
     )
 
 
+DESTINATION = Obj(
+    {
+        "platform": Str(enum=destinations.PLATFORMS),
+        "name": Str(max_length=64),
+        "credentials": Obj(extra=Anything(), max_properties=20,
+                           description="the platform's credential fields (sealed at rest)"),
+        "goals": Obj(extra=Str(max_length=128), max_properties=200,
+                     description="goal name → platform event name"),
+        "endpoint_base": Str(max_length=2048, nullable=True),
+        "test_mode": Bool(),
+        "options": Obj(extra=Anything(), max_properties=20),
+        "enabled": Bool(),
+    }
+)  # fmt: skip
+ID = "/api/v1/destinations/{destination_id:int}"
+
 routes = [
-    Route("/api/v1/destinations", create_destination, methods=["POST"]),
-    Route("/api/v1/destinations", list_destinations, methods=["GET"]),
-    Route("/api/v1/destinations/{destination_id:int}", get_destination, methods=["GET"]),
-    Route("/api/v1/destinations/{destination_id:int}", update_destination, methods=["PATCH"]),
-    Route("/api/v1/destinations/{destination_id:int}", delete_destination, methods=["DELETE"]),
-    Route("/api/v1/destinations/{destination_id:int}/deliveries", list_deliveries, methods=["GET"]),
-    Route("/api/v1/destinations/{destination_id:int}/replay", replay, methods=["POST"]),
-    Route("/api/v1/destinations/{destination_id:int}/test", test_destination, methods=["POST"]),
-]
+    op("POST", "/api/v1/destinations", create_destination, scope="admin",
+       summary="Connect an ad platform",
+       body=replace(DESTINATION, required=("platform", "name", "credentials")),
+       replies=[Reply(201, "The destination (credentials never shown)")]),
+    op("GET", "/api/v1/destinations", list_destinations, replies=[ITEMS], scope="admin",
+       summary="List destinations"),
+    op("GET", ID, get_destination, scope="admin", summary="One destination"),
+    op("PATCH", ID, update_destination, scope="admin", summary="Change a destination",
+       body=DESTINATION),
+    op("DELETE", ID, delete_destination, scope="admin", summary="Delete a destination",
+       replies=[Reply(204, "Deleted", media=())]),
+    op("GET", f"{ID}/deliveries", list_deliveries, replies=[ITEMS], scope="reports:read",
+       summary="The delivery log, newest first",
+       query=[Param("limit", Int(1, 1000)), Param("before", Int(0, 2**62))]),
+    op("POST", f"{ID}/replay", replay, scope="admin", summary="Dead deliveries back to pending"),
+    op("POST", f"{ID}/test", test_destination, scope="admin", summary="Send one test event",
+       query=[Param("live", Str(enum=("true", "false")))]),
+]  # fmt: skip

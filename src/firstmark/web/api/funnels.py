@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from firstmark.domain import funnels
+from firstmark.domain.schema import Arr, Int, Obj, Param, Str
 from firstmark.errors import InvalidField
 from firstmark.services import funnels as funnels_service
-from firstmark.web.api.auth import require
+from firstmark.web.api.contract import ITEMS, Reply, op
 from firstmark.web.http import json_response, only_known, read_json
 from firstmark.web.runtime import runtime
 
 
 async def create_funnel(request: Request) -> Response:
-    await require(request, "admin")
     saved = await funnels_service.create(runtime(request).store, await read_json(request))
     return json_response(funnels.to_json(saved), 201)
 
 
 async def list_funnels(request: Request) -> Response:
-    await require(request, "reports:read")
     params = only_known(request.query_params, {"site"})
     site = None
     if "site" in params:
@@ -34,7 +32,6 @@ async def list_funnels(request: Request) -> Response:
 
 
 async def funnel_report(request: Request) -> Response:
-    await require(request, "reports:read")
     params = only_known(request.query_params, funnels_service.REPORT_PARAMS)
     answer = await funnels_service.report(
         runtime(request).store, request.path_params["funnel_id"], params
@@ -42,8 +39,25 @@ async def funnel_report(request: Request) -> Response:
     return json_response(answer)
 
 
+FUNNEL = Obj(
+    {
+        "site": Int(1),
+        "name": Str(max_length=200),
+        "steps": Arr(Obj({"page": Str(max_length=512), "event": Str(max_length=64)}),
+                     max_items=20),
+        "within": Str(enum=("visit", "days")),
+        "days": Int(1, 366),
+    },
+    required=("site", "name", "steps"),
+)  # fmt: skip
+
 routes = [
-    Route("/api/v1/funnels", create_funnel, methods=["POST"]),
-    Route("/api/v1/funnels", list_funnels, methods=["GET"]),
-    Route("/api/v1/funnels/{funnel_id:int}/report", funnel_report, methods=["GET"]),
-]
+    op("POST", "/api/v1/funnels", create_funnel, scope="admin", summary="Create a funnel",
+       body=FUNNEL, replies=[Reply(201, "The funnel")]),
+    op("GET", "/api/v1/funnels", list_funnels,
+       replies=[ITEMS], scope="reports:read", summary="List funnels",
+       query=[Param("site", Int(1))]),
+    op("GET", "/api/v1/funnels/{funnel_id:int}/report", funnel_report, scope="reports:read",
+       summary="A funnel's report",
+       query=[Param(name, Str(max_length=255)) for name in sorted(funnels_service.REPORT_PARAMS)]),
+]  # fmt: skip

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from firstmark.domain import linkcheck as health
 from firstmark.domain.links import Link
 from firstmark.services import linkcheck
 from firstmark.services import links as links_service
-from firstmark.web.api.auth import require
+from firstmark.web.api.contract import op
 from firstmark.web.http import json_response
 from firstmark.web.runtime import runtime
 
@@ -20,7 +19,6 @@ async def _link(request: Request) -> Link:
 
 
 async def link_health(request: Request) -> Response:
-    await require(request, "links:read")
     link = await _link(request)
     assert link.id is not None
     found = await runtime(request).store.health_for([link.id])
@@ -28,7 +26,6 @@ async def link_health(request: Request) -> Response:
 
 
 async def check_link_health(request: Request) -> Response:
-    await require(request, "links:write")
     link = await _link(request)
     rt = runtime(request)
     allow = rt.settings.healthcheck_allow_private
@@ -38,7 +35,6 @@ async def check_link_health(request: Request) -> Response:
 
 
 async def failing_links(request: Request) -> Response:
-    await require(request, "links:read")
     store = runtime(request).store
     active = await linkcheck.active_links(store)
     found = await store.health_for([link.id for link in active if link.id is not None])
@@ -52,7 +48,10 @@ async def failing_links(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/links/{link_id:int}/health", link_health, methods=["GET"]),
-    Route("/api/v1/links/{link_id:int}/health", check_link_health, methods=["POST"]),
-    Route("/api/v1/health/failing", failing_links, methods=["GET"]),
-]
+    op("GET", "/api/v1/links/{link_id:int}/health", link_health, scope="links:read",
+       summary="A link's last destination check"),
+    op("POST", "/api/v1/links/{link_id:int}/health", check_link_health, scope="links:write",
+       summary="Check a link's destination now"),
+    op("GET", "/api/v1/health/failing", failing_links, scope="links:read",
+       summary="Links whose destination fails"),
+]  # fmt: skip

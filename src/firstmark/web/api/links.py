@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from firstmark.domain import links, stats
+from firstmark.domain.audit import key_actor
 from firstmark.domain.dimensions import BREAKDOWN_NAMES, LINK_FILTERS, LINK_GROUPS
 from firstmark.domain.links import Prepared
+from firstmark.domain.schema import Anything, Arr, Bool, Int, Obj, Param, Str
 from firstmark.domain.times import iso
+from firstmark.domain.utm import UTM_FIELDS
 from firstmark.errors import InvalidField
+from firstmark.services import audit
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.store import LinkQuery
-from firstmark.web.api.auth import require
+from firstmark.web.api.auth import api_key
+from firstmark.web.api.contract import ITEMS, PAGE, RANGE, Reply, op
 from firstmark.web.http import json_response, only_known, query_int, read_json
 from firstmark.web.runtime import runtime
 
@@ -37,16 +42,16 @@ def _answer(request: Request, prepared: Prepared, status: int = 200) -> JSONResp
 
 
 async def create_link(request: Request) -> Response:
-    await require(request, "links:write")
+    key = api_key(request)
     data = await read_json(request)
     rt = runtime(request)
     prepared = await links_service.create_link(rt.store, links_service.policy(rt.settings), data)
     rt.cache.invalidate(prepared.link)
+    await audit.record(rt.store, key_actor(key.prefix), "create", "link", prepared.link.id)
     return _answer(request, prepared, 201)
 
 
 async def list_links(request: Request) -> Response:
-    await require(request, "links:read")
     params = only_known(request.query_params, {*LINK_FILTERS, "q", "archived", "page", "per_page"})
     archived_raw = params.get("archived", "false")
     archived: bool | None = {"true": True, "false": False, "all": None}.get(archived_raw, False)
@@ -80,14 +85,13 @@ async def list_links(request: Request) -> Response:
 
 
 async def get_link(request: Request) -> Response:
-    await require(request, "links:read")
     rt = runtime(request)
     link = await links_service.get_link(rt.store, _link_id(request))
     return json_response(links.to_json(link, rt.settings.base_url))
 
 
 async def update_link(request: Request) -> Response:
-    await require(request, "links:write")
+    key = api_key(request)
     data = await read_json(request)
     rt = runtime(request)
     before = await links_service.get_link(rt.store, _link_id(request))
@@ -96,20 +100,23 @@ async def update_link(request: Request) -> Response:
     )
     children = await qr_service.follow_parent(rt.store, prepared.link)
     rt.cache.invalidate(before, prepared.link, *children)
+    await audit.record(
+        rt.store, key_actor(key.prefix), "update", "link", before.id, audit.fields(data)
+    )
     return _answer(request, prepared)
 
 
 async def archive_link(request: Request) -> Response:
-    await require(request, "links:write")
+    key = api_key(request)
     rt = runtime(request)
     link = await links_service.archive_link(rt.store, _link_id(request))
     children = await qr_service.follow_parent(rt.store, link)
     rt.cache.invalidate(link, *children)
+    await audit.record(rt.store, key_actor(key.prefix), "archive", "link", link.id)
     return Response(status_code=204)
 
 
 async def link_stats(request: Request) -> Response:
-    await require(request, "reports:read")
     params = only_known(request.query_params, {"from", "to", "interval"})
     store = runtime(request).store
     link = await links_service.get_link(store, _link_id(request))
@@ -136,7 +143,6 @@ async def link_stats(request: Request) -> Response:
 
 
 async def group_stats(request: Request) -> Response:
-    await require(request, "reports:read")
     params = only_known(request.query_params, {"from", "to", "group_by"})
     group_by = params.get("group_by", "")
     if group_by not in LINK_GROUPS:
@@ -182,12 +188,53 @@ async def group_stats(request: Request) -> Response:
     return json_response(body)
 
 
+TEXT = Str(max_length=2048, nullable=True)
+LINK_BODY = Obj(
+    {
+        "destination": Str(max_length=4096, description="http(s) URL the link redirects to"),
+        "code": Str(max_length=128, nullable=True),
+        "domain": Str(max_length=255, nullable=True),
+        **{name: TEXT for name in UTM_FIELDS},
+        "campaign": TEXT,
+        "placement": TEXT,
+        "tags": Arr(Str(max_length=64), max_items=50, nullable=True),
+        "kind": Str(enum=("link", "qr")),
+        "redirect_status": Int(301, 308),
+        "forward_query": Bool(),
+        "click_token": Bool(),
+        "noindex": Bool(),
+        "valid_from": Str(max_length=64, format="date-time", nullable=True),
+        "expires_at": Str(max_length=64, format="date-time", nullable=True),
+        "fallback_url": Str(max_length=4096, nullable=True),
+        "max_hits": Int(1, nullable=True),
+        "password": Str(max_length=1024, nullable=True),
+        "rules": Anything("device/country/language targets (see docs/api.md, Rules)"),
+        **{name: Anything("read-only; ignored") for name in links.READ_ONLY},
+    }
+)
+NEW_LINK = replace(LINK_BODY, required=("destination",))
+LINK_QUERY = (
+    *(Param(name, Str(max_length=255)) for name in LINK_FILTERS),
+    Param("q", Str(max_length=255), description="search in code, destination and campaign"),
+    Param("archived", Str(enum=("true", "false", "all"))),
+    *PAGE,
+)
+STATS_QUERY = (*RANGE, Param("interval", Str(max_length=16), description="hour or day"))
+GROUP_QUERY = (*RANGE, Param("group_by", Str(enum=LINK_GROUPS), required=True))
+ID = "/api/v1/links/{link_id:int}"
+
 routes = [
-    Route("/api/v1/links", create_link, methods=["POST"]),
-    Route("/api/v1/links", list_links, methods=["GET"]),
-    Route("/api/v1/links/{link_id:int}", get_link, methods=["GET"]),
-    Route("/api/v1/links/{link_id:int}", update_link, methods=["PATCH"]),
-    Route("/api/v1/links/{link_id:int}", archive_link, methods=["DELETE"]),
-    Route("/api/v1/links/{link_id:int}/stats", link_stats, methods=["GET"]),
-    Route("/api/v1/stats", group_stats, methods=["GET"]),
-]
+    op("POST", "/api/v1/links", create_link, scope="links:write", summary="Create a link",
+       body=NEW_LINK, replies=[Reply(201, "The link, with UTM warnings")]),
+    op("GET", "/api/v1/links", list_links,
+       replies=[ITEMS], scope="links:read", summary="List links",
+       query=LINK_QUERY),
+    op("GET", ID, get_link, scope="links:read", summary="One link"),
+    op("PATCH", ID, update_link, scope="links:write", summary="Change a link", body=LINK_BODY),
+    op("DELETE", ID, archive_link, scope="links:write", summary="Archive a link",
+       replies=[Reply(204, "Archived", media=())]),
+    op("GET", f"{ID}/stats", link_stats, scope="reports:read", summary="A link's stats",
+       query=STATS_QUERY),
+    op("GET", "/api/v1/stats", group_stats, scope="reports:read",
+       summary="Totals grouped by a link field", query=GROUP_QUERY),
+]  # fmt: skip

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from firstmark.domain import attribution, groupings, reports
 from firstmark.domain.money import currency as check_currency
+from firstmark.domain.schema import Param, Str
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import reports as reports_service
 from firstmark.services.reports import Window
-from firstmark.web.api.auth import require
+from firstmark.web.api.contract import RANGE as SPAN
+from firstmark.web.api.contract import Reply, op
 from firstmark.web.http import json_response, only_known
 from firstmark.web.runtime import runtime
 
@@ -34,7 +35,6 @@ def _csv(body: str, name: str) -> Response:
 
 
 async def overview(request: Request) -> Response:
-    await require(request, "reports:read")
     params = _params(request, RANGE)
     window = Window.of(params)
     requested = check_currency(params.get("currency"))
@@ -55,7 +55,6 @@ async def overview(request: Request) -> Response:
 
 
 async def table(request: Request) -> Response:
-    await require(request, "reports:read")
     name = request.path_params["name"]
     if name == "table":
         params = _params(request, RANGE | {"group_by"})
@@ -85,7 +84,6 @@ async def table(request: Request) -> Response:
 
 
 async def attribution_report(request: Request) -> Response:
-    await require(request, "reports:read")
     params = _params(request, RANGE | {"group_by", "half_life_days"})
     dims = groupings.parse_dimensions(params.get("group_by", "source,medium"))
     half_life = reports_service.half_life(params.get("half_life_days"))
@@ -107,8 +105,20 @@ async def attribution_report(request: Request) -> Response:
     )
 
 
+FORMAT = Param("format", Str(enum=("json", "csv")))
+CURRENCY = Param("currency", Str(max_length=3), description="report in this currency")
+GROUP_BY = Param("group_by", Str(max_length=255), description="dimensions, comma-separated")
+CSV_OR_JSON = Reply(200, "The report (CSV with format=csv)", media=("application/json", "text/csv"))
+
 routes = [
-    Route("/api/v1/reports/overview", overview, methods=["GET"]),
-    Route("/api/v1/reports/attribution", attribution_report, methods=["GET"]),
-    Route("/api/v1/reports/{name}", table, methods=["GET"]),
-]
+    op("GET", "/api/v1/reports/overview", overview, scope="reports:read",
+       summary="Totals and a daily series", query=(*SPAN, CURRENCY, FORMAT),
+       replies=[CSV_OR_JSON]),
+    op("GET", "/api/v1/reports/attribution", attribution_report, scope="reports:read",
+       summary="Attribution models compared",
+       query=(*SPAN, CURRENCY, FORMAT, GROUP_BY, Param("half_life_days", Str(max_length=16))),
+       replies=[CSV_OR_JSON]),
+    op("GET", "/api/v1/reports/{name}", table, scope="reports:read",
+       summary="A report table (channel, campaign, … or table with group_by)",
+       query=(*SPAN, CURRENCY, FORMAT, GROUP_BY), replies=[CSV_OR_JSON]),
+]  # fmt: skip

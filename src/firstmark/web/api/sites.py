@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from firstmark.domain import sites
+from firstmark.domain.schema import Arr, Obj, Str
 from firstmark.errors import InvalidField
 from firstmark.services import sites as sites_service
-from firstmark.web.api.auth import require
+from firstmark.web.api.contract import ITEMS, Reply, op
 from firstmark.web.http import json_response, read_json
 from firstmark.web.runtime import runtime
 
 
 async def create_site(request: Request) -> Response:
-    await require(request, "admin")
     rt = runtime(request)
     saved = await sites_service.create(rt.store, await read_json(request))
     rt.sites.invalidate(saved.key)
@@ -24,7 +23,6 @@ async def create_site(request: Request) -> Response:
 
 async def update_site(request: Request) -> Response:
     """Replace the hosts of a site: `{"hosts": [...]}`."""
-    await require(request, "admin")
     rt = runtime(request)
     data = await read_json(request)
     if not isinstance(data, dict) or set(data) != {"hosts"}:
@@ -36,14 +34,18 @@ async def update_site(request: Request) -> Response:
 
 
 async def list_sites(request: Request) -> Response:
-    await require(request, "admin")
     rt = runtime(request)
     base = rt.settings.base_url
     return json_response({"items": [sites.to_json(s, base) for s in await rt.store.list_sites()]})
 
 
+HOSTS = Arr(Str(max_length=255), max_items=100)
+
 routes = [
-    Route("/api/v1/sites", create_site, methods=["POST"]),
-    Route("/api/v1/sites", list_sites, methods=["GET"]),
-    Route("/api/v1/sites/{site_id:int}", update_site, methods=["PATCH"]),
-]
+    op("POST", "/api/v1/sites", create_site, scope="admin", summary="Create a site",
+       body=Obj({"name": Str(max_length=200), "hosts": HOSTS}, required=("hosts",)),
+       replies=[Reply(201, "The site, with its script snippet")]),
+    op("GET", "/api/v1/sites", list_sites, replies=[ITEMS], scope="admin", summary="List sites"),
+    op("PATCH", "/api/v1/sites/{site_id:int}", update_site, scope="admin",
+       summary="Replace a site's hosts", body=Obj({"hosts": HOSTS}, required=("hosts",))),
+]  # fmt: skip

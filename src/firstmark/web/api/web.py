@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from firstmark.domain import web
+from firstmark.domain.schema import Param, Str
 from firstmark.services import web as web_service
-from firstmark.web.api.auth import require
+from firstmark.web.api.contract import Reply, op
 from firstmark.web.http import json_response, only_known
 from firstmark.web.runtime import runtime
 
 
 async def web_report(request: Request) -> Response:
-    await require(request, "reports:read")
     name = request.path_params["report"]
     params = only_known(request.query_params, set(web.PARAMS))
     answer, rows = await web_service.report(runtime(request).store, name, params)
@@ -27,4 +26,11 @@ async def web_report(request: Request) -> Response:
     return json_response(answer)
 
 
-routes = [Route("/api/v1/web/{report}", web_report, methods=["GET"])]
+CSV_OR_JSON = Reply(200, "The report (CSV with format=csv)", media=("application/json", "text/csv"))
+
+routes = [
+    op("GET", "/api/v1/web/{report}", web_report, scope="reports:read",
+       summary="A web analytics report of a site",
+       query=[Param(name, Str(max_length=255)) for name in sorted(web.PARAMS)],
+       replies=[CSV_OR_JSON]),
+]  # fmt: skip

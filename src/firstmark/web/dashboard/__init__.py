@@ -11,12 +11,16 @@ from starlette.routing import BaseRoute
 
 from firstmark.web.dashboard import (
     account,
+    analytics,
+    channels,
     costs,
     destinations,
+    forwarding,
     goals,
     links,
     numbers,
     pages,
+    privacy,
     qr,
     reports,
 )
@@ -34,5 +38,9 @@ routes: list[BaseRoute] = [
     *goals.routes,
     *numbers.routes,
     *destinations.routes,
+    *analytics.routes,
+    *channels.routes,
+    *privacy.routes,
+    *forwarding.routes,
     pages.fallback,
 ]

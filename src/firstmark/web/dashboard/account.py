@@ -12,9 +12,10 @@ from starlette.routing import Route
 
 from firstmark.domain.passwords import MIN_LENGTH, check_password
 from firstmark.errors import InvalidField
+from firstmark.services import audit
 from firstmark.services import users as users_service
 from firstmark.web.dashboard.pages import client_address, throttled
-from firstmark.web.dashboard.views import Ctx, page
+from firstmark.web.dashboard.views import Ctx, actor, page
 
 
 async def account(ctx: Ctx) -> Response:
@@ -38,16 +39,19 @@ async def _change_password(ctx: Ctx) -> tuple[dict[str, str], int]:
     if wait:
         return {"current": throttled(wait), "retry_after": str(wait)}, 429
     user = await users_service.find(ctx.store, ctx.session.username)
-    if not check_password(ctx.value("current"), user.password_hash):
+    if not await ctx.runtime.workers.thread(
+        check_password, ctx.value("current"), user.password_hash
+    ):
         throttle.failed(address, account_key)
         return {"current": "That is not your current password."}, 422
     new, repeat = ctx.value("password"), ctx.value("repeat")
     if new != repeat:
         return {"repeat": "The two new passwords differ."}, 422
     try:
-        await users_service.set_password(ctx.store, user, new)
+        await users_service.set_password(ctx.store, user, new, ctx.runtime.workers)
     except InvalidField as exc:
         return {"password": exc.message}, 422
+    await audit.record(ctx.store, actor(ctx), "password", "user", user.username)
     # Every session of the user has ended, this one too: this browser gets a new one.
     ctx.session = await ctx.dashboard.sessions.start(ctx.store, user)
     ctx.new_session = True

@@ -82,6 +82,7 @@ async def costs_page(ctx: Ctx) -> Response:
             source=values["source"] or None,
             medium=values["medium"] or None,
             currency=values["currency"] or None,
+            workers=ctx.runtime.workers,
         )
     except InvalidFile as exc:
         message = f"{len(exc.errors)} row(s) have errors; nothing was imported."

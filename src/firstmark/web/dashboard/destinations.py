@@ -22,9 +22,10 @@ from firstmark.domain.destinations import CREDENTIALS, OPTIONS, PLATFORMS, Desti
 from firstmark.errors import Conflict, FirstmarkError, InvalidField, NotFound
 from firstmark.forward.probe import probe
 from firstmark.forward.tokens import ReauthNeeded, TokenUnavailable
+from firstmark.services import audit
 from firstmark.services import destinations as destinations_service
 from firstmark.web.dashboard.sessions import PATH
-from firstmark.web.dashboard.views import Ctx, page
+from firstmark.web.dashboard.views import Ctx, actor, page
 
 OAUTH_COOKIE = "fm_oauth"
 OAUTH_SECONDS = 600  # the time a user has to grant access at the platform
@@ -190,6 +191,7 @@ async def create_destination(ctx: Ctx) -> Response:
         )
     except (InvalidField, Conflict) as exc:
         return await _form(ctx, platform, None, 422, _values(ctx), {_error_field(exc): exc.message})
+    await audit.record(ctx.store, actor(ctx), "create", "destination", saved.id)
     return ctx.redirect(
         f"/dashboard/destinations/{saved.id}", flash={"message": f"Destination {saved.name} added."}
     )
@@ -221,6 +223,14 @@ async def update_destination(ctx: Ctx) -> Response:
         return await _form(
             ctx, dest.platform, dest, 422, _values(ctx), {_error_field(exc): exc.message}
         )
+    await audit.record(
+        ctx.store,
+        actor(ctx),
+        "update",
+        "destination",
+        saved.id,
+        audit.fields(body),
+    )
     return ctx.redirect(
         f"/dashboard/destinations/{saved.id}", flash={"message": f"{saved.name} saved."}
     )
@@ -233,6 +243,7 @@ async def toggle_destination(ctx: Ctx) -> Response:
         ctx.store, ctx.runtime.credentials_sealer, dest, {"enabled": enable}
     )
     state = "enabled" if saved.enabled else "disabled"
+    await audit.record(ctx.store, actor(ctx), state[:-1], "destination", saved.id)
     return ctx.redirect("/dashboard/destinations", flash={"message": f"{saved.name} {state}."})
 
 
@@ -334,6 +345,7 @@ async def oauth_callback(ctx: Ctx) -> Response:
     assert dest.id is not None
     ctx.runtime.forwarder.tokens.forget(dest.id)
     saved = await destinations_service.connect(ctx.store, sealer, dest, refresh)
+    await audit.record(ctx.store, actor(ctx), "connect", "destination", saved.id)
     return _done(ctx, back, message=f"{saved.name} connected.")
 
 

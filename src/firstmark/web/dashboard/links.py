@@ -14,11 +14,12 @@ from firstmark.domain.dimensions import BREAKDOWN_NAMES, LINK_FILTERS
 from firstmark.domain.links import Link
 from firstmark.domain.utm import UTM_FIELDS, UtmWarning, taxonomy_warnings
 from firstmark.errors import Conflict, InvalidField
+from firstmark.services import audit
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
 from firstmark.store import LinkQuery
 from firstmark.web.dashboard import charts, forms, qr
-from firstmark.web.dashboard.views import Ctx, column, date_range, day_labels, page
+from firstmark.web.dashboard.views import Ctx, actor, column, date_range, day_labels, page
 
 PER_PAGE = 25
 BREAKDOWN_ROWS = 10
@@ -140,6 +141,7 @@ async def link_new(ctx: Ctx) -> Response:
         return ctx.render("link_form.html", 422, **context)
     link = prepared.link
     ctx.runtime.cache.invalidate(link)
+    await audit.record(ctx.store, actor(ctx), "create", "link", link.id)
     flash: dict[str, Any] = {"message": f"Created {links.short_url(link, ctx.settings.base_url)}"}
     if prepared.warnings:
         flash["warnings"] = _warnings_by_field(prepared.warnings)
@@ -170,6 +172,14 @@ async def link_edit(ctx: Ctx) -> Response:
         context = await _form_context(ctx, values, link=link, errors=_error(exc))
         return ctx.render("link_form.html", 422, **context)
     ctx.runtime.cache.invalidate(link, prepared.link)
+    await audit.record(
+        ctx.store,
+        actor(ctx),
+        "update",
+        "link",
+        link.id,
+        audit.fields(data),
+    )
     flash: dict[str, Any] = {"message": "Saved."}
     if prepared.warnings:
         flash["warnings"] = _warnings_by_field(prepared.warnings)
@@ -259,6 +269,7 @@ async def link_detail(ctx: Ctx) -> Response:
 async def link_archive(ctx: Ctx) -> Response:
     link = await links_service.archive_link(ctx.store, _link_id(ctx))
     ctx.runtime.cache.invalidate(link)
+    await audit.record(ctx.store, actor(ctx), "archive", "link", link.id)
     message = f"Archived {link.code}: it now answers 410 Gone (or its fallback URL)."
     return ctx.redirect(f"/dashboard/links/{link.id}", flash={"message": message})
 

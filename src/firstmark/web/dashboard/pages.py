@@ -1,4 +1,4 @@
-"""The dashboard's own pages: login, overview, campaigns and channels, API keys, settings.
+"""The dashboard's own pages: login, overview, campaigns (links grouped), API keys, settings.
 
 The other pages have their own modules (links.py, qr.py, reports.py, ...); __init__.py lists
 every route. Handlers parse, call domain and store, render a template from templates/dashboard/.
@@ -21,6 +21,7 @@ from firstmark.domain.keys import SCOPES, parse_scopes
 from firstmark.domain.passwords import check_password, hash_password
 from firstmark.domain.utm import taxonomy
 from firstmark.errors import InvalidField, NotFound
+from firstmark.services import audit
 from firstmark.services import calls as calls_service
 from firstmark.services import keys as keys_service
 from firstmark.store import CallTotal, GroupRow
@@ -30,6 +31,7 @@ from firstmark.web.dashboard.views import (
     HEADERS,
     Ctx,
     Dashboard,
+    actor,
     column,
     date_range,
     day_labels,
@@ -52,6 +54,7 @@ class NavItem:
 # costs, attribution) take their place here and nowhere else.
 NAV = (
     NavItem("/dashboard", "Overview"),
+    NavItem("/dashboard/web", "Web"),
     NavItem("/dashboard/campaigns", "Campaigns"),
     NavItem("/dashboard/channels", "Channels"),
     NavItem("/dashboard/links", "Links"),
@@ -64,16 +67,24 @@ NAV = (
 )
 NAV_ADMIN = (
     NavItem("/dashboard/destinations", "Destinations"),
+    NavItem("/dashboard/forwarding", "Forwarding"),
     NavItem("/dashboard/keys", "API keys"),
     NavItem("/dashboard/settings", "Settings"),
+    NavItem("/dashboard/privacy", "Privacy"),
+    NavItem("/dashboard/audit", "Audit log"),
 )
 
 GROUP_PAGES = {
     "campaigns": (
         "Campaigns",
-        {"campaign": "Campaign", "utm_campaign": "utm_campaign", "tag": "Tag"},
+        {
+            "campaign": "Campaign",
+            "utm_campaign": "utm_campaign",
+            "tag": "Tag",
+            "utm_source": "utm_source",
+            "utm_medium": "utm_medium",
+        },
     ),
-    "channels": ("Channels", {"utm_source": "utm_source", "utm_medium": "utm_medium"}),
 }
 
 
@@ -118,7 +129,10 @@ async def login(ctx: Ctx) -> Response:
         answer.headers["retry-after"] = str(wait)
         return answer
     user = await ctx.store.user_by_name(username) if username else None
-    password_ok = check_password(ctx.value("password"), user.password_hash if user else _NO_USER)
+    # scrypt on a worker thread: a login must not hold every redirect for 50-100 ms.
+    password_ok = await ctx.runtime.workers.thread(
+        check_password, ctx.value("password"), user.password_hash if user else _NO_USER
+    )
     if user is None or not password_ok:
         throttle.failed(address, account)
         error = "Wrong username or password."
@@ -260,7 +274,8 @@ async def keys(ctx: Ctx) -> Response:
             errors[exc.field or "scope"] = exc.message
             status = 422
         else:
-            shown, _ = await keys_service.create(ctx.store, scopes, name)
+            shown, made = await keys_service.create(ctx.store, scopes, name)
+            await audit.record(ctx.store, actor(ctx), "create", "key", made.prefix)
             name, chosen = "", []
     return ctx.render(
         "keys.html",
@@ -278,6 +293,7 @@ async def revoke_key(ctx: Ctx) -> Response:
     prefix = ctx.request.path_params["prefix"]
     if not await ctx.store.revoke_api_key(prefix):
         return ctx.redirect("/dashboard/keys", flash={"error": f"No key fm_{prefix}_…"})
+    await audit.record(ctx.store, actor(ctx), "revoke", "key", prefix)
     return ctx.redirect("/dashboard/keys", flash={"message": f"Revoked fm_{prefix}_…"})
 
 
@@ -342,7 +358,6 @@ routes = [
     Route("/dashboard/login", page(login, login=False), methods=["GET", "POST"]),
     Route("/dashboard/logout", page(logout), methods=["POST"]),
     Route("/dashboard/campaigns", page(groups), methods=["GET"]),
-    Route("/dashboard/channels", page(groups), methods=["GET"]),
     Route("/dashboard/keys", page(keys), methods=["GET", "POST"]),
     Route("/dashboard/keys/{prefix}/revoke", page(revoke_key), methods=["POST"]),
     Route("/dashboard/settings", page(settings_page), methods=["GET"]),

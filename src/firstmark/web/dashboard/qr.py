@@ -20,11 +20,12 @@ from firstmark.domain.placements import Placement
 from firstmark.domain.qr import ERROR_LEVELS, FORMATS, MIN_QUIET_ZONE, OPTION_NAMES, parse_options
 from firstmark.domain.qrrender import MAX_LOGO_BYTES, read_logo
 from firstmark.errors import Conflict, InvalidField
+from firstmark.services import audit
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.store import CallTotal
-from firstmark.web.dashboard.views import HEADERS, Ctx, page
+from firstmark.web.dashboard.views import HEADERS, Ctx, actor, page
 from firstmark.web.http import placements_zip
 
 DEFAULTS = {
@@ -68,7 +69,9 @@ async def designer(
     check = None
     try:
         options = parse_options(chosen)
-        rendered = await qr_service.render_link(ctx.store, ctx.settings, link, options)
+        rendered = await qr_service.render_link(
+            ctx.store, ctx.settings, link, options, ctx.runtime.workers
+        )
         check = rendered.check
     except InvalidField as exc:
         errors[exc.field or "format"] = exc.message
@@ -115,7 +118,9 @@ async def qr_image(ctx: Ctx) -> Response:
     link = await _link(ctx)
     query = ctx.request.query_params
     options = parse_options({k: v for k, v in query.items() if k != "download"})
-    rendered = await qr_service.render_link(ctx.store, ctx.settings, link, options)
+    rendered = await qr_service.render_link(
+        ctx.store, ctx.settings, link, options, ctx.runtime.workers
+    )
     how = "attachment" if query.get("download") else "inline"
     return Response(
         rendered.body,
@@ -133,7 +138,9 @@ async def qr_check(ctx: Ctx) -> Response:
     link = await _link(ctx)
     try:
         options = parse_options(dict(ctx.request.query_params))
-        rendered = await qr_service.render_link(ctx.store, ctx.settings, link, options)
+        rendered = await qr_service.render_link(
+            ctx.store, ctx.settings, link, options, ctx.runtime.workers
+        )
     except InvalidField as exc:
         return JSONResponse(
             {"error": {"code": exc.code, "message": exc.message, "field": exc.field}},
@@ -157,7 +164,7 @@ async def upload_logo(ctx: Ctx) -> Response:
         upload = await ctx.file("logo_file", MAX_LOGO_BYTES)
         if upload is None:
             raise InvalidField("logo", "choose a PNG or SVG image to upload")
-        logo = await ctx.store.insert_logo(read_logo(upload[1]))
+        logo = await ctx.store.insert_logo(await ctx.runtime.workers.process(read_logo, upload[1]))
     except InvalidField as exc:
         return ctx.redirect(_back(link, options), flash={"qr_errors": {"logo": exc.message}})
     # A logo needs level H; the print check says so, the designer sets it.
@@ -202,6 +209,9 @@ async def upload_placements(ctx: Ctx) -> Response:
     ctx.runtime.cache.invalidate(
         *(Link(destination="", code=p.code, domain=p.domain) for p in saved)
     )
+    await audit.record(
+        ctx.store, actor(ctx), "add_placements", "link", link.id, {"count": len(saved)}
+    )
     message = f"Added {len(saved)} placement(s)."
     return ctx.redirect(f"/dashboard/links/{link.id}#placements", flash={"message": message})
 
@@ -209,7 +219,9 @@ async def upload_placements(ctx: Ctx) -> Response:
 async def export_zip(ctx: Ctx) -> Response:
     link = await _link(ctx)
     options = parse_options(dict(ctx.request.query_params))
-    body, count = await qr_service.export_zip(ctx.store, ctx.settings, link, options)
+    body, count = await qr_service.export_zip(
+        ctx.store, ctx.settings, link, options, ctx.runtime.workers
+    )
     return placements_zip(body, count, link.code, HEADERS)
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import attribution, dimensions, reports
+from firstmark.domain import attribution, dimensions, groupings, reports
 from firstmark.domain.money import currency as check_currency
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import reports as reports_service
@@ -33,6 +33,7 @@ DIMENSION_LABELS = {
     "content": "Content",
     "link": "Link",
     "day": "Day",
+    "channel": "Channel",
 }
 # Group-by choices of the attribution page: (value of group_by, label).
 ATTRIBUTION_GROUPS = {
@@ -41,6 +42,7 @@ ATTRIBUTION_GROUPS = {
     "campaign": "Campaign",
     "content": "Content",
     "link": "Link",
+    "channel": "Channel",
 }
 MODEL_LABELS = {
     "first_touch": "First touch",
@@ -153,7 +155,7 @@ def _attribution_query(ctx: Ctx, params: Params) -> tuple[tuple[str, ...], str, 
     except InvalidField as exc:
         params.errors["half_life_days"] = exc.message
         half_life = attribution.DEFAULT_HALF_LIFE_DAYS
-    return reports.parse_dimensions(group_by), group_by, half_life, raw
+    return groupings.parse_dimensions(group_by), group_by, half_life, raw
 
 
 async def attribution_page(ctx: Ctx) -> Response:

@@ -27,9 +27,11 @@ from firstmark import __version__
 from firstmark.config import Settings
 from firstmark.domain import kpis, stats
 from firstmark.domain.phones import display
+from firstmark.domain.schema import clean_text
 from firstmark.errors import BodyTooLarge, FirstmarkError, InvalidField, NotFound
 from firstmark.store import Store
 from firstmark.web.dashboard.sessions import COOKIE, FLASH_COOKIE, Session, Sessions
+from firstmark.web.http import bounded
 from firstmark.web.runtime import Runtime, runtime
 from firstmark.web.throttle import login_throttle
 
@@ -74,6 +76,14 @@ def _when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "—" if value is None else value.strftime(fmt)
 
 
+def _when_ts(value: float | None) -> str:
+    """Epoch seconds for a page; a stored value no datetime can hold shows as a dash."""
+    try:
+        return _when(None if value is None else datetime.fromtimestamp(value, UTC))
+    except (ValueError, OverflowError, OSError):
+        return "—"
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_load),
@@ -88,7 +98,7 @@ def environment() -> jinja2.Environment:
     env.filters["when"] = _when
     env.filters["dec"] = _decimal
     env.filters["phone"] = display
-    env.filters["ts"] = lambda value: _when(datetime.fromtimestamp(value, UTC))
+    env.filters["ts"] = _when_ts
     env.globals["version"] = __version__
     return env
 
@@ -219,14 +229,16 @@ def safe_next(target: str | None) -> str:
 async def read_form(request: Request, upload: int = 0) -> FormData:
     """The POSTed form. Pages that take a file say how large it may be (`upload` bytes); the
     others take no file at all."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > FORM_LIMIT + upload:
-        limit = (
-            f"{upload // 2**20} MB" if upload >= 2**20 else f"{(upload + FORM_LIMIT) // 1024} KB"
-        )
-        raise BodyTooLarge(f"the upload is larger than {limit}")
-    return await request.form(
+    limit = f"{upload // 2**20} MB" if upload >= 2**20 else f"{(upload + FORM_LIMIT) // 1024} KB"
+    form_request = bounded(
+        request, FORM_LIMIT + upload, lambda: BodyTooLarge(f"the upload is larger than {limit}")
+    )
+    form = await form_request.form(
         max_files=1 if upload else 0, max_fields=200, max_part_size=FORM_LIMIT
+    )
+    # NUL and invalid text cannot be stored on every engine and no form field wants them.
+    return FormData(
+        [(clean_text(k), clean_text(v) if isinstance(v, str) else v) for k, v in form.multi_items()]
     )
 
 
@@ -285,3 +297,8 @@ def page(
 
     endpoint.__name__ = handler.__name__
     return endpoint
+
+
+def actor(ctx: Ctx) -> str:
+    """Who the audit log names for this request: the signed-in user."""
+    return f"user:{ctx.session.username or ''}"
