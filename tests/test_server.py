@@ -7,6 +7,7 @@ SQLite file in tmp_path, and kills it in `finally` whatever happens.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sqlite3
 from collections.abc import Iterator
@@ -201,6 +202,8 @@ async def click_loop(port: int, path: str, clicks: Iterator[int], answered: list
         return  # killed: reset or closed
     finally:
         writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
 
 
 @pytest.mark.slow

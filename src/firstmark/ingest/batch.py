@@ -212,6 +212,11 @@ class BatchWriter(Generic[T]):
             except Exception as exc:
                 failures += 1
                 self.failures += 1
+                # The database is away: keep answering clicks into the whole memory ceiling
+                # (FIRSTMARK_HIT_BUFFER) rather than stall; the next write measures again.
+                self.rate.cap = self.ceiling
+                self._set_ready()
+                self._space.set()
                 delay = min(0.1 * 2**failures, 5.0)
                 log.warning(
                     "writing %d %s failed (%s); retrying in %.1f s",
