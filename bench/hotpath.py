@@ -26,6 +26,7 @@ import gc
 import sys
 import tempfile
 import time
+from ipaddress import IPv4Address, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,10 @@ UA = (
 )
 
 
-def scope(code: str, port: int) -> dict[str, Any]:
+def scope(code: str, port: int, forwarded_for: str = "") -> dict[str, Any]:
+    headers = [(b"host", b"127.0.0.1:8000"), (b"user-agent", UA), (b"accept", b"*/*")]
+    if forwarded_for:
+        headers.append((b"x-forwarded-for", forwarded_for.encode()))
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -54,11 +58,7 @@ def scope(code: str, port: int) -> dict[str, Any]:
         "raw_path": f"/{code}".encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [
-            (b"host", b"127.0.0.1:8000"),
-            (b"user-agent", UA),
-            (b"accept", b"*/*"),
-        ],
+        "headers": headers,
         "client": ("127.0.0.1", port),
         "server": ("127.0.0.1", 8000),
     }
@@ -122,6 +122,13 @@ async def main() -> None:
     parser.add_argument("--links", type=int, default=100)
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument("--visitors", type=int, default=64, help="distinct client ports")
+    parser.add_argument(
+        "--traffic",
+        choices=("real", "one-client"),
+        default="real",
+        help="real: each click from its own address through a trusted proxy (X-Forwarded-For; "
+        "50,000 addresses, then they repeat); one-client: one address",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="fm-hot-") as folder:
@@ -130,6 +137,7 @@ async def main() -> None:
             secret_key="bench",
             secret_key_file=f"{folder}/secret",
             hit_buffer=10 * args.clicks,
+            trusted_proxies=(ip_network("127.0.0.1/32"),),
         )
         store = create_store(settings.database_url)
         await store.open()
@@ -147,10 +155,21 @@ async def main() -> None:
                 )
             )
         app = create_app(settings, store)
-        # wrk's 64 connections: 64 client ports, the same address and user agent.
-        scopes = [scope(codes[i % len(codes)], 40000 + i % args.visitors) for i in range(6400)]
+        # wrk's 64 connections: 64 client ports, the same user agent; one address, or one per
+        # click as a load balancer forwards them.
+        count = 50_000 if args.traffic == "real" else 6400
+        scopes = [
+            scope(
+                codes[i % len(codes)],
+                40000 + i % args.visitors,
+                str(IPv4Address((i * 40503 + 0x0B000000) % 2**32)) if count > 6400 else "",
+            )
+            for i in range(count)
+        ]
+        writer = app.state.runtime.writer
+        writer.rate.cap = 10 * args.clicks  # nothing writes while the response path is timed
         await response_path(app, scopes, 5_000)  # warm the link cache
-        app.state.runtime.writer._buf.clear()
+        writer._buf.clear()
 
         rows = []
         for tokens in (True, False):
@@ -163,7 +182,10 @@ async def main() -> None:
         hits = await store.count_hits()
         await store.close()
 
-    print(f"# bench/hotpath.py --clicks {args.clicks} --links {args.links} --batch {args.batch}")
+    print(
+        f"# bench/hotpath.py --clicks {args.clicks} --links {args.links} --batch {args.batch} "
+        f"--traffic {args.traffic}"
+    )
     print(f"# Python {sys.version.split()[0]}; CPU µs per click (process time)")
     print(
         f"{'click tokens':<14}{'quick':>10}{'(asgi)':>10}{'enrich':>10}{'write':>10}{'total':>10}"

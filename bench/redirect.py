@@ -137,8 +137,38 @@ def parse_wrk(output: str, label: str, command: str) -> WrkResult:
     return result
 
 
-def lua_script(paths: list[str], mean_delay_ms: float | None, pacing: str, seed: int) -> str:
+# Real traffic: browsers of several kinds, each click from an address of its own.
+BROWSER_UAS = (
+    BROWSER_UA,
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+)
+TRAFFIC = ("real", "one-client")
+
+
+def lua_script(
+    paths: list[str],
+    mean_delay_ms: float | None,
+    pacing: str,
+    seed: int,
+    *,
+    traffic: str = "one-client",
+    referer: str = "",
+) -> str:
     """request() walks `paths` round-robin; with a mean delay, delay() paces each connection.
+
+    With `traffic="real"`, every request also comes from a client address of its own (an
+    `X-Forwarded-For` that no other request of the run carries, spread over the IPv4 space so
+    the country lookup sees many networks) with one of several browser User-Agents, as clicks
+    reach a link server behind a load balancer. `referer`, when given, is sent with every
+    request (it tags the run's rows).
 
     wrk waits delay() milliseconds (whole ones) after a response before a connection sends its
     next request, and does not count that wait as latency. The fractional part is rounded up
@@ -151,11 +181,52 @@ def lua_script(paths: list[str], mean_delay_ms: float | None, pacing: str, seed:
         f"local paths = {{{quoted}}}",
         "local n = #paths",
         "local i = 0",
-        "request = function()",
-        "  i = i % n + 1",
-        "  return wrk.format(nil, paths[i])",
-        "end",
+        "local headers = {}",
     ]
+    if referer:
+        lines.append(f'headers["Referer"] = "{referer}"')
+    if traffic == "real":
+        agents = ", ".join(f'"{ua}"' for ua in BROWSER_UAS)
+        lines += [
+            f"local agents = {{{agents}}}",
+            "local threads = 1  -- thread_no is a global that setup() gives each thread",
+            "local count = 0",
+            "setup = function(thread)",
+            "  thread:set('thread_no', threads - 1)",
+            "  threads = threads + 1",
+            "end",
+            "init = function(args)",
+            f"  count = {seed * 10_000_000}  -- each run of the script starts elsewhere",
+            "  for k, v in pairs(wrk.headers) do headers[k] = v end",
+            "end",
+            "-- c -> c * 40503 mod 2^32 is one-to-one: every request of the run gets its own",
+            "-- address (for the first 2^32 / threads requests of each thread).",
+            "local function address(c)",
+            "  local x = (c * 40503) % 4294967296",
+            "  local a = math.floor(x / 16777216)",
+            "  local b = math.floor(x / 65536) % 256",
+            "  local d = math.floor(x / 256) % 256",
+            "  return a .. '.' .. b .. '.' .. d .. '.' .. (x % 256)",
+            "end",
+            "request = function()",
+            "  i = i % n + 1",
+            "  count = count + 1",
+            "  local c = count * 64 + (thread_no or 0)",
+            "  headers['X-Forwarded-For'] = address(c)",
+            "  headers['User-Agent'] = agents[c % #agents + 1]",
+            "  return wrk.format(nil, paths[i], headers)",
+            "end",
+        ]
+    else:
+        lines += [
+            "init = function(args)",
+            "  for k, v in pairs(wrk.headers) do headers[k] = v end",
+            "end",
+            "request = function()",
+            "  i = i % n + 1",
+            "  return wrk.format(nil, paths[i], headers)",
+            "end",
+        ]
     if mean_delay_ms is not None:
         draw = "-mean * math.log(1 - math.random())" if pacing == "poisson" else "mean"
         lines += [
@@ -179,6 +250,7 @@ class Wrk:
     user_agent: str
     scripts: Path
     log: IO[str]
+    traffic: str = "real"
     runs: list[WrkResult] = field(default_factory=list)
 
     def run(
@@ -191,9 +263,20 @@ class Wrk:
         server_pid: int | None = None,
         mean_delay_ms: float | None = None,
         pacing: str = "poisson",
+        referer: str = "",
+        timeout: float | None = None,
     ) -> WrkResult:
         script = self.scripts / f"wrk-{len(self.runs) + 1:02d}.lua"
-        script.write_text(lua_script(paths, mean_delay_ms, pacing, seed=len(self.runs) + 1))
+        script.write_text(
+            lua_script(
+                paths,
+                mean_delay_ms,
+                pacing,
+                seed=len(self.runs) + 1,
+                traffic=self.traffic,
+                referer=referer,
+            )
+        )
         argv = [
             *self.pin,
             "wrk",
@@ -201,6 +284,7 @@ class Wrk:
             f"-c{self.connections}",
             f"-d{duration}s",
             "--latency",
+            *([f"--timeout={timeout:g}s"] if timeout else []),
             "-s",
             str(script),
             "-H",
@@ -543,6 +627,8 @@ def firstmark_env(port: int, db_url: str) -> dict[str, str]:
         FIRSTMARK_SECRET_KEY="bench-redirect-not-a-secret",
         FIRSTMARK_BASE_URL=f"http://{HOST}:{port}",
         FIRSTMARK_LOG_LEVEL="warning",
+        # As behind a load balancer: X-Forwarded-For from the loopback names the client.
+        FIRSTMARK_TRUSTED_PROXIES=HOST,
     )
     return env
 
@@ -668,6 +754,13 @@ def progress(message: str) -> None:
     print(f"... {message}", file=sys.stderr, flush=True)
 
 
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages: how busy it was besides this run."""
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "?"
+
+
 def cpu_model() -> str:
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -774,11 +867,18 @@ def report(
         f"(uvloop {versions['uvloop']}, httptools {versions['httptools']}), "
         f"starlette {versions['starlette']}, {meta['wrk']}"
     )
+    who = (
+        "every request from its own X-Forwarded-For address (trusted proxy: the loopback), "
+        f"{len(BROWSER_UAS)} browser User-Agents"
+        if meta["traffic"] == "real"
+        else "one client address, one browser User-Agent"
+    )
     print(
         f"# wrk -t{meta['threads']} -c{meta['connections']} -d{meta['duration']}s --latency, "
-        f"{meta['links']} codes round-robin (Lua request()), browser User-Agent, "
+        f"{meta['links']} codes round-robin (Lua request()), {meta['traffic']} traffic: {who}, "
         f"{meta['warmup']} s warm-up per server start"
     )
+    print(f"# load average before the run: {meta['uptime']}")
     print(f"# {meta['pinning']}; one server at a time")
     hits = " ".join(f"{k.removeprefix('FIRSTMARK_')}={v}" for k, v in meta["hit_settings"].items())
     print(f"# firstmark database {meta['db']}; {hits}")
@@ -875,6 +975,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="with 2 or more: that many firstmark nodes on one --db postgresql:// database, "
         "loaded at once (bench/nodes.py); per-node and total req/s",
     )  # fmt: skip
+    add(
+        "--traffic", choices=TRAFFIC, default="real",
+        help="real: every click from its own address (X-Forwarded-For through a trusted proxy) "
+        "with one of several browser User-Agents; one-client: one address, one User-Agent (real)",
+    )  # fmt: skip
     add("--no-pin", action="store_true", help="do not pin with taskset")
     add("--keep", action="store_true", help="keep the temporary folder (logs, Lua, database)")
     add(
@@ -935,10 +1040,14 @@ def main(argv: list[str] | None = None) -> int:
         "db": db_url,
         "hit_settings": {k: os.environ.get(k, HIT_DEFAULTS[k]) for k in HIT_SETTINGS},
         "user_agent": BROWSER_UA,
+        "traffic": args.traffic,
+        "uptime": load_average(),
     }
     summaries = {name: Summary(name, []) for name in args.order}
     with (workdir / "wrk.log").open("w") as log:
-        wrk = Wrk(client_pin, args.threads, args.connections, BROWSER_UA, workdir, log)
+        wrk = Wrk(
+            client_pin, args.threads, args.connections, BROWSER_UA, workdir, log, args.traffic
+        )
         try:
             for rnd, order in enumerate(rounds, start=1):
                 for name in order:

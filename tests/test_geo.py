@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import random
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 import pytest
 
 from firstmark.errors import ConfigError
-from firstmark.geo import Geo, GeoLookup
+from firstmark.geo import _V4, _V6, Geo, GeoLookup, public_address
 
 NOWHERE = Geo(None, None, None)
 OSLO_RECORD = {
@@ -248,25 +250,28 @@ def test_a_real_mmdb_file_gives_region_and_city(tmp_path: Path) -> None:
         geo.close()
 
 
-def test_dotted_quads_read_as_ipaddress_reads_them() -> None:
-    """The IPv4 shortcut answers what the ipaddress module would, address by address."""
-    import ipaddress
-    import random
+def _reference(ip: str) -> str | None:
+    """What `ipaddress` says: the canonical text of a public unicast address, else None."""
+    try:
+        address = ipaddress.ip_address(ip.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return str(address) if address.is_global and not address.is_multicast else None
 
-    lookup = GeoLookup("")
 
-    def reference(ip: str) -> Geo:
-        try:
-            address = ipaddress.ip_address(ip)
-        except ValueError:
-            return Geo(None, None, None)
-        if not address.is_global or address.is_multicast:
-            return Geo(None, None, None)
-        return lookup._known(str(address))
-
-    rng = random.Random(5)
-    addresses = [".".join(str(rng.randrange(256)) for _ in range(4)) for _ in range(20_000)]
-    addresses += ["10.1.2.3", "100.64.0.1", "192.0.0.171", "224.0.0.1", "255.255.255.255",
-                  "01.2.3.4", "1.2.3", "1.2.3.256", "8.8.8.8", "1.1.1.1"]  # fmt: skip
-    assert [lookup.lookup(a) for a in addresses] == [reference(a) for a in addresses]
-    assert lookup.lookup("8.8.8.8").country == "US"
+def test_public_address_agrees_with_ipaddress_at_every_range_edge_and_at_random() -> None:
+    rng = random.Random(15)
+    samples = [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(20_000)]
+    samples += [str(ipaddress.IPv6Address(rng.getrandbits(128))) for _ in range(2_000)]
+    for start in _V4.starts:
+        samples += [str(ipaddress.IPv4Address(n)) for n in (start - 1, start, start + 1)
+                    if 0 <= n < 2**32]  # fmt: skip
+    for start in _V6.starts:
+        samples += [str(ipaddress.IPv6Address(n)) for n in (start - 1, start, start + 1)
+                    if 0 <= n < 2**128]  # fmt: skip
+    samples += ["::ffff:" + s for s in samples[:2_000]]
+    samples += ["01.2.3.4", "1.2.3", "8.8.8.8:80", "fe80::1%eth0", "[2001:4860::8888]", "", "x"]
+    wrong = [s for s in samples if public_address(s) != _reference(s)]
+    assert wrong == []

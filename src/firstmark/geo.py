@@ -5,6 +5,10 @@ operator configures a MaxMind GeoLite2 / DB-IP Lite .mmdb file (`maxminddb`, an 
 dependency imported only then), it takes precedence and adds region and city; iptocc still answers
 the country when the .mmdb has none for an address.
 
+Every click from a new address pays a lookup, so it costs no `ipaddress` objects: the text is
+parsed with `inet_pton`, and whether the address is public is one binary search over the
+boundaries of the special-purpose ranges (`_Ranges`), worked out from `ipaddress` once at import.
+
 Privacy: callers derive the geo and drop the IP (DESIGN §6). The per-instance LRU keeps recent IP
 strings in process memory only, to spare repeated lookups; it is never written anywhere.
 """
@@ -12,7 +16,9 @@ strings in process memory only, to spare repeated lookups; it is never written a
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Mapping
+import socket
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, Protocol
@@ -21,9 +27,9 @@ import iptocc
 
 from firstmark.errors import ConfigError
 
-__all__ = ["Geo", "GeoLookup", "MmdbReader", "ipv4_int"]
+__all__ = ["Geo", "GeoLookup", "MmdbReader"]
 
-_CACHE_SIZE: Final = 65536
+_CACHE_SIZE: Final = 8192  # lookups are cheap now; the cache spares repeat visitors only
 _MAX_IP_CHARS: Final = 64  # longest IPv6 text plus a zone id; longer input is not an address
 _MAX_NAME_CHARS: Final = 128
 
@@ -36,6 +42,77 @@ class Geo:
 
 
 _NOWHERE: Final = Geo(None, None, None)
+
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# IANA's special-purpose ranges, whose edges are where "public" can change. The networks
+# `ipaddress` keeps for its own checks are added at import; extra edges cost nothing.
+_SPECIAL: Final = (
+    "0.0.0.0/8 10.0.0.0/8 100.64.0.0/10 127.0.0.0/8 169.254.0.0/16 172.16.0.0/12 192.0.0.0/24 "
+    "192.0.2.0/24 192.88.99.0/24 192.168.0.0/16 198.18.0.0/15 198.51.100.0/24 203.0.113.0/24 "
+    "224.0.0.0/4 240.0.0.0/4 ::/128 ::1/128 ::ffff:0:0/96 64:ff9b::/96 64:ff9b:1::/48 100::/64 "
+    "2001::/23 2001:db8::/32 2002::/16 fc00::/7 fe80::/10 fec0::/10 ff00::/8"
+).split()
+
+
+class _Ranges:
+    """Which addresses of one IP version are public unicast, as sorted range starts and a flag
+    per range: a lookup is one `bisect`. Each range is judged by `ipaddress` at its start, so
+    the answers are its answers (`is_global and not is_multicast`)."""
+
+    def __init__(self, version: int, make: Callable[[int], Address]) -> None:
+        constants = getattr(ipaddress, f"_IPv{version}Constants", None)
+        networks = [*_networks(vars(constants).values() if constants else ())]
+        networks += [n for n in map(ipaddress.ip_network, _SPECIAL) if n.version == version]
+        top = 2 ** (32 if version == 4 else 128)
+        bounds = {0}
+        for net in networks:
+            bounds.add(int(net.network_address))
+            bounds.add(int(net.broadcast_address) + 1)
+        self.starts = sorted(b for b in bounds if b < top)
+        self.public = [bool(a.is_global and not a.is_multicast) for a in map(make, self.starts)]
+
+    def is_public(self, number: int) -> bool:
+        return self.public[bisect_right(self.starts, number) - 1]
+
+
+def _networks(values: Iterable[object]) -> Iterable[Network]:
+    for value in values:
+        if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
+            yield value
+        elif isinstance(value, list | tuple | frozenset | set):
+            yield from _networks(value)
+
+
+_V4: Final = _Ranges(4, ipaddress.IPv4Address)
+_V6: Final = _Ranges(6, ipaddress.IPv6Address)
+_MAPPED: Final = 0xFFFF  # ::ffff:a.b.c.d, the top 96 bits of an IPv4-mapped IPv6 address
+
+
+def public_address(ip: str) -> str | None:
+    """The canonical text of `ip` when it is a public unicast address (IPv4-mapped IPv6 as
+    IPv4), else None: private, reserved, multicast and malformed input alike."""
+    text = ip.strip().strip("[]")
+    try:
+        packed = socket.inet_pton(socket.AF_INET, text)
+    except OSError:
+        try:
+            packed = socket.inet_pton(socket.AF_INET6, text)
+        except OSError:
+            return None
+        number = int.from_bytes(packed)
+        if number >> 32 != _MAPPED:
+            if not _V6.is_public(number):
+                return None
+            text = socket.inet_ntop(socket.AF_INET6, packed)
+            # inet_ntop writes ::a.b.c.d for the old IPv4-compatible form; ipaddress does not.
+            return str(ipaddress.IPv6Address(packed)) if "." in text else text
+        packed = packed[12:]
+    if not _V4.is_public(int.from_bytes(packed)):
+        return None
+    return socket.inet_ntop(socket.AF_INET, packed)
 
 
 class MmdbReader(Protocol):
@@ -70,34 +147,18 @@ class GeoLookup:
         self._cached = lru_cache(maxsize=_CACHE_SIZE)(self._lookup)
 
     def _lookup(self, ip: str) -> Geo:
-        quad = ipv4_int(ip)
-        if quad is not None and _IPV4_NOT_GLOBAL is not None:
-            # Most addresses: a dotted quad, checked without building an IPv4Address (a tenth
-            # of the time, which counts when every event comes from another address).
-            if any(lo <= quad <= hi for lo, hi in _IPV4_NOT_GLOBAL):
-                return _NOWHERE
-            try:
-                return self._known(ip)
-            except Exception:
-                return _NOWHERE
         try:
-            address = ipaddress.ip_address(ip.strip().strip("[]"))
-            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-                address = address.ipv4_mapped
-            if not address.is_global or address.is_multicast:
+            text = public_address(ip)
+            if text is None:
                 return _NOWHERE
-            return self._known(str(address))
+            geo = self._from_mmdb(text)
+            if geo.country is None:
+                country = _country_code(iptocc.country_code(text))
+                if country is not None:
+                    geo = Geo(country, geo.region, geo.city)
+            return geo
         except Exception:  # untrusted input and third-party data: a lookup never fails a request
             return _NOWHERE
-
-    def _known(self, text: str) -> Geo:
-        """A global unicast address in its normal text form."""
-        geo = self._from_mmdb(text)
-        if geo.country is None:
-            country = _country_code(iptocc.country_code(text))
-            if country is not None:
-                geo = Geo(country, geo.region, geo.city)
-        return geo
 
     def _from_mmdb(self, ip: str) -> Geo:
         if self._reader is None:
@@ -116,44 +177,6 @@ class GeoLookup:
         if isinstance(subdivisions, list) and subdivisions:
             region = _name(subdivisions[0])
         return Geo(country, region, _name(record.get("city")))
-
-
-def ipv4_int(ip: str) -> int | None:
-    """A dotted quad as ipaddress reads it (no leading zeros, each part 0-255), as an integer;
-    None for anything else."""
-    parts = ip.split(".")
-    if len(parts) != 4:
-        return None
-    value = 0
-    for part in parts:
-        if (
-            not (part.isascii() and part.isdigit())
-            or len(part) > 3
-            or (len(part) > 1 and part[0] == "0")
-        ):
-            return None
-        octet = int(part)
-        if octet > 255:
-            return None
-        value = value * 256 + octet
-    return value
-
-
-def _not_global_ipv4() -> tuple[tuple[int, int], ...] | None:
-    """The IPv4 ranges that are not global unicast, as this Python's ipaddress defines them
-    (is_global, is_multicast); None when its tables are not where they used to be."""
-    try:
-        constants: Any = ipaddress._IPv4Constants  # type: ignore[attr-defined]
-        networks = [*constants._private_networks, constants._public_network,
-                    constants._multicast_network]  # fmt: skip
-        if getattr(constants, "_private_networks_exceptions", None):
-            return None  # newer rules with exceptions inside private ranges: the slow path
-    except AttributeError:
-        return None
-    return tuple((int(n.network_address), int(n.broadcast_address)) for n in networks)
-
-
-_IPV4_NOT_GLOBAL: Final = _not_global_ipv4()
 
 
 def _open_mmdb(path: str) -> MmdbReader:

@@ -89,7 +89,7 @@ async def test_failed_writes_are_retried_and_stop_drains(store: Store) -> None:
     )
     writer.start()
     for n in range(1500):
-        assert writer.offer(raw(site, n))
+        await writer.put(raw(site, n))
     await writer.stop()
     assert writer.failures == 2 and writer.depth == 0
     assert await store.count_events() == 1500

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from firstmark.domain.hits import Hit, RawHit
 from firstmark.domain.links import Link
 from firstmark.geo import GeoLookup
+from firstmark.ingest.batch import FLOOR_ROWS
 from firstmark.ingest.hits import HitWriter
 from firstmark.store import Store
 
@@ -84,10 +85,12 @@ async def test_failed_writes_are_retried_without_loss(store: Store) -> None:
 
 async def test_stop_drains_everything(store: Store) -> None:
     lid = await make_link(store)
-    writer = HitWriter(store, GeoLookup(), capacity=5000, batch=1000, flush_ms=10_000)
+    writer = HitWriter(store, GeoLookup(), capacity=5000, batch=5, flush_ms=10_000)
     writer.start()
-    for n in range(2500):
+    buffered = writer.capacity  # the floor, until the writer has measured its rate
+    assert buffered == FLOOR_ROWS
+    for n in range(buffered):
         assert writer.offer(raw(lid, n))
     await writer.stop()
     assert writer.depth == 0
-    assert await store.count_hits(lid) == 2500
+    assert await store.count_hits(lid) == buffered

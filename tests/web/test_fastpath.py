@@ -154,13 +154,13 @@ async def test_full_hit_buffer_leaves_the_click_to_the_waiting_path(
 ) -> None:
     await warm(client, anon, code="busy")
     writer = app.state.runtime.writer
-    capacity = writer.capacity
-    writer.capacity = writer.depth
+    capacity = writer.rate.cap
+    writer.rate.cap = writer.depth
     try:
         assert quick(app, b"/busy") is None
         assert writer.depth == writer.capacity
     finally:
-        writer.capacity = capacity
+        writer.rate.cap = capacity
 
 
 def test_protocol_is_uvicorns_httptools_protocol(app: Any) -> None:

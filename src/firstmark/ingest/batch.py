@@ -1,17 +1,25 @@
 """The batched writer both ingest paths share: the response path appends, one task writes.
 
-A request costs the response path one deque append. Every `flush_ms` (or as soon as a batch is
-full) the task hands the front of the buffer to `_write`, one batch per transaction. When the
-buffer is full, producers wait (back-pressure); nothing is dropped. A failed write keeps the
-batch and retries with backoff, counting the failures, unless the failure is about its rows
-(store/failures.py): then the batch is split in halves until the rows that fail on their own
-are found; those are dropped, counted (`rejected`) and logged without their content, and the
-rest is stored. `stop()` drains everything before returning.
+A request costs the response path one deque append. At least every half `flush_ms` while rows
+wait (at once when a batch is ready) the task hands the front of the buffer to `_write`, one
+batch per transaction. When the buffer is full, producers wait (back-pressure); nothing is
+dropped. A failed write keeps the batch and retries with backoff, counting the failures, unless
+the failure is about its rows (store/failures.py): then the batch is split in halves until the
+rows that fail on their own are found; those are dropped, counted (`rejected`) and logged
+without their content, and the rest is stored. `stop()` drains everything before returning.
+
+What a hard kill (`kill -9`, power loss) loses is what the buffer holds, so the buffer is
+bounded by time, not by a fixed count: it holds at most the rows stored in half a flush interval
+at the rate they have recently been stored (`WriteRate`), never more than `capacity` rows. When
+clicks come faster than the writer can store them, producers wait and the answered rate falls
+to the writer's; when they come slower, the cap follows them down. Either way a kill loses
+about one flush interval of the traffic being answered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -22,6 +30,67 @@ from firstmark.store import Store, row_level
 
 log = logging.getLogger("firstmark.writer")
 T = TypeVar("T")
+
+# The buffer never shrinks below this many rows (or `capacity`, if smaller): enough for the
+# writer to find its rate again after a slow spell, little enough that a slow database (a few
+# hundred rows a second) still loses no more than about one flush interval.
+FLOOR_ROWS = 16
+
+
+class WriteRate:
+    """Rows per second the writer has stored lately, and the buffer cap it gives: the rows
+    stored in `window_s` at that rate, within [floor, ceiling].
+
+    The rate is rows stored over the last `horizon_s` of wall time, so it counts whatever else
+    the process did meanwhile: it is the rate rows really leave the buffer under that load,
+    which is the rate the writer can store them when producers are waiting, and the rate they
+    come in when they come slower.
+    """
+
+    def __init__(
+        self, window_s: float, floor: int, ceiling: int, start: int, horizon_s: float = 0.0
+    ) -> None:
+        self.window_s = window_s
+        self.horizon_s = horizon_s or 4 * window_s
+        self.floor = min(floor, ceiling)
+        self.ceiling = ceiling
+        self.rows_per_s = 0.0
+        self.latency_s = 0.0  # how long a small write takes: the database's own delay
+        self._small: deque[float] = deque(maxlen=8)
+        self.cap = max(self.floor, min(start, ceiling))
+        self._stored: deque[tuple[float, int]] = deque()  # (when, rows) of recent batches
+        self._rows = 0  # rows of every batch in _stored but the oldest
+
+    def observe(self, rows: int, at: float, seconds: float) -> int:
+        """Account a batch of `rows` stored at time `at` (seconds, monotonic) whose write took
+        `seconds`; returns the new cap."""
+        stored = self._stored
+        if stored and at - stored[-1][0] > self.horizon_s:
+            stored.clear()  # after an idle spell the coming rate is unknown, not zero
+            self._rows = 0
+        if stored:
+            self._rows += rows
+        stored.append((at, rows))
+        while len(stored) > 2 and at - stored[1][0] >= self.horizon_s:
+            stored.popleft()
+            self._rows -= stored[0][1]
+        span = at - stored[0][0]
+        if len(stored) > 1 and span > 0:
+            self.rows_per_s = self._rows / span
+        elif seconds > 0:
+            self.rows_per_s = rows / seconds
+        else:
+            return self.cap
+        if rows <= 2 * self.floor:
+            # The quickest of the last few small writes: one slow start or spike is no delay.
+            self._small.append(max(seconds, 0.0))
+            self.latency_s = min(self._small)
+        # A database slower to commit even a few rows than the window allows (a remote or
+        # starved server) needs two writes' worth of rows to keep its pace; the loss is then
+        # two commits, which no buffer could beat, and the rate is not choked by its own cap.
+        held = max(self.window_s, 2 * self.latency_s)
+        self.cap = max(self.floor, min(self.ceiling, int(self.rows_per_s * held)))
+        return self.cap
 
 
 class BatchWriter(Generic[T]):
@@ -38,9 +107,17 @@ class BatchWriter(Generic[T]):
         flush_ms: int = 50,
     ) -> None:
         self.store = store
-        self.capacity = capacity
+        self.ceiling = capacity
         self.batch = batch
         self.flush_s = flush_ms / 1000
+        # Half a flush interval of rows: the writer's pace varies (a checkpoint, a busy CPU),
+        # and the answered rate a kill is measured against is the average one. Until the
+        # first write is measured, the floor: a burst at start-up finds the rate within a few
+        # milliseconds.
+        self.rate = WriteRate(
+            self.flush_s / 2, FLOOR_ROWS, capacity, start=FLOOR_ROWS, horizon_s=4 * self.flush_s
+        )
+        self._set_ready()
         self._buf: deque[T] = deque()
         self._wake = asyncio.Event()
         self._space = asyncio.Event()
@@ -60,13 +137,24 @@ class BatchWriter(Generic[T]):
     def depth(self) -> int:
         return len(self._buf)
 
+    @property
+    def capacity(self) -> int:
+        """Most rows buffered now: half a flush interval of writing (see `WriteRate`)."""
+        return self.rate.cap
+
+    def _set_ready(self) -> None:
+        # Rows that start a write at once: a batch, or half the cap, so that the writer is
+        # under way well before producers have to wait.
+        self._ready = min(self.batch, max(1, self.rate.cap // 2))
+
     def offer(self, raw: T) -> bool:
         """Append without waiting; False when the buffer is full (then await `put`)."""
-        if len(self._buf) >= self.capacity:
+        buf = self._buf
+        if len(buf) >= self.rate.cap:
             return False
-        self._buf.append(raw)
-        if len(self._buf) >= self.batch:
-            self._wake.set()
+        buf.append(raw)
+        if len(buf) >= self._ready or len(buf) == 1:
+            self._wake.set()  # a batch is ready, or the first row ends an idle wait
         return True
 
     async def put(self, raw: T) -> None:
@@ -99,24 +187,36 @@ class BatchWriter(Generic[T]):
 
     async def _run(self) -> None:
         failures = 0
+        loop = asyncio.get_running_loop()
+        began = -self.flush_s  # loop time the last write began
         while True:
             if not self._buf:
                 if self._closing:
                     return
-            if len(self._buf) < self.batch and not self._closing:
                 self._wake.clear()
-                try:
+                # Idle: the first row to arrive ends the wait.
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.flush_s)
-                except TimeoutError:
-                    pass
-            if not self._buf:
                 continue
+            # Rows are waiting. Writes begin at most every half flush interval (unless a batch
+            # is ready), so a row waits for that and two writes at worst: what a kill loses.
+            delay = began + self.flush_s / 2 - loop.time()
+            if delay > 0 and len(self._buf) < self._ready and not self._closing:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+            began = loop.time()
             try:
                 await self.flush_once()
                 failures = 0
             except Exception as exc:
                 failures += 1
                 self.failures += 1
+                # The database is away: keep answering clicks into the whole memory ceiling
+                # (FIRSTMARK_HIT_BUFFER) rather than stall; the next write measures again.
+                self.rate.cap = self.ceiling
+                self._set_ready()
+                self._space.set()
                 delay = min(0.1 * 2**failures, 5.0)
                 log.warning(
                     "writing %d %s failed (%s); retrying in %.1f s",
@@ -144,9 +244,12 @@ class BatchWriter(Generic[T]):
                 for _ in raws:
                     self._buf.popleft()
                 self.written += len(raws)
+        done = time.perf_counter()
         self.flushes += 1
-        self.last_flush_s = time.perf_counter() - started
-        if len(self._buf) < self.capacity:
+        self.last_flush_s = done - started
+        self.rate.observe(len(raws), done, self.last_flush_s)
+        self._set_ready()
+        if len(self._buf) < self.rate.cap:
             self._space.set()
         return len(raws)
 

@@ -1,6 +1,11 @@
 """The client's address: the TCP peer, or X-Forwarded-For when the peer is a trusted proxy.
 
 Used only to derive a country and the daily visitor hash; it is never stored or logged.
+
+Behind a load balancer every click comes from the same few proxies but from a new client, so
+trust is remembered per proxy address (few, and they repeat), never per client: the common
+header, one address, is answered without parsing it (whatever it holds is the client the
+proxy saw), and a longer chain parses only the first hop that is not a known proxy.
 """
 
 from __future__ import annotations
@@ -10,26 +15,18 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from firstmark.config import Network
-from firstmark.geo import ipv4_int
+
+# Proxy hops remembered as trusted. Only addresses inside the trusted networks get in, and a
+# client can write such addresses into its header, so the set is bounded all the same.
+KNOWN_PROXIES = 1024
 
 
 class ClientIP:
     def __init__(self, trusted: Sequence[Network]) -> None:
         self.trusted = tuple(trusted)
-        self._cached = lru_cache(maxsize=1024)(self._is_trusted)
-        # A client's dotted quad against IPv4 proxies, as integers: every event may come from
-        # another address, and parsing each one cost more than the rest of this check.
-        self._ipv4 = tuple(
-            (int(n.network_address), int(n.broadcast_address))
-            for n in self.trusted
-            if isinstance(n, ipaddress.IPv4Network)
-        )
-
-    def is_trusted(self, address: str) -> bool:
-        quad = ipv4_int(address)
-        if quad is not None:
-            return any(lo <= quad <= hi for lo, hi in self._ipv4)
-        return self._cached(address)
+        # TCP peers: our proxies, or direct clients when there is no proxy in front.
+        self.is_trusted = lru_cache(maxsize=1024)(self._is_trusted)
+        self._proxies: set[str] = set()
 
     def _is_trusted(self, address: str) -> bool:
         try:
@@ -43,8 +40,19 @@ class ClientIP:
         is the client. A header from an untrusted peer is ignored (anyone can send one)."""
         if not self.trusted or not forwarded_for or not self.is_trusted(peer):
             return peer
+        if "," not in forwarded_for:
+            # One hop: the client, whether or not it is itself one of our proxies.
+            return forwarded_for.strip() or peer
         hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
-        for hop in reversed(hops):
-            if not self.is_trusted(hop):
+        if not hops:
+            return peer
+        proxies = self._proxies
+        for hop in reversed(hops[1:]):
+            if hop in proxies:
+                continue
+            if not self._is_trusted(hop):
                 return hop
-        return hops[0] if hops else peer
+            if len(proxies) >= KNOWN_PROXIES:
+                proxies.clear()
+            proxies.add(hop)
+        return hops[0]
