@@ -80,13 +80,16 @@ class WebhookSender:
         self.request_timeout_s = request_timeout_s
         self.concurrency = concurrency
         self.clock = clock or time.time
+        # Claims are timed by the store's clock (the database's on PostgreSQL) unless a clock
+        # is given (tests, simulations), as the forwarding worker's are.
+        self._claim_clock = clock
         self.feed: ClickFeed | None = None  # its closed minutes are queued every round
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
     async def run_once(self) -> int:
         """Claim one round of due messages and deliver them; returns the messages claimed."""
-        now = self.clock()
+        now = self.clock() if self._claim_clock is not None else None
         items = await self.store.claim_webhooks(self.worker, self.batch, self.lease_s, now)
         if not items:
             return 0

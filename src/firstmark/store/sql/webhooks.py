@@ -115,8 +115,14 @@ class WebhookSQL(SharedSQL):
         self, worker: str, limit: int, lease_s: float, now: float | None = None
     ) -> list[QueuedMessage]:
         """Due messages (pending, retry, or sending with a lapsed lease) of enabled
-        endpoints, leased to `worker` until now + lease_s. Each claim counts as an attempt."""
-        at = time.time() if now is None else now
+        endpoints, leased to `worker` until now + lease_s. Each claim counts as an attempt.
+        Without `now`, the engine's clock (PostgreSQL's, so leases hold across nodes)."""
+        if now is not None:
+            at = now
+        elif self.dialect.clock is None:
+            at = time.time()
+        else:
+            at = float(await self.db.fetchval(f"SELECT {self.dialect.clock}"))
         due = await self.db.fetchrow(
             "SELECT 1 FROM webhook_outbox WHERE status IN ('pending', 'retry', 'sending') "
             "AND next_attempt_at <= ? LIMIT 1",
