@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from test_webhook_sender import Receiver
 
 from serverproc import ServerProcess
-from test_webhook_sender import Receiver
 
 pytestmark = pytest.mark.slow
 
