@@ -24,12 +24,13 @@ from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
 from firstmark.errors import FirstmarkError
 from firstmark.forward.tokens import TokenProvider, oauth_urls
+from firstmark.forward.webhooks import WebhookSender
 from firstmark.forward.worker import Forwarder
 from firstmark.geo import GeoLookup
 from firstmark.ingest.events import EventWriter, GoalCache
 from firstmark.ingest.hits import HitWriter
 from firstmark.sealing import Sealer
-from firstmark.services import linkcheck, outbound, retention
+from firstmark.services import linkcheck, outbound, retention, webhooks
 from firstmark.services.workers import Workers
 from firstmark.store import Store, create_store
 from firstmark.web import api, callhooks, dashboard, ops
@@ -83,12 +84,14 @@ def create_app(
         startup_wait=settings.db_startup_wait,
     )
     geo = GeoLookup(settings.geoip_db)
+    click_feed = webhooks.ClickFeed(store)  # link.clicked / qr.scanned webhooks
     writer = HitWriter(
         store,
         geo,
         capacity=settings.hit_buffer,
         batch=settings.hit_batch,
         flush_ms=settings.hit_flush_ms,
+        feed=click_feed.observe,
     )
     signer = ClickSigner(settings.secret_key)
     goals = GoalCache(store)
@@ -124,6 +127,21 @@ def create_app(
         request_timeout_s=settings.forward_timeout_s,
         tokens=TokenProvider(client, oauth_urls(settings)),
     )
+    webhook_sealer = Sealer(settings.secret_key, "webhook-secrets")
+    # Webhook endpoints are user-chosen URLs: their own guarded client and allowance.
+    webhook_client = forward_client or outbound.guarded_client(
+        settings.forward_timeout_s, allow_private=settings.webhook_allow_private
+    )
+    webhook_sender = WebhookSender(
+        store,
+        webhook_client,
+        webhook_sealer,
+        lease_s=settings.forward_lease_s,
+        max_attempts=settings.forward_max_attempts,
+        backoff_s=settings.forward_backoff_s,
+        request_timeout_s=settings.forward_timeout_s,
+    )
+    webhook_sender.feed = click_feed
     workers = Workers(settings.cpu_workers, settings.worker_queue)
     loop_lag = LoopLag()
     cache = LinkCache(
@@ -157,6 +175,8 @@ def create_app(
             timers.append(asyncio.create_task(retention.run_daily(store, settings)))
         if settings.forward_enabled and settings.privacy_mode != "exempt":
             forwarder.start(settings.forward_poll_s)
+        if settings.forward_enabled:
+            webhook_sender.start(settings.forward_poll_s)
         await workers.warm()
         loop_lag.start()
         try:
@@ -165,8 +185,10 @@ def create_app(
             await loop_lag.stop()
             workers.close()
             await forwarder.stop()
+            await webhook_sender.stop()
             if own_client:
                 await client.aclose()
+                await webhook_client.aclose()
             for task in [*timers, *([checker] if checker is not None else [])]:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -213,6 +235,8 @@ def create_app(
         dni=dni,
         workers=workers,
         loop_lag=loop_lag,
+        webhook_sealer=webhook_sealer,
+        webhook_sender=webhook_sender,
     )
     app = RedirectApp(
         dni,

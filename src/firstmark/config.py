@@ -90,6 +90,7 @@ class Settings:
     purge_batch: int = 5000
     purge_start_delay_s: float = 300.0
     privacy_mode: str = "standard"
+    webhook_allow_private: bool = False
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

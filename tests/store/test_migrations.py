@@ -132,6 +132,18 @@ EXPECTED = {
     "web_daily_visitors": [
         "site_id", "day", "dim", "value", "filter", "prev_day", "converted", "n",
     ],
+    "webhook_endpoints": [
+        "id", "url", "events", "secrets", "description", "click_mode", "sample_every", "enabled",
+        "previous_until", "created_at", "updated_at",
+    ],
+    "webhook_outbox": [
+        "id", "endpoint_id", "msg_id", "event_type", "body", "status", "attempts",
+        "next_attempt_at", "lease_owner", "last_status", "last_error", "created_at", "sent_at",
+    ],
+    "webhook_deliveries": [
+        "id", "outbox_id", "endpoint_id", "ts", "status", "attempt", "http_status",
+        "latency_ms", "error",
+    ],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

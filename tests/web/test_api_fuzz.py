@@ -45,6 +45,7 @@ def _seed(base_url: str, key: str) -> None:
         post("/api/v1/channels/rules", {"field": "source", "value": "fuzz", "channel": "Email"})
         post("/api/v1/destinations", {"platform": "meta", "name": "meta", "credentials": {
             "pixel_id": "1234567890", "access_token": "EAAtest"}})  # fmt: skip
+        post("/api/v1/webhooks", {"url": "http://127.0.0.1:9/fuzz", "events": ["link.created"]})
 
 
 def test_no_server_error_and_every_answer_matches_the_document_on_sqlite(tmp_path: Path) -> None:
@@ -61,7 +62,11 @@ def _fuzz(tmp_path: Path, url: str | None) -> None:
     server = ServerProcess(
         tmp_path,
         database_url=url,
-        env={"FIRSTMARK_FORWARD_ENABLED": "false", "FIRSTMARK_HEALTHCHECK_INTERVAL": "86400"},
+        env={
+            "FIRSTMARK_FORWARD_ENABLED": "false",
+            "FIRSTMARK_HEALTHCHECK_INTERVAL": "86400",
+            "FIRSTMARK_WEBHOOK_ALLOW_PRIVATE": "1",
+        },
     )
     try:
         base_url, key = server.start()

@@ -427,3 +427,27 @@ async def test_webhooks_are_refused_when_the_provider_is_not_configured(
     ) as http:
         response = await twilio_post(http, "/hooks/twilio/voice", voice())
     assert response.status_code == 403
+
+
+async def test_a_qualified_call_is_sent_to_webhooks_once_without_the_caller(
+    store: Store, provider: httpx.AsyncClient
+) -> None:
+    from firstmark.sealing import Sealer
+    from firstmark.services import webhooks
+
+    events = ["call.completed", "call.qualified", "conversion.created"]
+    await webhooks.create(
+        store, Sealer("s", "webhook-secrets"), {"url": "http://127.0.0.1:9/", "events": events},
+        allow_private=True,
+    )  # fmt: skip
+    await number(store, qualify_seconds=60)
+    xml(await twilio_post(provider, "/hooks/twilio/voice", voice()))
+    done = {**voice(), "DialCallSid": "CA0002", "DialCallStatus": "completed",
+            "DialCallDuration": "75", "CallStatus": "in-progress"}  # fmt: skip
+    for _ in range(2):
+        xml(await twilio_post(provider, "/hooks/twilio/dial", done))
+    queued = [json.loads(m.body) for m in await store.claim_webhooks("t", 100, 60.0)]
+    assert sorted(b["type"] for b in queued) == sorted(events)
+    call = next(b["data"]["call"] for b in queued if b["type"] == "call.qualified")
+    assert call["qualified"] is True and call["duration_seconds"] == 75
+    assert CALLER.lstrip("+")[-4:] not in json.dumps(queued)

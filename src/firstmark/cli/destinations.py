@@ -55,6 +55,22 @@ def _forwarder(settings: Settings, store: Store, client: Any) -> Any:
     )
 
 
+def _webhook_sender(settings: Settings, store: Store, client: Any) -> Any:
+    """Webhook messages ride the same worker process (forward/webhooks.py)."""
+    from firstmark.forward.webhooks import WebhookSender
+    from firstmark.sealing import Sealer
+
+    return WebhookSender(
+        store,
+        client,
+        Sealer(settings.secret_key, "webhook-secrets"),
+        lease_s=settings.forward_lease_s,
+        max_attempts=settings.forward_max_attempts,
+        backoff_s=settings.forward_backoff_s,
+        request_timeout_s=settings.forward_timeout_s,
+    )
+
+
 def _credentials_sealer(settings: Settings) -> Any:
     from firstmark.sealing import Sealer
 
@@ -229,23 +245,33 @@ async def cmd_outbox_run(args: argparse.Namespace, settings: Settings, store: St
     from firstmark.services.outbound import guarded_client
 
     configure(settings.log_level, settings.outbound_log_level)
-    async with guarded_client(
-        settings.forward_timeout_s, allow_private=settings.destination_allow_private
-    ) as client:
+    async with (
+        guarded_client(
+            settings.forward_timeout_s, allow_private=settings.destination_allow_private
+        ) as client,
+        guarded_client(
+            settings.forward_timeout_s, allow_private=settings.webhook_allow_private
+        ) as hook_client,
+    ):
         forwarder = _forwarder(settings, store, client)
+        hooks = _webhook_sender(settings, store, hook_client)
         if args.once:
             claimed = await forwarder.drain()
             c = forwarder.counters
             print(f"{claimed} rows: {c.sent} sent, {c.retried} to retry, {c.dead} dead")
+            if sent := await hooks.drain():
+                print(f"{sent} webhook messages")
             return 0
         loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
         forwarder.start(settings.forward_poll_s)
+        hooks.start(settings.forward_poll_s)
         print(f"outbox worker {forwarder.worker} running", file=sys.stderr)
         await stopping.wait()
         await forwarder.stop()
+        await hooks.stop()
     return 0
 
 

@@ -30,6 +30,7 @@ from firstmark.cli import (
     server,
     sites,
     users,
+    webhooks,
 )
 from firstmark.cli.common import Commands, with_store
 from firstmark.config import from_env
@@ -68,6 +69,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     numbers,  # number, calls
     privacy,  # privacy
     purge,  # purge
+    webhooks,  # webhook
 )
 
 

@@ -76,8 +76,10 @@ CLASSES: tuple[DataClass, ...] = (
         (
             RawTable("deliveries", "ts"),
             RawTable("outbox", "created_at", ("status", ("sent", "dead"))),
+            RawTable("webhook_deliveries", "ts"),
+            RawTable("webhook_outbox", "created_at", ("status", ("sent", "dead"))),
         ),
-        "finished outbox rows and delivery logs",
+        "finished outbox rows and delivery logs (forwarding and webhooks)",
     ),
     DataClass(
         "calls",

@@ -41,6 +41,7 @@ from firstmark.forward.adapters.base import (
 )
 from firstmark.forward.tokens import ReauthNeeded, TokenProvider, TokenUnavailable
 from firstmark.sealing import Sealer, Unsealable
+from firstmark.services import webhooks
 from firstmark.store import Store
 
 log = logging.getLogger("firstmark.forward")
@@ -341,6 +342,7 @@ class Forwarder:
         self.tokens.forget(dest.id)
         clean = scrub(message, secrets) or message
         await self.store.set_destination_auth(dest.id, "needs_reauth", clean)
+        await webhooks.destination_needs_reauth(self.store, dest.id, dest.platform, dest.name)
         log.warning("%s %s needs re-authorisation: %s", dest.platform, dest.name, clean)
 
     # --- what the platform made of it later ---------------------------------------------

@@ -24,6 +24,7 @@ from firstmark.geo import GeoLookup
 from firstmark.ingest.batch import BatchWriter
 from firstmark.ingest.salts import DailySalts
 from firstmark.ingest.visits import RuleCache, Step, Visits
+from firstmark.services import webhooks
 from firstmark.store import Store
 
 GOALS_TTL_S = 5.0
@@ -131,6 +132,8 @@ class EventWriter(BatchWriter[RawEvent]):
             # as they were before it.
             self.visits.forget()
             raise
+        if conversions:  # a repeated event_id keeps its webhook-id and is not sent again
+            await webhooks.conversions_created(self.store, conversions)
 
     def _count_conversion(self, changed: list[Visit], visit: Visit, raw: RawEvent) -> list[Visit]:
         """The batch's changed visits with one more conversion on `visit`'s latest state."""

@@ -6,7 +6,8 @@ address and user agent are dropped here) and writes them in one transaction with
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 
 from firstmark.domain.devices import Device, classify
 from firstmark.domain.hits import Hit, RawHit, to_hit
@@ -15,6 +16,8 @@ from firstmark.geo import GeoLookup
 from firstmark.ingest.batch import BatchWriter
 from firstmark.ingest.salts import DailySalts
 from firstmark.store import Store
+
+log = logging.getLogger("firstmark.ingest")
 
 
 class HitWriter(BatchWriter[RawHit]):
@@ -32,14 +35,22 @@ class HitWriter(BatchWriter[RawHit]):
         batch: int = 1_000,
         flush_ms: int = 50,
         classify_ua: Callable[[str], Device] = classify,
+        feed: Callable[[Sequence[Hit]], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(store, capacity=capacity, batch=batch, flush_ms=flush_ms)
         self.geo = geo
+        self.feed = feed  # sees every written batch (the click webhooks)
         self.classify_ua = classify_ua
         self.salts = DailySalts(store)
 
     async def _write(self, raws: list[RawHit]) -> None:
-        await self.store.write_hits(await self._enrich(raws))
+        hits = await self._enrich(raws)
+        await self.store.write_hits(hits)
+        if self.feed is not None:
+            try:
+                await self.feed(hits)
+            except Exception:  # stored already: a failing feed must not write them again
+                log.exception("the hit feed failed")
 
     async def _enrich(self, raws: list[RawHit]) -> list[Hit]:
         """Raw hits → stored hits. Identical requests in a batch (same visitor, page, day) are

@@ -23,6 +23,7 @@ from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.dimensions import CALL_GROUP_COLUMNS
 from firstmark.domain.goals import Goal
 from firstmark.domain.numbers import TrackingNumber
+from firstmark.services import webhooks
 from firstmark.services.conversions import outbox_for
 from firstmark.services.numbers import ensure_call_goal
 from firstmark.store import CallTotal, Store
@@ -102,9 +103,10 @@ async def progress(store: Store, event: CallEvent, hash_key: bytes) -> Handled:
     if event.to and await store.get_call(event.provider, event.call_id) is None:
         # the provider's first word was lost (or is still on its way): this event starts it
         first = (await _first(store, event, hash_key)).call
-    after, _ = await store.apply_call(first, event)
+    after, before = await store.apply_call(first, event)
     if after is None:
         return Handled(None, None)
+    await webhooks.call_changed(store, before, after)
     after = await _remember_caller(store, after, event, hash_key)
     number = await store.get_number(after.number_id)
     if number is None or after.conversion_id is not None or not calls.qualifies(after, number):
@@ -129,7 +131,11 @@ async def _convert(store: Store, call: Call, number: TrackingNumber, caller: str
     [(saved, _duplicate)] = await store.insert_conversions([conversion], outbox)
     assert saved.id is not None
     await store.set_call_conversion(call.id, saved.id)
-    return Handled(number, replace(call, conversion_id=saved.id), converted=True)
+    qualified = replace(call, conversion_id=saved.id)
+    await webhooks.call_qualified(store, qualified)
+    if not _duplicate:
+        await webhooks.conversions_created(store, [saved])
+    return Handled(number, qualified, converted=True)
 
 
 # Call counts beside clicks and scans

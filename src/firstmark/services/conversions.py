@@ -14,6 +14,7 @@ from firstmark.domain.conversions import Conversion, ConversionInput
 from firstmark.domain.destinations import OutboxTarget, outbox_targets
 from firstmark.errors import InvalidField
 from firstmark.sealing import Sealer
+from firstmark.services import webhooks
 from firstmark.store import Store
 
 
@@ -67,7 +68,9 @@ async def record(
                 sealed_client=seal_client(given, client_data),
             )
         )
-    return await store.insert_conversions(built, await outbox_for(store, built))
+    saved = await store.insert_conversions(built, await outbox_for(store, built))
+    await webhooks.conversions_created(store, [c for c, duplicate in saved if not duplicate])
+    return saved
 
 
 async def outbox_for(store: Store, built: Sequence[Conversion]) -> list[list[OutboxTarget]]:

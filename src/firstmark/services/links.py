@@ -13,6 +13,7 @@ from firstmark.domain.links import Link, LinkPolicy, Prepared
 from firstmark.domain.times import now
 from firstmark.domain.utm import taxonomy
 from firstmark.errors import NotFound, SlugTaken
+from firstmark.services import webhooks
 from firstmark.store import Store
 
 CODE_ATTEMPTS = 8
@@ -33,6 +34,7 @@ async def create_link(store: Store, rules: LinkPolicy, data: object) -> Prepared
     for _ in range(CODE_ATTEMPTS):
         try:
             saved = await store.insert_link(link)
+            await webhooks.link_changed(store, "link.created", saved)
             return replace(prepared, link=saved)
         except SlugTaken:
             if prepared.code_given:
@@ -64,6 +66,7 @@ async def update_link(store: Store, rules: LinkPolicy, link_id: int, data: objec
     current = await get_link(store, link_id)
     prepared = links.apply_patch(current, data, rules, now(), await store.utm_values_in_use())
     saved = await store.update_link(prepared.link)
+    await webhooks.link_changed(store, "link.updated", saved)
     return replace(prepared, link=saved)
 
 
@@ -72,4 +75,6 @@ async def archive_link(store: Store, link_id: int) -> Link:
     if current.archived:
         return current
     changed = replace(current, archived=True, updated_at=now(), version=current.version + 1)
-    return await store.update_link(changed)
+    saved = await store.update_link(changed)
+    await webhooks.link_changed(store, "link.archived", saved)
+    return saved

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from firstmark.domain import audit, privacy
+from firstmark.domain import audit, privacy, webhooks
 from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.channels import Rule
 from firstmark.domain.conversions import Conversion
@@ -525,6 +525,32 @@ class RetentionStore(Protocol):
     async def last_purges(self) -> dict[str, tuple[float, int]]: ...  # class: (ran_at, deleted)
 
 
+class WebhookStore(Protocol):
+    """Webhook endpoints, their outbox of signed messages and its delivery log."""
+
+    async def insert_webhook(self, ep: webhooks.Endpoint) -> webhooks.Endpoint: ...
+    async def update_webhook(self, ep: webhooks.Endpoint) -> webhooks.Endpoint: ...
+    async def get_webhook(self, endpoint_id: int) -> webhooks.Endpoint | None: ...
+    async def list_webhooks(self) -> list[webhooks.Endpoint]: ...
+    async def delete_webhook(self, endpoint_id: int) -> bool: ...
+    async def enqueue_webhooks(
+        self, messages: Sequence[webhooks.Message], now: float | None = None
+    ) -> int: ...
+    async def claim_webhooks(
+        self, worker: str, limit: int, lease_s: float, now: float | None = None
+    ) -> list[webhooks.QueuedMessage]: ...
+    async def finish_webhooks(
+        self, worker: str, attempts: Sequence[Attempt], now: float | None = None
+    ) -> int: ...
+    async def replay_webhooks(
+        self, endpoint_id: int | None = None, outbox_ids: Sequence[int] | None = None
+    ) -> int: ...
+    async def webhook_counts(self, endpoint_id: int) -> dict[str, int]: ...
+    async def list_webhook_deliveries(
+        self, endpoint_id: int, limit: int = 100, before_id: int | None = None
+    ) -> list[webhooks.WebhookDelivery]: ...
+
+
 class Store(
     SchemaStore,
     TableStore,
@@ -552,6 +578,7 @@ class Store(
     PrivacyStore,
     AuditStore,
     RetentionStore,
+    WebhookStore,
     Protocol,
 ):
     """Everything: what an engine implements and what the app holds."""

@@ -18,6 +18,7 @@ from firstmark.domain.phones import hash_key
 if TYPE_CHECKING:
     from firstmark.config import Settings
     from firstmark.domain.clicks import ClickSigner
+    from firstmark.forward.webhooks import WebhookSender
     from firstmark.forward.worker import Forwarder
     from firstmark.ingest.events import EventWriter, GoalCache
     from firstmark.ingest.hits import HitWriter
@@ -50,6 +51,8 @@ class Runtime:
     dni: DniApp  # /n, for its lease counters
     workers: Workers  # CPU work off the event loop: hashing, QR, images, file parsing
     loop_lag: LoopLag  # how late the event loop runs, for /metrics
+    webhook_sealer: Sealer  # webhook endpoints' signing secrets at rest
+    webhook_sender: WebhookSender  # delivers queued webhook messages
 
     @property
     def caller_key(self) -> bytes:

@@ -50,6 +50,7 @@ from firstmark.store.sql.funnels import FunnelSQL
 from firstmark.store.sql.privacy import PrivacySQL
 from firstmark.store.sql.schema import SchemaSQL
 from firstmark.store.sql.visits import VisitSQL
+from firstmark.store.sql.webhooks import WebhookSQL
 
 log = logging.getLogger("firstmark.store")
 
@@ -85,6 +86,7 @@ class PostgresStore(
     PrivacySQL,
     AuditSQL,
     PostgresRetention,
+    WebhookSQL,
     SchemaSQL,
 ):
     dialect = POSTGRES

@@ -35,6 +35,7 @@ from firstmark.store.sql.privacy import PrivacySQL
 from firstmark.store.sql.qr import QrSQL
 from firstmark.store.sql.schema import SchemaSQL
 from firstmark.store.sql.visits import VisitSQL
+from firstmark.store.sql.webhooks import WebhookSQL
 from firstmark.store.sqlite.calls import SQLiteCalls
 from firstmark.store.sqlite.events import SQLiteEvents
 from firstmark.store.sqlite.executor import SQLITE, SQLiteDatabase, unavailable
@@ -90,6 +91,7 @@ class SQLiteStore(
     PrivacySQL,
     AuditSQL,
     SQLiteRetention,
+    WebhookSQL,
     SchemaSQL,
 ):
     dialect = SQLITE

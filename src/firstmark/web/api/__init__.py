@@ -30,6 +30,7 @@ from firstmark.web.api import (
     reports,
     sites,
     web,
+    webhooks,
 )
 
 routes: list[BaseRoute] = [
@@ -50,5 +51,6 @@ routes: list[BaseRoute] = [
     *privacy.routes,
     *audit.routes,
     *forwarding.routes,
+    *webhooks.routes,
     *openapi.routes,
 ]

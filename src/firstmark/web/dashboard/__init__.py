@@ -23,6 +23,7 @@ from firstmark.web.dashboard import (
     privacy,
     qr,
     reports,
+    webhooks,
 )
 from firstmark.web.dashboard.pages import setup
 
@@ -42,5 +43,6 @@ routes: list[BaseRoute] = [
     *channels.routes,
     *privacy.routes,
     *forwarding.routes,
+    *webhooks.routes,
     pages.fallback,
 ]

@@ -72,6 +72,7 @@ NAV_ADMIN = (
     NavItem("/dashboard/settings", "Settings"),
     NavItem("/dashboard/privacy", "Privacy"),
     NavItem("/dashboard/audit", "Audit log"),
+    NavItem("/dashboard/webhooks", "Webhooks"),
 )
 
 GROUP_PAGES = {
