@@ -20,6 +20,7 @@ from firstmark.cli import (
     destinations,
     domains,
     goals,
+    imports,
     keys,
     linkcheck,
     links,
@@ -68,6 +69,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     numbers,  # number, calls
     privacy,  # privacy
     purge,  # purge
+    imports,  # import
 )
 
 
