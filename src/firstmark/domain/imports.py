@@ -251,7 +251,7 @@ def parse_bitly(text: str) -> list[Row]:
 
 def parse_yourls(text: str) -> list[Row]:
     """A YOURLS `yourls_url` table: its mysqldump (INSERT statements) or a CSV of it."""
-    if re.search(r"INSERT\s+INTO", text, re.IGNORECASE):
+    if _INSERT.search(text):
         return _yourls_rows(_sql_inserts(text))
     out = []
     for row, cells in _csv(
@@ -274,8 +274,9 @@ def parse_yourls(text: str) -> list[Row]:
     return out
 
 
+# The statements of a mysqldump that add rows (matched, never run: this is not SQL we send).
 _INSERT = re.compile(
-    r"INSERT\s+INTO\s+`?(\w*url)`?\s*(\(([^)]*)\))?\s*VALUES\s*", re.IGNORECASE | re.DOTALL
+    r"(?:insert)\s+into\s+`?(\w*url)`?\s*(\(([^)]*)\))?\s*values\s*", re.IGNORECASE | re.DOTALL
 )
 _YOURLS_COLUMNS = ("keyword", "url", "title", "timestamp", "ip", "clicks")
 
