@@ -17,6 +17,7 @@ from firstmark.web.dashboard import (
     destinations,
     forwarding,
     goals,
+    imports,
     links,
     numbers,
     pages,
@@ -42,5 +43,6 @@ routes: list[BaseRoute] = [
     *channels.routes,
     *privacy.routes,
     *forwarding.routes,
+    *imports.routes,
     pages.fallback,
 ]
