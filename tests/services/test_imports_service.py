@@ -61,3 +61,13 @@ async def test_a_row_the_link_rules_refuse_is_an_error_and_the_rest_import(
     outcome = await import_links(any_store, LinkPolicy(), imports.parse("bitly", data))
     assert outcome.imported == ["ok"]
     assert [(e.row, e.column) for e in outcome.errors] == [(3, "code"), (4, "destination")]
+
+
+async def test_a_click_limit_carried_over_counts_the_visits_already_made(
+    any_store: Store,
+) -> None:
+    rows = imports.parse("shlink", (FIXTURES / "shlink.json").read_bytes())
+    await import_links(any_store, LinkPolicy(), rows, clicks_on=DAY)
+    link = await any_store.link_by_code("", "12C18")
+    assert link is not None and link.id is not None and link.max_hits == 500
+    assert await any_store.human_hit_count(link.id) == 328  # what max_hits is checked against
