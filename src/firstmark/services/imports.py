@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from firstmark.domain import links
 from firstmark.domain.imports import Outcome, Row
 from firstmark.domain.links import LinkPolicy
 from firstmark.domain.times import now
 from firstmark.errors import FirstmarkError, RowError, SlugTaken
-from firstmark.services import links as links_service
 from firstmark.store import Store
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
@@ -32,7 +32,10 @@ async def import_links(
     for done, row in enumerate(rows, 1):
         body = {**row.body, "domain": domain} if domain else row.body
         try:
-            prepared = await links_service.create_link(store, rules, body)
+            # Every row brings its code, so there is no redrawing; UTM warnings are not shown
+            # for an import, which saves reading the values in use once a row.
+            prepared = links.new_link(body, rules, now())
+            link = await store.insert_link(prepared.link)
         except SlugTaken:
             outcome.conflicts.append(
                 RowError(row.row, "code", f"{body.get('code')!r} is already in use; kept as it is")
@@ -40,7 +43,6 @@ async def import_links(
         except FirstmarkError as exc:
             outcome.errors.append(RowError(row.row, exc.field or "link", exc.message))
         else:
-            link = prepared.link
             assert link.id is not None
             outcome.imported.append(link.code)
             if row.clicks:
