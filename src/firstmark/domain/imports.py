@@ -284,6 +284,7 @@ _YOURLS_COLUMNS = ("keyword", "url", "title", "timestamp", "ip", "clicks")
 def _sql_inserts(text: str) -> list[tuple[int, dict[str, object]]]:
     """Rows inserted into the `…url` table (the links) of a mysqldump, with their line."""
     found: list[tuple[int, dict[str, object]]] = []
+    line, counted = 1, 0
     for match in _INSERT.finditer(text):
         if match.group(1).lower().endswith("_log") or not match.group(1).lower().endswith("url"):
             continue
@@ -294,7 +295,9 @@ def _sql_inserts(text: str) -> list[tuple[int, dict[str, object]]]:
         )
         pos = match.end()
         while True:
-            line = text.count("\n", 0, pos) + 1
+            # Lines counted from the previous tuple on: linear in the dump, not quadratic.
+            line += text.count("\n", counted, pos)
+            counted = pos
             values, pos = _sql_tuple(text, pos, line)
             if len(values) != len(names):
                 raise InvalidFile(
@@ -310,6 +313,18 @@ def _sql_inserts(text: str) -> list[tuple[int, dict[str, object]]]:
     return found
 
 
+_VALUE = re.compile(r"\s*(?:'((?:[^'\\]|\\.|'')*)'|([^,()'\s]+))\s*([,)])", re.DOTALL)
+_ESCAPE = re.compile(r"\\(.)|''", re.DOTALL)
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "0": "\0"}
+
+
+def _unquote(text: str) -> str:
+    """A MySQL string literal's body: backslash escapes and doubled quotes undone."""
+    if "\\" not in text and "''" not in text:
+        return text
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m[1], m[1]) if m[1] is not None else "'", text)
+
+
 def _sql_tuple(text: str, pos: int, line: int) -> tuple[list[object], int]:
     """One `( 'a', 1, NULL )` of a VALUES list from `pos`: its values and where it ends."""
     while pos < len(text) and text[pos] in " \t\r\n":
@@ -319,46 +334,17 @@ def _sql_tuple(text: str, pos: int, line: int) -> tuple[list[object], int]:
     pos += 1
     values: list[object] = []
     while True:
-        while pos < len(text) and text[pos] in " \t\r\n":
-            pos += 1
-        if pos >= len(text):
+        match = _VALUE.match(text, pos)
+        if match is None:
             raise InvalidFile([RowError(line, "file", "the INSERT statement is cut short")])
-        if text[pos] == "'":
-            chars: list[str] = []
-            pos += 1
-            while True:
-                if pos >= len(text):
-                    raise InvalidFile([RowError(line, "file", "a quoted value never ends")])
-                ch = text[pos]
-                if ch == "\\" and pos + 1 < len(text):
-                    nxt = text[pos + 1]
-                    chars.append({"n": "\n", "r": "\r", "t": "\t", "0": "\0"}.get(nxt, nxt))
-                    pos += 2
-                elif ch == "'" and text[pos + 1 : pos + 2] == "'":
-                    chars.append("'")
-                    pos += 2
-                elif ch == "'":
-                    pos += 1
-                    break
-                else:
-                    chars.append(ch)
-                    pos += 1
-            values.append("".join(chars))
+        quoted, bare, end = match.groups()
+        if quoted is not None:
+            values.append(_unquote(quoted))
         else:
-            end = pos
-            while end < len(text) and text[end] not in ",)":
-                end += 1
-            token = text[pos:end].strip()
-            values.append(None if token.upper() == "NULL" else token)
-            pos = end
-        while pos < len(text) and text[pos] in " \t\r\n":
-            pos += 1
-        if pos < len(text) and text[pos] == ",":
-            pos += 1
-            continue
-        if pos < len(text) and text[pos] == ")":
-            return values, pos + 1
-        raise InvalidFile([RowError(line, "file", "expected ',' or ')' in the INSERT statement")])
+            values.append(None if bare.upper() == "NULL" else bare)
+        pos = match.end()
+        if end == ")":
+            return values, pos
 
 
 def _yourls_rows(found: list[tuple[int, dict[str, object]]]) -> list[Row]:
