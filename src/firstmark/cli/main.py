@@ -20,6 +20,7 @@ from firstmark.cli import (
     destinations,
     domains,
     goals,
+    imports,
     keys,
     linkcheck,
     links,
@@ -70,6 +71,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     privacy,  # privacy
     purge,  # purge
     webhooks,  # webhook
+    imports,  # import
 )
 
 

@@ -95,6 +95,19 @@ class HitSQL(SharedSQL):
             )
         )
 
+    async def add_imported_clicks(self, link_id: int, day: int, clicks: int) -> None:
+        """A click total brought from another shortener, counted on one day (days since the
+        epoch): added to the link's hourly and daily rollups and the overview's, but to no
+        breakdown (its facts are unknown) and never as hits rows."""
+        async with self.db.transaction() as tx:
+            for table, key in (
+                ("rollup_hourly", (link_id, day * 86400, "click")),
+                ("rollup_day", (link_id, day, "click")),
+                ("rollup_totals", (day, "click")),
+            ):
+                values = ", ".join(["?"] * len(rollup_columns(table)))
+                await tx.execute(add_to_rollup(table, f"VALUES ({values})"), (*key, clicks, 0, 0))
+
     async def rollups(
         self, link_ids: Sequence[int] | None, start: float, end: float
     ) -> list[RollupRow]:

@@ -17,6 +17,7 @@ from firstmark.web.dashboard import (
     destinations,
     forwarding,
     goals,
+    imports,
     links,
     numbers,
     pages,
@@ -44,5 +45,6 @@ routes: list[BaseRoute] = [
     *privacy.routes,
     *forwarding.routes,
     *webhooks.routes,
+    *imports.routes,
     pages.fallback,
 ]

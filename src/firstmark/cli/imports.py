@@ -1,0 +1,93 @@
+"""`firstmark import bitly|yourls|shlink|kutt|dub FILE`: bring links over from another shortener."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from firstmark.cli.common import Commands, print_json
+from firstmark.config import Settings
+from firstmark.domain import imports
+from firstmark.domain.audit import CLI_ACTOR
+from firstmark.domain.links import normalise_host
+from firstmark.domain.times import parse_time
+from firstmark.errors import InvalidField
+from firstmark.services import audit
+from firstmark.services import imports as imports_service
+from firstmark.services import links as links_service
+from firstmark.store import Store
+
+MAX_FILE = 64 * 2**20  # an export of 100,000 links is a few MB
+BAR_WIDTH = 30
+
+
+def _read(path: str) -> bytes:
+    file = Path(path)
+    try:
+        if file.stat().st_size > MAX_FILE:
+            raise InvalidField("FILE", f"{path} is larger than {MAX_FILE // 2**20} MB")
+        return file.read_bytes()
+    except OSError as exc:
+        raise InvalidField("FILE", f"cannot read {path}: {exc.strerror}") from None
+
+
+def _bar(done: int, total: int) -> None:
+    """A progress bar on stderr, redrawn in place; only when stderr is a terminal."""
+    filled = BAR_WIDTH * done // total
+    end = "\n" if done == total else ""
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total}{end}")
+    sys.stderr.flush()
+
+
+async def cmd_import(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    rows = imports.parse(args.tool, _read(args.file))
+    clicks_on = parse_time("--clicks-on", args.clicks_on) if args.clicks_on else datetime.now(UTC)
+    rules = links_service.policy(settings)
+    host = normalise_host(args.domain, "--domain") if args.domain else ""
+    outcome = await imports_service.import_links(
+        store,
+        rules,
+        rows,
+        domain="" if host == rules.default_host else host,
+        clicks_on=clicks_on,
+        progress=_bar if sys.stderr.isatty() else None,
+    )
+    await audit.record(
+        store,
+        CLI_ACTOR,
+        "import",
+        "link",
+        None,
+        {
+            "tool": args.tool,
+            **{k: v for k, v in outcome.to_json().items() if k in ("imported", "clicks")},
+        },
+    )
+    if args.json:
+        print_json(outcome.to_json())
+    else:
+        for conflict in outcome.conflicts:
+            print(f"conflict: row {conflict.row}: {conflict.message}", file=sys.stderr)
+        for error in outcome.errors:
+            print(f"error: row {error.row}, {error.column}: {error.message}", file=sys.stderr)
+        print(
+            f"imported {len(outcome.imported)} links ({outcome.clicks} historical clicks), "
+            f"{len(outcome.conflicts)} conflicts, {len(outcome.errors)} errors"
+        )
+    return 1 if outcome.errors else 0
+
+
+def register(sub: Commands) -> None:
+    parser = sub.add_parser(
+        "import", help="import links from a Bitly, YOURLS, Shlink, Kutt or Dub export"
+    )
+    parser.add_argument("tool", choices=imports.TOOLS)
+    parser.add_argument("file", help="the tool's export file")
+    parser.add_argument("--domain", help="serve the imported links on this host")
+    parser.add_argument(
+        "--clicks-on", metavar="DATE", help="the day to count historical clicks on (default: today)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    parser.set_defaults(run=cmd_import)
