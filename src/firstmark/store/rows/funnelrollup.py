@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from firstmark.domain.funnels import Funnel, StepEvent, reached_by_visitor
+from firstmark.domain.funnels import Funnel
 
 DAY = 86_400
 # What the event writer marks changed (web_dirty) for each day it writes visits of; a
@@ -29,24 +29,24 @@ def applies(funnel: Funnel, filters: Mapping[str, str], start: float, end: float
     return funnel.within == "visit" and not filters and not start % DAY and not end % DAY
 
 
-def earlier(funnel: Funnel, rows: Iterable[Sequence[Any]]) -> Earlier:
-    """From the kept (visitor, day, reached) rows of the days before a rebuild, by day."""
-    out: Earlier = {}
+def add_earlier(funnel: Funnel, last: Earlier, rows: Iterable[Sequence[Any]]) -> None:
+    """Add kept (visitor, day, reached) rows of days before a rebuild to `last`."""
     for who, day, reached in rows:
-        last = out.setdefault(who, [None] * len(funnel.steps))
+        seen = last.setdefault(who, [None] * len(funnel.steps))
         for i in range(int(reached)):
-            last[i] = int(day)
-    return out
+            known = seen[i]
+            seen[i] = int(day) if known is None else max(known, int(day))
 
 
 def day_rows(
-    funnel: Funnel, day: int, hits: Iterable[StepEvent], last: Earlier
+    funnel: Funnel, day: int, best: Mapping[str, tuple[int, bool]], last: Earlier
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The funnel_daily rows (funnel, day, step, prev_day, n) and funnel_visitors rows
-    (funnel, day, visitor, reached) of the visits started on `day`; `last` moves to `day`."""
+    (funnel, day, visitor, reached) of the visitors of `day` (`best`: how far each got);
+    `last` (holding the consented ones' earlier days) moves to `day`."""
     counts: Counter[tuple[int, int | None]] = Counter()
     people = []
-    for who, (reached, consented) in reached_by_visitor(funnel, hits).items():
+    for who, (reached, consented) in best.items():
         if not reached:
             continue
         if not consented:

@@ -11,6 +11,7 @@ from firstmark.domain.funnels import (
     Step,
     StepEvent,
     like_pattern,
+    reached_by_visitor,
     steps_from_text,
     steps_to_text,
 )
@@ -102,13 +103,12 @@ class FunnelSQL(SharedSQL):
                 await tx.execute(
                     f"DELETE FROM {table} WHERE funnel_id = ? AND day >= ?", [funnel.id, first]
                 )
-            last = funnelrollup.earlier(
-                funnel,
-                await tx.fetch(
-                    "SELECT visitor, day, reached FROM funnel_visitors WHERE funnel_id = ? "
-                    "AND day < ? ORDER BY day",
-                    [funnel.id, first],
-                ),
+            # Consented visitors' earlier days, read for the visitors each day brings.
+            last: funnelrollup.Earlier = {}
+            loaded: set[str] = set()
+            before = await tx.fetchrow(
+                "SELECT 1 FROM funnel_visitors WHERE funnel_id = ? AND day < ? LIMIT 1",
+                [funnel.id, first],
             )
             latest = await tx.fetchval("SELECT max(started) FROM visits WHERE site_id = ?",
                                        [site])  # fmt: skip
@@ -116,7 +116,19 @@ class FunnelSQL(SharedSQL):
             for day in range(first, final + 1):
                 lo, hi = day * funnelrollup.DAY, (day + 1) * funnelrollup.DAY
                 hits = await self._step_events(tx, site, funnel.steps, {}, lo, hi, 0)
-                daily, people = funnelrollup.day_rows(funnel, day, hits, last)
+                best = reached_by_visitor(funnel, hits)
+                if before:
+                    new = sorted(w for w, (r, c) in best.items() if c and r and w not in loaded)
+                    loaded.update(new)
+                    for at in range(0, len(new), 500):
+                        chunk = new[at : at + 500]
+                        marks = ", ".join("?" * len(chunk))
+                        funnelrollup.add_earlier(funnel, last, await tx.fetch(
+                            "SELECT visitor, day, reached FROM funnel_visitors WHERE "
+                            f"funnel_id = ? AND day < ? AND visitor IN ({marks})",
+                            [funnel.id, first, *chunk],
+                        ))  # fmt: skip
+                daily, people = funnelrollup.day_rows(funnel, day, best, last)
                 if daily:
                     await tx.executemany(
                         "INSERT INTO funnel_daily (funnel_id, day, step, prev_day, n) "
