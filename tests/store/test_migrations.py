@@ -132,6 +132,9 @@ EXPECTED = {
     "web_daily_visitors": [
         "site_id", "day", "dim", "value", "filter", "prev_day", "converted", "n",
     ],
+    "funnel_dirty": ["funnel_id", "day"],
+    "funnel_daily": ["funnel_id", "day", "step", "prev_day", "n"],
+    "funnel_visitors": ["funnel_id", "day", "visitor", "reached"],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]
