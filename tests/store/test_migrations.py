@@ -144,6 +144,9 @@ EXPECTED = {
         "id", "outbox_id", "endpoint_id", "ts", "status", "attempt", "http_status",
         "latency_ms", "error",
     ],
+    "funnel_dirty": ["funnel_id", "day"],
+    "funnel_daily": ["funnel_id", "day", "step", "prev_day", "n"],
+    "funnel_visitors": ["funnel_id", "day", "visitor", "reached"],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

@@ -167,25 +167,37 @@ def _reached(steps: Sequence[Step], hits: Sequence[StepEvent], window_s: float |
     return best
 
 
-def report(funnel: Funnel, hits: Iterable[StepEvent]) -> list[dict[str, Any]]:
-    """Visitors per step, the conversion from the first step (%) and the drop-off from the
-    step before (visitors and %)."""
+def reached_by_visitor(funnel: Funnel, hits: Iterable[StepEvent]) -> dict[str, tuple[int, bool]]:
+    """How many steps each visitor (the consented id, else the day's hash) reached, and
+    whether that visitor gave consent."""
     groups: dict[Any, list[StepEvent]] = {}
-    owners: dict[Any, str] = {}
+    owners: dict[Any, tuple[str, bool]] = {}
     for hit in sorted(hits, key=lambda h: h.ts):
         if funnel.within == "days" and hit.consented:
             group: Any = ("visitor", hit.visitor)
         else:
             group = ("visit", hit.visit)
         groups.setdefault(group, []).append(hit)
-        owners[group] = hit.visitor
-    best: dict[str, int] = {}
+        owners[group] = (hit.visitor, hit.consented)
+    best: dict[str, tuple[int, bool]] = {}
     window = funnel.days * 86400.0 if funnel.within == "days" else None
     for group, seq in groups.items():
         reached = _reached(funnel.steps, seq, window if group[0] == "visitor" else None)
-        owner = owners[group]
-        best[owner] = max(best.get(owner, 0), reached)
-    counts = [sum(1 for r in best.values() if r > i) for i in range(len(funnel.steps))]
+        owner, consented = owners[group]
+        best[owner] = (max(best.get(owner, (0, consented))[0], reached), consented)
+    return best
+
+
+def report(funnel: Funnel, hits: Iterable[StepEvent]) -> list[dict[str, Any]]:
+    """Visitors per step, the conversion from the first step (%) and the drop-off from the
+    step before (visitors and %)."""
+    best = reached_by_visitor(funnel, hits)
+    counts = [sum(1 for r, _ in best.values() if r > i) for i in range(len(funnel.steps))]
+    return report_from_counts(funnel, counts)
+
+
+def report_from_counts(funnel: Funnel, counts: Sequence[int]) -> list[dict[str, Any]]:
+    """The report's rows from the visitors who reached each step."""
     out = []
     for i, (step, count) in enumerate(zip(funnel.steps, counts, strict=True)):
         before = counts[i - 1] if i else count

@@ -38,11 +38,18 @@ async def report(
     span = stats.parse_range(params, now or datetime.now(UTC))
     start, end = span.start.timestamp(), span.end.timestamp()
     days = funnel.days if funnel.within == "days" else 0
-    hits = await store.funnel_hits(funnel.site_id, funnel.steps, query.filters, start, end, days)
+    counts = await store.funnel_counts(funnel, query.filters, start, end)
+    if counts is not None:  # from the funnel's daily rollup
+        rows = funnels.report_from_counts(funnel, counts)
+    else:
+        hits = await store.funnel_hits(
+            funnel.site_id, funnel.steps, query.filters, start, end, days
+        )
+        rows = funnels.report(funnel, hits)
     return {
         **funnels.to_json(funnel),
         "from": iso(span.start),
         "to": iso(span.end),
         "filters": dict(query.filters),
-        "report": funnels.report(funnel, hits),
+        "report": rows,
     }

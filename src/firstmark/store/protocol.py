@@ -489,6 +489,11 @@ class FunnelStore(Protocol):
         end: float,
         days: int = 0,
     ) -> list[StepEvent]: ...
+    # Visitors per step from the funnel's daily rollup where it answers (within one visit,
+    # unfiltered, whole UTC days: rows/funnelrollup.applies), else None.
+    async def funnel_counts(
+        self, funnel: Funnel, filters: Mapping[str, str], start: float, end: float
+    ) -> list[int] | None: ...
 
 
 class PrivacyStore(Protocol):

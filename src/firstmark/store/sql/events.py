@@ -34,6 +34,7 @@ from firstmark.store.rows.events import (
     touch_from_row,
     touch_params,
 )
+from firstmark.store.rows.funnelrollup import DIRTY_DIM
 from firstmark.store.rows.outbox import paired
 from firstmark.store.rows.values import epoch
 from firstmark.store.rows.visits import UPSERT_VISIT, visit_params
@@ -172,7 +173,7 @@ class EventSQL(SharedSQL):
                     "INSERT INTO web_dirty (site_id, day, dim) VALUES (?, ?, ?) "
                     "ON CONFLICT DO NOTHING",
                     [(*d, dim) for d in sorted({(v.site_id, v.day) for v in visits})
-                     for dim in ALL_DIMS],
+                     for dim in (*ALL_DIMS, DIRTY_DIM)],
                 )  # fmt: skip
         return stored
 
