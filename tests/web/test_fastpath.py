@@ -3,6 +3,7 @@ honest (keep-alive, pipelining, HTTP/1.0, HEAD, idle timeout, a full hit buffer)
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import sqlite3
@@ -161,6 +162,107 @@ async def test_full_hit_buffer_leaves_the_click_to_the_waiting_path(
         assert writer.depth == writer.capacity
     finally:
         writer.rate.cap = capacity
+
+
+class FakeTransport(asyncio.Transport):
+    """What the protocol writes, and whether it reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = b""
+        self.reading = True
+        self.closed = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": CLIENT, "sockname": ("127.0.0.1", 8000)}.get(name, default)
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += bytes(data)
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def connect(app: Any) -> tuple[Any, FakeTransport]:
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    protocol_class = click_protocol(app)
+    assert isinstance(protocol_class, type)
+    state = ServerState()
+    state.default_headers = [(b"date", b"Wed, 25 Nov 2026 12:00:00 GMT")]
+    protocol = protocol_class(Config(app=app, lifespan="off"), state, {})
+    transport = FakeTransport()
+    protocol.connection_made(transport)
+    return protocol, transport
+
+
+def click_request(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: fm.test\r\nUser-Agent: {DESKTOP}\r\n\r\n".encode()
+
+
+async def test_full_hit_buffer_pauses_the_connection_until_the_hit_has_room(
+    app: Any, client: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    await warm(client, anon, code="paced")
+    writer = app.state.runtime.writer
+    await writer.drain()
+    protocol, transport = connect(app)
+    capacity = writer.rate.cap
+    writer.rate.cap = writer.depth  # full: the writer task is idle, nothing frees room
+    try:
+        protocol.data_received(click_request("/paced"))
+        await asyncio.sleep(0.05)
+        # No answer and no further reading while the hit has no room; not sent to ASGI either.
+        assert (transport.written, transport.reading, protocol.cycle) == (b"", False, None)
+        assert writer.depth == writer.capacity
+    finally:
+        writer.rate.cap = capacity
+    writer._space.set()  # as a flush does when it frees room
+    for _ in range(100):
+        if transport.written:
+            break
+        await asyncio.sleep(0.01)
+    status, headers = parse(transport.written)
+    assert status == "HTTP/1.1 302 Found"
+    assert dict(headers)["location"].startswith("https://shop.example/p?ref=home")
+    assert transport.reading and not transport.closed
+    await writer.drain()
+    assert await app.state.runtime.store.count_hits() == 2  # the warm-up and this click
+
+
+async def test_full_hit_buffer_with_more_requests_read_keeps_their_order(
+    app: Any, client: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    await warm(client, anon, code="queued")
+    writer = app.state.runtime.writer
+    await writer.drain()
+    protocol, transport = connect(app)
+    capacity = writer.rate.cap
+    writer.rate.cap = writer.depth
+    try:
+        # Two requests in one read: the first cannot wait with reading paused, as the
+        # second is parsed already; it takes the ASGI path, and the second queues behind it.
+        protocol.data_received(click_request("/queued") + click_request("/queued"))
+        assert protocol.cycle is not None
+        assert transport.written == b""
+    finally:
+        writer.rate.cap = capacity
+    writer._space.set()
+    for _ in range(200):
+        if transport.written.count(b"HTTP/1.1 302") == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert transport.written.count(b"HTTP/1.1 302 Found") == 2
 
 
 def test_protocol_is_uvicorns_httptools_protocol(app: Any) -> None:

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import NamedTuple
 from urllib.parse import parse_qs, parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -125,6 +126,13 @@ def match(path: str) -> tuple[str, str] | None:
     return rest, kind
 
 
+class Deferred(NamedTuple):
+    """A warm click that found the hit buffer full: its hit, then its response."""
+
+    raw: RawHit
+    response: bytes
+
+
 class RedirectApp:
     def __init__(
         self,
@@ -174,10 +182,12 @@ class RedirectApp:
         client: tuple[str, int] | None,
         default_headers: bytes,
         keep_alive: bool,
-    ) -> bytes | None:
+        defer: bool = False,
+    ) -> bytes | Deferred | None:
         """The whole HTTP/1.1 response to a warm click on a simple link, or None when the
         request needs the ASGI path (anything else, or a full hit buffer). Same headers, same
-        hit, same token as `redirect`; see web/fastpath.py."""
+        hit, same token as `redirect`; see web/fastpath.py. With `defer`, a full hit buffer
+        gives a `Deferred` instead: the hit to `put` and the response to send after it."""
         if method != b"GET" and method != b"HEAD":
             return None
         path = url.partition(b"?")[0]
@@ -205,8 +215,14 @@ class RedirectApp:
                 ip = self.client_ip.resolve(ip, forwarded_for)
             raw = RawHit(target.link_id, now, kind, host, ip, ua, referer, lang)
             if not self.writer.offer(raw):
-                return None  # the ASGI path waits for room
-        return b"".join(
+                if not defer:
+                    return None  # the ASGI path waits for room
+                pending = raw
+            else:
+                pending = None
+        else:
+            pending = None
+        response = b"".join(
             (
                 _STATUS_LINES[target.link.redirect_status],
                 default_headers,
@@ -217,6 +233,7 @@ class RedirectApp:
                 b"\r\n" if keep_alive else _CLOSE + b"\r\n",
             )
         )
+        return response if pending is None else Deferred(pending, response)
 
     async def redirect(
         self, scope: Scope, receive: Receive, send: Send, code: str, kind: str
