@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from firstmark.domain import passwords
 from firstmark.domain.rules import Rule, parse_rules, rules_to_json
 from firstmark.domain.times import iso, parse_time
 from firstmark.domain.urls import validate_destination
@@ -100,6 +99,9 @@ class Prepared:
     link: Link
     warnings: list[UtmWarning] = field(default_factory=list)
     code_given: bool = True
+    # A new password, checked but not hashed: scrypt is CPU work for the caller to run off
+    # the event loop (services/links.py), which then sets `link.password_hash`.
+    password: str | None = None
 
 
 def generate_code(length: int = CODE_LENGTH) -> str:
@@ -249,7 +251,7 @@ def parse_fields(data: object, policy: LinkPolicy) -> tuple[dict[str, Any], dict
                 raise InvalidField(key, "max_hits must be at least 1")
             values[key] = value
         elif key == "password":
-            values["password_hash"] = _password(value)
+            values["password"] = _password(value)
         elif key == "rules":
             values[key] = parse_rules(value, allowed_hosts=policy.allowed_hosts)
     return values, raw_utm
@@ -262,7 +264,7 @@ def _password(value: object) -> str | None:
         raise InvalidField("password", "password must be a string", code="invalid_type")
     if len(value) > 256:
         raise InvalidField("password", "password must be at most 256 characters", code="too_long")
-    return passwords.hash_password(value)
+    return value
 
 
 def _check_window(link: Link) -> None:
@@ -281,6 +283,7 @@ def new_link(
     if "destination" not in values:
         raise InvalidField("destination", "destination is required", code="required")
     code = values.pop("code", None)
+    password = values.pop("password", None)
     link = Link(
         code=code or generate_code(),
         **{k: v for k, v in values.items() if v is not None},
@@ -289,7 +292,7 @@ def new_link(
     )
     _check_window(link)
     warnings = _warnings(raw_utm, policy, in_use)
-    return Prepared(link=link, warnings=warnings, code_given=code is not None)
+    return Prepared(link=link, warnings=warnings, code_given=code is not None, password=password)
 
 
 def apply_patch(
@@ -303,6 +306,9 @@ def apply_patch(
     values, raw_utm = parse_fields(data, policy)
     if "code" in values and values["code"] is None:
         raise InvalidField("code", "code cannot be removed", code="required")
+    password = values.pop("password", None)
+    if password is None and "password" in (data if isinstance(data, Mapping) else ()):
+        values["password_hash"] = None  # null or "" removes the password
     for key, default in (
         ("tags", ()),
         ("rules", ()),
@@ -316,7 +322,7 @@ def apply_patch(
             values[key] = default
     changed = replace(link, **values, updated_at=now, version=link.version + 1)
     _check_window(changed)
-    return Prepared(link=changed, warnings=_warnings(raw_utm, policy, in_use))
+    return Prepared(link=changed, warnings=_warnings(raw_utm, policy, in_use), password=password)
 
 
 def _warnings(

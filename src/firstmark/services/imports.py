@@ -11,6 +11,7 @@ from firstmark.domain.imports import Outcome, Row
 from firstmark.domain.links import LinkPolicy
 from firstmark.domain.times import now
 from firstmark.errors import FirstmarkError, RowError, SlugTaken
+from firstmark.services import links as links_service
 from firstmark.store import Store
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
@@ -35,7 +36,7 @@ async def import_links(
             # Every row brings its code, so there is no redrawing; UTM warnings are not shown
             # for an import, which saves reading the values in use once a row.
             prepared = links.new_link(body, rules, now())
-            link = await store.insert_link(prepared.link)
+            link = await store.insert_link(await links_service.with_password(prepared))
         except SlugTaken:
             outcome.conflicts.append(
                 RowError(row.row, "code", f"{body.get('code')!r} is already in use; kept as it is")

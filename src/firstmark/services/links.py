@@ -10,10 +10,12 @@ from dataclasses import replace
 from firstmark.config import Settings
 from firstmark.domain import links
 from firstmark.domain.links import Link, LinkPolicy, Prepared
+from firstmark.domain.passwords import hash_password
 from firstmark.domain.times import now
 from firstmark.domain.utm import taxonomy
 from firstmark.errors import NotFound, SlugTaken
 from firstmark.services import webhooks
+from firstmark.services.workers import Workers, run
 from firstmark.store import Store
 
 CODE_ATTEMPTS = 8
@@ -27,15 +29,26 @@ def policy(settings: Settings) -> LinkPolicy:
     )
 
 
-async def create_link(store: Store, rules: LinkPolicy, data: object) -> Prepared:
+async def with_password(prepared: Prepared, workers: Workers | None = None) -> Link:
+    """The prepared link with its new password hashed, on a worker thread: scrypt takes tens
+    of milliseconds that would hold every redirect on the event loop."""
+    if prepared.password is None:
+        return prepared.link
+    hashed = await run(workers, hash_password, prepared.password, cpu=False)
+    return replace(prepared.link, password_hash=hashed)
+
+
+async def create_link(
+    store: Store, rules: LinkPolicy, data: object, workers: Workers | None = None
+) -> Prepared:
     """Validate and store a new link; a generated code that collides is drawn again."""
     prepared = links.new_link(data, rules, now(), await store.utm_values_in_use())
-    link = prepared.link
+    link = await with_password(prepared, workers)
     for _ in range(CODE_ATTEMPTS):
         try:
             saved = await store.insert_link(link)
             await webhooks.link_changed(store, "link.created", saved)
-            return replace(prepared, link=saved)
+            return replace(prepared, link=saved, password=None)
         except SlugTaken:
             if prepared.code_given:
                 raise
@@ -62,12 +75,14 @@ async def find_link(store: Store, ref: str, host: str = "") -> Link:
     return found
 
 
-async def update_link(store: Store, rules: LinkPolicy, link_id: int, data: object) -> Prepared:
+async def update_link(
+    store: Store, rules: LinkPolicy, link_id: int, data: object, workers: Workers | None = None
+) -> Prepared:
     current = await get_link(store, link_id)
     prepared = links.apply_patch(current, data, rules, now(), await store.utm_values_in_use())
-    saved = await store.update_link(prepared.link)
+    saved = await store.update_link(await with_password(prepared, workers))
     await webhooks.link_changed(store, "link.updated", saved)
-    return replace(prepared, link=saved)
+    return replace(prepared, link=saved, password=None)
 
 
 async def archive_link(store: Store, link_id: int) -> Link:

@@ -45,7 +45,9 @@ async def create_link(request: Request) -> Response:
     key = api_key(request)
     data = await read_json(request)
     rt = runtime(request)
-    prepared = await links_service.create_link(rt.store, links_service.policy(rt.settings), data)
+    prepared = await links_service.create_link(
+        rt.store, links_service.policy(rt.settings), data, rt.workers
+    )
     rt.cache.invalidate(prepared.link)
     await audit.record(rt.store, key_actor(key.prefix), "create", "link", prepared.link.id)
     return _answer(request, prepared, 201)
@@ -96,7 +98,7 @@ async def update_link(request: Request) -> Response:
     rt = runtime(request)
     before = await links_service.get_link(rt.store, _link_id(request))
     prepared = await links_service.update_link(
-        rt.store, links_service.policy(rt.settings), before.id or 0, data
+        rt.store, links_service.policy(rt.settings), before.id or 0, data, rt.workers
     )
     children = await qr_service.follow_parent(rt.store, prepared.link)
     rt.cache.invalidate(before, prepared.link, *children)

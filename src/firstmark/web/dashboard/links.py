@@ -133,7 +133,7 @@ async def link_new(ctx: Ctx) -> Response:
     try:
         data = forms.body(get, has, editing=False)
         prepared = await links_service.create_link(
-            ctx.store, links_service.policy(ctx.settings), data
+            ctx.store, links_service.policy(ctx.settings), data, ctx.runtime.workers
         )
     except (InvalidField, Conflict) as exc:
         values = forms.submitted(get, has)
@@ -165,7 +165,7 @@ async def link_edit(ctx: Ctx) -> Response:
             raise Conflict("The link was changed elsewhere meanwhile. Reload and edit again.")
         data = forms.body(get, has, editing=True)
         prepared = await links_service.update_link(
-            ctx.store, links_service.policy(ctx.settings), link.id or 0, data
+            ctx.store, links_service.policy(ctx.settings), link.id or 0, data, ctx.runtime.workers
         )
     except (InvalidField, Conflict) as exc:
         values = forms.submitted(get, has)
