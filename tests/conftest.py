@@ -132,3 +132,12 @@ async def anon(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
         yield http
+
+
+@pytest.fixture
+async def provider(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A voice provider calling the webhooks through a proxy: the Host it reaches is not the
+    public one."""
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 443))
+    async with httpx.AsyncClient(transport=transport, base_url="http://10.0.0.5:8000") as http:
+        yield http

@@ -10,13 +10,14 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from serverproc import FakeServer, JSONHandler
 
 CLIENT_ID, CLIENT_SECRET = "client-123.apps.example", "client-secret-xyz"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -47,7 +48,7 @@ def rsa_key() -> tuple[rsa.RSAPrivateKey, str]:
     return key, json.dumps(file)
 
 
-class FakeGoogle:
+class FakeGoogle(FakeServer):
     def __init__(self, clock: Callable[[], float], lifetime: int = 3600) -> None:
         self.clock = clock
         self.lifetime = lifetime
@@ -64,10 +65,7 @@ class FakeGoogle:
         self.issued = 0
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(JSONHandler):
             def do_GET(self) -> None:
                 """Google's consent page, where the user says yes at once: back to the
                 redirect URI with a code tied to the PKCE challenge."""
@@ -106,25 +104,8 @@ class FakeGoogle:
                     return self.answer(200, {"requestId": f"req-{len(fake.accepted)}"})
                 return self.answer(404, {"error": {"message": "no such method"}})
 
-            def answer(self, status: int, data: object) -> None:
-                out = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(Handler)
         self.token_url = f"{self.url}/token"
-
-    def __enter__(self) -> FakeGoogle:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # --- the token endpoint ----------------------------------------------------------------
 

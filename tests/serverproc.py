@@ -13,20 +13,26 @@
 object can be started again on the same database (the key is kept). Server output goes to a
 log file in the work folder; failures quote its tail. `kill()` is safe to call at any time and
 is what a test's `finally` (or fixture teardown) must call so that no server outlives the test.
+
+`FakeServer` and `JSONHandler` are the other end: a fake platform on loopback for the server
+to send to.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import IO
+from typing import IO, Self
 
 import httpx
 
@@ -44,6 +50,40 @@ def free_port(host: str = HOST) -> int:
 def sqlite_url(path: Path) -> str:
     """sqlite:////abs/path/fm.db for an absolute path."""
     return f"sqlite:///{path.resolve()}"
+
+
+class FakeServer:
+    """A threaded HTTP server on loopback, serving in a daemon thread while its `with` block
+    runs; `url` is its base. Subclasses pass the handler that plays their platform."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer((HOST, 0), handler)
+        self.url = f"http://{HOST}:{self.server.server_address[1]}"
+
+    def __enter__(self) -> Self:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class JSONHandler(BaseHTTPRequestHandler):
+    """A fake platform's request handler: answers JSON, logs nothing."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def answer(self, status: int, data: object, headers: Mapping[str, str] | None = None) -> None:
+        raw = json.dumps(data).encode()
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
 
 
 class ServerError(RuntimeError):

@@ -12,19 +12,18 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
-from serverproc import ServerProcess
+from serverproc import FakeServer, JSONHandler, ServerProcess
 
 pytestmark = pytest.mark.slow
 ADS = {"ad_user_data": "granted", "ad_personalization": "granted"}
 
 
-class FakePinterest:
+class FakePinterest(FakeServer):
     """Scripted answers for the first requests, then per-event results."""
 
     def __init__(self) -> None:
@@ -33,10 +32,7 @@ class FakePinterest:
         self.lock = threading.Lock()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(JSONHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
                 with fake.lock:
@@ -61,28 +57,7 @@ class FakePinterest:
                         results.append({"status": "processed"})
                 return self.answer(200, {"num_events_received": len(results), "events": results})
 
-            def answer(
-                self, status: int, data: object, headers: dict[str, str] | None = None
-            ) -> None:
-                raw = json.dumps(data).encode()
-                self.send_response(status)
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FakePinterest:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture

@@ -5,19 +5,16 @@ platforms fail first (so errors are logged too), and the whole log is searched f
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
 from firstmark.logs import configure, scrub, scrub_url
-from serverproc import ServerProcess
+from serverproc import FakeServer, JSONHandler, ServerProcess
 
 pytestmark = pytest.mark.slow
 ADS = {"ad_user_data": "granted", "ad_personalization": "granted"}
@@ -25,7 +22,7 @@ GA4_SECRET = "ga4-secret-Zq81xR"
 SNAP_SECRET = "snap-token-Wv03pL"
 
 
-class FakePlatforms:
+class FakePlatforms(FakeServer):
     """GA4 and Snap on one loopback server: each answers 500 the first time (with the request
     URL in the body, as a chatty proxy might), then success."""
 
@@ -33,35 +30,17 @@ class FakePlatforms:
         self.seen: list[str] = []
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(JSONHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers["content-length"]))
                 first = self.path.split("?")[0] not in {p.split("?")[0] for p in fake.seen}
                 fake.seen.append(self.path)
                 if first:
-                    raw = json.dumps({"error": f"upstream failed for {self.path}"}).encode()
-                    self.send_response(500)
+                    self.answer(500, {"error": f"upstream failed for {self.path}"})
                 else:
-                    raw = b"{}"
-                    self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                    self.answer(200, {})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FakePlatforms:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture

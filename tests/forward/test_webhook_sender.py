@@ -11,7 +11,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,11 +21,12 @@ from firstmark.sealing import Sealer
 from firstmark.services import outbound
 from firstmark.services import webhooks as service
 from firstmark.store import Store
+from serverproc import FakeServer, JSONHandler
 
 SEALER = Sealer("test-secret", "webhook-secrets")
 
 
-class Receiver:
+class Receiver(FakeServer):
     """Scripted answers for the first requests (`500`, `hang`, `drop`, `410`), then 204.
     Records every request's webhook-id and, for verified ones, the parsed body."""
 
@@ -39,10 +39,7 @@ class Receiver:
         self.lock = threading.Lock()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(JSONHandler):
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers["content-length"]))
                 headers = {k: v for k, v in self.headers.items()}
@@ -75,16 +72,8 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-
-    def __enter__(self) -> Receiver:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
+        self.url += "/hooks"
 
 
 @pytest.fixture

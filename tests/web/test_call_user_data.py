@@ -6,23 +6,16 @@ is skipped with the reason."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from twilio.request_validator import RequestValidator
 
+from calltools import telnyx_post, twilio_post, vonage_post, with_providers
 from firstmark.config import Settings
 from firstmark.domain.calls import CallEvent, Lease
 from firstmark.domain.consent import Consent
@@ -33,36 +26,14 @@ from firstmark.services import destinations as destinations_service
 from firstmark.services.numbers import CALL_GOAL, register
 from firstmark.store import CallQuery, Store
 
-PUBLIC = "https://track.example.com"
-TOKEN = "twilio-auth-token-0123456789abcdef"
-VONAGE_SECRET = "vonage-signature-secret-0123456789"
-TELNYX_KEY = Ed25519PrivateKey.generate()
-TELNYX_PUBLIC = base64.b64encode(
-    TELNYX_KEY.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-).decode()
 TRACKING, BUSINESS, CALLER = "+14155550123", "+14155550199", "+14155559876"
 ADS = Consent(analytics=True, ad_storage=True, ad_user_data=True, ad_personalization=True)
 PHONE_HASH = sha256(CALLER[1:])  # Meta: digits with the country code, no '+'
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{tmp_path}/firstmark.db",
-        secret_key="test-secret",
-        secret_key_file=str(tmp_path / "firstmark.secret"),
-        base_url=PUBLIC,
-        twilio_auth_token=TOKEN,
-        vonage_signature_secret=VONAGE_SECRET,
-        telnyx_public_key=TELNYX_PUBLIC,
-    )
-
-
-@pytest.fixture
-async def provider(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 443))
-    async with httpx.AsyncClient(transport=transport, base_url="http://10.0.0.5:8000") as http:
-        yield http
+def settings(settings: Settings) -> Settings:
+    return with_providers(settings)
 
 
 class Platforms:
@@ -108,36 +79,6 @@ async def scene(
     platforms = Platforms()
     app.state.runtime.forwarder.client = httpx.AsyncClient(transport=httpx.MockTransport(platforms))
     return platforms
-
-
-def twilio_post(client: httpx.AsyncClient, path: str, params: dict[str, str]) -> Any:
-    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + path, params)
-    return client.post(path, data=params, headers={"x-twilio-signature": signature})
-
-
-def vonage_post(client: httpx.AsyncClient, path: str, data: dict[str, Any]) -> Any:
-    body = json.dumps(data).encode()
-
-    def part(item: dict[str, Any]) -> str:
-        raw = json.dumps(item, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-    claims = {"iat": int(time.time()), "jti": secrets.token_hex(8),
-              "payload_hash": hashlib.sha256(body).hexdigest(), "api_key": "abc"}  # fmt: skip
-    signing = f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}"
-    mac = hmac.new(VONAGE_SECRET.encode(), signing.encode(), hashlib.sha256).digest()
-    token = f"{signing}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
-    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
-    return client.post(path, content=body, headers=headers)
-
-
-def telnyx_post(client: httpx.AsyncClient, path: str, params: dict[str, str]) -> Any:
-    body = urlencode(params).encode()
-    stamp = str(int(time.time()))
-    signature = base64.b64encode(TELNYX_KEY.sign(stamp.encode() + b"|" + body)).decode()
-    headers = {"telnyx-signature-ed25519": signature, "telnyx-timestamp": stamp,
-               "content-type": "application/x-www-form-urlencoded"}  # fmt: skip
-    return client.post(path, content=body, headers=headers)
 
 
 async def twilio_call(http: httpx.AsyncClient) -> None:

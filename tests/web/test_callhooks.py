@@ -5,12 +5,8 @@ long enough becoming one conversion."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
-import secrets
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -19,9 +15,19 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from twilio.request_validator import RequestValidator
 
+from calltools import (
+    PUBLIC,
+    TELNYX_KEY,
+    TWILIO_TOKEN,
+    VONAGE_SECRET,
+    telnyx_post,
+    twilio_post,
+    vonage_jwt,
+    vonage_post,
+    with_providers,
+)
 from firstmark.app import create_app
 from firstmark.config import Settings
 from firstmark.domain.calls import Lease
@@ -30,37 +36,14 @@ from firstmark.domain.links import Link
 from firstmark.services.numbers import register
 from firstmark.store import CallQuery, Store
 
-PUBLIC = "https://track.example.com"
-TOKEN = "twilio-auth-token-0123456789abcdef"
-VONAGE_SECRET = "vonage-signature-secret-0123456789"
-TELNYX_KEY = Ed25519PrivateKey.generate()
-TELNYX_PUBLIC = base64.b64encode(
-    TELNYX_KEY.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-).decode()
 TRACKING = "+14155550123"
 BUSINESS = "+14155550199"
 CALLER = "+14155559876"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{tmp_path}/firstmark.db",
-        secret_key="test-secret",
-        secret_key_file=str(tmp_path / "firstmark.secret"),
-        base_url=PUBLIC,
-        twilio_auth_token=TOKEN,
-        vonage_signature_secret=VONAGE_SECRET,
-        telnyx_public_key=TELNYX_PUBLIC,
-    )
-
-
-@pytest.fixture
-async def provider(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """The provider calling us through a proxy: the Host it reaches is not the public one."""
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 443))
-    async with httpx.AsyncClient(transport=transport, base_url="http://10.0.0.5:8000") as http:
-        yield http
+def settings(settings: Settings) -> Settings:
+    return with_providers(settings)
 
 
 async def number(store: Store, **kw: object) -> int:
@@ -70,13 +53,6 @@ async def number(store: Store, **kw: object) -> int:
     saved = await register(store, body, time.time())
     assert saved.id is not None
     return saved.id
-
-
-def twilio_post(
-    client: httpx.AsyncClient, path: str, params: dict[str, str], *, sign_url: str | None = None
-) -> Any:
-    signature = RequestValidator(TOKEN).compute_signature(sign_url or PUBLIC + path, params)
-    return client.post(path, data=params, headers={"x-twilio-signature": signature})
 
 
 def voice(sid: str = "CA0001", to: str = TRACKING, **kw: str) -> dict[str, str]:
@@ -123,12 +99,14 @@ async def test_a_bad_signature_is_refused_and_nothing_is_stored(
 ) -> None:
     await number(store)
     params = voice()
-    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/hooks/twilio/voice", params)
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(
+        PUBLIC + "/hooks/twilio/voice", params
+    )
     headers = {"x-twilio-signature": signature}
     if tamper == "param":
         params = {**params, "From": "+14155550000"}
     elif tamper == "url":
-        headers["x-twilio-signature"] = RequestValidator(TOKEN).compute_signature(
+        headers["x-twilio-signature"] = RequestValidator(TWILIO_TOKEN).compute_signature(
             "https://evil.example/hooks/twilio/voice", params
         )
     elif tamper == "missing":
@@ -282,25 +260,6 @@ async def test_recording_plays_a_notice_first(store: Store, provider: httpx.Asyn
 # --- Vonage -------------------------------------------------------------------------------
 
 
-def vonage_jwt(body: bytes, secret: str = VONAGE_SECRET, iat: float | None = None) -> str:
-    def part(data: dict[str, Any]) -> str:
-        raw = json.dumps(data, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-    claims = {"iat": int(iat or time.time()), "jti": secrets.token_hex(8),
-              "payload_hash": hashlib.sha256(body).hexdigest(), "api_key": "abc123"}  # fmt: skip
-    signing = f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}"
-    mac = hmac.new(secret.encode(), signing.encode(), hashlib.sha256).digest()
-    return f"{signing}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
-
-
-def vonage_post(client: httpx.AsyncClient, path: str, data: dict[str, Any], **kw: Any) -> Any:
-    body = json.dumps(data).encode()
-    headers = {"authorization": f"Bearer {vonage_jwt(body, **kw)}",
-               "content-type": "application/json"}  # fmt: skip
-    return client.post(path, content=body, headers=headers)
-
-
 async def test_vonage_calls_are_connected_and_completed(
     store: Store, provider: httpx.AsyncClient
 ) -> None:
@@ -362,18 +321,6 @@ async def test_vonage_without_a_good_jwt_is_refused(
 
 
 # --- Telnyx -------------------------------------------------------------------------------
-
-
-def telnyx_post(
-    client: httpx.AsyncClient, path: str, params: dict[str, str], *, age: float = 0,
-    key: Ed25519PrivateKey = TELNYX_KEY,
-) -> Any:  # fmt: skip
-    body = urlencode(params).encode()
-    stamp = str(int(time.time() - age))
-    signature = base64.b64encode(key.sign(stamp.encode() + b"|" + body)).decode()
-    headers = {"telnyx-signature-ed25519": signature, "telnyx-timestamp": stamp,
-               "content-type": "application/x-www-form-urlencoded"}  # fmt: skip
-    return client.post(path, content=body, headers=headers)
 
 
 async def test_telnyx_calls_are_forwarded_with_texml(

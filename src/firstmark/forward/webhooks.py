@@ -23,6 +23,7 @@ from firstmark.domain.destinations import Attempt
 from firstmark.domain.webhooks import Endpoint, QueuedMessage
 from firstmark.forward import outbox
 from firstmark.forward.adapters.base import Outcome
+from firstmark.forward.loop import DeliveryLoop
 from firstmark.forward.worker import worker_name
 from firstmark.sealing import Sealer, Unsealable
 from firstmark.services import outbound
@@ -53,7 +54,7 @@ def classify(response: httpx.Response) -> Outcome:
     return Outcome("dead", message)
 
 
-class WebhookSender:
+class WebhookSender(DeliveryLoop):
     def __init__(
         self,
         store: Store,
@@ -69,6 +70,7 @@ class WebhookSender:
         concurrency: int = 8,
         clock: Callable[[], float] | None = None,
     ) -> None:
+        super().__init__(log, task="firstmark-webhooks", failure="webhook round failed")
         self.store = store
         self.client = client
         self.sealer = sealer
@@ -84,8 +86,6 @@ class WebhookSender:
         # is given (tests, simulations), as the forwarding worker's are.
         self._claim_clock = clock
         self.feed: ClickFeed | None = None  # its closed minutes are queued every round
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
 
     async def run_once(self) -> int:
         """Claim one round of due messages and deliver them; returns the messages claimed."""
@@ -138,53 +138,8 @@ class WebhookSender:
             log.info("webhook %s to endpoint %s: %s", item.msg_id, ep.id, outcome.message)
         return self._decide(item, outcome, self.clock(), status, latency_ms)
 
-    def _decide(
-        self,
-        item: QueuedMessage,
-        outcome: Outcome,
-        now: float,
-        status: int | None = None,
-        latency_ms: float | None = None,
-    ) -> Attempt:
-        return outbox.decide(
-            item.id,
-            item.attempts,
-            outcome,
-            now,
-            http_status=status,
-            latency_ms=latency_ms,
-            max_attempts=self.max_attempts,
-            base_s=self.backoff_s,
-        )
-
-    async def drain(self) -> int:
-        """Deliver until nothing is due (retries later than now stay); returns claims."""
-        total = 0
-        while claimed := await self.run_once():
-            total += claimed
-        return total
-
-    async def run(self, poll_s: float = 1.0) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.feed is not None:
-                    await self.feed.flush()
-                claimed = await self.run_once()
-            except Exception:  # a bad round must not end webhooks for good
-                log.exception("webhook round failed")
-                claimed = 0
-            if not claimed:
-                try:
-                    await asyncio.wait_for(self._stop.wait(), poll_s)
-                except TimeoutError:
-                    pass
-
-    def start(self, poll_s: float = 1.0) -> None:
-        self._stop.clear()
-        self._task = asyncio.create_task(self.run(poll_s), name="firstmark-webhooks")
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+    async def round(self) -> int:
+        """The click feed's closed minutes queued, then a round of deliveries."""
+        if self.feed is not None:
+            await self.feed.flush()
+        return await self.run_once()

@@ -39,6 +39,7 @@ from firstmark.forward.adapters.base import (
     request_id,
     unsendable,
 )
+from firstmark.forward.loop import DeliveryLoop
 from firstmark.forward.tokens import ReauthNeeded, TokenProvider, TokenUnavailable
 from firstmark.sealing import Sealer, Unsealable
 from firstmark.services import webhooks
@@ -70,7 +71,7 @@ class Counters:
     dead: int = 0
 
 
-class Forwarder:
+class Forwarder(DeliveryLoop):
     def __init__(
         self,
         store: Store,
@@ -88,6 +89,7 @@ class Forwarder:
         clock: Callable[[], float] | None = None,
         tokens: TokenProvider | None = None,
     ) -> None:
+        super().__init__(log, task="firstmark-outbox", failure="outbox round failed")
         self.store = store
         self.client = client
         self.credentials = credentials
@@ -106,8 +108,7 @@ class Forwarder:
         self.counters = Counters()
         # Access tokens minted from each destination's grant, through the same client.
         self.tokens = tokens or TokenProvider(client, clock=clock)
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
+        self._asked = self.clock()  # when the platforms were last asked for their verdicts
 
     # --- one pass -------------------------------------------------------------------------
 
@@ -318,25 +319,6 @@ class Forwarder:
             )  # fmt: skip
         return out
 
-    def _decide(
-        self,
-        item: OutboxItem,
-        outcome: Outcome,
-        now: float,
-        status: int | None = None,
-        latency_ms: float | None = None,
-    ) -> Attempt:
-        return outbox.decide(
-            item.id,
-            item.attempts,
-            outcome,
-            now,
-            http_status=status,
-            latency_ms=latency_ms,
-            max_attempts=self.max_attempts,
-            base_s=self.backoff_s,
-        )
-
     async def _needs_reauth(self, dest: Destination, message: str, secrets: list[str]) -> None:
         assert dest.id is not None
         self.tokens.forget(dest.id)
@@ -379,42 +361,19 @@ class Forwarder:
 
     # --- the loop -------------------------------------------------------------------------
 
-    async def drain(self) -> int:
-        """Deliver until nothing is due (retries later than now stay); returns rows claimed."""
-        total = 0
-        while claimed := await self.run_once():
-            total += claimed
-        return total
-
     async def run(self, poll_s: float = 1.0) -> None:
-        """Until stop(): rounds back to back while there is work, else a nap of poll_s;
-        every STATUS_EVERY_S, the platforms' later verdicts (poll_statuses)."""
-        asked = self.clock()
-        while not self._stop.is_set():
-            try:
-                claimed = await self.run_once()
-                if self.clock() - asked >= STATUS_EVERY_S:
-                    asked = self.clock()
-                    await self.poll_statuses()
-            except Exception:  # a bad round must not end forwarding for good
-                log.exception("outbox round failed")
-                claimed = 0
-            if not claimed:
-                try:
-                    await asyncio.wait_for(self._stop.wait(), poll_s)
-                except TimeoutError:
-                    pass
+        """The loop, asking the first verdicts STATUS_EVERY_S after it starts."""
+        self._asked = self.clock()
+        await super().run(poll_s)
 
-    def start(self, poll_s: float = 1.0) -> None:
-        self._stop.clear()
-        self._task = asyncio.create_task(self.run(poll_s), name="firstmark-outbox")
-
-    async def stop(self) -> None:
-        """Finish the round in flight, then stop."""
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+    async def round(self) -> int:
+        """A round of deliveries; every STATUS_EVERY_S, the platforms' later verdicts
+        (poll_statuses) too."""
+        claimed = await self.run_once()
+        if self.clock() - self._asked >= STATUS_EVERY_S:
+            self._asked = self.clock()
+            await self.poll_statuses()
+        return claimed
 
 
 def audit_of(adapter: Adapter, item: Outgoing, target: Target) -> Audit:

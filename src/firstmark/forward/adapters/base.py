@@ -295,3 +295,44 @@ def meta_style_user(platform: str, item: Outgoing) -> dict[str, Any]:
     if item.user_agent:
         user["client_user_agent"] = item.user_agent
     return user
+
+
+def custom_data(
+    conv: Conversion,
+    *,
+    order_key: str = "order_id",
+    value: Callable[[float], Any] | None = None,
+) -> dict[str, Any]:
+    """custom_data as Meta shapes it (and Microsoft, Pinterest and Snapchat after it): the
+    value with its currency (`value` writes it where a platform wants text), and the order
+    id; empty when the conversion has neither."""
+    custom: dict[str, Any] = {}
+    if conv.value is not None:
+        custom["value"] = conv.value if value is None else value(conv.value)
+        custom["currency"] = conv.currency
+    if conv.order_id:
+        custom[order_key] = conv.order_id
+    return custom
+
+
+def meta_style_event(
+    item: Outgoing,
+    action_source: str,
+    user: dict[str, Any],
+    value: Callable[[float], Any] | None = None,
+) -> dict[str, Any]:
+    """One event as Meta shapes it (and Pinterest and Snapchat after it), with the user_data
+    and action_source the platform made for it."""
+    conv = item.conversion
+    out: dict[str, Any] = {
+        "event_name": item.event_name,
+        "event_time": int(conv.ts),
+        "event_id": conv.event_id,
+        "action_source": action_source,
+        "user_data": user,
+    }
+    if item.page_url:
+        out["event_source_url"] = item.page_url
+    if custom := custom_data(conv, value=value):
+        out["custom_data"] = custom
+    return out

@@ -36,6 +36,7 @@ from firstmark.forward.adapters.base import (
     by_status,
     excerpt,
     json_request,
+    meta_style_event,
     meta_style_user,
     retry_after,
 )
@@ -85,23 +86,7 @@ def event(item: Outgoing, target: Target) -> dict[str, Any]:
         user["fbc"] = cookie
     if item.click_ids.get("fbp"):
         user["fbp"] = item.click_ids["fbp"]
-    out: dict[str, Any] = {
-        "event_name": item.event_name,
-        "event_time": int(conv.ts),
-        "event_id": conv.event_id,
-        "action_source": action_source(item, target),
-        "user_data": user,
-    }
-    if item.page_url:
-        out["event_source_url"] = item.page_url
-    custom: dict[str, Any] = {}
-    if conv.value is not None:
-        custom["value"] = conv.value
-        custom["currency"] = conv.currency
-    if conv.order_id:
-        custom["order_id"] = conv.order_id
-    if custom:
-        out["custom_data"] = custom
+    out = meta_style_event(item, action_source(item, target), user)
     if target.options.get("limited_data_use"):
         out["data_processing_options"] = ["LDU"]
         out["data_processing_options_country"] = int(target.options.get("ldu_country", 0))

@@ -30,6 +30,7 @@ from firstmark.forward.adapters.base import (
     all_sent,
     body_json,
     by_status,
+    custom_data,
     excerpt,
     json_request,
 )
@@ -74,13 +75,7 @@ def _event(item: Outgoing) -> dict[str, Any]:
     }
     if item.page_url:
         out["eventSourceUrl"] = item.page_url
-    custom: dict[str, Any] = {}
-    if conv.value is not None:
-        custom["value"] = conv.value
-        custom["currency"] = conv.currency
-    if conv.order_id:
-        custom["transactionId"] = conv.order_id
-    if custom:
+    if custom := custom_data(conv, order_key="transactionId"):
         out["customData"] = custom
     return out
 

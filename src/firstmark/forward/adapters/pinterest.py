@@ -35,6 +35,7 @@ from firstmark.forward.adapters.base import (
     decimal_text,
     excerpt,
     json_request,
+    meta_style_event,
     meta_style_user,
 )
 
@@ -51,27 +52,9 @@ def _event(item: Outgoing, target: Target) -> dict[str, Any]:
     user = meta_style_user(PLATFORM, item)
     if item.click_ids.get("epik"):
         user["click_id"] = item.click_ids["epik"]
-    out: dict[str, Any] = {
-        "event_name": item.event_name,
-        # a phone call is an offline event to Pinterest (its action sources: app, web, offline)
-        "action_source": target.options.get(
-            "action_source", "offline" if conv.source == "call" else "web"
-        ),
-        "event_time": int(conv.ts),
-        "event_id": conv.event_id,
-        "user_data": user,
-    }
-    if item.page_url:
-        out["event_source_url"] = item.page_url
-    custom: dict[str, Any] = {}
-    if conv.value is not None:
-        custom["value"] = decimal_text(conv.value)
-        custom["currency"] = conv.currency
-    if conv.order_id:
-        custom["order_id"] = conv.order_id
-    if custom:
-        out["custom_data"] = custom
-    return out
+    # a phone call is an offline event to Pinterest (its action sources: app, web, offline)
+    source = target.options.get("action_source", "offline" if conv.source == "call" else "web")
+    return meta_style_event(item, source, user, value=decimal_text)
 
 
 def unsendable(item: Outgoing, target: Target) -> str | None:

@@ -33,6 +33,7 @@ from firstmark.forward.adapters.base import (
     by_status,
     excerpt,
     json_request,
+    meta_style_event,
     meta_style_user,
 )
 
@@ -52,26 +53,8 @@ def _event(item: Outgoing, target: Target) -> dict[str, Any]:
         user["sc_click_id"] = item.click_ids["ScCid"]
     if item.click_ids.get("sc_cookie1"):
         user["sc_cookie1"] = item.click_ids["sc_cookie1"]
-    out: dict[str, Any] = {
-        "event_name": item.event_name,
-        "event_time": int(conv.ts),
-        "event_id": conv.event_id,
-        "action_source": target.options.get(
-            "action_source", "OFFLINE" if conv.source == "call" else "WEB"
-        ),
-        "user_data": user,
-    }
-    if item.page_url:
-        out["event_source_url"] = item.page_url
-    custom: dict[str, Any] = {}
-    if conv.value is not None:
-        custom["value"] = conv.value
-        custom["currency"] = conv.currency
-    if conv.order_id:
-        custom["order_id"] = conv.order_id
-    if custom:
-        out["custom_data"] = custom
-    return out
+    source = target.options.get("action_source", "OFFLINE" if conv.source == "call" else "WEB")
+    return meta_style_event(item, source, user)
 
 
 def build(batch: Sequence[Outgoing], target: Target, now: float) -> httpx.Request:

@@ -10,14 +10,15 @@ from starlette.responses import Response
 from firstmark.domain import destinations
 from firstmark.domain.audit import key_actor
 from firstmark.domain.destinations import Destination
-from firstmark.domain.schema import Anything, Bool, Int, Obj, Param, Str
+from firstmark.domain.schema import Anything, Bool, Obj, Param, Str
 from firstmark.errors import InvalidField, NotFound
 from firstmark.forward.probe import probe
 from firstmark.services import audit
 from firstmark.services import destinations as destinations_service
+from firstmark.web.api import paging
 from firstmark.web.api.auth import api_key
 from firstmark.web.api.contract import ITEMS, Reply, op
-from firstmark.web.http import json_response, only_known, query_int, read_json
+from firstmark.web.http import json_response, only_known, read_json
 from firstmark.web.runtime import runtime
 
 
@@ -85,18 +86,9 @@ async def delete_destination(request: Request) -> Response:
 
 async def list_deliveries(request: Request) -> Response:
     """The delivery log, newest first; `before` (an id) pages back."""
-    only_known(request.query_params, {"limit", "before"})
     dest = await _found(request)
-    assert dest.id is not None
-    limit = query_int(request, "limit", 100, 1, 1000)
-    before = query_int(request, "before", 0, 0, 2**62) or None
-    found = await runtime(request).store.list_deliveries(dest.id, limit, before)
-    return json_response(
-        {
-            "items": [destinations.delivery_json(d) for d in found],
-            "next_before": found[-1].id if len(found) == limit else None,
-        }
-    )
+    rows = runtime(request).store.list_deliveries
+    return await paging.delivery_log(request, dest.id, rows, destinations.delivery_json)
 
 
 async def replay(request: Request) -> Response:
@@ -156,8 +148,7 @@ routes = [
     op("DELETE", ID, delete_destination, scope="admin", summary="Delete a destination",
        replies=[Reply(204, "Deleted", media=())]),
     op("GET", f"{ID}/deliveries", list_deliveries, replies=[ITEMS], scope="reports:read",
-       summary="The delivery log, newest first",
-       query=[Param("limit", Int(1, 1000)), Param("before", Int(0, 2**62))]),
+       summary="The delivery log, newest first", query=paging.PAGE),
     op("POST", f"{ID}/replay", replay, scope="admin", summary="Dead deliveries back to pending"),
     op("POST", f"{ID}/test", test_destination, scope="admin", summary="Send one test event",
        query=[Param("live", Str(enum=("true", "false")))]),

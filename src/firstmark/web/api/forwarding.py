@@ -17,6 +17,7 @@ from firstmark.domain.destinations import (
 from firstmark.domain.schema import Int, Param, Str
 from firstmark.domain.times import iso, parse_time
 from firstmark.errors import InvalidField, NotFound
+from firstmark.web.api import paging
 from firstmark.web.api.contract import ITEMS, RANGE, Reply, op
 from firstmark.web.http import json_response, only_known, query_int
 from firstmark.web.runtime import runtime
@@ -51,25 +52,20 @@ async def list_delivery_log(request: Request) -> Response:
     event_id = request.query_params.get("event_id")
     if event_id is not None and not 0 < len(event_id) <= MAX_EVENT_ID:
         raise InvalidField("event_id", f"event_id must be 1-{MAX_EVENT_ID} characters")
-    limit = query_int(request, "limit", 100, 1, 1000)
+    limit = paging.limit(request)
     where = DeliveryFilter(
         destination_id=destination,
         status=_choice(request, "status", DELIVERY_STATUSES),
         since=_instant(request, "from"),
         until=_instant(request, "to"),
         event_id=event_id,
-        before_id=query_int(request, "before", 0, 0, 2**62) or None,
+        before_id=paging.before(request),
         limit=limit,
     )
     if where.since is not None and where.until is not None and where.since >= where.until:
         raise InvalidField("from", "from must be earlier than to")
     found = await runtime(request).store.list_deliveries(where=where)
-    return json_response(
-        {
-            "items": [delivery_json(d) for d in found],
-            "next_before": found[-1].id if len(found) == limit else None,
-        }
-    )
+    return paging.page(found, limit, delivery_json)
 
 
 async def destination_quality(request: Request) -> Response:
@@ -102,19 +98,14 @@ async def destination_quality(request: Request) -> Response:
 async def list_outbox(request: Request) -> Response:
     """Outbox rows, newest first (`status`: pending, sending, retry or dead)."""
     only_known(request.query_params, {"status", "destination", "limit", "before"})
-    limit = query_int(request, "limit", 100, 1, 1000)
+    limit = paging.limit(request)
     rows = await runtime(request).store.list_outbox(
         _choice(request, "status", OUTBOX_STATUSES),
         query_int(request, "destination", 0, 0, 2**62) or None,
         limit,
-        query_int(request, "before", 0, 0, 2**62) or None,
+        paging.before(request),
     )
-    return json_response(
-        {
-            "items": [outbox_row_json(r) for r in rows],
-            "next_before": rows[-1].id if len(rows) == limit else None,
-        }
-    )
+    return paging.page(rows, limit, outbox_row_json)
 
 
 async def replay_row(request: Request) -> Response:
@@ -126,22 +117,18 @@ async def replay_row(request: Request) -> Response:
     return json_response({"replayed": replayed})
 
 
-ID = Int(0, 2**62)
-LIST = (
-    Param("limit", Int(1, 1000), description="rows per answer (100 by default)"),
-    Param("before", ID, description="the `next_before` of the previous answer"),
-)
+ID = Int(0, paging.MAX_ID)
 DELIVERY_QUERY = (
     Param("destination", ID, description="one destination's attempts"),
     Param("status", Str(enum=DELIVERY_STATUSES)),
     *RANGE,
     Param("event_id", Str(max_length=MAX_EVENT_ID)),
-    *LIST,
+    *paging.PAGE,
 )
 OUTBOX_QUERY = (
     Param("status", Str(enum=OUTBOX_STATUSES)),
     Param("destination", ID, description="one destination's rows"),
-    *LIST,
+    *paging.PAGE,
 )
 
 routes = [

@@ -8,13 +8,14 @@ from starlette.responses import Response
 
 from firstmark.domain import webhooks
 from firstmark.domain.audit import key_actor
-from firstmark.domain.schema import Arr, Bool, Int, Obj, Param, Str
+from firstmark.domain.schema import Arr, Bool, Int, Obj, Str
 from firstmark.domain.webhooks import Endpoint
 from firstmark.services import audit
 from firstmark.services import webhooks as service
+from firstmark.web.api import paging
 from firstmark.web.api.auth import api_key
 from firstmark.web.api.contract import ITEMS, Reply, op
-from firstmark.web.http import json_response, only_known, query_int, read_json
+from firstmark.web.http import json_response, read_json
 from firstmark.web.runtime import runtime
 
 
@@ -90,18 +91,9 @@ async def rotate_webhook(request: Request) -> Response:
 
 async def list_webhook_deliveries(request: Request) -> Response:
     """The delivery log, newest first; `before` (an id) pages back."""
-    only_known(request.query_params, {"limit", "before"})
     ep = await _found(request)
-    assert ep.id is not None
-    limit = query_int(request, "limit", 100, 1, 1000)
-    before = query_int(request, "before", 0, 0, 2**62) or None
-    found = await runtime(request).store.list_webhook_deliveries(ep.id, limit, before)
-    return json_response(
-        {
-            "items": [webhooks.delivery_json(d) for d in found],
-            "next_before": found[-1].id if len(found) == limit else None,
-        }
-    )
+    rows = runtime(request).store.list_webhook_deliveries
+    return await paging.delivery_log(request, ep.id, rows, webhooks.delivery_json)
 
 
 async def send_test_event(request: Request) -> Response:
@@ -145,8 +137,7 @@ routes = [
     op("POST", f"{ID}/rotate", rotate_webhook, scope="admin",
        summary="Rotate the signing secret (the old one stays valid for a day)"),
     op("GET", f"{ID}/deliveries", list_webhook_deliveries, replies=[ITEMS], scope="admin",
-       summary="The endpoint's delivery log, newest first",
-       query=[Param("limit", Int(1, 1000)), Param("before", Int(0, 2**62))]),
+       summary="The endpoint's delivery log, newest first", query=paging.PAGE),
     op("POST", f"{ID}/test", send_test_event, scope="admin", summary="Send a test event",
        replies=[Reply(202, "Queued")]),
     op("POST", f"{ID}/replay", replay_webhook, scope="admin",
