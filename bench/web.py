@@ -326,10 +326,10 @@ def main() -> int:
     engines = list(results)
     print(f"{args.visits:,} visits, ~{args.visits * args.pageviews_per_visit:,} pageviews, "
           f"{args.days} days; first call, then median / worst of 3, ms")  # fmt: skip
-    print(f"{'report':32}" + "".join(f"{e:>30}" for e in engines))
+    print(f"{'report':52}" + "".join(f"{e:>30}" for e in engines))
     for name in results[engines[0]]:
         cells = "".join("{:>12.0f} {:>8.0f} / {:>6.0f}".format(*results[e][name]) for e in engines)
-        print(f"{name:32}{cells}")
+        print(f"{name:52}{cells}")
     return 0
 
 
