@@ -89,6 +89,8 @@ class Settings:
     purge_enabled: bool = True
     purge_batch: int = 5000
     purge_start_delay_s: float = 300.0
+    rollup_refresh_s: float = 5.0
+    rollup_max_lag_s: float = 60.0
     privacy_mode: str = "standard"
     webhook_allow_private: bool = False
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -247,6 +249,12 @@ def _check(settings: Settings) -> None:
         raise ConfigError(f"{PREFIX}KEEP_ALIVE must be above 0 seconds", field="keep_alive")
     if settings.cpu_workers < 1:
         raise ConfigError(f"{PREFIX}CPU_WORKERS must be at least 1", field="cpu_workers")
+    if settings.rollup_refresh_s > 0 and settings.rollup_max_lag_s <= settings.rollup_refresh_s:
+        raise ConfigError(
+            f"{PREFIX}ROLLUP_MAX_LAG_S must be longer than {PREFIX}ROLLUP_REFRESH_S, or reports "
+            "would rebuild what the refresher is about to",
+            field="rollup_max_lag_s",
+        )
     if settings.purge_batch < 1:
         raise ConfigError(f"{PREFIX}PURGE_BATCH must be at least 1", field="purge_batch")
     if settings.privacy_mode not in {"standard", "exempt"}:

@@ -124,7 +124,7 @@ EXPECTED = {
     ],
     "audit": ["id", "ts", "actor", "action", "object_kind", "object_id", "detail"],
     "retention_purges": ["class", "days", "ran_at", "deleted"],
-    "web_dirty": ["site_id", "day", "dim"],
+    "web_dirty": ["site_id", "day", "dim", "marked_at"],
     "web_daily": [
         "site_id", "day", "dim", "value", "filter", "visits", "pageviews", "bounces", "duration",
         "conversions", "revenue",
@@ -147,6 +147,14 @@ EXPECTED = {
     "funnel_dirty": ["funnel_id", "day"],
     "funnel_daily": ["funnel_id", "day", "step", "prev_day", "n"],
     "funnel_visitors": ["funnel_id", "day", "visitor", "reached"],
+    "web_event_dims": ["site_id", "dim"],
+    "web_event_daily": [
+        "site_id", "day", "dim", "value", "filter", "visits", "pageviews", "bounces",
+        "duration", "conversions", "revenue", "events",
+    ],
+    "web_event_visitors": [
+        "site_id", "day", "dim", "value", "filter", "prev_day", "converted", "n",
+    ],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

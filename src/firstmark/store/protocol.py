@@ -471,6 +471,14 @@ class VisitStore(Protocol):
     ) -> list[Sums]: ...
     async def web_realtime(self, site_id: int, filters: Mapping[str, str], since: float) -> int: ...
 
+    # The rollup refresher (services/rollups.py): how old the writer's marks may be before a
+    # report rebuilds their days itself (0: always), one round over every rollup a report has
+    # read (the rollups rebuilt), and the lock that lets one node run it.
+    rollup_lag_s: float
+
+    async def refresh_rollups(self) -> int: ...
+    def rollup_lock(self) -> AbstractAsyncContextManager[bool]: ...  # True: this node refreshes
+
 
 class FunnelStore(Protocol):
     """A site's funnels, and the events their reports read."""

@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING
+
 from firstmark.store.sql.executor import Conn
 from firstmark.store.sql.web import WebSQL
 
+if TYPE_CHECKING:
+    import asyncpg
+
 # A rebuild of one site's web rollups at a time, across nodes: this and the site id.
 WEB_LOCK = 0x66_6D_77_72 << 32  # "fmwr"
+# One rollup refresher at a time across nodes.
+REFRESH_LOCK = 0x46_4D_52_46  # "FMRF"
 
 
 class PostgresWeb(WebSQL):
+    if TYPE_CHECKING:
+
+        def _conn(self) -> AbstractAsyncContextManager[asyncpg.Connection]: ...
+
+    @asynccontextmanager
+    async def rollup_lock(self) -> AsyncIterator[bool]:
+        """Whether this node runs the rollup refresher's round (held until the block ends):
+        another node refreshing now means this one skips its turn."""
+        async with self._conn() as conn:
+            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", REFRESH_LOCK))
+            try:
+                yield got
+            finally:
+                if got:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", REFRESH_LOCK)
+
     def hour_of(self, column: str) -> str:
         return f"CAST(floor({column} / 3600) AS BIGINT)"  # CAST alone would round
 
-    def prop_of(self, prop: str) -> str:
-        return f"(e.props::jsonb ->> '{prop}')"
+    def prop_of(self, prop: str, alias: str = "e") -> str:
+        return f"({alias}.props::jsonb ->> '{prop}')"
 
     def same(self, a: str, b: str) -> str:
         return f"{a} IS NOT DISTINCT FROM {b}"

@@ -29,6 +29,7 @@ PAIRS = tuple(f"{g}|{f}" for g in _GROUPS for f in _FILTER_COLUMNS if g != f)
 # rebuilt when a report first reads it.
 ALL_DIMS = (*DIMS, "page", *PAIRS)
 
+TABLES = ("web_daily", "web_daily_visitors")
 # (dim, the rollup column a filter's value is read from, that value) or no filter.
 Key = tuple[str, tuple[str, str] | None]
 
@@ -111,6 +112,25 @@ def rebuild_statements(
             params,
         )
     )
+    return out + visitor_statements(
+        "web_daily_visitors", dim, value, kept, source, earlier_value, params
+    )
+
+
+def visitor_statements(
+    table: str,
+    dim: str,
+    value: str,
+    kept: str,
+    source: str,
+    earlier_value: str,
+    params: tuple[str, ...],
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The INSERTs of a day's visitors and converting visitors into `table`, by `value` (and
+    the filter column's value `kept`) of the visits `source` gives, each with the last
+    earlier day the same consented visitor had a visit with that value (`earlier_value`: the
+    condition on such an earlier visit p)."""
+    out: list[tuple[str, tuple[str, ...]]] = []
     for converted in (0, 1):
         only = " AND v.conversions > 0" if converted else ""
         earlier = (" AND p.conversions > 0" if converted else "") + earlier_value
@@ -121,7 +141,7 @@ def rebuild_statements(
         )
         out.append(
             (
-                "INSERT INTO web_daily_visitors (site_id, day, dim, value, filter, prev_day, "
+                f"INSERT INTO {table} (site_id, day, dim, value, filter, prev_day, "
                 f"converted, n) SELECT y.site_id, y.day, '{dim}', y.value, y.kept, y.prev, "
                 f"{converted}, count(*) FROM (SELECT x.site_id, x.day, x.value, x.kept, "
                 "max(x.prev) AS prev FROM ("

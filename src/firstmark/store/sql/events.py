@@ -15,6 +15,7 @@ from firstmark.domain.goals import Goal
 from firstmark.domain.sites import Site
 from firstmark.domain.visits import Visit
 from firstmark.errors import Conflict, NotFound
+from firstmark.store.rows.eventrollup import DIRTY_DIM as EVENTS_DIM
 from firstmark.store.rows.events import (
     CONVERSION_COLUMNS,
     CONVERSION_SELECT,
@@ -168,12 +169,14 @@ class EventSQL(SharedSQL):
                 stored += not duplicate
             if visits:
                 await tx.executemany(UPSERT_VISIT, [visit_params(v) for v in visits])
-                # The web rollups rebuild these days (and later ones) at the next report.
+                # The web rollups rebuild these days (and later ones) at the next report, or
+                # the rollup refresher's next round; the first mark's time is kept.
+                clock, now = self.dialect.now()
                 await tx.executemany(
-                    "INSERT INTO web_dirty (site_id, day, dim) VALUES (?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    [(*d, dim) for d in sorted({(v.site_id, v.day) for v in visits})
-                     for dim in (*ALL_DIMS, DIRTY_DIM)],
+                    "INSERT INTO web_dirty (site_id, day, dim, marked_at) "
+                    f"VALUES (?, ?, ?, {clock}) ON CONFLICT DO NOTHING",
+                    [(*d, dim, *now) for d in sorted({(v.site_id, v.day) for v in visits})
+                     for dim in (*ALL_DIMS, DIRTY_DIM, EVENTS_DIM)],
                 )  # fmt: skip
         return stored
 

@@ -93,6 +93,21 @@ class SharedSQL:
 
     db: Database
     dialect: Dialect
+    # How old the event writer's marks (web_dirty) may be before a report rebuilds their days
+    # itself: 0 (every report exact) unless the rollup refresher runs (services/rollups.py).
+    rollup_lag_s: float = 0.0
+
+    def _marked_before(self, lag_s: float) -> tuple[str, list[Any]]:
+        """A condition on web_dirty: marks older than `lag_s` seconds (every mark for 0)."""
+        if lag_s <= 0:
+            return "", []
+        clock, params = self.dialect.now()
+        return f" AND marked_at <= {clock} - ?", [*params, lag_s]
+
+    async def _refresh_funnels(self, site_id: int) -> int:
+        """The rollup refresher's round for a site's funnels (the funnels define it): the
+        funnels rebuilt."""
+        raise NotImplementedError
 
     async def _changed(self, tx: Conn, kind: str, key: str) -> None:
         """Inside the editing transaction: a link ("link", code) or domain ("domain", host)

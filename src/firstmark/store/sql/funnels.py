@@ -70,10 +70,23 @@ class FunnelSQL(SharedSQL):
         rows = await self.db.fetch(*funnelrollup.counts_query(funnel.id, start, end))
         return funnelrollup.counts(funnel, rows)
 
-    async def _fresh_funnel(self, funnel: Funnel) -> None:
+    async def _refresh_funnels(self, site_id: int) -> int:
+        done = 0
+        for funnel in await self.list_funnels(site_id):
+            if await self.db.fetchrow(  # built: a report read it
+                "SELECT 1 FROM funnel_daily WHERE funnel_id = ? LIMIT 1", [funnel.id]
+            ):
+                done += await self._fresh_funnel(funnel, lag_s=0)
+        return done
+
+    async def _fresh_funnel(self, funnel: Funnel, lag_s: float | None = None) -> bool:
+        """Rebuild the funnel's rollup from the earliest day the writer changed since, unless
+        every mark is younger than `lag_s` (default: the store's `rollup_lag_s`). Whether it
+        rebuilt."""
         site, dim = funnel.site_id, funnelrollup.DIRTY_DIM
-        if await self.db.fetchrow("SELECT 1 FROM web_dirty WHERE site_id = ? AND dim = ? "
-                                  "LIMIT 1", [site, dim]):  # fmt: skip
+        old, old_params = self._marked_before(self.rollup_lag_s if lag_s is None else lag_s)
+        if await self.db.fetchrow("SELECT 1 FROM web_dirty WHERE site_id = ? AND dim = ?"
+                                  f"{old} LIMIT 1", [site, dim, *old_params]):  # fmt: skip
             # The writer's marks of the site go to each of its funnels, the earliest kept.
             async with self.db.transaction() as tx:
                 days = await tx.fetch("DELETE FROM web_dirty WHERE site_id = ? AND dim = ? "
@@ -90,14 +103,14 @@ class FunnelSQL(SharedSQL):
         if not await self.db.fetchrow(
             "SELECT 1 FROM funnel_dirty WHERE funnel_id = ?", [funnel.id]
         ):
-            return
+            return False
         async with self.db.transaction() as tx:
             # The row lock makes a second report wait, then find nothing left to rebuild.
             rows = await tx.fetch(
                 "DELETE FROM funnel_dirty WHERE funnel_id = ? RETURNING day", [funnel.id]
             )
             if not rows:
-                return
+                return False
             first = int(rows[0][0])
             for table in ("funnel_daily", "funnel_visitors"):
                 await tx.execute(
@@ -141,6 +154,7 @@ class FunnelSQL(SharedSQL):
                         "VALUES (?, ?, ?, ?)",
                         people,
                     )
+        return True
 
     async def funnel_hits(
         self,
