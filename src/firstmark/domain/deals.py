@@ -90,12 +90,16 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "pipedrive": {
         "deal_id": ("deal - id",),
         "stage": ("deal - status",),
-        "ts": ("deal - won time", "deal - deal closed on", "deal - update time",
-               "deal - deal created"),
+        "ts": (
+            "deal - won time",
+            "deal - deal closed on",
+            "deal - update time",
+            "deal - deal created",
+        ),
         "value": ("deal - value",),
         "currency": ("deal - currency",),
         **_with_prefixes(("deal - ", "person - ")),
-    },  # fmt: skip
+    },
     "generic": {
         "deal_id": ("deal_id", "deal id", "id"),
         "stage": ("stage", "status"),
@@ -322,7 +326,7 @@ def _deal(
             continue
         key = "em" if name == "email" else "ph"
         user[key] = hashed[key]
-    ids = {name: text(name) for name in ("click_token", "order_id", "visitor_id", "gclid", "fbclid")}
+    ids = {n: text(n) for n in ("click_token", "order_id", "visitor_id", "gclid", "fbclid")}
     if problems or deal_id is None or stage_text is None or ts is None:
         return None, problems
     return Deal(
