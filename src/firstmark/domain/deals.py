@@ -352,7 +352,10 @@ def deal_time(text: str, now: float) -> float:
         return parse_ts(int(text) / 1000, now)
     day = _day(text)
     if day is not None:
-        end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1, seconds=-1)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        if start.timestamp() > now:
+            raise InvalidField("ts", "ts is in the future")
+        end = start + timedelta(days=1, seconds=-1)
         return parse_ts(min(end.timestamp(), now), now)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
