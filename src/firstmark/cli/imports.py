@@ -1,4 +1,5 @@
-"""`firstmark import bitly|yourls|shlink|kutt|dub FILE`: bring links over from another shortener."""
+"""`firstmark import bitly|yourls|shlink|kutt|dub FILE`: bring links over from another shortener;
+`firstmark import deals FILE --preset hubspot`: a CRM's deals in (cli/deals.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from firstmark.cli import deals
 from firstmark.cli.common import Commands, print_json
 from firstmark.config import Settings
 from firstmark.domain import imports
@@ -42,6 +44,8 @@ def _bar(done: int, total: int) -> None:
 
 
 async def cmd_import(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    if args.tool == "deals":
+        return await deals.cmd_import_deals(args, settings, store, _read(args.file))
     rows = imports.parse(args.tool, _read(args.file))
     clicks_on = parse_time("--clicks-on", args.clicks_on) if args.clicks_on else datetime.now(UTC)
     rules = links_service.policy(settings)
@@ -81,13 +85,15 @@ async def cmd_import(args: argparse.Namespace, settings: Settings, store: Store)
 
 def register(sub: Commands) -> None:
     parser = sub.add_parser(
-        "import", help="import links from a Bitly, YOURLS, Shlink, Kutt or Dub export"
+        "import",
+        help="import links from a Bitly, YOURLS, Shlink, Kutt or Dub export, or a CRM's deals",
     )
-    parser.add_argument("tool", choices=imports.TOOLS)
+    parser.add_argument("tool", choices=(*imports.TOOLS, "deals"))
     parser.add_argument("file", help="the tool's export file")
     parser.add_argument("--domain", help="serve the imported links on this host")
     parser.add_argument(
         "--clicks-on", metavar="DATE", help="the day to count historical clicks on (default: today)"
     )
+    deals.add_options(parser)
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     parser.set_defaults(run=cmd_import)
