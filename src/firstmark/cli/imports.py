@@ -117,6 +117,7 @@ async def cmd_import_deals(
         found,
         action_source=args.action_source,
         dry_run=args.dry_run,
+        exempt=settings.privacy_mode == "exempt",
     )
     if args.json:
         print_json(report)

@@ -24,6 +24,7 @@ from firstmark.domain.conversions import Conversion
 from firstmark.domain.deals import ACTION_SOURCES, STAGE_GOALS, Deal
 from firstmark.domain.events import Touch
 from firstmark.domain.goals import Goal
+from firstmark.domain.privacymode import exempt_consent
 from firstmark.errors import Conflict, InvalidField
 from firstmark.services import webhooks
 from firstmark.services.conversions import outbox_for
@@ -157,9 +158,12 @@ async def _goals(store: Store, dry_run: bool) -> dict[str, Goal]:
     return out
 
 
-def to_conversion(deal: Deal, goal: Goal, found: Match, action_source: str) -> Conversion:
+def to_conversion(
+    deal: Deal, goal: Goal, found: Match, action_source: str, *, exempt: bool = False
+) -> Conversion:
     """The deal's conversion: the matched record's identifiers, channel and consent; the
-    deal's own click id and hashed e-mail/phone added (kept only as that consent allows)."""
+    deal's own click id and hashed e-mail/phone added (kept only as that consent allows).
+    Exempt mode keeps the channel and the value, nothing that links the buyer."""
     own_ids = {k: v for k in ("gclid", "fbclid") if (v := getattr(deal, k)) is not None}
     conv = conversions.build(
         goal,
@@ -177,6 +181,15 @@ def to_conversion(deal: Deal, goal: Goal, found: Match, action_source: str) -> C
         click_ids={**found.click_ids, **own_ids},
         user_data={**found.user_data, **deal.user_data},
     )
+    if exempt:
+        conv = replace(
+            conv,
+            consent=exempt_consent(conv.consent),
+            visitor_id=None,
+            click_token=None,
+            user_data={},
+            click_ids={},
+        )
     return replace(conv, action_source=action_source)
 
 
@@ -187,6 +200,7 @@ async def import_deals(
     *,
     action_source: str = "system_generated",
     dry_run: bool = False,
+    exempt: bool = False,
 ) -> dict[str, Any]:
     """Match and store the deals; the report of matched and unmatched rows and why."""
     if action_source not in ACTION_SOURCES:
@@ -203,7 +217,7 @@ async def import_deals(
         found = await match(store, signer, deal, goal)
         rows.append({**line, "event_id": deal.event_id, "matched_by": found.by,
                      "reason": found.reason})  # fmt: skip
-        built.append(to_conversion(deal, goal, found, action_source))
+        built.append(to_conversion(deal, goal, found, action_source, exempt=exempt))
     imported = 0
     if built and not dry_run:
         saved = await store.insert_conversions(built, await outbox_for(store, built))

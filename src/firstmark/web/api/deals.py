@@ -86,6 +86,7 @@ async def import_deals(request: Request) -> Response:
         found,
         action_source=options.get("action_source") or "system_generated",
         dry_run=_flag(options.get("dry_run")),
+        exempt=rt.settings.privacy_mode == "exempt",
     )
     if report["imported"]:
         rt.goals.invalidate()  # the deal goals may be new

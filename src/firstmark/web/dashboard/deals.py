@@ -76,6 +76,7 @@ async def deals_page(ctx: Ctx) -> Response:
             found,
             action_source=values["action_source"] or "system_generated",
             dry_run=bool(values["dry_run"]),
+            exempt=ctx.runtime.settings.privacy_mode == "exempt",
         )
     except InvalidFile as exc:
         message = f"{len(exc.errors)} row(s) have errors; nothing was imported."
