@@ -4,8 +4,6 @@ outbox's `_insert_outbox`."""
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -274,28 +272,30 @@ class EventSQL(SharedSQL):
         self, key: str, hashed: str, until: float
     ) -> Conversion | None:
         """The newest conversion at or before `until` holding this hashed e-mail (`em`) or
-        phone (`ph`): such hashes exist only where ads consent was given."""
-        rows = await self.db.fetch(
-            f"{CONVERSION_SELECT} WHERE c.user_data LIKE ? AND c.ts <= ? "
-            "AND c.action_source IS NULL ORDER BY c.ts DESC, c.id DESC LIMIT 20",
-            (f'%"{hashed}"%', float(until)),
+        phone (`ph`): such hashes exist only where ads consent was given. An expression index
+        per key (migration 0024) finds it without reading every conversion."""
+        assert key in ("em", "ph"), key
+        row = await self.db.fetchrow(
+            f"{CONVERSION_SELECT} WHERE {self.dialect.json_field('c.user_data', key)} = ? "
+            "AND c.user_data != '{}' AND c.ts <= ? AND c.action_source IS NULL "
+            "ORDER BY c.ts DESC, c.id DESC LIMIT 1",
+            (hashed, float(until)),
         )
-        found = [conversion_from_row(r) for r in rows]
-        return next((c for c in found if c.user_data.get(key) == hashed), None)
+        return conversion_from_row(row) if row else None
 
     async def touches_by_click_id(
         self, kind: str, value: str, since: float, until: float
     ) -> list[Touch]:
-        """Touches carrying a platform click id (kept only under ads consent), oldest first."""
-        needle = json.dumps(value)
-        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", needle) + "%"
+        """Touches carrying a platform click id (kept only under ads consent), oldest first,
+        through an expression index per kind (migration 0024)."""
+        assert kind in ("gclid", "fbclid"), kind
         rows = await self.db.fetch(
             f"SELECT id, {', '.join(TOUCH_COLUMNS)} FROM touches "
-            "WHERE click_ids LIKE ? ESCAPE '\\' AND ts >= ? AND ts <= ? ORDER BY ts, id LIMIT 100",
-            (pattern, float(since), float(until)),
+            f"WHERE {self.dialect.json_field('click_ids', kind)} = ? AND click_ids != '{{}}' "
+            "AND ts >= ? AND ts <= ? ORDER BY ts, id LIMIT 100",
+            (value, float(since), float(until)),
         )
-        touches = [touch_from_row(r) for r in rows]
-        return [t for t in touches if t.click_ids.get(kind) == value]
+        return [touch_from_row(r) for r in rows]
 
     async def list_conversions(
         self, goal_id: int | None, limit: int, offset: int
