@@ -119,7 +119,8 @@ def test_meta_sends_a_crm_deals_own_action_source(chosen: str) -> None:
         1, Conversion(**{**_fields(item.conversion), "action_source": chosen}), "Purchase",
         page_url=item.page_url, user_agent=item.user_agent,
     )  # fmt: skip
-    assert meta.action_source(deal, target("meta", {}, options={"action_source": "other"})) == chosen
+    configured = target("meta", {}, options={"action_source": "other"})
+    assert meta.action_source(deal, configured) == chosen
 
 
 @pytest.mark.parametrize(
