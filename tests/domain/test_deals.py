@@ -126,3 +126,16 @@ def test_json_deals_are_read_like_rows() -> None:
     with pytest.raises(InvalidFile) as caught:
         deals.parse_json({"deals": [{"deal_id": "1", "stage": "won", "colour": "red"}]}, now=NOW)
     assert [(e.row, e.column) for e in caught.value.errors] == [(1, "colour")]
+
+
+def test_a_json_deal_may_name_its_time_as_a_crm_does() -> None:
+    [deal] = deals.parse_json(
+        {"deals": [{"deal_id": "1", "stage": "won", "close_date": "2026-11-30"}]}, now=NOW
+    )
+    assert deal.ts == ts("2026-11-30T23:59:59+00:00")
+    with pytest.raises(InvalidFile) as caught:
+        deals.parse_json(
+            {"deals": [{"deal_id": "1", "stage": "won", "ts": 1796000000, "time": 1796000001}]},
+            now=NOW,
+        )
+    assert [(e.row, e.column) for e in caught.value.errors] == [(1, "ts")]

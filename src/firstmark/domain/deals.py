@@ -32,6 +32,8 @@ FIELDS = (
     "gclid", "fbclid", "email", "phone",
 )  # fmt: skip
 REQUIRED = ("deal_id", "stage", "ts")
+# Other names a JSON deal may give its time by, as CRMs name it.
+JSON_ALIASES = {"time": "ts", "close_date": "ts", "closed_at": "ts"}
 STAGES = ("won", "qualified", "lost")
 # Meta's action sources for events a CRM reports; Google and LinkedIn take the same choice.
 ACTION_SOURCES = ("system_generated", "physical_store")
@@ -217,11 +219,14 @@ def parse_json(
         if not isinstance(item, Mapping):
             errors.append(RowError(row, "deal", "a deal must be an object"))
             continue
-        for name in sorted(set(item) - set(FIELDS)):
+        for name in sorted(set(item) - set(FIELDS) - set(JSON_ALIASES)):
             errors.append(RowError(row, name, f"unknown field {name!r}"))
+        given = {JSON_ALIASES.get(k, k): v for k, v in item.items() if v is not None}
+        if len(given) < sum(v is not None for v in item.values()):
+            errors.append(RowError(row, "ts", "give the time once (ts, time or close_date)"))
         text: dict[str, str] = {}
         for name in FIELDS:
-            value = item.get(name)
+            value = given.get(name)
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, str | int | float):
