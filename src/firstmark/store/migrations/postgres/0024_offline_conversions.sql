@@ -10,3 +10,5 @@ CREATE INDEX conversions_em ON conversions ((user_data::jsonb ->> 'em')) WHERE u
 CREATE INDEX conversions_ph ON conversions ((user_data::jsonb ->> 'ph')) WHERE user_data != '{}';
 CREATE INDEX touches_gclid ON touches ((click_ids::jsonb ->> 'gclid')) WHERE click_ids != '{}';
 CREATE INDEX touches_fbclid ON touches ((click_ids::jsonb ->> 'fbclid')) WHERE click_ids != '{}';
+-- An order id across goals (the unique key leads with the goal).
+CREATE INDEX conversions_order_id ON conversions (order_id) WHERE order_id IS NOT NULL;

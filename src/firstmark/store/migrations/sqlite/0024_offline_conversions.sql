@@ -10,3 +10,5 @@ CREATE INDEX conversions_em ON conversions (json_extract(user_data, '$.em')) WHE
 CREATE INDEX conversions_ph ON conversions (json_extract(user_data, '$.ph')) WHERE user_data != '{}';
 CREATE INDEX touches_gclid ON touches (json_extract(click_ids, '$.gclid')) WHERE click_ids != '{}';
 CREATE INDEX touches_fbclid ON touches (json_extract(click_ids, '$.fbclid')) WHERE click_ids != '{}';
+-- An order id across goals (the unique key leads with the goal).
+CREATE INDEX conversions_order_id ON conversions (order_id) WHERE order_id IS NOT NULL;
