@@ -95,3 +95,31 @@ def test_on_a_terminal_a_progress_bar_is_drawn_on_stderr(
     assert code == 0 and "imported 2 links" in out
     assert "\r[" + "#" * 15 + "." * 15 + "] 1/2" in terminal.text
     assert terminal.text.endswith("\r[" + "#" * 30 + "] 2/2\n")
+
+
+DEALS = Path(__file__).parent.parent / "fixtures" / "deals"
+
+
+def test_a_crm_export_of_deals_imports_once_with_its_report(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = DEALS / "pipedrive.csv"
+    code, out, _ = run(capsys, "import", "deals", str(export), "--preset", "pipedrive", "--dry-run")
+    assert code == 0 and "would import 0 conversions; 0 rows matched, 2 unmatched" in out
+    code, out, _ = run(capsys, "import", "deals", str(export), "--preset", "pipedrive")
+    assert code == 0
+    assert "row 2: deal 101 (won): unmatched: no visit with this fbclid" in out
+    assert "imported 2 conversions; 0 rows matched, 2 unmatched" in out
+    code, out, _ = run(capsys, "import", "deals", str(export), "--preset", "pipedrive", "--json")
+    assert code == 0 and json.loads(out)["imported"] == 0  # the same deals, nothing new
+
+
+def test_a_deal_export_with_a_bad_row_imports_nothing(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = env / "deals.csv"
+    bad.write_text("deal_id,stage,ts,value\n1,won,2026-11-30,12\n2,won,someday,1\n")
+    code, _, err = run(capsys, "import", "deals", str(bad), "--currency", "EUR")
+    assert code != 0 and "row 3, ts" in err and "nothing was imported" in err
+    code, _, err = run(capsys, "import", "deals", str(bad.with_name("none.csv")))
+    assert code != 0 and "cannot read" in err

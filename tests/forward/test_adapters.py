@@ -112,6 +112,17 @@ def test_meta_action_source(source: str, ua: str | None, expected: str) -> None:
     assert meta.action_source(item, target("meta", {})) == expected
 
 
+@pytest.mark.parametrize("chosen", ["system_generated", "physical_store"])
+def test_meta_sends_a_crm_deals_own_action_source(chosen: str) -> None:
+    item = outgoing()  # with a page URL and a user agent, which would make it `website`
+    deal = Outgoing(
+        1, Conversion(**{**_fields(item.conversion), "action_source": chosen}), "Purchase",
+        page_url=item.page_url, user_agent=item.user_agent,
+    )  # fmt: skip
+    configured = target("meta", {}, options={"action_source": "other"})
+    assert meta.action_source(deal, configured) == chosen
+
+
 @pytest.mark.parametrize(
     ("platform", "web", "call"), [("pinterest", "web", "offline"), ("snapchat", "WEB", "OFFLINE")]
 )

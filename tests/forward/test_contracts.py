@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,17 @@ def test_snapchat_answers_are_read_as_the_v3_schema_shapes_them() -> None:
     assert [o.status for o in outcomes] == ["sent", "dead", "sent"]
     outcomes = snapchat.classify(httpx.Response(400, json=live), ITEMS)
     assert [o.status for o in outcomes] == ["retry", "retry", "dead"]
+
+
+@pytest.mark.parametrize(
+    ("action_source", "expected"), [("system_generated", "OTHER"), ("physical_store", "IN_STORE")]
+)
+def test_a_crm_deal_goes_to_google_as_an_offline_event_source(
+    action_source: str, expected: str
+) -> None:
+    deal = item(click_ids={"gclid": "Cj0KCQ"}, user=USER, ua=None, url=None)
+    deal = replace(deal, conversion=replace(deal.conversion, action_source=action_source))
+    body = sent(google_ads.build([deal], Target("google_ads", CREDS), TS))
+    message = json_format.ParseDict(body, datamanager.IngestEventsRequest.pb()())
+    assert datamanager.EventSource(message.events[0].event_source).name == expected
+    assert message.events[0].ad_identifiers.gclid == "Cj0KCQ"

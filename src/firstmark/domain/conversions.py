@@ -74,6 +74,8 @@ class Conversion:
     id: int | None = None
     goal: str = ""  # the goal's name, filled in on reading
     created_at: float | None = None
+    # A CRM deal's offline action source (`system_generated` or `physical_store`), else None.
+    action_source: str | None = None
     # For forwarding only, never stored with the conversion: ad click ids (ads consent) go to
     # the outbox rows, and the client's IP, user agent and page URL only sealed (encrypted).
     click_ids: Mapping[str, str] = field(default_factory=dict)

@@ -298,6 +298,14 @@ class ConversionStore(Protocol):
     async def list_conversions(
         self, goal_id: int | None, limit: int, offset: int
     ) -> tuple[list[Conversion], int]: ...
+    # What a CRM deal is matched to (none of them finds a CRM deal's own conversion):
+    async def conversion_by_order(self, order_id: str, until: float) -> Conversion | None: ...
+    async def conversion_by_user_hash(
+        self, key: str, hashed: str, until: float
+    ) -> Conversion | None: ...  # key: em or ph
+    async def touches_by_click_id(
+        self, kind: str, value: str, since: float, until: float
+    ) -> list[Touch]: ...
 
 
 class JobStore(Protocol):

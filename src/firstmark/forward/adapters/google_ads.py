@@ -40,6 +40,7 @@ from typing import Any
 
 import httpx
 
+from firstmark.domain.conversions import Conversion
 from firstmark.forward import hashing
 from firstmark.forward.adapters.base import (
     SENT,
@@ -109,13 +110,23 @@ def _consent(item: Outgoing) -> dict[str, str]:
     }
 
 
+# A CRM deal's action source as the Data Manager API's EventSource.
+CRM_EVENT_SOURCES = {"physical_store": "IN_STORE", "system_generated": "OTHER"}
+
+
+def event_source(conv: Conversion) -> str:
+    if conv.action_source:
+        return CRM_EVENT_SOURCES.get(conv.action_source, "OTHER")
+    return "WEB" if conv.source in ("web", "server") else "PHONE"
+
+
 def _event(item: Outgoing) -> dict[str, Any]:
     conv = item.conversion
     out: dict[str, Any] = {
         "destinationReferences": [item.event_name],
         "transactionId": transaction_id(item),
         "eventTimestamp": rfc3339(conv.ts),
-        "eventSource": "WEB" if conv.source in ("web", "server") else "PHONE",
+        "eventSource": event_source(conv),
         "consent": _consent(item),
     }
     click = click_id(item)

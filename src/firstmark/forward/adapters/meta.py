@@ -10,11 +10,12 @@ pixel), action_source, event_source_url, user_data (em/ph/fn/ln/ct/st/zp/country
 hashed, as lists; client_ip_address, client_user_agent, fbc, fbp clear), custom_data (value,
 currency, order_id), data_processing_options for Limited Data Use.
 
-Action source: `phone_call` for calls; `website` only for an event that carries its page URL
-and the visitor's user agent (Meta refuses website events without them); anything else goes
-as the destination's `options.action_source`, `other` when unset (never `system_generated`,
-which Meta reserves for CRM systems' own events). The worker keeps an hour in hand inside
-the 7-day window: one stale event makes Meta refuse the whole batch.
+Action source: a CRM deal's own (`system_generated`, or `physical_store` as its import
+chose); `phone_call` for calls; `website` only for an event that carries its page URL and
+the visitor's user agent (Meta refuses website events without them); anything else goes as
+the destination's `options.action_source`, `other` when unset (never `system_generated`
+for anything else: Meta reserves it for CRM systems' own events). The worker keeps an hour
+in hand inside the 7-day window: one stale event makes Meta refuse the whole batch.
 
 A batch is all or nothing: an error rejects every event in it. The access token travels in
 the JSON body (the Graph API takes parameters there), never in the URL.
@@ -68,6 +69,8 @@ DEFAULT_ACTION_SOURCE = "other"
 
 
 def action_source(item: Outgoing, target: Target) -> str:
+    if item.conversion.action_source:  # a CRM deal: system_generated or physical_store
+        return item.conversion.action_source
     if item.conversion.source == "call":
         return "phone_call"
     if item.page_url and item.user_agent:

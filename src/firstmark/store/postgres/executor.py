@@ -24,6 +24,7 @@ POSTGRES = Dialect(
     join_in_order="JOIN",  # no such hint here, and a CROSS JOIN takes no ON
     arrays=True,
     clock=NOW,
+    json_text="({column}::jsonb ->> '{key}')",
 )
 # A quoted string or name (kept as it is), or a placeholder.
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")

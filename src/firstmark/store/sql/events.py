@@ -262,6 +262,44 @@ class EventSQL(SharedSQL):
         row = await self.db.fetchrow(f"{CONVERSION_SELECT} WHERE c.id = ?", (conversion_id,))
         return conversion_from_row(row) if row else None
 
+    async def conversion_by_order(self, order_id: str, until: float) -> Conversion | None:
+        """The newest conversion of an order at or before `until`, a CRM's own aside."""
+        row = await self.db.fetchrow(
+            f"{CONVERSION_SELECT} WHERE c.order_id = ? AND c.ts <= ? AND c.action_source IS NULL "
+            "ORDER BY c.ts DESC, c.id DESC LIMIT 1",
+            (order_id, float(until)),
+        )
+        return conversion_from_row(row) if row else None
+
+    async def conversion_by_user_hash(
+        self, key: str, hashed: str, until: float
+    ) -> Conversion | None:
+        """The newest conversion at or before `until` holding this hashed e-mail (`em`) or
+        phone (`ph`): such hashes exist only where ads consent was given. An expression index
+        per key (migration 0024) finds it without reading every conversion."""
+        assert key in ("em", "ph"), key
+        row = await self.db.fetchrow(
+            f"{CONVERSION_SELECT} WHERE {self.dialect.json_field('c.user_data', key)} = ? "
+            "AND c.user_data != '{}' AND c.ts <= ? AND c.action_source IS NULL "
+            "ORDER BY c.ts DESC, c.id DESC LIMIT 1",
+            (hashed, float(until)),
+        )
+        return conversion_from_row(row) if row else None
+
+    async def touches_by_click_id(
+        self, kind: str, value: str, since: float, until: float
+    ) -> list[Touch]:
+        """Touches carrying a platform click id (kept only under ads consent), oldest first,
+        through an expression index per kind (migration 0024)."""
+        assert kind in ("gclid", "fbclid"), kind
+        rows = await self.db.fetch(
+            f"SELECT id, {', '.join(TOUCH_COLUMNS)} FROM touches "
+            f"WHERE {self.dialect.json_field('click_ids', kind)} = ? AND click_ids != '{{}}' "
+            "AND ts >= ? AND ts <= ? ORDER BY ts, id LIMIT 100",
+            (value, float(since), float(until)),
+        )
+        return [touch_from_row(r) for r in rows]
+
     async def list_conversions(
         self, goal_id: int | None, limit: int, offset: int
     ) -> tuple[list[Conversion], int]:

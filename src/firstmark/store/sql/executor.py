@@ -71,6 +71,7 @@ class Dialect:
     join_in_order: str  # a join the planner must take in the written order
     arrays: bool  # a list binds as one array parameter
     clock: str | None  # the time now as SQL, when every node must read one clock
+    json_text: str  # one key of a JSON text column as text: format(column=..., key=...)
 
     def now(self) -> tuple[str, list[Any]]:
         """The time now (epoch seconds) and its parameters: the engine's clock, or this
@@ -78,6 +79,12 @@ class Dialect:
         if self.clock is not None:
             return self.clock, []
         return "?", [time.time()]
+
+    def json_field(self, column: str, key: str) -> str:
+        """`column`'s JSON value at `key` as text, spelled as the expression indexes on it
+        are (migration 0024); `key` is a fixed name, never user input."""
+        assert key.isidentifier(), key
+        return self.json_text.format(column=column, key=key)
 
     def among(self, column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
         """`column` is one of `ids`, and its parameters: one array where the engine has them

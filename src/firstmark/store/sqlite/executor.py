@@ -55,6 +55,7 @@ SQLITE = Dialect(
     join_in_order="CROSS JOIN",  # SQLite's planner keeps a CROSS JOIN in the written order
     arrays=False,
     clock=None,  # one machine: this process's clock
+    json_text="json_extract({column}, '$.{key}')",
 )
 
 

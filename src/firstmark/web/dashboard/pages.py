@@ -64,6 +64,7 @@ NAV = (
     NavItem("/dashboard/calls", "Calls"),
     NavItem("/dashboard/numbers", "Numbers"),
     NavItem("/dashboard/costs", "Ad costs"),
+    NavItem("/dashboard/deals", "CRM deals"),
 )
 NAV_ADMIN = (
     NavItem("/dashboard/destinations", "Destinations"),

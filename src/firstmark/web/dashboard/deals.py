@@ -1,0 +1,97 @@
+"""Dashboard CRM deals page: upload a deal export (all or nothing, every bad row shown next to
+the upload field) and see which rows matched a click, visit, call or conversion, and why."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from firstmark.domain.deals import ACTION_SOURCES, MAX_FILE_BYTES, PRESETS
+from firstmark.domain.deals import parse_csv as parse_deals
+from firstmark.errors import InvalidField, InvalidFile, RowError
+from firstmark.services import deals as deals_service
+from firstmark.web.dashboard.views import Ctx, page
+
+PRESET_LABELS = {
+    "hubspot": "HubSpot deals",
+    "salesforce": "Salesforce opportunities",
+    "pipedrive": "Pipedrive deals",
+    "generic": "Generic (deal_id, stage, ts, value, currency, … or a mapping)",
+}
+assert set(PRESET_LABELS) == set(PRESETS)
+ACTION_LABELS = {
+    "system_generated": "From the CRM (Meta: system_generated)",
+    "physical_store": "In a shop or in person (Meta: physical_store)",
+}
+assert set(ACTION_LABELS) == set(ACTION_SOURCES)
+FIELDS = ("preset", "mapping", "currency", "action_source", "dry_run")
+SHOWN_ROWS = 50  # report rows shown after an import; the rest are counted
+
+
+async def _page(
+    ctx: Ctx,
+    status: int = 200,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    row_errors: list[RowError] | None = None,
+) -> Response:
+    row_errors = row_errors or []
+    return ctx.render(
+        "deals.html",
+        status,
+        presets=PRESET_LABELS,
+        action_sources=ACTION_LABELS,
+        values=values or {"preset": "hubspot", "action_source": "system_generated"},
+        errors=errors or {},
+        row_errors=row_errors[: InvalidFile.shown],
+        more_errors=max(0, len(row_errors) - InvalidFile.shown),
+        result=(ctx.flash or {}).get("deals"),
+        max_mb=MAX_FILE_BYTES // 2**20,
+    )
+
+
+async def deals_page(ctx: Ctx) -> Response:
+    if ctx.request.method == "GET":
+        return await _page(ctx)
+    values = {name: ctx.value(name).strip() for name in FIELDS}
+    try:
+        upload = await ctx.file("file", MAX_FILE_BYTES)
+        if upload is None:
+            raise InvalidField("file", "choose the deal export to upload")
+        _, data = upload
+        if len(data) > MAX_FILE_BYTES:
+            raise InvalidField("file", f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+        if not data.strip():
+            raise InvalidField("file", "the file is empty")
+        found = parse_deals(
+            data,
+            values["preset"] or "generic",
+            values["mapping"] or None,
+            currency=values["currency"] or None,
+        )
+        report = await deals_service.import_deals(
+            ctx.store,
+            ctx.runtime.signer,
+            found,
+            action_source=values["action_source"] or "system_generated",
+            dry_run=bool(values["dry_run"]),
+            exempt=ctx.runtime.settings.privacy_mode == "exempt",
+        )
+    except InvalidFile as exc:
+        message = f"{len(exc.errors)} row(s) have errors; nothing was imported."
+        return await _page(ctx, 422, values=values, errors={"file": message}, row_errors=exc.errors)
+    except InvalidField as exc:
+        field = exc.field if exc.field in FIELDS else "file"
+        return await _page(ctx, 422, values=values, errors={field: exc.message})
+    if report["imported"]:
+        ctx.runtime.goals.invalidate()  # the deal goals may be new
+    rows = report["rows"]
+    report["rows"] = rows[:SHOWN_ROWS]
+    report["more_rows"] = max(0, len(rows) - SHOWN_ROWS)
+    return ctx.redirect("/dashboard/deals", flash={"deals": report})
+
+
+routes = [
+    Route("/dashboard/deals", page(deals_page, upload=MAX_FILE_BYTES), methods=["GET", "POST"]),
+]
