@@ -15,6 +15,7 @@ from firstmark.domain import links
 from firstmark.domain.audit import CLI_ACTOR
 from firstmark.domain.dimensions import LINK_FILTERS
 from firstmark.domain.utm import UTM_FIELDS
+from firstmark.domain.variants import variant_spec
 from firstmark.errors import InvalidField
 from firstmark.services import audit
 from firstmark.services import links as links_service
@@ -49,23 +50,11 @@ def _link_body(args: argparse.Namespace) -> dict[str, Any]:
         except ValueError as exc:
             raise InvalidField("rules", f"--rules must be JSON: {exc}") from None
     if args.variant:
-        body["variants"] = [_variant(text) for text in args.variant]
+        body["variants"] = [variant_spec(text) for text in args.variant]
         body.setdefault("destination", body["variants"][0]["url"])
     elif getattr(args, "no_variants", False):
         body["variants"] = []
     return body
-
-
-def _variant(text: str) -> dict[str, Any]:
-    """'URL=WEIGHT': the weight follows the last '=' (so a URL may hold '=' itself)."""
-    url, _, weight = text.rpartition("=")
-    try:
-        number = float(weight)
-    except ValueError:
-        number = 0.0
-    if not url or not number:
-        raise InvalidField("variants", f"--variant takes URL=WEIGHT, not {text!r}")
-    return {"url": url, "weight": int(number) if number.is_integer() else number}
 
 
 def _show_link(

@@ -67,6 +67,23 @@ def _weight(value: object, field: str) -> float:
     return int(value) if float(value).is_integer() else float(value)
 
 
+def variant_spec(text: str) -> dict[str, Any]:
+    """'URL=WEIGHT' (the CLI's --variant, a line of the dashboard's editor) as the JSON
+    object: the weight follows the last '=', so the URL may hold '=' itself."""
+    url, _, weight = text.strip().rpartition("=")
+    try:
+        number = float(weight)
+    except ValueError:
+        number = 0.0
+    if not url or not number:
+        raise InvalidField("variants", f"a variant is written URL=WEIGHT, not {text.strip()!r}")
+    return {"url": url, "weight": int(number) if number.is_integer() else number}
+
+
+def variant_line(variant: Variant) -> str:
+    return f"{variant.url}={variant.weight:g}"
+
+
 def variants_to_json(variants: Sequence[Variant]) -> list[dict[str, Any]]:
     return [{"url": v.url, "weight": v.weight} for v in variants]
 
