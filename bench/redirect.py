@@ -883,7 +883,7 @@ def report(
     )
     print(
         f"# wrk -t{meta['threads']} -c{meta['connections']} -d{meta['duration']}s --latency, "
-        f"{meta['links']} {'A/B ' if meta['split'] else ''}codes round-robin (Lua request()), "
+        f"{meta['links']} {'A/B ' if meta.get('split') else ''}codes round-robin (Lua request()), "
         f"{meta['traffic']} traffic: {who}, "
         f"{meta['warmup']} s warm-up per server start"
     )
