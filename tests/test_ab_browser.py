@@ -25,6 +25,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     try:
         done = server.cli("init", "--password", PASSWORD)
         assert done.returncode == 0, done.stderr
+        server.api_key = done.stdout.strip()
         base_url, _ = server.start()
         ARTIFACTS.mkdir(exist_ok=True)
         with sync_api.sync_playwright() as pw:
