@@ -2,9 +2,10 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python bench/hotpath.py [--clicks 200000] [--links 100] [--batch 1000]
+    .venv/bin/python bench/hotpath.py [--clicks 200000] [--links 100] [--batch 1000] [--split]
 
-It opens a fresh SQLite store in a temporary folder, creates `--links` links, then measures:
+It opens a fresh SQLite store in a temporary folder, creates `--links` links (A/B links with two
+variants, 1:1, with `--split`), then measures:
 
 - the response path, two ways: `RedirectApp.quick` as the HTTP protocol calls it for a warm
   click (web/fastpath.py), and `RedirectApp` called as an ASGI app with a prepared scope and a
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from firstmark.app import create_app  # noqa: E402
 from firstmark.config import Settings  # noqa: E402
 from firstmark.domain.links import Link  # noqa: E402
+from firstmark.domain.variants import Variant  # noqa: E402
 from firstmark.store import create_store  # noqa: E402
 
 UA = (
@@ -129,7 +131,13 @@ async def main() -> None:
         help="real: each click from its own address through a trusted proxy (X-Forwarded-For; "
         "50,000 addresses, then they repeat); one-client: one address",
     )
+    parser.add_argument("--split", action="store_true", help="A/B links (two variants, 1:1)")
     args = parser.parse_args()
+    split = (
+        (Variant("https://example.com/p?x=1", 1), Variant("https://example.com/q?x=2", 1))
+        if args.split
+        else ()
+    )
 
     with tempfile.TemporaryDirectory(prefix="fm-hot-") as folder:
         settings = Settings(
@@ -152,6 +160,7 @@ async def main() -> None:
                     utm_source="bench",
                     utm_medium="cpc",
                     utm_campaign="hot",
+                    variants=split,
                 )
             )
         app = create_app(settings, store)
@@ -184,7 +193,7 @@ async def main() -> None:
 
     print(
         f"# bench/hotpath.py --clicks {args.clicks} --links {args.links} --batch {args.batch} "
-        f"--traffic {args.traffic}"
+        f"--traffic {args.traffic}{' --split' if args.split else ''}"
     )
     print(f"# Python {sys.version.split()[0]}; CPU µs per click (process time)")
     print(

@@ -4,11 +4,13 @@ Usage (from the repository root; needs wrk: `apt-get install wrk`):
 
     .venv/bin/python bench/redirect.py [--duration 10] [--connections 64] [--links 100]
                                        [--rounds 3] [--db sqlite:////path/fm.db] [--json [FILE]]
+                                       [--split]
 
 One run does everything, one server at a time (never two at once):
 
 1. starts `firstmark serve` in a temporary folder on a free loopback port, runs `firstmark init`
-   for an admin key and creates `--links` links (codes b000, b001, ...) through the API;
+   for an admin key and creates `--links` links (codes b000, b001, ...) through the API (with
+   `--split`, A/B links sending half their visitors to a second destination);
 2. warms it up, then drives it with `wrk -t1 -c64 -d10s --latency` and a Lua `request()` that
    walks the codes round-robin, with a browser User-Agent so every hit is a human click;
 3. serves two baselines the same way (uvicorn, same options; see bench/apps.py): a Starlette
@@ -63,6 +65,7 @@ BROWSER_UA = (
     "Chrome/131.0.0.0 Safari/537.36"
 )
 DESTINATION = "https://example.com/p?x=1"
+DESTINATION_B = "https://example.com/q?x=2"
 HIT_SETTINGS = ("FIRSTMARK_HIT_FLUSH_MS", "FIRSTMARK_HIT_BATCH", "FIRSTMARK_HIT_BUFFER")
 HIT_DEFAULTS = {"FIRSTMARK_HIT_FLUSH_MS": "50", "FIRSTMARK_HIT_BATCH": "1000"}
 HIT_DEFAULTS["FIRSTMARK_HIT_BUFFER"] = "10000"
@@ -577,16 +580,21 @@ def firstmark_key(env: dict[str, str], cwd: Path) -> str:
     return key
 
 
-def create_links(port: int, key: str, codes: list[str]) -> None:
+def create_links(port: int, key: str, codes: list[str], split: bool = False) -> None:
     auth = {"Authorization": f"Bearer {key}"}
     for code in codes:
-        body = {
+        body: dict[str, Any] = {
             "destination": DESTINATION,
             "code": code,
             "utm_source": "bench",
             "utm_medium": "cpc",
             "utm_campaign": "load",
         }
+        if split:
+            body["variants"] = [
+                {"url": DESTINATION, "weight": 1},
+                {"url": DESTINATION_B, "weight": 1},
+            ]
         status, text = http_request(port, "POST", "/api/v1/links", body, auth)
         if status == 409:  # an existing --db that already has the code
             continue
@@ -659,7 +667,7 @@ def bench_firstmark(
     halves: list[WrkResult] = []
     try:
         server.start(port, "/readyz", 200, timeout=30)
-        create_links(port, key, codes)
+        create_links(port, key, codes, split=args.split)
         warm = wrk.run("firstmark warm-up", port, paths, args.warmup, server_pid=server.pid)
         full = wrk.run("firstmark", port, paths, args.duration, server_pid=server.pid)
         progress(f"round {rnd}: firstmark {full.rps:,.0f} req/s, p99 {full.p99_ms:.2f} ms")
@@ -875,7 +883,8 @@ def report(
     )
     print(
         f"# wrk -t{meta['threads']} -c{meta['connections']} -d{meta['duration']}s --latency, "
-        f"{meta['links']} codes round-robin (Lua request()), {meta['traffic']} traffic: {who}, "
+        f"{meta['links']} {'A/B ' if meta.get('split') else ''}codes round-robin (Lua request()), "
+        f"{meta['traffic']} traffic: {who}, "
         f"{meta['warmup']} s warm-up per server start"
     )
     print(f"# load average before the run: {meta['uptime']}")
@@ -980,6 +989,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="real: every click from its own address (X-Forwarded-For through a trusted proxy) "
         "with one of several browser User-Agents; one-client: one address, one User-Agent (real)",
     )  # fmt: skip
+    add("--split", action="store_true", help="make the links A/B links (two variants, 1:1)")
     add("--no-pin", action="store_true", help="do not pin with taskset")
     add("--keep", action="store_true", help="keep the temporary folder (logs, Lua, database)")
     add(
@@ -1033,6 +1043,7 @@ def main(argv: list[str] | None = None) -> int:
         "duration": args.duration,
         "warmup": args.warmup,
         "links": args.links,
+        "split": args.split,
         "half": args.half,
         "pacing": args.pacing,
         "rounds": rounds,

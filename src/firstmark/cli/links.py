@@ -1,4 +1,5 @@
-"""`firstmark link …`: create, update, show, archive and list short links."""
+"""`firstmark link …`: create, update, show, archive and list short links, and promote an
+A/B variant."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from firstmark.domain import links
 from firstmark.domain.audit import CLI_ACTOR
 from firstmark.domain.dimensions import LINK_FILTERS
 from firstmark.domain.utm import UTM_FIELDS
+from firstmark.domain.variants import variant_spec
 from firstmark.errors import InvalidField
 from firstmark.services import audit
 from firstmark.services import links as links_service
@@ -47,6 +49,11 @@ def _link_body(args: argparse.Namespace) -> dict[str, Any]:
             body["rules"] = json.loads(args.rules)
         except ValueError as exc:
             raise InvalidField("rules", f"--rules must be JSON: {exc}") from None
+    if args.variant:
+        body["variants"] = [variant_spec(text) for text in args.variant]
+        body.setdefault("destination", body["variants"][0]["url"])
+    elif getattr(args, "no_variants", False):
+        body["variants"] = []
     return body
 
 
@@ -80,6 +87,16 @@ async def cmd_link_update(args: argparse.Namespace, settings: Settings, store: S
     await qr_service.follow_parent(store, prepared.link)
     await audit.record(store, CLI_ACTOR, "update", "link", link.id, audit.fields(_link_body(args)))
     _show_link(prepared.link, settings, args.json, prepared.warnings)
+    return 0
+
+
+async def cmd_link_promote(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    link = await links_service.find_link(store, args.link)
+    assert link.id is not None
+    _, saved = await links_service.promote_variant(store, link.id, args.variant)
+    await qr_service.follow_parent(store, saved)
+    await audit.record(store, CLI_ACTOR, "promote", "link", link.id, {"variant": args.variant})
+    print(f"{links.short_url(saved, settings.base_url)} → {saved.destination}")
     return 0
 
 
@@ -148,6 +165,12 @@ def _link_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rules", metavar="JSON", help='e.g. \'[{"device": "mobile", "destination": "…"}]\''
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        metavar="URL=WEIGHT",
+        help="an A/B destination; repeat 2 to 5 times, the first is the control",
+    )
     bool_flag(parser, "forward-query", "pass the visitor's query on", "do not (default)")
     bool_flag(parser, "click-token", "append the signed fm_click token (default)", "do not")
     bool_flag(parser, "noindex", "send X-Robots-Tag: noindex (default)", "let crawlers index")
@@ -163,8 +186,15 @@ def register(sub: Commands) -> None:
     update = link.add_parser("update", help="change a link (by id or code)")
     update.add_argument("link")
     update.add_argument("--destination")
+    update.add_argument("--no-variants", action="store_true", help="end the A/B split")
     _link_options(update)
     update.set_defaults(run=cmd_link_update)
+    promote = link.add_parser(
+        "promote", help="make an A/B variant the destination and end the split"
+    )
+    promote.add_argument("link")
+    promote.add_argument("variant", type=int, help="its number: 0 is the control")
+    promote.set_defaults(run=cmd_link_promote)
     show = link.add_parser("show", help="show a link (by id or code)")
     show.add_argument("link")
     show.add_argument("--json", action="store_true")

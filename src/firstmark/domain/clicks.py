@@ -1,8 +1,9 @@
 """Signed click tokens: `fm_click` on the destination URL ties a later conversion to a click.
 
-A token names the link and the second of the click, plus a random nonce so that two clicks in
-the same second differ. It carries nothing about the person. The signature (keyed BLAKE2b,
-96 bits) stops anyone from forging a click for a link they never clicked.
+A token names the link (and, on an A/B link, the variant the click was sent to: `id62-n`) and
+the second of the click, plus a random nonce so that two clicks in the same second differ. It
+carries nothing about the person. The signature (keyed BLAKE2b, 96 bits) stops anyone from
+forging a click for a link they never clicked.
 """
 
 from __future__ import annotations
@@ -38,6 +39,20 @@ class Click:
     link_id: int
     ts: int
     nonce: str
+    variant: int | None = None
+
+
+def variant_prefix(id62: str, variant: int) -> str:
+    """The link part of a token for a click sent to an A/B variant."""
+    return f"{id62}-{variant}"
+
+
+def token_variant(token: str) -> int | None:
+    """The variant a token names, read without checking its signature (callers hold tokens
+    that were checked when they arrived)."""
+    prefix = token.partition(".")[0]
+    _, dash, variant = prefix.partition("-")
+    return int(variant) if dash and variant.isdigit() and len(variant) < 3 else None
 
 
 class ClickSigner:
@@ -73,7 +88,13 @@ class ClickSigner:
         body = ".".join(parts[:3])
         if not hmac.compare_digest(self._sign(body), parts[3]):
             return None
+        link, _, variant = parts[0].partition("-")
         try:
-            return Click(link_id=from_b62(parts[0]), ts=from_b62(parts[1]), nonce=parts[2])
+            return Click(
+                link_id=from_b62(link),
+                ts=from_b62(parts[1]),
+                nonce=parts[2],
+                variant=int(variant) if variant else None,
+            )
         except ValueError:
             return None

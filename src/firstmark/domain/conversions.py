@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from firstmark.domain import consent as consent_rules
 from firstmark.domain.attribution import last_non_direct
+from firstmark.domain.clicks import token_variant
 from firstmark.domain.consent import Consent
 from firstmark.domain.events import (
     CLICK_IDS,
@@ -71,6 +72,7 @@ class Conversion:
     utm_campaign: str | None = None
     user_data: Mapping[str, str] = field(default_factory=dict)
     site_id: int | None = None
+    variant: int | None = None  # the A/B variant its click token names
     id: int | None = None
     goal: str = ""  # the goal's name, filled in on reading
     created_at: float | None = None
@@ -292,6 +294,7 @@ def build(
         visitor_id=visitor_id if keep else None,
         click_token=click_token if keep else None,
         link_id=link_id if link_id is not None else touch.link_id if touch else None,
+        variant=_variant(click_token, link_id, touch),
         utm_source=touch.utm_source if touch else None,
         utm_medium=touch.utm_medium if touch else None,
         utm_campaign=touch.utm_campaign if touch else None,
@@ -300,6 +303,16 @@ def build(
         click_ids=kept_ids({**touch_click_ids(touch), **(click_ids or {})}, consent),
         sealed_client=sealed_client,
     )
+
+
+def _variant(click_token: str | None, link_id: int | None, touch: Touch | None) -> int | None:
+    """The A/B variant named by the conversion's own click token (checked by the caller), else
+    by its touch's; kept without consent, as it says nothing about the person."""
+    if click_token is not None:
+        return token_variant(click_token)
+    if touch is not None and touch.click_token is not None and link_id in (None, touch.link_id):
+        return token_variant(touch.click_token)
+    return None
 
 
 def kept_ids(ids: Mapping[str, str], consent: Consent) -> dict[str, str]:

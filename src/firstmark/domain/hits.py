@@ -28,6 +28,7 @@ class RawHit(NamedTuple):
     user_agent: str
     referer: str
     accept_language: str
+    variant: int | None = None  # the A/B variant the click was sent to
 
 
 class Hit(NamedTuple):
@@ -47,6 +48,7 @@ class Hit(NamedTuple):
     is_bot: bool
     bot_reason: str | None
     lang: str | None
+    variant: int | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -88,4 +90,5 @@ def to_hit(raw: RawHit, *, salt: bytes, device: Device, geo: Geo) -> Hit:
         device.is_bot,
         device.bot_reason,
         primary_language(raw.accept_language),
+        raw.variant,
     )

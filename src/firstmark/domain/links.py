@@ -18,6 +18,7 @@ from firstmark.domain.rules import Rule, parse_rules, rules_to_json
 from firstmark.domain.times import iso, parse_time
 from firstmark.domain.urls import validate_destination
 from firstmark.domain.utm import UTM_FIELDS, Taxonomy, UtmWarning, normalise_utm, taxonomy_warnings
+from firstmark.domain.variants import Variant, parse_variants, variants_to_json
 from firstmark.errors import InvalidField
 
 BASE62 = string.digits + string.ascii_letters
@@ -68,6 +69,7 @@ class Link:
     password_hash: str | None = None
     rules: tuple[Rule, ...] = ()
     noindex: bool = True
+    variants: tuple[Variant, ...] = ()  # an A/B split; variant 0 is `destination` itself
     archived: bool = False
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -150,7 +152,7 @@ FIELDS = frozenset(
     {
         "destination", "code", "domain", *UTM_FIELDS, "campaign", "tags", "kind", "placement",
         "redirect_status", "forward_query", "click_token", "valid_from", "expires_at",
-        "fallback_url", "max_hits", "password", "rules", "noindex",
+        "fallback_url", "max_hits", "password", "rules", "noindex", "variants",
     }
 )  # fmt: skip
 # Read-only keys a client may echo back from a GET; they are ignored rather than refused.
@@ -254,7 +256,25 @@ def parse_fields(data: object, policy: LinkPolicy) -> tuple[dict[str, Any], dict
             values["password"] = _password(value)
         elif key == "rules":
             values[key] = parse_rules(value, allowed_hosts=policy.allowed_hosts)
+        elif key == "variants":
+            values[key] = parse_variants(value, allowed_hosts=policy.allowed_hosts)
     return values, raw_utm
+
+
+def _settle_variants(values: dict[str, Any], current: Link | None = None) -> None:
+    """Keep variant 0 and the destination one URL: a new split sets the destination (they
+    must agree when both are given); a new destination on a split link moves the control."""
+    split = values.get("variants")
+    if split:
+        given = values.get("destination")
+        if given is not None and given != split[0].url:
+            raise InvalidField(
+                "variants", "the first variant is the control: its url must be the destination"
+            )
+        values["destination"] = split[0].url
+    elif "variants" not in values and "destination" in values and current and current.variants:
+        control = replace(current.variants[0], url=values["destination"])
+        values["variants"] = (control, *current.variants[1:])
 
 
 def _password(value: object) -> str | None:
@@ -280,6 +300,7 @@ def new_link(
 ) -> Prepared:
     """A link from a create request. A missing code is generated (the store checks collisions)."""
     values, raw_utm = parse_fields(data, policy)
+    _settle_variants(values)
     if "destination" not in values:
         raise InvalidField("destination", "destination is required", code="required")
     code = values.pop("code", None)
@@ -317,9 +338,11 @@ def apply_patch(
         ("click_token", True),
         ("noindex", True),
         ("kind", "link"),
+        ("variants", ()),
     ):
         if key in values and values[key] is None:
             values[key] = default
+    _settle_variants(values, link)
     changed = replace(link, **values, updated_at=now, version=link.version + 1)
     _check_window(changed)
     return Prepared(link=changed, warnings=_warnings(raw_utm, policy, in_use), password=password)
@@ -365,6 +388,7 @@ def to_json(link: Link, base_url: str) -> dict[str, Any]:
         "has_password": link.password_hash is not None,
         "rules": rules_to_json(link.rules),
         "noindex": link.noindex,
+        "variants": variants_to_json(link.variants),
         "archived": link.archived,
         "created_at": iso(link.created_at),
         "updated_at": iso(link.updated_at),

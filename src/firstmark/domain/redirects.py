@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote_plus
 from firstmark.domain.links import Link
 from firstmark.domain.rules import Rule, Visit, matches
 from firstmark.domain.urls import append_param, split_fragment, with_params
+from firstmark.domain.variants import bounds, pick, visitor_key
 
 
 class Outcome(enum.Enum):
@@ -56,6 +57,11 @@ class Target:
     link_id: int
     id62: str  # the link id in base62, as click tokens carry it
     simple: bool  # no window, limit, password, rules or forwarded query: redirect at once
+    # An A/B split: each variant's destination, the cumulative bounds of its weights
+    # (domain/variants.py) and its click tokens' link part; all empty for a plain link.
+    variants: tuple[Destination, ...] = ()
+    bounds: tuple[int, ...] = ()
+    variant_ids: tuple[str, ...] = ()
 
 
 def to_ascii(url: str) -> str:
@@ -70,9 +76,10 @@ def _ts(value: datetime | None) -> float | None:
 
 
 def compile_link(link: Link, token_param: str) -> Target:
-    from firstmark.domain.clicks import b62
+    from firstmark.domain.clicks import b62, variant_prefix
 
     utm = link.utm_params()
+    id62 = b62(link.id or 0)
     simple = not (
         link.archived
         or link.valid_from
@@ -92,9 +99,17 @@ def compile_link(link: Link, token_param: str) -> Target:
         # Casefolded: a visitor's UTM_SOURCE must not override the link's utm_source either.
         protected_params=frozenset(name.casefold() for name in {*(n for n, _ in utm), token_param}),
         link_id=link.id or 0,
-        id62=b62(link.id or 0),
+        id62=id62,
         simple=simple,
+        variants=tuple(Destination.of(v.url, utm) for v in link.variants),
+        bounds=bounds([v.weight for v in link.variants]) if link.variants else (),
+        variant_ids=tuple(variant_prefix(id62, n) for n in range(len(link.variants))),
     )
+
+
+def split(target: Target, day_hash: str) -> int:
+    """The variant of an A/B link a visitor (their daily hash) is sent to."""
+    return pick(visitor_key(day_hash), target.link_id, target.bounds)
 
 
 def outcome(target: Target, now: float, hits_so_far: int) -> Outcome:

@@ -69,8 +69,8 @@ class HitWriter(BatchWriter[RawHit]):
                     device=self.classify_ua(raw.user_agent),
                     geo=self.geo.lookup(raw.ip),
                 )
-                done[key] = derived = hit[3:]
+                done[key] = derived = hit[3:-1]
                 hits.append(hit)
             else:
-                hits.append(Hit(raw.link_id, raw.ts, raw.kind, *derived))  # type: ignore[arg-type]
+                hits.append(Hit(raw.link_id, raw.ts, raw.kind, *derived, raw.variant))  # type: ignore[arg-type, call-arg]
         return hits

@@ -17,6 +17,11 @@ class DailySalts:
         self._salts: dict[int, bytes] = {}
         self._today = -1
 
+    def known(self, day: int) -> bytes | None:
+        """The salt of `day` if it was read already: what a click on the fast path may use
+        without waiting."""
+        return self._salts.get(day)
+
     async def for_day(self, day: int) -> bytes:
         """The salt of `day`, asked of the store once. On a new day the cache drops the
         days whose salts are no longer kept."""

@@ -6,14 +6,15 @@ Kept apart from web/ and cli.py so the two front doors cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from firstmark.config import Settings
-from firstmark.domain import links
+from firstmark.domain import abtest, links
 from firstmark.domain.links import Link, LinkPolicy, Prepared
 from firstmark.domain.passwords import hash_password
 from firstmark.domain.times import now
 from firstmark.domain.utm import taxonomy
-from firstmark.errors import NotFound, SlugTaken
+from firstmark.errors import Conflict, NotFound, SlugTaken
 from firstmark.services import webhooks
 from firstmark.services.workers import Workers, run
 from firstmark.store import Store
@@ -93,3 +94,37 @@ async def archive_link(store: Store, link_id: int) -> Link:
     saved = await store.update_link(changed)
     await webhooks.link_changed(store, "link.archived", saved)
     return saved
+
+
+async def variant_report(store: Store, link_id: int) -> dict[str, Any]:
+    """An A/B link's variants with their counts and the test against the control (variant 0);
+    after a split ended, the variants counted before (without URL)."""
+    link = await get_link(store, link_id)
+    rows = abtest.report(link.variants, await store.variant_counts(link_id))
+    return {
+        "link_id": link_id,
+        "split": bool(link.variants),
+        "alpha": abtest.ALPHA,
+        "min_clicks": abtest.MIN_CLICKS,
+        "min_conversions": abtest.MIN_CONVERSIONS,
+        "variants": rows,
+    }
+
+
+async def promote_variant(store: Store, link_id: int, index: int) -> tuple[Link, Link]:
+    """The winner's URL becomes the link's destination and the split ends: (before, after)."""
+    current = await get_link(store, link_id)
+    if not current.variants:
+        raise Conflict("the link is not split between variants", field="variant")
+    if not 0 <= index < len(current.variants):
+        raise NotFound(f"link {link_id} has no variant {index}")
+    changed = replace(
+        current,
+        destination=current.variants[index].url,
+        variants=(),
+        updated_at=now(),
+        version=current.version + 1,
+    )
+    saved = await store.update_link(changed)
+    await webhooks.link_changed(store, "link.updated", saved)
+    return current, saved

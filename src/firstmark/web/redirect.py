@@ -23,9 +23,18 @@ from firstmark.domain.devices import bot_reason, classify
 from firstmark.domain.hits import RawHit
 from firstmark.domain.links import RESERVED_CODES
 from firstmark.domain.passwords import check_password
-from firstmark.domain.redirects import Outcome, Target, choose, forwardable, location, outcome
+from firstmark.domain.redirects import (
+    Outcome,
+    Target,
+    choose,
+    forwardable,
+    location,
+    outcome,
+    split,
+)
 from firstmark.domain.rules import Visit, parse_languages
 from firstmark.domain.urls import append_param
+from firstmark.domain.visitors import day_of, visitor_day_hash
 from firstmark.errors import StoreUnavailable
 from firstmark.geo import GeoLookup
 from firstmark.ingest.hits import HitWriter
@@ -205,15 +214,22 @@ class RedirectApp:
         if not target.simple:
             return None
         now = time.time()
-        where = target.default.base
+        ip = client[0] if client else ""
+        if forwarded_for:
+            ip = self.client_ip.resolve(ip, forwarded_for)
+        destination, prefix, variant = target.default, target.id62, None
+        if target.bounds:
+            salt = self.writer.salts.known(day_of(now))
+            if salt is None:
+                return None  # the day's salt is not read yet: the ASGI path waits for it
+            variant = split(target, visitor_day_hash(salt, host, ip, ua))
+            destination, prefix = target.variants[variant], target.variant_ids[variant]
+        where = destination.base
         if self.tokens and target.link.click_token:
-            where = append_param(where, self.token_param, self.signer.token(target.id62, now))
-        where += target.default.fragment
+            where = append_param(where, self.token_param, self.signer.token(prefix, now))
+        where += destination.fragment
         if method == b"GET":
-            ip = client[0] if client else ""
-            if forwarded_for:
-                ip = self.client_ip.resolve(ip, forwarded_for)
-            raw = RawHit(target.link_id, now, kind, host, ip, ua, referer, lang)
+            raw = RawHit(target.link_id, now, kind, host, ip, ua, referer, lang, variant)
             if not self.writer.offer(raw):
                 if not defer:
                     return None  # the ASGI path waits for room
@@ -259,20 +275,28 @@ class RedirectApp:
         if forwarded_for:
             ip = self.client_ip.resolve(ip, forwarded_for)
 
+        variant = None
+        if target.bounds:
+            variant = await self._variant(target, now, host, ip, ua)
         if target.simple and method != "POST":
             # The common case: no conditions to check, nothing to parse.
-            where = target.default.base
+            destination, prefix = target.default, target.id62
+            if variant is not None:
+                destination, prefix = target.variants[variant], target.variant_ids[variant]
+            where = destination.base
             if self.tokens and target.link.click_token:
-                where = append_param(where, self.token_param, self.signer.token(target.id62, now))
-            where += target.default.fragment
+                where = append_param(where, self.token_param, self.signer.token(prefix, now))
+            where += destination.fragment
         else:
-            found = await self._conditional(scope, receive, send, target, now, ip, ua, lang)
+            found = await self._conditional(
+                scope, receive, send, target, now, ip, ua, lang, variant
+            )
             if found is None:
                 return
-            where = found
+            where, variant = found
 
         if method != "HEAD":
-            raw = RawHit(target.link_id, now, kind, host, ip, ua, referer, lang)
+            raw = RawHit(target.link_id, now, kind, host, ip, ua, referer, lang, variant)
             if not self.writer.offer(raw):
                 await self.writer.put(raw)
         await send(
@@ -294,9 +318,11 @@ class RedirectApp:
         ip: str,
         ua: str,
         lang: str,
-    ) -> str | None:
-        """Location for a link with a window, limit, password, rules or forwarded query; None
-        when this request was answered otherwise (a form, a fallback, a 410)."""
+        variant: int | None,
+    ) -> tuple[str, int | None] | None:
+        """Location (and the A/B variant it is, None when a rule chose it) for a link with a
+        window, limit, password, rules or forwarded query; None when this request was
+        answered otherwise (a form, a fallback, a 410)."""
         link = target.link
         method = scope["method"]
         hits = self.cache.hit_count(target.link_id) if link.max_hits else 0
@@ -332,16 +358,30 @@ class RedirectApp:
         if target.rules:
             visit = self._visit(target, now, ip, ua, lang, scope["query_string"])
         destination = choose(target, visit)
+        prefix = target.id62
+        if destination is not target.default:
+            variant = None  # a rule's destination is no variant of the split
+        elif variant is not None:
+            destination, prefix = target.variants[variant], target.variant_ids[variant]
         forwarded: Sequence[tuple[str, str]] = ()
         if link.forward_query and scope["query_string"]:
             query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
             forwarded = forwardable(target, query, destination)
         token = None
         if self.tokens and link.click_token:
-            token = (self.token_param, self.signer.token(target.id62, now))
+            token = (self.token_param, self.signer.token(prefix, now))
         if method != "HEAD" and link.max_hits is not None and not bot_reason(ua):
             self.cache.count_hit(target.link_id)
-        return location(destination, forwarded, token)
+        return location(destination, forwarded, token), variant
+
+    async def _variant(self, target: Target, now: float, host: str, ip: str, ua: str) -> int | None:
+        """The A/B variant of this visitor; None (the control, not counted in the test) when
+        the day's salt cannot be read."""
+        try:
+            salt = await self.writer.salts.for_day(day_of(now))
+        except StoreUnavailable:
+            return None
+        return split(target, visitor_day_hash(salt, host, ip, ua))
 
     def _visit(self, target: Target, now: float, ip: str, ua: str, lang: str, qs: bytes) -> Visit:
         device = classify(ua) if target.needs_device else None

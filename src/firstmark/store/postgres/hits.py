@@ -81,6 +81,7 @@ class PostgresHits(HitSQL):
                 [h[2] for h in hits],
                 [h[3] for h in hits],
                 ids,
+                [h[14] for h in hits],
             )
             first_seen: set[tuple[int, int, str]] = set()
             if keys:

@@ -19,8 +19,8 @@ Dims = tuple[Any, ...]  # values in DIM_COLUMNS order
 
 
 def dims_of(hit: Hit) -> Dims:
-    """The facts of a hit: its last fields, in DIM_COLUMNS order."""
-    return hit[4:]
+    """The facts of a hit: the fields after the visitor hash, in DIM_COLUMNS order."""
+    return hit[4:14]
 
 
 def dims_key(dims: Dims) -> str:
@@ -38,6 +38,7 @@ class Deltas:
 
     hourly: dict[tuple[int, int, str], Counts]  # (link, hour, kind)
     daily: dict[tuple[int, int, str, int], Counts]  # (link, day, kind, dims id)
+    variants: dict[tuple[int, int, int], Counts]  # (link, day, variant): split links' hits
 
     def per_day(self) -> dict[tuple[int, int, str], Counts]:
         """(link, day, kind) → counts, added up from the hours: what reports read."""
@@ -75,6 +76,7 @@ def rollup_deltas(
     One pass, plain lists: this runs for every click."""
     hourly: dict[tuple[int, int, str], Counts] = {}
     daily: dict[tuple[int, int, str, int], Counts] = {}
+    variants: dict[tuple[int, int, int], Counts] = {}
     pending = set(first_seen)
     for hit, dims_id in zip(hits, dims_ids, strict=True):
         link_id, ts, kind = hit[0], hit[1], hit[2]
@@ -87,18 +89,29 @@ def rollup_deltas(
         per_day = daily.get(day_key)
         if per_day is None:
             per_day = daily[day_key] = [0, 0, 0]
+        per_variant = None
+        if hit.variant is not None:
+            variant_key = (link_id, day, hit.variant)
+            per_variant = variants.get(variant_key)
+            if per_variant is None:
+                per_variant = variants[variant_key] = [0, 0, 0]
+            per_variant[0] += 1
         per_hour[0] += 1
         per_day[0] += 1
         if hit.is_bot:
             per_hour[1] += 1
             per_day[1] += 1
+            if per_variant is not None:
+                per_variant[1] += 1
         elif pending:
             key = (link_id, day, hit.visitor_day_hash)
             if key in pending:
                 pending.discard(key)
                 per_hour[2] += 1
                 per_day[2] += 1
-    return Deltas(hourly, daily)
+                if per_variant is not None:  # a visitor keeps one variant all day
+                    per_variant[2] += 1
+    return Deltas(hourly, daily, variants)
 
 
 def visitor_keys(hits: Sequence[Hit]) -> list[tuple[int, int, str]]:
@@ -137,7 +150,7 @@ class HitMemory:
     def ids(self, hits: Sequence[Hit], new_dims: dict[Dims, int]) -> list[int]:
         """Each hit's fact combination id, known or just stored."""
         known = {**self.dims, **new_dims} if new_dims else self.dims
-        return [known[h[4:]] for h in hits]
+        return [known[h[4:14]] for h in hits]
 
     def stored(self, new_dims: dict[Dims, int], keys: list[tuple[int, int, str]]) -> None:
         """After a commit: remember the new combinations and today's stored visitor keys

@@ -9,6 +9,7 @@ from typing import Any
 
 from firstmark.domain.links import Link
 from firstmark.domain.rules import parse_rules, rules_to_json
+from firstmark.domain.variants import Variant, parse_variants, variants_to_json
 from firstmark.errors import InvalidField
 from firstmark.store.rows.values import epoch, from_epoch
 
@@ -17,6 +18,7 @@ LINK_COLUMNS = (
     "utm_content", "utm_id", "campaign", "tags", "kind", "placement", "redirect_status",
     "forward_query", "click_token", "valid_from", "expires_at", "max_hits", "fallback_url",
     "password_hash", "rules", "noindex", "archived", "created_at", "updated_at", "version",
+    "variants",
 )  # fmt: skip
 LINK_SELECT = f"SELECT {', '.join(LINK_COLUMNS)} FROM links"
 
@@ -52,6 +54,7 @@ def link_params(link: Link) -> dict[str, Any]:
         "created_at": epoch(link.created_at) or now,
         "updated_at": epoch(link.updated_at) or now,
         "version": link.version,
+        "variants": json.dumps(variants_to_json(link.variants)),
     }
 
 
@@ -90,4 +93,12 @@ def link_from_row(row: Sequence[Any]) -> Link:
         created_at=from_epoch(values["created_at"]),
         updated_at=from_epoch(values["updated_at"]),
         version=values["version"],
+        variants=_variants(values["variants"]),
     )
+
+
+def _variants(text: str) -> tuple[Variant, ...]:
+    try:
+        return parse_variants(json.loads(text))
+    except InvalidField:  # a split the current code no longer accepts: keep the link working
+        return ()

@@ -4,15 +4,17 @@ rows: a VALUES list, or unnest of arrays) and the report queries over the rollup
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from firstmark.domain.abtest import VariantCounts
 from firstmark.domain.dimensions import BREAKDOWNS, LINK_GROUPS
 from firstmark.store.protocol import GroupRow, RollupRow
 from firstmark.store.rows.hits import DIM_COLUMNS, Deltas
 from firstmark.store.rows.values import ceil, check_column, day_span, hour_start
 from firstmark.store.sql.executor import Dialect, SharedSQL
 
-HIT_COLUMNS = ("link_id", "ts", "kind", "visitor_day_hash", "dims_id")
+HIT_COLUMNS = ("link_id", "ts", "kind", "visitor_day_hash", "dims_id", "variant")
 DIMS_COLUMNS = ("key", *DIM_COLUMNS)
 VISITOR_COLUMNS = ("link_id", "day", "visitor_day_hash")
 # Each rollup by its key; all of them add up hits, bot_hits and uniques.
@@ -21,6 +23,7 @@ ROLLUP_KEYS = {
     "rollup_daily": ("link_id", "day", "kind", "dims_id"),
     "rollup_day": ("link_id", "day", "kind"),
     "rollup_totals": ("day", "kind"),
+    "rollup_variant": ("link_id", "day", "variant"),
 }
 COUNTS = ("hits", "bot_hits", "uniques")
 
@@ -53,6 +56,7 @@ def rollup_rows(deltas: Deltas) -> list[tuple[str, list[tuple[Any, ...]]]]:
             ("rollup_daily", deltas.daily),
             ("rollup_day", deltas.per_day()),
             ("rollup_totals", deltas.all_links_per_day()),
+            ("rollup_variant", deltas.variants),
         )
     ]
 
@@ -107,6 +111,28 @@ class HitSQL(SharedSQL):
             ):
                 values = ", ".join(["?"] * len(rollup_columns(table)))
                 await tx.execute(add_to_rollup(table, f"VALUES ({values})"), (*key, clicks, 0, 0))
+
+    async def variant_counts(self, link_id: int) -> dict[int, VariantCounts]:
+        """An A/B link's human clicks, daily visitors, conversions and their value by variant,
+        over all time (rollup_variant outlives the purge of hits)."""
+        found: dict[int, VariantCounts] = {}
+        for variant, clicks, visitors in await self.db.fetch(
+            "SELECT variant, CAST(sum(hits - bot_hits) AS BIGINT), CAST(sum(uniques) AS BIGINT) "
+            "FROM rollup_variant WHERE link_id = ? GROUP BY variant",
+            (link_id,),
+        ):
+            found[variant] = VariantCounts(clicks=int(clicks), visitors=int(visitors))
+        for variant, conversions, revenue in await self.db.fetch(
+            "SELECT variant, count(*), coalesce(sum(value), 0) FROM conversions "
+            "WHERE link_id = ? AND variant IS NOT NULL GROUP BY variant",
+            (link_id,),
+        ):
+            found[variant] = replace(
+                found.get(variant, VariantCounts()),
+                conversions=int(conversions),
+                revenue=float(revenue),
+            )
+        return found
 
     async def rollups(
         self, link_ids: Sequence[int] | None, start: float, end: float

@@ -33,7 +33,7 @@ def _values(width: int) -> str:
     return f"VALUES ({', '.join('?' * width)})"
 
 
-_INSERT_HITS = insert_hits(_values(5))
+_INSERT_HITS = insert_hits(_values(6))
 _INSERT_DIMS = insert_dims(_values(len(DIMS_COLUMNS)))
 _ROLLUPS = {t: add_to_rollup(t, _values(len(rollup_columns(t)))) for t in ROLLUP_KEYS}
 
@@ -59,7 +59,7 @@ class SQLiteHits(HitSQL):
                 ids = memory.ids(hits, new_dims)
                 await conn.executemany(
                     _INSERT_HITS,
-                    [(h[0], h[1], h[2], h[3], i) for h, i in zip(hits, ids, strict=True)],
+                    [(h[0], h[1], h[2], h[3], i, h[14]) for h, i in zip(hits, ids, strict=True)],
                 )
                 first_seen: set[tuple[int, int, str]] = set()
                 for start in range(0, len(keys), VISITOR_CHUNK):

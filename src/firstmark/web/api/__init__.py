@@ -30,12 +30,14 @@ from firstmark.web.api import (
     qr,
     reports,
     sites,
+    variants,
     web,
     webhooks,
 )
 
 routes: list[BaseRoute] = [
     *links.routes,
+    *variants.routes,
     *sites.routes,
     *goals.routes,
     *conversions.routes,

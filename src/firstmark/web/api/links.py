@@ -13,7 +13,7 @@ from firstmark.domain import links, stats
 from firstmark.domain.audit import key_actor
 from firstmark.domain.dimensions import BREAKDOWN_NAMES, LINK_FILTERS, LINK_GROUPS
 from firstmark.domain.links import Prepared
-from firstmark.domain.schema import Anything, Arr, Bool, Int, Obj, Param, Str
+from firstmark.domain.schema import Anything, Arr, Bool, Int, Num, Obj, Param, Str
 from firstmark.domain.times import iso
 from firstmark.domain.utm import UTM_FIELDS
 from firstmark.errors import InvalidField
@@ -211,6 +211,13 @@ LINK_BODY = Obj(
         "max_hits": Int(1, nullable=True),
         "password": Str(max_length=1024, nullable=True),
         "rules": Anything("device/country/language targets (see docs/api.md, Rules)"),
+        "variants": Arr(
+            Obj({"url": Str(max_length=4096), "weight": Num(0, 1_000_000)}, required=("url",)),
+            max_items=5,
+            nullable=True,
+            description="A/B split: 2 to 5 {url, weight}; the first is the control and the "
+            "destination; null or [] ends the split (docs/links.md)",
+        ),
         **{name: Anything("read-only; ignored") for name in links.READ_ONLY},
     }
 )

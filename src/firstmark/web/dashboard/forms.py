@@ -13,6 +13,7 @@ from typing import Any
 from firstmark.domain.links import Link
 from firstmark.domain.redirects import Destination
 from firstmark.domain.utm import UTM_FIELDS
+from firstmark.domain.variants import variant_line, variant_spec
 from firstmark.errors import InvalidField
 
 TEXT_FIELDS = ("destination", "code", "domain", *UTM_FIELDS, "campaign", "placement")
@@ -21,7 +22,7 @@ FLAGS = ("forward_query", "click_token", "noindex")
 # Every field the form shows, in page order: an error on another field is shown at the top.
 FIELDS = (
     *TEXT_FIELDS, "tags", "kind", "redirect_status", *OPTIONAL_FIELDS, "max_hits", "password",
-    *FLAGS,
+    *FLAGS, "variants",
 )  # fmt: skip
 LOCAL_TIME = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 
@@ -59,6 +60,13 @@ def body(get: Callable[[str], str], has: Callable[[str], bool], *, editing: bool
         out["password"] = None
     for flag in FLAGS:
         out[flag] = has(flag)
+    lines = [line for line in get("variants").splitlines() if line.strip()]
+    if lines:
+        out["variants"] = [variant_spec(line) for line in lines]
+        if not out.get("destination"):
+            out["destination"] = out["variants"][0]["url"]
+    elif editing:
+        out["variants"] = None
     return out
 
 
@@ -75,6 +83,7 @@ def values_of(link: Link) -> dict[str, str]:
     out["max_hits"] = "" if link.max_hits is None else str(link.max_hits)
     for flag in FLAGS:
         out[flag] = "on" if getattr(link, flag) else ""
+    out["variants"] = "\n".join(variant_line(v) for v in link.variants)
     return out
 
 

@@ -17,6 +17,7 @@ from firstmark.errors import Conflict, InvalidField
 from firstmark.services import audit
 from firstmark.services import calls as calls_service
 from firstmark.services import links as links_service
+from firstmark.services import qr as qr_service
 from firstmark.store import LinkQuery
 from firstmark.web.dashboard import charts, forms, qr
 from firstmark.web.dashboard.views import Ctx, actor, column, date_range, day_labels, page
@@ -121,6 +122,8 @@ async def _form_context(
 
 def _error(exc: InvalidField | Conflict) -> dict[str, str]:
     field = exc.field if exc.field in forms.FIELDS else "form"
+    if exc.field and exc.field.startswith("variants["):
+        field = "variants"  # one editor holds them all
     return {field or "form": exc.message}
 
 
@@ -262,8 +265,19 @@ async def link_detail(ctx: Ctx) -> Response:
         heatmap=charts.heatmap(grid, title=f"Human hits by weekday and hour (UTC) for {link.code}"),
         grid=grid,
         weekdays=stats.WEEKDAYS,
+        ab=await links_service.variant_report(ctx.store, link.id),
         **await qr.designer(ctx, link, placed, calls),
     )
+
+
+async def link_promote(ctx: Ctx) -> Response:
+    index: int = ctx.request.path_params["variant"]
+    before, after = await links_service.promote_variant(ctx.store, _link_id(ctx), index)
+    children = await qr_service.follow_parent(ctx.store, after)
+    ctx.runtime.cache.invalidate(before, after, *children)
+    await audit.record(ctx.store, actor(ctx), "promote", "link", after.id, {"variant": index})
+    message = f"Variant {index} is now the destination of {after.code}; the split has ended."
+    return ctx.redirect(f"/dashboard/links/{after.id}", flash={"message": message})
 
 
 async def link_archive(ctx: Ctx) -> Response:
@@ -281,4 +295,9 @@ routes = [
     Route("/dashboard/links/{link_id:int}", page(link_detail), methods=["GET"]),
     Route("/dashboard/links/{link_id:int}/edit", page(link_edit), methods=["GET", "POST"]),
     Route("/dashboard/links/{link_id:int}/archive", page(link_archive), methods=["POST"]),
+    Route(
+        "/dashboard/links/{link_id:int}/variants/{variant:int}/promote",
+        page(link_promote),
+        methods=["POST"],
+    ),
 ]
