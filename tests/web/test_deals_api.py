@@ -14,9 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from test_call_user_data import ADS, CALLER, PUBLIC, TOKEN, TRACKING, twilio_call
+from test_call_user_data import ADS, CALLER, TRACKING, twilio_call
 from test_collect import GRANTED, make_site, post_event
 
+from calltools import PUBLIC
+from calltools import TWILIO_TOKEN as TOKEN
 from firstmark.config import Settings
 from firstmark.domain.calls import Lease
 from firstmark.domain.userdata import sha256
