@@ -21,6 +21,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from firstmark.config import Settings
+from firstmark.domain import devices
 from firstmark.domain.clicks import ClickSigner
 from firstmark.errors import FirstmarkError
 from firstmark.forward.tokens import TokenProvider, oauth_urls
@@ -184,6 +185,7 @@ def create_app(
         if settings.forward_enabled:
             webhook_sender.start(settings.forward_poll_s)
         await workers.warm()
+        devices.warm()
         loop_lag.start()
         try:
             yield
@@ -239,6 +241,7 @@ def create_app(
         forwarder=forwarder,
         probe_forwarder=forwarder,
         dni=dni,
+        collect=collect,
         workers=workers,
         loop_lag=loop_lag,
         webhook_sealer=webhook_sealer,

@@ -35,7 +35,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings)
     uvicorn.run(
         app,
-        http=click_protocol(app),
+        http=click_protocol(app, app.state.runtime.collect),
         host=host,
         port=port,
         access_log=False,  # an access log would write client addresses

@@ -420,6 +420,12 @@ def classify(user_agent: str) -> Device:
     return _classify(_ua_key(user_agent))
 
 
+def warm() -> None:
+    """Build ua-parser's and the bot list's regexes now (about 0.2 s, once per process) rather
+    than in the writers' first batch, which would hold up the event loop meanwhile."""
+    _classify("Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0 (warm-up)")
+
+
 def clear_caches() -> None:
     """Empty both LRU caches (tests and benchmarks)."""
     _classify.cache_clear()

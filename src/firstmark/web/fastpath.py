@@ -16,6 +16,12 @@ waits for room as before. Anything else, including every request that arrives wh
 an ASGI response is still in progress on the connection, goes the usual way, so ordering,
 pipelining, back-pressure and shutdown keep uvicorn's behaviour.
 
+`POST /e` takes the same road when its body came in the same read as the end of its head
+(what a page's `fetch` or `sendBeacon` sends: a small body, one write): `CollectApp.quick`
+gives the whole answer (202, or the same 4xx as the ASGI path), and a full event buffer
+pauses the connection the same way. A body still to come, a `Transfer-Encoding`, a site not
+in memory yet: the ASGI path, as before.
+
 It also bounds what a request's head may cost (web/headers.py): a head still incomplete after
 64 KB stops the connection with 431 while it streams (httptools would buffer it without end),
 and once complete a head over 16 KB answers 431, a Host header over 255 bytes 400.
@@ -27,6 +33,8 @@ import asyncio
 import logging
 from typing import Any
 
+from firstmark.ingest.batch import BatchWriter
+from firstmark.web.collect import CollectApp, DeferredEvent
 from firstmark.web.headers import HEAD_READ_LIMIT, head_problem, refusal
 from firstmark.web.redirect import Deferred, RedirectApp
 
@@ -35,9 +43,10 @@ _HEAD_END = b"\r\n\r\n"
 log = logging.getLogger("firstmark")
 
 
-def click_protocol(app: RedirectApp) -> type[Any] | str:
+def click_protocol(app: RedirectApp, collect: CollectApp | None = None) -> type[Any] | str:
     """The protocol class for uvicorn's `http=` option, or "auto" when httptools is missing
-    or uvicorn's protocol no longer has the shape this relies on."""
+    or uvicorn's protocol no longer has the shape this relies on. With `collect`, events
+    posted to /e are answered in place too."""
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
     except ImportError:  # uvicorn without httptools: the ASGI path serves every click
@@ -61,7 +70,7 @@ def click_protocol(app: RedirectApp) -> type[Any] | str:
         _head_read = 0  # bytes received while it was incomplete
         _refused = False
         _data = b""  # the chunk being parsed
-        _waiting: asyncio.Task[None] | None = None  # a click waiting for room in the buffer
+        _waiting: asyncio.Task[None] | None = None  # a click or event waiting for room
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
@@ -109,6 +118,12 @@ def click_protocol(app: RedirectApp) -> type[Any] | str:
                 if defaults is not self._defaults:
                     self._defaults = defaults
                     self._defaults_bytes = b"".join(b"%s: %s\r\n" % pair for pair in defaults)
+                if collect is not None and self.url == b"/e":
+                    if self._event(collect, parser.get_method(), keep_alive):
+                        return
+                    self._answered = False
+                    super().on_headers_complete()
+                    return
                 response = app.quick(
                     parser.get_method(),
                     self.url,
@@ -124,7 +139,7 @@ def click_protocol(app: RedirectApp) -> type[Any] | str:
                         self._answered = True
                         self.transport.pause_reading()
                         self._waiting = self.loop.create_task(
-                            self._answer_later(response, keep_alive)
+                            self._answer_later(response, keep_alive, app.writer)
                         )
                         return
                     response = None  # the ASGI path waits for room, in order
@@ -138,15 +153,46 @@ def click_protocol(app: RedirectApp) -> type[Any] | str:
             self._answered = False
             super().on_headers_complete()
 
+        def _event(self, collect: CollectApp, method: bytes, keep_alive: bool) -> bool:
+            """Answer `POST /e` here when its whole body is the rest of this read (the only
+            head in it ends just before), so nothing else on the connection is parsed while
+            it waits for room; False leaves it to the ASGI path."""
+            if method != b"POST":
+                return False
+            data = self._data
+            end = data.find(_HEAD_END)
+            if end < 0 or data.find(_HEAD_END, end + 4) >= 0:
+                return False
+            response = collect.quick(
+                self.headers, self.client, data[end + 4 :], self._defaults_bytes, keep_alive
+            )
+            if response is None:
+                return False
+            self._answered = True
+            if response.__class__ is DeferredEvent:
+                assert isinstance(response, DeferredEvent)
+                self.transport.pause_reading()
+                self._waiting = self.loop.create_task(
+                    self._answer_later(response, keep_alive, collect.writer)
+                )
+                return True
+            assert isinstance(response, bytes)
+            self.transport.write(response)
+            if not keep_alive:
+                self.transport.close()
+            return True
+
         def _alone(self) -> bool:
             """Whether the head just parsed ends the chunk read and is its only one, so that
             nothing else on this connection is parsed while its click waits."""
             data = self._data
             return data.endswith(_HEAD_END) and data.count(_HEAD_END) == 1
 
-        async def _answer_later(self, deferred: Deferred, keep_alive: bool) -> None:
+        async def _answer_later(
+            self, deferred: Deferred | DeferredEvent, keep_alive: bool, writer: BatchWriter[Any]
+        ) -> None:
             try:
-                await app.writer.put(deferred.raw)  # the hit is buffered before the answer
+                await writer.put(deferred.raw)  # the hit or event is buffered before the answer
             finally:
                 self._waiting = None
             transport = self.transport

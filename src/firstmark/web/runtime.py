@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from firstmark.sealing import Sealer
     from firstmark.services.workers import Workers
     from firstmark.store import Store
-    from firstmark.web.collect import SiteCache
+    from firstmark.web.collect import CollectApp, SiteCache
     from firstmark.web.dashboard.views import Dashboard
     from firstmark.web.dni import DniApp, PoolCache
     from firstmark.web.linkcache import LinkCache
@@ -49,6 +49,7 @@ class Runtime:
     forwarder: Forwarder  # the outbox worker
     probe_forwarder: Forwarder  # sends a destination's test event (the worker, unless swapped)
     dni: DniApp  # /n, for its lease counters
+    collect: CollectApp  # POST /e, also answered in the HTTP protocol (web/fastpath.py)
     workers: Workers  # CPU work off the event loop: hashing, QR, images, file parsing
     loop_lag: LoopLag  # how late the event loop runs, for /metrics
     webhook_sealer: Sealer  # webhook endpoints' signing secrets at rest
