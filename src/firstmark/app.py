@@ -30,7 +30,7 @@ from firstmark.geo import GeoLookup
 from firstmark.ingest.events import EventWriter, GoalCache
 from firstmark.ingest.hits import HitWriter
 from firstmark.sealing import Sealer
-from firstmark.services import linkcheck, outbound, retention, webhooks
+from firstmark.services import credits, linkcheck, outbound, retention, webhooks
 from firstmark.services.workers import Workers
 from firstmark.store import Store, create_store
 from firstmark.web import api, callhooks, dashboard, ops
@@ -173,6 +173,13 @@ def create_app(
         timers = [asyncio.create_task(retention.run_salt_timer(store))]
         if own_store and settings.purge_enabled:
             timers.append(asyncio.create_task(retention.run_daily(store, settings)))
+        if own_store and settings.credit_interval_s > 0:
+            timers.append(
+                asyncio.create_task(
+                    credits.run_forever(store, workers, settings.credit_interval_s),
+                    name="firstmark-credits",
+                )
+            )
         if settings.forward_enabled and settings.privacy_mode != "exempt":
             forwarder.start(settings.forward_poll_s)
         if settings.forward_enabled:

@@ -89,6 +89,7 @@ class Settings:
     purge_enabled: bool = True
     purge_batch: int = 5000
     purge_start_delay_s: float = 300.0
+    credit_interval_s: float = 2.0
     privacy_mode: str = "standard"
     webhook_allow_private: bool = False
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -247,6 +248,10 @@ def _check(settings: Settings) -> None:
         raise ConfigError(f"{PREFIX}KEEP_ALIVE must be above 0 seconds", field="keep_alive")
     if settings.cpu_workers < 1:
         raise ConfigError(f"{PREFIX}CPU_WORKERS must be at least 1", field="cpu_workers")
+    if settings.credit_interval_s < 0:
+        raise ConfigError(
+            f"{PREFIX}CREDIT_INTERVAL_S must be 0 (off) or more", field="credit_interval_s"
+        )
     if settings.purge_batch < 1:
         raise ConfigError(f"{PREFIX}PURGE_BATCH must be at least 1", field="purge_batch")
     if settings.privacy_mode not in {"standard", "exempt"}:
