@@ -20,9 +20,7 @@ log = logging.getLogger("firstmark.credits")
 BATCH = 5_000  # conversions shared out and stored per transaction
 
 
-async def credit_new(
-    store: Store, workers: pool.Workers | None = None, batch: int = BATCH
-) -> int:
+async def credit_new(store: Store, workers: pool.Workers | None = None, batch: int = BATCH) -> int:
     """Share out every conversion without stored credits, `batch` at a time, then sum the
     changed days of the rollup; the conversions shared out."""
     done = 0
