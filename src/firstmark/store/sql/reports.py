@@ -76,7 +76,8 @@ class ReportSQL(SharedSQL):
             await tx.executemany(
                 f"INSERT INTO attribution_credits ({', '.join(CREDIT_COLUMNS)}) "
                 f"VALUES ({marks}) ON CONFLICT DO NOTHING",
-                credit_params(credits),
+                # in key order (time, conversion, model, step): each page is written once
+                sorted(credit_params(credits), key=lambda r: (r[3], r[0], r[1], r[2])),
             )
             await tx.executemany(
                 "INSERT INTO credited (conversion_id) VALUES (?) ON CONFLICT DO NOTHING",
