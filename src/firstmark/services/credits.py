@@ -22,15 +22,24 @@ BATCH = 5_000  # conversions shared out and stored per transaction
 
 async def credit_new(store: Store, workers: pool.Workers | None = None, batch: int = BATCH) -> int:
     """Share out every conversion without stored credits, `batch` at a time, then sum the
-    changed days of the rollup; the conversions shared out."""
-    done = 0
-    while True:
-        journeys = await store.uncredited_journeys(batch)
-        if journeys:
-            await store.save_credits(await pool.run(workers, reports.credits_of, journeys))
-            done += len(journeys)
-        if len(journeys) < batch:
-            break
+    changed days of the rollup; the conversions shared out. A batch is read and shared out
+    while the one before it is written (by id, so the two never overlap)."""
+    done, after = 0, 0
+    saving: asyncio.Task[None] | None = None
+    try:
+        while True:
+            journeys = await store.uncredited_journeys(batch, after)
+            if journeys:
+                found = await pool.run(workers, reports.credits_of, journeys)
+                if saving is not None:
+                    await saving
+                saving = asyncio.create_task(store.save_credits(found))
+                done, after = done + len(journeys), journeys[-1].conversion_id
+            if len(journeys) < batch:
+                break
+    finally:
+        if saving is not None:
+            await saving
     await store.sum_credit_days()
     return done
 

@@ -145,11 +145,12 @@ class ReportSQL(SharedSQL):
         )
         return row is not None and int(row[0]) > int(row[1])
 
-    async def uncredited_journeys(self, limit: int) -> list[Journey]:
+    async def uncredited_journeys(self, limit: int, after: int = 0) -> list[Journey]:
         """The journeys (see conversion_journeys) of up to `limit` conversions without stored
-        credits, oldest id first."""
+        credits and with an id above `after`, lowest id first."""
         conversions = await self.db.fetch(
-            f"{JOURNEY_CONVERSIONS} WHERE true{UNCREDITED} ORDER BY c.id LIMIT ?", (limit,)
+            f"{JOURNEY_CONVERSIONS} WHERE c.id > ?{UNCREDITED} ORDER BY c.id LIMIT ?",
+            (after, limit),
         )
         if not conversions:
             return []
