@@ -75,6 +75,7 @@ def test_env_file_fills_in(tmp_path: Path) -> None:
         ("FIRSTMARK_HIT_BUFFER", "10", "hit_buffer"),
         ("FIRSTMARK_CLICK_TOKEN_PARAM", "a b", "click_token_param"),
         ("FIRSTMARK_HIT_FLUSH_MS", "-1", "hit_flush_ms"),
+        ("FIRSTMARK_CREDIT_INTERVAL_S", "-1", "credit_interval_s"),
     ],
 )
 def test_bad_values_name_the_setting(name: str, value: str, field: str) -> None:

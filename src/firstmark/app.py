@@ -31,7 +31,7 @@ from firstmark.geo import GeoLookup
 from firstmark.ingest.events import EventWriter, GoalCache
 from firstmark.ingest.hits import HitWriter
 from firstmark.sealing import Sealer
-from firstmark.services import linkcheck, outbound, retention, rollups, webhooks
+from firstmark.services import credits, linkcheck, outbound, retention, rollups, webhooks
 from firstmark.services.workers import Workers
 from firstmark.store import Store, create_store
 from firstmark.web import api, callhooks, dashboard, ops
@@ -178,6 +178,13 @@ def create_app(
             timers.append(
                 asyncio.create_task(
                     rollups.run_forever(store, settings.rollup_refresh_s, settings.rollup_max_lag_s)
+                )
+            )
+        if own_store and settings.credit_interval_s > 0:
+            timers.append(
+                asyncio.create_task(
+                    credits.run_forever(store, workers, settings.credit_interval_s),
+                    name="firstmark-credits",
                 )
             )
         if settings.forward_enabled and settings.privacy_mode != "exempt":

@@ -91,6 +91,7 @@ class Settings:
     purge_start_delay_s: float = 300.0
     rollup_refresh_s: float = 5.0
     rollup_max_lag_s: float = 60.0
+    credit_interval_s: float = 2.0
     privacy_mode: str = "standard"
     webhook_allow_private: bool = False
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -254,6 +255,10 @@ def _check(settings: Settings) -> None:
             f"{PREFIX}ROLLUP_MAX_LAG_S must be longer than {PREFIX}ROLLUP_REFRESH_S, or reports "
             "would rebuild what the refresher is about to",
             field="rollup_max_lag_s",
+        )
+    if settings.credit_interval_s < 0:
+        raise ConfigError(
+            f"{PREFIX}CREDIT_INTERVAL_S must be 0 (off) or more", field="credit_interval_s"
         )
     if settings.purge_batch < 1:
         raise ConfigError(f"{PREFIX}PURGE_BATCH must be at least 1", field="purge_batch")

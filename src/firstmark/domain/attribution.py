@@ -273,21 +273,30 @@ def credit_rows(
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
 ) -> list[CreditRow]:
     """What `compare` adds up for one conversion, row by row, so it can be stored once and
-    summed by SQL later. Same shares, same cents."""
+    summed by SQL later. Same shares, same cents. This runs for every conversion a bulk
+    import brings: each touch's columns are built once, and the models that give one touch
+    everything skip the arithmetic."""
     path = conversion.path or [Step(conversion.ts, True)]
     units = int((conversion.value / quantum).to_integral_value())
+    touches = [
+        (index, touch.link_id, *((DIRECT, NONE) if touch.direct
+                                 else (touch.utm_source, touch.utm_medium)),
+         touch.utm_campaign, touch.utm_content, int(touch.ts // DAY))
+        for index, touch in enumerate(path)
+    ]  # fmt: skip
+    n = len(path)
     out: list[CreditRow] = []
     for model in models:
+        if n == 1 or model == "first_touch" or model == "last_non_direct":
+            weights(model, (), 0.0, half_life_days=half_life_days)  # refuse a bad model
+            chosen = 0  # the first touch (and, in a path of one, every model's)
+            if model == "last_non_direct":
+                chosen = next((i for i in range(n - 1, -1, -1) if not path[i].direct), n - 1)
+            out.append((model, *touches[chosen], 1.0, units))
+            continue
         nums, den = weights(model, path, conversion.ts, half_life_days=half_life_days)
         parts = split_units(units, nums, den)
-        for index, (touch, num, part) in enumerate(zip(path, nums, parts, strict=True)):
-            if not num:
-                continue
-            source, medium = (
-                (DIRECT, NONE) if touch.direct else (touch.utm_source, touch.utm_medium)
-            )
-            out.append(
-                (model, index, touch.link_id, source, medium, touch.utm_campaign,
-                 touch.utm_content, int(touch.ts // DAY), num / den, part)
-            )  # fmt: skip
+        for touch, num, part in zip(touches, nums, parts, strict=True):
+            if num:
+                out.append((model, *touch, num / den, part))
     return out

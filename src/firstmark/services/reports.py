@@ -94,9 +94,9 @@ async def comparison(
 ) -> tuple[list[dict[str, Any]], str | None, list[str]]:
     """The five attribution models side by side: (entries, currency, other currencies).
 
-    With the default half-life, each conversion is shared out once and its credits stored;
-    a report then shares out only the conversions new since (or touched again since) and
-    lets the database add up the rest. Another half-life is computed on the spot."""
+    With the default half-life, each conversion is shared out once and its credits stored
+    (by the crediting job, or here if the report comes first); the database adds them up,
+    whole days from their daily rollup. Another half-life is computed on the spot."""
     conversions = await store.conversion_totals((), window.start, window.end)
     currency = reports.pick_currency(requested, [], conversions)
     others = reports.other_currencies(currency, [], conversions)
@@ -105,9 +105,12 @@ async def comparison(
         journeys = await store.conversion_journeys(window.start, window.end)
         entries = reports.model_comparison(journeys, asked, currency, half_life_days=half_life_days)
     else:
-        fresh = await store.conversion_journeys(window.start, window.end, uncredited=True)
-        for start in range(0, len(fresh), CREDIT_BATCH):
-            await store.save_credits(reports.credits_of(fresh[start : start + CREDIT_BATCH]))
+        # Usually done already by the crediting job (services/credits.py); a report that comes
+        # first shares out those of its range itself.
+        if await store.credits_pending():
+            fresh = await store.conversion_journeys(window.start, window.end, uncredited=True)
+            for start in range(0, len(fresh), CREDIT_BATCH):
+                await store.save_credits(reports.credits_of(fresh[start : start + CREDIT_BATCH]))
         totals = await store.credit_totals(asked, window.start, window.end, currency)
         entries = reports.comparison_from_totals(totals, asked)
     if asked != dims:

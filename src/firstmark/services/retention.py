@@ -71,6 +71,9 @@ async def purge(
                 if taken < settings.purge_batch:
                     break
                 await asyncio.sleep(0)  # let the writers in between batches
+            if action.table == "attribution_credits":
+                # The report reads their daily rollup: it forgets what the credits did.
+                await store.forget_credit_days(cut)
         if not dry_run:
             await store.record_purge(data_class.name, days, now, rows)
         outcomes.append(Outcome(data_class.name, days, rows))

@@ -211,17 +211,44 @@ def credit_params(credits: Sequence[Credits]) -> list[tuple[Any, ...]]:
     ]
 
 
-def credit_totals_query(dims: Sequence[str], marks: Sequence[str]) -> str:
-    """Credited conversions and cents by dimension and model, for conversions in [ts, ts) in a
-    currency (or none); marks: the engine's placeholders for start, end, currency (three times)."""
+# The dimensions credit_days keeps (ADR 0028): a report by link or by the touch's day reads
+# the credits themselves.
+ROLLED_DIMENSIONS = ("source", "medium", "campaign", "content")
+_ROLLED = "model, currency, utm_source, utm_medium, utm_campaign, utm_content"
+# One day's credits summed again; parameters: the day, then its [start, end) in epoch seconds.
+SUM_CREDIT_DAY = (
+    f"INSERT INTO credit_days (day, {_ROLLED}, share, units) "
+    f"SELECT CAST(? AS INTEGER), {_ROLLED}, sum(share), sum(units) FROM attribution_credits "
+    f"WHERE ts >= ? AND ts < ? GROUP BY {_ROLLED}"
+)
+# Take up to `?` days marked as changed (the marks go with the transaction that sums them).
+TAKE_DIRTY_DAYS = (
+    "DELETE FROM credit_dirty WHERE day IN "
+    "(SELECT day FROM credit_dirty ORDER BY day LIMIT ?) RETURNING day"
+)
+
+
+def credit_totals_query(dims: Sequence[str], rolled: bool) -> str:
+    """Credited conversions and cents by dimension and model, for conversions in a currency (or
+    none). Parameters: the currency, then [start, end) in epoch seconds, then the currency;
+    when `rolled`, the whole days [first, end) come from credit_days and only the two edges
+    from the credits: currency, first day, end day, the two [start, end) of the edges,
+    currency."""
     for dim in dims:
         check_column(dim, tuple(CREDIT_DIMENSIONS), "group_by")
     columns = "".join(f"{CREDIT_DIMENSIONS[d]}, " for d in dims)
-    start, end, cur1, cur2 = marks
+    raw = f"SELECT {columns}model, currency, share, units FROM attribution_credits "
+    if rolled:
+        source = (
+            f"SELECT {columns}model, currency, share, units FROM credit_days "
+            f"WHERE day >= ? AND day < ? UNION ALL {raw}WHERE ts >= ? AND ts < ? "
+            f"UNION ALL {raw}WHERE ts >= ? AND ts < ?"
+        )
+    else:
+        source = f"{raw}WHERE ts >= ? AND ts < ?"
     return (
-        f"SELECT {columns}model, sum(share), sum(CASE WHEN currency = {cur1} THEN units END) "
-        f"FROM attribution_credits WHERE ts >= {start} AND ts < {end} "
-        f"AND (currency IS NULL OR currency = {cur2}) GROUP BY {columns}model"
+        f"SELECT {columns}model, sum(share), sum(CASE WHEN currency = ? THEN units END) "
+        f"FROM ({source}) s WHERE (currency IS NULL OR currency = ?) GROUP BY {columns}model"
     )
 
 

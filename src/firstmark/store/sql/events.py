@@ -63,6 +63,9 @@ _STORED_CONVERSION = (
 
 
 class EventSQL(SharedSQL):
+    # Report dimensions as (links column, conversions column): its engine's ReportSQL's.
+    dimensions: dict[str, tuple[str, str]]
+
     # --- sites ----------------------------------------------------------------------------
 
     async def _add_hosts(self, tx: Conn, site_id: int, hosts: Sequence[str]) -> None:
@@ -183,9 +186,16 @@ class EventSQL(SharedSQL):
     async def _forget_stale_credits(self, tx: Conn, touches: Sequence[Touch]) -> None:
         """A touch that arrives after a conversion it belongs to: share the conversion out
         again at the next report."""
+        day = self.dimensions["day"][1]  # the engine's day of c.ts
         for column, keys in zip(("visitor_id", "click_token"), stale_keys(touches), strict=True):
             if not keys:
                 continue
+            # Their days' credit rollup is summed again before it is read (ADR 0028).
+            await tx.executemany(
+                f"INSERT INTO credit_dirty (day) SELECT DISTINCT {day} FROM conversions c "
+                f"WHERE c.id IN ({STALE[column]}) ON CONFLICT DO NOTHING",
+                keys,
+            )
             for table in ("credited", "attribution_credits"):
                 await tx.executemany(
                     f"DELETE FROM {table} WHERE conversion_id IN ({STALE[column]})", keys

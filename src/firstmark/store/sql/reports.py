@@ -9,7 +9,9 @@ code point.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 from firstmark.domain.reports import (
     ConversionTotal,
@@ -24,6 +26,9 @@ from firstmark.store.rows.reports import (
     JOURNEY_CONVERSIONS,
     JOURNEY_STEP,
     JOURNEY_WINDOW,
+    ROLLED_DIMENSIONS,
+    SUM_CREDIT_DAY,
+    TAKE_DIRTY_DAYS,
     UNCREDITED,
     conversion_totals_from_rows,
     conversions_source,
@@ -42,6 +47,7 @@ from firstmark.store.rows.values import day_span
 from firstmark.store.sql.executor import SharedSQL
 
 _TEXT_DIMENSIONS = ("source", "medium", "campaign", "content")
+DAY = 86_400
 
 
 class ReportSQL(SharedSQL):
@@ -61,7 +67,8 @@ class ReportSQL(SharedSQL):
         return "".join(f"{c}, " for c in columns), ", ".join(columns), order
 
     async def save_credits(self, credits: Sequence[Credits]) -> None:
-        """Store conversions' credits and mark them credited, in one transaction."""
+        """Store conversions' credits, mark them credited and their days' rollup as changed,
+        in one transaction."""
         if not credits:
             return
         marks = ", ".join("?" * len(CREDIT_COLUMNS))
@@ -69,22 +76,101 @@ class ReportSQL(SharedSQL):
             await tx.executemany(
                 f"INSERT INTO attribution_credits ({', '.join(CREDIT_COLUMNS)}) "
                 f"VALUES ({marks}) ON CONFLICT DO NOTHING",
-                credit_params(credits),
+                # in key order (time, conversion, model, step): each page is written once
+                sorted(credit_params(credits), key=lambda r: (r[3], r[0], r[1], r[2])),
             )
             await tx.executemany(
                 "INSERT INTO credited (conversion_id) VALUES (?) ON CONFLICT DO NOTHING",
                 [(c.conversion_id,) for c in credits],
             )
+            await tx.executemany(
+                "INSERT INTO credit_dirty (day) VALUES (?) ON CONFLICT DO NOTHING",
+                [(day,) for day in sorted({int(c.ts // DAY) for c in credits})],
+            )
+
+    async def sum_credit_days(self, batch: int = 10) -> int:
+        """Sum again, from the credits, each day of credit_days marked as changed, `batch`
+        days per transaction (a writer waits for one batch at most); the days summed."""
+        if await self.db.fetchval("SELECT count(*) FROM credit_dirty") == 0:
+            return 0  # the usual case: a read, no write transaction
+        done = 0
+        while True:
+            async with self.db.transaction() as tx:
+                days = [int(r[0]) for r in await tx.fetch(TAKE_DIRTY_DAYS, (batch,))]
+                for day in days:
+                    await tx.execute("DELETE FROM credit_days WHERE day = ?", (day,))
+                    await tx.execute(SUM_CREDIT_DAY, (day, day * DAY, (day + 1) * DAY))
+            done += len(days)
+            if len(days) < batch:
+                return done
+
+    async def forget_credit_days(self, cutoff: float) -> None:
+        """After the purge of credits older than `cutoff`: their days leave the rollup, and
+        the day the cutoff falls in is summed again."""
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM credit_days WHERE day < ?", (int(cutoff // DAY),))
+            await tx.execute(
+                "INSERT INTO credit_dirty (day) VALUES (?) ON CONFLICT DO NOTHING",
+                (int(cutoff // DAY),),
+            )
 
     async def credit_totals(
-        self, dims: Sequence[str], start: float, end: float, currency: str | None
+        self,
+        dims: Sequence[str],
+        start: float,
+        end: float,
+        currency: str | None,
+        rolled: bool = True,
     ) -> list[CreditTotal]:
-        rows = await self.db.fetch(
-            # placeholders in the order they appear: the currency in SELECT comes first
-            credit_totals_query(dims, ("?", "?", "?", "?")),
-            (currency, float(start), float(end), currency),
-        )
+        """Credits summed by `dims` and model: the whole days of the range from credit_days
+        (when it keeps `dims` and `rolled`), the rest from the credits. Days marked as changed
+        are summed again first."""
+        first, last = math.ceil(start / DAY), math.floor(end / DAY)
+        if rolled and first < last and set(dims) <= set(ROLLED_DIMENSIONS):
+            await self.sum_credit_days()
+            span: tuple[Any, ...] = (
+                first, last, float(start), float(first * DAY), float(last * DAY), float(end)
+            )  # fmt: skip
+            query = credit_totals_query(dims, rolled=True)
+        else:
+            span, query = (float(start), float(end)), credit_totals_query(dims, rolled=False)
+        rows = await self.db.fetch(query, (currency, *span, currency))
         return credit_totals_from_rows(rows, len(dims))
+
+    async def credits_pending(self) -> bool:
+        """Whether some conversion has no stored credits (two counts: conversions are never
+        deleted, and only a conversion is marked credited)."""
+        row = await self.db.fetchrow(
+            "SELECT (SELECT count(*) FROM conversions), (SELECT count(*) FROM credited)"
+        )
+        return row is not None and int(row[0]) > int(row[1])
+
+    async def uncredited_journeys(self, limit: int, after: int = 0) -> list[Journey]:
+        """The journeys (see conversion_journeys) of up to `limit` conversions without stored
+        credits and with an id above `after`, lowest id first."""
+        conversions = await self.db.fetch(
+            f"{JOURNEY_CONVERSIONS} WHERE c.id > ?{UNCREDITED} ORDER BY c.id LIMIT ?",
+            (after, limit),
+        )
+        if not conversions:
+            return []
+        # Every uncredited conversion between the first id and the last is one of them.
+        span = (conversions[0][0], conversions[-1][0])
+        by_visitor = await self.db.fetch(
+            f"SELECT {JOURNEY_STEP} FROM conversions c JOIN goals g ON g.id = c.goal_id "
+            f"JOIN touches t ON t.visitor_id = c.visitor_id AND {JOURNEY_WINDOW} "
+            f"WHERE c.id >= ? AND c.id <= ? AND c.visitor_id IS NOT NULL{UNCREDITED} "
+            "ORDER BY c.id, t.ts, t.id",
+            span,
+        )
+        by_token = await self.db.fetch(
+            f"SELECT {JOURNEY_STEP} FROM conversions c JOIN goals g ON g.id = c.goal_id "
+            f"{self.dialect.join_in_order} touches t ON t.click_token = c.click_token "
+            f"AND {JOURNEY_WINDOW} "
+            f"WHERE c.id >= ? AND c.id <= ? AND c.click_token IS NOT NULL{UNCREDITED}",
+            span,
+        )
+        return journeys_from_rows(conversions, merge_steps(by_visitor, by_token))
 
     async def traffic_totals(
         self, dims: Sequence[str], start: float, end: float
