@@ -30,10 +30,8 @@ def load(engine: str) -> list[Migration]:
             found.append(Migration(int(match[1]), match[2], entry.read_text()))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
-    # Numbers are unique and start at 1; a number may be skipped (it is taken by a
-    # migration that lands later, and is applied then, as any pending one).
-    if versions[:1] != [1] or len(set(versions)) != len(versions):
-        raise RuntimeError(f"{engine} migrations are not numbered 1, 2, …: {versions}")
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"{engine} migrations are not numbered 1..n: {versions}")
     return found
 
 
