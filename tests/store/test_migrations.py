@@ -156,6 +156,11 @@ EXPECTED = {
     "web_event_visitors": [
         "site_id", "day", "dim", "value", "filter", "prev_day", "converted", "n",
     ],
+    "credit_days": [
+        "day", "model", "currency", "utm_source", "utm_medium", "utm_campaign", "utm_content",
+        "share", "units",
+    ],
+    "credit_dirty": ["day"],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]
