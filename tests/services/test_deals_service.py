@@ -9,6 +9,7 @@ import pytest
 
 from firstmark.domain import deals
 from firstmark.domain.clicks import ClickSigner
+from firstmark.domain.audit import CLI_ACTOR
 from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.goals import Goal
@@ -34,7 +35,9 @@ async def test_exempt_mode_keeps_no_identifier_of_a_matched_deal(
         {"deals": [{"deal_id": "E-1", "stage": "won", "ts": int(now), "value": 5,
                     "currency": "EUR", "email": "b@example.com"}]}
     )  # fmt: skip
-    report = await deals_service.import_deals(store, ClickSigner("s"), found, exempt=exempt)
+    report = await deals_service.import_deals(
+        store, ClickSigner("s"), found, actor=CLI_ACTOR, exempt=exempt
+    )
     assert report["matched"] == 1 and report["imported"] == 1
     [deal, _] = (await store.list_conversions(None, 10, 0))[0]
     assert deal.event_id == "crm.won.E-1" and deal.utm_source == "newsletter"
