@@ -110,11 +110,14 @@ def print_report(report: dict[str, Any]) -> None:
 async def cmd_import_deals(
     args: argparse.Namespace, settings: Settings, store: Store, data: bytes
 ) -> int:
-    found = deals.parse_csv(data, args.preset or "generic", args.mapping, currency=args.currency)
+    preset = args.preset or "generic"
+    found = deals.parse_csv(data, preset, args.mapping, currency=args.currency)
     report = await deals_service.import_deals(
         store,
         ClickSigner(settings.secret_key),
         found,
+        actor=CLI_ACTOR,
+        preset=preset,
         action_source=args.action_source,
         dry_run=args.dry_run,
         exempt=settings.privacy_mode == "exempt",

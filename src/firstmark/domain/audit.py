@@ -15,7 +15,7 @@ from typing import Any
 
 from firstmark.errors import InvalidField
 
-OBJECT_KINDS = ("link", "destination", "key", "user", "retention", "privacy", "webhook")
+OBJECT_KINDS = ("link", "destination", "key", "user", "retention", "privacy", "webhook", "deal")
 MAX_DETAIL = 2048
 PAGE_LIMIT = 200
 

@@ -8,7 +8,8 @@ conversions and calls that hold the hash, which exist only where ads consent was
 deal becomes a conversion with the identifiers and channel of what it matched, so the
 attribution models credit the same clicks, visits and calls; it inherits that record's
 consent, and is forwarded (with its offline action source) only when that consent allows.
-The whole file is stored in one transaction, or nothing when dry_run.
+The whole file is stored in one transaction, or nothing when dry_run; a stored import is one
+audit entry with its counts, never a deal's content.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from firstmark.domain.events import Touch
 from firstmark.domain.goals import Goal
 from firstmark.domain.privacymode import exempt_consent
 from firstmark.errors import Conflict, InvalidField
-from firstmark.services import webhooks
+from firstmark.services import audit, webhooks
 from firstmark.services.conversions import outbox_for
 from firstmark.store import Store
 
@@ -198,11 +199,14 @@ async def import_deals(
     signer: ClickSigner,
     deals: Sequence[Deal],
     *,
+    actor: str,
+    preset: str | None = None,
     action_source: str = "system_generated",
     dry_run: bool = False,
     exempt: bool = False,
 ) -> dict[str, Any]:
-    """Match and store the deals; the report of matched and unmatched rows and why."""
+    """Match and store the deals; the report of matched and unmatched rows and why. `actor`
+    is who the audit log names; `preset` the export's format (None for JSON deals)."""
     if action_source not in ACTION_SOURCES:
         raise InvalidField("action_source", f"action_source takes {', '.join(ACTION_SOURCES)}")
     goals = await _goals(store, dry_run)
@@ -229,11 +233,9 @@ async def import_deals(
             if "event_id" in line:
                 line["duplicate"] = by_event.get(line["event_id"], True)
     matched = sum(r["matched_by"] is not None for r in rows)
-    return {
-        "imported": imported,
-        "matched": matched,
-        "unmatched": len(rows) - matched,
-        "dry_run": dry_run,
-        "action_source": action_source,
-        "rows": rows,
-    }
+    counts = {"imported": imported, "matched": matched, "unmatched": len(rows) - matched}
+    if not dry_run:
+        # Counts only: a deal's id, value, e-mail or phone is CRM content, not the log's.
+        detail = {"preset": preset, "rows": len(rows), **counts, "action_source": action_source}
+        await audit.record(store, actor, "import", "deal", None, detail)
+    return {**counts, "dry_run": dry_run, "action_source": action_source, "rows": rows}

@@ -9,10 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from firstmark.domain import deals
+from firstmark.domain.audit import key_actor
 from firstmark.domain.deals import ACTION_SOURCES, MAX_FILE_BYTES, PRESETS
 from firstmark.domain.schema import Anything, Arr, Bool, Obj, Param, Str
 from firstmark.errors import BodyTooLarge, InvalidField
 from firstmark.services import deals as deals_service
+from firstmark.web.api.auth import api_key
 from firstmark.web.api.contract import Reply, op
 from firstmark.web.http import bounded, json_response, only_known, read_body, read_json
 from firstmark.web.runtime import runtime
@@ -57,7 +59,9 @@ def _flag(value: str | None) -> bool:
 
 async def import_deals(request: Request) -> Response:
     """Deals from a CSV export (preset) or JSON {"deals": [...]}: the match report."""
+    key = api_key(request)
     options = dict(request.query_params)
+    preset: str | None = None
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in JSON_TYPES:
         body = await read_json(request, limit=MAX_FILE_BYTES)
@@ -73,9 +77,10 @@ async def import_deals(request: Request) -> Response:
     else:
         data = await _read_upload(request, options)
         only_known(options, IMPORT_OPTIONS)
+        preset = options.get("preset") or "generic"
         found = deals.parse_csv(
             data,
-            options.get("preset") or "generic",
+            preset,
             options.get("mapping") or None,
             currency=options.get("currency") or None,
         )
@@ -84,6 +89,8 @@ async def import_deals(request: Request) -> Response:
         rt.store,
         rt.signer,
         found,
+        actor=key_actor(key.prefix),
+        preset=preset,
         action_source=options.get("action_source") or "system_generated",
         dry_run=_flag(options.get("dry_run")),
         exempt=rt.settings.privacy_mode == "exempt",

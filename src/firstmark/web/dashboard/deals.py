@@ -10,7 +10,7 @@ from firstmark.domain.deals import ACTION_SOURCES, MAX_FILE_BYTES, PRESETS
 from firstmark.domain.deals import parse_csv as parse_deals
 from firstmark.errors import InvalidField, InvalidFile, RowError
 from firstmark.services import deals as deals_service
-from firstmark.web.dashboard.views import Ctx, page
+from firstmark.web.dashboard.views import Ctx, actor, page
 
 PRESET_LABELS = {
     "hubspot": "HubSpot deals",
@@ -74,6 +74,8 @@ async def deals_page(ctx: Ctx) -> Response:
             ctx.store,
             ctx.runtime.signer,
             found,
+            actor=actor(ctx),
+            preset=values["preset"] or "generic",
             action_source=values["action_source"] or "system_generated",
             dry_run=bool(values["dry_run"]),
             exempt=ctx.runtime.settings.privacy_mode == "exempt",
