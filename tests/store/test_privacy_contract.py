@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from firstmark.domain import privacy
+from firstmark.domain import privacy, webhooks
 from firstmark.domain.phones import caller_hash
 from firstmark.domain.userdata import hash_user_data
 from firstmark.errors import Conflict
@@ -42,6 +42,12 @@ def person(n: int, name: str, email: str, phone: str) -> dict[str, Any]:
         "fbc": f"fbc-{name}-x",
         "sealed": f"sealed-{name}-blob",
         "prop": f"prop-{name}-value",
+        # Her conversion's webhook messages: pending, dead and sent.
+        "msg_ids": [
+            webhooks.new_message_id(1, "conversion.created", f"evt-{name}-1"),
+            webhooks.new_message_id(2, "conversion.created", f"evt-{name}-1"),
+            webhooks.new_message_id(1, "lead.created", f"evt-{name}-1"),
+        ],
     }
 
 
@@ -57,7 +63,7 @@ def secrets_of(p: dict[str, Any]) -> list[str]:
     """Every value that would tie a row to this person."""
     keys = ("visitor_id", "click_token", "session", "day_hash", "event_id", "order_id",
             "call_event", "lease", "caller_hash", "gclid", "fbc", "sealed", "prop")  # fmt: skip
-    return [p[k] for k in keys] + list(p["hashes"])
+    return [p[k] for k in keys] + list(p["hashes"]) + list(p["msg_ids"])
 
 
 async def load(store: Store, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -78,6 +84,11 @@ async def seed_common(store: Store) -> None:
         store, "numbers",
         "id, e164, provider, forward_to, qualify_s, pool, created_at, updated_at",
         [(1, "+4722000001", "twilio", "+4722000099", 30, "site", 0, 0)],
+    )  # fmt: skip
+    await load(
+        store, "webhook_endpoints", "id, url, events, secrets, created_at, updated_at",
+        [(1, "https://hooks.example.com/a", '["conversion.created", "lead.created"]', "x", 0, 0),
+         (2, "https://hooks.example.com/b", '["conversion.created"]', "x", 0, 0)],
     )  # fmt: skip
 
 
@@ -111,6 +122,24 @@ async def seed_person(store: Store, p: dict[str, Any]) -> None:
     await load(
         store, "deliveries", "id, outbox_id, destination_id, ts, status, attempt",
         [(10 * n, 10 * n, 1, T, "retry", 1), (10 * n + 1, 10 * n + 1, 2, T, "sent", 1)],
+    )  # fmt: skip
+    data = {"conversion": {"id": conv, "event_id": p["event_id"], "order_id": p["order_id"],
+            "hashed_user_data": json.loads(p["user_data"])}}  # fmt: skip
+    created = webhooks.envelope("conversion.created", data, T)
+    await load(
+        store, "webhook_outbox",
+        "id, endpoint_id, msg_id, event_type, body, status, next_attempt_at, created_at",
+        [
+            (10 * n, 1, p["msg_ids"][0], "conversion.created", created, "retry", T, T),
+            (10 * n + 1, 2, p["msg_ids"][1], "conversion.created", created, "dead", T, T),
+            (10 * n + 2, 1, p["msg_ids"][2], "lead.created",
+             webhooks.envelope("lead.created", data, T), "sent", T, T),
+        ],
+    )  # fmt: skip
+    await load(
+        store, "webhook_deliveries", "id, outbox_id, endpoint_id, ts, status, attempt",
+        [(10 * n, 10 * n, 1, T, "retry", 1), (10 * n + 1, 10 * n + 1, 2, T, "dead", 5),
+         (10 * n + 2, 10 * n + 2, 1, T, "sent", 1)],
     )  # fmt: skip
     await load(
         store, "attribution_credits",
@@ -224,13 +253,17 @@ async def test_erase_leaves_nothing_linked_and_keeps_the_bystander(
         assert any(secret in text for _, _, text in found), f"{secret} of the bystander lost"
 
     after = await counts(any_store)
-    # Pure links go: her touches, her lease, the pending outbox row and its attempt.
-    gone = {"touches": 3, "number_leases": 1, "outbox": 1, "deliveries": 1}
+    # Pure links go: her touches, her lease, the pending outbox row and its attempt, her
+    # webhook messages not sent (waiting or dead) and their attempts.
+    gone = {"touches": 3, "number_leases": 1, "outbox": 1, "deliveries": 1,
+            "webhook_outbox": 2, "webhook_deliveries": 2}  # fmt: skip
     assert {t: before[t] - after[t] for t in before if before[t] != after[t]} == gone
     assert answer["touches"] == {"deleted": 3}
     assert answer["number_leases"] == {"deleted": 1}
     assert answer["outbox"] == {"deleted": 1, "anonymised": 1}
     assert answer["deliveries"] == {"deleted": 1}
+    assert answer["webhook_outbox"] == {"deleted": 2, "anonymised": 1}
+    assert answer["webhook_deliveries"] == {"deleted": 2}
     # Report rows stay, without anything of hers: conversions, calls, events, visits, hits.
     assert answer["conversions"] == {"anonymised": 2}
     assert answer["calls"] == {"anonymised": 1}
@@ -260,6 +293,26 @@ async def test_erase_keeps_visits_and_sessions_whole(any_store: Store) -> None:
     assert dict(events)[10].startswith("erased-")
 
 
+async def test_erase_stops_her_webhook_messages_and_empties_the_sent_one(
+    any_store: Store,
+) -> None:
+    await seeded(any_store)
+    await any_store.privacy_erase(privacy.subject("email", ALICE["email"], KEY))
+    rows = [r async for batch in any_store.dump_table(
+        "webhook_outbox", ["id", "msg_id", "status", "body"], 100) for r in batch]  # fmt: skip
+    by_id = {r[0]: r for r in rows}
+    # Nothing of hers is left to send or replay; the sent one keeps its status, not its body.
+    assert set(by_id) == {12, 20, 21, 22}
+    assert by_id[12][2] == "sent" and by_id[12][3] == "{}"
+    assert by_id[12][1].startswith("msg_erased-")
+    assert [await any_store.webhook_counts(ep) for ep in (1, 2)] == [
+        {"retry": 1, "sent": 2},
+        {"dead": 1},
+    ]
+    log = await any_store.list_webhook_deliveries(1)
+    assert [(d.outbox_id, d.status) for d in log] == [(22, "sent"), (20, "retry"), (12, "sent")]
+
+
 async def test_export_returns_every_linked_row_and_nothing_else(any_store: Store) -> None:
     await seeded(any_store)
     found, tables = await any_store.privacy_export(privacy.subject("email", ALICE["email"], KEY))
@@ -267,7 +320,7 @@ async def test_export_returns_every_linked_row_and_nothing_else(any_store: Store
     assert {t: len(r) for t, r in tables.items()} == {
         "outbox": 2, "deliveries": 2, "calls": 1, "number_leases": 1, "touches": 3,
         "conversions": 2, "events": 3, "visits": 2, "hits": 1, "hit_visitors": 1,
-        "attribution_credits": 1, "credited": 1,
+        "attribution_credits": 1, "credited": 1, "webhook_outbox": 3, "webhook_deliveries": 3,
     }  # fmt: skip
     text = json.dumps(tables)
     assert ALICE["visitor_id"] in text and ALICE["order_id"] in text

@@ -4,6 +4,7 @@ leave; consent shares with modelled totals."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,9 +43,20 @@ async def every_text(store: Store) -> str:
 async def test_export_then_erase_by_email_leaves_nothing_of_the_buyer(
     app: Any, client: httpx.AsyncClient, anon: httpx.AsyncClient, store: Store
 ) -> None:
+    # A webhook endpoint (nothing listens there): her conversions wait in its outbox.
+    rt = app.state.runtime
+    app.state.runtime = replace(rt, settings=replace(rt.settings, webhook_allow_private=True))
+    hook = await client.post(
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hooks", "events": ["conversion.created"]},
+    )
+    assert hook.status_code == 201, hook.text
     await journey(client, anon, app)
     await backend_conversion(client)
-    assert "buyer-1234567" in await every_text(store)
+    text = await every_text(store)
+    assert "buyer-1234567" in text
+    bodies = [line for line in text.splitlines() if line.startswith("webhook_outbox.body=")]
+    assert len(bodies) == 2 and any(EMAIL_HASH in b and "A-1001" in b for b in bodies)
 
     export = await client.post("/api/v1/privacy/export", json={"kind": "email", "value": EMAIL})
     assert export.status_code == 200, export.text
@@ -54,6 +66,7 @@ async def test_export_then_erase_by_email_leaves_nothing_of_the_buyer(
     assert {c["event_id"] for c in doc["tables"]["conversions"]} == {"crm-77", "order-1"}
     assert {e["visitor_id"] for e in doc["tables"]["events"]} == {"buyer-1234567"}
     assert len(doc["tables"]["visits"]) == 2 and doc["tables"]["touches"]
+    assert len(doc["tables"]["webhook_outbox"]) == 2
 
     erased = await client.post("/api/v1/privacy/erase", json={"kind": "email", "value": EMAIL})
     assert erased.status_code == 200, erased.text
@@ -61,6 +74,7 @@ async def test_export_then_erase_by_email_leaves_nothing_of_the_buyer(
     assert tables["conversions"] == {"anonymised": 2}
     assert tables["events"]["anonymised"] == 4 and tables["visits"] == {"anonymised": 2}
     assert tables["touches"]["deleted"] >= 1
+    assert tables["webhook_outbox"] == {"deleted": 2}
 
     text = await every_text(store)
     for gone in ("buyer-1234567", "visit-one-1", "visit-two-2", "order-1", "crm-77", "A-1001",

@@ -29,12 +29,13 @@ KINDS = ("visitor_id", "click_token", "event_id", "order_id", "email", "phone")
 MAX_VALUE = 256
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
-# Classes of linked values the finder collects. `conversion`, `call`, `lease` and `outbox`
-# are row ids; `user_hash` a SHA-256 inside a JSON column; `day_hash` and `session` the
-# pseudonyms of one day and one visit.
+# Classes of linked values the finder collects. `conversion`, `call`, `lease`, `outbox` and
+# `webhook` are row ids; `user_hash` a SHA-256 inside a JSON column; `day_hash` and `session`
+# the pseudonyms of one day and one visit; `webhook_msg` the id a webhook message was sent
+# under (derived from a conversion's event id).
 CLASSES = (
     "visitor_id", "click_token", "event_id", "order_id", "user_hash", "caller_hash",
-    "conversion", "call", "lease", "outbox", "session", "day_hash",
+    "conversion", "call", "lease", "outbox", "webhook", "webhook_msg", "session", "day_hash",
 )  # fmt: skip
 # Bounds one request: a person has a few hundred linked values, not millions. It also keeps
 # every statement under the engines' parameter limits (32,766 SQLite, 32,767 PostgreSQL).
@@ -91,13 +92,15 @@ def subject(kind: object, value: object, caller_key: bytes) -> Subject:
 @dataclass(frozen=True, slots=True)
 class Find:
     """Rows of `table` whose `column` holds a value of class `matches` (inside a JSON text
-    when `contains`) lead to the values of `leads` (column → class)."""
+    when `contains`; a webhook message id derived from it when `message_id`) lead to the
+    values of `leads` (column → class)."""
 
     table: str
     column: str
     matches: str
     leads: Mapping[str, str]
     contains: bool = False
+    message_id: bool = False
 
 
 _CONVERSION_LEADS = {
@@ -132,10 +135,20 @@ FINDS: tuple[Find, ...] = (
     Find("visits", "visitor_id", "visitor_id", _VISIT_LEADS),
     Find("visits", "key", "session", _VISIT_LEADS),
     Find("outbox", "conversion_id", "conversion", {"id": "outbox"}),
+    # Webhook messages about a conversion are queued under an id derived from its event id
+    # and the endpoint (domain/webhooks.py `conversion_message_ids`): the store derives the
+    # ids of every linked event id and looks them up by the unique index, bodies unread.
+    Find(
+        "webhook_outbox",
+        "msg_id",
+        "event_id",
+        {"id": "webhook", "msg_id": "webhook_msg"},
+        message_id=True,
+    ),
 )
 
 # Integer id columns (the rest are text).
-ID_CLASSES = ("conversion", "call", "outbox")
+ID_CLASSES = ("conversion", "call", "outbox", "webhook")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +182,14 @@ ACTIONS: tuple[Action, ...] = (
         only=("pending", "retry", "sending"),
         clear={"click_ids": "{}", "sealed_client": None},
         children={"deliveries": "outbox_id"},
+    ),
+    # Their bodies carry the event id, order id and hashed user data. Dead ones go too: a
+    # replay would send the body again. Sent ones keep their status and delivery log.
+    Action(
+        "webhook_outbox", {"id": "webhook"}, delete=True, status_column="status",
+        only=("pending", "retry", "sending", "dead"),
+        clear={"body": "{}"}, replace={"msg_id": ("webhook_msg",)},
+        children={"webhook_deliveries": "outbox_id"},
     ),
     Action(
         "calls", {"id": "call"},
@@ -213,8 +234,12 @@ KEPT: Mapping[str, str] = {"attribution_credits": "conversion", "credited": "con
 
 def stand_in(cls: str, token: str) -> str:
     """The random value that replaces a linked one (`token`: random hex): conversions keep a
-    unique event id that says it was erased."""
-    return f"erased-{token}" if cls == "event_id" else token
+    unique event id that says it was erased, sent webhook messages a unique id that does."""
+    if cls == "event_id":
+        return f"erased-{token}"
+    if cls == "webhook_msg":
+        return f"msg_erased-{token}"
+    return token
 
 
 @dataclass

@@ -39,6 +39,8 @@ EVENTS = (
     "link.archived",
     "destination.needs_reauth",
 )
+# The events about one conversion, queued under its event id (`conversion_message_ids`).
+CONVERSION_EVENTS = ("conversion.created", "lead.created")
 TEST_EVENT = "webhook.test"  # sent by "send test event" whatever the endpoint subscribes to
 CLICK_MODES = ("aggregate", "sample")  # link.clicked / qr.scanned: per-minute counts or 1 in N
 SECRET_PREFIX = "whsec_"
@@ -138,6 +140,17 @@ def new_message_id(endpoint_id: int, event_type: str, key: str | None = None) ->
         return "msg_" + secrets.token_urlsafe(18)
     digest = hashlib.sha256(f"{endpoint_id}\x00{event_type}\x00{key}".encode()).digest()
     return "msg_" + base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def conversion_message_ids(endpoint_ids: Sequence[int], event_ids: Sequence[str]) -> list[str]:
+    """The ids the messages about these conversions were queued under, for every endpoint
+    and conversion event: erasure finds them by the unique id, without reading any body."""
+    return [
+        new_message_id(ep, event_type, event_id)
+        for ep in endpoint_ids
+        for event_type in CONVERSION_EVENTS
+        for event_id in event_ids
+    ]
 
 
 def secret_key(secret: str) -> bytes:

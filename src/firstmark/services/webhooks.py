@@ -192,11 +192,13 @@ async def link_changed(store: Store, event_type: str, link: Link) -> None:
 
 async def conversions_created(store: Store, created: Sequence[Conversion]) -> None:
     """conversion.created for each new conversion, and lead.created for lead goals."""
+    conversion, lead = webhooks.CONVERSION_EVENTS
     for conv in created:
         data = webhooks.conversion_data(conv)
-        await emit(store, "conversion.created", data, key=conv.event_id)
+        # Keyed by the event id: erasure finds the messages by it (conversion_message_ids).
+        await emit(store, conversion, data, key=conv.event_id)
         if webhooks.is_lead(conv):
-            await emit(store, "lead.created", data, key=conv.event_id)
+            await emit(store, lead, data, key=conv.event_id)
 
 
 async def call_changed(store: Store, before: Call | None, after: Call | None) -> None:

@@ -11,13 +11,15 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from firstmark.domain import privacy
+from firstmark.domain import privacy, webhooks
 from firstmark.domain.privacy import ACTIONS, FINDS, ID_CLASSES, KEPT, Action, Linked
 from firstmark.errors import Conflict
-from firstmark.store.sql.executor import Conn, SharedSQL
+from firstmark.store.sql.executor import Conn, Row, SharedSQL
 
 # At most this many rows of one table in an export; the document says when it stopped.
 EXPORT_ROWS = 10_000
+# Derived webhook message ids asked per statement (one per endpoint, event type and event id).
+MESSAGE_IDS_PER_ASK = 1000
 # Columns an export never shows as stored: client data sealed for a platform.
 SEALED = {"sealed_client": "(sealed client data: erased when the row is sent or dead)"}
 
@@ -46,6 +48,7 @@ class PrivacySQL(SharedSQL):
     async def _find(self, tx: Conn, linked: Linked) -> None:
         """Follow FINDS until nothing new turns up, or the bound is reached."""
         asked: set[tuple[int, str]] = set()
+        endpoints: list[int] | None = None
         for _ in range(privacy.MAX_ROUNDS):
             grew = False
             for n, find in enumerate(FINDS):
@@ -54,17 +57,22 @@ class PrivacySQL(SharedSQL):
                     continue
                 asked.update((n, v) for v in values)
                 columns = list(find.leads)
-                if find.contains:
-                    where = " OR ".join(f"{find.column} LIKE ?" for _ in values)
-                    params: list[Any] = [privacy.json_contains(v) for v in values]
+                if find.message_id:
+                    if endpoints is None:
+                        endpoints = await self._webhook_endpoint_ids(tx)
+                    rows = await self._webhook_messages(tx, find, endpoints, values)
                 else:
-                    where = f"{find.column} IN ({', '.join('?' * len(values))})"
-                    params = _bind(find.matches, values)
-                rows = await tx.fetch(
-                    f"SELECT DISTINCT {', '.join(columns)} FROM {find.table} WHERE {where} "
-                    f"LIMIT {privacy.MAX_LINKED + 1}",
-                    params,
-                )
+                    if find.contains:
+                        where = " OR ".join(f"{find.column} LIKE ?" for _ in values)
+                        params: list[Any] = [privacy.json_contains(v) for v in values]
+                    else:
+                        where = f"{find.column} IN ({', '.join('?' * len(values))})"
+                        params = _bind(find.matches, values)
+                    rows = await tx.fetch(
+                        f"SELECT DISTINCT {', '.join(columns)} FROM {find.table} WHERE {where} "
+                        f"LIMIT {privacy.MAX_LINKED + 1}",
+                        params,
+                    )
                 for row in rows:
                     for column, value in zip(columns, row, strict=True):
                         grew = linked.add(find.leads[column], value) or grew
@@ -72,6 +80,28 @@ class PrivacySQL(SharedSQL):
                     return
             if not grew:
                 return
+
+    @staticmethod
+    async def _webhook_endpoint_ids(tx: Conn) -> list[int]:
+        """Every endpoint, enabled or not: a message may wait for one that is disabled."""
+        return [int(r[0]) for r in await tx.fetch("SELECT id FROM webhook_endpoints")]
+
+    @staticmethod
+    async def _webhook_messages(
+        tx: Conn, find: privacy.Find, endpoints: Sequence[int], event_ids: Sequence[str]
+    ) -> list[Row]:
+        """The webhook messages about these conversions, by their derived ids (the unique
+        index on msg_id), a bounded number of ids per statement."""
+        ids = webhooks.conversion_message_ids(endpoints, event_ids)
+        rows: list[Row] = []
+        for start in range(0, len(ids), MESSAGE_IDS_PER_ASK):
+            chunk = ids[start : start + MESSAGE_IDS_PER_ASK]
+            rows += await tx.fetch(
+                f"SELECT {', '.join(find.leads)} FROM {find.table} "
+                f"WHERE {find.column} IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+        return rows
 
     async def privacy_linked(self, subject: privacy.Subject) -> Linked:
         """Everything linked to a person's identifier (read only)."""
