@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,45 +12,21 @@ from firstmark.domain.costs import MAX_FILE_BYTES
 from firstmark.domain.dimensions import COST_GROUPS
 from firstmark.domain.schema import Param, Str
 from firstmark.domain.times import iso
-from firstmark.errors import BodyTooLarge, InvalidField
+from firstmark.errors import InvalidField
 from firstmark.services import costs as costs_service
 from firstmark.store import epoch_day
 from firstmark.web.api.contract import RANGE, Reply, op
-from firstmark.web.http import bounded, json_response, only_known, read_body
+from firstmark.web.api.uploads import CSV_UPLOAD, read_csv
+from firstmark.web.http import json_response, only_known
 from firstmark.web.runtime import runtime
 
 IMPORT_OPTIONS = ("preset", "source", "medium", "currency")
 
 
-async def _read_file(request: Request) -> tuple[bytes, dict[str, str]]:
-    """The uploaded file and the import options, from a multipart form (field `file`) or a
-    raw CSV body with the options in the query string."""
-
-    def too_large() -> BodyTooLarge:
-        return BodyTooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
-
-    options = dict(request.query_params)
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form_request = bounded(request, MAX_FILE_BYTES + 64 * 1024, too_large)
-        async with form_request.form(max_files=1, max_fields=10) as form:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise InvalidField(
-                    "file", "send the export as the form field 'file'", code="required"
-                )
-            data = await upload.read(MAX_FILE_BYTES + 1)
-            options.update({k: v for k, v in form.items() if isinstance(v, str)})
-    else:
-        data = await read_body(request, MAX_FILE_BYTES, too_large)
-    if len(data) > MAX_FILE_BYTES:
-        raise too_large()
-    if not data.strip():
-        raise InvalidField("file", "the file is empty", code="required")
-    return data, only_known(options, IMPORT_OPTIONS)
-
-
 async def import_costs(request: Request) -> Response:
-    data, options = await _read_file(request)
+    options = dict(request.query_params)
+    data = await read_csv(request, options, MAX_FILE_BYTES)
+    only_known(options, IMPORT_OPTIONS)
     summary = await costs_service.import_file(
         runtime(request).store,
         data,
@@ -100,18 +74,10 @@ OPTIONS = [
     Param("medium", Str(max_length=255)),
     Param("currency", Str(max_length=3)),
 ]
-UPLOAD: dict[str, dict[str, Any]] = {
-    "multipart/form-data": {
-        "type": "object",
-        "properties": {"file": {"type": "string", "contentMediaType": "text/csv"}},
-        "required": ["file"],
-    },
-    "text/csv": {"type": "string"},
-}
 
 routes = [
     op("POST", "/api/v1/costs/import", import_costs, scope="costs:write",
-       summary="Import an ad platform's cost export", query=OPTIONS, uploads=UPLOAD,
+       summary="Import an ad platform's cost export", query=OPTIONS, uploads=CSV_UPLOAD,
        replies=[Reply(201, "What was imported")]),
     op("GET", "/api/v1/costs", cost_totals, scope="reports:read", summary="Cost totals",
        query=(*RANGE, Param("group_by", Str(max_length=255), description="comma-separated"))),

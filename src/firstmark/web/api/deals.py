@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,41 +9,16 @@ from firstmark.domain import deals
 from firstmark.domain.audit import key_actor
 from firstmark.domain.deals import ACTION_SOURCES, MAX_FILE_BYTES, PRESETS
 from firstmark.domain.schema import Anything, Arr, Bool, Obj, Param, Str
-from firstmark.errors import BodyTooLarge, InvalidField
+from firstmark.errors import InvalidField
 from firstmark.services import deals as deals_service
 from firstmark.web.api.auth import api_key
 from firstmark.web.api.contract import Reply, op
-from firstmark.web.http import bounded, json_response, only_known, read_body, read_json
+from firstmark.web.api.uploads import CSV_UPLOAD, read_csv
+from firstmark.web.http import json_response, only_known, read_json
 from firstmark.web.runtime import runtime
 
 IMPORT_OPTIONS = ("preset", "mapping", "action_source", "currency", "dry_run")
 JSON_TYPES = ("application/json",)
-
-
-def _too_large() -> BodyTooLarge:
-    return BodyTooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
-
-
-async def _read_upload(request: Request, options: dict[str, str]) -> bytes:
-    """The export from a multipart form (field `file`, options as fields too) or a raw CSV
-    body."""
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form_request = bounded(request, MAX_FILE_BYTES + 64 * 1024, _too_large)
-        async with form_request.form(max_files=1, max_fields=10) as form:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise InvalidField(
-                    "file", "send the export as the form field 'file'", code="required"
-                )
-            data = await upload.read(MAX_FILE_BYTES + 1)
-            options.update({k: v for k, v in form.items() if isinstance(v, str)})
-    else:
-        data = await read_body(request, MAX_FILE_BYTES, _too_large)
-    if len(data) > MAX_FILE_BYTES:
-        raise _too_large()
-    if not data.strip():
-        raise InvalidField("file", "the file is empty", code="required")
-    return data
 
 
 def _flag(value: str | None) -> bool:
@@ -75,7 +47,7 @@ async def import_deals(request: Request) -> Response:
             currency=options.get("currency") or None,
         )
     else:
-        data = await _read_upload(request, options)
+        data = await read_csv(request, options, MAX_FILE_BYTES)
         only_known(options, IMPORT_OPTIONS)
         preset = options.get("preset") or "generic"
         found = deals.parse_csv(
@@ -109,14 +81,6 @@ OPTIONS = [
     Param("currency", Str(max_length=3), description="for rows that name none"),
     Param("dry_run", Bool(), description="report the matches, store nothing"),
 ]  # fmt: skip
-UPLOAD: dict[str, dict[str, Any]] = {
-    "multipart/form-data": {
-        "type": "object",
-        "properties": {"file": {"type": "string", "contentMediaType": "text/csv"}},
-        "required": ["file"],
-    },
-    "text/csv": {"type": "string"},
-}
 BODY = Obj(
     {
         "deals": Arr(Anything("deal_id, stage, ts, value, currency, click_token, order_id, "
@@ -132,6 +96,6 @@ BODY = Obj(
 routes = [
     op("POST", "/api/v1/conversions/import", import_deals, scope="events:write",
        summary="Import CRM deals as offline conversions", query=OPTIONS, body=BODY,
-       limit=MAX_FILE_BYTES, uploads=UPLOAD,
+       limit=MAX_FILE_BYTES, uploads=CSV_UPLOAD,
        replies=[Reply(201, "The match report"), Reply(200, "The match report of a dry run")]),
 ]  # fmt: skip

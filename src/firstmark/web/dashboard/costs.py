@@ -12,6 +12,7 @@ from firstmark.domain.costs import MAX_FILE_BYTES, PRESETS
 from firstmark.errors import InvalidField, InvalidFile, RowError
 from firstmark.services import costs as costs_service
 from firstmark.services.reports import Window
+from firstmark.web.dashboard.uploads import export_file, row_errors
 from firstmark.web.dashboard.views import Ctx, date_range, page
 
 PRESET_LABELS = {
@@ -34,7 +35,7 @@ async def _page(
     *,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
-    row_errors: list[RowError] | None = None,
+    bad_rows: list[RowError] | None = None,
 ) -> Response:
     span, dates, range_errors = date_range(ctx)
     window = Window(span)
@@ -44,15 +45,13 @@ async def _page(
     spend: dict[str, Any] = {}
     for row in totals:
         spend[row.currency] = spend.get(row.currency, 0) + row.spend
-    row_errors = row_errors or []
     return ctx.render(
         "costs.html",
         status,
         presets=PRESET_LABELS,
         values=values or {"preset": "auto"},
         errors=errors or {},
-        row_errors=row_errors[: InvalidFile.shown],
-        more_errors=max(0, len(row_errors) - InvalidFile.shown),
+        **row_errors(bad_rows),
         totals=totals,
         spend=sorted(spend.items()),
         dates=dates,
@@ -67,14 +66,7 @@ async def costs_page(ctx: Ctx) -> Response:
         return await _page(ctx)
     values = {name: ctx.value(name).strip() for name in FIELDS}
     try:
-        upload = await ctx.file("file", MAX_FILE_BYTES)
-        if upload is None:
-            raise InvalidField("file", "choose the export file to upload")
-        _, data = upload
-        if len(data) > MAX_FILE_BYTES:
-            raise InvalidField("file", f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
-        if not data.strip():
-            raise InvalidField("file", "the file is empty")
+        data = await export_file(ctx, MAX_FILE_BYTES, "choose the export file to upload")
         summary = await costs_service.import_file(
             ctx.store,
             data,
@@ -86,7 +78,7 @@ async def costs_page(ctx: Ctx) -> Response:
         )
     except InvalidFile as exc:
         message = f"{len(exc.errors)} row(s) have errors; nothing was imported."
-        return await _page(ctx, 422, values=values, errors={"file": message}, row_errors=exc.errors)
+        return await _page(ctx, 422, values=values, errors={"file": message}, bad_rows=exc.errors)
     except InvalidField as exc:
         field = exc.field if exc.field in FIELDS else "file"
         return await _page(ctx, 422, values=values, errors={field: exc.message})

@@ -10,6 +10,7 @@ from firstmark.domain.deals import ACTION_SOURCES, MAX_FILE_BYTES, PRESETS
 from firstmark.domain.deals import parse_csv as parse_deals
 from firstmark.errors import InvalidField, InvalidFile, RowError
 from firstmark.services import deals as deals_service
+from firstmark.web.dashboard.uploads import export_file, row_errors
 from firstmark.web.dashboard.views import Ctx, actor, page
 
 PRESET_LABELS = {
@@ -34,9 +35,8 @@ async def _page(
     *,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
-    row_errors: list[RowError] | None = None,
+    bad_rows: list[RowError] | None = None,
 ) -> Response:
-    row_errors = row_errors or []
     return ctx.render(
         "deals.html",
         status,
@@ -44,8 +44,7 @@ async def _page(
         action_sources=ACTION_LABELS,
         values=values or {"preset": "hubspot", "action_source": "system_generated"},
         errors=errors or {},
-        row_errors=row_errors[: InvalidFile.shown],
-        more_errors=max(0, len(row_errors) - InvalidFile.shown),
+        **row_errors(bad_rows),
         result=(ctx.flash or {}).get("deals"),
         max_mb=MAX_FILE_BYTES // 2**20,
     )
@@ -56,14 +55,7 @@ async def deals_page(ctx: Ctx) -> Response:
         return await _page(ctx)
     values = {name: ctx.value(name).strip() for name in FIELDS}
     try:
-        upload = await ctx.file("file", MAX_FILE_BYTES)
-        if upload is None:
-            raise InvalidField("file", "choose the deal export to upload")
-        _, data = upload
-        if len(data) > MAX_FILE_BYTES:
-            raise InvalidField("file", f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
-        if not data.strip():
-            raise InvalidField("file", "the file is empty")
+        data = await export_file(ctx, MAX_FILE_BYTES, "choose the deal export to upload")
         found = parse_deals(
             data,
             values["preset"] or "generic",
@@ -82,7 +74,7 @@ async def deals_page(ctx: Ctx) -> Response:
         )
     except InvalidFile as exc:
         message = f"{len(exc.errors)} row(s) have errors; nothing was imported."
-        return await _page(ctx, 422, values=values, errors={"file": message}, row_errors=exc.errors)
+        return await _page(ctx, 422, values=values, errors={"file": message}, bad_rows=exc.errors)
     except InvalidField as exc:
         field = exc.field if exc.field in FIELDS else "file"
         return await _page(ctx, 422, values=values, errors={field: exc.message})
