@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from fastpathtools import FakeTransport, open_connection
 from firstmark.app import create_app
 from firstmark.config import Settings
 from firstmark.domain.sites import Site, new_key
@@ -180,46 +181,10 @@ async def test_a_length_that_does_not_match_takes_the_asgi_path(
 # --- through the protocol -----------------------------------------------------------------
 
 
-class FakeTransport(asyncio.Transport):
-    def __init__(self) -> None:
-        super().__init__()
-        self.written = b""
-        self.reading = True
-        self.closed = False
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": CLIENT, "sockname": ("127.0.0.1", 8000)}.get(name, default)
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self.written += bytes(data)
-
-    def pause_reading(self) -> None:
-        self.reading = False
-
-    def resume_reading(self) -> None:
-        self.reading = True
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def close(self) -> None:
-        self.closed = True
-
-
 def connect(app: Any) -> tuple[Any, FakeTransport]:
-    from uvicorn.config import Config
-    from uvicorn.server import ServerState
-
     from firstmark.web.fastpath import click_protocol
 
-    protocol_class = click_protocol(app, app.state.runtime.collect)
-    assert isinstance(protocol_class, type)
-    state = ServerState()
-    state.default_headers = [(b"date", b"Wed, 25 Nov 2026 12:00:00 GMT")]
-    protocol = protocol_class(Config(app=app, lifespan="off"), state, {})
-    transport = FakeTransport()
-    protocol.connection_made(transport)
-    return protocol, transport
+    return open_connection(click_protocol(app, app.state.runtime.collect), app, CLIENT)
 
 
 def post(content: bytes) -> tuple[bytes, bytes]:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from agents import DESKTOP
+from fastpathtools import FakeTransport, open_connection
 from firstmark.config import Settings
 from firstmark.domain.clicks import ClickSigner
 from firstmark.web.fastpath import click_protocol
@@ -164,46 +165,8 @@ async def test_full_hit_buffer_leaves_the_click_to_the_waiting_path(
         writer.rate.cap = capacity
 
 
-class FakeTransport(asyncio.Transport):
-    """What the protocol writes, and whether it reads."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.written = b""
-        self.reading = True
-        self.closed = False
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": CLIENT, "sockname": ("127.0.0.1", 8000)}.get(name, default)
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self.written += bytes(data)
-
-    def pause_reading(self) -> None:
-        self.reading = False
-
-    def resume_reading(self) -> None:
-        self.reading = True
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def close(self) -> None:
-        self.closed = True
-
-
 def connect(app: Any) -> tuple[Any, FakeTransport]:
-    from uvicorn.config import Config
-    from uvicorn.server import ServerState
-
-    protocol_class = click_protocol(app)
-    assert isinstance(protocol_class, type)
-    state = ServerState()
-    state.default_headers = [(b"date", b"Wed, 25 Nov 2026 12:00:00 GMT")]
-    protocol = protocol_class(Config(app=app, lifespan="off"), state, {})
-    transport = FakeTransport()
-    protocol.connection_made(transport)
-    return protocol, transport
+    return open_connection(click_protocol(app), app, CLIENT)
 
 
 def click_request(path: str) -> bytes:
