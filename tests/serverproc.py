@@ -181,8 +181,9 @@ class ServerProcess:
             check=False,
         )
 
-    def init(self, env: Mapping[str, str] | None = None) -> str:
-        done = self.cli("init", env=env)
+    def init(self, env: Mapping[str, str] | None = None, *, password: str | None = None) -> str:
+        """`firstmark init` (with the dashboard admin's password when given); the API key."""
+        done = self.cli("init", *(("--password", password) if password else ()), env=env)
         key = done.stdout.strip()
         if done.returncode != 0 or not key or "\n" in key:
             raise ServerError(

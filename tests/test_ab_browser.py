@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from serverproc import ServerProcess
-from test_dashboard_browser import ARGS, ARTIFACTS, CHROMIUM, PASSWORD, PHONE, UA, Watch, log_in
+from test_dashboard_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    PASSWORD,
+    PHONE,
+    UA,
+    Watch,
+    chromium,
+    log_in,
+)
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytestmark = [
@@ -23,17 +32,10 @@ pytestmark = [
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     server = ServerProcess(tmp_path_factory.mktemp("ab"))
     try:
-        done = server.cli("init", "--password", PASSWORD)
-        assert done.returncode == 0, done.stderr
-        server.api_key = done.stdout.strip()
+        server.init(password=PASSWORD)
         base_url, _ = server.start()
-        ARTIFACTS.mkdir(exist_ok=True)
-        with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            try:
-                yield {"browser": browser, "base_url": base_url}
-            finally:
-                browser.close()
+        with chromium() as browser:
+            yield {"browser": browser, "base_url": base_url}
     finally:
         server.kill()
 

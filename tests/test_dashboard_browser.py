@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,21 +37,26 @@ pytestmark = [
 ]
 
 
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless Chromium for a module's tests (and the screenshots folder they write to)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     server = ServerProcess(tmp_path_factory.mktemp("dashboard"))
     try:
-        done = server.cli("init", "--password", PASSWORD)
-        assert done.returncode == 0, done.stderr
-        server.api_key = done.stdout.strip()
+        server.init(password=PASSWORD)
         base_url, _ = server.start()
-        ARTIFACTS.mkdir(exist_ok=True)
-        with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            try:
-                yield {"browser": browser, "base_url": base_url, "server": server}
-            finally:
-                browser.close()
+        with chromium() as browser:
+            yield {"browser": browser, "base_url": base_url, "server": server}
     finally:
         server.kill()
 
