@@ -12,7 +12,7 @@ from firstmark.domain.costs import MAX_FILE_BYTES, PRESETS
 from firstmark.errors import InvalidField, InvalidFile, RowError
 from firstmark.services import costs as costs_service
 from firstmark.services.reports import Window
-from firstmark.web.dashboard.uploads import export_file, row_errors
+from firstmark.web.dashboard.uploads import export_file, refusal, row_errors
 from firstmark.web.dashboard.views import Ctx, date_range, page
 
 PRESET_LABELS = {
@@ -76,12 +76,8 @@ async def costs_page(ctx: Ctx) -> Response:
             currency=values["currency"] or None,
             workers=ctx.runtime.workers,
         )
-    except InvalidFile as exc:
-        message = f"{len(exc.errors)} row(s) have errors; nothing was imported."
-        return await _page(ctx, 422, values=values, errors={"file": message}, bad_rows=exc.errors)
-    except InvalidField as exc:
-        field = exc.field if exc.field in FIELDS else "file"
-        return await _page(ctx, 422, values=values, errors={field: exc.message})
+    except (InvalidField, InvalidFile) as exc:
+        return await _page(ctx, 422, values=values, **refusal(exc, FIELDS))
     periods = summary["periods"]
     summary["periods"] = periods[:SHOWN_PERIODS]
     summary["more_periods"] = max(0, len(periods) - SHOWN_PERIODS)

@@ -10,7 +10,7 @@ from firstmark.domain.deals import ACTION_SOURCES, MAX_FILE_BYTES, PRESETS
 from firstmark.domain.deals import parse_csv as parse_deals
 from firstmark.errors import InvalidField, InvalidFile, RowError
 from firstmark.services import deals as deals_service
-from firstmark.web.dashboard.uploads import export_file, row_errors
+from firstmark.web.dashboard.uploads import export_file, refusal, row_errors
 from firstmark.web.dashboard.views import Ctx, actor, page
 
 PRESET_LABELS = {
@@ -72,12 +72,8 @@ async def deals_page(ctx: Ctx) -> Response:
             dry_run=bool(values["dry_run"]),
             exempt=ctx.runtime.settings.privacy_mode == "exempt",
         )
-    except InvalidFile as exc:
-        message = f"{len(exc.errors)} row(s) have errors; nothing was imported."
-        return await _page(ctx, 422, values=values, errors={"file": message}, bad_rows=exc.errors)
-    except InvalidField as exc:
-        field = exc.field if exc.field in FIELDS else "file"
-        return await _page(ctx, 422, values=values, errors={field: exc.message})
+    except (InvalidField, InvalidFile) as exc:
+        return await _page(ctx, 422, values=values, **refusal(exc, FIELDS))
     if report["imported"]:
         ctx.runtime.goals.invalidate()  # the deal goals may be new
     rows = report["rows"]

@@ -1,8 +1,9 @@
 """The export upload of the dashboard's import pages (deals, costs): read the chosen file and
-show a refused file's bad rows next to the upload field."""
+show why it was refused, a bad file's rows next to the upload field."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from firstmark.errors import InvalidField, InvalidFile, RowError
@@ -30,3 +31,13 @@ def row_errors(errors: list[RowError] | None) -> dict[str, Any]:
         "row_errors": errors[: InvalidFile.shown],
         "more_errors": max(0, len(errors) - InvalidFile.shown),
     }
+
+
+def refusal(exc: InvalidField | InvalidFile, fields: Collection[str]) -> dict[str, Any]:
+    """The page values for a refused import: the message on its form field (the file's when
+    the field is not on the form) and a bad file's rows."""
+    if isinstance(exc, InvalidFile):
+        message = f"{len(exc.errors)} row(s) have errors; nothing was imported."
+        return {"errors": {"file": message}, "bad_rows": exc.errors}
+    field = exc.field if exc.field in fields else "file"
+    return {"errors": {field: exc.message}}
