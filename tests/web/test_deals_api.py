@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,14 +32,8 @@ VISITOR = "deal-visitor-123"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{tmp_path}/firstmark.db",
-        secret_key="test-secret",
-        secret_key_file=str(tmp_path / "firstmark.secret"),
-        base_url=PUBLIC,
-        twilio_auth_token=TOKEN,
-    )
+def settings(settings: Settings) -> Settings:
+    return replace(settings, base_url=PUBLIC, twilio_auth_token=TOKEN)
 
 
 @pytest.fixture
