@@ -20,6 +20,7 @@ to send to.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -32,7 +33,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import IO, Self
+from typing import IO, Any, Self
 
 import httpx
 
@@ -306,3 +307,32 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.kill()
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """Run `app`'s ASGI lifespan as `firstmark serve` does (its timers and background jobs
+    start), in this event loop; wait for the startup to complete, shut it down after."""
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return await inbox.get()
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await inbox.put({"type": "lifespan.startup"})
+    server = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    )
+    try:
+        for _ in range(100):
+            if sent:
+                break
+            await asyncio.sleep(0.05)
+        assert {"type": "lifespan.startup.complete"} in sent
+        yield
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(server, 10)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Any
 
 from firstmark.app import create_app
 from firstmark.config import Settings
 from firstmark.domain.visits import Visit
+from serverproc import lifespan
 
 DAY = 86_400
 D0 = 20_400 * DAY  # a UTC midnight
@@ -28,25 +28,7 @@ async def test_the_server_keeps_read_rollups_current(settings: Settings) -> None
         rollup_refresh_s=0.05, rollup_max_lag_s=60,
     )  # fmt: skip
     app = create_app(quick)  # its own store, as `firstmark serve` runs
-    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return await inbox.get()
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await inbox.put({"type": "lifespan.startup"})
-    server = asyncio.create_task(
-        app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
-    )
-    try:
-        for _ in range(100):
-            if sent:
-                break
-            await asyncio.sleep(0.05)
-        assert {"type": "lifespan.startup.complete"} in sent
+    async with lifespan(app):
         store = app.state.runtime.store
         assert store.rollup_lag_s == 60  # reports leave young changes to the refresher
 
@@ -61,6 +43,3 @@ async def test_the_server_keeps_read_rollups_current(settings: Settings) -> None
                 break
             await asyncio.sleep(0.05)
         assert await visits() == 8
-    finally:
-        await inbox.put({"type": "lifespan.shutdown"})
-        await asyncio.wait_for(server, 10)

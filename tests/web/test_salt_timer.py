@@ -11,6 +11,7 @@ from typing import Any, cast
 from firstmark.app import create_app
 from firstmark.config import Settings
 from firstmark.store import Store
+from serverproc import lifespan
 
 DAY = 86_400
 
@@ -25,26 +26,9 @@ async def test_old_salts_go_at_start_without_any_write(settings: Settings, store
         await store.salt_for_day(day)
     quiet = dataclasses.replace(settings, forward_enabled=False, healthcheck_interval=0)
     app = create_app(quiet, store)
-    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return await inbox.get()
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await inbox.put({"type": "lifespan.startup"})
-    server = asyncio.create_task(
-        app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
-    )
-    try:
+    async with lifespan(app):
         for _ in range(100):
             if await salt_days(store) == [today - 1]:
                 break
             await asyncio.sleep(0.05)
-        assert {"type": "lifespan.startup.complete"} in sent
         assert await salt_days(store) == [today - 1]  # yesterday's stays for late hits
-    finally:
-        await inbox.put({"type": "lifespan.shutdown"})
-        await asyncio.wait_for(server, 10)
