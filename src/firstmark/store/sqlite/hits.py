@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from firstmark.domain.hits import Hit
-from firstmark.store.rows.hits import Dims, HitMemory, rollup_deltas
+from firstmark.domain.sketches import first_visits
+from firstmark.store.rows.hits import Dims, HitMemory, rollup_deltas, visitor_keys
 from firstmark.store.sql.hits import (
     DIMS_COLUMNS,
     ROLLUP_KEYS,
@@ -19,14 +20,14 @@ from firstmark.store.sql.hits import (
     add_to_rollup,
     insert_dims,
     insert_hits,
-    insert_visitors,
     rollup_columns,
     rollup_rows,
 )
 from firstmark.store.sqlite.executor import unavailable
+from firstmark.store.sqlite.sketches import SketchCache
 
-# SQLite allows 32,766 bound variables per statement; three per visitor row.
-VISITOR_CHUNK = 10_000
+# SQLite allows 32,766 bound variables per statement.
+CHUNK = 10_000
 
 
 def _values(width: int) -> str:
@@ -42,39 +43,44 @@ class SQLiteHits(HitSQL):
     if TYPE_CHECKING:
         path: str
         _hits: HitMemory
+        _sketches: SketchCache
 
         def _transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
 
     async def write_hits(self, hits: Sequence[Hit]) -> None:
-        """One transaction: the hit rows, any new fact combinations, today's first-seen
-        visitors, and the rollups."""
+        """One transaction: the hit rows, any new fact combinations, and the rollups, with
+        today's first visits told by the writer's day sketches (sketches.py), which are saved
+        with a batch every few seconds."""
         if not hits:
             return
-        memory = self._hits
-        # Visitors this process has already stored today need no round trip to the database.
-        keys = memory.unseen(hits)
+        memory, sketches = self._hits, self._sketches
+        keys = visitor_keys(hits)
+        saving = False
         try:
             async with self._transaction() as conn:
+                await sketches.prepare(conn, keys)
                 new_dims = await self._dims_ids(conn, hits)
                 ids = memory.ids(hits, new_dims)
                 await conn.executemany(
                     _INSERT_HITS,
                     [(h[0], h[1], h[2], h[3], i, h[14]) for h, i in zip(hits, ids, strict=True)],
                 )
-                first_seen: set[tuple[int, int, str]] = set()
-                for start in range(0, len(keys), VISITOR_CHUNK):
-                    chunk = keys[start : start + VISITOR_CHUNK]
-                    rows = await conn.execute_fetchall(
-                        insert_visitors("VALUES " + ", ".join(["(?, ?, ?)"] * len(chunk))),
-                        [v for key in chunk for v in key],
-                    )
-                    first_seen.update((r[0], r[1], r[2]) for r in rows)
-                deltas = rollup_deltas(hits, ids, first_seen)
+                deltas = rollup_deltas(hits, ids, first_visits(keys, sketches.get))
                 for table, values in rollup_rows(deltas):
                     await conn.executemany(_ROLLUPS[table], values)
-        except sqlite3.Error as exc:
-            raise unavailable(self.path, exc) from None
-        memory.stored(new_dims, keys)
+                if sketches.due():
+                    saving = True
+                    await sketches.save(conn)
+        except BaseException as exc:
+            # The sketches learnt visitors whose rows are not stored: rebuild them from the
+            # database before the next batch.
+            sketches.forget()
+            if isinstance(exc, sqlite3.Error):
+                raise unavailable(self.path, exc) from None
+            raise
+        memory.stored(new_dims, [])
+        if saving:
+            sketches.saved()
 
     async def _dims_ids(self, conn: aiosqlite.Connection, hits: Sequence[Hit]) -> dict[Dims, int]:
         """Ids of the fact combinations in a batch that this process has not seen yet; they are
@@ -85,8 +91,8 @@ class SQLiteHits(HitSQL):
         await conn.executemany(_INSERT_DIMS, [(k, *d) for k, d in by_key.items()])
         found: dict[Dims, int] = {}
         keys = list(by_key)
-        for start in range(0, len(keys), VISITOR_CHUNK):
-            chunk = keys[start : start + VISITOR_CHUNK]
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
             rows = await conn.execute_fetchall(
                 f"SELECT key, id FROM hit_dims WHERE key IN ({', '.join('?' * len(chunk))})",
                 chunk,

@@ -45,6 +45,7 @@ from firstmark.store.sqlite.links import SQLiteLinks
 from firstmark.store.sqlite.outbox import SQLiteOutbox
 from firstmark.store.sqlite.reports import SQLiteReports
 from firstmark.store.sqlite.retention import SQLiteRetention
+from firstmark.store.sqlite.sketches import SketchCache
 from firstmark.store.sqlite.tables import SQLiteTables
 from firstmark.store.sqlite.web import SQLiteWeb
 
@@ -110,6 +111,7 @@ class SQLiteStore(
         self._next_reader = itertools.cycle(range(READERS))
         self._write_lock = asyncio.Lock()
         self._hits = HitMemory()
+        self._sketches = SketchCache()
         self.db = SQLiteDatabase(self)
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -153,6 +155,7 @@ class SQLiteStore(
             raise
 
     async def close(self) -> None:
+        await self._save_sketches()
         for conn in [*self._readers, *([self._writer] if self._writer else [])]:
             await conn.close()
         self._readers = []
@@ -184,6 +187,20 @@ class SQLiteStore(
                 raise
             else:
                 await conn.execute("COMMIT")
+
+    async def _save_sketches(self) -> None:
+        """The first-visit sketches changed since their last save: a clean stop needs no
+        replay at the next start (a failed save is replayed then)."""
+        sketches = self._sketches
+        if self._writer is None or not sketches.ready or not sketches.dirty:
+            return
+        try:
+            async with self._transaction() as conn:
+                await sketches.save(conn)
+        except (sqlite3.Error, StoreUnavailable):
+            sketches.forget()
+            return
+        sketches.saved()
 
     async def _statement(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """One write statement as its own transaction, for hot writes that fit in one: a
@@ -255,6 +272,7 @@ class SQLiteStore(
         async with self._transaction() as conn:
             cur = await conn.execute("DELETE FROM salts WHERE day < ?", (before_day,))
             await conn.execute("DELETE FROM hit_visitors WHERE day < ?", (before_day,))
+            await conn.execute("DELETE FROM visitor_sketches WHERE day < ?", (before_day,))
             return cur.rowcount
 
     async def watch_changes(self, callback: ChangeCallback) -> None:
