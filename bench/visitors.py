@@ -1,16 +1,19 @@
 """What the writer pays per click under real traffic as the database grows, with and without
-the row per first visit (`hit_visitors`).
+telling first visits (SQLite: the writer's day sketches; PostgreSQL: a `hit_visitors` row per
+first visit, ADR 0029).
 
 Usage (from the repository root):
 
     .venv/bin/python bench/visitors.py [--clicks 200000] [--batch 1000] [--no-visitors]
+        [--db postgresql://user@host/db]
 
-It opens a fresh SQLite file in a temporary folder and writes `--clicks` clicks over 100 links
+It opens a fresh SQLite file in a temporary folder (or the empty database `--db` names) and
+writes `--clicks` clicks over 100 links
 in batches of `--batch`, each click from an address of its own with one of six browser
 User-Agents (as bench/redirect.py's real traffic), through the hit writer's enrichment and the
 store's batch write. Every 50,000 clicks it prints the CPU µs per click (process time, the
-SQLite thread included) of each part. `--no-visitors` skips the `hit_visitors` insert (uniques
-are then not counted): the difference is what the row per first visit costs. The batch size
+SQLite thread included) of each part. `--no-visitors` skips first visits (uniques are then not
+counted): the difference is what telling them costs. The batch size
 the writer uses is about half a flush interval of clicks under load (ADR 0020): at 5,000-10,000
 clicks a second, 125-250, not 1,000.
 """
@@ -34,15 +37,16 @@ from firstmark.geo import GeoLookup  # noqa: E402
 from firstmark.ingest.hits import HitWriter  # noqa: E402
 from firstmark.store import create_store  # noqa: E402
 from firstmark.store.rows.hits import HitMemory  # noqa: E402
+from firstmark.store.sqlite import hits as sqlite_hits  # noqa: E402
 from redirect import BROWSER_UAS  # noqa: E402
 
 SLICE = 50_000
 LINKS = 100
 
 
-async def run(clicks: int, batch: int) -> None:
+async def run(clicks: int, batch: int, db: str) -> None:
     with tempfile.TemporaryDirectory(prefix="fm-visitors-") as folder:
-        store = create_store(f"sqlite:///{folder}/fm.db")
+        store = create_store(db or f"sqlite:///{folder}/fm.db")
         await store.open()
         await store.migrate()
         writer = HitWriter(store, GeoLookup())
@@ -84,16 +88,18 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument(
-        "--no-visitors", action="store_true", help="skip the hit_visitors insert (no uniques)"
+        "--no-visitors", action="store_true", help="do not tell first visits (no uniques)"
     )
+    parser.add_argument("--db", default="", help="an empty PostgreSQL database instead")
     args = parser.parse_args()
     if args.no_visitors:
         HitMemory.unseen = lambda self, hits: []  # type: ignore[method-assign]
+        sqlite_hits.first_visits = lambda keys, sketch_of: set()  # type: ignore[assignment]
     print(
         f"# bench/visitors.py --clicks {args.clicks} --batch {args.batch}"
         + (" --no-visitors" if args.no_visitors else "")
     )
-    asyncio.run(run(args.clicks, args.batch))
+    asyncio.run(run(args.clicks, args.batch, args.db))
 
 
 if __name__ == "__main__":

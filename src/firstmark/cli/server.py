@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 import sys
 
@@ -17,6 +18,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from firstmark.app import create_app
+    from firstmark.domain import devices
     from firstmark.logs import configure
     from firstmark.web.fastpath import click_protocol
 
@@ -33,6 +35,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # uvicorn drains on SIGTERM, then re-raises it; a drained stop is a clean exit (status 0).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     app = create_app(settings)
+    # What start-up built (modules, routes, ua-parser's regexes) lives as long as the process:
+    # frozen, the garbage collector's full passes under load no longer walk it.
+    devices.warm()
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         app,
         http=click_protocol(app, app.state.runtime.collect),
