@@ -9,8 +9,8 @@ import pytest
 
 from firstmark.domain.sketches import (
     EXACT_MAX,
-    DaySketch,
     DayKey,
+    DaySketch,
     first_visits,
     hash64,
     learn,
@@ -52,7 +52,7 @@ def test_sketches_round_trip_and_merge_as_a_union() -> None:
     assert (copy.exact, copy.credited) == (b.exact, 500)
     dense = DaySketch.from_bytes(a.to_bytes(), 7)
     assert dense.estimate() == a.estimate() and dense.credited == 7
-    b.merge(a)  # exact ∪ dense: the registers of both
+    b.merge(a)  # exact merged with dense: the registers of both
     assert b.estimating and b.estimate() == a.estimate()
     for v in names[4_000:]:
         a.add(hash64(v))
