@@ -49,7 +49,7 @@ def test_sketches_round_trip_and_merge_as_a_union() -> None:
         b.add(hash64(v))
     b.credited = 500
     copy = DaySketch.from_bytes(b.to_bytes(), b.credited)
-    assert (copy.exact, copy.credited) == (b.exact, 500)
+    assert (sorted(copy.hashes()), copy.credited) == (sorted(b.hashes()), 500)
     dense = DaySketch.from_bytes(a.to_bytes(), 7)
     assert dense.estimate() == a.estimate() and dense.credited == 7
     b.merge(a)  # exact merged with dense: the registers of both
