@@ -203,8 +203,12 @@ def first_visits(keys: Sequence[Key], sketch_of: Callable[[DayKey], DaySketch]) 
     sketch learns its visitors and how many it credited."""
     first: set[Key] = set()
     estimating: dict[DayKey, list[tuple[bool, Key]]] = {}
+    held: dict[DayKey, DaySketch] = {}  # each sketch asked for once per batch
     for key in keys:
-        sketch = sketch_of((key[0], key[1]))
+        day_key = (key[0], key[1])
+        sketch = held.get(day_key)
+        if sketch is None:
+            sketch = held[day_key] = sketch_of(day_key)
         h = hash64(key[2])
         if sketch.table is not None:
             if sketch.add(h):
@@ -212,9 +216,9 @@ def first_visits(keys: Sequence[Key], sketch_of: Callable[[DayKey], DaySketch]) 
                 sketch.credited += 1
             continue
         moved = sketch.add(h)
-        estimating.setdefault((key[0], key[1]), []).append((moved, key))
+        estimating.setdefault(day_key, []).append((moved, key))
     for day_key, seen in estimating.items():
-        sketch = sketch_of(day_key)
+        sketch = held[day_key]
         owed = round(sketch.estimate()) - sketch.credited
         if owed <= 0:
             continue

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from firstmark.domain.devices import Device, classify
 from firstmark.domain.hits import Hit, RawHit, to_hit
-from firstmark.domain.visitors import day_of
+from firstmark.domain.visitors import DAY
 from firstmark.geo import GeoLookup
 from firstmark.ingest.batch import BatchWriter
 from firstmark.ingest.salts import DailySalts
@@ -55,11 +55,11 @@ class HitWriter(BatchWriter[RawHit]):
     async def _enrich(self, raws: list[RawHit]) -> list[Hit]:
         """Raw hits → stored hits. Identical requests in a batch (same visitor, page, day) are
         enriched once; the address and user agent end here."""
-        salts = {day: await self.salts.for_day(day) for day in {day_of(raw.ts) for raw in raws}}
+        days = [int(raw.ts // DAY) for raw in raws]  # day_of, inlined: once per click
+        salts = {day: await self.salts.for_day(day) for day in set(days)}
         done: dict[tuple[object, ...], tuple[object, ...]] = {}
         hits: list[Hit] = []
-        for raw in raws:
-            day = day_of(raw.ts)
+        for raw, day in zip(raws, days, strict=True):
             key = (day, raw.host, raw.ip, raw.user_agent, raw.referer, raw.accept_language)
             derived = done.get(key)
             if derived is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from firstmark.domain.hits import Hit
@@ -16,6 +17,9 @@ DIM_COLUMNS = (
     "bot_reason", "lang",
 )  # fmt: skip
 Dims = tuple[Any, ...]  # values in DIM_COLUMNS order
+
+
+_DIMS = itemgetter(slice(4, 14))  # dims_of in C: it runs for every click
 
 
 def dims_of(hit: Hit) -> Dims:
@@ -144,13 +148,14 @@ class HitMemory:
     def missing(self, hits: Sequence[Hit]) -> dict[str, Dims]:
         """The batch's fact combinations without a known id, by dims_key in key order (rows
         that take locks go in one order, so two writers cannot deadlock)."""
-        missing = {d for d in map(dims_of, hits) if d not in self.dims}
+        dims = self.dims
+        missing = [d for d in set(map(_DIMS, hits)) if d not in dims]
         return dict(sorted((dims_key(d), d) for d in missing))
 
     def ids(self, hits: Sequence[Hit], new_dims: dict[Dims, int]) -> list[int]:
         """Each hit's fact combination id, known or just stored."""
         known = {**self.dims, **new_dims} if new_dims else self.dims
-        return [known[h[4:14]] for h in hits]
+        return list(map(known.__getitem__, map(_DIMS, hits)))
 
     def stored(self, new_dims: dict[Dims, int], keys: list[tuple[int, int, str]]) -> None:
         """After a commit: remember the new combinations and today's stored visitor keys
