@@ -61,6 +61,10 @@ def test_dry_run_shows_each_class_then_purge_deletes_it(
     assert hits(env / "firstmark.db") == total - old
     code, out, err = run(capsys, "purge", "--dry-run")
     assert code == 0 and "would purge 0 rows" in err
+    with sqlite3.connect(env / "firstmark.db") as db:  # the purge, not the dry runs, audited
+        logged = db.execute("SELECT actor, object_kind, detail FROM audit WHERE action = 'purge'")
+        [(actor, kind, detail)] = logged.fetchall()
+    assert (actor, kind) == ("cli", "retention") and f'"hits": {old}' in detail
 
 
 def test_a_bad_retention_setting_exits_non_zero(

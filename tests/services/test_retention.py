@@ -10,6 +10,7 @@ from typing import Any, cast
 import pytest
 
 from firstmark.config import Settings
+from firstmark.domain.audit import Query
 from firstmark.domain.retention import CLASSES, RawTable
 from firstmark.forward.adapters import ADAPTERS
 from firstmark.services import demo, retention
@@ -49,6 +50,11 @@ async def test_dry_run_counts_without_deleting_and_summary_shows_the_last_purge(
     assert summary["audit"]["deleted"] == 0  # no audit table yet: skipped
     again = {o.name: o.rows for o in await retention.purge(any_store, settings, now=now)}
     assert set(again.values()) == {0}
+    # Each purge is in the audit log with the rows per class; the dry run is not.
+    entries, total = await any_store.list_audit(Query(action="purge"))
+    assert total == 2
+    assert [(e.actor, e.object_kind) for e in entries] == [("system", "retention")] * 2
+    assert entries[1].detail["hits"] == counted["hits"] and entries[0].detail["hits"] == 0
 
 
 async def test_small_batches_take_everything_and_zero_days_keeps_for_ever(

@@ -1,7 +1,7 @@
 """The audit log of administrative actions: who did what to which object, and when.
 
 An entry names its actor (a dashboard user as `user:<name>`, an API key as `key:<prefix>`,
-the command line as `cli`), never a visitor: a privacy request is logged with the kind of
+the command line as `cli`, the server's own jobs as `system`), never a visitor: a privacy request is logged with the kind of
 identifier it named, never the value.
 """
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from firstmark.config import Settings
 from firstmark.domain import retention, visitors
 from firstmark.domain.retention import CLASSES, DataClass, RawTable
+from firstmark.services import audit
 from firstmark.store import Store
 
 log = logging.getLogger("firstmark.retention")
@@ -44,9 +45,12 @@ async def purge(
     dry_run: bool = False,
     now: float | None = None,
     progress: Callable[[str, int], None] | None = None,
+    actor: str = "system",
 ) -> list[Outcome]:
     """Purge every class past its retention (a dry run only counts); tables the database
-    lacks are skipped. Each class's result is recorded for `summary`."""
+    lacks are skipped. Each class's result is recorded for `summary`, and the purge in the
+    audit log (`purge` of `retention`, the rows per class) by `actor`: `system` for the daily
+    job, `cli` for `firstmark purge`."""
     now = time.time() if now is None else now
     if not dry_run:
         await store.ensure_partitions(now)
@@ -77,6 +81,9 @@ async def purge(
         if not dry_run:
             await store.record_purge(data_class.name, days, now, rows)
         outcomes.append(Outcome(data_class.name, days, rows))
+    if not dry_run:
+        detail = {o.name: o.rows for o in outcomes}
+        await audit.record(store, actor, "purge", "retention", None, detail)
     return outcomes
 
 
@@ -91,7 +98,7 @@ async def purge_exclusive(
     async with store.purge_lock() as mine:
         if not mine:
             return None
-        return await purge(store, settings, progress=progress)
+        return await purge(store, settings, progress=progress, actor="cli")
 
 
 async def summary(store: Store, settings: Settings) -> dict[str, dict[str, object]]:
