@@ -226,6 +226,9 @@ def test_costs_import(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert out.strip() == "imported 1 rows (google_ads): 12.50 EUR"
     code, out, _ = run(capsys, "costs", "import", str(export), "--json")
     assert code == 0 and json.loads(out)["replaced"] == 1
+    with sqlite3.connect(env / "firstmark.db") as db:  # each import audited, by the CLI
+        logged = db.execute("SELECT actor FROM audit WHERE object_kind = 'cost'").fetchall()
+    assert logged == [("cli",), ("cli",)]
 
     export.write_text("date,campaign,spend\n2026-11-01,x,ten\n2026-11-02,y,5\n")
     code, _, err = run(capsys, "costs", "import", str(export), "--source", "partner")

@@ -49,6 +49,12 @@ async def test_upload_a_meta_export_then_reimport_it(client: httpx.AsyncClient) 
         "/api/v1/costs/import?preset=meta", content=META, headers={"content-type": "text/csv"}
     )
     assert again.status_code == 201 and again.json()["replaced"] == 2
+    # Both imports are in the audit log, by the key that made them: counts, never rows.
+    logged = (await client.get("/api/v1/audit", params={"object_kind": "cost"})).json()
+    assert logged["total"] == 2
+    newest = logged["items"][0]
+    assert newest["action"] == "import" and newest["actor"].startswith("key:")
+    assert newest["detail"]["replaced"] == 2 and newest["detail"]["spend"] == {"EUR": "95.20"}
     assert await totals(client, group_by="source,campaign") == [
         {
             "source": "facebook",

@@ -1,8 +1,8 @@
 """The audit log of administrative actions: who did what to which object, and when.
 
 An entry names its actor (a dashboard user as `user:<name>`, an API key as `key:<prefix>`,
-the command line as `cli`, the server's own jobs as `system`), never a visitor: a privacy request is logged with the kind of
-identifier it named, never the value.
+the command line as `cli`, the server's own jobs as `system`), never a visitor: a privacy
+request is logged with the kind of identifier it named, never the value.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from typing import Any
 
 from firstmark.errors import InvalidField
 
-OBJECT_KINDS = ("link", "destination", "key", "user", "retention", "privacy", "webhook", "deal")
+OBJECT_KINDS = (
+    "link", "destination", "key", "user", "retention", "privacy", "webhook", "deal", "cost",
+)  # fmt: skip
 MAX_DETAIL = 2048
 PAGE_LIMIT = 200
 

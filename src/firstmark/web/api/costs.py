@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from firstmark.domain import stats
+from firstmark.domain.audit import key_actor
 from firstmark.domain.costs import MAX_FILE_BYTES
 from firstmark.domain.dimensions import COST_GROUPS
 from firstmark.domain.schema import Param, Str
@@ -15,6 +16,7 @@ from firstmark.domain.times import iso
 from firstmark.errors import InvalidField
 from firstmark.services import costs as costs_service
 from firstmark.store import epoch_day
+from firstmark.web.api.auth import api_key
 from firstmark.web.api.contract import RANGE, Reply, op
 from firstmark.web.api.uploads import CSV_UPLOAD, read_csv
 from firstmark.web.http import json_response, only_known
@@ -24,6 +26,7 @@ IMPORT_OPTIONS = ("preset", "source", "medium", "currency")
 
 
 async def import_costs(request: Request) -> Response:
+    key = api_key(request)
     options = dict(request.query_params)
     data = await read_csv(request, options, MAX_FILE_BYTES)
     only_known(options, IMPORT_OPTIONS)
@@ -35,6 +38,7 @@ async def import_costs(request: Request) -> Response:
         medium=options.get("medium") or None,
         currency=options.get("currency") or None,
         workers=runtime(request).workers,
+        actor=key_actor(key.prefix),
     )
     return json_response(summary, 201)
 

@@ -13,7 +13,7 @@ from firstmark.errors import InvalidField, InvalidFile, RowError
 from firstmark.services import costs as costs_service
 from firstmark.services.reports import Window
 from firstmark.web.dashboard.uploads import export_file, refusal, row_errors
-from firstmark.web.dashboard.views import Ctx, date_range, page
+from firstmark.web.dashboard.views import Ctx, actor, date_range, page
 
 PRESET_LABELS = {
     "auto": "Recognise from the columns",
@@ -75,6 +75,7 @@ async def costs_page(ctx: Ctx) -> Response:
             medium=values["medium"] or None,
             currency=values["currency"] or None,
             workers=ctx.runtime.workers,
+            actor=actor(ctx),
         )
     except (InvalidField, InvalidFile) as exc:
         return await _page(ctx, 422, values=values, **refusal(exc, FIELDS))
