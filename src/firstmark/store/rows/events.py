@@ -122,10 +122,3 @@ def stale_keys(touches: Sequence[Touch]) -> tuple[list[tuple[str, float]], list[
         if t.click_token is not None:
             tokens[t.click_token] = min(t.ts, tokens.get(t.click_token, t.ts))
     return list(visitors.items()), list(tokens.items())
-
-
-# The conversions a touch may change; their credits are dropped, to be made again.
-STALE = {
-    "visitor_id": "SELECT id FROM conversions WHERE visitor_id = ? AND ts >= ?",
-    "click_token": "SELECT id FROM conversions WHERE click_token = ? AND ts >= ?",
-}

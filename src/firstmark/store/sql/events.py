@@ -22,7 +22,6 @@ from firstmark.store.rows.events import (
     EVENT_COLUMNS,
     GOAL_COLUMNS,
     SITE_SELECT,
-    STALE,
     TOUCH_COLUMNS,
     conversion_from_row,
     conversion_params,
@@ -41,6 +40,8 @@ from firstmark.store.rows.values import epoch
 from firstmark.store.rows.visits import UPSERT_VISIT, visit_params
 from firstmark.store.rows.webrollup import ALL_DIMS
 from firstmark.store.sql.executor import Conn, SharedSQL, Violation
+
+STALE_CHUNK = 500  # visitor ids, click tokens or conversion ids per statement
 
 
 def _insert(table: str, columns: Sequence[str], tail: str = "") -> str:
@@ -185,21 +186,37 @@ class EventSQL(SharedSQL):
 
     async def _forget_stale_credits(self, tx: Conn, touches: Sequence[Touch]) -> None:
         """A touch that arrives after a conversion it belongs to: share the conversion out
-        again at the next report."""
+        again at the next report. The batch's visitors and click tokens are looked up at
+        once; most touches are new visitors with no conversion, and cost nothing more."""
         day = self.dimensions["day"][1]  # the engine's day of c.ts
+        stale: list[int] = []
         for column, keys in zip(("visitor_id", "click_token"), stale_keys(touches), strict=True):
-            if not keys:
-                continue
-            # Their days' credit rollup is summed again before it is read (ADR 0028).
-            await tx.executemany(
-                f"INSERT INTO credit_dirty (day) SELECT DISTINCT {day} FROM conversions c "
-                f"WHERE c.id IN ({STALE[column]}) ON CONFLICT DO NOTHING",
-                keys,
-            )
-            for table in ("credited", "attribution_credits"):
-                await tx.executemany(
-                    f"DELETE FROM {table} WHERE conversion_id IN ({STALE[column]})", keys
+            earliest = dict(keys)
+            for start in range(0, len(keys), STALE_CHUNK):
+                chunk = [k for k, _ in keys[start : start + STALE_CHUNK]]
+                params: list[Any]
+                if self.dialect.arrays:
+                    among, params = f"{column} = ANY(?::text[])", [chunk]
+                else:
+                    among, params = f"{column} IN ({', '.join('?' * len(chunk))})", chunk
+                rows = await tx.fetch(
+                    f"SELECT id, {column}, ts FROM conversions WHERE {among}", params
                 )
+                stale += [r[0] for r in rows if r[2] >= earliest[r[1]]]
+        if not stale:
+            return
+        stale = sorted(set(stale))
+        for start in range(0, len(stale), STALE_CHUNK):
+            among, ids = self.dialect.among("c.id", stale[start : start + STALE_CHUNK])
+            # Their days' credit rollup is summed again before it is read (ADR 0028).
+            await tx.execute(
+                f"INSERT INTO credit_dirty (day) SELECT DISTINCT {day} FROM conversions c "
+                f"WHERE {among} ON CONFLICT DO NOTHING",
+                ids,
+            )
+            among, ids = self.dialect.among("conversion_id", stale[start : start + STALE_CHUNK])
+            for table in ("credited", "attribution_credits"):
+                await tx.execute(f"DELETE FROM {table} WHERE {among}", ids)
 
     async def count_events(self, site_id: int | None = None) -> int:
         if site_id is None:
