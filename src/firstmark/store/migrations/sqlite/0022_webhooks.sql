@@ -18,8 +18,10 @@ CREATE TABLE webhook_endpoints (
     updated_at     INTEGER NOT NULL
 );
 
--- One row per (event, endpoint). `body` is the exact JSON that is signed and sent; it holds
--- no personal data (ids, codes, amounts; hashes only where ads consent was given).
+-- One row per (event, endpoint). `body` is the exact JSON that is signed and sent: ids, codes
+-- and amounts, never a visitor id or click id; a conversion's hashed e-mail and phone where the
+-- visitor granted ad_user_data, and its order id (personal data: an erasure deletes or empties
+-- these rows).
 CREATE TABLE webhook_outbox (
     id              INTEGER PRIMARY KEY,
     endpoint_id     INTEGER NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
