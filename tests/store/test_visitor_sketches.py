@@ -79,8 +79,8 @@ async def test_a_crash_before_the_save_replays_the_hits_written_since(tmp_path: 
     # A hard kill: the connections go, nothing is saved on the way out.
     for conn in [*store._readers, store.writer]:
         await conn.close()
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT count(*) FROM visitor_sketches").fetchone()[0] <= 1
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM visitor_sketches").fetchone()[0] <= 1
     store = await opened(path)
     await store.write_hits([hit(lid, T0 + 10, v) for v in ("a", "b", "c", "d")])
     assert await uniques(store, lid) == 4
