@@ -164,3 +164,21 @@ async def test_sketches_go_with_the_days_salt(tmp_path: Path) -> None:
     days = [r[0] for r in await store.db.fetch("SELECT day FROM visitor_sketches ORDER BY day")]
     assert days == [DAY + 2]
     await store.close()
+
+
+async def test_an_unreadable_sketch_starts_again_and_never_blocks_the_writer(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "fm.db"
+    store = await opened(path)
+    lid = await new_link(store)
+    await store.write_hits([hit(lid, T0, "a")])
+    await store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE visitor_sketches SET sketch = x'00ff'")
+    store = await opened(path)
+    await store.write_hits([hit(lid, T0 + 1, "a"), hit(lid, T0 + 2, "b")])
+    await store.write_hits([hit(lid, T0 + 3, "b")])
+    assert await store.count_hits(lid) == 4
+    assert await uniques(store, lid) == 3  # "a" once more, after the damage; "b" once
+    await store.close()

@@ -10,6 +10,7 @@ sketches and the hits written after that id, so no visitor is counted twice.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -19,9 +20,23 @@ import aiosqlite
 from firstmark.domain.sketches import DayKey, DaySketch, Key, hash64, learn
 from firstmark.domain.visitors import first_kept_day
 
+log = logging.getLogger("firstmark.ingest")
+
 SAVE_EVERY_S = 5.0
 MEMORY = 32 * 2**20  # bytes of sketches kept in memory after a save
 _CHUNK = 5_000  # (link, day) pairs per statement: two bound variables each
+
+
+def _readable(link_id: int, day: int, data: bytes, credited: int) -> DaySketch:
+    """A stored sketch; one that cannot be read starts again empty (its visitors may count
+    once more that day) rather than stopping every later batch."""
+    try:
+        return DaySketch.from_bytes(bytes(data), credited)
+    except ValueError:
+        log.warning("visitor sketch of link %s on day %s unreadable: started again", link_id, day)
+        sketch = DaySketch()
+        sketch.credited = credited
+        return sketch
 
 
 class SketchCache:
@@ -75,7 +90,7 @@ class SketchCache:
                 [v for pair in chunk for v in pair],
             )
             for link_id, day, version, credited, data in rows:
-                self.sketches[(link_id, day)] = DaySketch.from_bytes(bytes(data), credited)
+                self.sketches[(link_id, day)] = _readable(link_id, day, data, credited)
                 self.versions[(link_id, day)] = version
         for key in wanted:
             if key not in self.sketches:
@@ -126,7 +141,7 @@ class SketchCache:
             sketch = self.sketches[key]
             version, credited, data = stored.get(key, (0, 0, b""))
             if data and version != self.versions.get(key, 0):  # another process saved it
-                theirs = DaySketch.from_bytes(data, credited)
+                theirs = _readable(key[0], key[1], data, credited)
                 sketch.merge(theirs)
                 sketch.credited = max(sketch.credited, theirs.credited)
             self.versions[key] = version + 1
