@@ -141,3 +141,16 @@ async def provider(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 443))
     async with httpx.AsyncClient(transport=transport, base_url="http://10.0.0.5:8000") as http:
         yield http
+
+
+@pytest.fixture
+async def dash(app: Any, store: Store) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser logged in to the dashboard as a new admin."""
+    # dashtools imports this module (BASE_URL): imported here, once both are loaded.
+    from dashtools import PASSWORD, log_in, make_client
+    from firstmark.domain.passwords import hash_password
+
+    await store.insert_user("admin", hash_password(PASSWORD), True)
+    async with await make_client(app) as http:
+        assert (await log_in(http)).status_code == 303
+        yield http

@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-from test_dashboard import csrf_of, dash, log_in, make_client, token, user  # noqa: F401
+from test_dashboard import dash, token, user  # noqa: F401
 
+from dashtools import csrf_of, make_client
 from firstmark.cli.main import main
 from firstmark.config import Settings
 from firstmark.domain import audit

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from test_dashboard import CLIENT, PASSWORD, csrf_of, error_for, log_in, make_client
 
+from dashtools import CLIENT, PASSWORD, csrf_of, error_for, log_in, make_client
 from firstmark.domain.passwords import check_password, hash_password
 from firstmark.store import Store
 from firstmark.web.throttle import login_throttle

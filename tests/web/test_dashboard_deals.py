@@ -5,28 +5,16 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
-import pytest
-from test_dashboard import PASSWORD, csrf_of, log_in, make_client
 
+from dashtools import csrf_of
 from firstmark.domain.clicks import ClickSigner
 from firstmark.domain.links import Link
-from firstmark.domain.passwords import hash_password
 from firstmark.store import Store
 
 TODAY = datetime.now(UTC).date().isoformat()
-
-
-@pytest.fixture
-async def dash(app: Any, store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    await store.insert_user("admin", hash_password(PASSWORD), True)
-    async with await make_client(app) as http:
-        assert (await log_in(http)).status_code == 303
-        yield http
 
 
 async def upload(dash: httpx.AsyncClient, body: str, **fields: str) -> httpx.Response:

@@ -5,27 +5,15 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
-import pytest
-from test_dashboard import PASSWORD, csrf_of, log_in, make_client
 
-from firstmark.domain.passwords import hash_password
+from dashtools import csrf_of
 from firstmark.store import Store
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "import"
 PAGE = "/dashboard/links/import"
-
-
-@pytest.fixture
-async def dash(app: Any, store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    await store.insert_user("admin", hash_password(PASSWORD), True)
-    async with await make_client(app) as http:
-        assert (await log_in(http)).status_code == 303
-        yield http
 
 
 async def upload(dash: httpx.AsyncClient, tool: str, body: bytes) -> httpx.Response:

@@ -9,25 +9,15 @@ import html
 import io
 import re
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from test_dashboard import PASSWORD, csrf_of, log_in, make_client
 
 from calltools import CALLER, call, number
+from dashtools import csrf_of, make_client
 from firstmark.domain.links import Link
-from firstmark.domain.passwords import hash_password
 from firstmark.store import CallQuery, Store
-
-
-@pytest.fixture
-async def dash(app: Any, store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    await store.insert_user("admin", hash_password(PASSWORD), True)
-    async with await make_client(app) as http:
-        assert (await log_in(http)).status_code == 303
-        yield http
 
 
 async def token(http: httpx.AsyncClient, path: str = "/dashboard/numbers") -> str:

@@ -17,14 +17,13 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from test_dashboard import PASSWORD, csrf_of, log_in, make_client
 
 from conftest import BASE_URL
+from dashtools import csrf_of, make_client
 from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.goals import Goal
 from firstmark.domain.links import Link
-from firstmark.domain.passwords import hash_password
 from firstmark.store import Store
 from qrtools import decode_png
 
@@ -41,14 +40,6 @@ BAD_COSTS = (
     f"{YESTERDAY},google,cpc,winter,-5,EUR\n"
     f"{YESTERDAY},google,cpc,winter,5,EUX\n"
 )
-
-
-@pytest.fixture
-async def dash(app: Any, store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    await store.insert_user("admin", hash_password(PASSWORD), True)
-    async with await make_client(app) as http:
-        assert (await log_in(http)).status_code == 303
-        yield http
 
 
 @pytest.fixture

@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
-from test_dashboard import PASSWORD, csrf_of, error_for, log_in, make_client
 from test_whole_journey import journey
 
-from firstmark.domain.passwords import hash_password
+from dashtools import csrf_of, error_for
 from firstmark.store import Store
-
-
-@pytest.fixture
-async def dash(app: Any, store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    await store.insert_user("admin", hash_password(PASSWORD), True)
-    async with await make_client(app) as http:
-        assert (await log_in(http)).status_code == 303
-        yield http
 
 
 def kpi(page: str, name: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_dashboard_deals import TODAY, dash, upload  # noqa: F401
+from test_dashboard_deals import TODAY, upload
 
 from firstmark.cli.main import main
 from firstmark.config import Settings
@@ -82,7 +82,7 @@ async def test_a_cli_import_is_recorded_as_cli(
 
 
 async def test_a_dashboard_upload_is_recorded_with_the_user(
-    dash: httpx.AsyncClient,  # noqa: F811
+    dash: httpx.AsyncClient,
     client: httpx.AsyncClient,
 ) -> None:
     body = (

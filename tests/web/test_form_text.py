@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_dashboard import PASSWORD, csrf_of, log_in, make_client
-
+from dashtools import PASSWORD, csrf_of, log_in, make_client
 from firstmark.app import create_app
 from firstmark.config import Settings
 from firstmark.domain.passwords import hash_password

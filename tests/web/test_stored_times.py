@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from test_dashboard import PASSWORD, log_in, make_client
 
 from conftest import BASE_URL
+from dashtools import PASSWORD, log_in, make_client
 from firstmark.app import create_app
 from firstmark.config import Settings
 from firstmark.domain.consent import Consent

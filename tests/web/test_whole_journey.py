@@ -129,8 +129,7 @@ async def test_the_web_overview_and_channels_show_the_journey(
 async def test_the_dashboard_report_counts_site_visitors(
     app: Any, client: httpx.AsyncClient, anon: httpx.AsyncClient, store: Store
 ) -> None:
-    from test_dashboard import PASSWORD, log_in, make_client
-
+    from dashtools import PASSWORD, log_in, make_client
     from firstmark.domain.passwords import hash_password
 
     await journey(client, anon, app)
