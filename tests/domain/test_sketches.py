@@ -11,6 +11,7 @@ from firstmark.domain.sketches import (
     EXACT_MAX,
     DayKey,
     DaySketch,
+    M,
     first_visits,
     hash64,
     learn,
@@ -59,8 +60,10 @@ def test_sketches_round_trip_and_merge_as_a_union() -> None:
     c = DaySketch()
     c.merge(a)
     assert c.estimate() == a.estimate()
-    with pytest.raises(ValueError):
-        DaySketch.from_bytes(b"X123", 0)
+    assert not copy.add(hash64(names[2_100])) and copy.add(hash64(names[5_999]))
+    for damaged in (b"X123", b"T" + bytes(8 * 24), b"T" + b"\x01" * 8 * 16, b"H" + b"\x40" * M):
+        with pytest.raises(ValueError):
+            DaySketch.from_bytes(damaged, 0)
 
 
 def test_hash64_takes_hex_digits_and_digests_other_text() -> None:

@@ -182,3 +182,19 @@ async def test_an_unreadable_sketch_starts_again_and_never_blocks_the_writer(
     assert await store.count_hits(lid) == 4
     assert await uniques(store, lid) == 3  # "a" once more, after the damage; "b" once
     await store.close()
+
+
+async def test_two_processes_on_one_file_merge_their_sketches_when_they_save(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "fm.db"
+    first, second = await opened(path), await opened(path)
+    lid = await new_link(first)
+    await first.write_hits([hit(lid, T0, "a")])
+    await second.write_hits([hit(lid, T0 + 1, "b")])
+    await first.close()
+    await second.close()  # finds the first's save and merges it in
+    store = await opened(path)
+    await store.write_hits([hit(lid, T0 + 2, v) for v in ("a", "b", "c")])
+    assert await uniques(store, lid) == 3
+    await store.close()

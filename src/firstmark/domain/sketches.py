@@ -164,34 +164,37 @@ class DaySketch:
         return 200 + M + 8 * (Q + 2)
 
     def to_bytes(self) -> bytes:
-        """b"E" and the exact hashes (8 bytes each, little-endian), or b"H" and the
+        """b"T" and the exact hashes' table as it is (8 bytes a slot, little-endian, 0 for an
+        empty one: copied, not walked, as it is saved every few seconds), or b"H" and the
         registers."""
         if self.table is not None:
-            hashes = array("Q", self.hashes())
+            table = self.table
             if sys.byteorder != "little":
-                hashes.byteswap()
-            return b"E" + hashes.tobytes()
+                table = array("Q", table)
+                table.byteswap()
+            return b"T" + table.tobytes()
         assert self.registers is not None
         return b"H" + bytes(self.registers)
 
     @classmethod
     def from_bytes(cls, data: bytes, credited: int) -> DaySketch:
+        """A saved sketch; ValueError for anything else."""
         sketch = cls()
         kind, body = data[:1], data[1:]
-        if kind == b"E" and len(body) % 8 == 0:
-            hashes = array("Q")
-            hashes.frombytes(body)
+        slots = len(body) // 8
+        if kind == b"T" and len(body) % 8 == 0 and slots >= _FIRST_SLOTS and not slots & slots - 1:
+            table = array("Q")
+            table.frombytes(body)
             if sys.byteorder != "little":
-                hashes.byteswap()
-            for h in hashes:
-                sketch.add(h)
+                table.byteswap()
+            size = slots - table.count(0)
+            if size > EXACT_MAX or 2 * size > slots:
+                raise ValueError("not a visitor sketch")
+            sketch.table, sketch.size = table, size
         elif kind == b"H" and len(body) == M and max(body, default=0) <= Q + 1:
             sketch.table = None
             sketch.registers = bytearray(body)
-            counts = [0] * (Q + 2)
-            for rank in body:
-                counts[rank] += 1
-            sketch.counts = counts
+            sketch.counts = [body.count(rank) for rank in range(Q + 2)]
         else:
             raise ValueError("not a visitor sketch")
         sketch.credited = credited

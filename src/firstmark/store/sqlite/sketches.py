@@ -27,6 +27,15 @@ MEMORY = 32 * 2**20  # bytes of sketches kept in memory after a save
 _CHUNK = 5_000  # (link, day) pairs per statement: two bound variables each
 
 
+def _among(pairs: Sequence[DayKey]) -> str:
+    """(link, day) pairs as a row-value IN list."""
+    return f"(link_id, day) IN (VALUES {', '.join(['(?, ?)'] * len(pairs))})"
+
+
+def _chunks(keys: Sequence[DayKey]) -> list[Sequence[DayKey]]:
+    return [keys[start : start + _CHUNK] for start in range(0, len(keys), _CHUNK)]
+
+
 def _readable(link_id: int, day: int, data: bytes, credited: int) -> DaySketch:
     """A stored sketch; one that cannot be read starts again empty (its visitors may count
     once more that day) rather than stopping every later batch."""
@@ -82,11 +91,10 @@ class SketchCache:
             await self._load(conn, wanted)
 
     async def _load(self, conn: aiosqlite.Connection, wanted: Sequence[DayKey]) -> None:
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
+        for chunk in _chunks(wanted):
             rows = await conn.execute_fetchall(
                 "SELECT link_id, day, version, credited, sketch FROM visitor_sketches "
-                f"WHERE (link_id, day) IN (VALUES {', '.join(['(?, ?)'] * len(chunk))})",
+                f"WHERE {_among(chunk)}",
                 [v for pair in chunk for v in pair],
             )
             for link_id, day, version, credited, data in rows:
@@ -127,23 +135,31 @@ class SketchCache:
         """Inside a write transaction: the changed sketches (merged with any another process
         saved meanwhile) and the id of the last hit they include."""
         keys = sorted(self.dirty)
-        stored: dict[DayKey, tuple[int, int, bytes]] = {}
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start : start + _CHUNK]
+        stored: dict[DayKey, int] = {}
+        for chunk in _chunks(keys):
             rows = await conn.execute_fetchall(
-                "SELECT link_id, day, version, credited, sketch FROM visitor_sketches "
-                f"WHERE (link_id, day) IN (VALUES {', '.join(['(?, ?)'] * len(chunk))})",
+                f"SELECT link_id, day, version FROM visitor_sketches WHERE {_among(chunk)}",
                 [v for pair in chunk for v in pair],
             )
-            stored.update(((r[0], r[1]), (r[2], r[3], bytes(r[4]))) for r in rows)
+            stored.update(((r[0], r[1]), r[2]) for r in rows)
+        # Another process saved these meanwhile (rare: the CLI writing hits while the server
+        # runs): theirs are merged in, read only now.
+        theirs = [k for k in keys if stored.get(k, 0) not in (0, self.versions.get(k, 0))]
+        for chunk in _chunks(theirs):
+            rows = await conn.execute_fetchall(
+                f"SELECT link_id, day, credited, sketch FROM visitor_sketches WHERE "
+                f"{_among(chunk)}",
+                [v for pair in chunk for v in pair],
+            )
+            for link_id, day, credited, data in rows:
+                other = _readable(link_id, day, data, credited)
+                sketch = self.sketches[(link_id, day)]
+                sketch.merge(other)
+                sketch.credited = max(sketch.credited, other.credited)
         values = []
         for key in keys:
             sketch = self.sketches[key]
-            version, credited, data = stored.get(key, (0, 0, b""))
-            if data and version != self.versions.get(key, 0):  # another process saved it
-                theirs = _readable(key[0], key[1], data, credited)
-                sketch.merge(theirs)
-                sketch.credited = max(sketch.credited, theirs.credited)
+            version = stored.get(key, 0)
             self.versions[key] = version + 1
             values.append((key[0], key[1], version + 1, sketch.credited, sketch.to_bytes()))
         await conn.executemany(
