@@ -70,6 +70,7 @@ def test_hash64_takes_hex_digits_and_digests_other_text() -> None:
     assert hash64("00000000000000ff" + "0" * 8) == 255
     assert hash64("v1") != hash64("v2")
     assert 0 <= hash64("v1") < 2**64
+    assert 0 <= hash64("-123456789abcdef0") < 2**64
 
 
 def test_first_visits_in_batches_add_up_to_the_day() -> None:

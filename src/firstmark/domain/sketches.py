@@ -27,7 +27,8 @@ P = 14
 M = 1 << P
 Q = 64 - P  # bits left for the rank
 _LOW = (1 << Q) - 1
-EXACT_MAX = 2048  # 16 KB of exact hashes, the size of the registers
+_BITS64 = (1 << 64) - 1
+EXACT_MAX = 2048  # exact hashes, in at most 4,096 slots (32 KB); the registers take 16 KB
 _FIRST_SLOTS = 16  # a power of two; the table doubles when half full
 _ALPHA_INF = 1 / (2 * math.log(2))
 
@@ -40,7 +41,7 @@ def hash64(visitor_day_hash: str) -> int:
     day's salt already), or a digest of any other text."""
     if len(visitor_day_hash) >= 16:
         try:
-            return int(visitor_day_hash[:16], 16)
+            return int(visitor_day_hash[:16], 16) & _BITS64  # a sign would make it negative
         except ValueError:
             pass
     digest = hashlib.blake2b(visitor_day_hash.encode(), digest_size=8).digest()

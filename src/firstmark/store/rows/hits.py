@@ -19,12 +19,9 @@ DIM_COLUMNS = (
 Dims = tuple[Any, ...]  # values in DIM_COLUMNS order
 
 
-_DIMS = itemgetter(slice(4, 14))  # dims_of in C: it runs for every click
-
-
-def dims_of(hit: Hit) -> Dims:
-    """The facts of a hit: the fields after the visitor hash, in DIM_COLUMNS order."""
-    return hit[4:14]
+# The facts of a hit: the fields after the visitor hash, in DIM_COLUMNS order. An itemgetter
+# (C) rather than a function: it runs for every click.
+dims_of = itemgetter(slice(4, 14))
 
 
 def dims_key(dims: Dims) -> str:
@@ -149,13 +146,13 @@ class HitMemory:
         """The batch's fact combinations without a known id, by dims_key in key order (rows
         that take locks go in one order, so two writers cannot deadlock)."""
         dims = self.dims
-        missing = [d for d in set(map(_DIMS, hits)) if d not in dims]
+        missing = [d for d in set(map(dims_of, hits)) if d not in dims]
         return dict(sorted((dims_key(d), d) for d in missing))
 
     def ids(self, hits: Sequence[Hit], new_dims: dict[Dims, int]) -> list[int]:
         """Each hit's fact combination id, known or just stored."""
         known = {**self.dims, **new_dims} if new_dims else self.dims
-        return list(map(known.__getitem__, map(_DIMS, hits)))
+        return list(map(known.__getitem__, map(dims_of, hits)))
 
     def stored(self, new_dims: dict[Dims, int], keys: list[tuple[int, int, str]]) -> None:
         """After a commit: remember the new combinations and today's stored visitor keys
