@@ -23,6 +23,7 @@ from firstmark.domain.visitors import first_kept_day
 log = logging.getLogger("firstmark.ingest")
 
 SAVE_EVERY_S = 5.0
+SAVE_BYTES_PER_S = 4 * 2**20  # sketch bytes written a second, on average, at most
 MEMORY = 32 * 2**20  # bytes of sketches kept in memory after a save
 _CHUNK = 5_000  # (link, day) pairs per statement: two bound variables each
 
@@ -61,6 +62,7 @@ class SketchCache:
         self.clock = clock
         self.memory = memory
         self.saved_at = clock()
+        self.next_save = self.saved_at + SAVE_EVERY_S
 
     def get(self, key: DayKey) -> DaySketch:
         """A loaded sketch, marked as changed (first_visits adds to it)."""
@@ -77,7 +79,16 @@ class SketchCache:
         self.ready = False
 
     def due(self) -> bool:
-        return self.clock() - self.saved_at >= SAVE_EVERY_S
+        """Whether this batch saves: every SAVE_EVERY_S seconds, or less often when many
+        sketches changed, so that saving writes at most SAVE_BYTES_PER_S on average (10,000
+        busy links would otherwise rewrite hundreds of MB every few seconds; a crash then
+        replays more hits, at start-up)."""
+        now = self.clock()
+        if now < self.next_save:
+            return False
+        changed = sum(self.sketches[k].memory() for k in self.dirty)
+        self.next_save = max(self.next_save, self.saved_at + changed / SAVE_BYTES_PER_S)
+        return now >= self.next_save
 
     async def prepare(self, conn: aiosqlite.Connection, keys: Sequence[Key]) -> None:
         """Inside the batch's transaction: rebuild when needed, then load the sketches of the
@@ -174,6 +185,7 @@ class SketchCache:
             "ON CONFLICT (id) DO UPDATE SET hit_id = excluded.hit_id"
         )
         self.saved_at = self.clock()
+        self.next_save = self.saved_at + SAVE_EVERY_S
 
     def saved(self) -> None:
         """After the save's commit: nothing is dirty; days before yesterday (of the newest day
