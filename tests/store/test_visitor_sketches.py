@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,6 @@ async def opened(path: Path) -> SQLiteStore:
 
 
 async def new_link(store: SQLiteStore, code: str = "a") -> int:
-    from datetime import UTC, datetime
-
     now = datetime(2026, 2, 1, tzinfo=UTC)
     saved = await store.insert_link(
         Link(destination="https://a.example/", code=code, created_at=now, updated_at=now)

@@ -207,14 +207,15 @@ class EventSQL(SharedSQL):
             return
         stale = sorted(set(stale))
         for start in range(0, len(stale), STALE_CHUNK):
-            among, ids = self.dialect.among("c.id", stale[start : start + STALE_CHUNK])
+            part = stale[start : start + STALE_CHUNK]
+            among, ids = self.dialect.among("c.id", part)
             # Their days' credit rollup is summed again before it is read (ADR 0028).
             await tx.execute(
                 f"INSERT INTO credit_dirty (day) SELECT DISTINCT {day} FROM conversions c "
                 f"WHERE {among} ON CONFLICT DO NOTHING",
                 ids,
             )
-            among, ids = self.dialect.among("conversion_id", stale[start : start + STALE_CHUNK])
+            among, ids = self.dialect.among("conversion_id", part)
             for table in ("credited", "attribution_credits"):
                 await tx.execute(f"DELETE FROM {table} WHERE {among}", ids)
 
