@@ -62,9 +62,9 @@ class SlowStore:
     def __getattr__(self, name: str) -> object:
         return getattr(self.store, name)
 
-    async def write_hits(self, hits: Sequence[Hit]) -> None:
+    async def write_hits(self, hits: Sequence[Hit], *, hold: bool = False) -> None:
         await asyncio.sleep(0.002 + len(hits) / 4_000)
-        await self.store.write_hits(hits)
+        await self.store.write_hits(hits, hold=hold)
 
 
 async def test_a_writer_slower_than_the_clicks_holds_one_flush_interval_not_ten_thousand(

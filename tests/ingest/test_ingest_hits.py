@@ -64,11 +64,11 @@ class Flaky:
     def __getattr__(self, name: str) -> object:
         return getattr(self.store, name)
 
-    async def write_hits(self, hits: Sequence[Hit]) -> None:
+    async def write_hits(self, hits: Sequence[Hit], *, hold: bool = False) -> None:
         if self.failures > 0:
             self.failures -= 1
             raise OSError("database went away")
-        await self.store.write_hits(hits)
+        await self.store.write_hits(hits, hold=hold)
 
 
 async def test_failed_writes_are_retried_without_loss(store: Store) -> None:

@@ -25,7 +25,9 @@ EXPECTED = {
         "id", "key", "country", "region", "city", "device_type", "os", "browser",
         "referrer_host", "is_bot", "bot_reason", "lang",
     ],
-    "hits": ["id", "link_id", "ts", "kind", "visitor_day_hash", "dims_id", "variant"],
+    "hits": [
+        "id", "link_id", "ts", "kind", "visitor_day_hash", "dims_id", "variant", "first_visit",
+    ],
     "hit_visitors": ["link_id", "day", "visitor_day_hash"],
     "rollup_hourly": ["link_id", "hour", "kind", "hits", "bot_hits", "uniques"],
     "rollup_daily": ["link_id", "day", "kind", "dims_id", "hits", "bot_hits", "uniques"],
@@ -163,6 +165,7 @@ EXPECTED = {
     "credit_dirty": ["day"],
     "visitor_sketches": ["link_id", "day", "version", "credited", "sketch"],
     "visitor_sketch_mark": ["id", "hit_id"],
+    "rollup_pending": ["first_id", "last_id"],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

@@ -191,6 +191,7 @@ class BatchWriter(Generic[T]):
         began = -self.flush_s  # loop time the last write began
         while True:
             if not self._buf:
+                await self._settle_quietly(force=self._closing)
                 if self._closing:
                     return
                 self._wake.clear()
@@ -282,9 +283,22 @@ class BatchWriter(Generic[T]):
         )
 
     async def drain(self) -> None:
-        """Write everything buffered now (tests and shutdown)."""
+        """Write everything buffered now, and anything the store holds back (tests and
+        shutdown)."""
         while self._buf:
             await self.flush_once()
+        await self.settle(force=True)
+
+    async def settle(self, *, force: bool = False) -> None:
+        """Called when the buffer is empty: a subclass writes what its store holds back
+        once due (at once with `force`)."""
+
+    async def _settle_quietly(self, *, force: bool) -> None:
+        try:
+            await self.settle(force=force)
+        except Exception as exc:  # the next batch or idle pass tries again
+            self.failures += 1
+            log.warning("settling the %s failed (%s)", self.what, exc)
 
     async def _write(self, raws: list[T]) -> None:
         raise NotImplementedError

@@ -45,12 +45,16 @@ class HitWriter(BatchWriter[RawHit]):
 
     async def _write(self, raws: list[RawHit]) -> None:
         hits = await self._enrich(raws)
-        await self.store.write_hits(hits)
+        await self.store.write_hits(hits, hold=True)
         if self.feed is not None:
             try:
                 await self.feed(hits)
             except Exception:  # stored already: a failing feed must not write them again
                 log.exception("the hit feed failed")
+
+    async def settle(self, *, force: bool = False) -> None:
+        """The rollup increments the store holds between batches (SQLite, ADR 0031)."""
+        await self.store.settle_hits(force=force)
 
     async def _enrich(self, raws: list[RawHit]) -> list[Hit]:
         """Raw hits → stored hits. Identical requests in a batch (same visitor, page, day) are

@@ -182,7 +182,14 @@ class LinkStore(Protocol):
 
 
 class HitStore(Protocol):
-    async def write_hits(self, hits: Sequence[Hit]) -> None: ...
+    async def write_hits(self, hits: Sequence[Hit], *, hold: bool = False) -> None:
+        """Stores a batch. With `hold`, the rollup increments may wait in memory for up to
+        about a second (SQLite's one server; see settle_hits); the hit rows never wait."""
+
+    async def settle_hits(self, *, force: bool = False) -> None:
+        """Writes held rollup increments once they have waited long enough (or at once with
+        `force`)."""
+
     async def count_hits(self, link_id: int | None = None) -> int: ...
     async def human_hit_count(self, link_id: int) -> int: ...
     async def rollups(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from firstmark.domain.hits import Hit
-from firstmark.store.rows.hits import Dims, HitMemory, rollup_deltas
+from firstmark.store.rows.hits import Dims, HitMemory, rollup_deltas, unique_flags
 from firstmark.store.sql.hits import (
     DIMS_COLUMNS,
     HIT_COLUMNS,
@@ -37,6 +37,7 @@ _TYPES = {
     "kind": "text",
     "visitor_day_hash": "text",
     "is_bot": "bool",
+    "first_visit": "int2",
     **{c: "text" for c in DIMS_COLUMNS if c != "is_bot"},
 }
 
@@ -64,9 +65,10 @@ class PostgresHits(HitSQL):
 
         def _conn(self) -> AbstractAsyncContextManager[asyncpg.Connection]: ...
 
-    async def write_hits(self, hits: Sequence[Hit]) -> None:
+    async def write_hits(self, hits: Sequence[Hit], *, hold: bool = False) -> None:
         """One transaction per batch: hits, new fact combinations, first-seen visitors and
-        the rollups, each one set-based statement."""
+        the rollups, each one set-based statement. The rollups are never held (`hold`): other
+        nodes add to them too."""
         if not hits:
             return
         memory = self._hits
@@ -74,6 +76,11 @@ class PostgresHits(HitSQL):
         async with self._conn() as conn, conn.transaction():
             new_dims = await self._dims_ids(conn, hits)
             ids = memory.ids(hits, new_dims)
+            first_seen: set[tuple[int, int, str]] = set()
+            if keys:
+                rows = await conn.fetch(_INSERT_VISITORS, *_columns(keys, 3))
+                first_seen.update((r[0], r[1], r[2]) for r in rows)
+            uniques = unique_flags(hits, first_seen)
             await conn.execute(
                 _INSERT_HITS,
                 [h[0] for h in hits],
@@ -82,17 +89,17 @@ class PostgresHits(HitSQL):
                 [h[3] for h in hits],
                 ids,
                 [h[14] for h in hits],
+                [int(u) for u in uniques],
             )
-            first_seen: set[tuple[int, int, str]] = set()
-            if keys:
-                rows = await conn.fetch(_INSERT_VISITORS, *_columns(keys, 3))
-                first_seen.update((r[0], r[1], r[2]) for r in rows)
-            deltas = rollup_deltas(hits, ids, first_seen)
+            deltas = rollup_deltas(hits, ids, uniques)
             for table, values in rollup_rows(deltas):
                 await conn.execute(
                     _ROLLUPS[table], *_columns(sorted(values), len(rollup_columns(table)))
                 )
         memory.stored(new_dims, keys)
+
+    async def settle_hits(self, *, force: bool = False) -> None:
+        """Nothing is held on PostgreSQL."""
 
     async def _dims_ids(self, conn: asyncpg.Connection, hits: Sequence[Hit]) -> dict[Dims, int]:
         by_key = self._hits.missing(hits)

@@ -41,6 +41,10 @@ class Deltas:
     daily: dict[tuple[int, int, str, int], Counts]  # (link, day, kind, dims id)
     variants: dict[tuple[int, int, int], Counts]  # (link, day, variant): split links' hits
 
+    def size(self) -> int:
+        """Rows these increments touch in the hourly, daily and variant rollups."""
+        return len(self.hourly) + len(self.daily) + len(self.variants)
+
     def per_day(self) -> dict[tuple[int, int, str], Counts]:
         """(link, day, kind) → counts, added up from the hours: what reports read."""
         return _sum_counts(
@@ -69,17 +73,38 @@ def _sum_counts(items: Iterable[tuple[K, Counts]]) -> dict[K, Counts]:
     return out
 
 
-def rollup_deltas(
-    hits: Sequence[Hit], dims_ids: Sequence[int], first_seen: set[tuple[int, int, str]]
-) -> Deltas:
-    """Increments for a batch. `first_seen` holds the (link, day, hash) keys new today; each
-    counts as one unique, in the hour (and with the facts) of its first hit in the batch.
-    One pass, plain lists: this runs for every click."""
-    hourly: dict[tuple[int, int, str], Counts] = {}
-    daily: dict[tuple[int, int, str, int], Counts] = {}
-    variants: dict[tuple[int, int, int], Counts] = {}
+def unique_flags(hits: Sequence[Hit], first_seen: set[tuple[int, int, str]]) -> list[bool]:
+    """Which hits count as a unique: for each (link, day, hash) key new today, the first
+    human hit of the batch with it. Stored with the hit (hits.first_visit), so the rollups
+    can be summed again from the hit rows alone."""
+    if not first_seen:
+        return [False] * len(hits)
     pending = set(first_seen)
-    for hit, dims_id in zip(hits, dims_ids, strict=True):
+    flags: list[bool] = []
+    append = flags.append
+    for hit in hits:
+        if pending and not hit[11]:
+            key = (hit[0], int(hit[1] // 86400), hit[3])
+            if key in pending:
+                pending.discard(key)
+                append(True)
+                continue
+        append(False)
+    return flags
+
+
+def rollup_deltas(
+    hits: Sequence[Hit],
+    dims_ids: Sequence[int],
+    uniques: Sequence[bool],
+    into: Deltas | None = None,
+) -> Deltas:
+    """Increments for a batch, added to `into` when given (rollups held between writes).
+    `uniques` tells which hits count as a unique (unique_flags): in the hour, and with the
+    facts, of that hit. One pass, plain lists: this runs for every click."""
+    deltas = into if into is not None else Deltas({}, {}, {})
+    hourly, daily, variants = deltas.hourly, deltas.daily, deltas.variants
+    for hit, dims_id, unique in zip(hits, dims_ids, uniques, strict=True):
         link_id, ts, kind = hit[0], hit[1], hit[2]
         day = int(ts // 86400)
         hour_key = (link_id, int(ts // 3600) * 3600, kind)
@@ -91,28 +116,26 @@ def rollup_deltas(
         if per_day is None:
             per_day = daily[day_key] = [0, 0, 0]
         per_variant = None
-        if hit.variant is not None:
-            variant_key = (link_id, day, hit.variant)
+        variant = hit[14]
+        if variant is not None:
+            variant_key = (link_id, day, variant)
             per_variant = variants.get(variant_key)
             if per_variant is None:
                 per_variant = variants[variant_key] = [0, 0, 0]
             per_variant[0] += 1
         per_hour[0] += 1
         per_day[0] += 1
-        if hit.is_bot:
+        if hit[11]:
             per_hour[1] += 1
             per_day[1] += 1
             if per_variant is not None:
                 per_variant[1] += 1
-        elif pending:
-            key = (link_id, day, hit.visitor_day_hash)
-            if key in pending:
-                pending.discard(key)
-                per_hour[2] += 1
-                per_day[2] += 1
-                if per_variant is not None:  # a visitor keeps one variant all day
-                    per_variant[2] += 1
-    return Deltas(hourly, daily, variants)
+        elif unique:
+            per_hour[2] += 1
+            per_day[2] += 1
+            if per_variant is not None:  # a visitor keeps one variant all day
+                per_variant[2] += 1
+    return deltas
 
 
 def visitor_keys(hits: Sequence[Hit]) -> list[tuple[int, int, str]]:

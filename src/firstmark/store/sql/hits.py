@@ -14,7 +14,9 @@ from firstmark.store.rows.hits import DIM_COLUMNS, Deltas
 from firstmark.store.rows.values import ceil, check_column, day_span, hour_start
 from firstmark.store.sql.executor import Dialect, SharedSQL
 
-HIT_COLUMNS = ("link_id", "ts", "kind", "visitor_day_hash", "dims_id", "variant")
+HIT_COLUMNS = (
+    "link_id", "ts", "kind", "visitor_day_hash", "dims_id", "variant", "first_visit",
+)  # fmt: skip
 DIMS_COLUMNS = ("key", *DIM_COLUMNS)
 VISITOR_COLUMNS = ("link_id", "day", "visitor_day_hash")
 # Each rollup by its key; all of them add up hits, bot_hits and uniques.

@@ -10,6 +10,7 @@ failed batch names the file), outbox (claims and attempts by this process's cloc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import sqlite3
@@ -39,6 +40,7 @@ from firstmark.store.sql.webhooks import WebhookSQL
 from firstmark.store.sqlite.calls import SQLiteCalls
 from firstmark.store.sqlite.events import SQLiteEvents
 from firstmark.store.sqlite.executor import SQLITE, SQLiteDatabase, unavailable
+from firstmark.store.sqlite.heldrollups import HeldRollups
 from firstmark.store.sqlite.hits import SQLiteHits
 from firstmark.store.sqlite.jobs import SQLiteJobs
 from firstmark.store.sqlite.links import SQLiteLinks
@@ -112,6 +114,7 @@ class SQLiteStore(
         self._write_lock = asyncio.Lock()
         self._hits = HitMemory()
         self._sketches = SketchCache()
+        self._held = HeldRollups()
         self.db = SQLiteDatabase(self)
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -155,6 +158,11 @@ class SQLiteStore(
             raise
 
     async def close(self) -> None:
+        if self._writer is not None:
+            # Held rollup increments: a clean stop leaves nothing for the next start to sum.
+            with contextlib.suppress(StoreUnavailable):
+                await self.settle_hits(force=True)
+        self._held.release()
         await self._save_sketches()
         for conn in [*self._readers, *([self._writer] if self._writer else [])]:
             await conn.close()
