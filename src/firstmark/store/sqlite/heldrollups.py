@@ -30,7 +30,7 @@ from firstmark.domain.hits import Hit
 from firstmark.store.rows.hits import Deltas, rollup_deltas
 from firstmark.store.sql.hits import rollup_rows
 
-HOLD_S = 1.0  # the longest an increment waits: what a report may lag behind the clicks
+HOLD_S = 0.25  # the longest an increment waits: what a report may lag behind the clicks
 MAX_ROWS = 50_000  # rollup rows held at most (a few MB), written sooner past that
 
 _ADD_PENDING = (
