@@ -90,3 +90,32 @@ async def test_a_writer_slower_than_the_clicks_holds_one_flush_interval_not_ten_
     window_s = deepest / accepted_per_s
     assert writer.waits > 0
     assert window_s <= 0.15, (deepest, accepted_per_s, writer.capacity)
+
+
+async def test_rows_offered_later_join_in_order_as_room_frees(store: Store) -> None:
+    saved = await store.insert_link(Link(destination="https://a.example/", code="later"))
+    assert saved.id is not None
+    writer = HitWriter(store, GeoLookup(), capacity=4, batch=2, flush_ms=10)
+    writer.rate.cap = 2
+    clicks = [
+        RawHit(saved.id, time.time(), "click", "s", f"203.0.113.{n}", UA, "", "") for n in range(6)
+    ]
+    answered: list[int] = []
+
+    def answer(n: int) -> None:
+        if n == 3:
+            raise ConnectionError("the client went away")  # must not stop the others
+        answered.append(n)
+
+    for n, raw in enumerate(clicks):
+        writer.offer_later(raw, lambda n=n: answer(n))  # type: ignore[misc]
+    assert answered == [0, 1]  # room for two at once; the rest wait, not buffered
+    assert writer.depth == 2 and writer.waits == 4
+    writer.start()
+    for _ in range(200):
+        if len(answered) == 5:
+            break
+        await asyncio.sleep(0.01)
+    await writer.stop()
+    assert answered == [0, 1, 2, 4, 5]  # each answered after its hit was buffered, in order
+    assert await store.count_hits(saved.id) == 6

@@ -241,7 +241,7 @@ async def test_a_full_event_buffer_pauses_the_connection_until_there_is_room(
         assert (transport.written, transport.reading, protocol.cycle) == (b"", False, None)
     finally:
         writer.rate.cap = capacity
-    writer._space.set()  # as a flush does when it frees room
+    writer._admit()  # as a flush does once it has freed room
     await wait_written(transport, 1)
     assert transport.written.startswith(b"HTTP/1.1 202 Accepted\r\n")
     assert transport.reading and writer.written + writer.depth == written + 1

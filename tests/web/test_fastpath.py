@@ -190,7 +190,7 @@ async def test_full_hit_buffer_pauses_the_connection_until_the_hit_has_room(
         assert writer.depth == writer.capacity
     finally:
         writer.rate.cap = capacity
-    writer._space.set()  # as a flush does when it frees room
+    writer._admit()  # as a flush does once it has freed room
     for _ in range(100):
         if transport.written:
             break

@@ -24,6 +24,7 @@ import itertools
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from firstmark.store import Store, row_level
@@ -123,6 +124,9 @@ class BatchWriter(Generic[T]):
         self._space = asyncio.Event()
         self._space.set()
         self._closing = False
+        # Producers that cannot await (the HTTP protocol): each row joins the buffer, and its
+        # callback runs, as soon as there is room, before any `put` waiting.
+        self._later: deque[tuple[T, Callable[[], None]]] = deque()
         self._task: asyncio.Task[None] | None = None
         self._flush_lock = asyncio.Lock()
         # Figures for /metrics and the benchmark.
@@ -156,6 +160,26 @@ class BatchWriter(Generic[T]):
         if len(buf) >= self._ready or len(buf) == 1:
             self._wake.set()  # a batch is ready, or the first row ends an idle wait
         return True
+
+    def offer_later(self, raw: T, then: Callable[[], None]) -> None:
+        """Append `raw` as soon as there is room (at once if there is), then call `then`."""
+        if not self._later and self.offer(raw):
+            then()
+            return
+        self.waits += 1
+        self._later.append((raw, then))
+        self._wake.set()
+
+    def _admit(self) -> None:
+        """Rows left aside by `offer_later`, in order, while there is room."""
+        later, buf, cap = self._later, self._buf, self.rate.cap
+        while later and len(buf) < cap:
+            raw, then = later.popleft()
+            buf.append(raw)
+            try:
+                then()
+            except Exception:  # a producer's callback (a closed connection): not the writer's
+                log.exception("a waiting %s producer failed", self.what)
 
     async def put(self, raw: T) -> None:
         while not self.offer(raw):
@@ -217,6 +241,7 @@ class BatchWriter(Generic[T]):
                 # (FIRSTMARK_HIT_BUFFER) rather than stall; the next write measures again.
                 self.rate.cap = self.ceiling
                 self._set_ready()
+                self._admit()
                 self._space.set()
                 delay = min(0.1 * 2**failures, 5.0)
                 log.warning(
@@ -250,6 +275,7 @@ class BatchWriter(Generic[T]):
         self.last_flush_s = done - started
         self.rate.observe(len(raws), done, self.last_flush_s)
         self._set_ready()
+        self._admit()
         if len(self._buf) < self.rate.cap:
             self._space.set()
         return len(raws)

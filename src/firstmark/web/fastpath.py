@@ -29,8 +29,8 @@ and once complete a head over 16 KB answers 431, a Host header over 255 bytes 40
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from firstmark.ingest.batch import BatchWriter
@@ -70,7 +70,6 @@ def click_protocol(app: RedirectApp, collect: CollectApp | None = None) -> type[
         _head_read = 0  # bytes received while it was incomplete
         _refused = False
         _data = b""  # the chunk being parsed
-        _waiting: asyncio.Task[None] | None = None  # a click or event waiting for room
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
@@ -137,10 +136,7 @@ def click_protocol(app: RedirectApp, collect: CollectApp | None = None) -> type[
                     assert isinstance(response, Deferred)
                     if self._alone():
                         self._answered = True
-                        self.transport.pause_reading()
-                        self._waiting = self.loop.create_task(
-                            self._answer_later(response, keep_alive, app.writer)
-                        )
+                        self._answer_later(response, keep_alive, app.writer)
                         return
                     response = None  # the ASGI path waits for room, in order
                 if response is not None:
@@ -171,10 +167,7 @@ def click_protocol(app: RedirectApp, collect: CollectApp | None = None) -> type[
             self._answered = True
             if response.__class__ is DeferredEvent:
                 assert isinstance(response, DeferredEvent)
-                self.transport.pause_reading()
-                self._waiting = self.loop.create_task(
-                    self._answer_later(response, keep_alive, collect.writer)
-                )
+                self._answer_later(response, keep_alive, collect.writer)
                 return True
             assert isinstance(response, bytes)
             self.transport.write(response)
@@ -188,17 +181,21 @@ def click_protocol(app: RedirectApp, collect: CollectApp | None = None) -> type[
             data = self._data
             return data.endswith(_HEAD_END) and data.count(_HEAD_END) == 1
 
-        async def _answer_later(
+        def _answer_later(
             self, deferred: Deferred | DeferredEvent, keep_alive: bool, writer: BatchWriter[Any]
         ) -> None:
-            try:
-                await writer.put(deferred.raw)  # the hit or event is buffered before the answer
-            finally:
-                self._waiting = None
+            """The buffer is full: stop reading this connection; once the writer has room,
+            it buffers the hit or event and the response goes out (no task per request)."""
+            self.transport.pause_reading()
+            writer.offer_later(
+                deferred.raw, partial(self._answer_now, deferred.response, keep_alive)
+            )
+
+        def _answer_now(self, response: bytes, keep_alive: bool) -> None:
             transport = self.transport
             if transport.is_closing():
                 return
-            transport.write(deferred.response)
+            transport.write(response)
             if keep_alive:
                 transport.resume_reading()
             else:
