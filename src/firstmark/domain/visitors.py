@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
+from functools import lru_cache
 
 DAY = 86_400
 SALT_KEEP_DAYS = 2
@@ -42,11 +43,13 @@ def forgotten(days: Iterable[int], today: int) -> list[int]:
     return [d for d in days if d < first]
 
 
+@lru_cache(maxsize=8)
+def _keyed(salt: bytes) -> hashlib.blake2b:
+    """The day's keyed hash state, copied for each visitor: keying costs a block of its own."""
+    return hashlib.blake2b(digest_size=12, key=salt)
+
+
 def visitor_day_hash(salt: bytes, host: str, ip: str, user_agent: str) -> str:
-    digest = hashlib.blake2b(digest_size=12, key=salt)
-    digest.update(host.encode())
-    digest.update(b"\0")
-    digest.update(ip.encode())
-    digest.update(b"\0")
-    digest.update(user_agent.encode("utf-8", "replace"))
+    digest = _keyed(salt).copy()
+    digest.update(f"{host}\0{ip}\0".encode() + user_agent.encode("utf-8", "replace"))
     return digest.hexdigest()
