@@ -155,6 +155,8 @@ class GeoLookup:
             if geo.country is None:
                 country = _country_code(iptocc.country_code(text))
                 if country is not None:
+                    if geo is _NOWHERE:  # the usual case without a city database
+                        return _country_only(country)
                     geo = Geo(country, geo.region, geo.city)
             return geo
         except Exception:  # untrusted input and third-party data: a lookup never fails a request
@@ -209,6 +211,12 @@ def _path(record: Mapping[str, Any], *keys: str) -> Any:
             return None
         value = value.get(key)
     return value
+
+
+@lru_cache(maxsize=512)
+def _country_only(country: str) -> Geo:
+    """One Geo per country (a frozen dataclass costs about a microsecond to build)."""
+    return Geo(country, None, None)
 
 
 def _country_code(value: object) -> str | None:
