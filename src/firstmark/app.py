@@ -183,7 +183,7 @@ def create_app(
         if own_store and settings.credit_interval_s > 0:
             timers.append(
                 asyncio.create_task(
-                    credits.run_forever(store, workers, settings.credit_interval_s),
+                    credits.run_forever(store, settings.credit_interval_s),
                     name="firstmark-credits",
                 )
             )

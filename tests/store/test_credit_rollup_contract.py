@@ -4,6 +4,7 @@ after a late touch drops credits and after the retention purge."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime
 from typing import Any
@@ -107,6 +108,50 @@ async def test_rollup_gives_what_the_credits_give(any_store: Store) -> None:
     totals = await any_store.credit_totals(("source", "medium"), T0, T0 + 5 * DAY, "EUR")
     linear = sum(t.conversions for t in totals if t.model == "linear")
     assert round(linear, 9) == 41 - 13  # the USD ones left out
+
+
+async def test_batches_in_time_order_share_out_each_conversion_once(any_store: Store) -> None:
+    """The job goes through the conversions by time, then id: nine at one instant, with ids
+    out of time order, straddle batches of four and are each shared out once."""
+    goal = await seed(any_store)
+    at = T0 + DAY + 5
+    await any_store.write_events(
+        [], [Touch(at - 600, visitor_id=f"same-{i}", utm_source="ads") for i in range(9)], []
+    )
+    same = [
+        Conversion(event_id=f"same-{i}", goal_id=goal, ts=at, consent=CONSENT, source="server",
+                   value=5.0, currency="EUR", visitor_id=f"same-{i}")
+        for i in range(9)
+    ]  # fmt: skip
+    await any_store.insert_conversions(same)
+    assert await credits.credit_new(any_store, batch=4) == 50
+    assert not await any_store.credits_pending()
+    assert await credits.credit_new(any_store, batch=4) == 0
+    totals = await any_store.credit_totals(("source",), T0, T0 + 5 * DAY, "EUR")
+    assert round(sum(t.conversions for t in totals if t.model == "linear"), 9) == 50 - 13
+    ads = [t for t in totals if t.key == ("ads",)]
+    assert {t.model: t.conversions for t in ads}["first_touch"] == 9
+    await assert_rollup_matches(any_store)
+
+
+async def test_report_waits_for_the_batch_the_job_is_on(any_store: Store) -> None:
+    """A report during the job shares out what is still waiting after the job's batch, not
+    beside it: the same answer as once the job is done."""
+    await seed(any_store)
+    window = reports_service.Window.of({"from": "2026-11-19", "to": "2026-11-26"})
+    turn = credits.sharing(any_store)
+    await turn.acquire()
+    report = asyncio.create_task(
+        reports_service.comparison(any_store, ("channel",), window, "EUR", 7.0)
+    )
+    await asyncio.sleep(0.05)
+    assert not report.done()  # waiting for its turn
+    turn.release()
+    during, _, _ = await report
+    assert not await any_store.credits_pending()
+    assert await credits.credit_new(any_store) == 0
+    after, _, _ = await reports_service.comparison(any_store, ("channel",), window, "EUR", 7.0)
+    assert during == after
 
 
 async def test_rollup_follows_a_late_touch(any_store: Store) -> None:

@@ -2,55 +2,91 @@
 
 `firstmark serve` looks every `FIRSTMARK_CREDIT_INTERVAL_S` for conversions without stored
 credits (new ones, or ones a late touch made stale), shares them out under the five models in
-batches (the CPU work on the worker processes) and stores the credits; then it sums again the
-days of the credit rollup they changed. The attribution report then only adds up.
+batches and stores the credits; then it sums again the days of the credit rollup they
+changed. The attribution report then only adds up.
+
+Batches go in the conversions' time order: attribution_credits is clustered by time, so a
+batch's credits fill one stretch of it; in id order (an import's order) every batch touched
+pages all over the table. The job and a report that comes before it has caught up take turns
+through `sharing(store)`, one batch at a time, so they never share out the same conversions
+side by side.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
+from collections.abc import Sequence
 
 from firstmark.domain import reports
-from firstmark.services import workers as pool
+from firstmark.domain.reports import Credits, Journey
 from firstmark.store import Store
 
 log = logging.getLogger("firstmark.credits")
 
 BATCH = 5_000  # conversions shared out and stored per transaction
+SLICE = 500  # conversions shared out between two turns of the event loop (~15 ms)
+
+_turns: weakref.WeakKeyDictionary[Store, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-async def credit_new(store: Store, workers: pool.Workers | None = None, batch: int = BATCH) -> int:
-    """Share out every conversion without stored credits, `batch` at a time, then sum the
-    changed days of the rollup; the conversions shared out. A batch is read and shared out
-    while the one before it is written (by id, so the two never overlap)."""
-    done, after = 0, 0
-    saving: asyncio.Task[None] | None = None
-    try:
-        while True:
+def sharing(store: Store) -> asyncio.Lock:
+    """The turn to share out conversions of `store` (held for one batch at a time)."""
+    lock = _turns.get(store)
+    if lock is None:
+        lock = _turns[store] = asyncio.Lock()
+    return lock
+
+
+async def share_out(journeys: Sequence[Journey]) -> list[Credits]:
+    """The journeys' credits, computed here a slice at a time with a turn of the event loop
+    in between. On the worker processes, sending the journeys and the ~10 credit rows each
+    back cost more than the models themselves (the job took 15.8 s for 100,000 against
+    12.4 s here)."""
+    found: list[Credits] = []
+    for start in range(0, len(journeys), SLICE):
+        found += reports.credits_of(journeys[start : start + SLICE])
+        await asyncio.sleep(0)
+    return found
+
+
+async def credit_new(store: Store, batch: int = BATCH) -> int:
+    """Share out every conversion without stored credits, `batch` at a time in time order,
+    then sum the changed days of the rollup; the conversions shared out."""
+    done = 0
+    after: tuple[float, int] | None = None
+    while True:
+        async with sharing(store):
             journeys = await store.uncredited_journeys(batch, after)
             if journeys:
-                found = await pool.run(workers, reports.credits_of, journeys)
-                if saving is not None:
-                    await saving
-                saving = asyncio.create_task(store.save_credits(found))
-                done, after = done + len(journeys), journeys[-1].conversion_id
-            if len(journeys) < batch:
-                break
-    finally:
-        if saving is not None:
-            await saving
+                await store.save_credits(await share_out(journeys))
+        if journeys:
+            last = journeys[-1]
+            done, after = done + len(journeys), (last.ts, last.conversion_id)
+        if len(journeys) < batch:
+            break
     await store.sum_credit_days()
     return done
 
 
-async def run_forever(store: Store, workers: pool.Workers | None, interval: float) -> None:
+async def credit_range(store: Store, start: float, end: float, batch: int = BATCH) -> None:
+    """What a report that comes before the job has caught up does: share out the
+    conversions of its range still waiting, after the batch the job is on (if any)."""
+    async with sharing(store):
+        fresh = await store.conversion_journeys(start, end, uncredited=True)
+        fresh.sort(key=lambda j: (j.ts, j.conversion_id))  # into one stretch per batch
+        for first in range(0, len(fresh), batch):
+            await store.save_credits(await share_out(fresh[first : first + batch]))
+
+
+async def run_forever(store: Store, interval: float) -> None:
     """The background job of `firstmark serve`: new conversions shared out every `interval`
     seconds (two counts when there are none)."""
     while True:
         try:
             if await store.credits_pending():
-                done = await credit_new(store, workers)
+                done = await credit_new(store)
                 log.info("attribution: %d conversions shared out", done)
             else:
                 await store.sum_credit_days()  # days a purge or late touch left to sum

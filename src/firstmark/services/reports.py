@@ -13,9 +13,8 @@ from firstmark.domain import attribution, groupings, reports, stats
 from firstmark.domain.dimensions import COST_GROUPS
 from firstmark.domain.times import iso
 from firstmark.errors import InvalidField
+from firstmark.services import credits
 from firstmark.store import Store, epoch_day
-
-CREDIT_BATCH = 5_000  # conversions whose credits are written in one transaction
 
 
 class Window:
@@ -108,9 +107,7 @@ async def comparison(
         # Usually done already by the crediting job (services/credits.py); a report that comes
         # first shares out those of its range itself.
         if await store.credits_pending():
-            fresh = await store.conversion_journeys(window.start, window.end, uncredited=True)
-            for start in range(0, len(fresh), CREDIT_BATCH):
-                await store.save_credits(reports.credits_of(fresh[start : start + CREDIT_BATCH]))
+            await credits.credit_range(store, window.start, window.end)
         totals = await store.credit_totals(asked, window.start, window.end, currency)
         entries = reports.comparison_from_totals(totals, asked)
     if asked != dims:

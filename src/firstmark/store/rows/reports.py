@@ -190,7 +190,7 @@ def journeys_from_rows(
 # --- stored attribution credits -----------------------------------------------------------
 
 CREDIT_COLUMNS = (
-    "conversion_id", "model", "step", "ts", "currency", "link_id", "utm_source", "utm_medium",
+    "conversion_id", "ts", "currency", "model", "step", "link_id", "utm_source", "utm_medium",
     "utm_campaign", "utm_content", "day", "share", "units",
 )  # fmt: skip
 CREDIT_DIMENSIONS = {
@@ -205,9 +205,13 @@ UNCREDITED = " AND NOT EXISTS (SELECT 1 FROM credited d WHERE d.conversion_id = 
 
 
 def credit_params(credits: Sequence[Credits]) -> list[tuple[Any, ...]]:
-    """Rows for attribution_credits, in CREDIT_COLUMNS order."""
+    """Rows for attribution_credits, in CREDIT_COLUMNS order: the conversion's columns, then
+    a credit row as attribution.credit_rows makes it (one tuple each, ~10 per conversion)."""
     return [
-        (c.conversion_id, *row[:2], c.ts, c.currency, *row[2:]) for c in credits for row in c.rows
+        head + row
+        for c in credits
+        for head in ((c.conversion_id, c.ts, c.currency),)
+        for row in c.rows
     ]
 
 

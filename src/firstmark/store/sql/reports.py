@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from firstmark.domain.reports import (
@@ -76,8 +77,8 @@ class ReportSQL(SharedSQL):
             await tx.executemany(
                 f"INSERT INTO attribution_credits ({', '.join(CREDIT_COLUMNS)}) "
                 f"VALUES ({marks}) ON CONFLICT DO NOTHING",
-                # in key order (time, conversion, model, step): each page is written once
-                sorted(credit_params(credits), key=lambda r: (r[3], r[0], r[1], r[2])),
+                # in time order (the key's start): each page is written once
+                sorted(credit_params(credits), key=itemgetter(1, 0)),
             )
             await tx.executemany(
                 "INSERT INTO credited (conversion_id) VALUES (?) ON CONFLICT DO NOTHING",
@@ -145,21 +146,28 @@ class ReportSQL(SharedSQL):
         )
         return row is not None and int(row[0]) > int(row[1])
 
-    async def uncredited_journeys(self, limit: int, after: int = 0) -> list[Journey]:
+    async def uncredited_journeys(
+        self, limit: int, after: tuple[float, int] | None = None
+    ) -> list[Journey]:
         """The journeys (see conversion_journeys) of up to `limit` conversions without stored
-        credits and with an id above `after`, lowest id first."""
+        credits and after `after` (time, id), in time order: a batch's credits then go into
+        one stretch of attribution_credits (clustered by time) instead of touching every page
+        of it, which made writing them the costliest part of sharing out an import."""
+        ts, cid = after if after is not None else (float("-inf"), 0)
         conversions = await self.db.fetch(
-            f"{JOURNEY_CONVERSIONS} WHERE c.id > ?{UNCREDITED} ORDER BY c.id LIMIT ?",
-            (after, limit),
+            f"{JOURNEY_CONVERSIONS} WHERE c.ts >= ? AND (c.ts > ? OR c.id > ?){UNCREDITED} "
+            "ORDER BY c.ts, c.id LIMIT ?",
+            (ts, ts, cid, limit),
         )
         if not conversions:
             return []
-        # Every uncredited conversion between the first id and the last is one of them.
-        span = (conversions[0][0], conversions[-1][0])
+        # Every uncredited conversion in the batch's time span; journeys_from_rows keeps only
+        # the steps of the batch's own (a few at the last instant may belong to the next).
+        span = (float(conversions[0][1]), float(conversions[-1][1]))
         by_visitor = await self.db.fetch(
             f"SELECT {JOURNEY_STEP} FROM conversions c JOIN goals g ON g.id = c.goal_id "
             f"JOIN touches t ON t.visitor_id = c.visitor_id AND {JOURNEY_WINDOW} "
-            f"WHERE c.id >= ? AND c.id <= ? AND c.visitor_id IS NOT NULL{UNCREDITED} "
+            f"WHERE c.ts >= ? AND c.ts <= ? AND c.visitor_id IS NOT NULL{UNCREDITED} "
             "ORDER BY c.id, t.ts, t.id",
             span,
         )
@@ -167,7 +175,7 @@ class ReportSQL(SharedSQL):
             f"SELECT {JOURNEY_STEP} FROM conversions c JOIN goals g ON g.id = c.goal_id "
             f"{self.dialect.join_in_order} touches t ON t.click_token = c.click_token "
             f"AND {JOURNEY_WINDOW} "
-            f"WHERE c.id >= ? AND c.id <= ? AND c.click_token IS NOT NULL{UNCREDITED}",
+            f"WHERE c.ts >= ? AND c.ts <= ? AND c.click_token IS NOT NULL{UNCREDITED}",
             span,
         )
         return journeys_from_rows(conversions, merge_steps(by_visitor, by_token))
