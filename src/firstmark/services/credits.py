@@ -54,30 +54,35 @@ async def share_out(journeys: Sequence[Journey]) -> list[Credits]:
 async def credit_new(store: Store, batch: int = BATCH) -> int:
     """Share out every conversion without stored credits, `batch` at a time in time order,
     then sum the changed days of the rollup; the conversions shared out."""
+    done = await _share_out_batches(store, batch, None, None)
+    await store.sum_credit_days()
+    return done
+
+
+async def credit_range(store: Store, start: float, end: float, batch: int = BATCH) -> int:
+    """What a report that comes before the job has caught up does: share out the
+    conversions of [start, end) still waiting, a batch at a time, taking turns with the job
+    (each batch reads only what neither has shared out yet); the conversions shared out."""
+    return await _share_out_batches(store, batch, (float(start), 0), float(end))
+
+
+async def _share_out_batches(
+    store: Store, batch: int, after: tuple[float, int] | None, before: float | None
+) -> int:
+    """Batches in time order from `after` (time, id) to the time `before`, each read, shared
+    out and written in one turn. Only `batch` journeys are alive at a time, for a report too
+    (it used to read all of its range's at once: 100,000 journeys in memory)."""
     done = 0
-    after: tuple[float, int] | None = None
     while True:
         async with sharing(store):
-            journeys = await store.uncredited_journeys(batch, after)
+            journeys = await store.uncredited_journeys(batch, after, before)
             if journeys:
                 await store.save_credits(await share_out(journeys))
         if journeys:
             last = journeys[-1]
             done, after = done + len(journeys), (last.ts, last.conversion_id)
         if len(journeys) < batch:
-            break
-    await store.sum_credit_days()
-    return done
-
-
-async def credit_range(store: Store, start: float, end: float, batch: int = BATCH) -> None:
-    """What a report that comes before the job has caught up does: share out the
-    conversions of its range still waiting, after the batch the job is on (if any)."""
-    async with sharing(store):
-        fresh = await store.conversion_journeys(start, end, uncredited=True)
-        fresh.sort(key=lambda j: (j.ts, j.conversion_id))  # into one stretch per batch
-        for first in range(0, len(fresh), batch):
-            await store.save_credits(await share_out(fresh[first : first + batch]))
+            return done
 
 
 async def run_forever(store: Store, interval: float) -> None:

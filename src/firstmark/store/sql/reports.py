@@ -147,17 +147,19 @@ class ReportSQL(SharedSQL):
         return row is not None and int(row[0]) > int(row[1])
 
     async def uncredited_journeys(
-        self, limit: int, after: tuple[float, int] | None = None
+        self, limit: int, after: tuple[float, int] | None = None, before: float | None = None
     ) -> list[Journey]:
         """The journeys (see conversion_journeys) of up to `limit` conversions without stored
-        credits and after `after` (time, id), in time order: a batch's credits then go into
-        one stretch of attribution_credits (clustered by time) instead of touching every page
-        of it, which made writing them the costliest part of sharing out an import."""
+        credits, after `after` (time, id) and before the time `before`, in time order: a
+        batch's credits then go into one stretch of attribution_credits (clustered by time)
+        instead of touching every page of it, which made writing them the costliest part of
+        sharing out an import."""
         ts, cid = after if after is not None else (float("-inf"), 0)
+        until = float("inf") if before is None else float(before)
         conversions = await self.db.fetch(
-            f"{JOURNEY_CONVERSIONS} WHERE c.ts >= ? AND (c.ts > ? OR c.id > ?){UNCREDITED} "
-            "ORDER BY c.ts, c.id LIMIT ?",
-            (ts, ts, cid, limit),
+            f"{JOURNEY_CONVERSIONS} WHERE c.ts >= ? AND (c.ts > ? OR c.id > ?) AND c.ts < ?"
+            f"{UNCREDITED} ORDER BY c.ts, c.id LIMIT ?",
+            (float(ts), float(ts), cid, until, limit),
         )
         if not conversions:
             return []
