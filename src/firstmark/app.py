@@ -31,7 +31,15 @@ from firstmark.geo import GeoLookup
 from firstmark.ingest.events import EventWriter, GoalCache
 from firstmark.ingest.hits import HitWriter
 from firstmark.sealing import Sealer
-from firstmark.services import credits, linkcheck, outbound, retention, rollups, webhooks
+from firstmark.services import (
+    checkpoints,
+    credits,
+    linkcheck,
+    outbound,
+    retention,
+    rollups,
+    webhooks,
+)
 from firstmark.services.workers import Workers
 from firstmark.store import Store, create_store
 from firstmark.web import api, callhooks, dashboard, ops
@@ -179,6 +187,10 @@ def create_app(
                 asyncio.create_task(
                     rollups.run_forever(store, settings.rollup_refresh_s, settings.rollup_max_lag_s)
                 )
+            )
+        if own_store:
+            timers.append(
+                asyncio.create_task(checkpoints.run_forever(store), name="firstmark-checkpoints")
             )
         if own_store and settings.credit_interval_s > 0:
             timers.append(

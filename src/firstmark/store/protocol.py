@@ -156,6 +156,9 @@ class SchemaStore(Protocol):
     async def pending_migrations(self) -> list[str]: ...
     async def ping(self) -> None: ...
     async def watch_changes(self, callback: ChangeCallback) -> None: ...
+    async def checkpoint(self) -> None:
+        """Moves written pages into place off the writer's path, every second while
+        `firstmark serve` runs (SQLite's WAL checkpoint; PostgreSQL does its own)."""
 
 
 class TableStore(Protocol):

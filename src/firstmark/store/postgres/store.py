@@ -218,6 +218,9 @@ class PostgresStore(
     async def _changed(self, tx: Conn, kind: str, key: str) -> None:
         await pg_listen.notify(tx, kind, key)
 
+    async def checkpoint(self) -> None:
+        """PostgreSQL checkpoints on its own."""
+
     async def watch_changes(self, callback: ChangeCallback) -> None:
         """LISTEN for edits from every node (ours included: invalidating twice is harmless).
         A lost listening connection is re-opened; the callback then hears ("*", "") because

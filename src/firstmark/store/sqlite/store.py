@@ -52,6 +52,11 @@ from firstmark.store.sqlite.tables import SQLiteTables
 from firstmark.store.sqlite.web import SQLiteWeb
 
 READERS = 2
+# The writer's own WAL checkpoints run inside its commits, which then wait for the copy and
+# its fsync while clicks queue up: `firstmark serve` checkpoints from a connection of its own
+# every second (checkpoint()). The writer checkpoints itself only past this many WAL pages
+# (~40 MB): a CLI import, or a checkpointer held back by a long read.
+WRITER_AUTOCHECKPOINT = 10_000
 
 
 def sqlite_path(url: str) -> str:
@@ -109,6 +114,7 @@ class SQLiteStore(
         self.path = sqlite_path(url)
         self.timeout = timeout
         self._writer: aiosqlite.Connection | None = None
+        self._checkpointer: aiosqlite.Connection | None = None
         self._readers: list[aiosqlite.Connection] = []
         self._next_reader = itertools.cycle(range(READERS))
         self._write_lock = asyncio.Lock()
@@ -136,6 +142,7 @@ class SQLiteStore(
             else:
                 await conn.execute_fetchall("PRAGMA journal_mode = WAL")
                 await conn.execute_fetchall("PRAGMA synchronous = NORMAL")
+                await conn.execute_fetchall(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}")
             await conn.execute_fetchall("PRAGMA foreign_keys = ON")
             await conn.execute_fetchall("SELECT count(*) FROM sqlite_master")
         except sqlite3.Error as exc:
@@ -164,10 +171,26 @@ class SQLiteStore(
                 await self.settle_hits(force=True)
         self._held.release()
         await self._save_sketches()
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
+            self._checkpointer = None
         for conn in [*self._readers, *([self._writer] if self._writer else [])]:
             await conn.close()
         self._readers = []
         self._writer = None
+
+    async def checkpoint(self) -> None:
+        """Copies the WAL back into the database from a connection of its own, PASSIVE: the
+        writer and the readers never wait for it, and the writer's commits no longer pay for
+        the copy and its fsync (WRITER_AUTOCHECKPOINT)."""
+        if self._writer is None or self.path == ":memory:":
+            return
+        try:
+            if self._checkpointer is None:
+                self._checkpointer = await self._connect(readonly=False)
+            await self._checkpointer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            raise unavailable(self.path, exc) from None
 
     @property
     def writer(self) -> aiosqlite.Connection:
