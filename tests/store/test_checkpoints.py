@@ -12,14 +12,13 @@ import pytest
 from firstmark.domain.links import Link
 from firstmark.errors import StoreUnavailable
 from firstmark.services import checkpoints
-from firstmark.store.sqlite.store import WRITER_AUTOCHECKPOINT, SQLiteStore
+from firstmark.store.sqlite.store import WRITER_AUTOCHECKPOINT
+from sqlitetools import opened
 
 
 async def test_the_writer_leaves_checkpoints_to_the_checkpointer(tmp_path: Path) -> None:
     path = tmp_path / "fm.db"
-    store = SQLiteStore(f"sqlite:///{path}")
-    await store.open()
-    await store.migrate()
+    store = await opened(path)
     rows = await store.writer.execute_fetchall("PRAGMA wal_autocheckpoint")
     assert next(iter(rows))[0] == WRITER_AUTOCHECKPOINT
     for n in range(400):  # a few pages a transaction: well over SQLite's default of 1,000
@@ -33,9 +32,7 @@ async def test_the_writer_leaves_checkpoints_to_the_checkpointer(tmp_path: Path)
 
 async def test_a_checkpoint_copies_the_wal_back(tmp_path: Path) -> None:
     path = tmp_path / "fm.db"
-    store = SQLiteStore(f"sqlite:///{path}")
-    await store.open()
-    await store.migrate()
+    store = await opened(path)
     for n in range(50):
         await store.insert_link(Link(destination="https://a.example/", code=f"c{n}"))
     await store.checkpoint()

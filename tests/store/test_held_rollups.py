@@ -18,6 +18,7 @@ from firstmark.geo import GeoLookup
 from firstmark.ingest.hits import HitWriter
 from firstmark.store.sqlite import heldrollups
 from firstmark.store.sqlite.store import SQLiteStore
+from sqlitetools import killed, opened
 
 DAY = 20_500  # a day in 2026
 T0 = DAY * 86400.0 + 3600
@@ -39,13 +40,6 @@ def hits(link_ids: list[int], n: int, seed: int) -> list[Hit]:
             )
         )  # fmt: skip
     return sorted(out, key=lambda h: h.ts)
-
-
-async def opened(path: Path) -> SQLiteStore:
-    store = SQLiteStore(f"sqlite:///{path}")
-    await store.open()
-    await store.migrate()
-    return store
 
 
 async def links(store: SQLiteStore, n: int = 3) -> list[int]:
@@ -77,16 +71,6 @@ async def expected(tmp_path: Path, batches: list[list[Hit]]) -> object:
     found = await report(store, ids)
     await store.close()
     return found
-
-
-def crash(store: SQLiteStore) -> None:
-    """What a hard kill leaves: nothing written on the way out, the lock file freed."""
-    store._held.release()
-
-
-async def close_connections(store: SQLiteStore) -> None:
-    for conn in [*store._readers, store.writer]:
-        await conn.close()
 
 
 def batches_of(all_hits: list[Hit], size: int) -> list[list[Hit]]:
@@ -161,8 +145,7 @@ async def test_a_crash_sums_the_pending_hits_again_without_counting_any_twice(
         if n == 3:
             now[0] += heldrollups.HOLD_S  # batches 0-3 are written with batch 3
         await store.write_hits(batch, hold=True)
-    await close_connections(store)
-    crash(store)
+    await killed(store)
     store = await opened(tmp_path / "fm.db")
     for batch in batches[6:]:
         await store.write_hits(batch, hold=True)  # the first one sums batches 4 and 5 again

@@ -16,6 +16,7 @@ from firstmark.domain.links import Link
 from firstmark.domain.sketches import DaySketch, hash64
 from firstmark.store.sqlite import sketches as sketch_module
 from firstmark.store.sqlite.store import SQLiteStore
+from sqlitetools import killed, opened
 
 DAY = 20_500  # a day in 2026
 T0 = DAY * 86400.0 + 3600
@@ -32,13 +33,6 @@ def hit(link_id: int, ts: float, visitor: str, *, bot: bool = False) -> Hit:
 def names(n: int, seed: int = 7) -> list[str]:
     rng = random.Random(seed)
     return [f"{rng.getrandbits(96):024x}" for _ in range(n)]
-
-
-async def opened(path: Path) -> SQLiteStore:
-    store = SQLiteStore(f"sqlite:///{path}")
-    await store.open()
-    await store.migrate()
-    return store
 
 
 async def new_link(store: SQLiteStore, code: str = "a") -> int:
@@ -76,9 +70,7 @@ async def test_a_crash_before_the_save_replays_the_hits_written_since(tmp_path: 
     store = await opened(path)
     lid = await new_link(store)
     await store.write_hits([hit(lid, T0, v) for v in ("a", "b", "c")])
-    # A hard kill: the connections go, nothing is saved on the way out.
-    for conn in [*store._readers, store.writer]:
-        await conn.close()
+    await killed(store)
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM visitor_sketches").fetchone()[0] <= 1
     store = await opened(path)
