@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeAlias
 
 from firstmark.config import Settings
+from firstmark.errors import StoreUnavailable
 from firstmark.store import Store, create_store
 
 Handler = Callable[[argparse.Namespace, Settings, Store], Awaitable[int]]
@@ -44,6 +47,46 @@ async def with_store(settings: Settings, handler: Handler, args: argparse.Namesp
         return await handler(args, settings, store)
     finally:
         await store.close()
+
+
+# Commands that make the database where there is none (saying where): how a folder starts.
+CREATES = frozenset({("serve", None), ("init", None), ("demo", None), ("migrate", None)})
+# Commands that add something: run where there is no database, they warn before making one.
+ADDS = frozenset(
+    {
+        ("keys", "create"), ("link", "create"), ("domain", "set"), ("site", "add"),
+        ("goal", "add"), ("costs", "import"), ("qr", "import"), ("destination", "add"),
+        ("destination", "connect"), ("number", "add"), ("number", "pool"), ("webhook", "add"),
+        ("import", None),
+    }
+)  # fmt: skip
+# Every other command reads or changes what is there, and stops when there is nothing.
+
+
+def check_database(settings: Settings, args: argparse.Namespace) -> None:
+    """Before a command opens the default database (./firstmark.db, FIRSTMARK_DATABASE_URL
+    unset) that does not exist yet: a note on stderr, a warning, or StoreUnavailable for a
+    command that would find nothing in a new one."""
+    if "database_url" in settings.given or not settings.database_url.startswith("sqlite:///"):
+        return
+    path = Path(settings.database_url.removeprefix("sqlite:///")).resolve()
+    if path.exists():
+        return
+    command = (args.command, getattr(args, "action", None))
+    if command in CREATES:
+        print(f"firstmark: creating a new database at {path}", file=sys.stderr)
+    elif command in ADDS:
+        print(
+            f"firstmark: warning: no database in {path.parent}; creating a new empty one at "
+            f"{path} (run firstmark in the folder of your firstmark.db, or set "
+            "FIRSTMARK_DATABASE_URL)",
+            file=sys.stderr,
+        )
+    else:
+        raise StoreUnavailable(
+            f"no database in {path.parent}: run firstmark in the folder of your firstmark.db, "
+            "set FIRSTMARK_DATABASE_URL, or create one with `firstmark init`"
+        )
 
 
 def group(sub: Commands, name: str, help: str) -> Commands:

@@ -132,7 +132,9 @@ async def cmd_import_deals(
 def register(sub: Commands) -> None:
     parser = sub.add_parser(
         "import",
-        help="import links from a Bitly, YOURLS, Shlink, Kutt or Dub export, or a CRM's deals",
+        help="import links from another shortener, or a CRM's deals",
+        description="Import links from a Bitly, YOURLS, Shlink, Kutt or Dub export, or deals "
+        "from a CRM's export.",
     )
     parser.add_argument("tool", choices=(*imports.TOOLS, "deals"))
     parser.add_argument("file", help="the tool's export file")
