@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, TextIO, TypeAlias
 
 from firstmark.config import Settings
 from firstmark.errors import StoreUnavailable
@@ -100,3 +100,38 @@ def bool_flag(parser: argparse.ArgumentParser, name: str, help_on: str, help_off
     dest = name.replace("-", "_")
     choice.add_argument(f"--{name}", dest=dest, action="store_const", const=True, help=help_on)
     choice.add_argument(f"--no-{name}", dest=dest, action="store_const", const=False, help=help_off)
+
+
+BAR_WIDTH = 30
+Progress = Callable[[int, int], None]
+"""A progress callback: (steps done, steps in all)."""
+
+
+def render_bar(done: int, total: int, label: str = "", width: int = BAR_WIDTH) -> str:
+    """The text of a progress bar: `[###############...............] 1/2 links`."""
+    total = max(total, 1)
+    done = max(0, min(done, total))
+    filled = width * done // total
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}" + (
+        f" {label}" if label else ""
+    )
+
+
+def progress_bar(label: str = "", out: TextIO | None = None) -> Progress | None:
+    """A bar redrawn in place on stderr (`\\r`), its line ended when the work is done; None
+    when stderr is not a terminal, so that logs and pipes get nothing of it."""
+    stream = out or sys.stderr
+    if not stream.isatty():
+        return None
+    shown = -1
+
+    def draw(done: int, total: int) -> None:
+        nonlocal shown
+        percent = 100 * done // max(total, 1)
+        if percent == shown and done < total:
+            return  # a redraw per percent is enough, whatever the number of rows
+        shown = percent
+        stream.write("\r" + render_bar(done, total, label) + ("\n" if done >= total else ""))
+        stream.flush()
+
+    return draw
