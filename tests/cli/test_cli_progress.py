@@ -62,8 +62,8 @@ def test_links_check_draws_on_a_terminal_only(
 ) -> None:
     monkeypatch.setenv("FIRSTMARK_HEALTHCHECK_ALLOW_PRIVATE", "true")
     monkeypatch.setenv("FIRSTMARK_HEALTHCHECK_TIMEOUT", "2")
-    for code in ("a", "b"):  # port 9 (discard) refuses at once: two failing checks
-        assert run(capsys, "link", "create", f"http://127.0.0.1:9/{code}", "--code", code)[0] == 0
+    for short in ("a", "b"):  # port 9 (discard) refuses at once: two failing checks
+        assert run(capsys, "link", "create", f"http://127.0.0.1:9/{short}", "--code", short)[0] == 0
     code, _, err = run(capsys, "links", "check")
     assert code == 0 and err == "2 checked, 2 failing\n"
     terminal = Terminal()
