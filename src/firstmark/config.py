@@ -201,9 +201,13 @@ def load_secret(path: Path) -> str:
 
 
 def from_env(
-    environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+    environ: Mapping[str, str] | None = None,
+    *,
+    env_file: Path | None = Path(".env"),
+    secret: bool = True,
 ) -> Settings:
-    """Build Settings from the environment; a .env file fills in what the environment lacks."""
+    """Build Settings from the environment; a .env file fills in what the environment lacks.
+    With `secret=False` the secret key is left to `with_secret` (no file is made yet)."""
     env: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
         env.update(read_env_file(env_file))
@@ -233,10 +237,14 @@ def from_env(
     settings = Settings(**values, given=frozenset(values))  # type: ignore[arg-type]  # parsed
     settings = settings.serving_on(settings.host, settings.port)
     _check(settings)
-    if not settings.secret_key:
-        secret = load_secret(Path(settings.secret_key_file))
-        settings = replace(settings, secret_key=secret)
-    return settings
+    return with_secret(settings) if secret else settings
+
+
+def with_secret(settings: Settings) -> Settings:
+    """`settings` with their secret key: given, else read from (or made in) its file."""
+    if settings.secret_key:
+        return settings
+    return replace(settings, secret_key=load_secret(Path(settings.secret_key_file)))
 
 
 def _check(settings: Settings) -> None:

@@ -69,7 +69,7 @@ def test_a_reading_command_outside_a_data_folder_says_there_is_no_database(
     assert code == 3 and out == ""
     assert err.startswith(f"firstmark: no database in {bare.resolve()}")
     assert "FIRSTMARK_DATABASE_URL" in err and len(err.strip().splitlines()) == 1
-    assert not (bare / "firstmark.db").exists()
+    assert list(bare.iterdir()) == []  # neither a database nor a secret file left behind
 
 
 def test_an_adding_command_outside_a_data_folder_warns_before_creating_one(
@@ -129,3 +129,12 @@ def test_keys_create_help_lists_every_scope(capsys: pytest.CaptureFixture[str]) 
     text = " ".join(capsys.readouterr().out.split())
     for scope in SCOPES:
         assert scope in text
+
+
+def test_the_readmes_example_costs_import(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).parent.parent.parent / "examples" / "costs.csv"
+    code, out, err = run(capsys, "costs", "import", str(example))
+    assert code == 0, err
+    assert out.strip() == "imported 7 rows (generic): 451.65 EUR"
+    code, out, _ = run(capsys, "costs", "import", str(example), "--json")
+    assert code == 0 and '"replaced": 7' in out  # the same period again: replaced, not added

@@ -34,7 +34,7 @@ from firstmark.cli import (
     webhooks,
 )
 from firstmark.cli.common import Commands, check_database, with_store
-from firstmark.config import from_env
+from firstmark.config import from_env, with_secret
 from firstmark.errors import ConfigError, FirstmarkError, InvalidFile, StoreUnavailable
 
 
@@ -101,9 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = from_env()
+        # The database is checked before the secret file is made, so a command that stops
+        # for want of a database leaves nothing behind.
+        settings = from_env(secret=False)
         if args.command != "copy":  # copy names both its databases
             check_database(settings, args)
+        settings = with_secret(settings)
         if hasattr(args, "sync"):
             result: int = args.sync(args, settings)
             return result
