@@ -72,3 +72,17 @@ def test_links_check_draws_on_a_terminal_only(
     drawn = terminal.getvalue()
     assert "\r[" + "#" * 15 + "." * 15 + "] 1/2 destinations checked" in drawn
     assert "\r[" + "#" * 30 + "] 2/2 destinations checked\n" in drawn
+
+
+def test_a_deals_import_draws_on_a_terminal_only(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = Path(__file__).parent.parent / "fixtures" / "deals" / "pipedrive.csv"
+    args = ("import", "deals", str(export), "--preset", "pipedrive", "--dry-run")
+    code, out, err = run(capsys, *args)
+    assert code == 0 and err == "" and "would import" in out
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    code, out, _ = run(capsys, *args)
+    assert code == 0 and "would import" in out
+    assert terminal.getvalue().endswith("\r[" + "#" * 30 + "] 2/2 deals\n")

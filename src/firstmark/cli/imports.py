@@ -112,6 +112,7 @@ async def cmd_import_deals(
         action_source=args.action_source,
         dry_run=args.dry_run,
         exempt=settings.privacy_mode == "exempt",
+        progress=progress_bar("deals"),
     )
     if args.json:
         print_json(report)
