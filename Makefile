@@ -15,8 +15,10 @@ install: $(VENV)/.installed
 run: install
 	$(VENV)/bin/firstmark serve
 
+# With a PostgreSQL on 127.0.0.1:5432 (and FIRSTMARK_TEST_POSTGRES_URL unset), its tests run on
+# a scratch database made for the run and dropped after it; tests/pgscratch.py says which.
 test: install
-	$(VENV)/bin/pytest -q
+	$(PY) tests/pgscratch.py $(VENV)/bin/pytest -q
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

@@ -110,3 +110,13 @@ def test_forwarding_settings_are_read(tmp_path: Path) -> None:
     )  # fmt: skip
     assert not settings.forward_enabled and settings.forward_lease_s == 90.0
     assert settings.forward_backoff_s == 2.5 and settings.forward_batch == 1000
+
+
+def test_base_url_follows_host_and_port_unless_set(tmp_path: Path) -> None:
+    env = {"FIRSTMARK_SECRET_KEY": "x"}
+    derived = from_env({**env, "FIRSTMARK_PORT": "8123"}, env_file=None)
+    assert derived.base_url == "http://127.0.0.1:8123"
+    assert derived.serving_on("0.0.0.0", 9000).base_url == "http://127.0.0.1:9000"
+    assert derived.serving_on("::1", 9000).base_url == "http://[::1]:9000"
+    given = from_env({**env, "FIRSTMARK_BASE_URL": "https://fm.example"}, env_file=None)
+    assert given.serving_on("127.0.0.1", 9000).base_url == "https://fm.example"

@@ -95,16 +95,38 @@ class Settings:
     privacy_mode: str = "standard"
     webhook_allow_private: bool = False
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # The settings read from the environment or .env; the others are defaults. An unset
+    # BASE_URL follows HOST and PORT, an unset DATABASE_URL is the current folder's file.
+    given: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @property
     def default_host(self) -> str:
         """Host part of BASE_URL: where links without a domain of their own are shared."""
         return (urlsplit(self.base_url).hostname or "").lower()
 
+    def serving_on(self, host: str, port: int) -> Settings:
+        """These settings for a server listening on host:port: an unset BASE_URL follows it."""
+        if "base_url" in self.given:
+            return self
+        return replace(self, host=host, port=port, base_url=local_base_url(host, port))
+
+
+# Fields of Settings that are not read from the environment.
+_NOT_SETTINGS = {"extra", "given"}
+
+
+def local_base_url(host: str, port: int) -> str:
+    """The address a browser on this machine reaches a server listening on host:port by."""
+    if host in {"", "0.0.0.0", "::"}:
+        host = "127.0.0.1"  # listening everywhere: loopback is one of them
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
 
 def setting_names() -> list[str]:
     """The environment variable of every setting, for docs and the documentation test."""
-    return [PREFIX + f.name.upper() for f in fields(Settings) if f.name != "extra"]
+    return [PREFIX + f.name.upper() for f in fields(Settings) if f.name not in _NOT_SETTINGS]
 
 
 def _parse_bool(name: str, raw: str) -> bool:
@@ -179,9 +201,13 @@ def load_secret(path: Path) -> str:
 
 
 def from_env(
-    environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+    environ: Mapping[str, str] | None = None,
+    *,
+    env_file: Path | None = Path(".env"),
+    secret: bool = True,
 ) -> Settings:
-    """Build Settings from the environment; a .env file fills in what the environment lacks."""
+    """Build Settings from the environment; a .env file fills in what the environment lacks.
+    With `secret=False` the secret key is left to `with_secret` (no file is made yet)."""
     env: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
         env.update(read_env_file(env_file))
@@ -189,7 +215,7 @@ def from_env(
 
     values: dict[str, object] = {}
     for f in fields(Settings):
-        if f.name == "extra":
+        if f.name in _NOT_SETTINGS:
             continue
         raw = env.get(PREFIX + f.name.upper())
         if raw is None:
@@ -208,12 +234,17 @@ def from_env(
         else:
             values[f.name] = raw.strip()
 
-    settings = Settings(**values)  # type: ignore[arg-type]  # each value parsed for its field
+    settings = Settings(**values, given=frozenset(values))  # type: ignore[arg-type]  # parsed
+    settings = settings.serving_on(settings.host, settings.port)
     _check(settings)
-    if not settings.secret_key:
-        secret = load_secret(Path(settings.secret_key_file))
-        settings = replace(settings, secret_key=secret)
-    return settings
+    return with_secret(settings) if secret else settings
+
+
+def with_secret(settings: Settings) -> Settings:
+    """`settings` with their secret key: given, else read from (or made in) its file."""
+    if settings.secret_key:
+        return settings
+    return replace(settings, secret_key=load_secret(Path(settings.secret_key_file)))
 
 
 def _check(settings: Settings) -> None:

@@ -9,8 +9,8 @@ Every click from a new address pays a lookup, so it costs no `ipaddress` objects
 parsed with `inet_pton`, and whether the address is public is one binary search over the
 boundaries of the special-purpose ranges (`_Ranges`), worked out from `ipaddress` once at import.
 
-Privacy: callers derive the geo and drop the IP (DESIGN §6). The per-instance LRU keeps recent IP
-strings in process memory only, to spare repeated lookups; it is never written anywhere.
+Privacy: callers derive the geo and drop the IP (docs/privacy.md). The per-instance LRU keeps
+recent IP strings in process memory only, to spare repeated lookups; it is never written anywhere.
 """
 
 from __future__ import annotations

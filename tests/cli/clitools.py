@@ -15,12 +15,15 @@ __all__ = ["env", "run"]
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh working folder; no FIRSTMARK_* setting of the machine leaks in."""
+    """A fresh working folder whose firstmark.db is named by FIRSTMARK_DATABASE_URL (so the
+    first command creates it without the warning for a folder without one); no FIRSTMARK_*
+    setting of the machine leaks in."""
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if name.startswith("FIRSTMARK_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("FIRSTMARK_BASE_URL", "https://fm.example")
+    monkeypatch.setenv("FIRSTMARK_DATABASE_URL", "sqlite:///./firstmark.db")
     return tmp_path
 
 

@@ -94,7 +94,7 @@ def test_on_a_terminal_a_progress_bar_is_drawn_on_stderr(
     code, out, _ = run(capsys, "import", "dub", str(FIXTURES / "dub.csv"))
     assert code == 0 and "imported 2 links" in out
     assert "\r[" + "#" * 15 + "." * 15 + "] 1/2" in terminal.text
-    assert terminal.text.endswith("\r[" + "#" * 30 + "] 2/2\n")
+    assert terminal.text.endswith("\r[" + "#" * 30 + "] 2/2 links\n")
 
 
 DEALS = Path(__file__).parent.parent / "fixtures" / "deals"

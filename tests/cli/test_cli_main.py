@@ -246,7 +246,7 @@ def test_demo_fills_a_fresh_database_once(env: Path, capsys: pytest.CaptureFixtu
     assert code == 0
     assert out.startswith("demo data: 10 links,") and "conversions" in out
     assert "site shop.example (id 1) with " in out and "2 funnels" in out
-    assert re.search(r"\(written in \d+\.\d s\)$", out.strip())
+    assert re.search(r"\(written in \d+\.\d s\)$", out.strip().splitlines()[0])
     code, out, _ = run(capsys, "link", "list", "--json")
     listed = json.loads(out)
     assert {link["code"] for link in listed["items"]} >= {"brand-search", "poster-oslo"}

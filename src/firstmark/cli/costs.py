@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from firstmark.cli.common import Commands, group, print_json
+from firstmark.cli.common import Commands, group, print_json, progress_bar
 from firstmark.config import Settings
 from firstmark.domain.costs import PRESETS
 from firstmark.services import costs as costs_service
@@ -21,7 +21,13 @@ async def cmd_costs_import(args: argparse.Namespace, settings: Settings, store: 
         print(f"firstmark: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 1
     summary = await costs_service.import_file(
-        store, data, args.preset, source=args.source, medium=args.medium, currency=args.currency
+        store,
+        data,
+        args.preset,
+        source=args.source,
+        medium=args.medium,
+        currency=args.currency,
+        progress=progress_bar("cost import"),
     )
     replaced = summary["replaced"]
     if args.json:

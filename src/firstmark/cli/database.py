@@ -47,7 +47,9 @@ def register(sub: Commands) -> None:
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
 
     copy = sub.add_parser(
-        "copy", help="copy every table to another (empty) database, e.g. SQLite → PostgreSQL"
+        "copy",
+        help="copy all data into another, empty database",
+        description="Copy every table to another (empty) database, e.g. SQLite → PostgreSQL.",
     )
     copy.add_argument("--from", dest="source", required=True, metavar="URL")
     copy.add_argument("--to", dest="target", required=True, metavar="URL")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from firstmark.cli.common import Commands, print_json
+from firstmark.cli.common import Commands, print_json, progress_bar
 from firstmark.config import Settings
 from firstmark.domain import deals, imports
 from firstmark.domain.audit import CLI_ACTOR
@@ -24,7 +24,6 @@ from firstmark.services import links as links_service
 from firstmark.store import Store
 
 MAX_FILE = 64 * 2**20  # an export of 100,000 links is a few MB
-BAR_WIDTH = 30
 
 
 def _read(path: str) -> bytes:
@@ -35,14 +34,6 @@ def _read(path: str) -> bytes:
         return file.read_bytes()
     except OSError as exc:
         raise InvalidField("FILE", f"cannot read {path}: {exc.strerror}") from None
-
-
-def _bar(done: int, total: int) -> None:
-    """A progress bar on stderr, redrawn in place; only when stderr is a terminal."""
-    filled = BAR_WIDTH * done // total
-    end = "\n" if done == total else ""
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total}{end}")
-    sys.stderr.flush()
 
 
 async def cmd_import(args: argparse.Namespace, settings: Settings, store: Store) -> int:
@@ -58,7 +49,7 @@ async def cmd_import(args: argparse.Namespace, settings: Settings, store: Store)
         rows,
         domain="" if host == rules.default_host else host,
         clicks_on=clicks_on,
-        progress=_bar if sys.stderr.isatty() else None,
+        progress=progress_bar("links"),
     )
     await audit.record(
         store,
@@ -121,6 +112,7 @@ async def cmd_import_deals(
         action_source=args.action_source,
         dry_run=args.dry_run,
         exempt=settings.privacy_mode == "exempt",
+        progress=progress_bar("deals"),
     )
     if args.json:
         print_json(report)
@@ -132,7 +124,9 @@ async def cmd_import_deals(
 def register(sub: Commands) -> None:
     parser = sub.add_parser(
         "import",
-        help="import links from a Bitly, YOURLS, Shlink, Kutt or Dub export, or a CRM's deals",
+        help="import links from another shortener, or a CRM's deals",
+        description="Import links from a Bitly, YOURLS, Shlink, Kutt or Dub export, or deals "
+        "from a CRM's export.",
     )
     parser.add_argument("tool", choices=(*imports.TOOLS, "deals"))
     parser.add_argument("file", help="the tool's export file")

@@ -9,7 +9,7 @@ import sys
 from firstmark.cli.common import Commands, group
 from firstmark.config import Settings
 from firstmark.domain.audit import CLI_ACTOR
-from firstmark.domain.keys import parse_scopes
+from firstmark.domain.keys import SCOPES, parse_scopes
 from firstmark.domain.passwords import hash_password
 from firstmark.services import audit
 from firstmark.services import keys as keys_service
@@ -73,7 +73,7 @@ def register(sub: Commands) -> None:
     create = keys.add_parser("create", help="print a new key (and nothing else)")
     create.add_argument(
         "--scope", action="append", required=True,
-        help="links:read, links:write, reports:read, events:write or admin (repeatable)",
+        help=f"one of {', '.join(SCOPES)}; repeatable, or comma-separated",
     )  # fmt: skip
     create.add_argument("--name", default="", help="a note to tell keys apart")
     create.set_defaults(run=cmd_keys_create)

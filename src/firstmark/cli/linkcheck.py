@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from firstmark.cli.common import Commands, group, print_json
+from firstmark.cli.common import Commands, group, print_json, progress_bar
 from firstmark.config import Settings
 from firstmark.services import linkcheck
 from firstmark.services import links as links_service
@@ -24,7 +24,9 @@ async def cmd_links_check(args: argparse.Namespace, settings: Settings, store: S
         targets = await linkcheck.active_links(store)
     allow = settings.healthcheck_allow_private
     async with linkcheck.client(settings.healthcheck_timeout, allow_private=allow) as http:
-        found = await linkcheck.check_links(store, http, targets)
+        found = await linkcheck.check_links(
+            store, http, targets, progress=progress_bar("destinations checked")
+        )
     failing = [h for h in found if not h.ok]
     if args.json:
         rows: list[dict[str, Any]] = [

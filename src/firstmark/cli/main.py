@@ -33,8 +33,8 @@ from firstmark.cli import (
     users,
     webhooks,
 )
-from firstmark.cli.common import Commands, with_store
-from firstmark.config import from_env
+from firstmark.cli.common import Commands, check_database, with_store
+from firstmark.config import from_env, with_secret
 from firstmark.errors import ConfigError, FirstmarkError, InvalidFile, StoreUnavailable
 
 
@@ -75,8 +75,22 @@ GROUPS: tuple[CommandGroup, ...] = (
 )
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's, measuring each command name at the indent it is printed at, so that the
+    longest (`destination`) keeps its help on its own line instead of the next."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if action.help is not argparse.SUPPRESS:
+            for sub in self._iter_indented_subactions(action):  # indented while iterating
+                length = len(self._format_action_invocation(sub)) + self._current_indent
+                self._action_max_length = max(self._action_max_length, length)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="firstmark", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(
+        prog="firstmark", description=DESCRIPTION, formatter_class=HelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"firstmark {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
@@ -87,7 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = from_env()
+        # The database is checked before the secret file is made, so a command that stops
+        # for want of a database leaves nothing behind.
+        settings = from_env(secret=False)
+        if args.command != "copy":  # copy names both its databases
+            check_database(settings, args)
+        settings = with_secret(settings)
         if hasattr(args, "sync"):
             result: int = args.sync(args, settings)
             return result

@@ -36,7 +36,9 @@ async def cmd_purge(args: argparse.Namespace, settings: Settings, store: Store) 
 
 def register(sub: Commands) -> None:
     purge = sub.add_parser(
-        "purge", help="delete data past its retention (see docs/privacy.md), per data class"
+        "purge",
+        help="delete data past its retention, per data class",
+        description="Delete data past its retention, per data class (see docs/privacy.md).",
     )
     purge.add_argument(
         "--dry-run", action="store_true", help="count what would go per class, delete nothing"

@@ -1,4 +1,4 @@
-"""`firstmark serve`: check the database, then run the server until SIGTERM."""
+"""`firstmark serve`: check the database, take the port, then run the server until SIGTERM."""
 
 from __future__ import annotations
 
@@ -6,12 +6,34 @@ import argparse
 import asyncio
 import gc
 import signal
+import socket
 import sys
 
 from firstmark import __version__
 from firstmark.cli.common import Commands, with_store
 from firstmark.config import Settings
+from firstmark.errors import ConfigError
 from firstmark.store import Store
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port for uvicorn to serve on; a port in use is one clear line
+    (ConfigError) before anything says "serving"."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        why = exc.strerror or str(exc)
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {why} (is another server running there? "
+            "choose another port with --port or FIRSTMARK_PORT)",
+            field="port",
+        ) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -30,8 +52,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     configure(settings.log_level, settings.outbound_log_level)
     asyncio.run(with_store(settings, preflight, args))
     host = args.host or settings.host
-    port = args.port or settings.port
-    print(f"firstmark {__version__} serving on http://{host}:{port}", file=sys.stderr)
+    port = settings.port if args.port is None else args.port
+    sock = listen(host, port)
+    port = sock.getsockname()[1]  # the one chosen, with --port 0
+    settings = settings.serving_on(host, port)  # short URLs follow, unless BASE_URL is set
+    print(
+        f"firstmark {__version__} serving on http://{host}:{port} "
+        f"(short links on {settings.base_url})",
+        file=sys.stderr,
+    )
     # uvicorn drains on SIGTERM, then re-raises it; a drained stop is a clean exit (status 0).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     app = create_app(settings)
@@ -40,7 +69,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     devices.warm()
     gc.collect()
     gc.freeze()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         http=click_protocol(app, app.state.runtime.collect),
         host=host,
@@ -52,7 +81,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         timeout_graceful_shutdown=30,
         timeout_keep_alive=settings.keep_alive,  # type: ignore[arg-type]  # uvicorn takes float
     )
-    return 0
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    return 0 if server.started else 3
 
 
 def register(sub: Commands) -> None:

@@ -1,4 +1,5 @@
-"""Attribution: how much of a conversion each touch of its journey earned (DESIGN §8).
+"""Attribution: how much of a conversion each touch of its journey earned (the five models
+of docs/api.md, Reports).
 
 A journey is the touches of one visitor (or one click token) inside the goal's window before the
 conversion, oldest first. Five models share it out:

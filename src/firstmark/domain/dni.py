@@ -14,7 +14,7 @@ The query (every value as text; an unknown or repeated parameter is refused by n
 | `ref` | the referring page's host (never its URL) |
 | `utm_*`, the click-token parameter (`fm_click`), ad click ids | the landing page's |
 
-What the lease keeps follows the consent rules of events (DESIGN §6): UTM values, the link of a
+What the lease keeps follows the consent rules of events (docs/privacy.md): UTM values, the link of a
 signed click token and the referrer host always (they are aggregate), the visitor id and the
 click token only with analytics consent, click ids only with ads consent; GPC keeps neither.
 """  # noqa: E501

@@ -2,7 +2,7 @@
 
 A funnel has 2-8 steps. `within` says where the steps must happen: in one visit ("visit"), or
 within `days` days of the first step for visitors who gave analytics consent ("days"; visitors
-without it can only be followed inside one visit, DESIGN §6). A page pattern matches a path
+without it can only be followed inside one visit, docs/privacy.md). A page pattern matches a path
 exactly, or with `*` standing for any characters (`/blog/*`). Reports are aggregate only:
 visitors per step, the conversion from the first step and the drop-off from the one before.
 """

@@ -1,4 +1,4 @@
-"""Marketing KPIs from totals (DESIGN §8).
+"""Marketing KPIs from totals (docs/kpis.md says the same for readers of the reports).
 
 A ratio over zero has no value: it is None here, `null` in JSON and "—" on screen and in CSV,
 never 0 (a campaign with no spend did not have a CPA of 0) and never an error.

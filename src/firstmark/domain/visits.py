@@ -1,4 +1,4 @@
-"""Visits: a site's pageviews and events grouped the way a person browses (DESIGN §16).
+"""Visits: a site's pageviews and events grouped the way a person browses (docs/web.md).
 
 A visit is one visitor's pageviews and events on one site with less than 30 minutes between
 them. The visitor is the `sid` the script sends when analytics consent holds, else the
@@ -219,7 +219,7 @@ def converted(visit: Visit, value: float | None) -> Visit:
 def entry_touch(
     visit: Visit, *, click_ids: Mapping[str, str], click_token: str | None = None
 ) -> Touch | None:
-    """The attribution touch of a new visit's entry (DESIGN §6: consented visitors only, so
+    """The attribution touch of a new visit's entry (docs/privacy.md: consented visitors only, so
     journeys can link visits across days): its source, medium and campaign, its click ids
     (given only with ads consent). Direct entries are touches too: they never take the credit
     from an earlier channel in last-touch, and share it in the other models."""

@@ -155,7 +155,7 @@ class EventWriter(BatchWriter[RawEvent]):
     ) -> Conversion:
         """The conversion of an event that reached a goal, credited to the visitor's touches
         (stored ones, and those of this batch); without consent, to its own visit's entry
-        (same visit, same day: DESIGN §6)."""
+        (same visit, same day: docs/privacy.md)."""
         given, agreed = raw.event, raw.consent
         touch = None
         visitor = given.visitor_id if agreed.identifiers else None

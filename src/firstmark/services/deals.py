@@ -14,7 +14,7 @@ audit entry with its counts, never a deal's content.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -204,15 +204,19 @@ async def import_deals(
     action_source: str = "system_generated",
     dry_run: bool = False,
     exempt: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Match and store the deals; the report of matched and unmatched rows and why. `actor`
-    is who the audit log names; `preset` the export's format (None for JSON deals)."""
+    is who the audit log names; `preset` the export's format (None for JSON deals).
+    `progress(deals matched, deals)` as the matching goes."""
     if action_source not in ACTION_SOURCES:
         raise InvalidField("action_source", f"action_source takes {', '.join(ACTION_SOURCES)}")
     goals = await _goals(store, dry_run)
     rows: list[dict[str, Any]] = []
     built: list[Conversion] = []
-    for deal in deals:
+    for done, deal in enumerate(deals):
+        if progress is not None:
+            progress(done, len(deals))
         line: dict[str, Any] = {"row": deal.row, "deal_id": deal.deal_id, "stage": deal.stage}
         if not deal.converts:
             rows.append({**line, "matched_by": None, "reason": "a lost deal is no conversion"})
@@ -222,6 +226,8 @@ async def import_deals(
         rows.append({**line, "event_id": deal.event_id, "matched_by": found.by,
                      "reason": found.reason})  # fmt: skip
         built.append(to_conversion(deal, goal, found, action_source, exempt=exempt))
+    if progress is not None and deals:
+        progress(len(deals), len(deals))
     imported = 0
     if built and not dry_run:
         saved = await store.insert_conversions(built, await outbox_for(store, built))

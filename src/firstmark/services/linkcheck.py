@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -93,9 +93,13 @@ async def active_links(store: Store) -> list[Link]:
 
 
 async def check_links(
-    store: Store, client: httpx.AsyncClient, links: Sequence[Link]
+    store: Store,
+    client: httpx.AsyncClient,
+    links: Sequence[Link],
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Health]:
-    """Check each distinct destination once and record the result for every link using it."""
+    """Check each distinct destination once and record the result for every link using it;
+    `progress(destinations checked, destinations)` after each."""
     by_destination: dict[str, list[int]] = {}
     now = datetime.now(UTC)
     for link in links:
@@ -105,10 +109,15 @@ async def check_links(
             url = schedules.current_url(link, schedule, now)
             by_destination.setdefault(url, []).append(link.id)
     gate = asyncio.Semaphore(CONCURRENCY)
+    checked = 0
 
     async def one(destination: str) -> list[Health]:
+        nonlocal checked
         async with gate:
             ok, status, error, final = await check_url(client, destination)
+        checked += 1
+        if progress is not None:
+            progress(checked, len(by_destination))
         now = datetime.now(UTC).replace(microsecond=0)
         return [
             Health(link_id, destination, now, ok, status, error, final)

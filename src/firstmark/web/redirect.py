@@ -181,6 +181,15 @@ class RedirectApp:
             if found is not None:
                 await self.redirect(scope, receive, send, found[0], found[1])
                 return
+        if (
+            scope["path"] == "/"
+            and scope["method"] in ("GET", "HEAD")
+            and _host_of(scope) == self.settings.default_host
+        ):
+            # The server's own address leads to the dashboard and the API docs; a short-link
+            # domain's bare root is left as it was (it belongs to that domain's owner).
+            await self.page(send, 200, "home.html")
+            return
         await self.app(scope, receive, send)
 
     def quick(
