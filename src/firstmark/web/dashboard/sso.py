@@ -151,6 +151,7 @@ async def callback(ctx: Ctx) -> Response:
         # By id: the username may be an e-mail address, which stays in the users table.
         await audit.record(ctx.store, "sso", "create", "user", user.id, {"role": user.role})
     response = RedirectResponse(pending.next, status_code=303, headers=HEADERS)
+    await ctx.dashboard.sessions.end(ctx.store, ctx.session)  # one signed in already: replaced
     # A new session at sign-in, as with a password: nothing from before is promoted.
     ctx.dashboard.sessions.save(response, await ctx.dashboard.sessions.start(ctx.store, user))
     ctx.new_session = False
