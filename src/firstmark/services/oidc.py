@@ -19,6 +19,7 @@ from __future__ import annotations
 import secrets
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -77,6 +78,7 @@ class Pending:
 
 
 def _endpoint(url: object, field: str) -> str:
+    """An endpoint URL of the discovery document (the browser or this server goes there)."""
     if not isinstance(url, str) or urlsplit(url).scheme not in {"https", "http"}:
         raise ProviderUnreachable(f"the provider's discovery document has no usable {field}")
     return url
@@ -90,7 +92,7 @@ class Provider:
         settings: Settings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        clock: Any = time.time,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.issuer = settings.oidc_issuer.rstrip("/")
         self.client_id = settings.oidc_client_id
