@@ -145,7 +145,7 @@ async def callback(ctx: Ctx) -> Response:
     except ProviderUnreachable as exc:
         return _failed(ctx, exc, exc.message)
     except FirstmarkError as exc:
-        return _failed(ctx, exc, exc.code)
+        return _failed(ctx, exc, f"user refused ({exc.code})")
     assert pending is not None  # _check refused the callback otherwise
     if created:
         # By id: the username may be an e-mail address, which stays in the users table.
