@@ -120,3 +120,38 @@ def test_base_url_follows_host_and_port_unless_set(tmp_path: Path) -> None:
     assert derived.serving_on("::1", 9000).base_url == "http://[::1]:9000"
     given = from_env({**env, "FIRSTMARK_BASE_URL": "https://fm.example"}, env_file=None)
     assert given.serving_on("127.0.0.1", 9000).base_url == "https://fm.example"
+
+
+OIDC = {
+    "FIRSTMARK_SECRET_KEY": "s",
+    "FIRSTMARK_OIDC_ISSUER": "https://login.example.com/realms/staff",
+    "FIRSTMARK_OIDC_CLIENT_ID": "firstmark",
+    "FIRSTMARK_OIDC_CLIENT_SECRET": "shh",
+}
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"FIRSTMARK_OIDC_ISSUER": "http://login.example.com"}, "FIRSTMARK_OIDC_ISSUER"),
+        ({"FIRSTMARK_OIDC_ISSUER": "login.example.com"}, "FIRSTMARK_OIDC_ISSUER"),
+        ({"FIRSTMARK_OIDC_CLIENT_SECRET": ""}, "FIRSTMARK_OIDC_CLIENT_SECRET"),
+        ({"FIRSTMARK_OIDC_SCOPES": "email profile"}, "FIRSTMARK_OIDC_SCOPES"),
+        ({"FIRSTMARK_OIDC_NEW_USERS": "owner"}, "FIRSTMARK_OIDC_NEW_USERS"),
+        ({"FIRSTMARK_OIDC_NEW_USERS": "yes"}, "FIRSTMARK_OIDC_NEW_USERS"),
+    ],
+)
+def test_bad_single_sign_on_settings_fail_at_start_in_one_line(
+    env: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        from_env({**OIDC, **env}, env_file=None)
+    assert named in refused.value.message and "\n" not in refused.value.message
+
+
+def test_single_sign_on_is_off_unless_an_issuer_is_set() -> None:
+    assert not from_env({"FIRSTMARK_SECRET_KEY": "s"}, env_file=None).oidc
+    settings = from_env({**OIDC, "FIRSTMARK_OIDC_NEW_USERS": "viewer"}, env_file=None)
+    assert settings.oidc and settings.oidc_new_users == "viewer"
+    local = from_env({**OIDC, "FIRSTMARK_OIDC_ISSUER": "http://localhost:8080"}, env_file=None)
+    assert local.oidc_issuer == "http://localhost:8080"

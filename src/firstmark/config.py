@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from firstmark.domain.roles import OWNER, ROLES
 from firstmark.errors import ConfigError
 
 PREFIX = "FIRSTMARK_"
@@ -94,10 +95,21 @@ class Settings:
     credit_interval_s: float = 2.0
     privacy_mode: str = "standard"
     webhook_allow_private: bool = False
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid email profile"
+    oidc_username_claim: str = "preferred_username"
+    oidc_new_users: str = "off"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     # The settings read from the environment or .env; the others are defaults. An unset
     # BASE_URL follows HOST and PORT, an unset DATABASE_URL is the current folder's file.
     given: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    @property
+    def oidc(self) -> bool:
+        """Whether single sign-on with OpenID Connect is on."""
+        return bool(self.oidc_issuer)
 
     @property
     def default_host(self) -> str:
@@ -303,4 +315,48 @@ def _check(settings: Settings) -> None:
         raise ConfigError(
             f"{PREFIX}CLICK_TOKEN_PARAM must be letters, digits, '_' or '-', not {param!r}",
             field="click_token_param",
+        )
+    _check_oidc(settings)
+
+
+def _check_oidc(settings: Settings) -> None:
+    """Single sign-on settings: all or nothing, so a half-configured provider fails at start
+    rather than at the first sign-in."""
+    if not settings.oidc:
+        return
+    issuer = urlsplit(settings.oidc_issuer)
+    loopback = issuer.hostname in {"localhost", "127.0.0.1", "::1"}
+    if not issuer.hostname or not (
+        issuer.scheme == "https" or (issuer.scheme == "http" and loopback)
+    ):
+        raise ConfigError(
+            f"{PREFIX}OIDC_ISSUER must be an https URL (http only on localhost), "
+            f"not {settings.oidc_issuer!r}",
+            field="oidc_issuer",
+        )
+    if issuer.query or issuer.fragment:
+        raise ConfigError(
+            f"{PREFIX}OIDC_ISSUER must have no query or fragment", field="oidc_issuer"
+        )
+    if not settings.oidc_client_id or not settings.oidc_client_secret:
+        raise ConfigError(
+            f"{PREFIX}OIDC_CLIENT_ID and {PREFIX}OIDC_CLIENT_SECRET are needed with "
+            f"{PREFIX}OIDC_ISSUER",
+            field="oidc_client_id",
+        )
+    if "openid" not in settings.oidc_scopes.split():
+        raise ConfigError(
+            f"{PREFIX}OIDC_SCOPES must include openid, not {settings.oidc_scopes!r}",
+            field="oidc_scopes",
+        )
+    if not settings.oidc_username_claim:
+        raise ConfigError(
+            f"{PREFIX}OIDC_USERNAME_CLAIM must name a claim", field="oidc_username_claim"
+        )
+    allowed = ["off", *(role for role in ROLES if role != OWNER)]
+    if settings.oidc_new_users not in allowed:
+        raise ConfigError(
+            f"{PREFIX}OIDC_NEW_USERS must be one of {', '.join(allowed)}, "
+            f"not {settings.oidc_new_users!r}",
+            field="oidc_new_users",
         )

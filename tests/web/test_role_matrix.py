@@ -119,7 +119,12 @@ SCOPE_POLICY = {
     "events:write": EDITOR,
     "admin": ADMIN,
 }
-PUBLIC_PAGES = {"/dashboard/login", "/dashboard/join/{token}"}
+PUBLIC_PAGES = {
+    "/dashboard/login",
+    "/dashboard/login/oidc",
+    "/dashboard/login/oidc/callback",
+    "/dashboard/join/{token}",
+}
 NOT_PAGES = {"/dashboard/"}  # a redirect to /dashboard, no page of its own
 
 

@@ -156,3 +156,24 @@ async def _keep_an_owner(store: Store, leaving: User) -> None:
             f"{leaving.username!r} is the last enabled owner; make another user owner first",
             field="role",
         )
+
+
+async def for_sign_in(
+    store: Store, username: str, new_role: str | None, workers: Workers | None = None
+) -> tuple[User, bool]:
+    """The user an identity provider vouched for, and whether they were just created: only
+    with `new_role` (the install lets unknown users in); never a disabled user."""
+    created = False
+    user = await store.user_by_name(username)
+    if user is None:
+        if new_role is None:
+            raise Forbidden(
+                "There is no user of this install by the name the identity provider gave. "
+                "Ask an admin of this install to add or invite you."
+            )
+        # A generated password nobody is shown: this user signs in through the provider.
+        user, _ = await add(store, username, new_role, workers=workers)
+        created = True
+    if user.disabled:
+        raise Forbidden("This account is disabled. Ask an admin of this install.")
+    return user, created

@@ -25,6 +25,7 @@ from firstmark.web.dashboard import (
     privacy,
     qr,
     reports,
+    sso,
     users,
     webhooks,
 )
@@ -34,6 +35,7 @@ __all__ = ["routes", "setup"]
 
 routes: list[BaseRoute] = [
     *pages.routes,
+    *sso.routes,
     *account.routes,
     *links.routes,
     *qr.routes,

@@ -116,12 +116,17 @@ def throttled(wait: int) -> str:
     return f"Too many failed attempts. Try again in {when}."
 
 
+def sso_label(ctx: Ctx) -> str | None:
+    """The identity provider the login page offers ("Sign in with …"), if any."""
+    return ctx.dashboard.oidc.label if ctx.dashboard.oidc is not None else None
+
+
 async def login(ctx: Ctx) -> Response:
     if ctx.session.logged_in:
         return RedirectResponse("/dashboard", status_code=303, headers=HEADERS)
     next_url = safe_next(ctx.request.query_params.get("next") or ctx.value("next"))
     if ctx.request.method == "GET":
-        return ctx.render("login.html", next=next_url, username="", error=None)
+        return ctx.render("login.html", next=next_url, username="", error=None, sso=sso_label(ctx))
     address = client_address(ctx)
     throttle = ctx.dashboard.throttle
     username = ctx.value("username").strip()[:200]
@@ -130,7 +135,9 @@ async def login(ctx: Ctx) -> Response:
     wait = throttle.retry_after(address, account)
     if wait:
         error = throttled(wait)
-        answer = ctx.render("login.html", 429, next=next_url, username=username, error=error)
+        answer = ctx.render(
+            "login.html", 429, next=next_url, username=username, error=error, sso=sso_label(ctx)
+        )
         answer.headers["retry-after"] = str(wait)
         return answer
     user = await ctx.store.user_by_name(username) if username else None
@@ -141,11 +148,15 @@ async def login(ctx: Ctx) -> Response:
     if user is None or not password_ok:
         throttle.failed(address, account)
         error = "Wrong username or password."
-        return ctx.render("login.html", 401, next=next_url, username=username, error=error)
+        return ctx.render(
+            "login.html", 401, next=next_url, username=username, error=error, sso=sso_label(ctx)
+        )
     throttle.succeeded(address, account)
     if user.disabled:
         error = "This account is disabled. Ask an admin of this install."
-        return ctx.render("login.html", 403, next=next_url, username=username, error=error)
+        return ctx.render(
+            "login.html", 403, next=next_url, username=username, error=error, sso=sso_label(ctx)
+        )
     response = RedirectResponse(next_url, status_code=303, headers=HEADERS)
     # A new session (new nonce, new server-side id) at login: whatever came before is not
     # promoted.
@@ -353,6 +364,8 @@ def public_settings(settings: Settings) -> list[tuple[str, str, str]]:
         ("FIRSTMARK_UTM_MEDIUMS", ", ".join(sorted(known.mediums)),
          "configured" if settings.utm_mediums else "built-in list"),
         ("FIRSTMARK_SESSION_HOURS", f"{settings.session_hours:g}", "dashboard login lifetime"),
+        ("FIRSTMARK_OIDC_ISSUER", settings.oidc_issuer or "off",
+         f"single sign-on; new users: {settings.oidc_new_users}" if settings.oidc else ""),
         ("FIRSTMARK_LINK_CACHE_TTL", f"{settings.link_cache_ttl:g} s", ""),
         ("FIRSTMARK_HIT_FLUSH_MS", f"{settings.hit_flush_ms} ms", ""),
         ("FIRSTMARK_HIT_BATCH / HIT_BUFFER", f"{settings.hit_batch} / {settings.hit_buffer}", ""),

@@ -30,6 +30,7 @@ from firstmark.domain.phones import display
 from firstmark.domain.roles import at_least
 from firstmark.domain.schema import clean_text
 from firstmark.errors import BodyTooLarge, FirstmarkError, InvalidField, NotFound
+from firstmark.services.oidc import Provider
 from firstmark.store import Store
 from firstmark.web.dashboard.sessions import COOKIE, FLASH_COOKIE, Session, Sessions
 from firstmark.web.http import bounded
@@ -116,6 +117,8 @@ class Dashboard:
         )
         self.throttle = login_throttle()
         self.env = environment()
+        # Single sign-on, when an issuer is set (tests swap in one that talks to a fake).
+        self.oidc = Provider(settings) if settings.oidc else None
 
 
 @dataclass
