@@ -63,7 +63,11 @@ class Query:
     offset: int = 0
 
 
-def user_actor(name: str) -> str:
+def user_actor(name: str, user_id: int | None = None) -> str:
+    """A user as the audit log names them: by name, or by id when the name is an e-mail
+    address (single sign-on may name users so), which the log never holds."""
+    if "@" in name and user_id is not None:
+        return f"user#{user_id}"
     return f"user:{name}"
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from firstmark.domain.audit import user_actor
 from firstmark.domain.invitations import INVITATION_DAYS, invitation_url
 from firstmark.domain.passwords import MIN_LENGTH
 from firstmark.domain.roles import ADMIN, ROLES, may_manage
@@ -157,7 +158,9 @@ async def join(ctx: Ctx) -> Response:
             except FirstmarkError as exc:
                 errors[exc.field or "token"] = exc.message
             else:
-                await audit.record(ctx.store, f"user:{user.username}", "join", "user", user.role)
+                await audit.record(
+                    ctx.store, user_actor(user.username, user.id), "join", "user", user.role
+                )
                 response = RedirectResponse("/dashboard", status_code=303, headers=HEADERS)
                 sessions = ctx.dashboard.sessions
                 sessions.save(response, await sessions.start(ctx.store, user))

@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from firstmark import __version__
 from firstmark.config import Settings
 from firstmark.domain import kpis, stats
+from firstmark.domain.audit import user_actor
 from firstmark.domain.phones import display
 from firstmark.domain.roles import at_least
 from firstmark.domain.schema import clean_text
@@ -337,4 +338,4 @@ def page(
 
 def actor(ctx: Ctx) -> str:
     """Who the audit log names for this request: the signed-in user."""
-    return f"user:{ctx.session.username or ''}"
+    return user_actor(ctx.session.username or "", ctx.session.user_id)
