@@ -88,15 +88,15 @@ async def test_a_cost_upload_changes_the_kpi_cards(dash: httpx.AsyncClient, stor
     assert "newsletter / email" in shown and 'data-spend="EUR">100.50 EUR' in shown
 
     after = (await dash.get("/dashboard")).text
-    assert kpi(after, "spend") == "100.50 EUR"
+    assert kpi(after, "spend") == "€100.50"
     assert kpi(after, "ctr") == "2.33 %"  # 70 ad clicks of 3,000 impressions
-    assert kpi(after, "cpc") == "1.44 EUR"
-    assert kpi(after, "roi") == "-100.00 %" and kpi(after, "roas") == "0.0000"
+    assert kpi(after, "cpc") == "€1.44"
+    assert kpi(after, "roi") == "-100.00 %" and kpi(after, "roas") == "0.00×"
 
     again = await upload_costs(dash, GOOD_COSTS.encode())
     assert again.status_code == 303
     assert 'data-import="replaced">2<' in (await dash.get("/dashboard/costs")).text
-    assert kpi((await dash.get("/dashboard")).text, "spend") == "100.50 EUR"  # not doubled
+    assert kpi((await dash.get("/dashboard")).text, "spend") == "€100.50"  # not doubled
 
 
 async def test_a_bad_cost_file_shows_every_row_error_and_stores_nothing(
@@ -268,8 +268,8 @@ async def test_overview_cards_and_report_csv_match_the_api(
     assert (await upload_costs(dash, GOOD_COSTS.encode())).status_code == 303
     totals = (await api.get("/api/v1/reports/overview")).json()["totals"]
     page = (await dash.get("/dashboard")).text
-    assert kpi(page, "spend") == f"{totals['spend']} EUR"
-    assert kpi(page, "cpc") == f"{totals['cpc']} EUR"
+    assert kpi(page, "spend") == f"€{totals['spend']}"
+    assert kpi(page, "cpc") == f"€{totals['cpc']}"
 
     for name in ("channels", "campaigns"):
         ours = await dash.get(f"/dashboard/reports/{name}.csv")
@@ -277,19 +277,34 @@ async def test_overview_cards_and_report_csv_match_the_api(
         assert ours.status_code == 200 and ours.headers["content-type"].startswith("text/csv")
         assert "attachment" in ours.headers["content-disposition"]
         assert ours.text == theirs.text
+        # A spreadsheet reads the "—" of a missing value as UTF-8 only behind a BOM.
+        assert ours.content.startswith("\ufeff".encode()) and "—".encode() in ours.content
         table = (await dash.get(f"/dashboard/reports/{name}")).text
         assert f'href="/dashboard/reports/{name}.csv?' in table
     campaigns = (await dash.get("/dashboard/reports/campaigns")).text
     row = re.search(r'<th scope="row">\s*winter-sale\s*</th>(.*?)</tr>', campaigns, re.S)
     assert row is not None
-    cells = re.findall(r'<td class="num">([^<]*)', row.group(1))
-    assert cells[3:5] == ["3,000", "100.50"]  # impressions, spend
-    assert cells[7:9] == ["2.33", "1.44"]  # CTR, CPC
+    cells = dict(re.findall(r'data-col="(\w+)">([^<]*)', row.group(1)))
+    assert list(cells)[:6] == ["spend", "revenue", "roas", "roi", "cpa", "conversion_rate"]
+    assert cells["spend"] == "€100.50" and cells["revenue"] == "€0.00" and cells["roas"] == "0.00×"
+    more = {"cols": ["impressions", "ctr", "cpc"], "currency": "EUR"}
+    chosen = (await dash.get("/dashboard/reports/campaigns", params=more)).text
+    row = re.search(r'<th scope="row">\s*winter-sale\s*</th>(.*?)</tr>', chosen, re.S)
+    assert row is not None
+    cells = dict(re.findall(r'data-col="(\w+)">([^<]*)', row.group(1)))
+    assert cells == {"impressions": "3,000", "ctr": "2.33 %", "cpc": "€1.44"}
+    # The tabs keep the range, the currency and the chosen columns.
+    assert "cols=impressions&amp;cols=ctr&amp;cols=cpc" in chosen
 
 
 async def test_report_pages_refuse_bad_input_gently(dash: httpx.AsyncClient) -> None:
     page = await dash.get("/dashboard/reports/campaigns", params={"currency": "EUX"})
     assert page.status_code == 200 and "ISO 4217" in page.text
+    cols = await dash.get("/dashboard/reports/campaigns", params={"cols": "spend,margin"})
+    assert cols.status_code == 200
+    assert "no column 'margin'" in (field_error(cols.text, "cols") or "")
+    assert '<details class="columns" open>' in cols.text  # the chooser opens on its error
+    assert 'value="spend" checked' in cols.text and 'value="revenue" checked' not in cols.text
     assert (await dash.get("/dashboard/reports/nothing")).status_code == 404
     attribution = await dash.get("/dashboard/attribution", params={"half_life_days": "-2"})
     assert (
@@ -325,7 +340,7 @@ async def test_attribution_page_and_csv_match_the_api(
         assert label in page
     assert 'value="3"' in page and '<th scope="row">winter</th>' in page
     # One conversion, all credit to its campaign in every model: its row and the total.
-    assert page.count('<td class="num">80.00</td>') == 10
+    assert len(re.findall(r'<td class="num" data-revenue="\w+">€80.00</td>', page)) == 10
     ours = await dash.get("/dashboard/attribution.csv", params=params)
     theirs = await api.get("/api/v1/reports/attribution", params={**params, "format": "csv"})
     assert ours.status_code == 200 and ours.text == theirs.text
