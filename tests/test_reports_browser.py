@@ -71,9 +71,10 @@ def _outside(page: Any, selector: str) -> list[str]:
           const out = [];
           for (const el of document.querySelectorAll(selector)) {
             const box = el.getBoundingClientRect();
-            if (box.left < 0 || box.right > window.innerWidth) out.push(el.outerHTML.slice(0, 80));
-            const scroller = el.closest(".scroll");
-            if (scroller && scroller.scrollWidth > scroller.clientWidth) out.push("scrolls: " + selector);
+            const shown = el.outerHTML.slice(0, 80);
+            if (box.left < 0 || box.right > window.innerWidth) out.push(shown);
+            const box2 = el.closest(".scroll");
+            if (box2 && box2.scrollWidth > box2.clientWidth) out.push("scrolls: " + shown);
           }
           return out;
         }""",

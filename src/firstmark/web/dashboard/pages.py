@@ -260,6 +260,7 @@ async def groups(ctx: Ctx) -> Response:
         dates=dates,
         errors=errors,
         rows=rows,
+        ranges=ranges.choices(ctx, dates),
         peak=max((r["humans"] for r in rows), default=0),
         totals={k: sum(r[k] for r in rows) for k in ("clicks", "scans", "uniques", "bots")},
         calls=None

@@ -5,7 +5,7 @@ JavaScript and the range stays in the URL."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,11 +21,12 @@ class Choice:
     current: bool
 
 
-def choices(ctx: Ctx, dates: dict[str, str], today: date | None = None) -> list[Choice]:
-    """One link per preset; the one matching the range shown is marked current."""
-    today = today or datetime.now(UTC).date()
+def choices(ctx: Ctx, dates: dict[str, str], path: str | None = None) -> list[Choice]:
+    """One link per preset to `path` (this page by default; a form's POST renders the page
+    it came from); the one matching the range shown is marked current."""
+    today = datetime.now(UTC).date()
     kept = [(k, v) for k, v in ctx.request.query_params.multi_items() if k not in ("from", "to")]
-    path = ctx.request.url.path
+    path = path or ctx.request.url.path
     return [
         Choice(p.label, f"{path}?{urlencode([*p.dates.items(), *kept])}", p.dates == dates)
         for p in periods.presets(today)
