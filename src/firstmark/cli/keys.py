@@ -24,7 +24,7 @@ async def cmd_init(args: argparse.Namespace, settings: Settings, store: Store) -
         )
         return 1
     password = args.password or secrets.token_urlsafe(12)
-    await store.insert_user(args.username, hash_password(password), True)
+    await store.insert_user(args.username, hash_password(password), "owner")
     shown, made = await keys_service.create(store, ("admin",), "init")
     await audit.record(store, CLI_ACTOR, "create", "user", args.username)
     await audit.record(store, CLI_ACTOR, "create", "key", made.prefix)

@@ -25,6 +25,7 @@ from firstmark.web.dashboard import (
     privacy,
     qr,
     reports,
+    users,
     webhooks,
 )
 from firstmark.web.dashboard.pages import setup
@@ -48,5 +49,6 @@ routes: list[BaseRoute] = [
     *forwarding.routes,
     *webhooks.routes,
     *imports.routes,
+    *users.routes,
     pages.fallback,
 ]

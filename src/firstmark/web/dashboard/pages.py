@@ -19,11 +19,12 @@ from firstmark.config import Settings
 from firstmark.domain import figures, kpis, periods, stats
 from firstmark.domain.keys import SCOPES, parse_scopes
 from firstmark.domain.passwords import check_password, hash_password
+from firstmark.domain.roles import ADMIN, ANALYST, VIEWER, at_least, scopes_for
 from firstmark.domain.utm import taxonomy
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import audit
 from firstmark.services import calls as calls_service
-from firstmark.services import keys as keys_service
+from firstmark.services import users as users_service
 from firstmark.store import CallTotal, GroupRow
 from firstmark.web.clientip import ClientIP
 from firstmark.web.dashboard import charts, ranges, reports
@@ -48,6 +49,7 @@ _NO_USER = hash_password("no such user")
 class NavItem:
     href: str
     label: str
+    role: str = VIEWER  # the least role that sees it (the page itself checks too)
 
 
 # The navigation, in order. Pages added later (QR codes, conversions, goals, calls, numbers,
@@ -67,13 +69,14 @@ NAV = (
     NavItem("/dashboard/deals", "CRM deals"),
 )
 NAV_ADMIN = (
-    NavItem("/dashboard/destinations", "Destinations"),
+    NavItem("/dashboard/destinations", "Destinations", ADMIN),
     NavItem("/dashboard/forwarding", "Forwarding"),
-    NavItem("/dashboard/keys", "API keys"),
-    NavItem("/dashboard/settings", "Settings"),
-    NavItem("/dashboard/privacy", "Privacy"),
-    NavItem("/dashboard/audit", "Audit log"),
-    NavItem("/dashboard/webhooks", "Webhooks"),
+    NavItem("/dashboard/keys", "API keys", ANALYST),
+    NavItem("/dashboard/users", "Users", ADMIN),
+    NavItem("/dashboard/settings", "Settings", ADMIN),
+    NavItem("/dashboard/privacy", "Privacy", ADMIN),
+    NavItem("/dashboard/audit", "Audit log", ADMIN),
+    NavItem("/dashboard/webhooks", "Webhooks", ADMIN),
 )
 
 GROUP_PAGES = {
@@ -140,6 +143,9 @@ async def login(ctx: Ctx) -> Response:
         error = "Wrong username or password."
         return ctx.render("login.html", 401, next=next_url, username=username, error=error)
     throttle.succeeded(address, account)
+    if user.disabled:
+        error = "This account is disabled. Ask an admin of this install."
+        return ctx.render("login.html", 403, next=next_url, username=username, error=error)
     response = RedirectResponse(next_url, status_code=303, headers=HEADERS)
     # A new session (new nonce, new server-side id) at login: whatever came before is not
     # promoted.
@@ -273,6 +279,12 @@ async def groups(ctx: Ctx) -> Response:
 
 
 async def keys(ctx: Ctx) -> Response:
+    """The signed-in user's API keys (admins see every key, the install's too). A key made
+    here belongs to its maker and never holds more than the maker's role allows."""
+    assert ctx.session.username is not None
+    me = await users_service.find(ctx.store, ctx.session.username)
+    admin = at_least(me.role, ADMIN)
+    offered = SCOPES if admin else scopes_for(me.role)
     shown: str | None = None
     errors: dict[str, str] = {}
     name = ""
@@ -285,19 +297,21 @@ async def keys(ctx: Ctx) -> Response:
         try:
             if len(name) > 100:
                 raise InvalidField("name", "name must be at most 100 characters")
-            scopes = parse_scopes(chosen)
+            shown, made = await users_service.create_key(ctx.store, me, parse_scopes(chosen), name)
         except InvalidField as exc:
             errors[exc.field or "scope"] = exc.message
             status = 422
         else:
-            shown, made = await keys_service.create(ctx.store, scopes, name)
             await audit.record(ctx.store, actor(ctx), "create", "key", made.prefix)
             name, chosen = "", []
+    listed = await ctx.store.list_api_keys(None if admin else me.id)
+    owners = {u.id: u.username for u in await ctx.store.list_users()} if admin else {}
     return ctx.render(
         "keys.html",
         status,
-        keys=await ctx.store.list_api_keys(),
-        scopes=SCOPES,
+        keys=listed,
+        owners=owners,
+        scopes=offered,
         shown=shown,
         errors=errors,
         name=name,
@@ -307,8 +321,13 @@ async def keys(ctx: Ctx) -> Response:
 
 async def revoke_key(ctx: Ctx) -> Response:
     prefix = ctx.request.path_params["prefix"]
-    if not await ctx.store.revoke_api_key(prefix):
+    assert ctx.session.username is not None
+    me = await users_service.find(ctx.store, ctx.session.username)
+    key = await ctx.store.api_key_by_prefix(prefix)
+    mine = key is not None and key.user_id == me.id
+    if key is None or not (mine or at_least(me.role, ADMIN)):
         return ctx.redirect("/dashboard/keys", flash={"error": f"No key fm_{prefix}_…"})
+    await ctx.store.revoke_api_key(prefix)
     await audit.record(ctx.store, actor(ctx), "revoke", "key", prefix)
     return ctx.redirect("/dashboard/keys", flash={"message": f"Revoked fm_{prefix}_…"})
 
@@ -369,14 +388,14 @@ async def root_slash(request: Request) -> Response:
 
 
 routes = [
-    Route("/dashboard", page(overview), methods=["GET"]),
+    Route("/dashboard", page(overview, role=VIEWER), methods=["GET"]),
     Route("/dashboard/", root_slash, methods=["GET"]),
-    Route("/dashboard/login", page(login, login=False), methods=["GET", "POST"]),
-    Route("/dashboard/logout", page(logout), methods=["POST"]),
-    Route("/dashboard/campaigns", page(groups), methods=["GET"]),
-    Route("/dashboard/keys", page(keys), methods=["GET", "POST"]),
-    Route("/dashboard/keys/{prefix}/revoke", page(revoke_key), methods=["POST"]),
-    Route("/dashboard/settings", page(settings_page), methods=["GET"]),
+    Route("/dashboard/login", page(login, role=None), methods=["GET", "POST"]),
+    Route("/dashboard/logout", page(logout, role=VIEWER), methods=["POST"]),
+    Route("/dashboard/campaigns", page(groups, role=VIEWER), methods=["GET"]),
+    Route("/dashboard/keys", page(keys, role=ANALYST), methods=["GET", "POST"]),
+    Route("/dashboard/keys/{prefix}/revoke", page(revoke_key, role=ANALYST), methods=["POST"]),
+    Route("/dashboard/settings", page(settings_page, role=ADMIN), methods=["GET"]),
 ]
 # Any other path under /dashboard: a 404 page (after every other dashboard route).
-fallback = Route("/dashboard/{rest:path}", page(unknown), methods=["GET"])
+fallback = Route("/dashboard/{rest:path}", page(unknown, role=VIEWER), methods=["GET"])
