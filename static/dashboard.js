@@ -1,5 +1,8 @@
-// firstmark dashboard: the UTM builder's live preview and taxonomy notes. No framework.
-// The preview follows the server's rules (domain/utm.py normalise_utm, domain/urls.py
+// firstmark dashboard: the UTM builder's live preview and taxonomy notes, copy buttons for
+// short URLs, and the report pages' date range carried along the menu. No framework; every
+// page works without this file.
+//
+// The UTM preview follows the server's rules (domain/utm.py normalise_utm, domain/urls.py
 // with_params): values trimmed, lower case, inner spaces as "-"; a link's UTM tags replace
 // parameters of the same name in the destination, whose other parameters keep their bytes.
 (function () {
@@ -97,4 +100,73 @@
 
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
+})();
+
+// Copy a short URL. The buttons are hidden in the page and shown here: without JavaScript the
+// URL is there to select.
+(function () {
+  "use strict";
+  var buttons = Array.prototype.slice.call(document.querySelectorAll("button[data-copy]"));
+  if (!buttons.length) return;
+  var status = document.createElement("p");
+  status.className = "sr-only";
+  status.setAttribute("role", "status");
+  document.body.appendChild(status);
+
+  function fallback(text) {
+    // Browsers without the async clipboard (or an http:// page not on this machine).
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "copy-buffer";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    return ok ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+  }
+
+  function copy(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () { return fallback(text); });
+    }
+    return fallback(text);
+  }
+
+  buttons.forEach(function (button) {
+    var label = button.textContent;
+    var timer = null;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var text = button.getAttribute("data-copy");
+      copy(text).then(
+        function () { button.textContent = "Copied"; status.textContent = "Copied " + text; },
+        function () { button.textContent = "Select and copy"; status.textContent = "Could not copy; select the URL and copy it."; }
+      ).then(function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () { button.textContent = label; }, 2000);
+      });
+    });
+  });
+})();
+
+// The report pages read their range from ?from=&to=; the menu's links to the other report
+// pages get the same range, so it stays put while moving between them.
+(function () {
+  "use strict";
+  if (!document.querySelector("form.range")) return;
+  var here = new URLSearchParams(window.location.search);
+  var from = here.get("from");
+  var to = here.get("to");
+  if (!from || !to) return;
+  var pages = ["/dashboard", "/dashboard/web", "/dashboard/campaigns", "/dashboard/channels",
+    "/dashboard/reports", "/dashboard/attribution", "/dashboard/costs"];
+  Array.prototype.slice.call(document.querySelectorAll(".nav a")).forEach(function (a) {
+    var url = new URL(a.getAttribute("href"), window.location.href);
+    if (pages.indexOf(url.pathname) < 0) return;
+    url.searchParams.set("from", from);
+    url.searchParams.set("to", to);
+    a.setAttribute("href", url.pathname + url.search);
+  });
 })();

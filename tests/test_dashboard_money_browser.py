@@ -140,15 +140,17 @@ def test_link_qr_download_and_cost_upload(world: dict[str, Any]) -> None:
     sync_api.expect(page.locator("#import-result")).to_contain_text("2 cost row(s)")
     page.screenshot(path=str(ARTIFACTS / "dashboard-costs.png"), full_page=True)
     page.goto(f"{base_url}/dashboard")
-    assert kpi(page, "spend") == "100.50 EUR"
-    assert kpi(page, "ctr") == "2.33 %" and kpi(page, "cpc") == "1.44 EUR"
+    assert kpi(page, "spend") == "€100.50"
+    assert kpi(page, "ctr") == "2.33 %" and kpi(page, "cpc") == "€1.44"
     page.screenshot(path=str(ARTIFACTS / "dashboard-overview-money.png"), full_page=True)
 
     page.goto(f"{base_url}/dashboard/reports/campaigns")
     sync_api.expect(page.locator("table.report")).to_contain_text("winter-sale")
     with page.expect_download() as info:
         page.get_by_role("link", name="Download CSV").click()
-    text = Path(info.value.path()).read_text()
+    raw = Path(info.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM that makes a spreadsheet read UTF-8
+    text = raw.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("campaign,hits,humans")
     assert "winter-sale" in text
     # The refused scale and the refused file answered 422, as they should; nothing else.

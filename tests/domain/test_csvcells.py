@@ -29,6 +29,15 @@ def test_non_text_is_untouched() -> None:
     assert csvcells.row([-5, 2.5, None, "=x"]) == [-5, 2.5, None, "'=x"]
 
 
+def test_a_document_is_utf8_behind_a_bom_and_keeps_its_cells_neutralised() -> None:
+    evil = "=1+1"
+    row = {f: 0 for f in web.ROW_FIELDS} | {"key": evil}
+    sent = csvcells.document(web.to_csv([row]))
+    assert sent.startswith(b"\xef\xbb\xbf") and sent.count(b"\xef\xbb\xbf") == 1
+    assert _cells(sent.decode("utf-8-sig"))[1][0] == "'" + evil
+    assert csvcells.document("city\nZürich —\n").decode("utf-8-sig") == "city\nZürich —\n"
+
+
 def test_every_csv_export_neutralises_its_cells() -> None:
     evil = '=HYPERLINK("http://evil.example")'
     row = {f: 0 for f in web.ROW_FIELDS} | {"key": evil}

@@ -133,7 +133,8 @@ async def test_reports_have_call_columns_and_cost_per_call_only_with_costs(
     assert rows["fair"]["calls"] == 1
     assert (body["totals"]["calls"], body["totals"]["qualified_calls"]) == (5, 3)
 
-    text = (await client.get("/api/v1/reports/campaigns", params={"format": "csv"})).text
+    answer = await client.get("/api/v1/reports/campaigns", params={"format": "csv"})
+    text = answer.content.decode("utf-8-sig")
     lines = {line["campaign"]: line for line in csv.DictReader(io.StringIO(text))}
     assert lines["spring"]["calls"] == "4" and lines["spring"]["cost_per_call"] == "—"
 
@@ -161,7 +162,8 @@ async def test_reports_have_call_columns_and_cost_per_call_only_with_costs(
     assert (poster["calls"], poster["answered_calls"], poster["qualified_calls"]) == (3, 2, 1)
     assert (by_channel[("google", "cpc")]["calls"], by_channel[(None, None)]["calls"]) == (1, 1)
     assert (channels["totals"]["calls"], channels["totals"]["qualified_calls"]) == (5, 3)
-    text = (await client.get("/api/v1/reports/channels", params={"format": "csv"})).text
+    answer = await client.get("/api/v1/reports/channels", params={"format": "csv"})
+    text = answer.content.decode("utf-8-sig")
     lines = {(x["source"], x["medium"]): x for x in csv.DictReader(io.StringIO(text))}
     assert (
         lines[("print", "qr")]["calls"] == "3" and lines[("print", "qr")]["qualified_calls"] == "1"

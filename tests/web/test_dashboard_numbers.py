@@ -238,19 +238,20 @@ async def test_calls_on_the_overview_reports_and_placement_page(
     assert kpi(overview, "calls") == "2" and kpi(overview, "qualified_calls") == "1"
     assert kpi(overview, "cost_per_call") == "—"  # no ad cost imported
 
-    campaigns = (await dash.get("/dashboard/reports/campaigns")).text
+    calls = {"cols": "calls,answered_calls,qualified_calls,cost_per_call"}
+    campaigns = (await dash.get("/dashboard/reports/campaigns", params=calls)).text
     assert cells(campaigns, "fair", "calls") == ["2"]
     assert cells(campaigns, "fair", "qualified_calls") == ["1"]
     assert cells(campaigns, "fair", "cost_per_call") == ["—"]
     assert cells(campaigns, "Total", "calls") == ["2"]
-    channels = (await dash.get("/dashboard/reports/channels")).text
+    channels = (await dash.get("/dashboard/reports/channels", params=calls)).text
     assert cells(channels, "print", "calls") == ["2"]  # source print, no medium
     assert cells(channels, "print", "qualified_calls") == ["1"]
     assert cells(channels, "Total", "calls") == ["2"]
-    channels_csv = (await dash.get("/dashboard/reports/channels.csv")).text
+    channels_csv = (await dash.get("/dashboard/reports/channels.csv")).content.decode("utf-8-sig")
     [line] = [x for x in csv.DictReader(io.StringIO(channels_csv)) if x["source"] == "print"]
     assert (line["medium"], line["calls"], line["answered_calls"]) == ("", "2", "2")
-    csv_text = (await dash.get("/dashboard/reports/campaigns.csv")).text
+    csv_text = (await dash.get("/dashboard/reports/campaigns.csv")).content.decode("utf-8-sig")
     assert "calls,answered_calls,qualified_calls" in csv_text.splitlines()[0]
 
     groups = (await dash.get("/dashboard/campaigns", params={"by": "utm_campaign"})).text

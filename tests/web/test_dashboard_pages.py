@@ -22,6 +22,7 @@ from conftest import BASE_URL
 from dashtools import csrf_of, make_client
 from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
+from firstmark.domain.figures import TIMES
 from firstmark.domain.goals import Goal
 from firstmark.domain.links import Link
 from firstmark.store import Store
@@ -88,15 +89,15 @@ async def test_a_cost_upload_changes_the_kpi_cards(dash: httpx.AsyncClient, stor
     assert "newsletter / email" in shown and 'data-spend="EUR">100.50 EUR' in shown
 
     after = (await dash.get("/dashboard")).text
-    assert kpi(after, "spend") == "100.50 EUR"
+    assert kpi(after, "spend") == "€100.50"
     assert kpi(after, "ctr") == "2.33 %"  # 70 ad clicks of 3,000 impressions
-    assert kpi(after, "cpc") == "1.44 EUR"
-    assert kpi(after, "roi") == "-100.00 %" and kpi(after, "roas") == "0.0000"
+    assert kpi(after, "cpc") == "€1.44"
+    assert kpi(after, "roi") == "-100.00 %" and kpi(after, "roas") == f"0.00{TIMES}"
 
     again = await upload_costs(dash, GOOD_COSTS.encode())
     assert again.status_code == 303
     assert 'data-import="replaced">2<' in (await dash.get("/dashboard/costs")).text
-    assert kpi((await dash.get("/dashboard")).text, "spend") == "100.50 EUR"  # not doubled
+    assert kpi((await dash.get("/dashboard")).text, "spend") == "€100.50"  # not doubled
 
 
 async def test_a_bad_cost_file_shows_every_row_error_and_stores_nothing(
@@ -268,8 +269,8 @@ async def test_overview_cards_and_report_csv_match_the_api(
     assert (await upload_costs(dash, GOOD_COSTS.encode())).status_code == 303
     totals = (await api.get("/api/v1/reports/overview")).json()["totals"]
     page = (await dash.get("/dashboard")).text
-    assert kpi(page, "spend") == f"{totals['spend']} EUR"
-    assert kpi(page, "cpc") == f"{totals['cpc']} EUR"
+    assert kpi(page, "spend") == f"€{totals['spend']}"
+    assert kpi(page, "cpc") == f"€{totals['cpc']}"
 
     for name in ("channels", "campaigns"):
         ours = await dash.get(f"/dashboard/reports/{name}.csv")
@@ -277,19 +278,73 @@ async def test_overview_cards_and_report_csv_match_the_api(
         assert ours.status_code == 200 and ours.headers["content-type"].startswith("text/csv")
         assert "attachment" in ours.headers["content-disposition"]
         assert ours.text == theirs.text
+        # A spreadsheet reads the "—" of a missing value as UTF-8 only behind a BOM.
+        assert ours.content.startswith("\ufeff".encode()) and "—".encode() in ours.content
         table = (await dash.get(f"/dashboard/reports/{name}")).text
         assert f'href="/dashboard/reports/{name}.csv?' in table
     campaigns = (await dash.get("/dashboard/reports/campaigns")).text
     row = re.search(r'<th scope="row">\s*winter-sale\s*</th>(.*?)</tr>', campaigns, re.S)
     assert row is not None
-    cells = re.findall(r'<td class="num">([^<]*)', row.group(1))
-    assert cells[3:5] == ["3,000", "100.50"]  # impressions, spend
-    assert cells[7:9] == ["2.33", "1.44"]  # CTR, CPC
+    cells = dict(re.findall(r'data-col="(\w+)">([^<]*)', row.group(1)))
+    assert list(cells)[:6] == ["spend", "revenue", "roas", "roi", "cpa", "conversion_rate"]
+    assert cells["spend"] == "€100.50" and cells["revenue"] == "€0.00"
+    assert cells["roas"] == f"0.00{TIMES}"
+    more = {"cols": ["impressions", "ctr", "cpc"], "currency": "EUR"}
+    chosen = (await dash.get("/dashboard/reports/campaigns", params=more)).text
+    row = re.search(r'<th scope="row">\s*winter-sale\s*</th>(.*?)</tr>', chosen, re.S)
+    assert row is not None
+    cells = dict(re.findall(r'data-col="(\w+)">([^<]*)', row.group(1)))
+    assert cells == {"impressions": "3,000", "ctr": "2.33 %", "cpc": "€1.44"}
+    # The tabs keep the range, the currency and the chosen columns.
+    assert "cols=impressions&amp;cols=ctr&amp;cols=cpc" in chosen
+
+
+def change_of(page: str, name: str) -> tuple[str, str]:
+    """A card's change since the previous period: its tone and its text."""
+    found = re.search(rf'data-change="{name}"><span class="delta (\w+)">(.*?)</span></span>', page)
+    assert found, name
+    return found.group(1), " ".join(re.sub(r"<[^>]+>", " ", found.group(2)).split())
+
+
+async def test_cards_and_rows_compare_with_the_previous_period(dash: httpx.AsyncClient) -> None:
+    earlier = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
+    costs = (
+        "date,source,medium,campaign,spend,currency,impressions,clicks\n"
+        f"{earlier},google,cpc,winter-sale,40.00,EUR,1000,20\n"
+        f"{YESTERDAY},google,cpc,winter-sale,60.00,EUR,1000,60\n"
+    )
+    assert (await upload_costs(dash, costs.encode())).status_code == 303
+    page = (await dash.get("/dashboard")).text
+    assert kpi(page, "spend") == "€60.00"
+    assert change_of(page, "spend") == ("neutral", "▲ up 50.0 %")  # more spend: not good, not bad
+    assert change_of(page, "ctr") == ("good", "▲ up 200.0 %")  # 2 % to 6 %
+    assert change_of(page, "cpc") == ("good", "▼ down 50.0 %")  # 2.00 to 1.00: cheaper clicks
+    assert change_of(page, "revenue") == ("neutral", "no previous value —")
+    assert "change from the previous 30 days" in page
+
+    table = (await dash.get("/dashboard/reports/campaigns", params={"cols": "spend,cpc"})).text
+    row = re.search(r'<th scope="row">\s*winter-sale\s*</th>(.*?)</tr>', table, re.S)
+    assert row is not None
+    assert re.findall(r'<span class="delta (\w+)">', row.group(1)) == ["neutral", "good"]
+    # A preset keeps the rest of the query; the default range is the 30 days preset.
+    chips = re.search(r'<ul class="presets"[^>]*>(.*?)</ul>', table, re.S)
+    assert chips is not None
+    presets = re.findall(r'<a href="([^"]+)"( aria-current="true")?>([^<]+)</a>', chips.group(1))
+    assert [label for _, _, label in presets] == [
+        "Today", "7 days", "30 days", "90 days", "This month", "Last month",
+    ]  # fmt: skip
+    assert [label for _, current, label in presets if current] == ["30 days"]
+    assert all("cols=spend%2Ccpc" in html.unescape(href) for href, _, _ in presets)
 
 
 async def test_report_pages_refuse_bad_input_gently(dash: httpx.AsyncClient) -> None:
     page = await dash.get("/dashboard/reports/campaigns", params={"currency": "EUX"})
     assert page.status_code == 200 and "ISO 4217" in page.text
+    cols = await dash.get("/dashboard/reports/campaigns", params={"cols": "spend,margin"})
+    assert cols.status_code == 200
+    assert "no column 'margin'" in (field_error(cols.text, "cols") or "")
+    assert '<details class="columns" open>' in cols.text  # the chooser opens on its error
+    assert 'value="spend" checked' in cols.text and 'value="revenue" checked' not in cols.text
     assert (await dash.get("/dashboard/reports/nothing")).status_code == 404
     attribution = await dash.get("/dashboard/attribution", params={"half_life_days": "-2"})
     assert (
@@ -325,7 +380,7 @@ async def test_attribution_page_and_csv_match_the_api(
         assert label in page
     assert 'value="3"' in page and '<th scope="row">winter</th>' in page
     # One conversion, all credit to its campaign in every model: its row and the total.
-    assert page.count('<td class="num">80.00</td>') == 10
+    assert len(re.findall(r'<td class="num" data-revenue="\w+">€80.00</td>', page)) == 10
     ours = await dash.get("/dashboard/attribution.csv", params=params)
     theirs = await api.get("/api/v1/reports/attribution", params={**params, "format": "csv"})
     assert ours.status_code == 200 and ours.text == theirs.text

@@ -118,7 +118,10 @@ async def test_csv_export_shows_a_dash_where_there_is_no_value(
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
-    rows = {(row["source"], row["medium"]): row for row in csv.DictReader(io.StringIO(r.text))}
+    # UTF-8 behind a byte-order mark, which is how a spreadsheet reads it: "—" stays "—".
+    assert r.content.startswith(b"\xef\xbb\xbf")
+    text = r.content.decode("utf-8-sig")
+    rows = {(row["source"], row["medium"]): row for row in csv.DictReader(io.StringIO(text))}
     assert rows[("newsletter", "email")]["cpc"] == "—"
     assert rows[("newsletter", "email")]["spend"] == "—"
     assert rows[("google", "cpc")]["cpc"] == "1.50"
@@ -156,7 +159,8 @@ async def test_attribution_models_side_by_side(
     assert email["position_based"]["revenue"] == "25.00"
     for model in r.json()["models"]:
         assert sum(row[model]["conversions"] for row in rows.values()) == pytest.approx(2)
-    csv_body = (await client.get("/api/v1/reports/attribution", params={"format": "csv"})).text
+    answer = await client.get("/api/v1/reports/attribution", params={"format": "csv"})
+    csv_body = answer.content.decode("utf-8-sig")
     assert csv_body.splitlines()[0].startswith("source,medium,first_touch_conversions")
 
 

@@ -240,3 +240,16 @@ async def test_the_navigation_shows_each_role_only_what_it_may_open(
         assert f'href="{href}"' not in seen_by_viewer
         assert f'href="{href}"' in seen_by_admin
     assert 'href="/dashboard/links"' in seen_by_viewer
+
+
+async def test_exports_show_only_to_roles_that_may_download_them(
+    app: Any, users: dict[str, str]
+) -> None:
+    viewer, analyst = await _browser(app, "viewer"), await _browser(app, "analyst")
+    try:
+        for page in ("/dashboard/reports", "/dashboard/attribution"):
+            assert "Download CSV" not in (await viewer.get(page)).text
+            assert "Download CSV" in (await analyst.get(page)).text
+    finally:
+        await viewer.aclose()
+        await analyst.aclose()

@@ -26,3 +26,12 @@ def cell(value: object) -> object:
 def row(values: Iterable[object]) -> list[object]:
     """Every cell of a row through `cell`: what every CSV export writes."""
     return [cell(value) for value in values]
+
+
+BOM = "\ufeff"
+
+
+def document(text: str) -> bytes:
+    """A CSV file as it is sent: UTF-8 behind a byte-order mark. Without the mark, Excel
+    reads the file in the system's code page and "—" or "Zürich" come out garbled."""
+    return (BOM + text).encode("utf-8")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firstmark.domain import attribution, groupings, reports
+from firstmark.domain import attribution, csvcells, groupings, reports
 from firstmark.domain.money import currency as check_currency
 from firstmark.domain.schema import Param, Str
 from firstmark.errors import InvalidField, NotFound
@@ -28,7 +28,7 @@ def _params(request: Request, allowed: set[str]) -> dict[str, str]:
 
 def _csv(body: str, name: str) -> Response:
     return Response(
-        body,
+        csvcells.document(body),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="firstmark-{name}.csv"'},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firstmark.domain import web
+from firstmark.domain import csvcells, web
 from firstmark.domain.schema import Param, Str
 from firstmark.services import web as web_service
 from firstmark.web.api.contract import Reply, op
@@ -19,7 +19,7 @@ async def web_report(request: Request) -> Response:
     answer, rows = await web_service.report(runtime(request).store, name, params)
     if params.get("format") == "csv":
         return Response(
-            web.to_csv(rows, "time" if name == "overview" else name),
+            csvcells.document(web.to_csv(rows, "time" if name == "overview" else name)),
             media_type="text/csv; charset=utf-8",
             headers={"content-disposition": f'attachment; filename="firstmark-web-{name}.csv"'},
         )

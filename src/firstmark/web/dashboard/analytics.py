@@ -16,12 +16,12 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import web
+from firstmark.domain import figures, web
 from firstmark.domain.roles import VIEWER
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import funnels as funnels_service
 from firstmark.services import web as web_service
-from firstmark.web.dashboard import charts
+from firstmark.web.dashboard import charts, ranges
 from firstmark.web.dashboard.views import Ctx, date_range, page
 
 ROWS = 10  # rows per panel: the page stays small whatever the site's traffic
@@ -95,6 +95,11 @@ class Query:
         return f"/dashboard/web/{self.site_id}?{urlencode(kept)}"
 
 
+def _compared(totals: dict[str, Any]) -> dict[str, figures.Number | None]:
+    """The overview totals a card compares with the previous period (numbers only)."""
+    return {k: v for k, v in totals.items() if v is None or isinstance(v, int | float)}
+
+
 def _site_id(ctx: Ctx) -> int:
     raw = ctx.request.path_params["site_id"]
     if not raw.isdigit() or not 0 < int(raw) < 2**62:
@@ -103,8 +108,10 @@ def _site_id(ctx: Ctx) -> int:
 
 
 async def sites_page(ctx: Ctx) -> Response:
-    """Choose a site."""
-    return ctx.render("web_sites.html", sites=await ctx.store.list_sites())
+    """Choose a site; a date range in the query goes on to the site's page."""
+    given = ctx.request.query_params
+    carry = urlencode({k: given[k] for k in ("from", "to") if given.get(k)})
+    return ctx.render("web_sites.html", sites=await ctx.store.list_sites(), carry=carry)
 
 
 def _label(key: str, interval: str) -> str:
@@ -155,6 +162,8 @@ async def site_page(ctx: Ctx) -> Response:
     query = Query(ctx, site_id)
     now = datetime.now(UTC)
     overview, _ = await web_service.report(ctx.store, "overview", query.params(), now)
+    before = ranges.compared(query.span)["previous"]
+    earlier, _ = await web_service.report(ctx.store, "overview", query.params(**before), now)
     realtime, _ = await web_service.report(ctx.store, "realtime", query.params(), now)
     series = overview["series"]
     labels = [_label(p["key"], overview["interval"]) for p in series]
@@ -177,6 +186,9 @@ async def site_page(ctx: Ctx) -> Response:
         ],
         clear=query.href(**dict.fromkeys(query.filters)),
         totals=overview["totals"],
+        changes=figures.changes(_compared(overview["totals"]), _compared(earlier["totals"])),
+        ranges=ranges.choices(ctx, query.dates),
+        **ranges.compared(query.span),
         realtime=realtime["visitors"],
         chart=chart,
         labels=labels,

@@ -17,6 +17,7 @@ from firstmark.domain.roles import ADMIN, VIEWER
 from firstmark.errors import InvalidField
 from firstmark.services import channels as channels_service
 from firstmark.services import reports as reports_service
+from firstmark.web.dashboard import ranges
 from firstmark.web.dashboard.reports import Params
 from firstmark.web.dashboard.views import Ctx, page
 
@@ -52,6 +53,7 @@ async def _page(
         rule_fields=RULE_FIELDS,
         matches=MATCH_LABELS,
         peak=max((r.visitors for r in found.rows), default=0),
+        ranges=ranges.choices(ctx, params.dates, "/dashboard/channels"),
     )
 
 

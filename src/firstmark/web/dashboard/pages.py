@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from firstmark.config import Settings
-from firstmark.domain import kpis, stats
+from firstmark.domain import figures, kpis, periods, stats
 from firstmark.domain.keys import SCOPES, parse_scopes
 from firstmark.domain.passwords import check_password, hash_password
 from firstmark.domain.roles import ADMIN, ANALYST, VIEWER, at_least, scopes_for
@@ -27,7 +27,7 @@ from firstmark.services import calls as calls_service
 from firstmark.services import users as users_service
 from firstmark.store import CallTotal, GroupRow
 from firstmark.web.clientip import ClientIP
-from firstmark.web.dashboard import charts, reports
+from firstmark.web.dashboard import charts, ranges, reports
 from firstmark.web.dashboard.views import (
     HEADERS,
     Ctx,
@@ -214,6 +214,15 @@ async def overview(ctx: Ctx) -> Response:
     start, end = span.start.timestamp(), span.end.timestamp()
     rows = await ctx.store.rollups(None, start, end)
     totals = stats.totals(rows)
+    before = periods.previous(span)
+    earlier = stats.totals(
+        await ctx.store.rollups(None, before.start.timestamp(), before.end.timestamp())
+    )
+    traffic = ("clicks", "scans", "uniques", "humans")
+    changes = {
+        **figures.changes({k: totals[k] for k in traffic}, {k: earlier[k] for k in traffic}),
+        **money["changes"],
+    }
     series = stats.series(rows, span)
     labels = day_labels(span)
     chart = charts.time_series(
@@ -240,6 +249,10 @@ async def overview(ctx: Ctx) -> Response:
         campaigns=campaigns,
         sources=sources,
         report=money["money"],
+        changes=changes,
+        ranges=ranges.choices(ctx, dates),
+        carry=ranges.carried(dates),
+        **ranges.compared(span),
         currency=money["currency"],
         currencies=money["currencies"],
         others=[c for c in money["currencies"] if c != money["currency"]],
@@ -264,6 +277,7 @@ async def groups(ctx: Ctx) -> Response:
         dates=dates,
         errors=errors,
         rows=rows,
+        ranges=ranges.choices(ctx, dates),
         peak=max((r["humans"] for r in rows), default=0),
         totals={k: sum(r[k] for r in rows) for k in ("clicks", "scans", "uniques", "bots")},
         calls=None

@@ -10,12 +10,14 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import attribution, dimensions, groupings, reports
+from firstmark.domain import attribution, csvcells, dimensions, figures, groupings, periods, reports
+from firstmark.domain.links import short_url
 from firstmark.domain.money import currency as check_currency
 from firstmark.domain.roles import ANALYST, VIEWER
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import reports as reports_service
 from firstmark.services.reports import Window
+from firstmark.web.dashboard import columns, ranges
 from firstmark.web.dashboard.views import HEADERS, Ctx, date_range, page
 
 # The tables the dashboard offers, in order, with their tab label.
@@ -69,14 +71,19 @@ class Params:
         except InvalidField as exc:
             self.errors["currency"] = exc.message
 
-    def query(self, **extra: str) -> str:
+    @property
+    def previous(self) -> Window:
+        """The period of the same length just before, to compare with."""
+        return Window(periods.previous(self.span))
+
+    def query(self, *more: tuple[str, str], **extra: str) -> str:
         kept = {**self.dates, **({"currency": self.currency} if self.currency else {}), **extra}
-        return urlencode(kept)
+        return urlencode([*kept.items(), *more])
 
 
 def _csv(body: str, name: str) -> Response:
     return Response(
-        body,
+        csvcells.document(body),
         media_type="text/csv; charset=utf-8",
         headers={
             **HEADERS,
@@ -92,11 +99,23 @@ def _name(ctx: Ctx) -> str:
     return name
 
 
-async def overview_kpis(ctx: Ctx, params: Params) -> dict[str, Any]:
-    """The overview's money cards: the totals of GET /api/v1/reports/overview."""
-    found = await reports_service.table(ctx.store, ("day",), params.window, params.currency)
+def _figures(row: reports.ReportRow) -> dict[str, figures.Number | None]:
+    """A total's figures that the cards compare with the previous period."""
     return {
-        "money": found.total(),
+        "spend": row.spend, "revenue": row.revenue, "conversions": row.conversions,
+        "calls": row.calls, "qualified_calls": row.qualified_calls, **row.kpis,
+    }  # fmt: skip
+
+
+async def overview_kpis(ctx: Ctx, params: Params) -> dict[str, Any]:
+    """The overview's money cards: the totals of GET /api/v1/reports/overview, and their
+    change since the previous period (in the same currency)."""
+    found = await reports_service.table(ctx.store, ("day",), params.window, params.currency)
+    before = await reports_service.table(ctx.store, ("day",), params.previous, found.currency)
+    total = found.total()
+    return {
+        "money": total,
+        "changes": figures.changes(_figures(total), _figures(before.total())),
         "currency": found.currency,
         "currencies": sorted({*found.others, *([found.currency] if found.currency else [])}),
     }
@@ -105,16 +124,33 @@ async def overview_kpis(ctx: Ctx, params: Params) -> dict[str, Any]:
 async def report(ctx: Ctx) -> Response:
     name = _name(ctx)
     params = Params(ctx)
+    chosen, cols_error = columns.choose(ctx.request.query_params.getlist("cols"))
+    if cols_error:
+        params.errors["cols"] = cols_error
     dims = dimensions.TABLES[name]
     found = await reports_service.table(ctx.store, dims, params.window, params.currency)
-    rows = [{"key": reports.key_json(dims, r.key), "row": r} for r in found.rows]
+    before = await reports_service.table(ctx.store, dims, params.previous, found.currency)
+    earlier = {r.key: r for r in before.rows}
+    shown = columns.shown(chosen, found.calls)
+    kept = [] if chosen == columns.DEFAULT else list(chosen)  # the URL names a choice only
+    rows = [
+        {
+            "key": reports.key_json(dims, r.key),
+            "cells": columns.cells(r, earlier.get(r.key), shown, found.currency),
+        }
+        for r in found.rows
+    ]
     links = {}
     if "link" in dims:
         for r in found.rows:
             link_id = r.key[dims.index("link")]
             if link_id is not None and link_id not in links:
                 link = await ctx.store.get_link(int(link_id))
-                links[link_id] = link.code if link else f"#{link_id}"
+                links[link_id] = (
+                    (link.code, short_url(link, ctx.settings.base_url))
+                    if link
+                    else (f"#{link_id}", None)
+                )
     return ctx.render(
         "report.html",
         name=name,
@@ -122,8 +158,18 @@ async def report(ctx: Ctx) -> Response:
         dims=dims,
         labels=DIMENSION_LABELS,
         rows=rows,
-        total=found.total(),
+        total=columns.cells(found.total(), before.total(), shown, found.currency),
         with_calls=found.calls,
+        columns=shown,
+        offered=[c for c in columns.COLUMNS if found.calls or not c.calls],
+        chosen=chosen,
+        cols_kept=kept,
+        query=params.query(*[("cols", k) for k in kept]),
+        default_query=params.query(),
+        money_columns=columns.MONEY,
+        ranges=ranges.choices(ctx, params.dates),
+        carry=ranges.carried(params.dates),
+        **ranges.compared(params.span),
         link_codes=links,
         currency=found.currency,
         currencies=sorted({*found.others, *([found.currency] if found.currency else [])}),
@@ -188,6 +234,8 @@ async def attribution_page(ctx: Ctx) -> Response:
         dates=params.dates,
         errors=params.errors,
         csv_url=f"/dashboard/attribution.csv?{csv_query}",
+        ranges=ranges.choices(ctx, params.dates),
+        carry=ranges.carried(params.dates),
     )
 
 

@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from firstmark import __version__
 from firstmark.config import Settings
-from firstmark.domain import kpis, stats
+from firstmark.domain import figures, kpis, stats
 from firstmark.domain.audit import user_actor
 from firstmark.domain.phones import display
 from firstmark.domain.roles import at_least
@@ -103,6 +103,9 @@ def environment() -> jinja2.Environment:
     env.filters["dec"] = _decimal
     env.filters["phone"] = display
     env.filters["ts"] = _when_ts
+    env.filters["amount"] = figures.money
+    env.filters["roas"] = figures.roas
+    env.filters["pct"] = figures.percent
     env.globals["version"] = __version__
     return env
 
