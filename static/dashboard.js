@@ -1,4 +1,5 @@
-// firstmark dashboard: the UTM builder's live preview and taxonomy notes. No framework.
+// firstmark dashboard: the UTM builder's live preview and taxonomy notes, the question before
+// a destructive action, copy buttons, and a site's "first event" check. No framework.
 // The preview follows the server's rules (domain/utm.py normalise_utm, domain/urls.py
 // with_params): values trimmed, lower case, inner spaces as "-"; a link's UTM tags replace
 // parameters of the same name in the destination, whose other parameters keep their bytes.
@@ -97,4 +98,81 @@
 
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
+})();
+
+// A form marked data-confirm asks first. Without JavaScript the server answers the same POST
+// with a confirm page; here the browser's dialog asks, and a yes sends the form confirmed.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) return;
+    if (form.querySelector('input[name="confirm"]')) return;
+    if (!window.confirm(form.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      return;
+    }
+    var yes = document.createElement("input");
+    yes.type = "hidden";
+    yes.name = "confirm";
+    yes.value = "yes";
+    form.appendChild(yes);
+  });
+})();
+
+// Copy buttons: hidden without JavaScript (the text stays selectable); a click copies the
+// field named by data-copy and says so next to the button.
+(function () {
+  "use strict";
+  function selectAll(field) {
+    field.focus();
+    field.select();
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    var state = document.getElementById(button.getAttribute("data-copy") + "-state");
+    if (!field) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      function done(ok) {
+        if (state) state.textContent = ok ? "Copied." : "Selected: press Ctrl+C (or ⌘C) to copy.";
+      }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(function () { done(true); }, function () {
+          selectAll(field);
+          done(false);
+        });
+      } else {
+        selectAll(field);
+        var ok = false;
+        try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+        done(ok);
+      }
+    });
+  });
+})();
+
+// A new site waits for its first event: ask the server every few seconds until one arrived.
+(function () {
+  "use strict";
+  var waiting = Array.prototype.slice.call(document.querySelectorAll("[data-status-url]"));
+  if (!waiting.length) return;
+  function poll() {
+    waiting = waiting.filter(function (box) {
+      return !box.classList.contains("received");
+    });
+    if (!waiting.length) return;
+    waiting.forEach(function (box) {
+      fetch(box.getAttribute("data-status-url"), {credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          if (!body || !body.received) return;
+          box.classList.add("received");
+          box.textContent = body.message;
+        })
+        .catch(function () { /* the reload link still works */ });
+    });
+    setTimeout(poll, 3000);
+  }
+  setTimeout(poll, 3000);
 })();

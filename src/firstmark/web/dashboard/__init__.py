@@ -19,6 +19,7 @@ from firstmark.web.dashboard import (
     forwarding,
     goals,
     imports,
+    keys,
     links,
     numbers,
     pages,
@@ -33,6 +34,7 @@ __all__ = ["routes", "setup"]
 
 routes: list[BaseRoute] = [
     *pages.routes,
+    *keys.routes,
     *account.routes,
     *links.routes,
     *qr.routes,

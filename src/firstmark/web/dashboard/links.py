@@ -1,4 +1,5 @@
-"""Dashboard link pages: the list, create and edit with the UTM builder, detail, archive."""
+"""Dashboard link pages: the list, create and edit with the UTM builder, detail, archive and
+unarchive."""
 
 from __future__ import annotations
 
@@ -20,7 +21,16 @@ from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.store import LinkQuery
 from firstmark.web.dashboard import charts, forms, qr
-from firstmark.web.dashboard.views import Ctx, actor, column, date_range, day_labels, page
+from firstmark.web.dashboard.views import (
+    Ctx,
+    actor,
+    column,
+    confirm_page,
+    confirmed,
+    date_range,
+    day_labels,
+    page,
+)
 
 PER_PAGE = 25
 BREAKDOWN_ROWS = 10
@@ -281,10 +291,30 @@ async def link_promote(ctx: Ctx) -> Response:
 
 
 async def link_archive(ctx: Ctx) -> Response:
+    link = await links_service.get_link(ctx.store, _link_id(ctx))
+    if not confirmed(ctx) and not link.archived:
+        return confirm_page(
+            ctx,
+            title=f"Archive {link.code}?",
+            message=f"Archive {links.short_url(link, ctx.settings.base_url)}? It then answers "
+            "410 Gone (or goes to its fallback URL); its stats stay, and you can unarchive it "
+            "later.",
+            button=f"Archive {link.code}",
+            back=f"/dashboard/links/{link.id}",
+        )
     link = await links_service.archive_link(ctx.store, _link_id(ctx))
     ctx.runtime.cache.invalidate(link)
     await audit.record(ctx.store, actor(ctx), "archive", "link", link.id)
     message = f"Archived {link.code}: it now answers 410 Gone (or its fallback URL)."
+    return ctx.redirect(f"/dashboard/links/{link.id}", flash={"message": message})
+
+
+async def link_unarchive(ctx: Ctx) -> Response:
+    link = await links_service.unarchive_link(ctx.store, _link_id(ctx))
+    children = await qr_service.follow_parent(ctx.store, link)
+    ctx.runtime.cache.invalidate(link, *children)
+    await audit.record(ctx.store, actor(ctx), "unarchive", "link", link.id)
+    message = f"Unarchived {link.code}: it answers again."
     return ctx.redirect(f"/dashboard/links/{link.id}", flash={"message": message})
 
 
@@ -295,6 +325,7 @@ routes = [
     Route("/dashboard/links/{link_id:int}", page(link_detail), methods=["GET"]),
     Route("/dashboard/links/{link_id:int}/edit", page(link_edit), methods=["GET", "POST"]),
     Route("/dashboard/links/{link_id:int}/archive", page(link_archive), methods=["POST"]),
+    Route("/dashboard/links/{link_id:int}/unarchive", page(link_unarchive), methods=["POST"]),
     Route(
         "/dashboard/links/{link_id:int}/variants/{variant:int}/promote",
         page(link_promote),

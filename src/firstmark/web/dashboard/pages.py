@@ -1,4 +1,4 @@
-"""The dashboard's own pages: login, overview, campaigns (links grouped), API keys, settings.
+"""The dashboard's own pages: login, overview, campaigns (links grouped), settings.
 
 The other pages have their own modules (links.py, qr.py, reports.py, ...); __init__.py lists
 every route. Handlers parse, call domain and store, render a template from templates/dashboard/.
@@ -17,13 +17,10 @@ from starlette.routing import Route
 
 from firstmark.config import Settings
 from firstmark.domain import kpis, stats
-from firstmark.domain.keys import SCOPES, parse_scopes
 from firstmark.domain.passwords import check_password, hash_password
 from firstmark.domain.utm import taxonomy
-from firstmark.errors import InvalidField, NotFound
-from firstmark.services import audit
+from firstmark.errors import NotFound
 from firstmark.services import calls as calls_service
-from firstmark.services import keys as keys_service
 from firstmark.store import CallTotal, GroupRow
 from firstmark.web.clientip import ClientIP
 from firstmark.web.dashboard import charts, reports
@@ -31,7 +28,6 @@ from firstmark.web.dashboard.views import (
     HEADERS,
     Ctx,
     Dashboard,
-    actor,
     column,
     date_range,
     day_labels,
@@ -67,6 +63,7 @@ NAV = (
     NavItem("/dashboard/deals", "CRM deals"),
 )
 NAV_ADMIN = (
+    NavItem("/dashboard/sites", "Sites"),
     NavItem("/dashboard/destinations", "Destinations"),
     NavItem("/dashboard/forwarding", "Forwarding"),
     NavItem("/dashboard/keys", "API keys"),
@@ -255,50 +252,6 @@ async def groups(ctx: Ctx) -> Response:
     )
 
 
-# --- API keys -------------------------------------------------------------------------------
-
-
-async def keys(ctx: Ctx) -> Response:
-    shown: str | None = None
-    errors: dict[str, str] = {}
-    name = ""
-    chosen: list[str] = []
-    status = 200
-    if ctx.request.method == "POST":
-        assert ctx.form is not None
-        name = ctx.value("name").strip()
-        chosen = [s for s in ctx.form.getlist("scope") if isinstance(s, str)]
-        try:
-            if len(name) > 100:
-                raise InvalidField("name", "name must be at most 100 characters")
-            scopes = parse_scopes(chosen)
-        except InvalidField as exc:
-            errors[exc.field or "scope"] = exc.message
-            status = 422
-        else:
-            shown, made = await keys_service.create(ctx.store, scopes, name)
-            await audit.record(ctx.store, actor(ctx), "create", "key", made.prefix)
-            name, chosen = "", []
-    return ctx.render(
-        "keys.html",
-        status,
-        keys=await ctx.store.list_api_keys(),
-        scopes=SCOPES,
-        shown=shown,
-        errors=errors,
-        name=name,
-        chosen=chosen,
-    )
-
-
-async def revoke_key(ctx: Ctx) -> Response:
-    prefix = ctx.request.path_params["prefix"]
-    if not await ctx.store.revoke_api_key(prefix):
-        return ctx.redirect("/dashboard/keys", flash={"error": f"No key fm_{prefix}_…"})
-    await audit.record(ctx.store, actor(ctx), "revoke", "key", prefix)
-    return ctx.redirect("/dashboard/keys", flash={"message": f"Revoked fm_{prefix}_…"})
-
-
 # --- settings -------------------------------------------------------------------------------
 
 
@@ -360,8 +313,6 @@ routes = [
     Route("/dashboard/login", page(login, login=False), methods=["GET", "POST"]),
     Route("/dashboard/logout", page(logout), methods=["POST"]),
     Route("/dashboard/campaigns", page(groups), methods=["GET"]),
-    Route("/dashboard/keys", page(keys), methods=["GET", "POST"]),
-    Route("/dashboard/keys/{prefix}/revoke", page(revoke_key), methods=["POST"]),
     Route("/dashboard/settings", page(settings_page), methods=["GET"]),
 ]
 # Any other path under /dashboard: a 404 page (after every other dashboard route).
