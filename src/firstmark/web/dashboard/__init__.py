@@ -26,6 +26,7 @@ from firstmark.web.dashboard import (
     privacy,
     qr,
     reports,
+    sites,
     webhooks,
 )
 from firstmark.web.dashboard.pages import setup
@@ -50,5 +51,6 @@ routes: list[BaseRoute] = [
     *forwarding.routes,
     *webhooks.routes,
     *imports.routes,
+    *sites.routes,
     pages.fallback,
 ]
