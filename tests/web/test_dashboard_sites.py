@@ -73,9 +73,7 @@ async def test_the_page_says_when_the_first_event_arrived(
     assert "Received: the latest event arrived" in page
 
 
-async def test_the_status_needs_a_login_and_a_real_site(
-    app: Any, dash: httpx.AsyncClient
-) -> None:
+async def test_the_status_needs_a_login_and_a_real_site(app: Any, dash: httpx.AsyncClient) -> None:
     async with await make_client(app) as stranger:
         answer = await stranger.get("/dashboard/sites/1/status")
         assert answer.status_code == 303 and "/dashboard/login" in answer.headers["location"]
@@ -103,7 +101,7 @@ async def test_bad_input_is_named_and_nothing_is_saved(
 async def test_change_the_hosts_of_a_site(dash: httpx.AsyncClient, store: Store) -> None:
     await add(dash, hosts="shop.example")
     await add(dash, hosts="blog.example")
-    shop, blog = await store.list_sites()
+    shop, _ = await store.list_sites()
     form = await dash.get(f"/dashboard/sites/{shop.id}/edit")
     assert form.status_code == 200 and ">shop.example</textarea>" in form.text
     saved = await dash.post(

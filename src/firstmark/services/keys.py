@@ -18,9 +18,7 @@ async def create(store: Store, scopes: Sequence[str], name: str) -> tuple[str, A
     return shown, await store.insert_api_key(key)
 
 
-async def create_from_input(
-    store: Store, name: str, scopes: Iterable[str]
-) -> tuple[str, ApiKey]:
+async def create_from_input(store: Store, name: str, scopes: Iterable[str]) -> tuple[str, ApiKey]:
     """A key from what a person typed and ticked: the name checked, the scopes known ones
     (`InvalidField` naming `name` or `scope` otherwise)."""
     name = name.strip()

@@ -4,6 +4,7 @@ unarchive."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -254,6 +255,7 @@ async def link_detail(ctx: Ctx) -> Response:
         )
     grid = stats.heatmap(rows)
     placed = await ctx.store.list_placements(link.id)
+    event = await ctx.store.get_schedule(link.id)
     calls = await calls_service.by_link(
         ctx.store, [link.id, *(p.link_id for p in placed if p.link_id is not None)], start, end
     )
@@ -276,6 +278,8 @@ async def link_detail(ctx: Ctx) -> Response:
         grid=grid,
         weekdays=stats.WEEKDAYS,
         ab=await links_service.variant_report(ctx.store, link.id),
+        event=event,
+        event_phase=event.phase(datetime.now(UTC)) if event else None,
         **await qr.designer(ctx, link, placed, calls),
     )
 
