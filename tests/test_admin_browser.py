@@ -130,7 +130,10 @@ def test_a_new_key_is_copied_once_and_revoked_after_the_question(world: dict[str
 
         def answer(dialog: Any, yes: bool) -> None:
             questions.append(dialog.message)
-            dialog.accept() if yes else dialog.dismiss()
+            if yes:
+                dialog.accept()
+            else:
+                dialog.dismiss()
 
         page.once("dialog", lambda d: answer(d, False))
         revoke.click()

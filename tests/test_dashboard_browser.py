@@ -163,7 +163,12 @@ def test_add_a_tracking_number_and_release_it(world: dict[str, Any]) -> None:
     sync_api.expect(page.locator('tr[data-pool="web"]')).to_contain_text("1")
     page.screenshot(path=str(ARTIFACTS / "dashboard-numbers.png"), full_page=True)
     questions: list[str] = []
-    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+
+    def yes(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", yes)
     page.get_by_role("button", name="Release +44 20 7946 0101").click()
     sync_api.expect(page.locator(".flash").first).to_contain_text("released")
     assert questions and questions[0].startswith("Release +44 20 7946 0101?")
