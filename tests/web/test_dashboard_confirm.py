@@ -5,11 +5,14 @@ unarchived; the key page offers every scope and shows a new key once with a copy
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
+import pytest
 
 from calltools import number
-from dashtools import csrf_of
+from dashtools import csrf_of, make_client
+from firstmark.domain import audit
 from firstmark.domain.keys import SCOPES
 from firstmark.domain.links import Link
 from firstmark.store import Store
@@ -58,6 +61,27 @@ async def test_archive_asks_first_and_unarchive_restores(
     assert restored is not None and not restored.archived
     assert (await anon.get("/spring")).status_code == 302
     assert "/spring" in (await dash.get("/dashboard/links")).text
+    found, _ = await store.list_audit(audit.Query())
+    assert sorted(e.action for e in found) == ["archive", "unarchive"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/dashboard/sites"), ("GET", "/dashboard/sites/1/edit"),
+        ("GET", "/dashboard/links/1/event"), ("POST", "/dashboard/sites"),
+        ("POST", "/dashboard/links/1/unarchive"), ("POST", "/dashboard/links/1/event"),
+        ("POST", "/dashboard/links/1/event/off"),
+    ],
+)  # fmt: skip
+async def test_the_new_pages_need_a_login(app: Any, store: Store, method: str, path: str) -> None:
+    await store.insert_link(Link(destination="https://a.example/", code="spring", archived=True))
+    async with await make_client(app) as stranger:
+        answer = await stranger.request(method, path, data={"hosts": "shop.example"})
+    assert answer.status_code == 303 and "/dashboard/login" in answer.headers["location"]
+    assert await store.list_sites() == []
+    kept = await store.get_link(1)
+    assert kept is not None and kept.archived
 
 
 async def test_release_asks_first(dash: httpx.AsyncClient, store: Store) -> None:

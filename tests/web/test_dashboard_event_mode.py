@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from dashtools import csrf_of, error_for
+from firstmark.domain import audit
 from firstmark.domain.links import Link
 from firstmark.store import Store
 
@@ -69,6 +70,11 @@ async def test_turn_event_mode_on_retire_it_and_turn_it_off(
     assert scan.headers["location"].startswith("https://shop.example/?")
     again = await dash.post(f"/dashboard/links/{link.id}/event/off", data={"csrf": csrf_of(page)})
     assert again.status_code == 404 and "not in event mode" in again.text
+    found, _ = await store.list_audit(audit.Query())
+    assert sorted((e.actor, e.action, e.object_id) for e in found) == [
+        ("user:admin", action, str(link.id))
+        for action in ("delete_event", "retire_event", "set_event")
+    ]
 
 
 async def test_a_bad_schedule_is_named_and_nothing_is_saved(
