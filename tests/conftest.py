@@ -150,7 +150,7 @@ async def dash(app: Any, store: Store) -> AsyncIterator[httpx.AsyncClient]:
     from dashtools import PASSWORD, log_in, make_client
     from firstmark.domain.passwords import hash_password
 
-    await store.insert_user("admin", hash_password(PASSWORD), True)
+    await store.insert_user("admin", hash_password(PASSWORD), "owner")
     async with await make_client(app) as http:
         assert (await log_in(http)).status_code == 303
         yield http

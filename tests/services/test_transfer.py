@@ -52,7 +52,7 @@ async def _fill(url: str) -> str:
         await store.write_hits([_hit(a.id, n) for n in range(300)])
         await store.write_hits([_hit(b.id, n) for n in range(40)])
         await store.salt_for_day(int(time.time() // 86400))
-        await store.insert_user("admin", "scrypt$x", True)
+        await store.insert_user("admin", "scrypt$x", "owner")
         _, key = new_key(("admin",), name="ci")
         await store.insert_api_key(key)
         await store.upsert_domain(Domain("go.example", "https://fallback.example/"))

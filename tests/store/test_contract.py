@@ -157,9 +157,9 @@ async def test_api_keys(any_store: Store) -> None:
 
 async def test_users_and_domains(any_store: Store) -> None:
     assert await any_store.count_users() == 0
-    await any_store.insert_user("admin", "scrypt$x", True)
+    await any_store.insert_user("admin", "scrypt$x", "owner")
     with pytest.raises(Conflict):
-        await any_store.insert_user("admin", "scrypt$y", False)
+        await any_store.insert_user("admin", "scrypt$y", "viewer")
     assert await any_store.count_users() == 1
     await any_store.upsert_domain(Domain("go.example", "https://a.example/"))
     await any_store.upsert_domain(Domain("go.example", None))
@@ -201,9 +201,12 @@ async def test_nodes_writing_at_once_count_each_visitor_once(any_store: Store) -
 
 async def test_user_by_name(any_store: Store) -> None:
     assert await any_store.user_by_name("admin") is None
-    user_id = await any_store.insert_user("admin", "scrypt$x", True)
-    await any_store.insert_user("viewer", "scrypt$y", False)
-    assert await any_store.user_by_name("admin") == User(user_id, "admin", "scrypt$x", True)
+    user_id = await any_store.insert_user("admin", "scrypt$x", "owner")
+    await any_store.insert_user("viewer", "scrypt$y", "viewer")
+    admin = await any_store.user_by_name("admin")
+    assert admin is not None and admin.created_at is not None
+    assert admin == User(user_id, "admin", "scrypt$x", "owner", created_at=admin.created_at)
+    assert admin.is_admin and not admin.disabled
     found = await any_store.user_by_name("viewer")
     assert found is not None and not found.is_admin and found.password_hash == "scrypt$y"
     assert await any_store.user_by_name("Admin") is None  # names are exact

@@ -35,9 +35,15 @@ EXPECTED = {
     "rollup_totals": ["day", "kind", "hits", "bot_hits", "uniques"],
     "rollup_variant": ["link_id", "day", "variant", "hits", "bot_hits", "uniques"],
     "salts": ["day", "salt"],
-    "users": ["id", "username", "password_hash", "is_admin", "created_at"],
+    "users": ["id", "username", "password_hash", "is_admin", "created_at", "role", "disabled_at"],
     "sessions": ["id", "user_id", "created_at", "expires_at"],
-    "api_keys": ["id", "prefix", "hash", "scopes", "name", "created_at", "last_used_at", "revoked"],
+    "api_keys": [
+        "id", "prefix", "hash", "scopes", "name", "created_at", "last_used_at", "revoked",
+        "user_id",
+    ],
+    "invitations": [
+        "id", "token_hash", "role", "created_by", "created_at", "expires_at", "used_at", "used_by",
+    ],
     "jobs": [
         "id", "queue", "payload", "run_at", "attempts", "lease_owner", "lease_until",
         "created_at", "done_at",

@@ -6,8 +6,8 @@ from firstmark.store import Store
 
 
 async def test_a_session_names_its_user_until_it_expires_or_is_deleted(any_store: Store) -> None:
-    ada = await any_store.insert_user("ada", "scrypt$x", True)
-    bob = await any_store.insert_user("bob", "scrypt$y", False)
+    ada = await any_store.insert_user("ada", "scrypt$x", "owner")
+    bob = await any_store.insert_user("bob", "scrypt$y", "viewer")
     await any_store.insert_session("k-ada-1", ada, 1000.0, 2000.0)
     await any_store.insert_session("k-ada-2", ada, 1000.0, 2000.0)
     await any_store.insert_session("k-bob", bob, 1000.0, 2000.0)
@@ -25,8 +25,8 @@ async def test_a_session_names_its_user_until_it_expires_or_is_deleted(any_store
 
 
 async def test_a_new_password_ends_every_session_of_its_user(any_store: Store) -> None:
-    ada = await any_store.insert_user("ada", "scrypt$old", True)
-    bob = await any_store.insert_user("bob", "scrypt$b", False)
+    ada = await any_store.insert_user("ada", "scrypt$old", "owner")
+    bob = await any_store.insert_user("bob", "scrypt$b", "viewer")
     await any_store.insert_session("k-ada", ada, 1000.0, 9000.0)
     await any_store.insert_session("k-bob", bob, 1000.0, 9000.0)
     assert await any_store.set_user_password(ada, "scrypt$new") is True
@@ -38,7 +38,7 @@ async def test_a_new_password_ends_every_session_of_its_user(any_store: Store) -
 
 
 async def test_expired_sessions_are_cleared_as_new_ones_start(any_store: Store) -> None:
-    ada = await any_store.insert_user("ada", "scrypt$x", True)
+    ada = await any_store.insert_user("ada", "scrypt$x", "owner")
     await any_store.insert_session("old", ada, 1000.0, 2000.0)
     await any_store.insert_session("new", ada, 3000.0, 4000.0)
     # The expired row is gone: deleting it again finds nothing.

@@ -17,7 +17,7 @@ async def test_database_wal_and_shm_are_created_0600(tmp_path: Path) -> None:
         await store.open()
         try:
             await store.migrate()
-            await store.insert_user("ada", hash_password("long enough pw"), True)
+            await store.insert_user("ada", hash_password("long enough pw"), "owner")
             files = sorted(p.name for p in tmp_path.iterdir())
             assert files == ["fm.db", "fm.db-shm", "fm.db-wal"]
             for path in tmp_path.iterdir():

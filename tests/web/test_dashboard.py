@@ -24,7 +24,7 @@ from firstmark.web.throttle import login_throttle
 
 @pytest.fixture
 async def user(store: Store) -> int:
-    return await store.insert_user("admin", hash_password(PASSWORD), True)
+    return await store.insert_user("admin", hash_password(PASSWORD), "owner")
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ async def test_session_cookie_attributes(app: Any, user: int) -> None:
 
 
 async def test_session_cookie_is_secure_behind_https(settings: Settings, store: Store) -> None:
-    await store.insert_user("admin", hash_password(PASSWORD), True)
+    await store.insert_user("admin", hash_password(PASSWORD), "owner")
     app = create_app(replace(settings, base_url="https://fm.test"), store)
     async with await make_client(app, base_url="https://fm.test") as http:
         answer = await log_in(http)

@@ -21,7 +21,7 @@ NEW_PASSWORD = "a much longer passphrase"
 
 @pytest.fixture
 async def user(store: Store) -> int:
-    return await store.insert_user("admin", hash_password(PASSWORD), True)
+    return await store.insert_user("admin", hash_password(PASSWORD), "owner")
 
 
 @contextlib.asynccontextmanager

@@ -54,7 +54,7 @@ async def browser(app: Any) -> httpx.AsyncClient:
 
 @pytest.fixture
 async def dash(app: Any, store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    await store.insert_user("admin", hash_password(PASSWORD), True)
+    await store.insert_user("admin", hash_password(PASSWORD), "owner")
     await store.insert_goal(Goal(name="purchase"))
     async with await browser(app) as http:
         form = await http.get("/dashboard/login")

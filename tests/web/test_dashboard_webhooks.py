@@ -67,7 +67,7 @@ def csrf_of(page: str) -> str:
 
 @pytest.fixture
 async def dash(app: Any, store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    await store.insert_user("admin", hash_password(PASSWORD), True)
+    await store.insert_user("admin", hash_password(PASSWORD), "owner")
     transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50000))
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
         form = await http.get("/dashboard/login")

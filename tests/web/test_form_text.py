@@ -15,7 +15,7 @@ async def test_nul_in_a_form_field_is_stripped_before_storing(
     settings: Settings, any_store: Store
 ) -> None:
     app: Any = create_app(settings, any_store)
-    await any_store.insert_user("admin", hash_password(PASSWORD), True)
+    await any_store.insert_user("admin", hash_password(PASSWORD), "owner")
     async with await make_client(app) as dash:
         assert (await log_in(dash)).status_code == 303
         csrf = csrf_of((await dash.get("/dashboard/conversions")).text)

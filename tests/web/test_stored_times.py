@@ -55,7 +55,7 @@ async def test_a_conversion_with_an_impossible_time_never_breaks_a_reader(
         assert all(i["ts"] is None for i in items)  # unreadable, shown as unknown
         one = await api.get(f"/api/v1/conversions/{items[0]['id']}")
         assert one.status_code == 200
-    await any_store.insert_user("admin", hash_password(PASSWORD), True)
+    await any_store.insert_user("admin", hash_password(PASSWORD), "owner")
     async with await make_client(engine_app) as dash:
         assert (await log_in(dash)).status_code == 303
         page = await dash.get("/dashboard/conversions")

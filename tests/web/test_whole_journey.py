@@ -133,7 +133,7 @@ async def test_the_dashboard_report_counts_site_visitors(
     from firstmark.domain.passwords import hash_password
 
     await journey(client, anon, app)
-    await store.insert_user("admin", hash_password(PASSWORD), True)
+    await store.insert_user("admin", hash_password(PASSWORD), "owner")
     async with await make_client(app) as dash:
         assert (await log_in(dash)).status_code == 303
         page = await dash.get("/dashboard/reports/channels")

@@ -24,7 +24,7 @@ async def cmd_init(args: argparse.Namespace, settings: Settings, store: Store) -
         )
         return 1
     password = args.password or secrets.token_urlsafe(12)
-    await store.insert_user(args.username, hash_password(password), True)
+    await store.insert_user(args.username, hash_password(password), "owner")
     shown, made = await keys_service.create(store, ("admin",), "init")
     await audit.record(store, CLI_ACTOR, "create", "user", args.username)
     await audit.record(store, CLI_ACTOR, "create", "key", made.prefix)
@@ -44,7 +44,7 @@ async def cmd_keys_create(args: argparse.Namespace, settings: Settings, store: S
 
 
 async def cmd_keys_list(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    for key in await keys_service.listing(store):
+    for key in await keys_service.visible_to(store, None):
         state = "revoked" if key.revoked else "active"
         used = key.last_used_at.isoformat() if key.last_used_at else "never"
         print(

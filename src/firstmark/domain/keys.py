@@ -10,9 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from firstmark.domain.links import BASE62
+from firstmark.domain.roles import may_use
 from firstmark.errors import InvalidField
 
-SCOPES = ("links:read", "links:write", "reports:read", "events:write", "costs:write", "admin")
+SCOPES = (
+    "links:read",
+    "links:write",
+    "reports:read",
+    "events:write",
+    "costs:write",
+    "goals:write",
+    "admin",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +34,16 @@ class ApiKey:
     created_at: datetime | None = None
     last_used_at: datetime | None = None
     revoked: bool = False
+    # A user's key: its user, and that user's role when the key was read (None for the
+    # install's keys, made with the CLI, which no role bounds).
+    user_id: int | None = None
+    role: str | None = None
 
     def allows(self, scope: str) -> bool:
+        """Whether the key may act under `scope`: its own scopes, and its user's role today
+        (a user moved to a lesser role keeps keys that can do no more than the role)."""
+        if self.role is not None and not may_use(self.role, scope):
+            return False
         return "admin" in self.scopes or scope in self.scopes
 
 
@@ -54,11 +71,13 @@ def parse_scopes(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(scopes)
 
 
-def new_key(scopes: tuple[str, ...], name: str = "") -> tuple[str, ApiKey]:
+def new_key(
+    scopes: tuple[str, ...], name: str = "", user_id: int | None = None
+) -> tuple[str, ApiKey]:
     """(the key to show once, what to store)."""
     prefix, secret = _random(8), _random(32)
     return f"fm_{prefix}_{secret}", ApiKey(
-        prefix=prefix, hash=_digest(secret), scopes=scopes, name=name
+        prefix=prefix, hash=_digest(secret), scopes=scopes, name=name, user_id=user_id
     )
 
 

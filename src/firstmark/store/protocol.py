@@ -50,6 +50,7 @@ from firstmark.domain.reports import (
     VisitTotal,
 )
 from firstmark.domain.retention import Action as RetentionAction
+from firstmark.domain.roles import ADMIN, at_least
 from firstmark.domain.schedules import Schedule
 from firstmark.domain.sites import Site
 from firstmark.domain.visits import Visit
@@ -92,7 +93,26 @@ class User:
     id: int
     username: str
     password_hash: str
-    is_admin: bool
+    role: str  # domain/roles.py
+    disabled: bool = False  # may not sign in; their sessions ended and their keys stopped
+    created_at: int | None = None  # epoch seconds
+
+    @property
+    def is_admin(self) -> bool:
+        return at_least(self.role, ADMIN)
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A one-time link to join with `role`; the token itself is never stored."""
+
+    id: int
+    role: str
+    created_by: str
+    created_at: int
+    expires_at: int
+    used_at: int | None = None
+    used_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,18 +230,35 @@ class HitStore(Protocol):
 
 class KeyStore(Protocol):
     async def insert_api_key(self, key: ApiKey) -> ApiKey: ...
+    # With its user's role; a key of a disabled or removed user reads as revoked.
     async def api_key_by_prefix(self, prefix: str) -> ApiKey | None: ...
-    async def list_api_keys(self) -> list[ApiKey]: ...
+    async def list_api_keys(self, user_id: int | None = None) -> list[ApiKey]: ...
     async def touch_api_key(self, key_id: int, when: datetime) -> None: ...
     async def revoke_api_key(self, prefix: str) -> bool: ...
 
 
 class UserStore(Protocol):
-    async def insert_user(self, username: str, password_hash: str, is_admin: bool) -> int: ...
+    async def insert_user(self, username: str, password_hash: str, role: str) -> int: ...
     async def count_users(self) -> int: ...
     async def user_by_name(self, username: str) -> User | None: ...
+    async def list_users(self) -> list[User]: ...
     # Also ends every session of the user; False when there is no such user.
     async def set_user_password(self, user_id: int, password_hash: str) -> bool: ...
+    async def set_user_role(self, user_id: int, role: str) -> bool: ...
+    # Disabling also ends every session of the user; their keys stop while disabled.
+    async def set_user_disabled(self, user_id: int, disabled: bool, now: float) -> bool: ...
+    # Ends the user's sessions and revokes their keys, then removes the user.
+    async def delete_user(self, user_id: int) -> bool: ...
+    async def insert_invitation(
+        self, token_hash: str, role: str, created_by: str, now: float, expires_at: float
+    ) -> Invitation: ...
+    async def list_invitations(self, now: float) -> list[Invitation]: ...  # pending ones
+    async def delete_invitation(self, invitation_id: int) -> bool: ...
+    # Uses the invitation (once, before it expires) and creates the user in one transaction;
+    # None when the token is unknown, used or expired.
+    async def accept_invitation(
+        self, token_hash: str, username: str, password_hash: str, now: float
+    ) -> User | None: ...
 
 
 class SessionStore(Protocol):

@@ -1,4 +1,4 @@
-"""Bearer API keys with scopes."""
+"""Bearer API keys with scopes; a user's key is also bounded by the user's role today."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from starlette.requests import Request
 
 from firstmark.domain.keys import ApiKey, matches, split_key
+from firstmark.domain.roles import may_use
 from firstmark.errors import Forbidden, Unauthorized
 from firstmark.web.runtime import runtime
 
@@ -25,6 +26,8 @@ async def require(request: Request, scope: str) -> ApiKey:
     if key is None or parts is None or key.revoked or not matches(key, parts[1]):
         raise Unauthorized("the API key is not valid")
     if not key.allows(scope):
+        if key.role is not None and not may_use(key.role, scope):
+            raise Forbidden(f"this API key's user is {key.role}, which cannot use {scope!r}")
         raise Forbidden(f"this API key lacks the {scope!r} scope")
     now = datetime.now(UTC)
     if key.id is not None and (key.last_used_at is None or now - key.last_used_at > TOUCH_EVERY):

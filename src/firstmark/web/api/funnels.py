@@ -52,7 +52,7 @@ FUNNEL = Obj(
 )  # fmt: skip
 
 routes = [
-    op("POST", "/api/v1/funnels", create_funnel, scope="admin", summary="Create a funnel",
+    op("POST", "/api/v1/funnels", create_funnel, scope="goals:write", summary="Create a funnel",
        body=FUNNEL, replies=[Reply(201, "The funnel")]),
     op("GET", "/api/v1/funnels", list_funnels,
        replies=[ITEMS], scope="reports:read", summary="List funnels",

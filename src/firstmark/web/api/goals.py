@@ -38,8 +38,8 @@ GOAL = Obj(
 )
 
 routes = [
-    op("POST", "/api/v1/goals", create_goal, scope="admin", summary="Create a goal", body=GOAL,
-       replies=[Reply(201, "The goal")]),
+    op("POST", "/api/v1/goals", create_goal, scope="goals:write", summary="Create a goal",
+       body=GOAL, replies=[Reply(201, "The goal")]),
     op("GET", "/api/v1/goals", list_goals,
        replies=[ITEMS], scope="reports:read", summary="List goals"),
 ]  # fmt: skip

@@ -28,6 +28,7 @@ from firstmark.web.dashboard import (
     qr,
     reports,
     sites,
+    users,
     webhooks,
 )
 from firstmark.web.dashboard.pages import setup
@@ -54,5 +55,6 @@ routes: list[BaseRoute] = [
     *webhooks.routes,
     *imports.routes,
     *sites.routes,
+    *users.routes,
     pages.fallback,
 ]

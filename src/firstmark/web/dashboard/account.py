@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from firstmark.domain.passwords import MIN_LENGTH, check_password
+from firstmark.domain.roles import VIEWER
 from firstmark.errors import InvalidField
 from firstmark.services import audit
 from firstmark.services import users as users_service
@@ -73,6 +74,10 @@ async def sign_out_everywhere(ctx: Ctx) -> Response:
 
 
 routes = [
-    Route("/dashboard/account", page(account), methods=["GET", "POST"]),
-    Route("/dashboard/account/sign-out-everywhere", page(sign_out_everywhere), methods=["POST"]),
+    Route("/dashboard/account", page(account, role=VIEWER), methods=["GET", "POST"]),
+    Route(
+        "/dashboard/account/sign-out-everywhere",
+        page(sign_out_everywhere, role=VIEWER),
+        methods=["POST"],
+    ),
 ]

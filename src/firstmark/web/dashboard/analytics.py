@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from firstmark.domain import web
+from firstmark.domain.roles import VIEWER
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import funnels as funnels_service
 from firstmark.services import web as web_service
@@ -188,6 +189,6 @@ async def site_page(ctx: Ctx) -> Response:
 
 
 routes = [
-    Route("/dashboard/web", page(sites_page), methods=["GET"]),
-    Route("/dashboard/web/{site_id}", page(site_page), methods=["GET"]),
+    Route("/dashboard/web", page(sites_page, role=VIEWER), methods=["GET"]),
+    Route("/dashboard/web/{site_id}", page(site_page, role=VIEWER), methods=["GET"]),
 ]

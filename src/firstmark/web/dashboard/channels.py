@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from firstmark.domain import channels
+from firstmark.domain.roles import ADMIN, VIEWER
 from firstmark.errors import InvalidField
 from firstmark.services import channels as channels_service
 from firstmark.services import reports as reports_service
@@ -87,7 +88,11 @@ async def delete_rule(ctx: Ctx) -> Response:
 
 
 routes = [
-    Route("/dashboard/channels", page(channels_page), methods=["GET"]),
-    Route("/dashboard/channels/rules", page(add_rule), methods=["POST"]),
-    Route("/dashboard/channels/rules/{rule_id:int}/delete", page(delete_rule), methods=["POST"]),
+    Route("/dashboard/channels", page(channels_page, role=VIEWER), methods=["GET"]),
+    Route("/dashboard/channels/rules", page(add_rule, role=ADMIN), methods=["POST"]),
+    Route(
+        "/dashboard/channels/rules/{rule_id:int}/delete",
+        page(delete_rule, role=ADMIN),
+        methods=["POST"],
+    ),
 ]

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from firstmark.domain.costs import MAX_FILE_BYTES, PRESETS
+from firstmark.domain.roles import EDITOR, VIEWER
 from firstmark.errors import InvalidField, InvalidFile, RowError
 from firstmark.services import costs as costs_service
 from firstmark.services.reports import Window
@@ -88,7 +89,7 @@ async def costs_page(ctx: Ctx) -> Response:
 routes = [
     Route(
         "/dashboard/costs",
-        page(costs_page, upload=MAX_FILE_BYTES),
+        page(costs_page, role=VIEWER, post=EDITOR, upload=MAX_FILE_BYTES),
         methods=["GET", "POST"],
     ),
 ]

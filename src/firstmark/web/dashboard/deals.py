@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from firstmark.domain.deals import ACTION_SOURCES, MAX_FILE_BYTES, PRESETS
 from firstmark.domain.deals import parse_csv as parse_deals
+from firstmark.domain.roles import EDITOR, VIEWER
 from firstmark.errors import InvalidField, InvalidFile, RowError
 from firstmark.services import deals as deals_service
 from firstmark.web.dashboard.uploads import export_file, refusal, row_errors
@@ -83,5 +84,9 @@ async def deals_page(ctx: Ctx) -> Response:
 
 
 routes = [
-    Route("/dashboard/deals", page(deals_page, upload=MAX_FILE_BYTES), methods=["GET", "POST"]),
+    Route(
+        "/dashboard/deals",
+        page(deals_page, role=VIEWER, post=EDITOR, upload=MAX_FILE_BYTES),
+        methods=["GET", "POST"],
+    ),
 ]

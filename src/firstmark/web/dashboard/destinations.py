@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from firstmark.domain import destinations, oauth
 from firstmark.domain.destinations import CREDENTIALS, OPTIONS, PLATFORMS, Destination
+from firstmark.domain.roles import ADMIN
 from firstmark.errors import Conflict, FirstmarkError, InvalidField, NotFound
 from firstmark.forward.probe import probe
 from firstmark.forward.tokens import ReauthNeeded, TokenUnavailable
@@ -360,27 +361,33 @@ def _done(
 
 
 routes = [
-    Route("/dashboard/destinations", page(destinations_page), methods=["GET"]),
-    Route("/dashboard/destinations", page(create_destination), methods=["POST"]),
-    Route("/dashboard/destinations/new", page(new_destination), methods=["GET"]),
-    Route(CALLBACK, page(oauth_callback), methods=["GET"]),
-    Route("/dashboard/destinations/{destination_id:int}", page(destination_page), methods=["GET"]),
+    Route("/dashboard/destinations", page(destinations_page, role=ADMIN), methods=["GET"]),
+    Route("/dashboard/destinations", page(create_destination, role=ADMIN), methods=["POST"]),
+    Route("/dashboard/destinations/new", page(new_destination, role=ADMIN), methods=["GET"]),
+    Route(CALLBACK, page(oauth_callback, role=ADMIN), methods=["GET"]),
     Route(
-        "/dashboard/destinations/{destination_id:int}", page(update_destination), methods=["POST"]
+        "/dashboard/destinations/{destination_id:int}",
+        page(destination_page, role=ADMIN),
+        methods=["GET"],
+    ),
+    Route(
+        "/dashboard/destinations/{destination_id:int}",
+        page(update_destination, role=ADMIN),
+        methods=["POST"],
     ),
     Route(
         "/dashboard/destinations/{destination_id:int}/enabled",
-        page(toggle_destination),
+        page(toggle_destination, role=ADMIN),
         methods=["POST"],
     ),
     Route(
         "/dashboard/destinations/{destination_id:int}/test",
-        page(test_destination),
+        page(test_destination, role=ADMIN),
         methods=["POST"],
     ),
     Route(
         "/dashboard/destinations/{destination_id:int}/connect",
-        page(connect_destination),
+        page(connect_destination, role=ADMIN),
         methods=["POST"],
     ),
 ]

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from firstmark.domain import schedules
 from firstmark.domain.links import Link
+from firstmark.domain.roles import EDITOR
 from firstmark.domain.schedules import Schedule
 from firstmark.domain.urls import validate_destination
 from firstmark.errors import InvalidField, NotFound
@@ -130,8 +131,10 @@ async def event_off(ctx: Ctx) -> Response:
     return ctx.redirect(f"/dashboard/links/{link.id}#event", flash={"message": message})
 
 
+# Editors change links, as in the API (`links:write`).
+EVENT = "/dashboard/links/{link_id:int}/event"
 routes = [
-    Route("/dashboard/links/{link_id:int}/event", page(event_page), methods=["GET", "POST"]),
-    Route("/dashboard/links/{link_id:int}/event/retire", page(retire_event), methods=["POST"]),
-    Route("/dashboard/links/{link_id:int}/event/off", page(event_off), methods=["POST"]),
+    Route(EVENT, page(event_page, role=EDITOR), methods=["GET", "POST"]),
+    Route(f"{EVENT}/retire", page(retire_event, role=EDITOR), methods=["POST"]),
+    Route(f"{EVENT}/off", page(event_off, role=EDITOR), methods=["POST"]),
 ]

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from firstmark.domain import forwarding
+from firstmark.domain.roles import ADMIN, VIEWER
 from firstmark.web.dashboard.destinations import LABELS
 from firstmark.web.dashboard.views import Ctx, page
 
@@ -62,8 +63,10 @@ async def replay_row(ctx: Ctx) -> Response:
 
 
 routes = [
-    Route("/dashboard/forwarding", page(forwarding_page), methods=["GET"]),
+    Route("/dashboard/forwarding", page(forwarding_page, role=VIEWER), methods=["GET"]),
     Route(
-        "/dashboard/forwarding/outbox/{outbox_id:int}/replay", page(replay_row), methods=["POST"]
+        "/dashboard/forwarding/outbox/{outbox_id:int}/replay",
+        page(replay_row, role=ADMIN),
+        methods=["POST"],
     ),
 ]

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from firstmark.domain import goals
 from firstmark.domain.links import Link, short_url
+from firstmark.domain.roles import EDITOR, VIEWER
 from firstmark.errors import Conflict, InvalidField
 from firstmark.services import goals as goals_service
 from firstmark.web.dashboard.views import Ctx, page
@@ -88,6 +89,6 @@ async def create_goal(ctx: Ctx) -> Response:
 
 
 routes = [
-    Route("/dashboard/conversions", page(conversions_page), methods=["GET"]),
-    Route("/dashboard/goals", page(create_goal), methods=["POST"]),
+    Route("/dashboard/conversions", page(conversions_page, role=VIEWER), methods=["GET"]),
+    Route("/dashboard/goals", page(create_goal, role=EDITOR), methods=["POST"]),
 ]

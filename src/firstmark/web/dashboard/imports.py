@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from firstmark.domain import imports
+from firstmark.domain.roles import EDITOR
 from firstmark.errors import InvalidField, InvalidFile, RowError
 from firstmark.services import audit
 from firstmark.services import imports as imports_service
@@ -97,7 +98,7 @@ async def import_page(ctx: Ctx) -> Response:
 routes = [
     Route(
         "/dashboard/links/import",
-        page(import_page, upload=MAX_FILE_BYTES),
+        page(import_page, role=EDITOR, upload=MAX_FILE_BYTES),
         methods=["GET", "POST"],
     ),
 ]

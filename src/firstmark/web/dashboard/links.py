@@ -14,6 +14,7 @@ from starlette.routing import Route
 from firstmark.domain import links, stats
 from firstmark.domain.dimensions import BREAKDOWN_NAMES, LINK_FILTERS
 from firstmark.domain.links import Link
+from firstmark.domain.roles import EDITOR, VIEWER
 from firstmark.domain.utm import UTM_FIELDS, UtmWarning, taxonomy_warnings
 from firstmark.errors import Conflict, InvalidField
 from firstmark.services import audit
@@ -323,16 +324,24 @@ async def link_unarchive(ctx: Ctx) -> Response:
 
 
 routes = [
-    Route("/dashboard/links", page(link_list), methods=["GET"]),
-    Route("/dashboard/links/new", page(link_new), methods=["GET", "POST"]),
-    Route("/dashboard/links/check", page(utm_check), methods=["GET"]),
-    Route("/dashboard/links/{link_id:int}", page(link_detail), methods=["GET"]),
-    Route("/dashboard/links/{link_id:int}/edit", page(link_edit), methods=["GET", "POST"]),
-    Route("/dashboard/links/{link_id:int}/archive", page(link_archive), methods=["POST"]),
-    Route("/dashboard/links/{link_id:int}/unarchive", page(link_unarchive), methods=["POST"]),
+    Route("/dashboard/links", page(link_list, role=VIEWER), methods=["GET"]),
+    Route("/dashboard/links/new", page(link_new, role=EDITOR), methods=["GET", "POST"]),
+    Route("/dashboard/links/check", page(utm_check, role=VIEWER), methods=["GET"]),
+    Route("/dashboard/links/{link_id:int}", page(link_detail, role=VIEWER), methods=["GET"]),
+    Route(
+        "/dashboard/links/{link_id:int}/edit", page(link_edit, role=EDITOR), methods=["GET", "POST"]
+    ),
+    Route(
+        "/dashboard/links/{link_id:int}/archive", page(link_archive, role=EDITOR), methods=["POST"]
+    ),
+    Route(
+        "/dashboard/links/{link_id:int}/unarchive",
+        page(link_unarchive, role=EDITOR),
+        methods=["POST"],
+    ),
     Route(
         "/dashboard/links/{link_id:int}/variants/{variant:int}/promote",
-        page(link_promote),
+        page(link_promote, role=EDITOR),
         methods=["POST"],
     ),
 ]

@@ -16,6 +16,7 @@ from firstmark.domain import numbers
 from firstmark.domain.calls import STATUSES, Call
 from firstmark.domain.numbers import PROVIDERS, TrackingNumber
 from firstmark.domain.phones import display
+from firstmark.domain.roles import EDITOR, VIEWER
 from firstmark.errors import Conflict, InvalidField, NotFound
 from firstmark.services import numbers as numbers_service
 from firstmark.store import CallQuery
@@ -221,9 +222,13 @@ async def calls_page(ctx: Ctx) -> Response:
 
 
 routes = [
-    Route("/dashboard/numbers", page(numbers_page), methods=["GET"]),
-    Route("/dashboard/numbers", page(add_number), methods=["POST"]),
-    Route("/dashboard/numbers/{number_id:int}/release", page(release_number), methods=["POST"]),
-    Route("/dashboard/pools", page(set_pool), methods=["POST"]),
-    Route("/dashboard/calls", page(calls_page), methods=["GET"]),
+    Route("/dashboard/numbers", page(numbers_page, role=VIEWER), methods=["GET"]),
+    Route("/dashboard/numbers", page(add_number, role=EDITOR), methods=["POST"]),
+    Route(
+        "/dashboard/numbers/{number_id:int}/release",
+        page(release_number, role=EDITOR),
+        methods=["POST"],
+    ),
+    Route("/dashboard/pools", page(set_pool, role=EDITOR), methods=["POST"]),
+    Route("/dashboard/calls", page(calls_page, role=VIEWER), methods=["GET"]),
 ]

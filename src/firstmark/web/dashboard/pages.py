@@ -18,6 +18,7 @@ from starlette.routing import Route
 from firstmark.config import Settings
 from firstmark.domain import kpis, stats
 from firstmark.domain.passwords import check_password, hash_password
+from firstmark.domain.roles import ADMIN, ANALYST, VIEWER
 from firstmark.domain.utm import taxonomy
 from firstmark.errors import NotFound
 from firstmark.services import calls as calls_service
@@ -44,6 +45,7 @@ _NO_USER = hash_password("no such user")
 class NavItem:
     href: str
     label: str
+    role: str = VIEWER  # the least role that sees it (the page itself checks too)
 
 
 # The navigation, in order. Pages added later (QR codes, conversions, goals, calls, numbers,
@@ -63,14 +65,15 @@ NAV = (
     NavItem("/dashboard/deals", "CRM deals"),
 )
 NAV_ADMIN = (
-    NavItem("/dashboard/sites", "Sites"),
-    NavItem("/dashboard/destinations", "Destinations"),
+    NavItem("/dashboard/sites", "Sites", ADMIN),
+    NavItem("/dashboard/destinations", "Destinations", ADMIN),
     NavItem("/dashboard/forwarding", "Forwarding"),
-    NavItem("/dashboard/keys", "API keys"),
-    NavItem("/dashboard/settings", "Settings"),
-    NavItem("/dashboard/privacy", "Privacy"),
-    NavItem("/dashboard/audit", "Audit log"),
-    NavItem("/dashboard/webhooks", "Webhooks"),
+    NavItem("/dashboard/keys", "API keys", ANALYST),
+    NavItem("/dashboard/users", "Users", ADMIN),
+    NavItem("/dashboard/settings", "Settings", ADMIN),
+    NavItem("/dashboard/privacy", "Privacy", ADMIN),
+    NavItem("/dashboard/audit", "Audit log", ADMIN),
+    NavItem("/dashboard/webhooks", "Webhooks", ADMIN),
 )
 
 GROUP_PAGES = {
@@ -137,6 +140,9 @@ async def login(ctx: Ctx) -> Response:
         error = "Wrong username or password."
         return ctx.render("login.html", 401, next=next_url, username=username, error=error)
     throttle.succeeded(address, account)
+    if user.disabled:
+        error = "This account is disabled. Ask an admin of this install."
+        return ctx.render("login.html", 403, next=next_url, username=username, error=error)
     response = RedirectResponse(next_url, status_code=303, headers=HEADERS)
     # A new session (new nonce, new server-side id) at login: whatever came before is not
     # promoted.
@@ -308,12 +314,12 @@ async def root_slash(request: Request) -> Response:
 
 
 routes = [
-    Route("/dashboard", page(overview), methods=["GET"]),
+    Route("/dashboard", page(overview, role=VIEWER), methods=["GET"]),
     Route("/dashboard/", root_slash, methods=["GET"]),
-    Route("/dashboard/login", page(login, login=False), methods=["GET", "POST"]),
-    Route("/dashboard/logout", page(logout), methods=["POST"]),
-    Route("/dashboard/campaigns", page(groups), methods=["GET"]),
-    Route("/dashboard/settings", page(settings_page), methods=["GET"]),
+    Route("/dashboard/login", page(login, role=None), methods=["GET", "POST"]),
+    Route("/dashboard/logout", page(logout, role=VIEWER), methods=["POST"]),
+    Route("/dashboard/campaigns", page(groups, role=VIEWER), methods=["GET"]),
+    Route("/dashboard/settings", page(settings_page, role=ADMIN), methods=["GET"]),
 ]
 # Any other path under /dashboard: a 404 page (after every other dashboard route).
-fallback = Route("/dashboard/{rest:path}", page(unknown), methods=["GET"])
+fallback = Route("/dashboard/{rest:path}", page(unknown, role=VIEWER), methods=["GET"])

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from firstmark.domain import audit, privacy
+from firstmark.domain.roles import ADMIN
 from firstmark.errors import FirstmarkError, InvalidField
 from firstmark.services import audit as audit_service
 from firstmark.services import privacy as privacy_service
@@ -128,7 +129,7 @@ async def audit_page(ctx: Ctx) -> Response:
 
 
 routes = [
-    Route("/dashboard/privacy", page(privacy_page), methods=["GET"]),
-    Route("/dashboard/privacy", page(privacy_request), methods=["POST"]),
-    Route("/dashboard/audit", page(audit_page), methods=["GET"]),
+    Route("/dashboard/privacy", page(privacy_page, role=ADMIN), methods=["GET"]),
+    Route("/dashboard/privacy", page(privacy_request, role=ADMIN), methods=["POST"]),
+    Route("/dashboard/audit", page(audit_page, role=ADMIN), methods=["GET"]),
 ]

@@ -19,6 +19,7 @@ from firstmark.domain.links import Link, short_url
 from firstmark.domain.placements import Placement
 from firstmark.domain.qr import ERROR_LEVELS, FORMATS, MIN_QUIET_ZONE, OPTION_NAMES, parse_options
 from firstmark.domain.qrrender import MAX_LOGO_BYTES, read_logo
+from firstmark.domain.roles import ANALYST, EDITOR, VIEWER
 from firstmark.errors import Conflict, InvalidField
 from firstmark.services import audit
 from firstmark.services import calls as calls_service
@@ -226,17 +227,21 @@ async def export_zip(ctx: Ctx) -> Response:
 
 
 routes = [
-    Route("/dashboard/links/{link_id:int}/qr", page(qr_image), methods=["GET"]),
-    Route("/dashboard/links/{link_id:int}/qr/check", page(qr_check), methods=["GET"]),
+    Route("/dashboard/links/{link_id:int}/qr", page(qr_image, role=VIEWER), methods=["GET"]),
+    Route("/dashboard/links/{link_id:int}/qr/check", page(qr_check, role=VIEWER), methods=["GET"]),
     Route(
         "/dashboard/links/{link_id:int}/logo",
-        page(upload_logo, upload=MAX_LOGO_BYTES),
+        page(upload_logo, role=EDITOR, upload=MAX_LOGO_BYTES),
         methods=["POST"],
     ),
     Route(
         "/dashboard/links/{link_id:int}/placements",
-        page(upload_placements, upload=placements.CSV_LIMIT),
+        page(upload_placements, role=EDITOR, upload=placements.CSV_LIMIT),
         methods=["POST"],
     ),
-    Route("/dashboard/links/{link_id:int}/placements.zip", page(export_zip), methods=["GET"]),
+    Route(
+        "/dashboard/links/{link_id:int}/placements.zip",
+        page(export_zip, role=ANALYST),
+        methods=["GET"],
+    ),
 ]

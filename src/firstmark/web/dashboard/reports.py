@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from firstmark.domain import attribution, dimensions, groupings, reports
 from firstmark.domain.money import currency as check_currency
+from firstmark.domain.roles import ANALYST, VIEWER
 from firstmark.errors import InvalidField, NotFound
 from firstmark.services import reports as reports_service
 from firstmark.services.reports import Window
@@ -202,9 +203,9 @@ async def attribution_csv(ctx: Ctx) -> Response:
 
 
 routes = [
-    Route("/dashboard/reports", page(report), methods=["GET"]),
-    Route("/dashboard/reports/{name}.csv", page(report_csv), methods=["GET"]),
-    Route("/dashboard/reports/{name}", page(report), methods=["GET"]),
-    Route("/dashboard/attribution", page(attribution_page), methods=["GET"]),
-    Route("/dashboard/attribution.csv", page(attribution_csv), methods=["GET"]),
+    Route("/dashboard/reports", page(report, role=VIEWER), methods=["GET"]),
+    Route("/dashboard/reports/{name}.csv", page(report_csv, role=ANALYST), methods=["GET"]),
+    Route("/dashboard/reports/{name}", page(report, role=VIEWER), methods=["GET"]),
+    Route("/dashboard/attribution", page(attribution_page, role=VIEWER), methods=["GET"]),
+    Route("/dashboard/attribution.csv", page(attribution_csv, role=ANALYST), methods=["GET"]),
 ]

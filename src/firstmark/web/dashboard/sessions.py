@@ -41,6 +41,7 @@ class Session:
     sid: str | None = None  # the server-side session's id (logged in), secret to the cookie
     user_id: int | None = None  # from the server-side session, never from the cookie
     username: str | None = None
+    role: str = ""  # the user's role, from the server-side session ("" before login)
 
     @property
     def logged_in(self) -> bool:
@@ -68,7 +69,7 @@ class Sessions:
         now = time.time() if now is None else now
         sid = secrets.token_urlsafe(32)
         await store.insert_session(session_key(sid), user.id, now, now + self.max_age_s)
-        return Session(secrets.token_urlsafe(18), sid, user.id, user.username)
+        return Session(secrets.token_urlsafe(18), sid, user.id, user.username, user.role)
 
     def read(self, raw: str | None) -> Session | None:
         """The session in a cookie value (its user not yet known), or None when missing,
@@ -93,7 +94,7 @@ class Sessions:
         user = await store.session_user(session_key(session.sid), time.time())
         if user is None:
             return None
-        return replace(session, user_id=user.id, username=user.username)
+        return replace(session, user_id=user.id, username=user.username, role=user.role)
 
     async def end(self, store: SessionStore, session: Session) -> None:
         """End the server-side session (logout)."""

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from firstmark.domain import sites
+from firstmark.domain.roles import ADMIN
 from firstmark.domain.sites import Site
 from firstmark.domain.times import iso
 from firstmark.errors import Conflict, InvalidField
@@ -110,9 +111,12 @@ async def site_status(ctx: Ctx) -> Response:
     return JSONResponse(body, headers=HEADERS)
 
 
+# Sites are an admin's, as in the API (`admin` scope).
 routes = [
-    Route("/dashboard/sites", page(sites_page), methods=["GET"]),
-    Route("/dashboard/sites", page(add_site), methods=["POST"]),
-    Route("/dashboard/sites/{site_id:int}/edit", page(edit_site), methods=["GET", "POST"]),
-    Route("/dashboard/sites/{site_id:int}/status", page(site_status), methods=["GET"]),
+    Route("/dashboard/sites", page(sites_page, role=ADMIN), methods=["GET"]),
+    Route("/dashboard/sites", page(add_site, role=ADMIN), methods=["POST"]),
+    Route(
+        "/dashboard/sites/{site_id:int}/edit", page(edit_site, role=ADMIN), methods=["GET", "POST"]
+    ),
+    Route("/dashboard/sites/{site_id:int}/status", page(site_status, role=ADMIN), methods=["GET"]),
 ]

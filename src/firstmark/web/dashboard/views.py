@@ -27,6 +27,7 @@ from firstmark import __version__
 from firstmark.config import Settings
 from firstmark.domain import kpis, stats
 from firstmark.domain.phones import display
+from firstmark.domain.roles import at_least
 from firstmark.domain.schema import clean_text
 from firstmark.errors import BodyTooLarge, FirstmarkError, InvalidField, NotFound
 from firstmark.store import Store
@@ -38,6 +39,7 @@ from firstmark.web.throttle import login_throttle
 log = logging.getLogger("firstmark.dashboard")
 
 FORM_LIMIT = 64 * 1024
+DENIED = "Not allowed"
 # Pages are never cached, never framed, and load nothing from another origin.
 HEADERS = {
     "cache-control": "no-store",
@@ -139,6 +141,10 @@ class Ctx:
     def settings(self) -> Settings:
         return self.runtime.settings
 
+    def can(self, least: str) -> bool:
+        """Whether the signed-in user's role is at least `least` (what a page may offer)."""
+        return at_least(self.session.role, least)
+
     def value(self, name: str) -> str:
         """A form field as text ('' when absent or a file)."""
         raw = self.form.get(name) if self.form is not None else None
@@ -159,6 +165,8 @@ class Ctx:
         context = {
             "path": self.request.url.path,
             "user": self.session.username,
+            "role": self.session.role,
+            "can": self.can,
             "csrf": self.dashboard.sessions.csrf_token(self.session),
             "flash": self.flash,
             "base_url": self.settings.base_url,
@@ -244,23 +252,46 @@ async def read_form(request: Request, upload: int = 0) -> FormData:
 
 def error_page(dashboard: Dashboard, status: int, title: str, message: str) -> HTMLResponse:
     html = dashboard.env.get_template("dashboard/error.html").render(
-        title=title, message=message, status=status, user=None, path="", flash=None, csrf=""
+        title=title,
+        message=message,
+        status=status,
+        user=None,
+        role="",
+        can=lambda least: False,
+        path="",
+        flash=None,
+        csrf="",
     )
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 
 def page(
-    handler: Handler, *, login: bool = True, upload: int = 0
+    handler: Handler, *, role: str | None, post: str | None = None, upload: int = 0
 ) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint for `handler`, opened by users whose role is at least `role` (None: no
+    login needed, the login form) and POSTed to by users whose role is at least `post` (by
+    default `role`). Every page names its role, so a new page cannot forget one."""
+    least_post = role if post is None else post
+
     async def endpoint(request: Request) -> Response:
         dashboard = runtime(request).dashboard
         sessions = dashboard.sessions
         # The cookie names a session the server must still hold: revoked means logged out.
         session = await sessions.resolve(runtime(request).store, request.cookies.get(COOKIE))
-        if login and (session is None or not session.logged_in):
+        if role is not None and (session is None or not session.logged_in):
             where = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(
                 f"/dashboard/login?next={quote(where, safe='/')}", status_code=303, headers=HEADERS
+            )
+        least = least_post if request.method == "POST" else role
+        if session is not None and least is not None and not at_least(session.role, least):
+            return error_page(
+                dashboard,
+                403,
+                DENIED,
+                f"Your role ({session.role}) cannot "
+                + ("do this" if request.method == "POST" else "open this page")
+                + f"; it needs {least} or above. Ask an admin of this install.",
             )
         ctx = Ctx(request, session or sessions.new(), dashboard, new_session=session is None)
         try:
@@ -296,6 +327,8 @@ def page(
         return response
 
     endpoint.__name__ = handler.__name__
+    endpoint.role = role  # type: ignore[attr-defined]  # read by the role matrix test
+    endpoint.post_role = least_post  # type: ignore[attr-defined]
     return endpoint
 
 

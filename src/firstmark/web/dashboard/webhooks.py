@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from firstmark.domain import webhooks
+from firstmark.domain.roles import ADMIN
 from firstmark.domain.webhooks import Endpoint
 from firstmark.errors import InvalidField
 from firstmark.services import audit
@@ -114,10 +115,10 @@ async def remove_webhook(ctx: Ctx) -> Response:
 
 ONE = PAGE + "/{webhook_id:int}"
 routes = [
-    Route(PAGE, page(webhooks_page), methods=["GET"]),
-    Route(PAGE, page(create_webhook), methods=["POST"]),
-    Route(ONE + "/test", page(test_webhook), methods=["POST"]),
-    Route(ONE + "/rotate", page(rotate_webhook), methods=["POST"]),
-    Route(ONE + "/replay", page(replay_webhook), methods=["POST"]),
-    Route(ONE + "/remove", page(remove_webhook), methods=["POST"]),
+    Route(PAGE, page(webhooks_page, role=ADMIN), methods=["GET"]),
+    Route(PAGE, page(create_webhook, role=ADMIN), methods=["POST"]),
+    Route(ONE + "/test", page(test_webhook, role=ADMIN), methods=["POST"]),
+    Route(ONE + "/rotate", page(rotate_webhook, role=ADMIN), methods=["POST"]),
+    Route(ONE + "/replay", page(replay_webhook, role=ADMIN), methods=["POST"]),
+    Route(ONE + "/remove", page(remove_webhook, role=ADMIN), methods=["POST"]),
 ]
