@@ -1,6 +1,7 @@
 """Destructive dashboard actions ask first: archiving a link, releasing a number and revoking
 an API key answer with a confirm page until it is confirmed; an archived link can be
-unarchived; the key page offers every scope and shows a new key once with a copy button."""
+unarchived; the key page offers every scope to an admin, shows a new key once with a copy
+button, and lets an analyst see and revoke only their own keys."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import httpx
 import pytest
 
 from calltools import number
-from dashtools import csrf_of, make_client
+from dashtools import PASSWORD, csrf_of, log_in, make_client
 from firstmark.domain import audit
 from firstmark.domain.keys import SCOPES
 from firstmark.domain.links import Link
+from firstmark.domain.passwords import hash_password
+from firstmark.services import keys as keys_service
 from firstmark.store import Store
 
 
@@ -132,3 +135,26 @@ async def test_keys_page_offers_every_scope_and_revoke_asks_first(
     assert "revoked" in listing and f"/dashboard/keys/{key.prefix}/revoke" not in listing
     unknown = await dash.post("/dashboard/keys/nosuchke/revoke", data={"csrf": csrf_of(listing)})
     assert "No key fm_nosuchke_" in (await dash.get(unknown.headers["location"])).text
+
+
+async def test_an_analyst_sees_and_revokes_only_their_own_keys(
+    app: Any, dash: httpx.AsyncClient, store: Store
+) -> None:
+    install, _ = await keys_service.create(store, ("admin",), "init")
+    await store.insert_user("ann", hash_password(PASSWORD), "analyst")
+    async with await make_client(app) as ann:
+        assert (await log_in(ann, "ann")).status_code == 303
+        page = (await ann.get("/dashboard/keys")).text
+        made = await ann.post(
+            "/dashboard/keys", data={"csrf": csrf_of(page), "name": "mine", "scope": "links:read"}
+        )
+        assert made.status_code == 200
+        listing = (await ann.get("/dashboard/keys")).text
+        prefix = install.split("_")[1]
+        assert "mine" in listing and f"fm_{prefix}_" not in listing
+        refused = await ann.post(
+            f"/dashboard/keys/{prefix}/revoke", data={"csrf": csrf_of(listing), "confirm": "yes"}
+        )
+        assert f"No key fm_{prefix}_" in (await ann.get(refused.headers["location"])).text
+    assert [k.revoked for k in await store.list_api_keys()] == [False, False]
+    assert f"fm_{prefix}_" in (await dash.get("/dashboard/keys")).text  # the admin sees it
