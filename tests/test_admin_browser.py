@@ -216,6 +216,7 @@ def test_event_mode_from_the_link_page(world: dict[str, Any]) -> None:
     sync_api.expect(page.locator(".flash").first).to_contain_text("Event mode is on")
     sync_api.expect(page.locator("#event .badge")).to_have_text("after")
     assert api.get(f"/api/v1/links/{link_id}/event").json()["phase"] == "after"
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Turn event mode off").click()
     sync_api.expect(page.locator(".flash").first).to_contain_text("Event mode is off")
     assert api.get(f"/api/v1/links/{link_id}/event").status_code == 404

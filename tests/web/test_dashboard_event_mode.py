@@ -62,13 +62,20 @@ async def test_turn_event_mode_on_retire_it_and_turn_it_off(
     scan = await anon.get("/spring")
     assert scan.headers["location"].startswith("https://shop.example/next")
 
-    off = await dash.post(f"/dashboard/links/{link.id}/event/off", data={"csrf": csrf_of(page)})
+    asked = await dash.post(f"/dashboard/links/{link.id}/event/off", data={"csrf": csrf_of(page)})
+    assert asked.status_code == 200 and "Turn event mode off for spring?" in asked.text
+    assert await store.get_schedule(link.id or 0) is not None  # not yet
+    off = await dash.post(
+        f"/dashboard/links/{link.id}/event/off", data={"csrf": csrf_of(page), "confirm": "yes"}
+    )
     assert off.status_code == 303
     assert await store.get_schedule(link.id or 0) is None
     assert "Event mode is off" in (await dash.get(off.headers["location"])).text
     scan = await anon.get("/spring")
     assert scan.headers["location"].startswith("https://shop.example/?")
-    again = await dash.post(f"/dashboard/links/{link.id}/event/off", data={"csrf": csrf_of(page)})
+    again = await dash.post(
+        f"/dashboard/links/{link.id}/event/off", data={"csrf": csrf_of(page), "confirm": "yes"}
+    )
     assert again.status_code == 404 and "not in event mode" in again.text
     found, _ = await store.list_audit(audit.Query())
     assert sorted((e.actor, e.action, e.object_id) for e in found) == [

@@ -20,7 +20,7 @@ from firstmark.errors import InvalidField, NotFound
 from firstmark.services import audit
 from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
-from firstmark.web.dashboard.views import Ctx, actor, page
+from firstmark.web.dashboard.views import Ctx, actor, confirm_page, confirmed, page
 
 TIMES = ("starts_at", "ends_at", "retire_at")
 URLS = ("before_url", "during_url", "after_url", "fallback_url")
@@ -123,6 +123,17 @@ async def retire_event(ctx: Ctx) -> Response:
 async def event_off(ctx: Ctx) -> Response:
     link = await _link(ctx)
     assert link.id is not None
+    if not confirmed(ctx):
+        if await ctx.store.get_schedule(link.id) is None:
+            raise NotFound(f"Link {link.code} is not in event mode.")
+        return confirm_page(
+            ctx,
+            title=f"Turn event mode off for {link.code}?",
+            message=f"{link.code} and its placements will lead to its destination again, and "
+            "the event's schedule and summary are removed.",
+            button="Turn event mode off",
+            back=f"/dashboard/links/{link.id}#event",
+        )
     if not await ctx.store.delete_schedule(link.id):
         raise NotFound(f"Link {link.code} is not in event mode.")
     await _forget_cached(ctx, link)
