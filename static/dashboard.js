@@ -1,6 +1,7 @@
-// firstmark dashboard: the UTM builder's live preview and taxonomy notes, copy buttons for
-// short URLs, and the report pages' date range carried along the menu. No framework; every
-// page works without this file.
+// firstmark dashboard: the UTM builder's live preview and taxonomy notes, the question before
+// a destructive action, copy buttons (for short URLs and for fields), the report pages' date
+// range carried along the menu, and a site's "first event" check. No framework; every page
+// works without this file.
 //
 // The UTM preview follows the server's rules (domain/utm.py normalise_utm, domain/urls.py
 // with_params): values trimmed, lower case, inner spaces as "-"; a link's UTM tags replace
@@ -151,6 +152,58 @@
   });
 })();
 
+// A form marked data-confirm asks first. Without JavaScript the server answers the same POST
+// with a confirm page; here the browser's dialog asks, and a yes sends the form confirmed.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) return;
+    if (form.querySelector('input[name="confirm"]')) return;
+    if (!window.confirm(form.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      return;
+    }
+    var yes = document.createElement("input");
+    yes.type = "hidden";
+    yes.name = "confirm";
+    yes.value = "yes";
+    form.appendChild(yes);
+  });
+})();
+
+// Copy buttons for fields: hidden without JavaScript (the text stays selectable); a click
+// copies the field named by data-copy-field and says so next to the button.
+(function () {
+  "use strict";
+  function selectAll(field) {
+    field.focus();
+    field.select();
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-copy-field]"), function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy-field"));
+    var state = document.getElementById(button.getAttribute("data-copy-field") + "-state");
+    if (!field) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      function done(ok) {
+        if (state) state.textContent = ok ? "Copied." : "Selected: press Ctrl+C (or ⌘C) to copy.";
+      }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(function () { done(true); }, function () {
+          selectAll(field);
+          done(false);
+        });
+      } else {
+        selectAll(field);
+        var ok = false;
+        try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+        done(ok);
+      }
+    });
+  });
+})();
+
 // The report pages read their range from ?from=&to=; the menu's links to the other report
 // pages get the same range, so it stays put while moving between them.
 (function () {
@@ -169,4 +222,29 @@
     url.searchParams.set("to", to);
     a.setAttribute("href", url.pathname + url.search);
   });
+})();
+
+// A new site waits for its first event: ask the server every few seconds until one arrived.
+(function () {
+  "use strict";
+  var waiting = Array.prototype.slice.call(document.querySelectorAll("[data-status-url]"));
+  if (!waiting.length) return;
+  function poll() {
+    waiting = waiting.filter(function (box) {
+      return !box.classList.contains("received");
+    });
+    if (!waiting.length) return;
+    waiting.forEach(function (box) {
+      fetch(box.getAttribute("data-status-url"), {credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          if (!body || !body.received) return;
+          box.classList.add("received");
+          box.textContent = body.message;
+        })
+        .catch(function () { /* the reload link still works */ });
+    });
+    setTimeout(poll, 3000);
+  }
+  setTimeout(poll, 3000);
 })();

@@ -26,7 +26,7 @@ def error_for(page: str, field: str) -> str | None:
     found = re.search(rf'<p class="error" id="err-{field}">(.*?)</p>', page)
     if found is None:
         return None
-    field_tag = re.search(rf'<(?:input|select)[^>]*id="f-{field}"[^>]*>', page)
+    field_tag = re.search(rf'<(?:input|select|textarea)[^>]*id="f-{field}"[^>]*>', page)
     assert field_tag is not None, f"no field f-{field}"
     assert f"err-{field}" in field_tag.group(0) and 'aria-invalid="true"' in field_tag.group(0)
     return html.unescape(found.group(1))

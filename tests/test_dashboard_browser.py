@@ -162,8 +162,16 @@ def test_add_a_tracking_number_and_release_it(world: dict[str, Any]) -> None:
     page.get_by_role("button", name="Add number").click()
     sync_api.expect(page.locator('tr[data-pool="web"]')).to_contain_text("1")
     page.screenshot(path=str(ARTIFACTS / "dashboard-numbers.png"), full_page=True)
+    questions: list[str] = []
+
+    def yes(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", yes)
     page.get_by_role("button", name="Release +44 20 7946 0101").click()
     sync_api.expect(page.locator(".flash").first).to_contain_text("released")
+    assert questions and questions[0].startswith("Release +44 20 7946 0101?")
     sync_api.expect(page.locator('tr[data-number="+442079460101"]')).to_have_count(0)
     page.get_by_role("link", name="Calls log").click()
     sync_api.expect(page.get_by_role("status")).to_contain_text("0 calls")

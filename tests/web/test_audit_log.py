@@ -114,7 +114,8 @@ async def test_dashboard_changes_name_the_user_and_show_on_the_audit_page(
     prefix = re.search(r"fm_([0-9A-Za-z]{8})_", made.text)
     assert prefix is not None
     revoke = await dash.post(
-        f"/dashboard/keys/{prefix.group(1)}/revoke", data={"csrf": csrf_of(made.text)}
+        f"/dashboard/keys/{prefix.group(1)}/revoke",
+        data={"csrf": csrf_of(made.text), "confirm": "yes"},
     )
     assert revoke.status_code == 303
     found, total = await store.list_audit(audit.Query())

@@ -223,9 +223,9 @@ async def test_csrf_missing_or_wrong_is_403_and_changes_nothing(
         "create": ("/dashboard/links/new", {"destination": "https://b.example/"}),
         "edit": (f"/dashboard/links/{link.id}/edit",
                  {"destination": "https://b.example/", "code": "keep", "version": "1"}),
-        "archive": (f"/dashboard/links/{link.id}/archive", {}),
+        "archive": (f"/dashboard/links/{link.id}/archive", {"confirm": "yes"}),
         "key": ("/dashboard/keys", {"scope": "admin"}),
-        "revoke": (f"/dashboard/keys/{key.prefix}/revoke", {}),
+        "revoke": (f"/dashboard/keys/{key.prefix}/revoke", {"confirm": "yes"}),
         "logout": ("/dashboard/logout", {}),
     }  # fmt: skip
     path, data = forms[action]
@@ -355,7 +355,7 @@ async def test_archive_a_link(app: Any, dash: httpx.AsyncClient, store: Store) -
     link = await _link(store, "old")
     page = await dash.get(f"/dashboard/links/{link.id}")
     answer = await dash.post(
-        f"/dashboard/links/{link.id}/archive", data={"csrf": csrf_of(page.text)}
+        f"/dashboard/links/{link.id}/archive", data={"csrf": csrf_of(page.text), "confirm": "yes"}
     )
     assert answer.status_code == 303
     archived = await store.get_link(link.id or 0)
@@ -477,7 +477,12 @@ async def test_api_keys_create_once_and_revoke(app: Any, dash: httpx.AsyncClient
     listing = (await dash.get("/dashboard/keys")).text
     assert key not in listing and "shop backend" in listing  # shown once, never again
     prefix = key.split("_")[1]
-    revoked = await dash.post(f"/dashboard/keys/{prefix}/revoke", data={"csrf": csrf_of(listing)})
+    asked = await dash.post(f"/dashboard/keys/{prefix}/revoke", data={"csrf": csrf_of(listing)})
+    assert asked.status_code == 200 and "Revoke this key?" in asked.text
+    assert (await dash.get("/api/v1/links", headers=api)).status_code == 200  # not yet
+    revoked = await dash.post(
+        f"/dashboard/keys/{prefix}/revoke", data={"csrf": csrf_of(listing), "confirm": "yes"}
+    )
     assert revoked.status_code == 303
     assert f"Revoked fm_{prefix}_" in (await dash.get("/dashboard/keys")).text
     assert (await dash.get("/api/v1/links", headers=api)).status_code == 401

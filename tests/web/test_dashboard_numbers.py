@@ -76,7 +76,8 @@ async def test_add_a_static_number_for_a_placement_and_release_it(
 
     await call(store, saved, "CA1", talk=80)
     released = await dash.post(
-        f"/dashboard/numbers/{saved.id}/release", data={"csrf": await token(dash)}
+        f"/dashboard/numbers/{saved.id}/release",
+        data={"csrf": await token(dash), "confirm": "yes"},
     )
     assert released.status_code == 303
     page = (await dash.get("/dashboard/numbers")).text
@@ -86,7 +87,8 @@ async def test_add_a_static_number_for_a_placement_and_release_it(
     calls, total = await store.list_calls(CallQuery())
     assert total == 1 and calls[0].conversion_id is not None  # the log keeps it
     again = await dash.post(
-        f"/dashboard/numbers/{saved.id}/release", data={"csrf": await token(dash)}
+        f"/dashboard/numbers/{saved.id}/release",
+        data={"csrf": await token(dash), "confirm": "yes"},
     )
     assert "No tracking number" in (await dash.get(again.headers["location"])).text
 
@@ -168,7 +170,7 @@ async def test_number_forms_need_their_csrf_token(
         ("/dashboard/numbers", {"number": "+442079460100", "provider": "twilio",
                                 "forward_to": "+442079460999"}),
         ("/dashboard/pools", {"name": "web"}),
-        (f"/dashboard/numbers/{kept.id}/release", {}),
+        (f"/dashboard/numbers/{kept.id}/release", {"confirm": "yes"}),
     ):  # fmt: skip
         answer = await dash.post(path, data={**data, **csrf})
         assert answer.status_code == 403 and "Nothing was changed" in answer.text

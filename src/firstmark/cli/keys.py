@@ -44,7 +44,7 @@ async def cmd_keys_create(args: argparse.Namespace, settings: Settings, store: S
 
 
 async def cmd_keys_list(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    for key in await store.list_api_keys():
+    for key in await keys_service.visible_to(store, None):
         state = "revoked" if key.revoked else "active"
         used = key.last_used_at.isoformat() if key.last_used_at else "never"
         print(
@@ -54,8 +54,8 @@ async def cmd_keys_list(args: argparse.Namespace, settings: Settings, store: Sto
 
 
 async def cmd_keys_revoke(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    prefix = args.prefix.removeprefix("fm_").split("_")[0]
-    if not await store.revoke_api_key(prefix):
+    prefix = keys_service.bare_prefix(args.prefix)
+    if not await keys_service.revoke(store, prefix):
         print(f"firstmark: no API key with prefix {prefix!r}", file=sys.stderr)
         return 1
     await audit.record(store, CLI_ACTOR, "revoke", "key", prefix)

@@ -325,6 +325,7 @@ def apply_patch(
 ) -> Prepared:
     """A link changed by a PATCH body: only the given keys change; null clears optional ones."""
     values, raw_utm = parse_fields(data, policy)
+    archived = _archived(data)
     if "code" in values and values["code"] is None:
         raise InvalidField("code", "code cannot be removed", code="required")
     password = values.pop("password", None)
@@ -344,8 +345,18 @@ def apply_patch(
             values[key] = default
     _settle_variants(values, link)
     changed = replace(link, **values, updated_at=now, version=link.version + 1)
+    if archived is not None:
+        changed = replace(changed, archived=archived)
     _check_window(changed)
     return Prepared(link=changed, warnings=_warnings(raw_utm, policy, in_use), password=password)
+
+
+def _archived(data: object) -> bool | None:
+    """`archived` in a PATCH archives (true) or restores (false) the link; absent, None. On
+    create it stays read-only: a new link is never born archived."""
+    if not isinstance(data, Mapping) or "archived" not in data:
+        return None
+    return _bool("archived", data["archived"])
 
 
 def _warnings(

@@ -82,7 +82,8 @@ async def update_link(
     current = await get_link(store, link_id)
     prepared = links.apply_patch(current, data, rules, now(), await store.utm_values_in_use())
     saved = await store.update_link(await with_password(prepared, workers))
-    await webhooks.link_changed(store, "link.updated", saved)
+    archived = saved.archived and not current.archived
+    await webhooks.link_changed(store, "link.archived" if archived else "link.updated", saved)
     return replace(prepared, link=saved, password=None)
 
 
@@ -93,6 +94,17 @@ async def archive_link(store: Store, link_id: int) -> Link:
     changed = replace(current, archived=True, updated_at=now(), version=current.version + 1)
     saved = await store.update_link(changed)
     await webhooks.link_changed(store, "link.archived", saved)
+    return saved
+
+
+async def unarchive_link(store: Store, link_id: int) -> Link:
+    """Archiving is reversible: the link answers again as before, its stats untouched."""
+    current = await get_link(store, link_id)
+    if not current.archived:
+        return current
+    changed = replace(current, archived=False, updated_at=now(), version=current.version + 1)
+    saved = await store.update_link(changed)
+    await webhooks.link_changed(store, "link.updated", saved)
     return saved
 
 

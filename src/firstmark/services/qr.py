@@ -85,6 +85,14 @@ async def follow_parent(store: Store, parent: Link) -> list[Link]:
     return await store.sync_placements(parent)
 
 
+async def family(store: Store, link: Link) -> list[Link]:
+    """A link and (as code stubs) its placements' links: what to drop from the link cache when
+    the link's event schedule changes, since every placement follows it."""
+    assert link.id is not None
+    found = await store.list_placements(link.id)
+    return [link, *(Link(destination="", code=p.code, domain=p.domain) for p in found)]
+
+
 async def get_placement(store: Store, placement_id: int) -> tuple[Placement, Link]:
     placement = await store.get_placement(placement_id)
     link = await store.get_link(placement_id) if placement else None

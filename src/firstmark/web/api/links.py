@@ -219,6 +219,10 @@ LINK_BODY = Obj(
             "destination; null or [] ends the split (docs/links.md)",
         ),
         **{name: Anything("read-only; ignored") for name in links.READ_ONLY},
+        "archived": Bool(
+            description="in a PATCH, true archives the link and false restores "
+            "it; read-only on create"
+        ),
     }
 )
 NEW_LINK = replace(LINK_BODY, required=("destination",))

@@ -187,11 +187,8 @@ async def export_placements(request: Request) -> Response:
 
 
 async def _invalidate_family(request: Request, link: Link) -> None:
-    assert link.id is not None
     rt = runtime(request)
-    found = await rt.store.list_placements(link.id)
-    stubs = [Link(destination="", code=p.code, domain=p.domain) for p in found]
-    rt.cache.invalidate(link, *stubs)
+    rt.cache.invalidate(*await qr_service.family(rt.store, link))
 
 
 async def put_event(request: Request) -> Response:

@@ -1,8 +1,10 @@
-"""Dashboard link pages: the list, create and edit with the UTM builder, detail, archive."""
+"""Dashboard link pages: the list, create and edit with the UTM builder, detail, archive and
+unarchive."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +23,16 @@ from firstmark.services import links as links_service
 from firstmark.services import qr as qr_service
 from firstmark.store import LinkQuery
 from firstmark.web.dashboard import charts, forms, qr
-from firstmark.web.dashboard.views import Ctx, actor, column, date_range, day_labels, page
+from firstmark.web.dashboard.views import (
+    Ctx,
+    actor,
+    column,
+    confirm_page,
+    confirmed,
+    date_range,
+    day_labels,
+    page,
+)
 
 PER_PAGE = 25
 BREAKDOWN_ROWS = 10
@@ -245,6 +256,7 @@ async def link_detail(ctx: Ctx) -> Response:
         )
     grid = stats.heatmap(rows)
     placed = await ctx.store.list_placements(link.id)
+    event = await ctx.store.get_schedule(link.id)
     calls = await calls_service.by_link(
         ctx.store, [link.id, *(p.link_id for p in placed if p.link_id is not None)], start, end
     )
@@ -267,6 +279,8 @@ async def link_detail(ctx: Ctx) -> Response:
         grid=grid,
         weekdays=stats.WEEKDAYS,
         ab=await links_service.variant_report(ctx.store, link.id),
+        event=event,
+        event_phase=event.phase(datetime.now(UTC)) if event else None,
         **await qr.designer(ctx, link, placed, calls),
     )
 
@@ -282,10 +296,30 @@ async def link_promote(ctx: Ctx) -> Response:
 
 
 async def link_archive(ctx: Ctx) -> Response:
+    link = await links_service.get_link(ctx.store, _link_id(ctx))
+    if not confirmed(ctx) and not link.archived:
+        return confirm_page(
+            ctx,
+            title=f"Archive {link.code}?",
+            message=f"Archive {links.short_url(link, ctx.settings.base_url)}? It then answers "
+            "410 Gone (or goes to its fallback URL); its stats stay, and you can unarchive it "
+            "later.",
+            button=f"Archive {link.code}",
+            back=f"/dashboard/links/{link.id}",
+        )
     link = await links_service.archive_link(ctx.store, _link_id(ctx))
     ctx.runtime.cache.invalidate(link)
     await audit.record(ctx.store, actor(ctx), "archive", "link", link.id)
     message = f"Archived {link.code}: it now answers 410 Gone (or its fallback URL)."
+    return ctx.redirect(f"/dashboard/links/{link.id}", flash={"message": message})
+
+
+async def link_unarchive(ctx: Ctx) -> Response:
+    link = await links_service.unarchive_link(ctx.store, _link_id(ctx))
+    children = await qr_service.follow_parent(ctx.store, link)
+    ctx.runtime.cache.invalidate(link, *children)
+    await audit.record(ctx.store, actor(ctx), "unarchive", "link", link.id)
+    message = f"Unarchived {link.code}: it answers again."
     return ctx.redirect(f"/dashboard/links/{link.id}", flash={"message": message})
 
 
@@ -299,6 +333,11 @@ routes = [
     ),
     Route(
         "/dashboard/links/{link_id:int}/archive", page(link_archive, role=EDITOR), methods=["POST"]
+    ),
+    Route(
+        "/dashboard/links/{link_id:int}/unarchive",
+        page(link_unarchive, role=EDITOR),
+        methods=["POST"],
     ),
     Route(
         "/dashboard/links/{link_id:int}/variants/{variant:int}/promote",

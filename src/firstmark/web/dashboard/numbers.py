@@ -20,7 +20,7 @@ from firstmark.domain.roles import EDITOR, VIEWER
 from firstmark.errors import Conflict, InvalidField, NotFound
 from firstmark.services import numbers as numbers_service
 from firstmark.store import CallQuery
-from firstmark.web.dashboard.views import Ctx, page
+from firstmark.web.dashboard.views import Ctx, confirm_page, confirmed, page
 
 PER_PAGE = 50
 NUMBER_FIELDS = (
@@ -125,6 +125,17 @@ async def add_number(ctx: Ctx) -> Response:
 async def release_number(ctx: Ctx) -> Response:
     number_id: int = ctx.request.path_params["number_id"]
     try:
+        found = await numbers_service.find(ctx.store, number_id)
+        if not confirmed(ctx):
+            shown = display(found.e164) + (f" ({found.label})" if found.label else "")
+            return confirm_page(
+                ctx,
+                title="Release this number?",
+                message=f"Release {shown}? Calls to it are no longer forwarded or counted; "
+                "its calls stay in the log and the reports.",
+                button=f"Release {display(found.e164)}",
+                back="/dashboard/numbers",
+            )
         released = await numbers_service.release(ctx.store, number_id, time.time())
     except NotFound:
         error = f"No tracking number #{number_id} to release."

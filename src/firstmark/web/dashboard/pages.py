@@ -1,4 +1,4 @@
-"""The dashboard's own pages: login, overview, campaigns (links grouped), API keys, settings.
+"""The dashboard's own pages: login, overview, campaigns (links grouped), settings.
 
 The other pages have their own modules (links.py, qr.py, reports.py, ...); __init__.py lists
 every route. Handlers parse, call domain and store, render a template from templates/dashboard/.
@@ -17,14 +17,11 @@ from starlette.routing import Route
 
 from firstmark.config import Settings
 from firstmark.domain import figures, kpis, periods, stats
-from firstmark.domain.keys import SCOPES, parse_scopes
 from firstmark.domain.passwords import check_password, hash_password
-from firstmark.domain.roles import ADMIN, ANALYST, VIEWER, at_least, scopes_for
+from firstmark.domain.roles import ADMIN, ANALYST, VIEWER
 from firstmark.domain.utm import taxonomy
-from firstmark.errors import InvalidField, NotFound
-from firstmark.services import audit
+from firstmark.errors import NotFound
 from firstmark.services import calls as calls_service
-from firstmark.services import users as users_service
 from firstmark.store import CallTotal, GroupRow
 from firstmark.web.clientip import ClientIP
 from firstmark.web.dashboard import charts, ranges, reports
@@ -32,7 +29,6 @@ from firstmark.web.dashboard.views import (
     HEADERS,
     Ctx,
     Dashboard,
-    actor,
     column,
     date_range,
     day_labels,
@@ -69,6 +65,7 @@ NAV = (
     NavItem("/dashboard/deals", "CRM deals"),
 )
 NAV_ADMIN = (
+    NavItem("/dashboard/sites", "Sites", ADMIN),
     NavItem("/dashboard/destinations", "Destinations", ADMIN),
     NavItem("/dashboard/forwarding", "Forwarding"),
     NavItem("/dashboard/keys", "API keys", ANALYST),
@@ -286,63 +283,6 @@ async def groups(ctx: Ctx) -> Response:
     )
 
 
-# --- API keys -------------------------------------------------------------------------------
-
-
-async def keys(ctx: Ctx) -> Response:
-    """The signed-in user's API keys (admins see every key, the install's too). A key made
-    here belongs to its maker and never holds more than the maker's role allows."""
-    assert ctx.session.username is not None
-    me = await users_service.find(ctx.store, ctx.session.username)
-    admin = at_least(me.role, ADMIN)
-    offered = SCOPES if admin else scopes_for(me.role)
-    shown: str | None = None
-    errors: dict[str, str] = {}
-    name = ""
-    chosen: list[str] = []
-    status = 200
-    if ctx.request.method == "POST":
-        assert ctx.form is not None
-        name = ctx.value("name").strip()
-        chosen = [s for s in ctx.form.getlist("scope") if isinstance(s, str)]
-        try:
-            if len(name) > 100:
-                raise InvalidField("name", "name must be at most 100 characters")
-            shown, made = await users_service.create_key(ctx.store, me, parse_scopes(chosen), name)
-        except InvalidField as exc:
-            errors[exc.field or "scope"] = exc.message
-            status = 422
-        else:
-            await audit.record(ctx.store, actor(ctx), "create", "key", made.prefix)
-            name, chosen = "", []
-    listed = await ctx.store.list_api_keys(None if admin else me.id)
-    owners = {u.id: u.username for u in await ctx.store.list_users()} if admin else {}
-    return ctx.render(
-        "keys.html",
-        status,
-        keys=listed,
-        owners=owners,
-        scopes=offered,
-        shown=shown,
-        errors=errors,
-        name=name,
-        chosen=chosen,
-    )
-
-
-async def revoke_key(ctx: Ctx) -> Response:
-    prefix = ctx.request.path_params["prefix"]
-    assert ctx.session.username is not None
-    me = await users_service.find(ctx.store, ctx.session.username)
-    key = await ctx.store.api_key_by_prefix(prefix)
-    mine = key is not None and key.user_id == me.id
-    if key is None or not (mine or at_least(me.role, ADMIN)):
-        return ctx.redirect("/dashboard/keys", flash={"error": f"No key fm_{prefix}_…"})
-    await ctx.store.revoke_api_key(prefix)
-    await audit.record(ctx.store, actor(ctx), "revoke", "key", prefix)
-    return ctx.redirect("/dashboard/keys", flash={"message": f"Revoked fm_{prefix}_…"})
-
-
 # --- settings -------------------------------------------------------------------------------
 
 
@@ -406,8 +346,6 @@ routes = [
     Route("/dashboard/login", page(login, role=None), methods=["GET", "POST"]),
     Route("/dashboard/logout", page(logout, role=VIEWER), methods=["POST"]),
     Route("/dashboard/campaigns", page(groups, role=VIEWER), methods=["GET"]),
-    Route("/dashboard/keys", page(keys, role=ANALYST), methods=["GET", "POST"]),
-    Route("/dashboard/keys/{prefix}/revoke", page(revoke_key, role=ANALYST), methods=["POST"]),
     Route("/dashboard/settings", page(settings_page, role=ADMIN), methods=["GET"]),
 ]
 # Any other path under /dashboard: a 404 page (after every other dashboard route).

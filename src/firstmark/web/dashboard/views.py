@@ -339,6 +339,21 @@ def page(
     return endpoint
 
 
+def confirmed(ctx: Ctx) -> bool:
+    """Whether a destructive form was confirmed: by the confirm page's button, or by the
+    browser's dialog (dashboard.js adds the same field to a `data-confirm` form)."""
+    return ctx.value("confirm") == "yes"
+
+
+def confirm_page(ctx: Ctx, *, title: str, message: str, button: str, back: str) -> Response:
+    """Ask first: a page whose form posts the same action again, confirmed. Nothing is done
+    until that form is sent, so the question works without JavaScript."""
+    return ctx.render(
+        "confirm.html", title=title, message=message, button=button,
+        action=ctx.request.url.path, back=back,
+    )  # fmt: skip
+
+
 def actor(ctx: Ctx) -> str:
     """Who the audit log names for this request: the signed-in user."""
     return user_actor(ctx.session.username or "", ctx.session.user_id)
