@@ -263,3 +263,25 @@ async def test_exports_show_only_to_roles_that_may_download_them(
     finally:
         await viewer.aclose()
         await analyst.aclose()
+
+
+async def test_forms_show_only_to_roles_that_may_send_them(app: Any, users: dict[str, str]) -> None:
+    forms = {
+        "/dashboard/links": 'href="/dashboard/links/new"',
+        "/dashboard/numbers": 'method="post" action="/dashboard/numbers"',
+        "/dashboard/costs": 'method="post" action="/dashboard/costs"',
+        "/dashboard/conversions": 'method="post" action="/dashboard/goals"',
+        "/dashboard/deals": 'method="post" action="/dashboard/deals"',
+    }
+    viewer, editor = await _browser(app, "viewer"), await _browser(app, "editor")
+    try:
+        for page, form in forms.items():
+            assert form not in (await viewer.get(page)).text, page
+            assert form in (await editor.get(page)).text, page
+        assert (
+            'action="/dashboard/channels/rules"'
+            not in (await editor.get("/dashboard/channels")).text
+        )
+    finally:
+        await viewer.aclose()
+        await editor.aclose()
