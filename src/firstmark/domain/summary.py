@@ -114,7 +114,6 @@ def figures(current: ReportRow, previous: ReportRow) -> list[Figure]:
         return Figure(name, label, now, before, change(now, before), money, lower_is_better)
 
     kpi_now, kpi_before = current.kpis, previous.kpis
-
     return [
         fig("clicks", "Clicks", current.clicks, previous.clicks),
         fig("scans", "QR scans", current.scans, previous.scans),
@@ -123,21 +122,14 @@ def figures(current: ReportRow, previous: ReportRow) -> list[Figure]:
         fig("conversions", "Conversions", current.conversions, previous.conversions),
         fig("revenue", "Revenue", current.revenue, previous.revenue, money=True),
         fig("spend", "Ad spend", current.spend, previous.spend, money=True),
-        fig("roas", "ROAS", current.kpis.get("roas"), previous.kpis.get("roas")),
-        fig(
-            "cpa",
-            "CPA",
-            current.kpis.get("cpa"),
-            previous.kpis.get("cpa"),
-            money=True,
-            lower_is_better=True,
-        ),  # fmt: skip
+        fig("roas", "ROAS", kpi_now.get("roas"), kpi_before.get("roas")),
+        fig("cpa", "CPA", kpi_now.get("cpa"), kpi_before.get("cpa"), True, True),
         fig(
             "conversion_rate",
             "Conversion rate %",
-            current.kpis.get("conversion_rate"),
-            previous.kpis.get("conversion_rate"),
-        ),  # fmt: skip
+            kpi_now.get("conversion_rate"),
+            kpi_before.get("conversion_rate"),
+        ),
     ]
 
 
