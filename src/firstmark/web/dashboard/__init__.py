@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 
 from firstmark.web.dashboard import (
     account,
+    alerts,
     analytics,
     channels,
     costs,
@@ -50,5 +51,6 @@ routes: list[BaseRoute] = [
     *webhooks.routes,
     *imports.routes,
     *users.routes,
+    *alerts.routes,
     pages.fallback,
 ]
