@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -95,3 +96,31 @@ async def smtp_server() -> AsyncIterator[SmtpServer]:
     finally:
         listening.close()
         await listening.wait_closed()
+
+
+@contextlib.contextmanager
+def smtp_server_thread() -> Iterator[SmtpServer]:
+    """The same server on a thread of its own, for code that runs its own event loop (the
+    CLI's `asyncio.run`)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = SmtpServer()
+
+    async def start() -> asyncio.Server:
+        listening = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+        server.port = listening.sockets[0].getsockname()[1]
+        return listening
+
+    async def stop(listening: asyncio.Server) -> None:
+        listening.close()
+        await listening.wait_closed()
+
+    listening = asyncio.run_coroutine_threadsafe(start(), loop).result(5)
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(stop(listening), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()

@@ -12,8 +12,8 @@ from firstmark.domain.reports import ReportRow, total
 from firstmark.domain.summary import Period
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 # Wednesday 3 December 2026.
