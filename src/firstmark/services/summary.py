@@ -3,8 +3,7 @@ campaigns and channels, and the alerts raised, rendered as HTML and plain text f
 templates/email/ and delivered by e-mail and the `report.summary` webhook.
 
 The figures come from services/reports.py, the code behind the dashboard's reports, so the
-summary and the Reports page cannot disagree. Today a summary covers the whole install; a
-workspace's would pass its own links and sites to the same reports.
+summary and the Reports page cannot disagree. A summary covers the whole install.
 """
 
 from __future__ import annotations
