@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from firstmark.config import Settings
 from firstmark.domain import alerts
@@ -141,4 +140,4 @@ async def run_forever(store: Store, settings: Settings) -> None:
         try:
             await check_and_deliver(store, settings)
         except Exception:
-            log.exception("alert check failed at %s", datetime.now(UTC).isoformat())
+            log.exception("alert check failed")
