@@ -83,6 +83,7 @@ async def test_the_summary_shows_the_days_figures_against_the_day_before(
     assert figs["cpa"][2] == "+200.0 %"
     # The orders came with no click token or visit: they rank first, under no campaign.
     assert [(r.key, r.clicks) for r in built.campaigns] == [((None,), 0), (("spring",), 2)]
+    assert ("Paid Search",) in [r.key for r in built.channels]
 
     subject, text, html = summary.render(built, "https://fm.example")
     assert subject == f"firstmark: Daily summary, {PERIOD.label}"
