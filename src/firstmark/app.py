@@ -32,12 +32,14 @@ from firstmark.ingest.events import EventWriter, GoalCache
 from firstmark.ingest.hits import HitWriter
 from firstmark.sealing import Sealer
 from firstmark.services import (
+    alerts,
     checkpoints,
     credits,
     linkcheck,
     outbound,
     retention,
     rollups,
+    summary,
     webhooks,
 )
 from firstmark.services.workers import Workers
@@ -198,6 +200,16 @@ def create_app(
                     credits.run_forever(store, settings.credit_interval_s),
                     name="firstmark-credits",
                 )
+            )
+        # Alerts and summaries: checked on every node, run on one (an advisory lock, a claimed
+        # period), so every node may have them on.
+        if own_store and settings.alert_interval_s > 0:
+            timers.append(
+                asyncio.create_task(alerts.run_forever(store, settings), name="firstmark-alerts")
+            )
+        if own_store and settings.report_schedule != "off":
+            timers.append(
+                asyncio.create_task(summary.run_forever(store, settings), name="firstmark-summary")
             )
         if settings.forward_enabled and settings.privacy_mode != "exempt":
             forwarder.start(settings.forward_poll_s)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from firstmark.domain.mail import parse_relay
 from firstmark.domain.roles import OWNER, ROLES
 from firstmark.errors import ConfigError
 
@@ -101,6 +102,13 @@ class Settings:
     oidc_scopes: str = "openid email profile"
     oidc_username_claim: str = "preferred_username"
     oidc_new_users: str = "off"
+    report_schedule: str = "off"
+    report_hour: int = 7
+    report_to: tuple[str, ...] = ()
+    smtp_url: str = field(default="", repr=False)  # may hold the relay's password
+    smtp_from: str = ""
+    alert_interval_s: float = 300.0
+    alert_dead_letters: int = 20
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     # The settings read from the environment or .env; the others are defaults. An unset
     # BASE_URL follows HOST and PORT, an unset DATABASE_URL is the current folder's file.
@@ -310,6 +318,24 @@ def _check(settings: Settings) -> None:
             f"{PREFIX}PRIVACY_MODE must be standard or exempt, not {settings.privacy_mode!r}",
             field="privacy_mode",
         )
+    if settings.report_schedule not in {"off", "daily", "weekly"}:
+        raise ConfigError(
+            f"{PREFIX}REPORT_SCHEDULE must be off, daily or weekly, "
+            f"not {settings.report_schedule!r}",
+            field="report_schedule",
+        )
+    if settings.report_hour > 23:
+        raise ConfigError(f"{PREFIX}REPORT_HOUR must be 0-23 (UTC)", field="report_hour")
+    for address in (*settings.report_to, *([settings.smtp_from] if settings.smtp_from else [])):
+        if "@" not in address.strip("@") or any(c.isspace() or c in "<>,;" for c in address):
+            # The address itself is not repeated: it is personal data, and errors get logged.
+            raise ConfigError(
+                f"{PREFIX}REPORT_TO and {PREFIX}SMTP_FROM must be e-mail addresses "
+                "(name@example.com), comma separated",
+                field="report_to",
+            )
+    if settings.smtp_url:
+        parse_relay(settings.smtp_url)  # its errors never repeat the URL: it holds a password
     param = settings.click_token_param
     if not param or not param.replace("_", "").replace("-", "").isalnum():
         raise ConfigError(

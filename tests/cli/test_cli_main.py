@@ -149,7 +149,7 @@ def test_every_command_module_is_registered_in_help_order(
     assert listed == [
         "serve", "migrate", "copy", "init", "keys", "user", "link", "domain", "site", "goal",
         "demo", "costs", "qr", "links", "destination", "outbox", "number", "calls", "privacy",
-        "purge", "webhook", "import",
+        "purge", "webhook", "report", "import",
     ]  # fmt: skip
 
 

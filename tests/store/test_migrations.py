@@ -172,6 +172,8 @@ EXPECTED = {
     "visitor_sketches": ["link_id", "day", "version", "credited", "sketch"],
     "visitor_sketch_mark": ["id", "hit_id"],
     "rollup_pending": ["first_id", "last_id"],
+    "alerts": ["id", "kind", "subject", "message", "detail", "raised_at", "resolved_at"],
+    "summary_runs": ["period", "sent_at"],
 }  # fmt: skip
 # Both engines have the same migrations, by number and name.
 MIGRATIONS = [f"{m.version:04d}_{m.name}" for m in schema.load("sqlite")]

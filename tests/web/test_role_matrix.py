@@ -99,6 +99,7 @@ PAGES = {
     ("POST", "/dashboard/privacy"): ADMIN,
     ("GET", "/dashboard/audit"): ADMIN,
     ("GET", "/dashboard/forwarding"): VIEWER,
+    ("GET", "/dashboard/alerts"): VIEWER,
     ("POST", "/dashboard/forwarding/outbox/{outbox_id:int}/replay"): ADMIN,
     ("GET", "/dashboard/webhooks"): ADMIN,
     ("POST", "/dashboard/webhooks"): ADMIN,

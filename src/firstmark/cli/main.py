@@ -28,6 +28,7 @@ from firstmark.cli import (
     privacy,
     purge,
     qr,
+    report,
     server,
     sites,
     users,
@@ -71,6 +72,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     privacy,  # privacy
     purge,  # purge
     webhooks,  # webhook
+    report,  # report
     imports,  # import
 )
 

@@ -38,6 +38,8 @@ EVENTS = (
     "link.updated",
     "link.archived",
     "destination.needs_reauth",
+    "alert.raised",
+    "report.summary",
 )
 # The events about one conversion, queued under its event id (`conversion_message_ids`).
 CONVERSION_EVENTS = ("conversion.created", "lead.created")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from firstmark.domain import audit, privacy, webhooks
+from firstmark.domain import alerts, audit, privacy, webhooks
 from firstmark.domain.abtest import VariantCounts
 from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.channels import Rule
@@ -633,6 +633,21 @@ class WebhookStore(Protocol):
     ) -> list[webhooks.WebhookDelivery]: ...
 
 
+class AlertStore(Protocol):
+    """Alerts, one row per occurrence (domain/alerts.py), and the summaries sent."""
+
+    async def raise_alerts(
+        self, alerts: Sequence[alerts.Alert], now: float
+    ) -> list[alerts.Raised]: ...  # those not open already
+    async def resolve_alerts(self, kind: str, subjects: Sequence[str], now: float) -> int: ...
+    async def list_alerts(
+        self, *, since: float | None = None, until: float | None = None,
+        open_only: bool = False, limit: int = 200,
+    ) -> list[alerts.Raised]: ...  # newest first  # fmt: skip
+    async def claim_summary(self, period: str, now: float) -> bool: ...  # True: send it
+    def alert_lock(self) -> AbstractAsyncContextManager[bool]: ...  # True: this node checks
+
+
 class Store(
     SchemaStore,
     TableStore,
@@ -661,6 +676,7 @@ class Store(
     AuditStore,
     RetentionStore,
     WebhookStore,
+    AlertStore,
     Protocol,
 ):
     """Everything: what an engine implements and what the app holds."""

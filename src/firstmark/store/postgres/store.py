@@ -26,6 +26,7 @@ from firstmark.domain.visitors import new_salt
 from firstmark.errors import StoreUnavailable
 from firstmark.store import schema
 from firstmark.store.postgres import listen as pg_listen
+from firstmark.store.postgres.alerts import PostgresAlerts
 from firstmark.store.postgres.calls import PostgresCalls
 from firstmark.store.postgres.costs import PostgresCosts
 from firstmark.store.postgres.executor import POSTGRES, PostgresDatabase, rowcount
@@ -87,6 +88,7 @@ class PostgresStore(
     AuditSQL,
     PostgresRetention,
     WebhookSQL,
+    PostgresAlerts,
     SchemaSQL,
 ):
     dialect = POSTGRES

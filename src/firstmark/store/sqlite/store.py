@@ -37,6 +37,7 @@ from firstmark.store.sql.qr import QrSQL
 from firstmark.store.sql.schema import SchemaSQL
 from firstmark.store.sql.visits import VisitSQL
 from firstmark.store.sql.webhooks import WebhookSQL
+from firstmark.store.sqlite.alerts import SQLiteAlerts
 from firstmark.store.sqlite.calls import SQLiteCalls
 from firstmark.store.sqlite.events import SQLiteEvents
 from firstmark.store.sqlite.executor import SQLITE, SQLiteDatabase, unavailable
@@ -100,6 +101,7 @@ class SQLiteStore(
     AuditSQL,
     SQLiteRetention,
     WebhookSQL,
+    SQLiteAlerts,
     SchemaSQL,
 ):
     dialect = SQLITE

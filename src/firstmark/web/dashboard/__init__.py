@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 
 from firstmark.web.dashboard import (
     account,
+    alerts,
     analytics,
     channels,
     costs,
@@ -58,5 +59,6 @@ routes: list[BaseRoute] = [
     *imports.routes,
     *sites.routes,
     *users.routes,
+    *alerts.routes,
     pages.fallback,
 ]

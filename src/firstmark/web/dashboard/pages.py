@@ -68,6 +68,7 @@ NAV_ADMIN = (
     NavItem("/dashboard/sites", "Sites", ADMIN),
     NavItem("/dashboard/destinations", "Destinations", ADMIN),
     NavItem("/dashboard/forwarding", "Forwarding"),
+    NavItem("/dashboard/alerts", "Alerts"),
     NavItem("/dashboard/keys", "API keys", ANALYST),
     NavItem("/dashboard/users", "Users", ADMIN),
     NavItem("/dashboard/settings", "Settings", ADMIN),
