@@ -109,6 +109,11 @@ class Settings:
     smtp_from: str = ""
     alert_interval_s: float = 300.0
     alert_dead_letters: int = 20
+    alert_kpi_hour: int = 6
+    alert_kpi_p: float = 0.01
+    alert_kpi_min_change: float = 0.2
+    alert_kpi_min_conversions: int = 30
+    alert_kpi_min_traffic: int = 100
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     # The settings read from the environment or .env; the others are defaults. An unset
     # BASE_URL follows HOST and PORT, an unset DATABASE_URL is the current folder's file.
@@ -326,6 +331,21 @@ def _check(settings: Settings) -> None:
         )
     if settings.report_hour > 23:
         raise ConfigError(f"{PREFIX}REPORT_HOUR must be 0-23 (UTC)", field="report_hour")
+    if settings.alert_kpi_hour > 23:
+        raise ConfigError(f"{PREFIX}ALERT_KPI_HOUR must be 0-23 (UTC)", field="alert_kpi_hour")
+    if not 0 < settings.alert_kpi_p < 1:
+        raise ConfigError(f"{PREFIX}ALERT_KPI_P must be above 0 and below 1", field="alert_kpi_p")
+    if not 0 < settings.alert_kpi_min_change < 1:
+        raise ConfigError(
+            f"{PREFIX}ALERT_KPI_MIN_CHANGE must be above 0 and below 1 (0.2 is 20 %)",
+            field="alert_kpi_min_change",
+        )
+    if settings.alert_kpi_min_conversions < 1 or settings.alert_kpi_min_traffic < 1:
+        raise ConfigError(
+            f"{PREFIX}ALERT_KPI_MIN_CONVERSIONS and {PREFIX}ALERT_KPI_MIN_TRAFFIC must be at "
+            "least 1",
+            field="alert_kpi_min_conversions",
+        )
     for address in (*settings.report_to, *([settings.smtp_from] if settings.smtp_from else [])):
         if "@" not in address.strip("@") or any(c.isspace() or c in "<>,;" for c in address):
             # The address itself is not repeated: it is personal data, and errors get logged.

@@ -21,12 +21,14 @@ NEEDS_REAUTH = "destination.needs_reauth"
 DEAD_LETTERS = "forwarding.dead_letters"
 LINK_FAILING = "link.failing"
 TRAFFIC_STOPPED = "traffic.stopped"
-KINDS = (NEEDS_REAUTH, DEAD_LETTERS, LINK_FAILING, TRAFFIC_STOPPED)
+KPI_CHANGED = "kpi.changed"  # judged by domain/kpialerts.py
+KINDS = (NEEDS_REAUTH, DEAD_LETTERS, LINK_FAILING, TRAFFIC_STOPPED, KPI_CHANGED)
 KIND_LABELS = {
     NEEDS_REAUTH: "Destination needs re-authorisation",
     DEAD_LETTERS: "Dead-letter spike",
     LINK_FAILING: "Link destination failing",
     TRAFFIC_STOPPED: "Traffic stopped",
+    KPI_CHANGED: "KPI changed",
 }
 
 DEAD_LETTER_WINDOW_S = 3600.0  # dead-letter spikes count the last hour

@@ -1,7 +1,8 @@
 """Alert checks in `firstmark serve`: every FIRSTMARK_ALERT_INTERVAL_S, on one node, read the
 figures each check of domain/alerts.py judges, store the occurrences that are new (and resolve
 those no longer found), and deliver the new ones: the `alert.raised` webhook, and one e-mail
-listing them when a relay and recipients are set.
+listing them when a relay and recipients are set. The KPI checks (services/kpialerts.py) judge
+whole days, so they run once a UTC day, from FIRSTMARK_ALERT_KPI_HOUR on.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from firstmark.domain import alerts
 from firstmark.domain.alerts import Alert, Raised, Traffic
 from firstmark.domain.links import Link
 from firstmark.domain.sites import Site
-from firstmark.services import linkcheck, mail, summary, webhooks
+from firstmark.services import kpialerts, linkcheck, mail, summary, webhooks
 from firstmark.store import Store
 
 log = logging.getLogger("firstmark.alerts")
@@ -61,8 +62,11 @@ async def traffic(
     return out
 
 
-async def findings(store: Store, settings: Settings, now: float) -> dict[str, list[Alert]]:
-    """What every check finds now, by kind (a kind with nothing found resolves its alerts)."""
+async def findings(
+    store: Store, settings: Settings, now: float, kpis: bool = True
+) -> dict[str, list[Alert]]:
+    """What every check finds now, by kind (a kind with nothing found resolves its alerts).
+    Without `kpis` the KPI checks are left out: their alerts stand as they are."""
     links = await linkcheck.active_links(store)
     codes = {link.id: link.code for link in links if link.id is not None}
     dead = sum(
@@ -70,7 +74,7 @@ async def findings(store: Store, settings: Settings, now: float) -> dict[str, li
         for _, status, n, _ in await store.delivery_health(now - alerts.DEAD_LETTER_WINDOW_S)
         if status == "dead"
     )
-    return {
+    found = {
         alerts.NEEDS_REAUTH: alerts.needs_reauth(await store.list_destinations()),
         alerts.DEAD_LETTERS: alerts.dead_letters(dead, settings.alert_dead_letters),
         alerts.LINK_FAILING: alerts.failing_links(codes, await store.health_for(list(codes))),
@@ -78,12 +82,17 @@ async def findings(store: Store, settings: Settings, now: float) -> dict[str, li
             await traffic(store, links, await store.list_sites(), now)
         ),
     }
+    if kpis:
+        found[alerts.KPI_CHANGED] = await kpialerts.changes(store, settings, now)
+    return found
 
 
-async def check(store: Store, settings: Settings, now: float | None = None) -> list[Raised]:
+async def check(
+    store: Store, settings: Settings, now: float | None = None, kpis: bool = True
+) -> list[Raised]:
     """One round: resolve what is no longer found, store what is new; the new occurrences."""
     now = time.time() if now is None else now
-    found = await findings(store, settings, now)
+    found = await findings(store, settings, now, kpis)
     open_now = await store.list_alerts(open_only=True, limit=100_000)
     raised: list[Raised] = []
     for kind, alerts_found in found.items():
@@ -121,12 +130,22 @@ async def deliver(store: Store, settings: Settings, raised: Sequence[Raised]) ->
         await mail.send(settings, settings.report_to, title, text, html)
 
 
-async def check_and_deliver(store: Store, settings: Settings) -> list[Raised] | None:
+def kpi_day(settings: Settings, now: float) -> int | None:
+    """The UTC day (since the epoch) whose KPI checks are due at `now`; None before
+    FIRSTMARK_ALERT_KPI_HOUR, when the day's costs may not be imported yet."""
+    if now % DAY < settings.alert_kpi_hour * 3600:
+        return None
+    return int(now // DAY)
+
+
+async def check_and_deliver(
+    store: Store, settings: Settings, kpis: bool = True
+) -> list[Raised] | None:
     """One round under the alert lock; None when another node is checking."""
     async with store.alert_lock() as mine:
         if not mine:
             return None
-        raised = await check(store, settings)
+        raised = await check(store, settings, kpis=kpis)
     if raised:
         log.info("alerts raised: %s", ", ".join(f"{a.kind} {a.subject}" for a in raised))
     await deliver(store, settings, raised)
@@ -134,10 +153,17 @@ async def check_and_deliver(store: Store, settings: Settings) -> list[Raised] | 
 
 
 async def run_forever(store: Store, settings: Settings) -> None:
-    """The background job of `firstmark serve`: a round every FIRSTMARK_ALERT_INTERVAL_S."""
+    """The background job of `firstmark serve`: a round every FIRSTMARK_ALERT_INTERVAL_S,
+    with the KPI checks in the first round of each day that runs here. Another node that
+    checks the same day finds its KPI alerts standing already and tells no one again."""
+    checked: int | None = None
     while True:
         await asyncio.sleep(settings.alert_interval_s)
+        due = kpi_day(settings, time.time())
         try:
-            await check_and_deliver(store, settings)
+            done = await check_and_deliver(store, settings, kpis=due not in (None, checked))
         except Exception:
             log.exception("alert check failed")
+            continue
+        if done is not None and due is not None:
+            checked = due
