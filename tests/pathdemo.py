@@ -19,12 +19,18 @@ from firstmark.domain.goals import Goal
 from firstmark.store import Store
 
 DAY = 86_400
-EMAIL = {"utm_source": "newsletter", "utm_medium": "email"}
-SEARCH = {"utm_source": "google", "utm_medium": "cpc"}
+
+
+def email(ts: float, visitor_id: str) -> Touch:
+    return Touch(ts, visitor_id=visitor_id, utm_source="newsletter", utm_medium="email")
+
+
+def search(ts: float, visitor_id: str) -> Touch:
+    return Touch(ts, visitor_id=visitor_id, utm_source="google", utm_medium="cpc")
 
 
 async def seed_demo(store: Store, *, scale: int = 1, goal: str = "purchase") -> None:
-    """The journeys above, `scale` times over (scale < 1 is not offered: use fewer)."""
+    """The journeys above, `scale` times over, for the goal named `goal`."""
     found = {g.name: g for g in await store.list_goals()}
     goal_row = found.get(goal) or await store.insert_goal(
         Goal(name=goal, created_at=datetime.now(UTC))
@@ -34,14 +40,14 @@ async def seed_demo(store: Store, *, scale: int = 1, goal: str = "purchase") -> 
     buyers: list[str] = []
     for n in range(200 * scale):
         visitor = f"{goal}-both-{n}"
-        touches.append(Touch(now - 3 * DAY, visitor_id=visitor, **EMAIL))
-        touches.append(Touch(now - 3600, visitor_id=visitor, **SEARCH))
+        touches.append(email(now - 3 * DAY, visitor_id=visitor))
+        touches.append(search(now - 3600, visitor_id=visitor))
         buyers.append(visitor)
     for n in range(200 * scale):
-        touches.append(Touch(now - 2 * DAY, visitor_id=f"{goal}-mail-{n}", **EMAIL))
+        touches.append(email(now - 2 * DAY, visitor_id=f"{goal}-mail-{n}"))
     for n in range(100 * scale):
         visitor = f"{goal}-search-{n}"
-        touches.append(Touch(now - 7200, visitor_id=visitor, **SEARCH))
+        touches.append(search(now - 7200, visitor_id=visitor))
         if n < 20 * scale:
             buyers.append(visitor)
     await store.write_events([], touches, [])

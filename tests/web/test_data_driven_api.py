@@ -8,18 +8,19 @@ import io
 import re
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
-from pathdemo import seed_demo
 
 from firstmark.domain.consent import Consent
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.events import Touch
 from firstmark.domain.goals import Goal
 from firstmark.store import Store
+from pathdemo import seed_demo
 
 
-def _row(body: dict[str, object], source: str) -> dict[str, dict[str, object]]:
+def _row(body: dict[str, Any], source: str) -> dict[str, Any]:
     rows = body["rows"]
     assert isinstance(rows, list)
     return next(r for r in rows if r["source"] == source)
