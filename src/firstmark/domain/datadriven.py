@@ -20,6 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import mul
 from typing import Any
 
 from firstmark.domain.attribution import MODELS, Tally, split_units
@@ -110,6 +111,9 @@ class Chain:
     moves: list[list[tuple[int, float]]]  # state → [(next state, probability)]
     convert: list[float]  # state → probability that the next step is the conversion
     order: list[int]  # states, latest in a path first: one sweep solves a chain without loops
+    # The sweep's rows, in `order`: (state, P(convert next), next states, their probabilities)
+    # as separate lists, so the sum of products runs in C (map).
+    rows: list[tuple[int, float, list[int], list[float]]]
 
 
 def chain(data: PathData) -> Chain:
@@ -143,7 +147,8 @@ def chain(data: PathData) -> Chain:
     visits = {s: sum(w for (_, b), w in counts.items() if b == s) for s in range(1, n)}
     order = [*sorted(range(1, n), key=lambda s: -position[s] / visits[s]), 0]
     groups = [k for k, _ in sorted(index.items(), key=lambda kv: kv[1])]
-    return Chain(groups, moves, convert, order)
+    rows = [(s, convert[s], [t for t, _ in moves[s]], [q for _, q in moves[s]]) for s in order]
+    return Chain(groups, moves, convert, order, rows)
 
 
 def solve(
@@ -154,17 +159,15 @@ def solve(
     p = list(guess) if guess is not None else [0.0] * len(c.convert)
     if removed is not None:
         p[removed] = 0.0
-    moves, convert = c.moves, c.convert
+    rows = c.rows if removed is None else [r for r in c.rows if r[0] != removed]
+    at = p.__getitem__
     for _ in range(_SWEEPS):
         delta = 0.0
-        for s in c.order:
-            if s == removed:
-                continue
-            value = convert[s]
-            for t, q in moves[s]:
-                value += q * p[t]
-            if abs(value - p[s]) > delta:
-                delta = abs(value - p[s])
+        for s, convert, targets, probs in rows:
+            value = convert + sum(map(mul, probs, map(at, targets)))
+            change = abs(value - p[s])
+            if change > delta:
+                delta = change
             p[s] = value
         if delta < _TOLERANCE:
             break

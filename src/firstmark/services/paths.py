@@ -23,7 +23,6 @@ from firstmark.services.reports import Window
 from firstmark.store import Store
 
 CACHED = 32  # path counts kept per store (a few hundred kB each at most)
-SLICE = 8  # removal effects worked out between two turns of the event loop
 
 _Entry = tuple[tuple[Any, ...], Any]
 _caches: weakref.WeakKeyDictionary[Store, LRU[tuple[Any, ...], _Entry]] = (
@@ -36,6 +35,11 @@ def _cache(store: Store) -> LRU[tuple[Any, ...], _Entry]:
     if found is None:
         found = _caches[store] = LRU(CACHED, 64 * 2**20, lambda _k, _v: 200_000)
     return found
+
+
+def forget() -> None:
+    """Drop every kept path count and model, as a restart does."""
+    _caches.clear()
 
 
 async def _remembered(store: Store, key: tuple[Any, ...], version: tuple[Any, ...]) -> Any:
@@ -62,9 +66,14 @@ async def paths(
     if data is None:
         data = await store.touch_paths(asked, window.start, window.end, currency, goal_id)
         _cache(store).put(key, (version, data))
-    if tuple(asked) != tuple(dims):
+    if tuple(asked) != tuple(dims):  # by channel: under the rules of now, kept with them
         rules = await store.list_channel_rules()
-        data = data.regroup(lambda k: groupings.regroup(k, dims, asked, rules))
+        by_rules = (*key, tuple(dims), repr(rules))
+        grouped = await _remembered(store, by_rules, version)
+        if grouped is None:
+            grouped = data.regroup(lambda k: groupings.regroup(k, dims, asked, rules))
+            _cache(store).put(by_rules, (version, grouped))
+        data = grouped
     assert isinstance(data, PathData)
     return data
 
@@ -98,9 +107,10 @@ async def learn(data: PathData, how: str) -> datadriven.Model:
     full = datadriven.solve(chain)
     weights = {}
     for state, group in enumerate(chain.groups, start=1):
+        # One removal effect is a few sweeps over the chain: 1 ms by channel, about 15 ms
+        # with 240 campaigns and 30,000 transitions; the event loop turns after each.
         weights[group] = datadriven.removal_effect(chain, state, full)
-        if state % SLICE == 0:
-            await asyncio.sleep(0)
+        await asyncio.sleep(0)
     return datadriven.learn(data, how, weights=weights)
 
 
