@@ -115,3 +115,26 @@ def test_credits_sum_exactly_to_the_conversions_and_their_value(
     on_converting_paths = {g for p in converting for g in p.steps}
     assert set(model.credits) <= on_converting_paths
     assert all(t.conversions >= 0 for t in model.credits.values())
+
+
+def _effects_at_once(data: PathData) -> dict[tuple[str, ...], float]:
+    chain = datadriven.chain(data)
+    *_, inverse = datadriven.fundamental(chain)
+    assert inverse is not None
+    return datadriven.effects_from(chain, inverse, datadriven.solve(chain))
+
+
+def test_one_inverse_gives_the_removal_effects_of_the_worked_example() -> None:
+    effects = _effects_at_once(DEMO)
+    assert effects[EMAIL] == pytest.approx(2 / 3) and effects[SEARCH] == pytest.approx(1.0)
+
+
+@given(st.lists(CONVERTING, min_size=1, max_size=10), st.lists(LOST, max_size=10))
+def test_one_inverse_and_one_solve_per_group_agree(
+    converting: list[ConvertingPath], lost: list[LostPath]
+) -> None:
+    data = PathData(converting, lost)
+    at_once, one_by_one = _effects_at_once(data), datadriven.removal_effects(data)
+    assert at_once.keys() == one_by_one.keys()
+    for group, effect in one_by_one.items():
+        assert at_once[group] == pytest.approx(effect, abs=1e-9)

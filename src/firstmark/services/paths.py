@@ -99,16 +99,23 @@ async def model(
 
 
 async def learn(data: PathData, how: str) -> datadriven.Model:
-    """datadriven.learn, with the Markov chain's removal effects worked out a few groups at a
-    time (a report by link may have thousands of groups, each a pass over the chain)."""
+    """datadriven.learn, with the Markov chain's removal effects worked out in slices, a turn
+    of the event loop between two: up to DENSE_MAX groups from one matrix inverse, a pivot at a
+    time (about 5 ms each with 240 campaigns); past it (thousands of links, say) one group at
+    a time, a few sweeps over the chain each."""
     if how != datadriven.MARKOV or data.conversions < datadriven.MINIMUM:
         return datadriven.learn(data, how)
     chain = datadriven.chain(data)
     full = datadriven.solve(chain)
+    if len(chain.groups) <= datadriven.DENSE_MAX:
+        for inverse in datadriven.fundamental(chain):
+            if inverse is None:
+                await asyncio.sleep(0)
+        assert inverse is not None
+        weights = datadriven.effects_from(chain, inverse, full)
+        return datadriven.learn(data, how, weights=weights)
     weights = {}
     for state, group in enumerate(chain.groups, start=1):
-        # One removal effect is a few sweeps over the chain: 1 ms by channel, about 15 ms
-        # with 240 campaigns and 30,000 transitions; the event loop turns after each.
         weights[group] = datadriven.removal_effect(chain, state, full)
         await asyncio.sleep(0)
     return datadriven.learn(data, how, weights=weights)
