@@ -300,29 +300,28 @@ def allocate(data: PathData, weights: dict[Key, float]) -> dict[Key, Tally]:
 
 def columns(entries: list[dict[str, Any]], dims: Sequence[str], model: Model) -> None:
     """Add the model's cells to the attribution report's rows (keyed as key_json makes them):
-    conversions, revenue and the group's weight, or nulls when the model has no credits."""
-    credits = model.credits
-    by_key = {tuple(e[d] for d in dims): e for e in entries}
-    for key in credits or {}:
-        json_key = key_json(dims, key)
-        if tuple(json_key.values()) not in by_key:  # a group only the paths know of
-            entry: dict[str, Any] = {**json_key}
-            for name in MODELS:
-                entry[name] = {"conversions": 0.0, "revenue": "0.00"}
+    conversions, revenue and the group's weight, or nulls when the model has no credits. A
+    group the model credits and the rows lack gets a row of its own."""
+    rows = {tuple(e[d] for d in dims): e for e in entries}
+    groups = {
+        tuple(key_json(dims, k).values()): k for k in (*model.weights, *(model.credits or {}))
+    }
+    for shown, key in groups.items():
+        if model.credits is not None and key in model.credits and shown not in rows:
+            entry: dict[str, Any] = dict(zip(dims, shown, strict=True))
+            entry.update({name: {"conversions": 0.0, "revenue": "0.00"} for name in MODELS})
             entries.append(entry)
-            by_key[tuple(json_key.values())] = entry
-    raw = {tuple(key_json(dims, k).values()): k for k in (credits or {})}
-    raw.update({tuple(key_json(dims, k).values()): k for k in model.weights})
-    for json_values, entry in by_key.items():
-        found = raw.get(json_values)
-        tally = credits.get(found) if credits is not None and found is not None else None
-        if credits is None:
+            rows[shown] = entry
+    for shown, entry in rows.items():
+        if model.credits is None:
             entry[NAME] = {"conversions": None, "revenue": None, "weight": None}
             continue
+        group = groups.get(shown)
+        tally = model.credits.get(group) if group is not None else None
         entry[NAME] = {
             "conversions": round(tally.conversions, 6) if tally else 0.0,
             "revenue": str(tally.value(CENTS) if tally else Decimal("0.00")),
-            "weight": round(model.weights.get(found, 0.0), 6) if found is not None else 0.0,
+            "weight": round(model.weights.get(group, 0.0), 6) if group is not None else 0.0,
         }
 
 

@@ -22,7 +22,8 @@ from firstmark.services import credits
 from firstmark.services.reports import Window
 from firstmark.store import Store
 
-CACHED = 32  # path counts kept per store (a few hundred kB each at most)
+CACHED = 32  # path counts and models kept per store
+BUDGET = 64 * 2**20  # bytes they may take, roughly: a million paths by channel are ~5 MB
 
 _Entry = tuple[tuple[Any, ...], Any]
 _caches: weakref.WeakKeyDictionary[Store, LRU[tuple[Any, ...], _Entry]] = (
@@ -33,8 +34,21 @@ _caches: weakref.WeakKeyDictionary[Store, LRU[tuple[Any, ...], _Entry]] = (
 def _cache(store: Store) -> LRU[tuple[Any, ...], _Entry]:
     found = _caches.get(store)
     if found is None:
-        found = _caches[store] = LRU(CACHED, 64 * 2**20, lambda _k, _v: 200_000)
+        found = _caches[store] = LRU(CACHED, BUDGET, _weigh)
     return found
+
+
+def _weigh(_key: tuple[Any, ...], entry: _Entry) -> int:
+    """Bytes an entry holds, roughly: ~100 a distinct path plus ~80 a step; a model ~300 a
+    group. Counts by campaign over a million visitors (~350,000 distinct paths) are more than
+    the whole budget and are not kept: the database counts them again."""
+    value = entry[1]
+    if isinstance(value, PathData):
+        paths = [p.steps for p in value.converting] + [p.steps for p in value.lost]
+        return sum(100 + 80 * len(steps) for steps in paths)
+    if isinstance(value, datadriven.Model):
+        return 300 * len(value.weights)
+    return 1_000
 
 
 def forget() -> None:
@@ -42,7 +56,7 @@ def forget() -> None:
     _caches.clear()
 
 
-async def _remembered(store: Store, key: tuple[Any, ...], version: tuple[Any, ...]) -> Any:
+def _remembered(store: Store, key: tuple[Any, ...], version: tuple[Any, ...]) -> Any:
     found = _cache(store).get(key)
     return found[1] if found is not None and found[0] == version else None
 
@@ -62,14 +76,14 @@ async def paths(
     asked = groupings.query_dimensions(dims)
     version = await store.path_version()
     key = ("paths", window.start, window.end, asked, currency, goal_id)
-    data = await _remembered(store, key, version)
+    data = _remembered(store, key, version)
     if data is None:
         data = await store.touch_paths(asked, window.start, window.end, currency, goal_id)
         _cache(store).put(key, (version, data))
     if tuple(asked) != tuple(dims):  # by channel: under the rules of now, kept with them
         rules = await store.list_channel_rules()
         by_rules = (*key, tuple(dims), repr(rules))
-        grouped = await _remembered(store, by_rules, version)
+        grouped = _remembered(store, by_rules, version)
         if grouped is None:
             grouped = data.regroup(lambda k: groupings.regroup(k, dims, asked, rules))
             _cache(store).put(by_rules, (version, grouped))
@@ -90,7 +104,7 @@ async def model(
     rules = await store.list_channel_rules() if groupings.CHANNEL in dims else []
     key = ("model", window.start, window.end, tuple(dims), currency, how, repr(rules))
     version = await store.path_version()
-    found = await _remembered(store, key, version)
+    found = _remembered(store, key, version)
     if found is None:
         found = await learn(data, how)
         _cache(store).put(key, (version, found))
