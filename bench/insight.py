@@ -9,7 +9,7 @@ Usage (from the repository root):
 Seeding writes straight into the tables with bulk inserts (goals, touches, conversions), then
 runs the crediting job of `firstmark serve` once, so the conversions are shared out as they
 are on a running server; none of it is measured. Every visitor is one path of 1 to 4 touches
-over six channels; a tenth of them convert. Then it times, through the code the API uses
+over six channels, written in time order as a server writes them; a tenth of them convert. Then it times, through the code the API uses
 (firstmark.services, no HTTP):
 
 - the data-driven model by source and medium, cold (nothing kept: the paths are counted by the
@@ -86,13 +86,8 @@ def seed(path: Path, visitors: int, conversions: int, days: int) -> float:
                 touches.append((ts, visitor, source, medium, campaign))
             if converts:
                 convs.append((f"e{i}", end, round(rng.uniform(5, 500), 2), visitor, now))
-            if len(touches) >= 200_000:
-                conn.executemany(
-                    "INSERT INTO touches (ts, visitor_id, utm_source, utm_medium, utm_campaign) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    touches,
-                )
-                touches.clear()
+        # In time order, as a server writes them: a visitor's touches lie far apart.
+        touches.sort()
         conn.executemany(
             "INSERT INTO touches (ts, visitor_id, utm_source, utm_medium, utm_campaign) "
             "VALUES (?, ?, ?, ?, ?)",
