@@ -82,7 +82,7 @@ class PathSQL(SharedSQL):
         touch_key = self._key(dims, lambda d: day_t if d == "day" else _TOUCH[d])
         also = " AND c.goal_id = ?" if goal_id is not None else ""
         # One after the other: side by side on two read connections they took longer (2.3 s
-        # against 2.1 s for a million paths), the scan of the touches holding both cores' cache.
+        # against 2.1 s for a million paths on two cores).
         lost = await self.db.fetch(
             "SELECT path, count(*) FROM ("
             f"SELECT t.visitor_id, {self.ordered_concat(touch_key, 't.ts, t.id')} AS path "
