@@ -9,8 +9,8 @@ Usage (from the repository root):
 Seeding writes straight into the tables with bulk inserts (goals, touches, conversions), then
 runs the crediting job of `firstmark serve` once, so the conversions are shared out as they
 are on a running server; none of it is measured. Every visitor is one path of 1 to 4 touches
-over six channels, written in time order as a server writes them; a tenth of them convert. Then it times, through the code the API uses
-(firstmark.services, no HTTP):
+over six channels, written in time order as a server writes them; a tenth of them convert.
+Then it times, through the code the API uses (firstmark.services, no HTTP):
 
 - the data-driven model by source and medium, cold (nothing kept: the paths are counted by the
   database) and warm (kept, as a report seen again; targets < 2 s and < 300 ms);

@@ -123,3 +123,18 @@ async def test_shapley_values_and_their_limit(client: httpx.AsyncClient, store: 
     assert error["field"] == "data_driven" and "12 groups at most" in error["message"]
     bad = await client.get("/api/v1/reports/attribution", params={"data_driven": "magic"})
     assert bad.status_code in (400, 422) and bad.json()["error"]["field"] == "data_driven"
+
+
+async def test_the_dashboard_says_why_it_shows_the_chain_instead_of_shapley(
+    dash: httpx.AsyncClient, store: Store
+) -> None:
+    now = time.time() - 60
+    await store.write_events(
+        [], [Touch(now, visitor_id=f"v{n}", utm_source=f"s{n}") for n in range(13)], []
+    )
+    page = (await dash.get("/dashboard/attribution", params={"data_driven": "shapley"})).text
+    error = re.search(r'<p class="error" id="err-data_driven">([^<]*)</p>', page)
+    assert error is not None and "12 groups at most" in error.group(1)
+    assert '<option value="markov" selected>' in page
+    refused = await dash.get("/dashboard/attribution.csv", params={"data_driven": "shapley"})
+    assert refused.status_code == 422
