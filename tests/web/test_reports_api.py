@@ -157,8 +157,12 @@ async def test_attribution_models_side_by_side(
     assert email["first_touch"] == {"conversions": 1.0, "revenue": "50.00"}
     assert google["linear"] == {"conversions": 1.5, "revenue": "125.00"}
     assert email["position_based"]["revenue"] == "25.00"
-    for model in r.json()["models"]:
+    *rule_based, data_driven = r.json()["models"]
+    for model in rule_based:
         assert sum(row[model]["conversions"] for row in rows.values()) == pytest.approx(2)
+    # Two conversions are too few to learn from: the data-driven cells say so.
+    assert data_driven == "data_driven" and google[data_driven]["conversions"] is None
+    assert "at least 100" in r.json()["data_driven_note"]
     answer = await client.get("/api/v1/reports/attribution", params={"format": "csv"})
     csv_body = answer.content.decode("utf-8-sig")
     assert csv_body.splitlines()[0].startswith("source,medium,first_touch_conversions")

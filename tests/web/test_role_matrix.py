@@ -70,6 +70,8 @@ PAGES = {
     ("GET", "/dashboard/reports/{name}"): VIEWER,
     ("GET", "/dashboard/attribution"): VIEWER,
     ("GET", "/dashboard/attribution.csv"): ANALYST,
+    ("GET", "/dashboard/paths"): VIEWER,
+    ("GET", "/dashboard/paths.csv"): ANALYST,
     ("GET", "/dashboard/costs"): VIEWER,
     ("POST", "/dashboard/costs"): EDITOR,
     ("GET", "/dashboard/deals"): VIEWER,

@@ -467,21 +467,28 @@ def key_function(dims: Sequence[str]) -> Callable[[attribution.Visit], tuple[Any
     return key
 
 
-def attribution_csv(entries: list[dict[str, Any]], dims: Sequence[str]) -> str:
-    """The model comparison as CSV: each model's conversions and revenue side by side."""
+def attribution_csv(
+    entries: list[dict[str, Any]],
+    dims: Sequence[str],
+    models: Sequence[str] = attribution.MODELS,
+) -> str:
+    """The model comparison as CSV: each model's conversions and revenue side by side; a
+    model without a number (data-driven below its minimum) reads "—"."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
-        csvcells.row(
-            [*dims, *(f"{m}_{k}" for m in attribution.MODELS for k in ("conversions", "revenue"))]
-        )
+        csvcells.row([*dims, *(f"{m}_{k}" for m in models for k in ("conversions", "revenue"))])
     )
     for entry in entries:
         writer.writerow(
             csvcells.row(
                 [
                     *("" if entry[d] is None else entry[d] for d in dims),
-                    *(entry[m][k] for m in attribution.MODELS for k in ("conversions", "revenue")),
+                    *(
+                        shown(None) if entry[m][k] is None else entry[m][k]
+                        for m in models
+                        for k in ("conversions", "revenue")
+                    ),
                 ]
             )
         )

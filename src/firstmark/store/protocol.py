@@ -38,6 +38,7 @@ from firstmark.domain.keys import ApiKey
 from firstmark.domain.linkcheck import Health
 from firstmark.domain.links import Link
 from firstmark.domain.numbers import Pool, TrackingNumber
+from firstmark.domain.paths import PathData
 from firstmark.domain.placements import Placement
 from firstmark.domain.qrrender import Logo
 from firstmark.domain.reports import (
@@ -306,6 +307,20 @@ class ReportStore(Protocol):
     async def uncredited_journeys(
         self, limit: int, after: tuple[float, int] | None = None, before: float | None = None
     ) -> list[Journey]: ...
+
+
+class PathStore(Protocol):
+    """Touch paths, converting and not, counted by distinct path (data-driven attribution)."""
+
+    async def touch_paths(
+        self,
+        dims: Sequence[str],
+        start: float,
+        end: float,
+        currency: str | None,
+        goal_id: int | None = None,
+    ) -> PathData: ...
+    async def path_version(self) -> tuple[Any, ...]: ...
 
 
 class CostStore(Protocol):
@@ -661,6 +676,7 @@ class Store(
     QrStore,
     CostStore,
     ReportStore,
+    PathStore,
     SiteStore,
     GoalStore,
     EventStore,

@@ -35,6 +35,7 @@ from firstmark.store.postgres.jobs import PostgresJobs
 from firstmark.store.postgres.links import PostgresLinks
 from firstmark.store.postgres.listen import CONNECTION_ERRORS
 from firstmark.store.postgres.outbox import PostgresOutbox
+from firstmark.store.postgres.paths import PostgresPaths
 from firstmark.store.postgres.qr import PostgresQr
 from firstmark.store.postgres.reports import PostgresReports
 from firstmark.store.postgres.retention import PostgresRetention
@@ -76,6 +77,7 @@ class PostgresStore(
     PostgresQr,
     PostgresCosts,
     PostgresReports,
+    PostgresPaths,
     PostgresCalls,
     EventSQL,
     PostgresOutbox,

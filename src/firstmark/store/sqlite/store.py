@@ -46,6 +46,7 @@ from firstmark.store.sqlite.hits import SQLiteHits
 from firstmark.store.sqlite.jobs import SQLiteJobs
 from firstmark.store.sqlite.links import SQLiteLinks
 from firstmark.store.sqlite.outbox import SQLiteOutbox
+from firstmark.store.sqlite.paths import SQLitePaths
 from firstmark.store.sqlite.reports import SQLiteReports
 from firstmark.store.sqlite.retention import SQLiteRetention
 from firstmark.store.sqlite.sketches import SketchCache
@@ -89,6 +90,7 @@ class SQLiteStore(
     QrSQL,
     CostSQL,
     SQLiteReports,
+    SQLitePaths,
     SQLiteCalls,
     SQLiteOutbox,
     SQLiteEvents,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firstmark.domain import attribution, csvcells, groupings, reports
+from firstmark.domain import csvcells, datadriven, groupings, paths, reports
 from firstmark.domain.money import currency as check_currency
 from firstmark.domain.schema import Param, Str
 from firstmark.errors import InvalidField, NotFound
+from firstmark.services import paths as paths_service
 from firstmark.services import reports as reports_service
 from firstmark.services.reports import Window
 from firstmark.web.api.contract import RANGE as SPAN
@@ -84,23 +85,54 @@ async def table(request: Request) -> Response:
 
 
 async def attribution_report(request: Request) -> Response:
-    params = _params(request, RANGE | {"group_by", "half_life_days"})
+    params = _params(request, RANGE | {"group_by", "half_life_days", "data_driven"})
     dims = groupings.parse_dimensions(params.get("group_by", "source,medium"))
     half_life = reports_service.half_life(params.get("half_life_days"))
+    how = datadriven.method(params.get("data_driven"))
     window = Window.of(params)
+    store = runtime(request).store
     entries, currency, _ = await reports_service.comparison(
-        runtime(request).store, dims, window, check_currency(params.get("currency")), half_life
+        store, dims, window, check_currency(params.get("currency")), half_life
     )
+    model = await paths_service.model(store, dims, window, currency, how)
+    datadriven.columns(entries, dims, model)
     if params.get("format") == "csv":
-        return _csv(reports.attribution_csv(entries, dims), "attribution")
+        return _csv(reports.attribution_csv(entries, dims, datadriven.ALL_MODELS), "attribution")
     return json_response(
         {
             **window.json,
             "group_by": list(dims),
             "currency": currency,
-            "models": list(attribution.MODELS),
+            "models": list(datadriven.ALL_MODELS),
             "half_life_days": half_life,
+            "data_driven": datadriven.summary(model),
+            "data_driven_note": model.note,
             "rows": entries,
+        }
+    )
+
+
+async def paths_report(request: Request) -> Response:
+    params = _params(request, RANGE | {"group_by", "goal", "table"})
+    dims = groupings.parse_dimensions(params.get("group_by", "channel"))
+    table = params.get("table", "paths")
+    if table not in paths.TABLES:
+        raise InvalidField("table", f"table must be one of {', '.join(paths.TABLES)}")
+    store = runtime(request).store
+    goal_id = await paths_service.goal_named(store, params.get("goal"))
+    window = Window.of(params)
+    currency = await paths_service.currency(store, window, check_currency(params.get("currency")))
+    found = await paths_service.paths(store, dims, window, currency, goal_id)
+    body = paths.to_json(paths.report(found), dims)
+    if params.get("format") == "csv":
+        return _csv(paths.to_csv(body, table, dims), f"paths-{table}")
+    return json_response(
+        {
+            **window.json,
+            "group_by": list(dims),
+            "goal": params.get("goal") or None,
+            "currency": currency,
+            **body,
         }
     )
 
@@ -116,7 +148,15 @@ routes = [
        replies=[CSV_OR_JSON]),
     op("GET", "/api/v1/reports/attribution", attribution_report, scope="reports:read",
        summary="Attribution models compared",
-       query=(*SPAN, CURRENCY, FORMAT, GROUP_BY, Param("half_life_days", Str(max_length=16))),
+       query=(*SPAN, CURRENCY, FORMAT, GROUP_BY, Param("half_life_days", Str(max_length=16)),
+              Param("data_driven", Str(enum=datadriven.METHODS),
+                    description="markov (default) or shapley (12 groups at most)")),
+       replies=[CSV_OR_JSON]),
+    op("GET", "/api/v1/reports/paths", paths_report, scope="reports:read",
+       summary="Converting paths, path lengths, days to conversion, assisted conversions",
+       query=(*SPAN, CURRENCY, FORMAT, GROUP_BY,
+              Param("goal", Str(max_length=64), description="one goal's conversions, by name"),
+              Param("table", Str(enum=paths.TABLES), description="the table a CSV holds")),
        replies=[CSV_OR_JSON]),
     op("GET", "/api/v1/reports/{name}", table, scope="reports:read",
        summary="A report table (channel, campaign, … or table with group_by)",

@@ -58,6 +58,7 @@ NAV = (
     NavItem("/dashboard/links", "Links"),
     NavItem("/dashboard/reports", "Reports"),
     NavItem("/dashboard/attribution", "Attribution"),
+    NavItem("/dashboard/paths", "Paths"),
     NavItem("/dashboard/conversions", "Conversions"),
     NavItem("/dashboard/calls", "Calls"),
     NavItem("/dashboard/numbers", "Numbers"),

@@ -10,11 +10,21 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 from starlette.routing import Route
 
-from firstmark.domain import attribution, csvcells, dimensions, figures, groupings, periods, reports
+from firstmark.domain import (
+    attribution,
+    csvcells,
+    datadriven,
+    dimensions,
+    figures,
+    groupings,
+    periods,
+    reports,
+)
 from firstmark.domain.links import short_url
 from firstmark.domain.money import currency as check_currency
 from firstmark.domain.roles import ANALYST, VIEWER
 from firstmark.errors import InvalidField, NotFound
+from firstmark.services import paths as paths_service
 from firstmark.services import reports as reports_service
 from firstmark.services.reports import Window
 from firstmark.web.dashboard import columns, ranges
@@ -53,8 +63,11 @@ MODEL_LABELS = {
     "linear": "Linear",
     "time_decay": "Time decay",
     "position_based": "Position based",
+    "data_driven": "Data-driven",
 }
-assert tuple(MODEL_LABELS) == attribution.MODELS
+assert tuple(MODEL_LABELS) == datadriven.ALL_MODELS
+METHOD_LABELS = {"markov": "Markov chain (removal effect)", "shapley": "Shapley values"}
+assert tuple(METHOD_LABELS) == datadriven.METHODS
 
 
 class Params:
@@ -205,26 +218,48 @@ def _attribution_query(ctx: Ctx, params: Params) -> tuple[tuple[str, ...], str, 
     return groupings.parse_dimensions(group_by), group_by, half_life, raw
 
 
-async def attribution_page(ctx: Ctx) -> Response:
-    params = Params(ctx)
-    dims, group_by, half_life, raw = _attribution_query(ctx, params)
+async def _with_data_driven(
+    ctx: Ctx, params: Params, dims: tuple[str, ...], half_life: float
+) -> tuple[list[dict[str, Any]], str | None, list[str], datadriven.Model]:
+    """The five models and the data-driven one beside them; Shapley values refused (too many
+    groups) are reported next to their field and the Markov chain answers instead."""
     entries, currency, others = await reports_service.comparison(
         ctx.store, dims, params.window, params.currency, half_life
     )
+    how = ctx.request.query_params.get("data_driven", datadriven.MARKOV)
+    if how not in datadriven.METHODS:
+        how = datadriven.MARKOV
+    try:
+        model = await paths_service.model(ctx.store, dims, params.window, currency, how)
+    except InvalidField as exc:
+        params.errors["data_driven"] = exc.message
+        model = await paths_service.model(ctx.store, dims, params.window, currency)
+    datadriven.columns(entries, dims, model)
+    return entries, currency, others, model
+
+
+async def attribution_page(ctx: Ctx) -> Response:
+    params = Params(ctx)
+    dims, group_by, half_life, raw = _attribution_query(ctx, params)
+    entries, currency, others, model = await _with_data_driven(ctx, params, dims, half_life)
     totals = {
-        model: {
-            "conversions": sum(e[model]["conversions"] for e in entries),
-            "revenue": sum((Decimal(e[model]["revenue"]) for e in entries), Decimal("0.00")),
+        name: {
+            "conversions": sum(e[name]["conversions"] or 0 for e in entries),
+            "revenue": sum((Decimal(e[name]["revenue"] or 0) for e in entries), Decimal("0.00")),
         }
-        for model in attribution.MODELS
+        for name in datadriven.ALL_MODELS
     }
-    csv_query = params.query(group_by=group_by, half_life_days=f"{half_life:g}")
+    csv_query = params.query(
+        group_by=group_by, half_life_days=f"{half_life:g}", data_driven=model.method
+    )
     return ctx.render(
         "attribution.html",
         entries=entries,
         dims=dims,
         labels=DIMENSION_LABELS,
         models=MODEL_LABELS,
+        methods=METHOD_LABELS,
+        model=model,
         groups=ATTRIBUTION_GROUPS,
         group_by=group_by,
         half_life=raw if "half_life_days" in params.errors else f"{half_life:g}",
@@ -244,10 +279,10 @@ async def attribution_csv(ctx: Ctx) -> Response:
     dims, _, half_life, _ = _attribution_query(ctx, params)
     if params.errors:
         raise InvalidField(*next(iter(params.errors.items())))
-    entries, _, _ = await reports_service.comparison(
-        ctx.store, dims, params.window, params.currency, half_life
-    )
-    return _csv(reports.attribution_csv(entries, dims), "attribution")
+    entries, _, _, _ = await _with_data_driven(ctx, params, dims, half_life)
+    if params.errors:
+        raise InvalidField(*next(iter(params.errors.items())))
+    return _csv(reports.attribution_csv(entries, dims, datadriven.ALL_MODELS), "attribution")
 
 
 routes = [
