@@ -26,6 +26,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+DAY = 86_400
 MIN_DAYS = 14  # days with a spend row, at least
 MIN_LEVELS = 5  # distinct daily spend levels, each at least 1 % of the mean apart
 MIN_CV = 0.10  # coefficient of variation of daily spend

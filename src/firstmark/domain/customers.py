@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from firstmark.errors import InvalidField
 
@@ -28,6 +28,22 @@ DAY = 86_400
 UNIDENTIFIED = ("exclude", "separate")
 GROUPS = ("channel", "campaign")
 NONE = "(none)"
+ZERO = Decimal(0)
+
+
+class Sale(NamedTuple):
+    """A conversion as the store reads it for this report."""
+
+    id: int
+    ts: float
+    value: float | None
+    currency: str | None
+    visitor_id: str | None
+    customer_hash: str | None
+    email_hash: str | None
+    source: str | None  # its first touch (the first_touch model's stored credit)
+    medium: str | None
+    campaign: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +57,22 @@ class Purchase:
     source: str | None = None  # its first touch (the first_touch model's credit)
     medium: str | None = None
     campaign: str | None = None
+
+
+def purchases(sales: Iterable[Sale], currency: str | None) -> list[Purchase]:
+    """Sales as purchases: the value counts in `currency` only (else 0)."""
+    return [
+        Purchase(
+            s.id,
+            s.ts,
+            Decimal(str(s.value)) if s.value is not None and s.currency == currency else ZERO,
+            identity_keys(s.visitor_id, s.customer_hash, s.email_hash),
+            s.source,
+            s.medium,
+            s.campaign,
+        )
+        for s in sales
+    ]
 
 
 def identity_keys(
