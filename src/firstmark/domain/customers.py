@@ -15,12 +15,15 @@ stored credit); revenue is the value of their conversions in the report's curren
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from firstmark.domain import csvcells
 from firstmark.errors import InvalidField
 
 HORIZONS = (30, 90, 365)
@@ -29,6 +32,7 @@ UNIDENTIFIED = ("exclude", "separate")
 GROUPS = ("channel", "campaign")
 NONE = "(none)"
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
 
 
 class Sale(NamedTuple):
@@ -248,6 +252,18 @@ def row_json(row: Row) -> dict[str, Any]:
 CSV_HEADER = ["cohort", "group", "new_customers", "first_revenue", "spend", "cac"] + [
     f"{kind}_{days}d" for days in HORIZONS for kind in ("ltv", "ltv_customers", "ltv_cac")
 ]
+
+
+def to_csv(rows: Sequence[Row], all_rows: Row, months: Sequence[tuple[str, Row]]) -> str:
+    """The channels (cohort "all"), their total, then each cohort month's channels."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for row in [*rows, all_rows]:
+        writer.writerow(csvcells.row(csv_row("all", row)))
+    for cohort, row in months:
+        writer.writerow(csvcells.row(csv_row(cohort, row)))
+    return buffer.getvalue()
 
 
 def csv_row(cohort: str, row: Row) -> list[Any]:
