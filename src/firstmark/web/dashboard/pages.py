@@ -58,6 +58,8 @@ NAV = (
     NavItem("/dashboard/links", "Links"),
     NavItem("/dashboard/reports", "Reports"),
     NavItem("/dashboard/attribution", "Attribution"),
+    NavItem("/dashboard/customers", "Customers"),
+    NavItem("/dashboard/budget", "Budget"),
     NavItem("/dashboard/conversions", "Conversions"),
     NavItem("/dashboard/calls", "Calls"),
     NavItem("/dashboard/numbers", "Numbers"),
