@@ -108,7 +108,7 @@ def fit(xs: Sequence[float], ys: Sequence[float], ws: Sequence[float] | None = N
     lo, hi = grid[max(0, i - 1)], grid[min(GRID - 1, i + 1)]
     m1, m2 = hi - _GOLDEN * (hi - lo), lo + _GOLDEN * (hi - lo)
     e1, e2 = error(m1)[2], error(m2)[2]
-    for _ in range(30):
+    for _ in range(20):  # the bracket shrinks to 0.618^20 of a grid step
         if e1 <= e2:
             hi, m2, e2 = m2, m1, e1
             m1 = hi - _GOLDEN * (hi - lo)
