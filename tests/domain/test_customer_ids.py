@@ -37,7 +37,11 @@ def test_a_bad_id_is_refused_by_name(bad: object) -> None:
 
 @pytest.mark.parametrize(
     ("consent", "kept"),
-    [(Consent(analytics=True), True), (Consent(), False), (Consent(analytics=True, gpc=True), False)],
+    [
+        (Consent(analytics=True), True),
+        (Consent(), False),
+        (Consent(analytics=True, gpc=True), False),
+    ],
 )
 def test_it_is_kept_only_with_analytics_consent(consent: Consent, kept: bool) -> None:
     given = replace(parsed(customer_id="account-42"), consent=consent)
