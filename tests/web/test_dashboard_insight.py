@@ -67,3 +67,4 @@ async def test_the_budget_page_moves_money_to_the_unsaturated_channel(
     assert not change["Paid Search"].startswith("-")
     assert change["Paid Social"].startswith("-")
     assert 'option value="linear" selected' in page.text
+    assert page.text.count('<svg class="chart curve"') == 2  # a response curve per channel

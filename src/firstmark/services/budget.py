@@ -32,6 +32,7 @@ class Data:
     spend: float  # the period's spend
     outcome: float  # the period's credited outcome
     variation: Variation
+    days: Channel  # the daily points themselves
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ async def plan(
     for name in sorted(spend):
         xs, ys = budget.days_of(spend[name], outcome.get(name, {}), span)
         channels.append(Channel(name, xs, ys))
-        data.append(Data(name, sum(xs), sum(ys), budget.variation(xs)))
+        data.append(Data(name, sum(xs), sum(ys), budget.variation(xs), channels[-1]))
     reasons = [f"{d.name}: {d.variation.reason}" for d in data if d.variation.reason]
     if len(channels) < 2:
         reasons.append("a reallocation needs at least two channels with spend")

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from firstmark.domain import attribution, budget
 from firstmark.domain.roles import VIEWER
 from firstmark.services import budget as budget_service
-from firstmark.web.dashboard import ranges
+from firstmark.web.dashboard import curvechart, ranges
 from firstmark.web.dashboard.reports import MODEL_LABELS, Params
 from firstmark.web.dashboard.views import Ctx, page
 
@@ -29,9 +29,20 @@ async def budget_page(ctx: Ctx) -> Response:
     plan = await budget_service.plan(
         ctx.store, params.window, params.currency, model, metric, [], ctx.runtime.workers
     )
+    days = {d.name: d.days for d in plan.data}
+    charts = {
+        a.name: curvechart.response(
+            days[a.name].spends, days[a.name].outcomes, a.fit.curve,
+            current=a.current, suggested=a.suggested,
+            title=f"{a.name}: daily {metric} against daily spend, the fitted curve, "
+            f"today's spend {a.current:,.2f} and the suggested {a.suggested:,.2f}",
+        )
+        for a in (plan.suggestion.channels if plan.suggestion else [])
+    }  # fmt: skip
     return ctx.render(
         "budget.html",
         plan=plan,
+        charts=charts,
         models={m: MODEL_LABELS.get(m, m) for m in attribution.MODELS},
         metrics=METRICS,
         rules={
