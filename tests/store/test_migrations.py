@@ -78,6 +78,7 @@ EXPECTED = {
         "id", "event_id", "goal_id", "ts", "value", "currency", "order_id", "visitor_id",
         "click_token", "link_id", "utm_source", "utm_medium", "utm_campaign", "user_data",
         "consent", "source", "site_id", "created_at", "action_source", "variant",
+        "customer_hash",
     ],
     "qr_logos": ["id", "sha256", "media_type", "data", "width", "height", "created_at"],
     "qr_placements": [

@@ -72,6 +72,9 @@ PAGES = {
     ("GET", "/dashboard/attribution.csv"): ANALYST,
     ("GET", "/dashboard/paths"): VIEWER,
     ("GET", "/dashboard/paths.csv"): ANALYST,
+    ("GET", "/dashboard/customers"): VIEWER,
+    ("GET", "/dashboard/customers.csv"): ANALYST,
+    ("GET", "/dashboard/budget"): VIEWER,
     ("GET", "/dashboard/costs"): VIEWER,
     ("POST", "/dashboard/costs"): EDITOR,
     ("GET", "/dashboard/deals"): VIEWER,
@@ -260,7 +263,7 @@ async def test_exports_show_only_to_roles_that_may_download_them(
 ) -> None:
     viewer, analyst = await _browser(app, "viewer"), await _browser(app, "analyst")
     try:
-        for page in ("/dashboard/reports", "/dashboard/attribution"):
+        for page in ("/dashboard/reports", "/dashboard/attribution", "/dashboard/customers"):
             assert "Download CSV" not in (await viewer.get(page)).text
             assert "Download CSV" in (await analyst.get(page)).text
     finally:

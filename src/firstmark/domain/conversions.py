@@ -43,7 +43,7 @@ FIELDS = frozenset(
     {
         "event_id", "goal", "ts", "value", "currency", "order_id", "click_token", "visitor_id",
         "consent", "user_data", "client_ip", "user_agent", "gpc", "click_ids",
-        "event_source_url",
+        "event_source_url", "customer_id",
     }
 )  # fmt: skip
 MAX_BATCH = 1000
@@ -76,6 +76,8 @@ class Conversion:
     id: int | None = None
     goal: str = ""  # the goal's name, filled in on reading
     created_at: float | None = None
+    # SHA-256 of the backend's own customer id (analytics consent), for counting customers.
+    customer_hash: str | None = None
     # A CRM deal's offline action source (`system_generated` or `physical_store`), else None.
     action_source: str | None = None
     # For forwarding only, never stored with the conversion: ad click ids (ads consent) go to
@@ -103,6 +105,7 @@ class ConversionInput:
     user_agent: str | None = None
     click_ids: Mapping[str, str] = field(default_factory=dict)
     event_source_url: str | None = None
+    customer_hash: str | None = None  # the backend's customer id, hashed on receipt
 
 
 def parse_ts(value: object, now: float, field_name: str = "ts") -> float:
@@ -234,7 +237,18 @@ def parse(data: object, now: float | None = None) -> ConversionInput:
         user_agent=_text(data, "user_agent", 1024),
         click_ids=click_ids if agreed.click_ids else {},
         event_source_url=_page_url(data.get("event_source_url")),
+        customer_hash=_customer_hash(data),
     )
+
+
+def _customer_hash(data: Mapping[str, Any]) -> str | None:
+    """The backend's customer id (its account or order-owner id), SHA-256 hashed like an
+    e-mail; a value that already is a SHA-256 passes through. The clear id ends here."""
+    value = _text(data, "customer_id", 256)
+    if value is None:
+        return None
+    hashed = hash_user_data({"external_id": value})
+    return hashed.get("external_id")
 
 
 def parse_batch(data: object, now: float | None = None) -> list[ConversionInput]:
@@ -271,6 +285,7 @@ def build(
     user_data: Mapping[str, str] | None = None,
     site_id: int | None = None,
     sealed_client: str | None = None,
+    customer_hash: str | None = None,
 ) -> Conversion:
     """The conversion to store, however the goal was reached (the site script, a backend, a
     call, the demo): the goal's value when none was given; the visitor id and click token only
@@ -302,6 +317,7 @@ def build(
         site_id=site_id,
         click_ids=kept_ids({**touch_click_ids(touch), **(click_ids or {})}, consent),
         sealed_client=sealed_client,
+        customer_hash=customer_hash if keep else None,
     )
 
 
@@ -354,6 +370,7 @@ def from_backend(
         click_ids=checked.click_ids,
         user_data=checked.user_data,
         sealed_client=sealed_client,
+        customer_hash=checked.customer_hash,
     )
 
 

@@ -199,7 +199,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("touches", {"visitor_id": "visitor_id", "click_token": "click_token"}, delete=True),
     Action(
         "conversions", {"id": "conversion"},
-        clear={"order_id": None, "visitor_id": None, "click_token": None, "user_data": "{}"},
+        clear={
+            "order_id": None, "visitor_id": None, "click_token": None, "user_data": "{}",
+            "customer_hash": None,
+        },
         replace={"event_id": ("event_id",)},
     ),
     Action(

@@ -20,6 +20,7 @@ from firstmark.domain.calls import Call, CallEvent, Lease
 from firstmark.domain.channels import Rule
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.costs import CostRow
+from firstmark.domain.customers import Sale
 from firstmark.domain.destinations import (
     Attempt,
     Delivery,
@@ -330,6 +331,12 @@ class CostStore(Protocol):
     async def cost_totals(
         self, start_day: int, end_day: int, group_by: Sequence[str]
     ) -> list[CostTotal]: ...
+
+
+class CustomerStore(Protocol):
+    """The conversions the customers report joins into customers."""
+
+    async def customer_sales(self, until: float) -> list[Sale]: ...
 
 
 class SiteStore(Protocol):
@@ -693,6 +700,7 @@ class Store(
     RetentionStore,
     WebhookStore,
     AlertStore,
+    CustomerStore,
     Protocol,
 ):
     """Everything: what an engine implements and what the app holds."""

@@ -46,6 +46,7 @@ from firstmark.store.rows.hits import HitMemory
 from firstmark.store.sql.accounts import AccountSQL
 from firstmark.store.sql.audit import AuditSQL
 from firstmark.store.sql.channels import ChannelSQL
+from firstmark.store.sql.customers import CustomerSQL
 from firstmark.store.sql.events import EventSQL
 from firstmark.store.sql.executor import Conn
 from firstmark.store.sql.funnels import FunnelSQL
@@ -91,6 +92,7 @@ class PostgresStore(
     PostgresRetention,
     WebhookSQL,
     PostgresAlerts,
+    CustomerSQL,
     SchemaSQL,
 ):
     dialect = POSTGRES

@@ -32,7 +32,7 @@ GOAL_COLUMNS = (
 CONVERSION_COLUMNS = (
     "event_id", "goal_id", "ts", "value", "currency", "order_id", "visitor_id", "click_token",
     "link_id", "utm_source", "utm_medium", "utm_campaign", "user_data", "consent", "source",
-    "site_id", "created_at", "action_source", "variant",
+    "site_id", "created_at", "action_source", "variant", "customer_hash",
 )  # fmt: skip
 CONVERSION_SELECT = (
     "SELECT c.id, g.name, "

@@ -31,6 +31,7 @@ from firstmark.store.sql.accounts import AccountSQL
 from firstmark.store.sql.audit import AuditSQL
 from firstmark.store.sql.channels import ChannelSQL
 from firstmark.store.sql.costs import CostSQL
+from firstmark.store.sql.customers import CustomerSQL
 from firstmark.store.sql.funnels import FunnelSQL
 from firstmark.store.sql.privacy import PrivacySQL
 from firstmark.store.sql.qr import QrSQL
@@ -104,6 +105,7 @@ class SQLiteStore(
     SQLiteRetention,
     WebhookSQL,
     SQLiteAlerts,
+    CustomerSQL,
     SchemaSQL,
 ):
     dialect = SQLITE

@@ -13,10 +13,12 @@ from starlette.routing import BaseRoute
 
 from firstmark.web.api import (
     audit,
+    budget,
     calls,
     channels,
     conversions,
     costs,
+    customers,
     deals,
     destinations,
     forwarding,
@@ -43,6 +45,8 @@ routes: list[BaseRoute] = [
     *conversions.routes,
     *deals.routes,
     *costs.routes,
+    *customers.routes,  # before reports: /reports/{name} would take their paths
+    *budget.routes,
     *reports.routes,
     *qr.routes,
     *linkcheck.routes,

@@ -117,6 +117,11 @@ ONE = Obj(
         "gpc": Bool(),
         "click_ids": Anything("gclid, fbclid, … by name"),
         "event_source_url": TEXT,
+        "customer_id": Str(
+            max_length=256,
+            nullable=True,
+            description="your own customer id; SHA-256 hashed on receipt",
+        ),
     },
     required=("event_id", "goal"),
 )

@@ -59,6 +59,8 @@ NAV = (
     NavItem("/dashboard/reports", "Reports"),
     NavItem("/dashboard/attribution", "Attribution"),
     NavItem("/dashboard/paths", "Paths"),
+    NavItem("/dashboard/customers", "Customers"),
+    NavItem("/dashboard/budget", "Budget"),
     NavItem("/dashboard/conversions", "Conversions"),
     NavItem("/dashboard/calls", "Calls"),
     NavItem("/dashboard/numbers", "Numbers"),
