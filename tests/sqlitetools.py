@@ -16,7 +16,8 @@ async def opened(path: Path) -> SQLiteStore:
 
 async def killed(store: SQLiteStore) -> None:
     """A hard kill: the connections go with nothing written on the way out (no sketch save,
-    no held rollups), and the kernel frees the holder's lock file."""
+    no held rollups), and the kernel frees the holder's lock files."""
     for conn in [*store._readers, store.writer]:
         await conn.close()
     store._held.release()
+    store._open_visits.release()

@@ -2,7 +2,8 @@
 
 `Visits` keeps the open visit of each key (session id or daily visitor hash) in memory, bounded
 and dropped 30 minutes after its last event; a key it does not hold is looked up in the store
-once per batch (another process, or a restart, may have opened it). `domain.visits.advance`
+once per batch (another process, or a restart, may have opened it; on SQLite the process
+holding the database answers from memory, store/sqlite/openvisits.py). `domain.visits.advance`
 decides; the changed visits go back to the writer, which stores them in the batch's
 transaction. `RuleCache` holds the operator's channel rules for the grouping.
 """

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from firstmark.domain.conversions import Conversion
 from firstmark.domain.destinations import OutboxTarget
@@ -37,7 +37,6 @@ from firstmark.store.rows.events import (
 from firstmark.store.rows.funnelrollup import DIRTY_DIM
 from firstmark.store.rows.outbox import paired
 from firstmark.store.rows.values import epoch
-from firstmark.store.rows.visits import UPSERT_VISIT, visit_params
 from firstmark.store.rows.webrollup import ALL_DIMS
 from firstmark.store.sql.executor import Conn, SharedSQL, Violation
 
@@ -64,6 +63,10 @@ _STORED_CONVERSION = (
 
 
 class EventSQL(SharedSQL):
+    if TYPE_CHECKING:
+
+        async def _upsert_visits(self, tx: Conn, visits: Sequence[Visit]) -> None: ...
+
     # Report dimensions as (links column, conversions column): its engine's ReportSQL's.
     dimensions: dict[str, tuple[str, str]]
 
@@ -172,7 +175,7 @@ class EventSQL(SharedSQL):
                 _, duplicate = await self._insert_conversion(tx, conv, targets)
                 stored += not duplicate
             if visits:
-                await tx.executemany(UPSERT_VISIT, [visit_params(v) for v in visits])
+                await self._upsert_visits(tx, visits)
                 # The web rollups rebuild these days (and later ones) at the next report, or
                 # the rollup refresher's next round; the first mark's time is kept.
                 clock, now = self.dialect.now()

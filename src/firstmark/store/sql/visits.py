@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from firstmark.domain.visits import Visit
+from firstmark.domain.visits import MAX_DURATION_S, Visit
 from firstmark.store.rows.visits import (
     UPSERT_VISIT,
     VISIT_SELECT,
@@ -24,7 +24,9 @@ class VisitSQL(SharedSQL):
             await tx.executemany(UPSERT_VISIT, [visit_params(v) for v in visits])
 
     async def open_visits(self, keys: Sequence[tuple[int, str]], since: float) -> list[Visit]:
-        """The latest visit of each (site id, key) with an event at or after `since`."""
+        """The latest visit of each (site id, key) with an event at or after `since`. None
+        started before `earliest_start(since)` can take a later event: bounding the start lets
+        SQLite's key (site, start, key) serve the lookup."""
         by_site: dict[int, list[str]] = {}
         for site_id, key in keys:
             by_site.setdefault(site_id, []).append(key)
@@ -34,8 +36,8 @@ class VisitSQL(SharedSQL):
                 part = names[start : start + _CHUNK]
                 rows = await self.db.fetch(
                     f"{VISIT_SELECT} WHERE site_id = ? AND key IN ({', '.join('?' * len(part))}) "
-                    "AND last_ts >= ?",
-                    [site_id, *part, float(since)],
+                    "AND last_ts >= ? AND started >= ?",
+                    [site_id, *part, float(since), earliest_start(since)],
                 )
                 found.extend(visit_from_row(r) for r in rows)
         return latest_by_key(found)
@@ -47,3 +49,9 @@ class VisitSQL(SharedSQL):
             (site_id, limit),
         )
         return [visit_from_row(r) for r in rows]
+
+
+def earliest_start(since: float) -> float:
+    """No visit that started before this can take an event at or after `since`
+    (domain/visits.py cuts a visit at MAX_DURATION_S)."""
+    return float(since) - MAX_DURATION_S

@@ -13,10 +13,12 @@ from firstmark.domain.visits import Visit
 from firstmark.errors import StoreUnavailable
 from firstmark.store.sql.events import EventSQL
 from firstmark.store.sql.executor import Violation
+from firstmark.store.sqlite.openvisits import OpenVisits
 
 
 class SQLiteEvents(EventSQL):
     path: str
+    _open_visits: OpenVisits
 
     async def write_events(
         self,
@@ -27,6 +29,12 @@ class SQLiteEvents(EventSQL):
         visits: Sequence[Visit] = (),
     ) -> int:
         try:
-            return await super().write_events(events, touches, conversions, outbox, visits)
-        except (sqlite3.Error, Violation) as exc:  # a Violation is an IntegrityError here
-            raise StoreUnavailable(f"cannot write events to {self.path}: {exc}") from None
+            stored = await super().write_events(events, touches, conversions, outbox, visits)
+        except BaseException as exc:
+            # Whether it committed is not known: the open visits are read again from the rows.
+            self._open_visits.forget()
+            if isinstance(exc, (sqlite3.Error, Violation)):  # a Violation is an IntegrityError
+                raise StoreUnavailable(f"cannot write events to {self.path}: {exc}") from None
+            raise
+        self._open_visits.written(visits)
+        return stored

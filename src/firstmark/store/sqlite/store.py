@@ -36,7 +36,6 @@ from firstmark.store.sql.funnels import FunnelSQL
 from firstmark.store.sql.privacy import PrivacySQL
 from firstmark.store.sql.qr import QrSQL
 from firstmark.store.sql.schema import SchemaSQL
-from firstmark.store.sql.visits import VisitSQL
 from firstmark.store.sql.webhooks import WebhookSQL
 from firstmark.store.sqlite.alerts import SQLiteAlerts
 from firstmark.store.sqlite.calls import SQLiteCalls
@@ -46,12 +45,14 @@ from firstmark.store.sqlite.heldrollups import HeldRollups
 from firstmark.store.sqlite.hits import SQLiteHits
 from firstmark.store.sqlite.jobs import SQLiteJobs
 from firstmark.store.sqlite.links import SQLiteLinks
+from firstmark.store.sqlite.openvisits import OpenVisits
 from firstmark.store.sqlite.outbox import SQLiteOutbox
 from firstmark.store.sqlite.paths import SQLitePaths
 from firstmark.store.sqlite.reports import SQLiteReports
 from firstmark.store.sqlite.retention import SQLiteRetention
 from firstmark.store.sqlite.sketches import SketchCache
 from firstmark.store.sqlite.tables import SQLiteTables
+from firstmark.store.sqlite.visits import SQLiteVisits
 from firstmark.store.sqlite.web import SQLiteWeb
 
 READERS = 2
@@ -97,7 +98,7 @@ class SQLiteStore(
     SQLiteEvents,
     SQLiteTables,
     ChannelSQL,
-    VisitSQL,
+    SQLiteVisits,
     FunnelSQL,
     SQLiteWeb,
     PrivacySQL,
@@ -127,6 +128,7 @@ class SQLiteStore(
         self._hits = HitMemory()
         self._sketches = SketchCache()
         self._held = HeldRollups()
+        self._open_visits = OpenVisits()
         self.db = SQLiteDatabase(self)
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -176,6 +178,7 @@ class SQLiteStore(
             with contextlib.suppress(StoreUnavailable):
                 await self.settle_hits(force=True)
         self._held.release()
+        self._open_visits.release()
         await self._save_sketches()
         if self._checkpointer is not None:
             await self._checkpointer.close()
