@@ -130,8 +130,13 @@ def serving(venv: Path, work: Path) -> Iterator[str]:
     try:
         yield f"http://{HOST}:{port}"
     finally:
-        proc.kill()
-        proc.wait(10)
+        # A clean stop, so the server's worker processes stop with it (a kill leaves them).
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
         log.close()
 
 
