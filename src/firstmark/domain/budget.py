@@ -177,7 +177,29 @@ def allocate(
 ) -> list[float]:
     """`total` split so each next slice goes where it returns most (equal marginal return),
     each channel kept within [lower, upper]. With falling marginal returns this is the best
-    split, to within one slice."""
+    split, to within one slice; where that slice leaves it behind an even split of what is
+    left, the even split is returned, so the advice never does worse than splitting evenly."""
+    greedy = _greedy(curves, total, lower, upper, steps)
+    left = min(total - sum(lower), sum(u - lo for u, lo in zip(upper, lower, strict=True)))
+    if left <= 0 or not curves:
+        return greedy
+    even = [lo + left / len(curves) for lo in lower]
+    if any(x > u for x, u in zip(even, upper, strict=True)):
+        return greedy
+
+    def returns(split: Sequence[float]) -> float:
+        return sum(c.value(x) for c, x in zip(curves, split, strict=True))
+
+    return even if returns(even) > returns(greedy) else greedy
+
+
+def _greedy(
+    curves: Sequence[Curve],
+    total: float,
+    lower: Sequence[float],
+    upper: Sequence[float],
+    steps: int,
+) -> list[float]:
     spend = list(lower)
     left = total - sum(spend)
     if left <= 0:
