@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING
 
+from firstmark.store.postgres.turns import turn
 from firstmark.store.sql.alerts import AlertSQL
 
 if TYPE_CHECKING:
@@ -23,10 +24,5 @@ class PostgresAlerts(AlertSQL):
     async def alert_lock(self) -> AsyncIterator[bool]:
         """Whether this node runs the alert checks now (held until the block ends): another
         node checking means this one skips its turn."""
-        async with self._conn() as conn:
-            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", ALERT_LOCK))
-            try:
-                yield got
-            finally:
-                if got:
-                    await conn.execute("SELECT pg_advisory_unlock($1)", ALERT_LOCK)
+        async with turn(self._conn(), ALERT_LOCK) as got:
+            yield got

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from firstmark.domain.retention import DAY, Action, Scrub
+from firstmark.store.postgres.turns import turn
 from firstmark.store.rows.values import quote_ident
 from firstmark.store.sql.retention import RetentionSQL, assignments, condition
 
@@ -110,10 +111,5 @@ class PostgresRetention(RetentionSQL):
     async def purge_lock(self) -> AsyncIterator[bool]:
         """Whether this node holds the purge lock (held until the block ends): another node
         purging now means this one skips its turn."""
-        async with self._conn() as conn:
-            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", PURGE_LOCK))
-            try:
-                yield got
-            finally:
-                if got:
-                    await conn.execute("SELECT pg_advisory_unlock($1)", PURGE_LOCK)
+        async with turn(self._conn(), PURGE_LOCK) as got:
+            yield got

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING
 
+from firstmark.store.postgres.turns import turn
 from firstmark.store.sql.executor import Conn
 from firstmark.store.sql.web import WebSQL
 
@@ -27,13 +28,8 @@ class PostgresWeb(WebSQL):
     async def rollup_lock(self) -> AsyncIterator[bool]:
         """Whether this node runs the rollup refresher's round (held until the block ends):
         another node refreshing now means this one skips its turn."""
-        async with self._conn() as conn:
-            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", REFRESH_LOCK))
-            try:
-                yield got
-            finally:
-                if got:
-                    await conn.execute("SELECT pg_advisory_unlock($1)", REFRESH_LOCK)
+        async with turn(self._conn(), REFRESH_LOCK) as got:
+            yield got
 
     def hour_of(self, column: str) -> str:
         return f"CAST(floor({column} / 3600) AS BIGINT)"  # CAST alone would round
